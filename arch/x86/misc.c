@@ -1,0 +1,16 @@
+/* Small CPU hooks that do not deserve a file of their own. */
+#include <arch/cpu.h>
+#include <x86/cpu.h>
+
+#define QEMU_DEBUG_EXIT_PORT 0xf4
+
+void arch_halt_forever(void)
+{
+	for (;;)
+		asm volatile("cli; hlt");
+}
+
+void arch_emulator_exit(uint8_t code)
+{
+	outl(QEMU_DEBUG_EXIT_PORT, code);
+}

@@ -1,0 +1,222 @@
+/*
+ * The kernel's page tables, PAE format.
+ *
+ * PAE has three levels: a 4-entry page-directory-pointer table (one
+ * entry per GiB), page directories of 512 entries (2 MiB each) and page
+ * tables of 512 entries (4 KiB each). Entries are 64 bits, so physical
+ * addresses up to 64 GiB fit and bit 63 is NX.
+ *
+ * There is no user space, so one set of tables serves every CPU and
+ * every thread. Only the top GiB (PDPT entry 3) is mapped. Every page
+ * table that region will ever need (direct map, vmalloc area, pkmap,
+ * fixmap) is allocated here, at boot, so a page directory entry never
+ * changes afterwards: mapping a page anywhere is writing one PTE, and
+ * no CPU can ever hold a stale directory entry.
+ *
+ * The direct map uses 4 KiB pages, not 2 MiB ones. It costs a page
+ * table per 2 MiB of lowmem, but lets kernel text, rodata and data
+ * have exact permissions, and avoids a QEMU TCG artifact: invlpg inside
+ * a span TCG tracks as a large page flushes its whole software TLB
+ * (QEMU-NOTES.md), which would make every kunmap_local a full flush.
+ */
+#include <arch/mmu.h>
+#include <kernel/printk.h>
+#include <mm/memblock.h>
+#include <mm/page.h>
+#include <x86/cpu.h>
+#include <x86/regs.h>
+
+#define PTE_NX		(1ull << 63)
+#define PTE_ADDR_MASK	0x000FFFFFFFFFF000ull
+#define PDE_INDEX(va)	(((va) >> 21) & 511)
+#define PTE_INDEX(va)	(((va) >> 12) & 511)
+#define KERNEL_PDPT_INDEX 3
+
+typedef uint64_t pte_t;
+
+static pte_t kernel_pdpt[4] __aligned(32);
+static bool kernel_tables_live;	/* false while the boot tables run */
+static pte_t kernel_pd[512] __aligned(4096);
+
+extern char _text[], _etext[], _erodata[];
+
+/*
+ * A PAE entry is two 32-bit words and a 32-bit CPU writes them one at
+ * a time. Another CPU's page walk may read the entry between the two
+ * writes. So: install with the high word first, then the low word that
+ * holds the present bit; clear the low word (present bit) first. A
+ * walker then sees either not-present, or a whole entry.
+ */
+static inline void pte_write(pte_t *ptep, pte_t val)
+{
+	volatile uint32_t *half = (volatile uint32_t *)ptep;
+
+	half[1] = (uint32_t)(val >> 32);
+	barrier();
+	half[0] = (uint32_t)val;
+}
+
+static inline void pte_clear(pte_t *ptep)
+{
+	volatile uint32_t *half = (volatile uint32_t *)ptep;
+
+	half[0] = 0;
+	barrier();
+	half[1] = 0;
+}
+
+static inline pte_t pte_read(const pte_t *ptep)
+{
+	/* The entry can only change whole-from-not-present; see above. */
+	const volatile uint32_t *half = (const volatile uint32_t *)ptep;
+	uint32_t lo = half[0];
+
+	return ((pte_t)half[1] << 32) | lo;
+}
+
+/* The page table covering kernel address va, or NULL if none. */
+static pte_t *pte_ptr(uintptr_t va)
+{
+	pte_t pde;
+
+	if (va < PAGE_OFFSET)
+		return NULL;
+	pde = kernel_pd[PDE_INDEX(va)];
+	if (!(pde & PTE_P))
+		return NULL;
+	return (pte_t *)(uintptr_t)((pde & PTE_ADDR_MASK) + PAGE_OFFSET) +
+	       PTE_INDEX(va);
+}
+
+pteval_t arch_make_pte(phys_addr_t pa, unsigned int prot)
+{
+	pte_t val = (pa & PTE_ADDR_MASK) | PTE_P | PTE_G | PTE_A;
+
+	if (prot & MAP_WRITE)
+		val |= PTE_W | PTE_D;
+	if (!(prot & MAP_EXEC))
+		val |= PTE_NX;
+	if (prot & MAP_NOCACHE)
+		val |= PTE_PCD | PTE_PWT;
+	return val;
+}
+
+static pte_t *pte_ptr_checked(uintptr_t va)
+{
+	pte_t *ptep = pte_ptr(va);
+
+	if (!ptep)
+		panic("no page table for kernel address %08lx (%s)",
+		      (unsigned long)va, layout_region_describe(va));
+	return ptep;
+}
+
+void arch_set_kernel_pte(uintptr_t va, pteval_t val)
+{
+	pte_write(pte_ptr_checked(va), val);
+}
+
+void arch_clear_kernel_pte(uintptr_t va)
+{
+	pte_clear(pte_ptr_checked(va));
+}
+
+pteval_t arch_get_kernel_pte(uintptr_t va)
+{
+	return pte_read(pte_ptr_checked(va));
+}
+
+bool arch_pte_present(pteval_t val)
+{
+	return val & PTE_P;
+}
+
+phys_addr_t arch_pte_phys(pteval_t val)
+{
+	return val & PTE_ADDR_MASK;
+}
+
+bool arch_kernel_pte_info(uintptr_t va, struct pte_info *info)
+{
+	pte_t *ptep = pte_ptr(va);
+	pte_t val;
+
+	if (!kernel_tables_live) {
+		/* boot/entry.S maps all of the top GiB, RWX, 2 MiB pages. */
+		*info = (struct pte_info){ va >= PAGE_OFFSET, true, true,
+					   false, va - PAGE_OFFSET };
+		return va >= PAGE_OFFSET;
+	}
+	if (!ptep)
+		return false;
+	val = pte_read(ptep);
+	info->present = val & PTE_P;
+	info->writable = val & PTE_W;
+	info->executable = !(val & PTE_NX);
+	info->global = val & PTE_G;
+	info->phys = val & PTE_ADDR_MASK;
+	return true;
+}
+
+void arch_flush_tlb_local_page(uintptr_t va)
+{
+	invlpg(va);
+}
+
+/*
+ * Kernel mappings are global, so reloading CR3 would keep them: a full
+ * flush turns CR4.PGE off and on again, which drops every entry.
+ */
+void arch_flush_tlb_local_all(void)
+{
+	uint32_t cr4 = read_cr4();
+
+	write_cr4(cr4 & ~CR4_PGE);
+	write_cr4(cr4 | CR4_PGE);
+}
+
+/* Give [start, end) page tables, so later mappings never allocate. */
+static void alloc_page_tables(uintptr_t start, uint64_t end)
+{
+	for (uint64_t va = ALIGN_DOWN(start, 2u << 20); va < end;
+	     va += 2u << 20) {
+		pte_t *pde = &kernel_pd[PDE_INDEX((uintptr_t)va)];
+
+		if (!(*pde & PTE_P))
+			/* PDEs allow everything; each PTE says what is. */
+			*pde = __pa(memblock_alloc_low(PAGE_SIZE)) | PTE_P |
+			       PTE_W;
+	}
+}
+
+static unsigned int direct_map_prot(uintptr_t va)
+{
+	if (va >= (uintptr_t)_text && va < (uintptr_t)_etext)
+		return MAP_READ | MAP_EXEC;
+	if (va >= (uintptr_t)_etext && va < (uintptr_t)_erodata)
+		return MAP_READ;
+	return MAP_READ | MAP_WRITE;
+}
+
+void arch_paging_init(void)
+{
+	alloc_page_tables(PAGE_OFFSET, high_memory);
+	alloc_page_tables(vmalloc_start, VMALLOC_END);
+	alloc_page_tables(PKMAP_BASE, PKMAP_END);
+	alloc_page_tables(FIXADDR_START, 1ull << 32);
+
+	for (pfn_t pfn = 0; pfn < max_low_pfn; pfn++) {
+		uintptr_t va = PAGE_OFFSET + (pfn << PAGE_SHIFT);
+
+		pte_write(pte_ptr(va),
+			  arch_make_pte((phys_addr_t)pfn << PAGE_SHIFT,
+					direct_map_prot(va)));
+	}
+
+	kernel_pdpt[KERNEL_PDPT_INDEX] = __pa(kernel_pd) | PTE_P;
+	write_cr3(__pa(kernel_pdpt));
+	write_cr4(read_cr4() | CR4_PGE);
+	arch_flush_tlb_local_all();
+	gdt_set_kernel_cr3(__pa(kernel_pdpt));
+	kernel_tables_live = true;
+}

@@ -1,0 +1,143 @@
+/*
+ * CPU exceptions: what happens when the kernel faults.
+ *
+ * A page fault first asks the memory manager whether it can resolve
+ * it (mm_handle_page_fault: demand paging, exception-table fixups);
+ * anything left is a bug, reported as a panic with the registers, the
+ * decoded fault and the region of the memory map the address is in.
+ * Vectors from 32 up are interrupts, passed to registered handlers.
+ */
+#include <arch/irq.h>
+#include <arch/stacktrace.h>
+#include <kernel/panic.h>
+#include <kernel/percpu.h>
+#include <kernel/printk.h>
+#include <kernel/task.h>
+#include <mm/fault.h>
+#include <mm/layout.h>
+#include <x86/cpu.h>
+#include <x86/regs.h>
+
+#define VEC_PAGE_FAULT 14
+
+/* Page-fault error code bits (Intel SDM vol. 3, 4.7). */
+#define PF_PRESENT	(1 << 0)	/* 0: page not present */
+#define PF_WRITE	(1 << 1)
+#define PF_USER		(1 << 2)
+#define PF_RSVD		(1 << 3)	/* reserved bit set in an entry */
+#define PF_INSTR	(1 << 4)	/* instruction fetch (NX) */
+
+static const char *const exception_names[32] = {
+	"divide error", "debug", "NMI", "breakpoint", "overflow",
+	"bound range exceeded", "invalid opcode", "device not available",
+	"double fault", "coprocessor segment overrun", "invalid TSS",
+	"segment not present", "stack-segment fault",
+	"general protection fault", "page fault", "reserved",
+	"x87 floating-point error", "alignment check", "machine check",
+	"SIMD floating-point error", "virtualization exception",
+	"control protection exception",
+};
+
+static interrupt_handler_t interrupt_handlers[256];
+
+void arch_set_interrupt_handler(unsigned int vector,
+				interrupt_handler_t handler)
+{
+	BUG_ON(vector < FIRST_EXTERNAL_VECTOR || vector > 255);
+	interrupt_handlers[vector] = handler;
+}
+
+static void print_page_fault(const struct arch_regs *regs)
+{
+	uint32_t addr = read_cr2();
+	uint32_t err = regs->error_code;
+	const char *access = (err & PF_INSTR) ? "instruction fetch"
+			     : (err & PF_WRITE) ? "write" : "read";
+
+	printk(KERN_EMERG "CR2 %08x  CR3 %08x\n", addr, read_cr3());
+	printk(KERN_EMERG "cause: %s of %08x, %s%s\n", access, addr,
+	       (err & PF_PRESENT) ? "protection violation (page present)"
+				  : "page not present",
+	       (err & PF_RSVD) ? ", reserved bit set in a page-table entry"
+			       : "");
+	printk(KERN_EMERG "region: %08x is in %s\n", addr,
+	       layout_region_describe(addr));
+}
+
+static void print_no_details(const struct arch_regs *regs)
+{
+}
+
+static void handle_exception(struct arch_regs *regs)
+{
+	unsigned int vec = regs->vector;
+	const char *name = exception_names[vec] ? exception_names[vec]
+						: "reserved exception";
+
+	if (vec == VEC_PAGE_FAULT) {
+		struct page_fault pf = {
+			.address = read_cr2(),
+			.pc = regs->eip,
+			.write = regs->error_code & PF_WRITE,
+			.exec = regs->error_code & PF_INSTR,
+			.present = regs->error_code & PF_PRESENT,
+		};
+		uintptr_t fixup = 0;
+
+		if (mm_handle_page_fault(&pf, &fixup)) {
+			if (fixup)
+				regs->eip = fixup;
+			return;
+		}
+		panic_regs(regs, print_page_fault,
+			   "page fault in kernel mode (vector 14, error %#x)",
+			   regs->error_code);
+	}
+	panic_regs(regs, print_no_details, "%s (vector %u, error %#x)", name,
+		   vec, regs->error_code);
+}
+
+void trap_dispatch(struct arch_regs *regs)
+{
+	unsigned int vec = regs->vector;
+
+	if (vec < FIRST_EXTERNAL_VECTOR) {
+		handle_exception(regs);
+		return;
+	}
+	if (interrupt_handlers[vec]) {
+		interrupt_handlers[vec](regs);
+		return;
+	}
+	pr_warn("interrupt on vector %u with no handler (ignored)\n", vec);
+}
+
+/*
+ * The double-fault task. The CPU arrives here through a task switch,
+ * on this CPU's own double-fault stack, with the state of the faulting
+ * code saved in this CPU's main TSS. The usual cause is a kernel stack
+ * overflow: the push that crossed into the guard page faulted, and so
+ * did the CPU's attempt to push the page fault's frame.
+ */
+void double_fault_task(void)
+{
+	struct tss *t = cpu_main_tss(smp_processor_id());
+	struct arch_regs regs = {
+		.eax = t->eax, .ebx = t->ebx, .ecx = t->ecx, .edx = t->edx,
+		.esi = t->esi, .edi = t->edi, .ebp = t->ebp,
+		.esp_at_pusha = t->esp - REGS_ESP_ADJUST, .eip = t->eip, .eflags = t->eflags,
+		.cs = t->cs, .ds = t->ds, .es = t->es, .fs = t->fs,
+		.gs = t->gs, .vector = 8,
+	};
+	uintptr_t sp = t->esp;
+
+	if (!layout_kernel_address_mapped(sp - 4))
+		panic_regs(&regs, print_no_details,
+			   "double fault: kernel stack overflow in thread %s "
+			   "(CPU %u): esp %08lx is in %s",
+			   current_task_name(), smp_processor_id(),
+			   (unsigned long)sp, layout_region_describe(sp - 4));
+	panic_regs(&regs, print_no_details,
+		   "double fault in thread %s (CPU %u), esp %08lx",
+		   current_task_name(), smp_processor_id(), (unsigned long)sp);
+}

@@ -1,0 +1,19 @@
+/*
+ * Interrupt vectors beyond the CPU exceptions: device interrupts and
+ * inter-processor interrupts register a handler here. The handler runs
+ * with interrupts off, on the interrupted task's stack.
+ */
+#ifndef ARCH_IRQ_H
+#define ARCH_IRQ_H
+
+#include <kernel/compiler.h>
+
+struct arch_regs;
+typedef void (*interrupt_handler_t)(struct arch_regs *regs);
+
+#define FIRST_EXTERNAL_VECTOR 32
+
+void arch_set_interrupt_handler(unsigned int vector,
+				interrupt_handler_t handler);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * The kernel command line (DESIGN section 7).
+ *
+ * Each subsystem declares its own options next to the code they
+ * configure, with DEFINE_PARAM; the parser finds them in a linker
+ * section, so there is no central list to forget to update. An option
+ * nobody declared, or a value its setter rejects, is reported by name
+ * and ignored: a typo never stops the boot.
+ */
+#ifndef KERNEL_CMDLINE_H
+#define KERNEL_CMDLINE_H
+
+#include <kernel/compiler.h>
+
+struct kernel_param {
+	const char *name;
+	/* Returns false if the value is malformed. val is never NULL. */
+	bool (*set)(const char *val);
+	const char *help;
+};
+
+#define DEFINE_PARAM(pname, setter, helptext)                            \
+	static const struct kernel_param __param_##setter __used         \
+		__section(".kernel_params") __aligned(4) = {             \
+			.name = pname, .set = setter, .help = helptext }
+
+enum cmdline_result {
+	CMDLINE_OK,
+	CMDLINE_UNKNOWN,	/* no such option */
+	CMDLINE_MALFORMED,	/* the option's setter refused the value */
+};
+
+/* Parse the whole command line; keeps its own copy. Boot CPU only. */
+void cmdline_parse(const char *cmdline);
+
+/* Parse one "name=value" word (also used by the tests). */
+enum cmdline_result cmdline_parse_word(const char *word);
+
+/* The command line as the boot loader gave it. */
+const char *cmdline_get(void);
+
+/* How many words were unknown or malformed at boot. */
+unsigned int cmdline_error_count(void);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * ktest: the in-kernel test framework (DESIGN section 8).
+ *
+ * A test case is a function taking a struct ktest *; a suite is an
+ * array of cases, registered with KTEST_SUITE, which drops it into the
+ * .ktest_suites linker section: there is no central list. After boot
+ * the kernel runs the suites ktest=GLOB selects and prints KTAP v1.
+ *
+ *	static void pmm_alloc_returns_highmem(struct ktest *t)
+ *	{
+ *		struct page *p = alloc_page(GFP_HIGHUSER);
+ *
+ *		KT_ASSERT_NOT_NULL(t, p);
+ *		KT_EXPECT_TRUE(t, PageHighMem(p));
+ *		free_page(p);
+ *	}
+ *
+ *	KTEST_SUITE(pmm, KTEST_CASE(pmm_alloc_returns_highmem));
+ *
+ * KT_EXPECT_* records a failure and carries on; KT_ASSERT_* records it
+ * and returns from the test function. Both print the file, line, the
+ * expression and both values as KTAP diagnostics.
+ */
+#ifndef KERNEL_KTEST_H
+#define KERNEL_KTEST_H
+
+#include <kernel/compiler.h>
+#include <lib/random.h>
+
+struct ktest {
+	const char *suite;
+	const char *name;
+	bool failed;
+	bool skipped;
+	char skip_reason[96];
+	struct rng rng;		/* seeded from ktest.seed and the name */
+};
+
+struct ktest_case {
+	const char *name;
+	void (*run)(struct ktest *t);
+};
+
+struct ktest_suite {
+	const char *name;
+	const struct ktest_case *cases;
+	unsigned int nr_cases;
+};
+
+#define KTEST_CASE(fn) { #fn, fn }
+
+#define KTEST_SUITE(sname, ...)                                           \
+	static const struct ktest_case __ktest_cases_##sname[] = {        \
+		__VA_ARGS__ };                                            \
+	static const struct ktest_suite __ktest_suite_##sname __used      \
+		__section(".ktest_suites") __aligned(4) = {               \
+			#sname, __ktest_cases_##sname,                    \
+			ARRAY_SIZE(__ktest_cases_##sname) }
+
+/* Settings from the command line (ktest.*). */
+struct ktest_config {
+	const char *glob;	/* ktest=GLOB; NULL: run nothing */
+	uint64_t seed;		/* ktest.seed=N */
+	unsigned int stress_ms;	/* ktest.stress_ms=N */
+	bool exit;		/* ktest.exit=1 */
+	uint64_t expect_mem;	/* ktest.expect_mem=SIZE, 0 if not given */
+	unsigned int expect_cpus; /* ktest.expect_cpus=N, 0 if not given */
+};
+
+extern struct ktest_config ktest_config;
+
+/* Run the selected suites; returns true if nothing failed. */
+bool ktest_run_all(void);
+
+/* With ktest.exit=1, leave the emulator with this code; else return. */
+void ktest_emulator_exit(uint8_t code);
+
+/* Mark the running case skipped (then return from it). */
+void kt_skip(struct ktest *t, const char *fmt, ...) __printf(2, 3);
+
+/* Print a "# " diagnostic line inside the current case's block. */
+void kt_diag(struct ktest *t, const char *fmt, ...) __printf(2, 3);
+
+void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
+	       const char *fmt, ...) __printf(5, 6);
+
+#define __KT_CHECK_BOOL(t, expr, want, kind, on_fail)                     \
+	do {                                                              \
+		if (unlikely(!!(expr) != (want))) {                       \
+			__kt_fail(t, __FILE__, __LINE__, kind,            \
+				  "Expected %s to be %s", #expr,          \
+				  (want) ? "true" : "false");             \
+			on_fail;                                          \
+		}                                                         \
+	} while (0)
+
+#define __KT_CHECK_OP(t, a, op, b, kind, on_fail)                         \
+	do {                                                              \
+		long long __a = (long long)(a), __b = (long long)(b);     \
+		if (unlikely(!(__a op __b))) {                            \
+			__kt_fail(t, __FILE__, __LINE__, kind,            \
+				  "Expected %s " #op " %s, but\n"         \
+				  "#   %s == %lld (%#llx)\n"              \
+				  "#   %s == %lld (%#llx)", #a, #b, #a,   \
+				  __a, (unsigned long long)__a, #b, __b,  \
+				  (unsigned long long)__b);               \
+			on_fail;                                          \
+		}                                                         \
+	} while (0)
+
+#define __KT_EXPECT ("EXPECTATION FAILED")
+#define __KT_ASSERT ("ASSERTION FAILED")
+
+#define KT_EXPECT_TRUE(t, e)  __KT_CHECK_BOOL(t, e, true, __KT_EXPECT, (void)0)
+#define KT_EXPECT_FALSE(t, e) __KT_CHECK_BOOL(t, e, false, __KT_EXPECT, (void)0)
+#define KT_EXPECT_EQ(t, a, b) __KT_CHECK_OP(t, a, ==, b, __KT_EXPECT, (void)0)
+#define KT_EXPECT_NE(t, a, b) __KT_CHECK_OP(t, a, !=, b, __KT_EXPECT, (void)0)
+#define KT_EXPECT_LT(t, a, b) __KT_CHECK_OP(t, a, <, b, __KT_EXPECT, (void)0)
+#define KT_EXPECT_LE(t, a, b) __KT_CHECK_OP(t, a, <=, b, __KT_EXPECT, (void)0)
+#define KT_EXPECT_GT(t, a, b) __KT_CHECK_OP(t, a, >, b, __KT_EXPECT, (void)0)
+#define KT_EXPECT_GE(t, a, b) __KT_CHECK_OP(t, a, >=, b, __KT_EXPECT, (void)0)
+#define KT_EXPECT_NOT_NULL(t, p) \
+	__KT_CHECK_BOOL(t, (p) != NULL, true, __KT_EXPECT, (void)0)
+
+#define KT_ASSERT_TRUE(t, e)  __KT_CHECK_BOOL(t, e, true, __KT_ASSERT, return)
+#define KT_ASSERT_FALSE(t, e) __KT_CHECK_BOOL(t, e, false, __KT_ASSERT, return)
+#define KT_ASSERT_EQ(t, a, b) __KT_CHECK_OP(t, a, ==, b, __KT_ASSERT, return)
+#define KT_ASSERT_NE(t, a, b) __KT_CHECK_OP(t, a, !=, b, __KT_ASSERT, return)
+#define KT_ASSERT_LT(t, a, b) __KT_CHECK_OP(t, a, <, b, __KT_ASSERT, return)
+#define KT_ASSERT_LE(t, a, b) __KT_CHECK_OP(t, a, <=, b, __KT_ASSERT, return)
+#define KT_ASSERT_GT(t, a, b) __KT_CHECK_OP(t, a, >, b, __KT_ASSERT, return)
+#define KT_ASSERT_GE(t, a, b) __KT_CHECK_OP(t, a, >=, b, __KT_ASSERT, return)
+#define KT_ASSERT_NOT_NULL(t, p) \
+	__KT_CHECK_BOOL(t, (p) != NULL, true, __KT_ASSERT, return)
+
+#endif

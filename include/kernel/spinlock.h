@@ -1,0 +1,60 @@
+/*
+ * Ticket spinlocks.
+ *
+ * A CPU takes a ticket (atomic fetch-and-add on `next`) and waits until
+ * `owner` reaches it, so waiters are served in arrival order and none
+ * starves. Holding a spinlock disables preemption; the _irqsave
+ * variants also disable interrupts on this CPU, which is required for
+ * any lock an interrupt handler also takes.
+ *
+ * Each lock carries its name, the CPU holding it and where it was taken
+ * (STYLE.md item 12), so a lock-up report can say who holds what. A
+ * CPU that spins far too long reports that and panics.
+ */
+#ifndef KERNEL_SPINLOCK_H
+#define KERNEL_SPINLOCK_H
+
+#include <kernel/preempt.h>
+
+typedef struct spinlock {
+	volatile uint16_t owner;	/* ticket being served */
+	volatile uint16_t next;		/* next ticket to hand out */
+	const char *name;
+	int holder_cpu;			/* -1 when free */
+	uintptr_t holder_pc;		/* where it was taken */
+} spinlock_t;
+
+#define SPINLOCK_INIT(lockname) \
+	{ .owner = 0, .next = 0, .name = #lockname, .holder_cpu = -1 }
+#define DEFINE_SPINLOCK(lockname) spinlock_t lockname = SPINLOCK_INIT(lockname)
+
+void spin_lock_init(spinlock_t *lock, const char *name);
+
+/* Context: any; the caller must not already hold the lock. */
+void spin_lock(spinlock_t *lock);
+void spin_unlock(spinlock_t *lock);
+bool spin_trylock(spinlock_t *lock);
+
+/* Context: any. Restores the interrupt state saved in flags. */
+unsigned long spin_lock_irqsave(spinlock_t *lock);
+void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
+
+/* The raw lock without preemption bookkeeping, for the scheduler. */
+void raw_spin_lock(spinlock_t *lock);
+void raw_spin_unlock(spinlock_t *lock);
+
+static inline bool spin_is_locked(const spinlock_t *lock)
+{
+	return READ_ONCE(lock->owner) != READ_ONCE(lock->next);
+}
+
+/* True if this CPU holds the lock. */
+static inline bool spin_held_here(const spinlock_t *lock)
+{
+	return spin_is_locked(lock) &&
+	       lock->holder_cpu == (int)smp_processor_id();
+}
+
+#define assert_spin_locked(lock) BUG_ON(!spin_held_here(lock))
+
+#endif

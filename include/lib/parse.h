@@ -1,0 +1,13 @@
+/* Number parsing for the command line (lib/parse.c). */
+#ifndef LIB_PARSE_H
+#define LIB_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Decimal or 0x-hex; the whole string must be the number. */
+bool parse_u64(const char *s, uint64_t *out);
+/* A size: a number with an optional K, M or G suffix (powers of 1024). */
+bool parse_size(const char *s, uint64_t *out);
+
+#endif

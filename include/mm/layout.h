@@ -1,0 +1,79 @@
+/*
+ * The kernel's virtual memory map: the one authoritative drawing
+ * (DESIGN section 4). PAE, with the 3 GiB / 1 GiB split: the kernel
+ * owns the top gigabyte, and everything it can address lives there.
+ *
+ *   0xFFFFFFFF +---------------------------+
+ *              | top guard page            |  never mapped
+ *   FIXADDR_TOP+---------------------------+  0xFFFFF000
+ *              | fixmap                    |  per-CPU kmap slots,
+ *              |                           |  LAPIC, IOAPIC
+ * FIXADDR_START+---------------------------+  0xFFE00000
+ *              | pkmap pool                |  LAST_PKMAP = 512 pages,
+ *              |                           |  one PAE page table
+ *   PKMAP_BASE +---------------------------+  0xFFC00000
+ *              | guard page                |
+ *  VMALLOC_END +---------------------------+  0xFFBFF000
+ *              | vmalloc area              |  vmap, vmalloc, stacks
+ *              |                           |
+ * vmalloc_start+---------------------------+  high_memory + 8 MiB
+ *              | 8 MiB hole                |  catches overruns
+ *  high_memory +---------------------------+  PAGE_OFFSET + lowmem
+ *              | lowmem direct map         |  physical 0 .. lowmem
+ *              |   (kernel image at +1MiB) |  limit, permanently
+ *  PAGE_OFFSET +---------------------------+  0xC0000000
+ *
+ * Below PAGE_OFFSET nothing is mapped once boot is over, so a NULL (or
+ * small-integer) pointer dereference faults.
+ *
+ * The lowmem limit is at most MAX_LOWMEM (896 MiB), and lower with
+ * lowmem=SIZE; RAM above it is highmem: it has no permanent address
+ * and must be mapped before the kernel can touch it.
+ */
+#ifndef MM_LAYOUT_H
+#define MM_LAYOUT_H
+
+#include <kernel/compiler.h>
+
+#define PAGE_SHIFT	12
+#define PAGE_SIZE	(1u << PAGE_SHIFT)
+#define PAGE_MASK	(~(PAGE_SIZE - 1))
+
+#define PAGE_OFFSET	0xC0000000u
+#define MAX_LOWMEM	(896u << 20)
+#define VMALLOC_OFFSET	(8u << 20)
+
+#define FIXADDR_TOP	0xFFFFF000u
+#define FIXADDR_START	0xFFE00000u
+#define LAST_PKMAP	512
+#define PKMAP_BASE	0xFFC00000u
+#define PKMAP_END	(PKMAP_BASE + LAST_PKMAP * PAGE_SIZE)
+#define VMALLOC_END	(PKMAP_BASE - PAGE_SIZE)
+
+typedef uint64_t phys_addr_t;
+typedef uint32_t pfn_t;
+
+/* Set once by mm_init(), read-only afterwards. */
+extern uintptr_t high_memory;	/* end of the direct map (virtual) */
+extern uintptr_t vmalloc_start;	/* start of the vmalloc area */
+
+/* Print the layout above with this boot's boundaries. */
+void layout_print(void);
+
+/* A description of the region va falls in, e.g. "vmalloc area". */
+const char *layout_region_describe(uintptr_t va);
+
+/* Is va a kernel address with a present page-table entry? */
+bool layout_kernel_address_mapped(uintptr_t va);
+
+/* One region of the layout, for tests and the docs picture. */
+struct layout_region {
+	const char *name;
+	uintptr_t start;
+	uintptr_t end;	/* exclusive; 0 means 4 GiB */
+};
+
+/* The regions, lowest first. Returns how many. */
+unsigned int layout_regions(struct layout_region *out, unsigned int max);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * The page allocator: a buddy allocator per zone (orders 0..MAX_ORDER,
+ * so blocks of 4 KiB to 4 MiB).
+ *
+ * ZONE_NORMAL is lowmem, always mapped; ZONE_HIGHMEM is the rest of
+ * RAM, including RAM above 4 GiB. The gfp flags say which zones a
+ * caller can use: GFP_KERNEL needs an address it can touch now, so
+ * lowmem only; GFP_HIGHUSER takes highmem first, since the caller will
+ * map the page itself (kmap_local_page and friends).
+ */
+#ifndef MM_PAGE_ALLOC_H
+#define MM_PAGE_ALLOC_H
+
+#include <kernel/spinlock.h>
+#include <mm/page.h>
+
+#define MAX_ORDER 10
+
+enum zone_type { ZONE_NORMAL, ZONE_HIGHMEM, NR_ZONES };
+
+typedef unsigned int gfp_t;
+#define __GFP_HIGHMEM	(1u << 0)	/* highmem is fine (preferred) */
+#define GFP_KERNEL	0u
+#define GFP_HIGHUSER	__GFP_HIGHMEM
+
+struct free_area {
+	struct list_head free_list;
+	unsigned long nr_free;		/* blocks of this order */
+};
+
+struct zone {
+	const char *name;
+	pfn_t start_pfn, end_pfn;	/* [start, end) */
+	unsigned long managed_pages;	/* given to the buddy allocator */
+
+	spinlock_t lock;
+	/* protected by lock: */
+	struct free_area free_area[MAX_ORDER + 1];
+	unsigned long free_pages;
+	unsigned long bad_frees;	/* refused double/invalid frees */
+};
+
+extern struct zone zones[NR_ZONES];
+
+/*
+ * Allocate 2^order contiguous pages. Returns the head page, refcount 1,
+ * or NULL when no zone the flags allow has a free block that large.
+ * Context: any (takes the zone lock with interrupts off).
+ */
+struct page *alloc_pages(gfp_t gfp, unsigned int order);
+
+static inline struct page *alloc_page(gfp_t gfp)
+{
+	return alloc_pages(gfp, 0);
+}
+
+/*
+ * Free a block alloc_pages() returned, with the same order. A double
+ * free, or a free of a page that was never allocated, is reported by
+ * name (with a backtrace) and refused: the allocator stays consistent.
+ * Context: any.
+ */
+void free_pages(struct page *page, unsigned int order);
+
+static inline void free_page(struct page *page)
+{
+	free_pages(page, 0);
+}
+
+/* Convenience for lowmem: a direct-map address, or NULL. */
+void *get_free_pages(unsigned int order);
+void free_pages_addr(void *addr, unsigned int order);
+
+/* Build mem_map and the zones from the boot memory map. Boot only. */
+void page_alloc_init(void);
+
+unsigned long zone_free_pages(enum zone_type z);
+unsigned long total_bad_frees(void);
+
+/* Is mm.debug=1 (poison freed pages) on? */
+bool mm_debug_enabled(void);
+
+#endif

@@ -1,0 +1,228 @@
+/*
+ * The test runner: selects suites and cases by glob, runs them, prints
+ * KTAP version 1 on the console and, with ktest.exit=1, leaves QEMU
+ * with 0x10 (all passed) or 0x11 (something failed).
+ *
+ * KTAP shape (Linux Documentation/dev-tools/ktap.rst):
+ *
+ *   KTAP version 1
+ *   1..2
+ *     KTAP version 1
+ *     # Subtest: pmm
+ *     1..3
+ *     ok 1 pmm_exhaust_lowmem
+ *     # pmm_double_free: EXPECTATION FAILED at tests/test_pmm.c:40
+ *     # Expected ...
+ *     not ok 2 pmm_double_free
+ *     ok 3 pmm_above_4g # SKIP no RAM above 4 GiB
+ *   not ok 1 pmm
+ */
+#include <arch/cpu.h>
+#include <kernel/cmdline.h>
+#include <kernel/ktest.h>
+#include <kernel/printk.h>
+#include <lib/format.h>
+#include <lib/glob.h>
+#include <lib/parse.h>
+#include <lib/string.h>
+
+#define QEMU_EXIT_PASS 0x10
+#define QEMU_EXIT_FAIL 0x11
+
+extern const struct ktest_suite __ktest_suites_start[];
+extern const struct ktest_suite __ktest_suites_end[];
+
+struct ktest_config ktest_config = { .seed = 1, .stress_ms = 500 };
+
+static bool set_glob(const char *val)
+{
+	ktest_config.glob = strcmp(val, "none") ? val : NULL;
+	return *val != '\0';
+}
+DEFINE_PARAM("ktest", set_glob, "a glob of suites: all, none, kmap*, pmm.*");
+
+static bool set_seed(const char *val)
+{
+	return parse_u64(val, &ktest_config.seed);
+}
+DEFINE_PARAM("ktest.seed", set_seed, "a number");
+
+static bool set_u32(const char *val, unsigned int *out, uint64_t max)
+{
+	uint64_t v;
+
+	if (!parse_u64(val, &v) || v > max)
+		return false;
+	*out = (unsigned int)v;
+	return true;
+}
+
+static bool set_stress_ms(const char *val)
+{
+	return set_u32(val, &ktest_config.stress_ms, 600000);
+}
+DEFINE_PARAM("ktest.stress_ms", set_stress_ms, "milliseconds, at most 600000");
+
+static bool set_exit(const char *val)
+{
+	unsigned int v;
+
+	if (!set_u32(val, &v, 1))
+		return false;
+	ktest_config.exit = v;
+	return true;
+}
+DEFINE_PARAM("ktest.exit", set_exit, "0 or 1");
+
+static bool set_expect_mem(const char *val)
+{
+	return parse_size(val, &ktest_config.expect_mem);
+}
+DEFINE_PARAM("ktest.expect_mem", set_expect_mem, "a size, e.g. 512M or 8G");
+
+static bool set_expect_cpus(const char *val)
+{
+	return set_u32(val, &ktest_config.expect_cpus, 64);
+}
+DEFINE_PARAM("ktest.expect_cpus", set_expect_cpus, "a CPU count");
+
+void ktest_emulator_exit(uint8_t code)
+{
+	if (ktest_config.exit)
+		arch_emulator_exit(code);
+}
+
+void kt_diag(struct ktest *t, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	printk("  # %s: %s\n", t->name, buf);
+}
+
+void kt_skip(struct ktest *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	t->skipped = true;
+	va_start(ap, fmt);
+	vsnprintf(t->skip_reason, sizeof(t->skip_reason), fmt, ap);
+	va_end(ap);
+}
+
+void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
+	       const char *fmt, ...)
+{
+	char buf[384];
+	va_list ap;
+
+	t->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	printk("  # %s: %s at %s:%d\n", t->name, kind, file, line);
+	/* Multi-line messages: each line is its own diagnostic. */
+	for (char *line_start = buf, *nl;; line_start = nl + 1) {
+		nl = strchr(line_start, '\n');
+		if (nl)
+			*nl = '\0';
+		printk("  # %s\n", line_start[0] == '#' ? line_start + 1 + (line_start[1] == ' ')
+						   : line_start);
+		if (!nl)
+			break;
+	}
+}
+
+static bool case_selected(const struct ktest_suite *s,
+			  const struct ktest_case *c)
+{
+	char full[96];
+
+	if (!ktest_config.glob)
+		return false;
+	if (!strchr(ktest_config.glob, '.'))
+		return !strcmp(ktest_config.glob, "all") ||
+		       glob_match(ktest_config.glob, s->name);
+	snprintf(full, sizeof(full), "%s.%s", s->name, c->name);
+	return glob_match(ktest_config.glob, full);
+}
+
+static unsigned int suite_selected_cases(const struct ktest_suite *s)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < s->nr_cases; i++)
+		n += case_selected(s, &s->cases[i]);
+	return n;
+}
+
+/* A per-case seed: the run's seed mixed with the case's name. */
+static uint64_t case_seed(const char *name)
+{
+	uint64_t h = ktest_config.seed ^ 0xcbf29ce484222325ull;
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 0x100000001b3ull;
+	return h;
+}
+
+static bool run_suite(const struct ktest_suite *s, unsigned int number,
+		      unsigned int *passed, unsigned int *failed,
+		      unsigned int *skipped)
+{
+	unsigned int n = 0;
+	bool suite_ok = true;
+
+	printk("  KTAP version 1\n  # Subtest: %s\n  1..%u\n", s->name,
+	       suite_selected_cases(s));
+	for (unsigned int i = 0; i < s->nr_cases; i++) {
+		const struct ktest_case *c = &s->cases[i];
+		struct ktest t = { .suite = s->name, .name = c->name };
+
+		if (!case_selected(s, c))
+			continue;
+		rng_seed(&t.rng, case_seed(c->name));
+		c->run(&t);
+		n++;
+		if (t.failed) {
+			printk("  not ok %u %s\n", n, c->name);
+			suite_ok = false;
+			(*failed)++;
+		} else if (t.skipped) {
+			printk("  ok %u %s # SKIP %s\n", n, c->name,
+			       t.skip_reason);
+			(*skipped)++;
+		} else {
+			printk("  ok %u %s\n", n, c->name);
+			(*passed)++;
+		}
+	}
+	printk("%s %u %s\n", suite_ok ? "ok" : "not ok", number, s->name);
+	return suite_ok;
+}
+
+bool ktest_run_all(void)
+{
+	unsigned int nsuites = 0, number = 0;
+	unsigned int passed = 0, failed = 0, skipped = 0;
+	bool all_ok = true;
+
+	for (const struct ktest_suite *s = __ktest_suites_start;
+	     s < __ktest_suites_end; s++)
+		nsuites += suite_selected_cases(s) > 0;
+	if (!nsuites && !ktest_config.glob)
+		return true;
+	printk("KTAP version 1\n1..%u\n", nsuites);
+	for (const struct ktest_suite *s = __ktest_suites_start;
+	     s < __ktest_suites_end; s++)
+		if (suite_selected_cases(s))
+			all_ok &= run_suite(s, ++number, &passed, &failed,
+					    &skipped);
+	printk("# ktest: %u passed, %u failed, %u skipped\n", passed, failed,
+	       skipped);
+	ktest_emulator_exit(all_ok ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
+	return all_ok;
+}

@@ -1,0 +1,67 @@
+/*
+ * kmain: the boot CPU's path from the first C instruction to the tests.
+ *
+ * The order matters and each step says what it needs:
+ *   1. descriptor tables and per-CPU %fs  (printk's lock needs this_cpu)
+ *   2. console                            (everything after can report)
+ *   3. boot information, command line     (copied before memory is reused)
+ *   4. boot allocator, final page tables  (uses the boot tables' 1 GiB map)
+ *   5. page allocator, kmalloc
+ *   6. the tests selected by ktest=
+ */
+#include <arch/console.h>
+#include <arch/cpu.h>
+#include <arch/mmu.h>
+#include <arch/percpu.h>
+#include <kernel/bootinfo.h>
+#include <kernel/cmdline.h>
+#include <kernel/ktest.h>
+#include <kernel/panic.h>
+#include <kernel/printk.h>
+#include <lib/parse.h>
+#include <mm/kmalloc.h>
+#include <mm/memblock.h>
+#include <mm/page_alloc.h>
+
+void kmain(uint32_t magic, uint32_t info_phys);
+
+static bool set_loglevel(const char *val)
+{
+	uint64_t level;
+
+	if (!parse_u64(val, &level) || level > 7)
+		return false;
+	printk_set_loglevel((int)level);
+	return true;
+}
+DEFINE_PARAM("loglevel", set_loglevel, "a level from 0 to 7");
+
+void kmain(uint32_t magic, uint32_t info_phys)
+{
+	struct percpu *boot_cpu = &percpu_areas[0];
+
+	boot_cpu->cpu = 0;
+	boot_cpu->online = true;
+	arch_cpu_init_boot();
+	arch_cpu_tables_init(boot_cpu);
+	arch_console_init();
+	printk("\nhmos: a teaching kernel for highmem on 32-bit x86 (PAE)\n");
+
+	if (!arch_parse_boot_info(magic, info_phys))
+		panic("cannot continue without boot information");
+	printk("boot loader: %s\n", boot_info.loader);
+	printk("command line: %s\n", boot_info.cmdline);
+	cmdline_parse(boot_info.cmdline);
+
+	memblock_init();
+	arch_paging_init();
+	page_alloc_init();
+	memblock_print();
+	kmalloc_init();
+	layout_print();
+
+	ktest_run_all();
+	printk("hmos: boot complete; halting this CPU\n");
+	for (;;)
+		arch_wait_for_interrupt();
+}

@@ -1,0 +1,250 @@
+/*
+ * The buddy page allocator.
+ *
+ * Each zone keeps, per order k, a list of free blocks of 2^k pages,
+ * aligned to 2^k pages. A block's "buddy" is the other half of the
+ * block of twice its size: its frame number differs in bit k only.
+ * Allocating splits a larger block in halves until it has the size
+ * asked for; freeing merges a block with its buddy while the buddy is
+ * free, whole, and in the same zone.
+ *
+ * Only the head page of a free block carries PG_buddy and the order.
+ * An allocated block's head has refcount 1; every other page has 0.
+ * That is what lets free_pages() refuse a double free or a free of a
+ * page that was never handed out, instead of corrupting the lists.
+ */
+#include <kernel/cmdline.h>
+#include <kernel/printk.h>
+#include <lib/parse.h>
+#include <lib/string.h>
+#include <mm/memblock.h>
+#include <mm/page_alloc.h>
+
+#define PAGE_POISON 0x6b	/* freed memory under mm.debug=1 */
+
+struct zone zones[NR_ZONES] = {
+	[ZONE_NORMAL] = { .name = "Normal",
+			  .lock = SPINLOCK_INIT(zone_normal_lock) },
+	[ZONE_HIGHMEM] = { .name = "HighMem",
+			   .lock = SPINLOCK_INIT(zone_highmem_lock) },
+};
+
+struct page *mem_map;
+static bool mm_debug;
+
+static bool set_mm_debug(const char *val)
+{
+	if (strcmp(val, "0") && strcmp(val, "1"))
+		return false;
+	mm_debug = val[0] == '1';
+	return true;
+}
+DEFINE_PARAM("mm.debug", set_mm_debug, "0 or 1");
+
+bool mm_debug_enabled(void)
+{
+	return mm_debug;
+}
+
+static struct zone *page_zone(const struct page *page)
+{
+	return &zones[PageHighMem(page) ? ZONE_HIGHMEM : ZONE_NORMAL];
+}
+
+/* Is pfn's page the free head of a block of exactly this order? */
+static bool is_free_buddy(struct zone *zone, pfn_t pfn, unsigned int order)
+{
+	struct page *page;
+
+	if (pfn < zone->start_pfn || pfn >= zone->end_pfn)
+		return false;
+	page = pfn_to_page(pfn);
+	return (page->flags & PG_buddy) && page_order(page) == order;
+}
+
+static void add_free_block(struct zone *zone, struct page *page,
+			   unsigned int order)
+{
+	page->flags |= PG_buddy;
+	set_page_order(page, order);
+	list_add(&page->list, &zone->free_area[order].free_list);
+	zone->free_area[order].nr_free++;
+}
+
+static void del_free_block(struct zone *zone, struct page *page,
+			   unsigned int order)
+{
+	list_del(&page->list);
+	page->flags &= ~PG_buddy;
+	zone->free_area[order].nr_free--;
+}
+
+/* Merge with free buddies as far as possible. Zone lock held. */
+static void free_block(struct zone *zone, pfn_t pfn, unsigned int order)
+{
+	while (order < MAX_ORDER) {
+		pfn_t buddy = pfn ^ (1u << order);
+
+		if (!is_free_buddy(zone, buddy, order))
+			break;
+		del_free_block(zone, pfn_to_page(buddy), order);
+		pfn &= ~(1u << order);	/* the lower half heads the union */
+		order++;
+	}
+	add_free_block(zone, pfn_to_page(pfn), order);
+}
+
+static struct page *zone_alloc(struct zone *zone, unsigned int order)
+{
+	unsigned long flags = spin_lock_irqsave(&zone->lock);
+	struct page *page = NULL;
+	unsigned int k;
+
+	for (k = order; k <= MAX_ORDER; k++)
+		if (!list_empty(&zone->free_area[k].free_list))
+			break;
+	if (k <= MAX_ORDER) {
+		page = list_first_entry(&zone->free_area[k].free_list,
+					struct page, list);
+		del_free_block(zone, page, k);
+		/* Split: give back the upper halves until 2^order is left. */
+		while (k > order) {
+			k--;
+			add_free_block(zone, page + (1u << k), k);
+		}
+		page->flags &= ~PG_freed;
+		set_page_order(page, order);
+		page->refcount = 1;
+		zone->free_pages -= 1u << order;
+	}
+	spin_unlock_irqrestore(&zone->lock, flags);
+	return page;
+}
+
+struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	struct page *page = NULL;
+
+	if (order > MAX_ORDER) {
+		WARN(1, "alloc_pages: order %u is above MAX_ORDER %u", order,
+		     MAX_ORDER);
+		return NULL;
+	}
+	if (gfp & __GFP_HIGHMEM)
+		page = zone_alloc(&zones[ZONE_HIGHMEM], order);
+	if (!page)
+		page = zone_alloc(&zones[ZONE_NORMAL], order);
+	return page;
+}
+
+/* Why this free must be refused, or NULL if it is fine. */
+static const char *bad_free_reason(const struct page *page,
+				   unsigned int order)
+{
+	if (page->flags & PG_reserved)
+		return "free of a reserved page (never allocatable)";
+	if (page->refcount == 0)
+		return (page->flags & PG_freed) ? "double free"
+						: "free of a never-allocated page";
+	if (page_order(page) != order)
+		return "free with the wrong order";
+	return NULL;
+}
+
+void free_pages(struct page *page, unsigned int order)
+{
+	struct zone *zone = page_zone(page);
+	pfn_t pfn = page_to_pfn(page);
+	unsigned long flags;
+	const char *reason;
+
+	if (mm_debug && !PageHighMem(page))
+		memset(lowmem_page_address(page), PAGE_POISON,
+		       PAGE_SIZE << order);
+	flags = spin_lock_irqsave(&zone->lock);
+	reason = bad_free_reason(page, order);
+	if (reason) {
+		zone->bad_frees++;
+		spin_unlock_irqrestore(&zone->lock, flags);
+		WARN(1, "free_pages: %s: pfn %#lx order %u (refused)", reason,
+		     (unsigned long)pfn, order);
+		return;
+	}
+	page->refcount = 0;
+	page->flags |= PG_freed;
+	zone->free_pages += 1u << order;
+	free_block(zone, pfn, order);
+	spin_unlock_irqrestore(&zone->lock, flags);
+}
+
+void *get_free_pages(unsigned int order)
+{
+	struct page *page = alloc_pages(GFP_KERNEL, order);
+
+	return page ? lowmem_page_address(page) : NULL;
+}
+
+void free_pages_addr(void *addr, unsigned int order)
+{
+	free_pages(virt_to_page(addr), order);
+}
+
+unsigned long zone_free_pages(enum zone_type z)
+{
+	return READ_ONCE(zones[z].free_pages);
+}
+
+unsigned long total_bad_frees(void)
+{
+	return READ_ONCE(zones[ZONE_NORMAL].bad_frees) +
+	       READ_ONCE(zones[ZONE_HIGHMEM].bad_frees);
+}
+
+/* Hand a boot-free run of frames to the allocator, in aligned blocks. */
+static void release_range(pfn_t start, pfn_t end)
+{
+	while (start < end) {
+		struct zone *zone = &zones[start < max_low_pfn ? ZONE_NORMAL
+							       : ZONE_HIGHMEM];
+		pfn_t limit = MIN(end, zone->end_pfn);
+		unsigned int order = MAX_ORDER;
+
+		while (order && (!IS_ALIGNED(start, 1u << order) ||
+				 start + (1u << order) > limit))
+			order--;
+		for (pfn_t p = start; p < start + (1u << order); p++)
+			pfn_to_page(p)->flags &= ~PG_reserved;
+		zone->managed_pages += 1u << order;
+		zone->free_pages += 1u << order;
+		free_block(zone, start, order);
+		start += 1u << order;
+	}
+}
+
+void page_alloc_init(void)
+{
+	uint64_t map_bytes = (uint64_t)max_pfn * sizeof(struct page);
+
+	mem_map = memblock_alloc_low(map_bytes);
+	zones[ZONE_NORMAL].start_pfn = 0;
+	zones[ZONE_NORMAL].end_pfn = max_low_pfn;
+	zones[ZONE_HIGHMEM].start_pfn = max_low_pfn;
+	zones[ZONE_HIGHMEM].end_pfn = max_pfn;
+	for (int z = 0; z < NR_ZONES; z++)
+		for (int k = 0; k <= MAX_ORDER; k++)
+			list_init(&zones[z].free_area[k].free_list);
+	/* Every frame starts reserved; free RAM is released below. */
+	for (pfn_t pfn = 0; pfn < max_pfn; pfn++)
+		mem_map[pfn].flags = PG_reserved |
+				     (pfn >= max_low_pfn ? PG_highmem : 0);
+	memblock_for_each_free_range(release_range);
+	memblock_retire();
+	pr_info("mem_map: %u frames, %zu bytes of struct page each: "
+		"%llu KiB of lowmem\n", max_pfn, sizeof(struct page),
+		(unsigned long long)(map_bytes >> 10));
+	for (int z = 0; z < NR_ZONES; z++)
+		pr_info("zone %-7s pfn %#08x-%#08x: %lu pages managed "
+			"(%lu MiB)\n", zones[z].name, zones[z].start_pfn,
+			zones[z].end_pfn, zones[z].managed_pages,
+			zones[z].managed_pages >> (20 - PAGE_SHIFT));
+}

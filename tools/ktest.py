@@ -1,0 +1,507 @@
+#!/usr/bin/env python3
+"""ktest: boot the kernel in a matrix of QEMU machines and judge its KTAP.
+
+For each configuration in tools/ktest_matrix.py: build an ISO whose
+command line selects the in-kernel tests, boot it under TCG with COM1 going
+to build/test/<name>/serial.log, wait for QEMU to exit through
+isa-debug-exit (or kill it at the timeout), parse the KTAP v1 the kernel
+printed and compare what happened with what the table expects.  Results
+print as each run finishes; the last line is always
+
+    ktest: N passed, N failed, N skipped
+
+counting test cases over all configurations (a configuration that fails
+as a whole adds at least one failure).  Exit status 0 only if nothing
+failed.  build/test/results.json holds the same, per configuration.
+
+The kernel's side (DESIGN.md section 8): KTAP version 1 on COM1, suites as
+nested blocks, `# ` diagnostics before a failure, panics on a line that
+starts with "PANIC", and with ktest.exit=1 a write of 0x10 (all passed) or
+0x11 (failures) to port 0xf4, which QEMU turns into exit status 33 or 35.
+"""
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.dont_write_bytecode = True          # no __pycache__ in tools/
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ktest_matrix  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TAIL_LINES = 40
+
+# isa-debug-exit turns a guest write of v into exit status (v << 1) | 1.
+EXIT_PASS, EXIT_FAIL = 33, 35           # 0x10, 0x11
+EXIT_MEANING = {0: "triple fault or reset", 1: "QEMU error",
+                EXIT_PASS: "all passed", EXIT_FAIL: "some test failed",
+                37: "kernel panic"}
+
+# ---------------------------------------------------------------------------
+# KTAP parsing
+
+# CSI sequences (GRUB's terminal_output serial emits colours and cursor
+# moves), charset selections, then any other escape.
+ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b.?")
+CTRL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+HEADER = "KTAP version 1"
+VERSION_RE = re.compile(r"K?TAP version \d+$")
+PLAN_RE = re.compile(r"1\.\.(\d+)$")
+RESULT_RE = re.compile(r"(not ok|ok) (\d+)(?: (?:- )?(.*?))?(?:\s+# ?(.*))?$")
+SUBTEST_RE = re.compile(r"# Subtest: (.*)$")
+# "PANIC at file:line ...", perhaps after "[cpu1]" or a timestamp.
+PANIC_RE = re.compile(r"\s*(?:\[[^\]]*\]\s*)*PANIC\b")
+
+
+def clean(text):
+    """Serial log -> plain lines: no escapes, no \\r, no trailing blanks."""
+    text = ANSI_RE.sub("", text)
+    return [CTRL_RE.sub("", ln).rstrip() for ln in text.split("\n")]
+
+
+@dataclass
+class Result:
+    """An `ok`/`not ok` line, the `# ` lines printed just before it, and
+    the nested block it closes (a suite's cases), if any."""
+    ok: bool
+    name: str
+    directive: str
+    text: str                      # the line, unindented
+    diag: list
+    child: "Block" = None
+
+
+@dataclass
+class Block:
+    """One KTAP (sub)document: the lines at one indentation."""
+    indent: int
+    name: str = None
+    plan: int = None
+    results: list = field(default_factory=list)
+    pending: list = field(default_factory=list)   # `# ` lines not yet used
+
+
+@dataclass
+class Case:
+    suite: str
+    name: str
+    status: str                    # "ok", "fail", "skip" or "crashed"
+    diag: list = field(default_factory=list)
+    line: str = ""                 # what to show for it in reports
+
+    @property
+    def full(self):
+        return f"{self.suite}.{self.name}"
+
+
+@dataclass
+class Ktap:
+    found: bool = False            # saw the top-level header
+    cases: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    panic: str = None              # first PANIC line anywhere in the log
+    other: list = field(default_factory=list)   # non-KTAP lines (printk)
+
+
+def status_of(r):
+    if r.directive.upper().startswith("SKIP"):
+        return "skip"
+    return "ok" if r.ok else "fail"
+
+
+def parse_ktap(lines):
+    """Parse cleaned serial lines.  Nesting follows indentation, whatever
+    its width, so deeper blocks (parameterised cases) parse too; only the
+    first two levels (suites, cases) are counted."""
+    out = Ktap()
+    start = None
+    for i, line in enumerate(lines):
+        if out.panic is None and PANIC_RE.match(line):
+            out.panic = line.strip()
+        # The header is unindented (indented ones are nested), but GRUB
+        # may leave junk on the line before it: accept a non-blank prefix.
+        if start is None and line.endswith(HEADER):
+            prefix = line[:-len(HEADER)]
+            if prefix == "" or prefix.strip():
+                start = i
+    if start is None:
+        return out
+    out.found = True
+
+    stack = [Block(indent=0)]
+    for line in lines[start + 1:]:
+        body = line.lstrip(" ")
+        indent = len(line) - len(body)
+        result, plan = RESULT_RE.match(body), PLAN_RE.match(body)
+        diag = body.startswith("#")
+        if not (result or plan or diag or VERSION_RE.match(body)):
+            if body:
+                out.other.append(line)      # printk between tests
+            continue
+        if indent > stack[-1].indent:
+            if diag and not SUBTEST_RE.match(body):
+                stack[-1].pending.append(body)
+                continue
+            stack.append(Block(indent=indent))
+        closed = None
+        while result and len(stack) > 1 and stack[-1].indent > indent:
+            closed = stack.pop()    # a parent's verdict ends nested blocks
+        block = stack[-1]
+        if diag and indent < block.indent:
+            # A parent's diagnostic (e.g. totals) after its nested block.
+            block = next((b for b in stack if b.indent == indent), block)
+        sub = SUBTEST_RE.match(body)
+        if result:
+            num, name = result.group(2), result.group(3)
+            block.results.append(Result(
+                result.group(1) == "ok", name or f"#{num}",
+                result.group(4) or "", body, block.pending, closed))
+            block.pending = []
+        elif plan:
+            block.plan = int(plan.group(1))
+        elif sub and block.name is None and not block.results:
+            block.name = sub.group(1)
+        elif diag:
+            block.pending.append(body)
+        elif block is stack[0] and block.results:
+            out.problems.append("KTAP output restarted (reboot?)")
+
+    top = stack[0]
+    if top.plan is None:
+        out.problems.append("no top-level plan (1..N) after the header")
+    for r in top.results:
+        add_suite(out, r.name, r, r.child)
+    # A suite still open at the end never printed its own result line:
+    # the kernel died or hung inside it.
+    if len(stack) > 1:
+        name = stack[1].name or f"suite #{len(top.results) + 1}"
+        add_suite(out, name, None, stack[1])
+    seen = len(top.results) + (len(stack) > 1)
+    for k in range(seen + 1, (top.plan or 0) + 1):
+        out.cases.append(Case(f"suite #{k}", "(never started)", "crashed",
+                              line="(never started)"))
+    return out
+
+
+def add_suite(out, suite, result, block):
+    """One suite (its result line, if printed, and its nested block) ->
+    Cases.  A suite with no cases at all counts as one case itself."""
+    cases = block.results if block else []
+    for r in cases:
+        diag = list(r.diag)
+        if not r.ok and r.child:    # parameterised: say which params
+            for p in r.child.results:
+                if not p.ok:
+                    diag += p.diag + ["  " + p.text]
+        out.cases.append(Case(suite, r.name, status_of(r), diag, r.text))
+    if block and block.plan is not None:
+        for n in range(len(cases) + 1, block.plan + 1):
+            diag = block.pending if n == len(cases) + 1 else []
+            out.cases.append(Case(suite, f"#{n}", "crashed", diag,
+                                  f"(result {n} of {block.plan} missing)"))
+    if result is None:
+        if block.plan is None or block.plan == len(cases):
+            out.cases.append(Case(suite, "(suite result)", "crashed",
+                                  block.pending, "(no suite result line)"))
+    elif not cases and not (block and block.plan):
+        out.cases.append(Case(suite, suite, status_of(result), result.diag,
+                              result.text))
+    elif not result.ok and not any(c.suite == suite and c.status != "ok"
+                                   and c.status != "skip" for c in out.cases):
+        out.cases.append(Case(suite, "(suite result)", "fail", result.diag,
+                              result.text + "  (yet no case failed)"))
+
+
+# ---------------------------------------------------------------------------
+# Judging a run
+
+@dataclass
+class Outcome:
+    cfg: object
+    status: str = "FAIL"           # "PASS" or "FAIL"
+    reason: str = ""
+    note: str = ""                 # what an expected-failure PASS saw
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    exit_code: int = None          # None: killed at the timeout
+    ktap: Ktap = field(default_factory=Ktap)
+    log_lines: list = field(default_factory=list)
+    stderr: str = ""
+    log_path: str = ""
+
+
+def judge(o, filtered):
+    """Fill in o's verdict.  `filtered`: --ktest chose the tests, so an
+    expected failure that did not run cannot be demanded."""
+    k, cfg, code = o.ktap, o.cfg, o.exit_code
+    n = {s: sum(c.status == s for c in k.cases)
+         for s in ("ok", "fail", "skip", "crashed")}
+    o.passed, o.skipped = n["ok"], n["skip"]
+    o.failed = n["fail"] + n["crashed"]
+    why = []
+    if code is None:
+        why.append(f"timeout after {cfg.timeout} s")
+
+    if isinstance(cfg.expect, dict) and "panic" in cfg.expect:
+        pat = cfg.expect["panic"]
+        seen = next((ln for ln in o.log_lines if re.search(pat, ln)), None)
+        if seen is None:
+            why.append(f"expected panic /{pat}/ not in the log")
+        if n["fail"]:
+            why.append(f"{n['fail']} not ok before the panic")
+        o.failed = n["fail"]        # cases the planned panic cut off
+        if not why:                 # don't count: the panic is the check
+            o.status, o.passed = "PASS", o.passed + 1
+            o.note = f"expected panic seen: {seen.strip()}"
+    else:
+        want = set(cfg.expect["fail"]) if cfg.expect != "pass" else set()
+        if filtered:
+            want &= {c.full for c in k.cases}
+        failing = {c.full for c in k.cases if c.status == "fail"}
+        want_code = EXIT_FAIL if want else EXIT_PASS
+        if code is not None and code != want_code:
+            why.append(f"QEMU exit {code} "
+                       f"({EXIT_MEANING.get(code, 'unexpected')}), "
+                       f"expected {want_code}")
+        if k.panic:
+            why.append(f"panic: {k.panic}")
+        if not k.found:
+            why.append("no KTAP output")
+        elif not k.cases:
+            why.append("KTAP output has no results")
+        why += k.problems
+        if n["crashed"]:
+            why.append(f"{n['crashed']} results missing (crashed)")
+        if failing - want:
+            why.append(f"{len(failing - want)} not ok")
+        if want - failing:
+            why.append("expected to fail but did not: "
+                       + ", ".join(sorted(want - failing)))
+        if not why:
+            o.status = "PASS"
+            if want:                # the check passed: count them so
+                o.note = "expected failures seen: " + ", ".join(sorted(want))
+                o.passed, o.failed = o.passed + len(want), 0
+    o.reason = "; ".join(why)
+    if o.status == "FAIL":
+        o.failed = max(o.failed, 1)
+
+
+# ---------------------------------------------------------------------------
+# Running QEMU
+
+def kernel_cmdline(cfg, args):
+    """The config's words plus the runner's ktest.* keys, each key once:
+    a key the config sets beats the runner default, and --ktest/--seed
+    beat both, so the kernel never sees a repeated option."""
+    keys = {"ktest": "all", "ktest.exit": "1", "ktest.expect_mem": cfg.mem,
+            "ktest.expect_cpus": str(cfg.smp), "ktest.seed": "1"}
+    extra = []
+    for word in cfg.cmdline.split():
+        key, eq, val = word.partition("=")
+        if eq and key in keys:
+            keys[key] = val
+        else:
+            extra.append(word)
+    if args.ktest is not None:
+        keys["ktest"] = args.ktest
+    if args.seed is not None:
+        keys["ktest.seed"] = str(args.seed)
+    return " ".join(extra + [f"{k}={v}" for k, v in keys.items()])
+
+
+RUNNING = set()                    # live QEMUs, killed on ^C
+RUNNING_LOCK = threading.Lock()
+STOPPING = threading.Event()       # ^C seen: kill QEMUs as they start
+
+
+def run_config(cfg, args):
+    o = Outcome(cfg)
+    d = args.outdir / cfg.name
+    d.mkdir(parents=True, exist_ok=True)
+    iso, log = d / "kernel.iso", d / "serial.log"
+    o.log_path = str(log)
+    cmdline = kernel_cmdline(cfg, args)
+    mk = subprocess.run([str(ROOT / "tools/mkiso"), str(args.elf), str(iso),
+                         cmdline], stdin=subprocess.DEVNULL,
+                        capture_output=True, text=True)
+    if mk.returncode != 0:
+        o.reason, o.stderr, o.failed = "mkiso failed", mk.stderr, 1
+        return o
+    log.unlink(missing_ok=True)    # never judge a previous run's log
+    cmd = [args.qemu, "-accel", "tcg", "-cpu", "max", "-m", cfg.mem,
+           "-smp", str(cfg.smp), "-boot", "d", "-cdrom", str(iso),
+           "-display", "none", "-no-reboot", "-serial", f"file:{log}",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+           "-monitor", "none"]
+    if args.verbose:
+        emit(f"  {cfg.name}: cmdline: {cmdline}\n  {cfg.name}: "
+             + " ".join(cmd))
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    with RUNNING_LOCK:
+        RUNNING.add(proc)
+        if STOPPING.is_set():
+            proc.kill()
+    try:
+        o.stderr = proc.communicate(timeout=cfg.timeout)[1]
+        o.exit_code = proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        o.stderr = proc.communicate()[1]
+    with RUNNING_LOCK:
+        RUNNING.discard(proc)
+    o.seconds = time.monotonic() - t0
+    text = log.read_text(errors="replace") if log.exists() else ""
+    o.log_lines = clean(text)
+    o.ktap = parse_ktap(o.log_lines)
+    judge(o, args.ktest is not None)
+    return o
+
+
+# ---------------------------------------------------------------------------
+# Reporting
+
+PRINT_LOCK = threading.Lock()
+
+
+def emit(text):
+    with PRINT_LOCK:
+        print(text, flush=True)
+
+
+def report(o, verbose):
+    counts = (f"{o.passed} passed, {o.failed} failed, {o.skipped} skipped, "
+              f"{o.seconds:.1f} s")
+    if o.status == "PASS":
+        note = o.note + "; " if o.note else ""
+        out = [f"PASS {o.cfg.name} ({note}{counts})"]
+    else:
+        out = [f"FAIL {o.cfg.name}: {o.reason} ({counts})"]
+    for c in o.ktap.cases:
+        bad = c.status in ("fail", "crashed")
+        expected = o.status == "PASS" and c.status == "fail"
+        if (bad and o.status == "FAIL") or expected or verbose:
+            out += [f"    {d}" for d in c.diag if bad]
+            tag = ("  (expected failure)" if expected else
+                   "  <-- crashed" if c.status == "crashed" else "")
+            out.append(f"  {c.suite}: {c.line}{tag}")
+    if o.status == "FAIL":
+        if o.stderr.strip():
+            out.append(f"--- {o.cfg.name}: stderr of QEMU or mkiso ---")
+            out += o.stderr.rstrip().splitlines()[-TAIL_LINES:]
+        tail = "\n".join(o.log_lines).rstrip().splitlines()[-TAIL_LINES:]
+        out.append(f"--- {o.cfg.name}: last {TAIL_LINES} lines of "
+                   f"{o.log_path} ---")
+        out += tail or ["(serial log is empty)"]
+        out.append(f"--- end of {o.cfg.name} ---")
+    emit("\n".join(out))
+
+
+def write_json(path, outcomes):
+    rows = [{"name": o.cfg.name, "status": o.status, "reason": o.reason,
+             "note": o.note, "passed": o.passed, "failed": o.failed,
+             "skipped": o.skipped, "seconds": round(o.seconds, 2),
+             "exit_code": o.exit_code, "mem": o.cfg.mem, "smp": o.cfg.smp,
+             "not_ok": [c.full for c in o.ktap.cases
+                        if c.status in ("fail", "crashed")]}
+            for o in outcomes]
+    path.write_text(json.dumps(rows, indent=2) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--elf", type=Path, default=ROOT / "build/kernel.elf")
+    ap.add_argument("--config", default=os.environ.get("KTEST_CONFIG"),
+                    help="names or globs, comma-separated (env KTEST_CONFIG)")
+    ap.add_argument("--ktest", help="test glob, replaces ktest=all")
+    ap.add_argument("--seed", type=int, help="ktest.seed (default 1)")
+    ap.add_argument("--jobs", "-j", type=int,
+                    default=int(os.environ.get("KTEST_JOBS", "2")))
+    ap.add_argument("--outdir", type=Path, default=ROOT / "build/test")
+    ap.add_argument("--qemu", default="qemu-system-i386")
+    ap.add_argument("--list", action="store_true",
+                    help="list the configurations and exit")
+    ap.add_argument("--verbose", "-v", action="store_true")
+    args = ap.parse_args()
+
+    table = ktest_matrix.by_name()
+    if args.list:
+        for c in table.values():
+            print(f"{c.name:14} -m {c.mem:5} -smp {c.smp}  "
+                  f"cmdline={c.cmdline!r}  expect={c.expect}  "
+                  f"timeout={c.timeout}s  tags={','.join(c.tags)}")
+        return 0
+    chosen = list(table.values())
+    if args.config:
+        pats = [p for p in args.config.split(",") if p]
+        unknown = [p for p in pats if not fnmatch.filter(table, p)]
+        if unknown:
+            ap.error(f"unknown configuration {', '.join(unknown)} "
+                     f"(have {', '.join(table)})")
+        chosen = [c for c in chosen
+                  if any(fnmatch.fnmatch(c.name, p) for p in pats)]
+    if not args.elf.is_file():
+        print(f"ktest: no kernel at {args.elf} (build it first)",
+              file=sys.stderr)
+        return 2
+    args.jobs = max(1, args.jobs)
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    # TCG runs a host thread per vCPU, so a run holds min(smp, jobs) of
+    # the --jobs slots.  Only this thread takes slots, in table order, so
+    # taking them one at a time cannot deadlock.
+    outcomes, slots, threads = [], threading.Semaphore(args.jobs), []
+
+    def worker(cfg, weight):
+        try:
+            o = run_config(cfg, args)
+        except Exception as e:     # a runner bug must not hang the rest
+            o = Outcome(cfg, reason=f"runner error: {e!r}", failed=1)
+        finally:
+            slots.release(weight)
+        outcomes.append(o)
+        if not STOPPING.is_set():  # after ^C, killed runs are noise
+            report(o, args.verbose)
+
+    try:
+        for cfg in chosen:
+            weight = min(cfg.cpus(), args.jobs)
+            for _ in range(weight):
+                slots.acquire()
+            threads.append(threading.Thread(target=worker,
+                                            args=(cfg, weight)))
+            threads[-1].start()
+        for t in threads:
+            t.join()
+    except KeyboardInterrupt:
+        with RUNNING_LOCK:
+            STOPPING.set()
+            for p in RUNNING:
+                p.kill()
+        print("ktest: interrupted", file=sys.stderr)
+        return 130
+
+    order = [c.name for c in chosen]
+    outcomes.sort(key=lambda o: order.index(o.cfg.name))
+    write_json(args.outdir / "results.json", outcomes)
+    total = [sum(getattr(o, f) for o in outcomes)
+             for f in ("passed", "failed", "skipped")]
+    print("ktest: %d passed, %d failed, %d skipped" % tuple(total),
+          flush=True)
+    return 0 if total[1] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""The QEMU configurations `make test` boots: one row per machine shape.
+
+tools/ktest.py imports MATRIX and boots every entry (or the subset named
+with --config).  To add a configuration, append a Config; nothing else
+needs to change.  Each row says why it exists: a row nobody can explain
+is a row nobody will keep green.
+
+Fields
+  name     short identifier, also the directory under build/test/
+  mem      QEMU -m value ("64M", "4G"); passed to the kernel as
+           ktest.expect_mem so it can check the memory map it was given
+  smp      number of CPUs (-smp); passed as ktest.expect_cpus.  Under TCG
+           each vCPU is a host thread, so big smp rows cost --jobs slots
+  cmdline  extra kernel arguments (the runner adds the ktest.* ones)
+  expect   what a correct kernel does in this configuration:
+             "pass"                    QEMU exits 33 and every case is ok
+             {"fail": ["suite.case"]}  exactly these cases are `not ok`,
+                                       QEMU exits 35 (checks that failure
+                                       reporting itself works)
+             {"panic": "regex"}        the boot ends in a panic whose log
+                                       matches regex, before the timeout
+  timeout  seconds before the run is killed and counted as a hang
+  tags     free-form labels (e.g. "highmem", "smp") for grouping
+"""
+
+from dataclasses import dataclass, field
+from typing import Union
+
+Expect = Union[str, dict]
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    mem: str
+    smp: int = 1
+    cmdline: str = ""
+    expect: Expect = "pass"
+    timeout: int = 60
+    tags: tuple = field(default_factory=tuple)
+
+    def cpus(self) -> int:
+        """CPUs this run occupies on the host (for --jobs accounting)."""
+        return max(1, self.smp)
+
+
+MATRIX = [
+    # Everything in lowmem: no ZONE_HIGHMEM at all.  kmap* must fall back
+    # to the direct map, and the allocator must cope with an empty zone.
+    Config("m64", mem="64M", smp=1, tags=("lowmem",)),
+
+    # A small machine with highmem: lowmem clamped to 64 MiB leaves about
+    # 448 MiB of ZONE_HIGHMEM below 4 GiB, cheap enough to run every time.
+    Config("m512-low64", mem="512M", smp=1, cmdline="lowmem=64M",
+           tags=("highmem",)),
+
+    # Default lowmem limit (~896 MiB) plus highmem on both sides of 4 GiB:
+    # QEMU puts 3 GiB low (less the PCI hole) and 1 GiB at 4 GiB.  The
+    # first row where PAE frame numbers need more than 32 bits.
+    Config("m4g", mem="4G", smp=1, tags=("highmem", "above4g")),
+
+    # 5 GiB above 4 GiB: most highmem lives past the 32-bit boundary, so
+    # truncated physical addresses show up as wrong data, not luck.
+    Config("m8g", mem="8G", smp=1, tags=("highmem", "above4g")),
+
+    # SMP rows go here (smp=2, 4, 8 with and without highmem) once the
+    # kernel brings up APs.
+]
+
+
+def by_name() -> dict:
+    """Map name -> Config; also checks the table for mistakes."""
+    table = {}
+    for cfg in MATRIX:
+        if cfg.name in table:
+            raise ValueError(f"ktest_matrix: duplicate name {cfg.name!r}")
+        check_expect(cfg)
+        table[cfg.name] = cfg
+    return table
+
+
+def check_expect(cfg: Config) -> None:
+    """Reject malformed expect values at load time, not after a boot."""
+    e = cfg.expect
+    ok = (e == "pass"
+          or (isinstance(e, dict) and len(e) == 1
+              and (isinstance(e.get("fail"), list)
+                   or isinstance(e.get("panic"), str))))
+    if not ok:
+        raise ValueError(f"ktest_matrix: {cfg.name}: bad expect {e!r}")
