@@ -45,7 +45,7 @@ OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) \
 	   $(patsubst %.S,$(BUILD)/%.o,$(S_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all run test bench gdb clean deps
+.PHONY: all run test bench gdb clean deps lint
 
 all: deps $(BUILD)/kernel.iso $(BUILD)/kernel.asm
 
@@ -116,6 +116,18 @@ test: all
 gdb: all
 	$(QEMU) $(QEMU_COMMON) -cdrom $(BUILD)/kernel.iso -serial mon:stdio -s -S &
 	gdb -q -x tools/gdbinit $(BUILD)/kernel.elf
+
+# Static analysis. Two checks are off for the whole tree, for reasons
+# cppcheck cannot see: comparePointers (walking a linker section from its
+# start symbol to its end symbol is how section tables work) and
+# unusedStructMember (hardware and boot-protocol layouts name every
+# field, used or not).
+lint:
+	cppcheck --quiet --error-exitcode=1 --inline-suppr \
+		--enable=warning,style,performance,portability --std=c11 \
+		-Iinclude -Iarch/x86/include --suppress=missingIncludeSystem \
+		--suppress=comparePointers --suppress=unusedStructMember \
+		$(SRCDIRS)
 
 clean:
 	rm -rf $(BUILD)

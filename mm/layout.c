@@ -19,9 +19,7 @@ unsigned int layout_regions(struct layout_region *out, unsigned int max)
 		{ "fixmap", FIXADDR_START, FIXADDR_TOP },
 		{ "top guard page", FIXADDR_TOP, 0 },
 	};
-	unsigned int n = MIN(max, (unsigned int)ARRAY_SIZE(all));
-
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < ARRAY_SIZE(all) && i < max; i++)
 		out[i] = all[i];
 	return ARRAY_SIZE(all);
 }

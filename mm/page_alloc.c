@@ -121,6 +121,14 @@ static struct page *zone_alloc(struct zone *zone, unsigned int order)
 	return page;
 }
 
+struct page *alloc_pages_zone(enum zone_type z, unsigned int order)
+{
+	if (WARN(order > MAX_ORDER, "alloc_pages: order %u is above "
+		 "MAX_ORDER %u", order, MAX_ORDER))
+		return NULL;
+	return zone_alloc(&zones[z], order);
+}
+
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
 	struct page *page = NULL;
@@ -158,9 +166,6 @@ void free_pages(struct page *page, unsigned int order)
 	unsigned long flags;
 	const char *reason;
 
-	if (mm_debug && !PageHighMem(page))
-		memset(lowmem_page_address(page), PAGE_POISON,
-		       PAGE_SIZE << order);
 	flags = spin_lock_irqsave(&zone->lock);
 	reason = bad_free_reason(page, order);
 	if (reason) {
@@ -170,6 +175,10 @@ void free_pages(struct page *page, unsigned int order)
 		     (unsigned long)pfn, order);
 		return;
 	}
+	/* Poison only a free we accepted, and before anyone can reuse it. */
+	if (mm_debug && !PageHighMem(page))
+		memset(lowmem_page_address(page), PAGE_POISON,
+		       PAGE_SIZE << order);
 	page->refcount = 0;
 	page->flags |= PG_freed;
 	zone->free_pages += 1u << order;

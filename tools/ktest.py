@@ -253,10 +253,19 @@ def judge(o, filtered):
         why.append(f"timeout after {cfg.timeout} s")
 
     if isinstance(cfg.expect, dict) and "panic" in cfg.expect:
-        pat = cfg.expect["panic"]
-        seen = next((ln for ln in o.log_lines if re.search(pat, ln)), None)
-        if seen is None:
-            why.append(f"expected panic /{pat}/ not in the log")
+        # One regex, or a list that must match lines in that order (a
+        # report's header, its fault cause, its backtrace...).
+        pats = cfg.expect["panic"]
+        pats = [pats] if isinstance(pats, str) else list(pats)
+        seen, start = None, 0
+        for pat in pats:
+            hit = next((i for i in range(start, len(o.log_lines))
+                        if re.search(pat, o.log_lines[i])), None)
+            if hit is None:
+                why.append(f"expected panic line /{pat}/ not in the log")
+                break
+            seen = seen or o.log_lines[hit]
+            start = hit + 1
         if n["fail"]:
             why.append(f"{n['fail']} not ok before the panic")
         o.failed = n["fail"]        # cases the planned panic cut off

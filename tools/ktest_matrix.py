@@ -18,7 +18,9 @@ Fields
                                        QEMU exits 35 (checks that failure
                                        reporting itself works)
              {"panic": "regex"}        the boot ends in a panic whose log
-                                       matches regex, before the timeout
+                                       matches regex, before the timeout;
+                                       a list of regexes must match lines
+                                       in that order
   timeout  seconds before the run is killed and counted as a hang
   tags     free-form labels (e.g. "highmem", "smp") for grouping
 """
@@ -47,7 +49,8 @@ class Config:
 MATRIX = [
     # Everything in lowmem: no ZONE_HIGHMEM at all.  kmap* must fall back
     # to the direct map, and the allocator must cope with an empty zone.
-    Config("m64", mem="64M", smp=1, tags=("lowmem",)),
+    # mm.debug=1 here: freed pages are poisoned (pmm_freed_pages_poisoned).
+    Config("m64", mem="64M", smp=1, cmdline="mm.debug=1", tags=("lowmem",)),
 
     # A small machine with highmem: lowmem clamped to 64 MiB leaves about
     # 448 MiB of ZONE_HIGHMEM below 4 GiB, cheap enough to run every time.
@@ -62,6 +65,31 @@ MATRIX = [
     # 5 GiB above 4 GiB: most highmem lives past the 32-bit boundary, so
     # truncated physical addresses show up as wrong data, not luck.
     Config("m8g", mem="8G", smp=1, tags=("highmem", "above4g")),
+
+    # The crash reports themselves (STYLE.md item 11): a NULL pointer read
+    # must panic with the decoded fault, the region and a backtrace; a
+    # runaway recursion must hit the boot stack's guard page and be
+    # reported through the double-fault task, not end in a triple fault.
+    Config("crash-null", mem="64M", smp=1,
+           cmdline="ktest=crash ktest.crash=null",
+           expect={"panic": [
+               r"^PANIC at crash_null_dereference\+0x[0-9a-f]+: page fault",
+               r"^CPU 0, thread ",
+               r"^EAX [0-9a-f]{8}",
+               r"^cause: read of 00000000, page not present",
+               r"^region: 00000000 is in user space",
+               r"^Backtrace:",
+               r"crash_null_dereference\+",
+               r"ktest_run_all\+"]},
+           timeout=30, tags=("crash",)),
+    Config("crash-stack", mem="64M", smp=1,
+           cmdline="ktest=crash ktest.crash=stack_overflow",
+           expect={"panic": [
+               r"^PANIC at .*double fault: kernel stack overflow in thread "
+               r"boot \(CPU 0\)",
+               r"^Backtrace:",
+               r"crash_recurse\+"]},
+           timeout=30, tags=("crash",)),
 
     # SMP rows go here (smp=2, 4, 8 with and without highmem) once the
     # kernel brings up APs.
@@ -85,6 +113,6 @@ def check_expect(cfg: Config) -> None:
     ok = (e == "pass"
           or (isinstance(e, dict) and len(e) == 1
               and (isinstance(e.get("fail"), list)
-                   or isinstance(e.get("panic"), str))))
+                   or isinstance(e.get("panic"), (str, list)))))
     if not ok:
         raise ValueError(f"ktest_matrix: {cfg.name}: bad expect {e!r}")

@@ -39,6 +39,7 @@ static bool kernel_tables_live;	/* false while the boot tables run */
 static pte_t kernel_pd[512] __aligned(4096);
 
 extern char _text[], _etext[], _erodata[];
+extern char boot_stack[];	/* boot/entry.S */
 
 /*
  * A PAE entry is two 32-bit words and a 32-bit CPU writes them one at
@@ -212,6 +213,14 @@ void arch_paging_init(void)
 			  arch_make_pte((phys_addr_t)pfn << PAGE_SHIFT,
 					direct_map_prot(va)));
 	}
+
+	/*
+	 * The boot thread's stack gets a guard page like every other
+	 * kernel stack: its lowest page is left unmapped, so running off
+	 * the end faults (and is reported by the double-fault task)
+	 * instead of silently overwriting the data below.
+	 */
+	pte_clear(pte_ptr((uintptr_t)boot_stack));
 
 	kernel_pdpt[KERNEL_PDPT_INDEX] = __pa(kernel_pd) | PTE_P;
 	write_cr3(__pa(kernel_pdpt));

@@ -54,7 +54,6 @@ static void print_page_fault(const struct arch_regs *regs)
 	const char *access = (err & PF_INSTR) ? "instruction fetch"
 			     : (err & PF_WRITE) ? "write" : "read";
 
-	printk(KERN_EMERG "CR2 %08x  CR3 %08x\n", addr, read_cr3());
 	printk(KERN_EMERG "cause: %s of %08x, %s%s\n", access, addr,
 	       (err & PF_PRESENT) ? "protection violation (page present)"
 				  : "page not present",

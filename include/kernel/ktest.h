@@ -86,7 +86,7 @@ void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
 
 #define __KT_CHECK_BOOL(t, expr, want, kind, on_fail)                     \
 	do {                                                              \
-		if (unlikely(!!(expr) != (want))) {                       \
+		if (unlikely((!!(expr)) != (want))) {                       \
 			__kt_fail(t, __FILE__, __LINE__, kind,            \
 				  "Expected %s to be %s", #expr,          \
 				  (want) ? "true" : "false");             \

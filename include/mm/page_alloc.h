@@ -49,6 +49,9 @@ extern struct zone zones[NR_ZONES];
  */
 struct page *alloc_pages(gfp_t gfp, unsigned int order);
 
+/* The same, from one zone only, with no fallback. Context: any. */
+struct page *alloc_pages_zone(enum zone_type zone, unsigned int order);
+
 static inline struct page *alloc_page(gfp_t gfp)
 {
 	return alloc_pages(gfp, 0);

@@ -1,0 +1,100 @@
+/*
+ * Suite "boot": what the kernel learned at boot, and the small tools
+ * everything else relies on (formatting, symbols, the command line).
+ */
+#include <kernel/cmdline.h>
+#include <kernel/ksyms.h>
+#include <kernel/ktest.h>
+#include <kernel/panic.h>
+#include <lib/format.h>
+#include <lib/glob.h>
+#include <lib/string.h>
+#include <mm/memblock.h>
+
+/* The usable RAM found is what QEMU was given, less at most 1%. */
+static void boot_memory_map_matches_qemu(struct ktest *t)
+{
+	uint64_t expect = ktest_config.expect_mem;
+	uint64_t found = memblock_usable_bytes();
+
+	if (!expect) {
+		kt_skip(t, "no ktest.expect_mem given");
+		return;
+	}
+	kt_diag(t, "usable RAM %llu KiB, QEMU was given %llu KiB",
+		(unsigned long long)(found >> 10),
+		(unsigned long long)(expect >> 10));
+	KT_EXPECT_LE(t, found, expect);
+	KT_EXPECT_GE(t, found, expect - expect / 100);
+}
+
+static void boot_cmdline_bad_options_reported(struct ktest *t)
+{
+	unsigned long before = cmdline_error_count();
+
+	KT_EXPECT_EQ(t, cmdline_parse_word("no.such.option=1"),
+		     CMDLINE_UNKNOWN);
+	KT_EXPECT_EQ(t, cmdline_parse_word("lowmem=64MB"), CMDLINE_MALFORMED);
+	KT_EXPECT_EQ(t, cmdline_parse_word("loglevel=9"), CMDLINE_MALFORMED);
+	/* The boot's own command line, from the runner, was clean. */
+	KT_EXPECT_EQ(t, before, 0);
+}
+
+static void boot_format_conversions(struct ktest *t)
+{
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "%d|%u|%x|%X|%5d|%-4d|%05x|%c|%s|%.3s",
+		 -42, 42u, 0xbeefu, 0xbeefu, 7, 7, 0xab, 'z', "str", "abcdef");
+	KT_EXPECT_EQ(t, strcmp(buf, "-42|42|beef|BEEF|    7|7   |000ab|z|str|abc"),
+		     0);
+	snprintf(buf, sizeof(buf), "%llx|%lld|%p|%#x|%%",
+		 0x123456789abcull, -5000000000ll, (void *)0xc0100000,
+		 0x10u);
+	KT_EXPECT_EQ(t, strcmp(buf, "123456789abc|-5000000000|0xc0100000|0x10|%"),
+		     0);
+	/* Truncation still terminates and reports the full length. */
+	KT_EXPECT_EQ(t, snprintf(buf, 4, "%s", "abcdef"), 6);
+	KT_EXPECT_EQ(t, strcmp(buf, "abc"), 0);
+	if (t->failed)
+		kt_diag(t, "last output: '%s'", buf);
+}
+
+static void boot_ksyms_name_functions(struct ktest *t)
+{
+	uintptr_t off = 1;
+	uintptr_t addr = (uintptr_t)boot_ksyms_name_functions;
+	const char *name = ksym_lookup(addr + 3, &off);
+
+	KT_ASSERT_NOT_NULL(t, name);
+	KT_EXPECT_EQ(t, strcmp(name, "boot_ksyms_name_functions"), 0);
+	KT_EXPECT_EQ(t, off, 3);
+	KT_EXPECT_EQ(t, ksym_address("panic_at"), (uintptr_t)panic_at);
+	KT_EXPECT_TRUE(t, ksym_lookup(0x1000, &off) == NULL);
+}
+
+static void boot_glob_selects(struct ktest *t)
+{
+	KT_EXPECT_TRUE(t, glob_match("kmap*", "kmap_local"));
+	KT_EXPECT_TRUE(t, glob_match("*", ""));
+	KT_EXPECT_TRUE(t, glob_match("p?m.*free*", "pmm.pmm_double_free"));
+	KT_EXPECT_FALSE(t, glob_match("kmap", "kmap_local"));
+	KT_EXPECT_FALSE(t, glob_match("*local", "kmap_local_x"));
+}
+
+static void boot_warn_is_counted(struct ktest *t)
+{
+	unsigned long before = warn_count();
+
+	KT_EXPECT_TRUE(t, WARN(1, "deliberate warning from a test"));
+	KT_EXPECT_FALSE(t, WARN(0, "never printed"));
+	KT_EXPECT_EQ(t, warn_count(), before + 1);
+}
+
+KTEST_SUITE(boot,
+	    KTEST_CASE(boot_memory_map_matches_qemu),
+	    KTEST_CASE(boot_cmdline_bad_options_reported),
+	    KTEST_CASE(boot_format_conversions),
+	    KTEST_CASE(boot_ksyms_name_functions),
+	    KTEST_CASE(boot_glob_selects),
+	    KTEST_CASE(boot_warn_is_counted));

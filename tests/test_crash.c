@@ -1,0 +1,61 @@
+/*
+ * Suite "crash": bugs on purpose, to check the reports they produce.
+ *
+ * Each case ends the boot in a panic, so each runs only when the
+ * command line asks for it (ktest.crash=NAME) and is skipped otherwise;
+ * the runner has one configuration per case and checks the panic
+ * report line by line (tools/ktest_matrix.py, crash-*).
+ */
+#include <kernel/cmdline.h>
+#include <kernel/ktest.h>
+#include <lib/string.h>
+
+static const char *crash_choice = "";
+
+static bool set_crash(const char *val)
+{
+	crash_choice = val;
+	return true;
+}
+DEFINE_PARAM("ktest.crash", set_crash, "null or stack_overflow");
+
+static bool crash_selected(struct ktest *t, const char *name)
+{
+	if (strcmp(crash_choice, name)) {
+		kt_skip(t, "ends the boot; runs with ktest.crash=%s", name);
+		return false;
+	}
+	return true;
+}
+
+static noinline void crash_null_dereference(struct ktest *t)
+{
+	if (!crash_selected(t, "null"))
+		return;
+	/* A read of address 0: nothing is mapped below PAGE_OFFSET. */
+	// cppcheck-suppress nullPointer ; the bug is the point
+	(void)*(volatile uint32_t *)0;
+	KT_EXPECT_TRUE(t, false);	/* not reached */
+}
+
+/* Each call pushes a 1 KiB frame the compiler cannot remove. */
+static noinline unsigned int crash_recurse(unsigned int depth)
+{
+	volatile uint8_t frame[1024];
+
+	frame[0] = (uint8_t)depth;
+	if (depth == UINT32_MAX)	/* never: the guard page comes first */
+		return 0;
+	return crash_recurse(depth + 1) + frame[0];
+}
+
+static void crash_stack_overflow(struct ktest *t)
+{
+	if (!crash_selected(t, "stack_overflow"))
+		return;
+	KT_EXPECT_EQ(t, crash_recurse(0), 0);	/* not reached */
+}
+
+KTEST_SUITE(crash,
+	    KTEST_CASE(crash_null_dereference),
+	    KTEST_CASE(crash_stack_overflow));

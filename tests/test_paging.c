@@ -1,0 +1,161 @@
+/*
+ * Suite "paging": the kernel's own page tables, walked and checked.
+ * Text must not be writable, data and the direct map must not be
+ * executable, the layout's regions must be disjoint and in order, and
+ * a PTE written by hand must reach the physical page it names, even
+ * above 4 GiB.
+ */
+#include <arch/mmu.h>
+#include <kernel/ktest.h>
+#include <lib/string.h>
+#include <mm/layout.h>
+#include <mm/memblock.h>
+#include <mm/page_alloc.h>
+
+static const uint32_t a_constant = 0x5eed;
+static uint32_t a_variable = 1;
+extern char _text[], _etext[], _erodata[], _end[];
+
+static void paging_text_read_only_executable(struct ktest *t)
+{
+	struct pte_info info;
+
+	for (uintptr_t va = (uintptr_t)_text; va < (uintptr_t)_etext;
+	     va += PAGE_SIZE) {
+		KT_ASSERT_TRUE(t, arch_kernel_pte_info(va, &info));
+		KT_ASSERT_TRUE(t, info.present);
+		KT_ASSERT_FALSE(t, info.writable);
+		KT_ASSERT_TRUE(t, info.executable);
+	}
+}
+
+static void paging_rodata_read_only_nx(struct ktest *t)
+{
+	struct pte_info info;
+
+	KT_ASSERT_TRUE(t, arch_kernel_pte_info((uintptr_t)&a_constant, &info));
+	KT_EXPECT_TRUE(t, info.present);
+	KT_EXPECT_FALSE(t, info.writable);
+	KT_EXPECT_FALSE(t, info.executable);
+}
+
+static void paging_data_and_direct_map_nx(struct ktest *t)
+{
+	struct pte_info info;
+	unsigned long bad = 0;
+
+	KT_ASSERT_TRUE(t, arch_kernel_pte_info((uintptr_t)&a_variable, &info));
+	KT_EXPECT_TRUE(t, info.writable);
+	KT_EXPECT_FALSE(t, info.executable);
+	/* Every direct-map page outside the kernel image: RW, NX, global,
+	 * and mapping exactly its own physical frame. */
+	for (uintptr_t va = (uintptr_t)_end; va < high_memory; va += PAGE_SIZE) {
+		if (!arch_kernel_pte_info(va, &info) || !info.present ||
+		    !info.writable || info.executable || !info.global ||
+		    info.phys != va - PAGE_OFFSET)
+			bad++;
+	}
+	KT_EXPECT_EQ(t, bad, 0);
+}
+
+static void paging_low_addresses_unmapped(struct ktest *t)
+{
+	KT_EXPECT_FALSE(t, layout_kernel_address_mapped(0));
+	KT_EXPECT_FALSE(t, layout_kernel_address_mapped(0x100000));
+	KT_EXPECT_FALSE(t, layout_kernel_address_mapped(PAGE_OFFSET - 1));
+	KT_EXPECT_FALSE(t, layout_kernel_address_mapped(VMALLOC_END));
+	KT_EXPECT_FALSE(t, layout_kernel_address_mapped(FIXADDR_TOP));
+	KT_EXPECT_FALSE(t, layout_kernel_address_mapped(high_memory));
+}
+
+static void paging_layout_regions_in_order(struct ktest *t)
+{
+	struct layout_region r[16];
+	unsigned int n = layout_regions(r, ARRAY_SIZE(r));
+
+	KT_ASSERT_GE(t, n, 7);
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t end = r[i].end ? r[i].end : (1ull << 32);
+
+		KT_EXPECT_LT(t, r[i].start, end);
+		if (i + 1 < n)
+			KT_EXPECT_EQ(t, end, r[i + 1].start);
+	}
+	KT_EXPECT_EQ(t, r[n - 1].end, 0);
+	KT_EXPECT_GE(t, vmalloc_start - high_memory, VMALLOC_OFFSET);
+	KT_EXPECT_EQ(t, PKMAP_BASE % (2u << 20), 0);
+	KT_EXPECT_EQ(t, PKMAP_END, FIXADDR_START);
+	KT_EXPECT_LE(t, high_memory - PAGE_OFFSET, MAX_LOWMEM);
+	KT_EXPECT_EQ(t, high_memory, PAGE_OFFSET + (max_low_pfn << PAGE_SHIFT));
+}
+
+/*
+ * The highest-addressed highmem frame we can get: above 4 GiB when the
+ * machine has RAM there. Takes every 4 MiB block of highmem, keeps the
+ * highest and gives back the rest.
+ */
+static struct page *alloc_highest_block(void)
+{
+	struct page *best = NULL, *page;
+	LIST_HEAD(held);
+
+	while ((page = alloc_pages_zone(ZONE_HIGHMEM, MAX_ORDER)))
+		list_add(&page->list, &held);
+	while (!list_empty(&held)) {
+		page = list_first_entry(&held, struct page, list);
+		list_del(&page->list);
+		if (!best || page_to_pfn(page) > page_to_pfn(best)) {
+			if (best)
+				free_pages(best, MAX_ORDER);
+			best = page;
+		} else {
+			free_pages(page, MAX_ORDER);
+		}
+	}
+	return best;
+}
+
+/*
+ * Map one frame at two vmalloc-area addresses by writing PTEs, write
+ * through one and read through the other: the page tables reach the
+ * frame, whatever its address. The frame is the highest we can get
+ * (above 4 GiB with -m 8G), to catch a truncated physical address.
+ */
+static void paging_pte_reaches_frame(struct ktest *t)
+{
+	struct page *block = alloc_highest_block();
+	struct page *page = block ? block + (1u << MAX_ORDER) - 1
+				  : alloc_page(GFP_KERNEL);
+	uintptr_t a = vmalloc_start, b = vmalloc_start + PAGE_SIZE;
+	volatile uint32_t *pa = (uint32_t *)a, *pb = (uint32_t *)b;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	kt_diag(t, "frame %#llx", (unsigned long long)page_to_phys(page));
+	if (memblock_usable_end() > (1ull << 32))
+		KT_EXPECT_GT(t, page_to_phys(page), 0xFFFFFFFFull);
+	arch_set_kernel_pte(a, arch_make_pte(page_to_phys(page), MAP_WRITE));
+	arch_set_kernel_pte(b, arch_make_pte(page_to_phys(page), MAP_READ));
+	pa[0] = 0xfeedf00d;
+	pa[1023] = (uint32_t)page_to_pfn(page);
+	KT_EXPECT_EQ(t, pb[0], 0xfeedf00d);
+	KT_EXPECT_EQ(t, pb[1023], page_to_pfn(page));
+	KT_EXPECT_EQ(t, arch_pte_phys(arch_get_kernel_pte(b)),
+		     page_to_phys(page));
+	arch_clear_kernel_pte(a);
+	arch_clear_kernel_pte(b);
+	arch_flush_tlb_local_page(a);
+	arch_flush_tlb_local_page(b);
+	KT_EXPECT_FALSE(t, layout_kernel_address_mapped(a));
+	if (block)
+		free_pages(block, MAX_ORDER);
+	else
+		free_page(page);
+}
+
+KTEST_SUITE(paging,
+	    KTEST_CASE(paging_text_read_only_executable),
+	    KTEST_CASE(paging_rodata_read_only_nx),
+	    KTEST_CASE(paging_data_and_direct_map_nx),
+	    KTEST_CASE(paging_low_addresses_unmapped),
+	    KTEST_CASE(paging_layout_regions_in_order),
+	    KTEST_CASE(paging_pte_reaches_frame));

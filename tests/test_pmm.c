@@ -1,0 +1,212 @@
+/*
+ * Suite "pmm": the page allocator and kmalloc.
+ *
+ * The exhaustion test is the strongest: it takes every free page of a
+ * zone, checks each one, gives them all back and expects the counts to
+ * return exactly. A leak, a page handed out twice or a lost merge would
+ * show up as a count that does not come back.
+ */
+#include <kernel/ktest.h>
+#include <kernel/panic.h>
+#include <lib/string.h>
+#include <mm/kmalloc.h>
+#include <mm/memblock.h>
+#include <mm/page_alloc.h>
+
+#define PFN_4G (1u << (32 - PAGE_SHIFT))
+
+static void snapshot_free_area(enum zone_type z, unsigned long *out)
+{
+	for (int k = 0; k <= MAX_ORDER; k++)
+		out[k] = zones[z].free_area[k].nr_free;
+}
+
+static void exhaust_zone(struct ktest *t, enum zone_type z)
+{
+	unsigned long before = zone_free_pages(z), taken = 0;
+	pfn_t highest = 0;
+	bool wrong_zone = false;
+	LIST_HEAD(held);
+	struct page *page;
+
+	while ((page = alloc_pages_zone(z, 0))) {
+		wrong_zone |= PageHighMem(page) != (z == ZONE_HIGHMEM);
+		highest = MAX(highest, page_to_pfn(page));
+		list_add(&page->list, &held);
+		taken++;
+	}
+	kt_diag(t, "zone %s: took %lu pages, highest pfn %#x",
+		zones[z].name, taken, highest);
+	KT_EXPECT_EQ(t, taken, before);
+	KT_EXPECT_EQ(t, zone_free_pages(z), 0);
+	KT_EXPECT_FALSE(t, wrong_zone);
+	while (!list_empty(&held)) {
+		page = list_first_entry(&held, struct page, list);
+		list_del(&page->list);
+		free_page(page);
+	}
+	KT_EXPECT_EQ(t, zone_free_pages(z), before);
+	if (z == ZONE_HIGHMEM && memblock_usable_end() > (1ull << 32))
+		KT_EXPECT_GE(t, highest, PFN_4G);
+}
+
+static void pmm_exhaust_and_refill_lowmem(struct ktest *t)
+{
+	exhaust_zone(t, ZONE_NORMAL);
+}
+
+static void pmm_exhaust_and_refill_highmem(struct ktest *t)
+{
+	if (!zones[ZONE_HIGHMEM].managed_pages) {
+		kt_skip(t, "no highmem on this machine");
+		return;
+	}
+	exhaust_zone(t, ZONE_HIGHMEM);
+}
+
+/*
+ * Allocating one page from a zone whose smallest free block has order
+ * k splits it: one new free block at each order below k. Freeing the
+ * page merges them all back.
+ */
+static void pmm_buddy_split_and_merge(struct ktest *t)
+{
+	unsigned long before[MAX_ORDER + 1], after[MAX_ORDER + 1];
+	unsigned int k = 0;
+	struct page *page;
+
+	snapshot_free_area(ZONE_NORMAL, before);
+	while (k <= MAX_ORDER && !before[k])
+		k++;
+	KT_ASSERT_LE(t, k, MAX_ORDER);
+	page = alloc_pages_zone(ZONE_NORMAL, 0);
+	KT_ASSERT_NOT_NULL(t, page);
+	snapshot_free_area(ZONE_NORMAL, after);
+	KT_EXPECT_EQ(t, after[k], before[k] - 1);
+	for (unsigned int j = 0; j < k; j++)
+		KT_EXPECT_EQ(t, after[j], before[j] + 1);
+	free_page(page);
+	snapshot_free_area(ZONE_NORMAL, after);
+	for (unsigned int j = 0; j <= MAX_ORDER; j++)
+		KT_EXPECT_EQ(t, after[j], before[j]);
+}
+
+static void pmm_blocks_are_aligned(struct ktest *t)
+{
+	for (unsigned int order = 0; order <= MAX_ORDER; order++) {
+		struct page *page = alloc_pages(GFP_KERNEL, order);
+
+		KT_ASSERT_NOT_NULL(t, page);
+		KT_EXPECT_EQ(t, page_to_pfn(page) & ((1u << order) - 1), 0);
+		KT_EXPECT_EQ(t, page->refcount, 1);
+		free_pages(page, order);
+	}
+}
+
+static void pmm_gfp_chooses_zone(struct ktest *t)
+{
+	struct page *low = alloc_page(GFP_KERNEL);
+	struct page *high = alloc_page(GFP_HIGHUSER);
+
+	KT_ASSERT_NOT_NULL(t, low);
+	KT_ASSERT_NOT_NULL(t, high);
+	KT_EXPECT_FALSE(t, PageHighMem(low));
+	KT_EXPECT_LT(t, page_to_pfn(low), max_low_pfn);
+	if (zones[ZONE_HIGHMEM].managed_pages) {
+		KT_EXPECT_TRUE(t, PageHighMem(high));
+		KT_EXPECT_GE(t, page_to_pfn(high), max_low_pfn);
+	} else {
+		/* No highmem: GFP_HIGHUSER falls back to lowmem. */
+		KT_EXPECT_FALSE(t, PageHighMem(high));
+	}
+	free_page(low);
+	free_page(high);
+}
+
+static void pmm_double_free_refused(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	unsigned long bad = total_bad_frees(), warns = warn_count();
+	unsigned long free_before;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	free_page(page);
+	free_before = zone_free_pages(ZONE_NORMAL);
+	free_page(page);	/* the bug under test */
+	KT_EXPECT_EQ(t, total_bad_frees(), bad + 1);
+	KT_EXPECT_EQ(t, warn_count(), warns + 1);
+	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL), free_before);
+}
+
+static void pmm_free_of_unallocated_refused(struct ktest *t)
+{
+	struct page *block = alloc_pages(GFP_KERNEL, 1);
+	unsigned long bad = total_bad_frees();
+	unsigned long free_before = zone_free_pages(ZONE_NORMAL);
+
+	KT_ASSERT_NOT_NULL(t, block);
+	/* The second page of a block was never handed out on its own. */
+	free_page(block + 1);
+	/* Frame 0 is reserved (BIOS data): never allocatable. */
+	free_page(pfn_to_page(0));
+	/* The right page with the wrong order. */
+	free_pages(block, 0);
+	KT_EXPECT_EQ(t, total_bad_frees(), bad + 3);
+	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL), free_before);
+	free_pages(block, 1);
+	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL), free_before + 2);
+}
+
+static void pmm_freed_pages_poisoned(struct ktest *t)
+{
+	struct page *page;
+	uint8_t *p;
+
+	if (!mm_debug_enabled()) {
+		kt_skip(t, "mm.debug=1 not given");
+		return;
+	}
+	page = alloc_page(GFP_KERNEL);
+	KT_ASSERT_NOT_NULL(t, page);
+	p = lowmem_page_address(page);
+	memset(p, 0, PAGE_SIZE);
+	free_page(page);
+	/* The page is free; we only look, as the allocator's tests may. */
+	KT_EXPECT_EQ(t, p[0], 0x6b);
+	KT_EXPECT_EQ(t, p[PAGE_SIZE - 1], 0x6b);
+}
+
+static void pmm_kmalloc_sizes(struct ktest *t)
+{
+	static const size_t sizes[] = { 1, 16, 17, 100, 512, 2048, 2049, 9000 };
+	void *ptrs[ARRAY_SIZE(sizes)];
+	unsigned long live = kmalloc_live_objects();
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(sizes); i++) {
+		ptrs[i] = kmalloc(sizes[i]);
+		KT_ASSERT_NOT_NULL(t, ptrs[i]);
+		KT_EXPECT_EQ(t, (uintptr_t)ptrs[i] % 16, 0);
+		memset(ptrs[i], (int)i, sizes[i]);
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(sizes); i++) {
+		const uint8_t *b = ptrs[i];
+
+		KT_EXPECT_EQ(t, b[0], i);
+		KT_EXPECT_EQ(t, b[sizes[i] - 1], i);
+	}
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live + ARRAY_SIZE(sizes));
+	for (unsigned int i = 0; i < ARRAY_SIZE(sizes); i++)
+		kfree(ptrs[i]);
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
+}
+
+KTEST_SUITE(pmm,
+	    KTEST_CASE(pmm_exhaust_and_refill_lowmem),
+	    KTEST_CASE(pmm_exhaust_and_refill_highmem),
+	    KTEST_CASE(pmm_buddy_split_and_merge),
+	    KTEST_CASE(pmm_blocks_are_aligned),
+	    KTEST_CASE(pmm_gfp_chooses_zone),
+	    KTEST_CASE(pmm_double_free_refused),
+	    KTEST_CASE(pmm_free_of_unallocated_refused),
+	    KTEST_CASE(pmm_freed_pages_poisoned),
+	    KTEST_CASE(pmm_kmalloc_sizes));
