@@ -15,9 +15,11 @@
 #include <arch/percpu.h>
 #include <kernel/bootinfo.h>
 #include <kernel/cmdline.h>
+#include <kernel/kthread.h>
 #include <kernel/ktest.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <lib/parse.h>
 #include <mm/kmalloc.h>
 #include <mm/memblock.h>
@@ -59,9 +61,9 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	memblock_print();
 	kmalloc_init();
 	layout_print();
+	sched_init();
 
 	ktest_run_all();
-	printk("hmos: boot complete; halting this CPU\n");
-	for (;;)
-		arch_wait_for_interrupt();
+	printk("hmos: boot complete\n");
+	kthread_exit(0);
 }

@@ -1,14 +1,39 @@
 /*
- * The scheduler. For now there is one CPU and one thread of control
- * (the boot thread), so nothing can be switched to: the functions here
- * answer for that single thread. The SMP scheduler replaces them.
+ * The scheduler: one run queue per CPU, round robin with time slices.
+ *
+ * A CPU runs `current`; the other runnable tasks that belong to it wait
+ * on its run queue. The timer tick counts down the running task's
+ * slice and asks for a reschedule when it runs out; a wake-up asks the
+ * woken task's CPU to reschedule. Either way the switch happens at the
+ * next preemption point: the end of an interrupt, or preempt_enable(),
+ * whenever preempt_count is zero.
+ *
+ * Locking: each run queue has a lock, taken with interrupts off.
+ * schedule() holds its CPU's lock across the switch; the task switched
+ * to releases it (finish_switch). Two run queues are locked in CPU
+ * order (lower number first), to move a task between them.
+ *
+ * A task is in one of three places: running (on_cpu), queued (on a run
+ * queue) or sleeping (neither). A task that sets TASK_SLEEPING and is
+ * woken before it calls schedule() simply stays running: schedule() sees
+ * TASK_RUNNING and puts it back on the queue, so no wake-up is lost.
  */
-#include <kernel/preempt.h>
-#include <kernel/task.h>
+#include <arch/cpu.h>
+#include <arch/switch.h>
+#include <kernel/panic.h>
+#include <kernel/printk.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <kernel/spinlock.h>
+#include <lib/string.h>
+#include "sched_internal.h"
 
-void preempt_schedule_if_needed(void)
+struct runqueue runqueues[NR_CPUS];
+static struct task boot_task = { .name = "boot", .bound_cpu = -1 };
+
+static inline struct runqueue *this_rq(void)
 {
-	/* No other thread exists yet: nothing to switch to. */
+	return &runqueues[smp_processor_id()];
 }
 
 const char *current_task_name(void)
@@ -16,4 +41,374 @@ const char *current_task_name(void)
 	struct task *t = current_task();
 
 	return t ? t->name : "boot";
+}
+
+/* Run queue lock held. */
+void rq_enqueue(struct runqueue *rq, struct task *t)
+{
+	BUG_ON(t->queued);
+	t->cpu = rq - runqueues;
+	t->queued = true;
+	t->slice_left = TIME_SLICE_TICKS;
+	list_add_tail(&t->run_list, &rq->queue);
+	rq->nr_queued++;
+}
+
+/* Run queue lock held. */
+void rq_dequeue(struct runqueue *rq, struct task *t)
+{
+	BUG_ON(!t->queued);
+	list_del(&t->run_list);
+	t->queued = false;
+	rq->nr_queued--;
+}
+
+/* Ask `cpu` to reschedule soon. Its run queue lock held. */
+void rq_resched(struct runqueue *rq)
+{
+	unsigned int cpu = rq - runqueues;
+
+	rq->need_resched = true;
+	if (cpu != smp_processor_id())
+		smp_send_reschedule(cpu);
+}
+
+static struct task *pick_next(struct runqueue *rq)
+{
+	struct task *next;
+
+	if (list_empty(&rq->queue))
+		return rq->idle;
+	next = list_first_entry(&rq->queue, struct task, run_list);
+	rq_dequeue(rq, next);
+	return next;
+}
+
+/*
+ * The second half of a switch, run by the task switched to, on its own
+ * stack: the task switched from is off its stack now, so it may move
+ * to another CPU or be freed. Then drop the lock schedule() took.
+ */
+static struct task *finish_switch(struct runqueue *rq)
+{
+	struct task *last = rq->switched_from;
+
+	last->on_cpu = false;
+	/* Its joiner is told once our lock is dropped (it may need it). */
+	return last->state == TASK_DEAD ? last : NULL;
+}
+
+static struct task *context_switch(struct runqueue *rq, struct task *prev,
+				   struct task *next)
+{
+	next->on_cpu = true;
+	next->cpu = rq - runqueues;
+	next->switches_in++;
+	rq->switched_from = prev;
+	rq->nr_switches++;
+	this_cpu()->current = next;
+	sched_switch_hook(prev, next);
+	arch_switch_to(&prev->saved_sp, next->saved_sp);
+	/* Back in prev, on whichever CPU switched to it. */
+	return finish_switch(this_rq());
+}
+
+/*
+ * preempt: the task did not ask to stop (a tick or wake-up preempted
+ * it), so it stays runnable even if it had set TASK_SLEEPING on its way
+ * to sleep: it gets to finish testing its condition when it runs again.
+ */
+static void __schedule(bool preempt)
+{
+	struct task *prev = current_task(), *next, *dead = NULL;
+	struct runqueue *rq;
+	unsigned long flags;
+
+	if (unlikely(preempt_count() != 0))
+		panic("schedule() in atomic context (preempt_count %#x) "
+		      "by thread %s", preempt_count(), prev->name);
+	if (unlikely(prev->stack && *task_stack_magic(prev) != TASK_MAGIC))
+		panic("stack canary of thread %s overwritten (%08x)",
+		      prev->name, *task_stack_magic(prev));
+	flags = arch_irq_save();
+	rq = this_rq();
+	raw_spin_lock(&rq->lock);
+	preempt_count_add(PREEMPT_OFFSET);
+	if (prev != rq->idle && (prev->state == TASK_RUNNING ||
+				 (preempt && prev->state == TASK_SLEEPING)))
+		rq_enqueue(rq, prev);
+	next = pick_next(rq);
+	rq->need_resched = false;
+	if (next != prev)
+		dead = context_switch(rq, prev, next);
+	else
+		prev->slice_left = TIME_SLICE_TICKS;
+	rq = this_rq();
+	raw_spin_unlock(&rq->lock);
+	preempt_count_sub(PREEMPT_OFFSET);
+	arch_irq_restore(flags);
+	if (dead)
+		task_dead_notify(dead);
+}
+
+void schedule(void)
+{
+	__schedule(false);
+}
+
+/* Where every new task starts (arch_task_initial_sp points here). */
+static void task_first_run(void)
+{
+	struct task *self = current_task();
+	struct runqueue *rq = this_rq();
+	struct task *dead = finish_switch(rq);
+
+	raw_spin_unlock(&rq->lock);
+	preempt_count_sub(PREEMPT_OFFSET);
+	arch_irq_enable();
+	if (dead)
+		task_dead_notify(dead);
+	task_exit(self->fn(self->arg));
+}
+
+void sched_prepare_stack(struct task *t, void *stack_top)
+{
+	t->saved_sp = arch_task_initial_sp(stack_top, task_first_run);
+}
+
+void yield(void)
+{
+	schedule();
+}
+
+void set_current_state(enum task_state state)
+{
+	/*
+	 * A full barrier after the store: the condition the caller tests
+	 * next must not be read before the state is visible, or a waker
+	 * could miss us (x86 lets loads pass earlier stores).
+	 */
+	__atomic_store_n(&current_task()->state, state, __ATOMIC_SEQ_CST);
+}
+
+/* Lock t's run queue, following t if it moves meanwhile. */
+struct runqueue *task_rq_lock(struct task *t, unsigned long *flags)
+{
+	*flags = arch_irq_save();
+	for (;;) {
+		unsigned int cpu = READ_ONCE(t->cpu);
+		struct runqueue *rq = &runqueues[cpu];
+
+		raw_spin_lock(&rq->lock);
+		if (READ_ONCE(t->cpu) == cpu)
+			return rq;
+		raw_spin_unlock(&rq->lock);
+	}
+}
+
+void task_rq_unlock(struct runqueue *rq, unsigned long flags)
+{
+	raw_spin_unlock(&rq->lock);
+	arch_irq_restore(flags);
+}
+
+bool wake_up_task(struct task *t)
+{
+	unsigned long flags;
+	struct runqueue *rq = task_rq_lock(t, &flags);
+	bool was_asleep = t->state == TASK_SLEEPING;
+
+	if (was_asleep) {
+		t->state = TASK_RUNNING;
+		if (!t->on_cpu && !t->queued) {
+			rq_enqueue(rq, t);
+			rq_resched(rq);
+		}
+	}
+	task_rq_unlock(rq, flags);
+	return was_asleep;
+}
+
+void scheduler_tick(void)
+{
+	struct runqueue *rq = this_rq();
+	struct task *cur = current_task();
+	struct list_head *pos, *tmp;
+
+	raw_spin_lock(&rq->lock);
+	rq->clock++;
+	list_for_each_safe(pos, tmp, &rq->sleepers) {
+		struct task *t = list_entry(pos, struct task, timer_list);
+
+		if (t->wake_tick <= rq->clock) {
+			list_del_init(&t->timer_list);
+			if (t->state == TASK_SLEEPING) {
+				t->state = TASK_RUNNING;
+				if (!t->on_cpu && !t->queued)
+					rq_enqueue(rq, t);
+			}
+			rq->need_resched = true;
+		}
+	}
+	if (cur == rq->idle) {
+		if (rq->nr_queued)
+			rq->need_resched = true;
+	} else if (cur->slice_left && --cur->slice_left == 0 && rq->nr_queued) {
+		rq->need_resched = true;
+	}
+	raw_spin_unlock(&rq->lock);
+}
+
+void resched_cpu(unsigned int cpu)
+{
+	struct runqueue *rq = &runqueues[cpu];
+	unsigned long flags = arch_irq_save();
+
+	raw_spin_lock(&rq->lock);
+	rq_resched(rq);
+	raw_spin_unlock(&rq->lock);
+	arch_irq_restore(flags);
+}
+
+void scheduler_ipi(void)
+{
+	/* The sender set need_resched; the interrupt's exit acts on it. */
+}
+
+void preempt_schedule_irq(void)
+{
+	struct runqueue *rq = this_rq();
+
+	if (preempt_count() == 0 && READ_ONCE(rq->need_resched) &&
+	    current_task()) {
+		current_task()->preemptions++;
+		__schedule(true);
+	}
+}
+
+void preempt_schedule_if_needed(void)
+{
+	if (current_task() && READ_ONCE(this_rq()->need_resched) &&
+	    !arch_irqs_disabled()) {
+		current_task()->preemptions++;
+		__schedule(true);
+	}
+}
+
+void msleep(unsigned int ms)
+{
+	uint64_t ticks = ((uint64_t)ms * HZ + 999) / 1000;
+	struct task *self = current_task();
+	unsigned long flags;
+	struct runqueue *rq;
+
+	might_sleep();
+	rq = task_rq_lock(self, &flags);
+	self->wake_tick = rq->clock + (ticks ? ticks : 1) + 1;
+	list_add_tail(&self->timer_list, &rq->sleepers);
+	self->state = TASK_SLEEPING;
+	task_rq_unlock(rq, flags);
+	schedule();
+}
+
+void migrate_disable(void)
+{
+	/* One instruction on the task's own field: interrupt-safe. */
+	current_task()->migrate_disable++;
+}
+
+void migrate_enable(void)
+{
+	struct task *self = current_task();
+
+	if (WARN(self->migrate_disable <= 0,
+		 "migrate_enable() without migrate_disable() in thread %s",
+		 self->name))
+		return;
+	self->migrate_disable--;
+}
+
+uint64_t sched_clock_ticks(unsigned int cpu)
+{
+	return READ_ONCE(runqueues[cpu].clock);
+}
+
+unsigned int sched_nr_queued(unsigned int cpu)
+{
+	return READ_ONCE(runqueues[cpu].nr_queued);
+}
+
+static void rq_init(unsigned int cpu)
+{
+	struct runqueue *rq = &runqueues[cpu];
+
+	spin_lock_init(&rq->lock, "runqueue");
+	list_init(&rq->queue);
+	list_init(&rq->sleepers);
+}
+
+/*
+ * The boot CPU's context becomes the task "boot" (it goes on to run
+ * the tests); its idle task is a new thread. Boot CPU only.
+ */
+void sched_init(void)
+{
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		rq_init(cpu);
+	boot_task.state = TASK_RUNNING;
+	boot_task.on_cpu = true;
+	task_register(&boot_task);
+	this_cpu()->current = &boot_task;
+	runqueues[0].idle = idle_task_create(0);
+}
+
+/* An AP's start-up context becomes its idle task. */
+void sched_init_cpu(unsigned int cpu)
+{
+	struct task *idle = idle_task_adopt(cpu);
+
+	runqueues[cpu].idle = idle;
+	this_cpu()->current = idle;
+}
+
+void cpu_idle_loop(void)
+{
+	struct runqueue *rq = this_rq();
+
+	for (;;) {
+		/*
+		 * Check for work with interrupts off, then sti;hlt: sti takes
+		 * effect only after the next instruction, so a wake-up IPI
+		 * cannot slip in between the check and the halt.
+		 */
+		arch_irq_disable();
+		if (READ_ONCE(rq->offline) && rq->nr_queued)
+			balance_push_away(smp_processor_id());
+		if (READ_ONCE(rq->need_resched) || rq->nr_queued ||
+		    balance_pull(smp_processor_id())) {
+			arch_irq_enable();
+			schedule();
+		} else {
+			arch_wait_for_interrupt();
+		}
+	}
+}
+
+static unsigned long might_sleep_count;
+
+void __might_sleep(const char *file, int line)
+{
+	if (!in_atomic() || !current_task())
+		return;
+	__sync_fetch_and_add(&might_sleep_count, 1);
+	warn_at(file, line, "might_sleep",
+		"sleeping function called from atomic context "
+		"(preempt_count %#x, interrupts %s) in thread %s",
+		preempt_count(), arch_irqs_disabled() ? "off" : "on",
+		current_task()->name);
+}
+
+unsigned long might_sleep_violations(void)
+{
+	return READ_ONCE(might_sleep_count);
 }

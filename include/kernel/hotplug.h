@@ -1,0 +1,28 @@
+/*
+ * Taking CPUs out of service and back.
+ *
+ * cpu_offline(n) moves every task off CPU n and parks it (it stays in
+ * its idle loop and takes no work). A task inside migrate_disable() -
+ * for instance one holding a kmap_local_page() mapping - cannot be
+ * moved, so cpu_offline waits for it to call migrate_enable(): a CPU
+ * never goes away under a local mapping. cpu_online(n) brings the CPU
+ * back into service.
+ *
+ * Context: both may sleep. CPU 0 (the boot CPU) stays online.
+ * Return: 0, or a negative code with a message naming the problem.
+ */
+#ifndef KERNEL_HOTPLUG_H
+#define KERNEL_HOTPLUG_H
+
+#include <kernel/compiler.h>
+
+#define HOTPLUG_EINVAL	(-1)	/* no such CPU, or CPU 0 */
+#define HOTPLUG_EBUSY	(-2)	/* already in that state */
+
+int cpu_offline(unsigned int cpu);
+int cpu_online(unsigned int cpu);
+
+/* How many times cpu_offline() has had to wait for a pinned task. */
+unsigned long hotplug_pinned_waits(void);
+
+#endif

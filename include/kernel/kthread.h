@@ -1,0 +1,28 @@
+/*
+ * Kernel threads: create, bind to a CPU, start, exit, join.
+ *
+ *	struct task *t = kthread_create(worker, &arg, "worker");
+ *	kthread_bind(t, 2);		// optional, before start
+ *	kthread_start(t);
+ *	...
+ *	int code = kthread_join(t);	// waits, then frees it
+ *
+ * Context: kthread_create and kthread_join may sleep.
+ */
+#ifndef KERNEL_KTHREAD_H
+#define KERNEL_KTHREAD_H
+
+#include <kernel/task.h>
+
+#define KTHREAD_STACK_ORDER 2	/* 16 KiB */
+
+struct task *kthread_create(int (*fn)(void *arg), void *arg,
+			    const char *name);
+void kthread_bind(struct task *t, unsigned int cpu);
+void kthread_start(struct task *t);
+struct task *kthread_run(int (*fn)(void *arg), void *arg, const char *name);
+int kthread_join(struct task *t);
+/* The calling thread ends with this exit code. */
+void kthread_exit(int code) __noreturn;
+
+#endif

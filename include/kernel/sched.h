@@ -1,0 +1,61 @@
+/*
+ * The scheduler: per-CPU run queues, time slices, preemption on the
+ * tick and on wake-up, idle CPUs pulling work, migrate_disable.
+ *
+ * Context rules, said once:
+ *   schedule()          may sleep: preemptible context only (asserted)
+ *   wake_up_task()      any context, interrupts included
+ *   scheduler_tick()    the timer interrupt, on every CPU
+ *   migrate_disable()   any context; pins the task to its CPU until the
+ *                       matching migrate_enable(); preemption stays on
+ */
+#ifndef KERNEL_SCHED_H
+#define KERNEL_SCHED_H
+
+#include <kernel/task.h>
+
+#define HZ		100		/* ticks per second */
+#define TIME_SLICE_TICKS 2		/* 20 ms */
+
+/* Give up the CPU. Context: preemptible, may sleep. */
+void schedule(void);
+/* Let another runnable task of this CPU run, if there is one. */
+void yield(void);
+/* Make a sleeping task runnable. Returns true if it was asleep. */
+bool wake_up_task(struct task *t);
+/* Mark the current task as going to sleep (before testing a condition). */
+void set_current_state(enum task_state state);
+
+/* Ask cpu to reschedule at its next preemption point. Context: any. */
+void resched_cpu(unsigned int cpu);
+
+/* Sleep at least ms milliseconds (rounded up to ticks). May sleep. */
+void msleep(unsigned int ms);
+
+void migrate_disable(void);
+void migrate_enable(void);
+
+/*
+ * Warn (once per call site, with a backtrace) and count if called where
+ * sleeping is forbidden: preemption or interrupts disabled.
+ */
+#define might_sleep() __might_sleep(__FILE__, __LINE__)
+void __might_sleep(const char *file, int line);
+unsigned long might_sleep_violations(void);
+
+/* Hooks the architecture calls: */
+void scheduler_tick(void);		/* timer interrupt */
+void scheduler_ipi(void);		/* reschedule IPI */
+void preempt_schedule_irq(void);	/* end of an interrupt */
+void cpu_idle_loop(void) __noreturn;	/* each CPU once it is up */
+
+/* Boot: the boot CPU's idle task and run queues. */
+void sched_init(void);
+/* Boot: make this CPU's running context its idle task. */
+void sched_init_cpu(unsigned int cpu);
+
+/* Per-CPU figures, for tests and the monitor. */
+uint64_t sched_clock_ticks(unsigned int cpu);
+unsigned int sched_nr_queued(unsigned int cpu);
+
+#endif

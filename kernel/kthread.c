@@ -1,0 +1,190 @@
+/*
+ * Kernel threads: their creation, their stacks and their end.
+ *
+ * A thread's stack comes from the page allocator (lowmem, so it is
+ * always mapped), with a magic word at its lowest address that
+ * schedule() checks: a thread that ran off its stack is caught at its
+ * next switch.
+ */
+#include <kernel/kthread.h>
+#include <kernel/panic.h>
+#include <kernel/smp.h>
+#include <kernel/wait.h>
+#include <lib/string.h>
+#include <mm/kmalloc.h>
+#include <mm/page_alloc.h>
+#include "sched_internal.h"
+
+/* Every task, for reports (the monitor's ps, panics). */
+static DEFINE_SPINLOCK(task_list_lock);
+static LIST_HEAD(task_list);
+/* Joiners wait here for any task to die; few joins, one queue is enough. */
+static struct wait_queue_head exit_wq = WAIT_QUEUE_HEAD_INIT(exit_wq);
+
+void task_register(struct task *t)
+{
+	unsigned long flags = spin_lock_irqsave(&task_list_lock);
+
+	list_add_tail(&t->all_list, &task_list);
+	spin_unlock_irqrestore(&task_list_lock, flags);
+}
+
+struct task *find_pinned_task(unsigned int cpu)
+{
+	unsigned long flags = spin_lock_irqsave(&task_list_lock);
+	struct task *found = NULL;
+	struct list_head *pos;
+
+	list_for_each(pos, &task_list) {
+		struct task *t = list_entry(pos, struct task, all_list);
+
+		if (READ_ONCE(t->cpu) == cpu && READ_ONCE(t->migrate_disable) &&
+		    t->state != TASK_DEAD) {
+			found = t;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&task_list_lock, flags);
+	return found;
+}
+
+static struct task *task_alloc(const char *name)
+{
+	struct task *t = kzalloc(sizeof(*t));
+
+	if (!t)
+		return NULL;
+	strlcpy(t->name, name, sizeof(t->name));
+	t->bound_cpu = -1;
+	t->state = TASK_SLEEPING;	/* until kthread_start() */
+	list_init(&t->timer_list);
+	return t;
+}
+
+struct task *kthread_create(int (*fn)(void *arg), void *arg, const char *name)
+{
+	struct task *t = task_alloc(name);
+
+	if (!t)
+		return NULL;
+	t->stack = get_free_pages(KTHREAD_STACK_ORDER);
+	if (!t->stack) {
+		kfree(t);
+		return NULL;
+	}
+	t->stack_order = KTHREAD_STACK_ORDER;
+	*task_stack_magic(t) = TASK_MAGIC;
+	t->fn = fn;
+	t->arg = arg;
+	sched_prepare_stack(t, (char *)t->stack +
+				       (PAGE_SIZE << KTHREAD_STACK_ORDER));
+	task_register(t);
+	return t;
+}
+
+void kthread_bind(struct task *t, unsigned int cpu)
+{
+	BUG_ON(t->on_cpu || t->queued || cpu >= NR_CPUS);
+	t->bound_cpu = cpu;
+	t->cpu = cpu;
+}
+
+/* The online CPU with the shortest queue: where a new thread starts. */
+static unsigned int pick_start_cpu(void)
+{
+	unsigned int best = smp_processor_id();
+
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		if (cpu_is_online(cpu) && !runqueues[cpu].offline &&
+		    sched_nr_queued(cpu) < sched_nr_queued(best))
+			best = cpu;
+	return best;
+}
+
+void kthread_start(struct task *t)
+{
+	if (t->bound_cpu < 0)
+		t->cpu = pick_start_cpu();
+	wake_up_task(t);
+}
+
+struct task *kthread_run(int (*fn)(void *arg), void *arg, const char *name)
+{
+	struct task *t = kthread_create(fn, arg, name);
+
+	if (t)
+		kthread_start(t);
+	return t;
+}
+
+void task_exit(int code)
+{
+	struct task *self = current_task();
+	unsigned long flags;
+	struct runqueue *rq;
+
+	BUG_ON(self->migrate_disable);
+	self->exit_code = code;
+	rq = task_rq_lock(self, &flags);
+	self->state = TASK_DEAD;
+	task_rq_unlock(rq, flags);
+	schedule();
+	panic("dead thread %s was scheduled again", self->name);
+}
+
+void kthread_exit(int code)
+{
+	task_exit(code);
+}
+
+/* Called once t is off its stack for good (see finish_switch). */
+void task_dead_notify(struct task *t)
+{
+	wake_up_all(&exit_wq);
+}
+
+int kthread_join(struct task *t)
+{
+	unsigned long flags;
+	int code;
+
+	wait_event(&exit_wq, READ_ONCE(t->state) == TASK_DEAD &&
+				     !READ_ONCE(t->on_cpu));
+	flags = spin_lock_irqsave(&task_list_lock);
+	list_del(&t->all_list);
+	spin_unlock_irqrestore(&task_list_lock, flags);
+	code = t->exit_code;
+	free_pages_addr(t->stack, t->stack_order);
+	kfree(t);
+	return code;
+}
+
+static int idle_entry(void *arg)
+{
+	cpu_idle_loop();
+}
+
+struct task *idle_task_create(unsigned int cpu)
+{
+	struct task *t = kthread_create(idle_entry, NULL, "idle/0");
+
+	BUG_ON(!t);
+	t->bound_cpu = cpu;
+	t->cpu = cpu;
+	t->state = TASK_RUNNING;	/* never queued: picked when none is */
+	return t;
+}
+
+struct task *idle_task_adopt(unsigned int cpu)
+{
+	struct task *t = task_alloc("idle/");
+
+	BUG_ON(!t);
+	t->name[5] = '0' + cpu;
+	t->bound_cpu = cpu;
+	t->cpu = cpu;
+	t->state = TASK_RUNNING;
+	t->on_cpu = true;
+	task_register(t);
+	return t;
+}

@@ -1,0 +1,57 @@
+/*
+ * Scheduler internals shared by kernel/sched.c, kernel/kthread.c and
+ * kernel/sched_balance.c. Not for use outside the scheduler.
+ */
+#ifndef KERNEL_SCHED_INTERNAL_H
+#define KERNEL_SCHED_INTERNAL_H
+
+#include <kernel/sched.h>
+#include <kernel/spinlock.h>
+
+struct runqueue {
+	/* Lock order: by CPU number when two are held. IRQs off. */
+	spinlock_t lock;
+	/* protected by lock: */
+	struct list_head queue;		/* runnable, not running */
+	unsigned int nr_queued;
+	struct list_head sleepers;	/* msleep()ing tasks */
+	struct task *idle;
+	struct task *switched_from;	/* for finish_switch() */
+	uint64_t clock;			/* ticks on this CPU */
+	unsigned long nr_switches;
+	bool need_resched;
+	bool offline;			/* cpu_offline(): take no work */
+};
+
+extern struct runqueue runqueues[NR_CPUS];
+
+void rq_enqueue(struct runqueue *rq, struct task *t);
+void rq_dequeue(struct runqueue *rq, struct task *t);
+void rq_resched(struct runqueue *rq);
+struct runqueue *task_rq_lock(struct task *t, unsigned long *flags);
+void task_rq_unlock(struct runqueue *rq, unsigned long flags);
+void sched_prepare_stack(struct task *t, void *stack_top);
+
+/* kernel/kthread.c */
+void task_register(struct task *t);
+void task_exit(int code) __noreturn;
+void task_dead_notify(struct task *t);
+struct task *idle_task_create(unsigned int cpu);
+struct task *idle_task_adopt(unsigned int cpu);
+/* A live task on cpu with migration disabled, or NULL. */
+struct task *find_pinned_task(unsigned int cpu);
+
+/* kernel/sched_balance.c: pull one task to an idle cpu; true if moved. */
+bool balance_pull(unsigned int cpu);
+/* An offline cpu hands its queued movable tasks to the others. */
+void balance_push_away(unsigned int cpu);
+/* Move t (queued, movable) from src to dst; both locks held. */
+void move_queued_task(struct runqueue *src, struct runqueue *dst,
+		      struct task *t);
+
+/* The context-switch hook for kmap_local (mm/kmap_local.c). */
+static inline void sched_switch_hook(struct task *prev, struct task *next)
+{
+}
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * Wait queues and completions (see include/kernel/wait.h).
+ *
+ * The sleeper queues itself and sets TASK_SLEEPING *before* testing its
+ * condition; the waker sets the condition *before* waking. Whatever the
+ * interleaving, either the sleeper sees the condition, or the waker
+ * finds it on the queue and makes it runnable again: no lost wake-up.
+ */
+#include <kernel/wait.h>
+
+void wait_queue_init(struct wait_queue_head *wq)
+{
+	spin_lock_init(&wq->lock, "wait_queue");
+	list_init(&wq->waiters);
+}
+
+void prepare_to_wait(struct wait_queue_head *wq, struct waiter *w)
+{
+	unsigned long flags = spin_lock_irqsave(&wq->lock);
+
+	w->task = current_task();
+	/* First call queues; later calls (after a wake-up) requeue. */
+	if (!w->link.next || list_empty(&w->link)) {
+		list_add_tail(&w->link, &wq->waiters);
+	}
+	set_current_state(TASK_SLEEPING);
+	spin_unlock_irqrestore(&wq->lock, flags);
+}
+
+void finish_wait(struct wait_queue_head *wq, struct waiter *w)
+{
+	unsigned long flags;
+
+	set_current_state(TASK_RUNNING);
+	flags = spin_lock_irqsave(&wq->lock);
+	if (!list_empty(&w->link))
+		list_del_init(&w->link);
+	spin_unlock_irqrestore(&wq->lock, flags);
+}
+
+static void wake_some(struct wait_queue_head *wq, bool all)
+{
+	unsigned long flags = spin_lock_irqsave(&wq->lock);
+
+	while (!list_empty(&wq->waiters)) {
+		struct waiter *w = list_first_entry(&wq->waiters,
+						    struct waiter, link);
+
+		/* Off the queue: it requeues itself if it sleeps again. */
+		list_del_init(&w->link);
+		wake_up_task(w->task);
+		if (!all)
+			break;
+	}
+	spin_unlock_irqrestore(&wq->lock, flags);
+}
+
+void wake_up(struct wait_queue_head *wq)
+{
+	wake_some(wq, false);
+}
+
+void wake_up_all(struct wait_queue_head *wq)
+{
+	wake_some(wq, true);
+}
+
+void completion_init(struct completion *c)
+{
+	wait_queue_init(&c->wq);
+	c->done = 0;
+}
+
+/* Take one "done" if there is one. */
+static bool completion_try_take(struct completion *c)
+{
+	unsigned long flags = spin_lock_irqsave(&c->wq.lock);
+	bool taken = c->done > 0;
+
+	if (taken && c->done != UINT32_MAX)
+		c->done--;
+	spin_unlock_irqrestore(&c->wq.lock, flags);
+	return taken;
+}
+
+void wait_for_completion(struct completion *c)
+{
+	wait_event(&c->wq, completion_try_take(c));
+}
+
+void complete(struct completion *c)
+{
+	unsigned long flags = spin_lock_irqsave(&c->wq.lock);
+
+	if (c->done != UINT32_MAX)
+		c->done++;
+	spin_unlock_irqrestore(&c->wq.lock, flags);
+	wake_up(&c->wq);
+}
+
+void complete_all(struct completion *c)
+{
+	unsigned long flags = spin_lock_irqsave(&c->wq.lock);
+
+	c->done = UINT32_MAX;	/* every present and future waiter passes */
+	spin_unlock_irqrestore(&c->wq.lock, flags);
+	wake_up_all(&c->wq);
+}

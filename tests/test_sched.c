@@ -1,0 +1,291 @@
+/*
+ * Suite "sched": threads, preemption, migration and sleeping.
+ */
+#include <arch/cpu.h>
+#include <kernel/kthread.h>
+#include <kernel/ktest.h>
+#include <kernel/mutex.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <kernel/wait.h>
+
+/* A CPU other than the caller's, or the caller's on a uniprocessor. */
+static unsigned int other_cpu(void)
+{
+	for (unsigned int c = 0; c < NR_CPUS; c++)
+		if (c != smp_processor_id() && cpu_is_online(c))
+			return c;
+	return smp_processor_id();
+}
+
+static int return_arg(void *arg)
+{
+	return (int)(uintptr_t)arg;
+}
+
+static void sched_threads_run_and_join(struct ktest *t)
+{
+	struct task *th[8];
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(th); i++) {
+		th[i] = kthread_run(return_arg, (void *)(uintptr_t)(100 + i),
+				    "joinee");
+		KT_ASSERT_NOT_NULL(t, th[i]);
+	}
+	for (unsigned int i = 0; i < ARRAY_SIZE(th); i++)
+		KT_EXPECT_EQ(t, kthread_join(th[i]), 100 + i);
+}
+
+struct pingpong {
+	struct completion ping, pong;
+	unsigned int rounds;
+	unsigned int seen_cpu_mismatch;
+	unsigned int cpu;
+};
+
+static int ponger(void *arg)
+{
+	struct pingpong *pp = arg;
+
+	for (unsigned int i = 0; i < pp->rounds; i++) {
+		wait_for_completion(&pp->ping);
+		if (smp_processor_id() != pp->cpu)
+			pp->seen_cpu_mismatch++;
+		complete(&pp->pong);
+	}
+	return 0;
+}
+
+static int pinger(void *arg)
+{
+	struct pingpong *pp = arg;
+
+	for (unsigned int i = 0; i < pp->rounds; i++) {
+		complete(&pp->ping);
+		wait_for_completion(&pp->pong);
+		if (smp_processor_id() != pp->cpu)
+			pp->seen_cpu_mismatch++;
+	}
+	return 0;
+}
+
+/* Two threads bound to one CPU hand a completion back and forth. */
+static void sched_completion_pingpong_bound(struct ktest *t)
+{
+	struct pingpong pp = { .rounds = 2000, .cpu = other_cpu() };
+	struct task *a, *b;
+
+	completion_init(&pp.ping);
+	completion_init(&pp.pong);
+	a = kthread_create(pinger, &pp, "pinger");
+	b = kthread_create(ponger, &pp, "ponger");
+	KT_ASSERT_NOT_NULL(t, a);
+	KT_ASSERT_NOT_NULL(t, b);
+	kthread_bind(a, pp.cpu);
+	kthread_bind(b, pp.cpu);
+	kthread_start(a);
+	kthread_start(b);
+	kthread_join(a);
+	kthread_join(b);
+	KT_EXPECT_EQ(t, pp.seen_cpu_mismatch, 0);
+	KT_EXPECT_GE(t, a->switches_in + 0, 0);
+}
+
+static void sched_might_sleep_in_atomic_is_caught(struct ktest *t)
+{
+	unsigned long before = might_sleep_violations();
+
+	might_sleep();	/* fine here */
+	KT_EXPECT_EQ(t, might_sleep_violations(), before);
+	preempt_disable();
+	might_sleep();
+	preempt_enable();
+	KT_EXPECT_EQ(t, might_sleep_violations(), before + 1);
+	arch_irq_disable();
+	might_sleep();
+	arch_irq_enable();
+	KT_EXPECT_EQ(t, might_sleep_violations(), before + 2);
+}
+
+/* Spin until *flag is set or `ticks` scheduler ticks pass on this CPU. */
+static bool spin_until(volatile unsigned int *flag, uint64_t ticks)
+{
+	unsigned int cpu = smp_processor_id();
+	uint64_t end = sched_clock_ticks(cpu) + ticks;
+
+	while (!*flag && sched_clock_ticks(cpu) < end)
+		arch_cpu_relax();
+	return *flag;
+}
+
+struct spin_pair {
+	volatile unsigned int other_ran;
+	volatile unsigned int stop;
+	bool disable_preemption;
+	bool ran_while_disabled;
+	bool ran_after;
+};
+
+static int spin_other(void *arg)
+{
+	struct spin_pair *sp = arg;
+
+	sp->other_ran = 1;
+	return 0;
+}
+
+static int spin_self(void *arg)
+{
+	struct spin_pair *sp = arg;
+
+	if (sp->disable_preemption) {
+		preempt_disable();
+		sp->ran_while_disabled = spin_until(&sp->other_ran, HZ / 5);
+		preempt_enable();	/* the other thread runs here */
+	}
+	sp->ran_after = spin_until(&sp->other_ran, 5 * HZ);
+	return 0;
+}
+
+/*
+ * Two threads bound to one CPU: the first spins (never sleeps), the
+ * second only has to run once. With preemption on, the tick preempts
+ * the spinner and the second runs; with it off, it cannot run until
+ * preempt_enable().
+ */
+static void run_spin_pair(struct ktest *t, bool disable_preemption)
+{
+	struct spin_pair sp = { .disable_preemption = disable_preemption };
+	unsigned int cpu = other_cpu();
+	struct task *a = kthread_create(spin_self, &sp, "spinner");
+	struct task *b = kthread_create(spin_other, &sp, "other");
+
+	KT_ASSERT_NOT_NULL(t, a);
+	KT_ASSERT_NOT_NULL(t, b);
+	kthread_bind(a, cpu);
+	kthread_bind(b, cpu);
+	kthread_start(a);
+	while (!READ_ONCE(a->on_cpu) && READ_ONCE(a->state) != TASK_DEAD)
+		yield();
+	kthread_start(b);
+	kthread_join(a);
+	kthread_join(b);
+	if (disable_preemption)
+		KT_EXPECT_FALSE(t, sp.ran_while_disabled);
+	KT_EXPECT_TRUE(t, sp.ran_after);
+}
+
+static void sched_spinner_is_preempted(struct ktest *t)
+{
+	run_spin_pair(t, false);
+}
+
+static void sched_no_preemption_when_disabled(struct ktest *t)
+{
+	run_spin_pair(t, true);
+}
+
+struct pin_run {
+	volatile unsigned int stop;
+	volatile unsigned int phase;	/* 0: pinned, 1: free, 2: done */
+	unsigned int home;
+	unsigned int moved_while_pinned;
+	unsigned long preemptions_pinned;
+	bool moved_after;
+};
+
+/* Yield forever on one CPU, so the pinned task has company there. */
+static int yielder(void *arg)
+{
+	struct pin_run *pr = arg;
+
+	while (!pr->stop)
+		yield();
+	return 0;
+}
+
+/* Keep asking the pinned task's CPU to reschedule: many preemptions. */
+static int kicker(void *arg)
+{
+	struct pin_run *pr = arg;
+
+	while (!pr->stop)
+		resched_cpu(pr->home);
+	return 0;
+}
+
+static int pinned_worker(void *arg)
+{
+	struct pin_run *pr = arg;
+	struct task *self = current_task();
+	unsigned long start;
+	uint64_t deadline;
+
+	migrate_disable();
+	pr->home = smp_processor_id();
+	WRITE_ONCE(pr->phase, 0);
+	start = self->preemptions;
+	deadline = sched_clock_ticks(pr->home) + 20 * HZ;
+	while (self->preemptions - start < 1000 &&
+	       sched_clock_ticks(pr->home) < deadline)
+		if (smp_processor_id() != pr->home)
+			pr->moved_while_pinned++;
+	pr->preemptions_pinned = self->preemptions - start;
+	migrate_enable();
+	WRITE_ONCE(pr->phase, 1);
+	deadline = sched_clock_ticks(pr->home) + 10 * HZ;
+	while (smp_processor_id() == pr->home &&
+	       sched_clock_ticks(pr->home) < deadline)
+		arch_cpu_relax();
+	pr->moved_after = smp_processor_id() != pr->home;
+	WRITE_ONCE(pr->phase, 2);
+	return 0;
+}
+
+/*
+ * A task inside migrate_disable() stays on its CPU across 1000
+ * preemptions while idle CPUs try to pull it, then moves once it
+ * calls migrate_enable().
+ */
+static void sched_migrate_disable_pins_task(struct ktest *t)
+{
+	static struct pin_run pr;
+	unsigned int home = other_cpu();
+	struct task *w, *y, *k;
+
+	if (num_online_cpus() < 3) {
+		kt_skip(t, "needs three CPUs (a home, a kicker, a puller)");
+		return;
+	}
+	pr = (struct pin_run){ .home = home, .phase = 3 };
+	w = kthread_create(pinned_worker, &pr, "pinned");
+	y = kthread_create(yielder, &pr, "yielder");
+	KT_ASSERT_NOT_NULL(t, w);
+	KT_ASSERT_NOT_NULL(t, y);
+	kthread_bind(w, home);	/* start there, then unbind: only the */
+	kthread_start(w);	/* migrate_disable() holds it */
+	while (READ_ONCE(pr.phase) == 3)
+		yield();
+	w->bound_cpu = -1;
+	kthread_bind(y, home);
+	kthread_start(y);
+	k = kthread_run(kicker, &pr, "kicker");
+	KT_ASSERT_NOT_NULL(t, k);
+	kthread_join(w);
+	pr.stop = 1;
+	kthread_join(y);
+	kthread_join(k);
+	kt_diag(t, "%lu preemptions while pinned on CPU %u",
+		pr.preemptions_pinned, pr.home);
+	KT_EXPECT_GE(t, pr.preemptions_pinned, 1000);
+	KT_EXPECT_EQ(t, pr.moved_while_pinned, 0);
+	KT_EXPECT_TRUE(t, pr.moved_after);
+}
+
+KTEST_SUITE(sched,
+	    KTEST_CASE(sched_threads_run_and_join),
+	    KTEST_CASE(sched_completion_pingpong_bound),
+	    KTEST_CASE(sched_might_sleep_in_atomic_is_caught),
+	    KTEST_CASE(sched_spinner_is_preempted),
+	    KTEST_CASE(sched_no_preemption_when_disabled),
+	    KTEST_CASE(sched_migrate_disable_pins_task));
