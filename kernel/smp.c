@@ -115,11 +115,10 @@ static void csd_claim(struct call_single_data *csd)
 		arch_cpu_relax();
 }
 
-static void warn_if_deadlock_prone(bool wait)
-{
-	WARN(wait && arch_irqs_disabled(),
-	     "cross-CPU call waits with interrupts off: may deadlock");
-}
+/* A macro, so the warning names the public function that was misused. */
+#define warn_if_deadlock_prone(wait)                                     \
+	WARN((wait) && arch_irqs_disabled(),                             \
+	     "cross-CPU call waits with interrupts off: may deadlock")
 
 static void run_here(void (*fn)(void *), void *arg)
 {

@@ -170,6 +170,19 @@ static const struct sdt_header *sdt_map(phys_addr_t pa, const char *want,
 	return checksum_ok(name, h, len) ? h : NULL;
 }
 
+static void rsdp_print(const struct rsdp *r, unsigned int nr_tables)
+{
+	bool xsdt = r->revision >= 2 && r->xsdt_phys;
+
+	pr_info("ACPI: RSDP revision %u (%s), %s at %#llx, %u tables\n",
+		r->revision,
+		r == (const void *)boot_info.rsdp_copy ? "from the boot loader"
+						       : "found by scanning",
+		xsdt ? "XSDT" : "RSDT",
+		xsdt ? (unsigned long long)r->xsdt_phys
+		     : (unsigned long long)r->rsdt_phys, nr_tables);
+}
+
 /* Copy the RSDT/XSDT's table addresses out; returns how many. */
 static unsigned int sdt_list(const struct rsdp *r, phys_addr_t *out)
 {
@@ -270,11 +283,13 @@ bool acpi_parse_madt(void)
 		return false;
 	}
 	n = sdt_list(r, tables);
+	rsdp_print(r, n);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct sdt_header *h;
 
 		if (!sdt_signature_is(tables[i], "APIC"))
 			continue;
+		pr_info("ACPI: MADT at %#llx\n", (unsigned long long)tables[i]);
 		h = sdt_map(tables[i], "APIC", "MADT");
 		if (!h)
 			break;
