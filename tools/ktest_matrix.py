@@ -78,6 +78,19 @@ MATRIX = [
     # vCPU threads on a 2-core host, so it is also the slowest row and
     # the one where an IPI wait or a missed tick would show first.
     Config("smp8", mem="512M", smp=8, timeout=120, tags=("smp",)),
+
+    # An AP that never answers (smp.deaf_apic=2: no start-up IPI for APIC
+    # id 2).  Boot must report it, renumber densely and go on with three
+    # CPUs, so exactly the "expected CPUs online" case fails.
+    Config("smp4-deaf", mem="512M", smp=4, cmdline="smp.deaf_apic=2",
+           expect={"fail": ["smp.smp_expected_cpus_online"]},
+           tags=("smp", "fault-injection")),
+
+    # A MADT whose checksum is wrong (acpi.corrupt=MADT) must be reported
+    # by name; without it the kernel cannot find its CPUs and panics.
+    Config("acpi-bad-madt", mem="64M", smp=1, cmdline="acpi.corrupt=MADT",
+           expect={"panic": r"ACPI: MADT checksum bad \(sum 0x01\)"},
+           tags=("fault-injection",)),
 ]
 
 

@@ -22,9 +22,11 @@
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/timer.h>
+#include <kernel/cmdline.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
+#include <lib/parse.h>
 #include <lib/string.h>
 #include <mm/page_alloc.h>
 #include <x86/apic.h>
@@ -52,6 +54,25 @@ static volatile int ap_answered = -1;
 static volatile bool smp_boot_done;
 
 void ap_entry(unsigned int cpu) __noreturn;
+
+/*
+ * Fault injection for the test matrix: smp.deaf_apic=ID never sends
+ * the start-up IPIs to that APIC id, so the "did not start" path (the
+ * timeout, the report, dense renumbering) runs on every `make test`.
+ */
+static int deaf_apic_id = -1;
+
+static bool set_deaf_apic(const char *val)
+{
+	uint64_t id;
+
+	if (!parse_u64(val, &id) || id > 255)
+		return false;
+	deaf_apic_id = (int)id;
+	return true;
+}
+DEFINE_PARAM("smp.deaf_apic", set_deaf_apic,
+	     "an APIC id to leave unstarted (testing)");
 
 void arch_irq_init(void)
 {
@@ -124,7 +145,8 @@ static bool start_ap(unsigned int cpu, unsigned int apic_id)
 
 	lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
 	tsc_delay_us(INIT_DELAY_US);
-	for (int i = 0; i < 2 && READ_ONCE(ap_answered) != (int)cpu; i++) {
+	for (int i = 0; i < 2 && READ_ONCE(ap_answered) != (int)cpu &&
+			(int)apic_id != deaf_apic_id; i++) {
 		lapic_send_ipi(apic_id, ICR_STARTUP | (TRAMPOLINE_PHYS >> 12));
 		tsc_delay_us(SIPI_DELAY_US);
 	}
