@@ -11,9 +11,9 @@
  * APs are started one at a time: the trampoline has a single set of
  * parameters (stack, CPU number), and one at a time keeps the "CPU n
  * online" lines in order. An AP that does not answer within
- * AP_ANSWER_MS is sent INIT again, which parks it in wait-for-SIPI so
- * it can never wake up later on someone else's parameters, and its CPU
- * number goes to the next AP: numbers stay dense.
+ * AP_ANSWER_MS is written off (see ap_expected) and sent INIT again,
+ * which parks it in wait-for-SIPI, and its CPU number goes to the next
+ * AP: numbers stay dense.
  *
  * Each AP, in ap_entry(): its own GDT, TSS and %fs (percpu), its LAPIC
  * and periodic timer, then it marks itself online, says so, and idles.
@@ -48,7 +48,15 @@ struct trampoline_params {
 extern const char trampoline_start[], trampoline_end[];
 extern const char trampoline_params[];
 
-/* The CPU number of the last AP to come online (-1: none yet). */
+/*
+ * The start-up handshake. The boot CPU sets ap_expected to the CPU
+ * number it is starting; the AP claims it (swapping in -1) as its first
+ * act, and sets ap_answered once it is online. A boot CPU that gives up
+ * swaps ap_expected back itself: whichever swap succeeds decides, so an
+ * AP that wakes up just too late halts instead of running as a CPU the
+ * boot CPU has written off (and whose stack it has freed).
+ */
+static volatile int ap_expected = -1;
 static volatile int ap_answered = -1;
 /* Set once every AP is up and the trampoline's identity map is gone. */
 static volatile bool smp_boot_done;
@@ -92,6 +100,8 @@ void ap_entry(unsigned int cpu)
 {
 	struct percpu *me = &percpu_areas[cpu];
 
+	if (!__sync_bool_compare_and_swap(&ap_expected, (int)cpu, -1))
+		arch_halt_forever();	/* written off: see ap_expected */
 	arch_cpu_tables_init(me);	/* this_cpu() works from here */
 	lapic_setup();
 	lapic_timer_start();
@@ -142,6 +152,7 @@ static bool start_ap(unsigned int cpu, unsigned int apic_id)
 	tp->stack = (uint32_t)(uintptr_t)stack + (PAGE_SIZE << AP_STACK_ORDER);
 	tp->entry = (uint32_t)(uintptr_t)ap_entry;
 	tp->cpu = cpu;
+	WRITE_ONCE(ap_expected, (int)cpu);
 
 	lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
 	tsc_delay_us(INIT_DELAY_US);
@@ -152,7 +163,13 @@ static bool start_ap(unsigned int cpu, unsigned int apic_id)
 	}
 	if (wait_for_answer(cpu))
 		return true;
-	/* Park it for good, so it cannot wake later as a stale cpu. */
+	if (!__sync_bool_compare_and_swap(&ap_expected, (int)cpu, -1)) {
+		/* It claimed its number just now: it is on its way. */
+		while (READ_ONCE(ap_answered) != (int)cpu)
+			arch_cpu_relax();
+		return true;
+	}
+	/* Park it in wait-for-SIPI before its stack goes back. */
 	lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
 	free_pages_addr(stack, AP_STACK_ORDER);
 	pr_err("CPU %u (APIC id %u) did not start; continuing without it\n",
