@@ -103,7 +103,7 @@ int cpu_offline(unsigned int cpu)
 		}
 		msleep(1);
 	}
-	set_cpu_online(cpu, false);
+	set_cpu_online_state(cpu, false);
 	pr_info("CPU %u offline\n", cpu);
 	mutex_unlock(&hotplug_lock);
 	return 0;
@@ -123,7 +123,7 @@ int cpu_online(unsigned int cpu)
 		mutex_unlock(&hotplug_lock);
 		return HOTPLUG_EBUSY;
 	}
-	set_cpu_online(cpu, true);
+	set_cpu_online_state(cpu, true);
 	WRITE_ONCE(rq->offline, false);
 	pr_info("CPU %u online again\n", cpu);
 	mutex_unlock(&hotplug_lock);

@@ -7,12 +7,16 @@
  *   3. boot information, command line     (copied before memory is reused)
  *   4. boot allocator, final page tables  (uses the boot tables' 1 GiB map)
  *   5. page allocator, kmalloc
- *   6. the tests selected by ktest=
+ *   6. interrupt controllers (ACPI MADT, LAPIC, IOAPIC), the timer
+ *      calibrated against the PIT, the other CPUs; then interrupts on
+ *   7. the tests selected by ktest=
  */
 #include <arch/console.h>
 #include <arch/cpu.h>
 #include <arch/mmu.h>
 #include <arch/percpu.h>
+#include <arch/smp.h>
+#include <arch/timer.h>
 #include <kernel/bootinfo.h>
 #include <kernel/cmdline.h>
 #include <kernel/kthread.h>
@@ -62,6 +66,11 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	kmalloc_init();
 	layout_print();
 	sched_init();
+
+	arch_irq_init();
+	arch_timer_init();
+	arch_smp_boot_cpus();
+	arch_irq_enable();
 
 	ktest_run_all();
 	printk("hmos: boot complete\n");

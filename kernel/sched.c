@@ -253,8 +253,12 @@ void scheduler_tick(void)
 	if (cur == rq->idle) {
 		if (rq->nr_queued)
 			rq->need_resched = true;
-	} else if (cur->slice_left && --cur->slice_left == 0 && rq->nr_queued) {
-		rq->need_resched = true;
+	} else {
+		if (cur->slice_left)
+			cur->slice_left--;
+		/* An expired slice is preempted as soon as anyone waits. */
+		if (!cur->slice_left && rq->nr_queued)
+			rq->need_resched = true;
 	}
 	raw_spin_unlock(&rq->lock);
 }

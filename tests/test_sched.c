@@ -119,6 +119,7 @@ static bool spin_until(volatile unsigned int *flag, uint64_t ticks)
 }
 
 struct spin_pair {
+	volatile unsigned int spinning;	/* the spinner is in position */
 	volatile unsigned int other_ran;
 	volatile unsigned int stop;
 	bool disable_preemption;
@@ -140,9 +141,11 @@ static int spin_self(void *arg)
 
 	if (sp->disable_preemption) {
 		preempt_disable();
+		sp->spinning = 1;
 		sp->ran_while_disabled = spin_until(&sp->other_ran, HZ / 5);
 		preempt_enable();	/* the other thread runs here */
 	}
+	sp->spinning = 1;
 	sp->ran_after = spin_until(&sp->other_ran, 5 * HZ);
 	return 0;
 }
@@ -165,7 +168,7 @@ static void run_spin_pair(struct ktest *t, bool disable_preemption)
 	kthread_bind(a, cpu);
 	kthread_bind(b, cpu);
 	kthread_start(a);
-	while (!READ_ONCE(a->on_cpu) && READ_ONCE(a->state) != TASK_DEAD)
+	while (!sp.spinning)
 		yield();
 	kthread_start(b);
 	kthread_join(a);

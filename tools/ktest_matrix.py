@@ -63,8 +63,9 @@ MATRIX = [
     Config("m4g", mem="4G", smp=1, tags=("highmem", "above4g")),
 
     # 5 GiB above 4 GiB: most highmem lives past the 32-bit boundary, so
-    # truncated physical addresses show up as wrong data, not luck.
-    Config("m8g", mem="8G", smp=1, tags=("highmem", "above4g")),
+    # truncated physical addresses show up as wrong data, not luck.  Two
+    # CPUs, so AP start-up also runs with ACPI tables above lowmem.
+    Config("m8g", mem="8G", smp=2, tags=("highmem", "above4g", "smp")),
 
     # The crash reports themselves (STYLE.md item 11): a NULL pointer read
     # must panic with the decoded fault, the region and a backtrace; a
@@ -91,8 +92,33 @@ MATRIX = [
                r"crash_recurse\+"]},
            timeout=30, tags=("crash",)),
 
-    # SMP rows go here (smp=2, 4, 8 with and without highmem) once the
-    # kernel brings up APs.
+    # The smallest SMP machine, with highmem (lowmem clamped to 64 MiB):
+    # one AP, so every cross-CPU path has exactly one partner.
+    Config("smp2", mem="512M", smp=2, cmdline="lowmem=64M",
+           tags=("smp", "highmem")),
+
+    # The main configuration: 4 CPUs, highmem on both sides of 4 GiB, and
+    # the ACPI tables (near 3 GiB) above lowmem, read through the fixmap.
+    Config("smp4", mem="4G", smp=4, timeout=90,
+           tags=("smp", "highmem", "above4g")),
+
+    # NR_CPUS: the most CPUs the kernel supports.  Under TCG this is 8
+    # vCPU threads on a 2-core host, so it is also the slowest row and
+    # the one where an IPI wait or a missed tick would show first.
+    Config("smp8", mem="512M", smp=8, timeout=120, tags=("smp",)),
+
+    # An AP that never answers (smp.deaf_apic=2: no start-up IPI for APIC
+    # id 2).  Boot must report it, renumber densely and go on with three
+    # CPUs, so exactly the "expected CPUs online" case fails.
+    Config("smp4-deaf", mem="512M", smp=4, cmdline="smp.deaf_apic=2",
+           expect={"fail": ["smp.smp_expected_cpus_online"]},
+           tags=("smp", "fault-injection")),
+
+    # A MADT whose checksum is wrong (acpi.corrupt=MADT) must be reported
+    # by name; without it the kernel cannot find its CPUs and panics.
+    Config("acpi-bad-madt", mem="64M", smp=1, cmdline="acpi.corrupt=MADT",
+           expect={"panic": r"ACPI: MADT checksum bad \(sum 0x01\)"},
+           tags=("fault-injection",)),
 ]
 
 

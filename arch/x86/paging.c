@@ -23,6 +23,7 @@
 #include <kernel/printk.h>
 #include <mm/memblock.h>
 #include <mm/page.h>
+#include <x86/apic.h>
 #include <x86/cpu.h>
 #include <x86/regs.h>
 
@@ -228,4 +229,43 @@ void arch_paging_init(void)
 	arch_flush_tlb_local_all();
 	gdt_set_kernel_cr3(__pa(kernel_pdpt));
 	kernel_tables_live = true;
+}
+
+/*
+ * The AP trampoline turns paging on while running at its physical
+ * address below 1 MiB, so for that moment the kernel's tables must map
+ * the low 2 MiB at virtual 0 as well. PDPT entry 0 (the first GiB,
+ * otherwise empty) points at a page directory with one 2 MiB page for
+ * as long as APs are starting, and no longer: afterwards a NULL pointer
+ * must fault again.
+ *
+ * The CPU copies the four PDPT entries into registers when CR3 is
+ * loaded (and when CR4.PGE changes), so a CPU only sees a changed
+ * entry after one of those; paging_reload_cr3() is how each CPU drops
+ * the identity map once the entry is cleared.
+ */
+static pte_t low_identity_pd[512] __aligned(4096);
+
+uint32_t paging_kernel_cr3(void)
+{
+	return __pa(kernel_pdpt);
+}
+
+void paging_map_low_identity(void)
+{
+	low_identity_pd[0] = 0 | PTE_P | PTE_W | PTE_PS;
+	kernel_pdpt[0] = __pa(low_identity_pd) | PTE_P;
+}
+
+void paging_unmap_low_identity(void)
+{
+	kernel_pdpt[0] = 0;
+	low_identity_pd[0] = 0;
+	paging_reload_cr3();
+}
+
+void paging_reload_cr3(void)
+{
+	write_cr3(read_cr3());
+	arch_flush_tlb_local_all();
 }

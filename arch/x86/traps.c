@@ -11,10 +11,13 @@
 #include <arch/stacktrace.h>
 #include <kernel/panic.h>
 #include <kernel/percpu.h>
+#include <kernel/preempt.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <kernel/task.h>
 #include <mm/fault.h>
 #include <mm/layout.h>
+#include <x86/apic.h>
 #include <x86/cpu.h>
 #include <x86/regs.h>
 
@@ -96,19 +99,42 @@ static void handle_exception(struct arch_regs *regs)
 		   vec, regs->error_code);
 }
 
-void trap_dispatch(struct arch_regs *regs)
+/*
+ * An interrupt: the whole handler runs with the HARDIRQ part of
+ * preempt_count raised, so in_interrupt() is true and nothing in it can
+ * be preempted or sleep. The EOI tells the LAPIC the vector is done, so
+ * it will deliver that vector (and lower ones) again; it is sent after
+ * the handler, while interrupts are still off on this CPU, and before
+ * the count drops, so whatever runs at interrupt exit finds the LAPIC
+ * ready for the next interrupt.
+ */
+static void handle_interrupt(struct arch_regs *regs)
 {
 	unsigned int vec = regs->vector;
 
-	if (vec < FIRST_EXTERNAL_VECTOR) {
-		handle_exception(regs);
-		return;
-	}
-	if (interrupt_handlers[vec]) {
+	preempt_count_add(HARDIRQ_OFFSET);
+	if (interrupt_handlers[vec])
 		interrupt_handlers[vec](regs);
-		return;
-	}
-	pr_warn("interrupt on vector %u with no handler (ignored)\n", vec);
+	else
+		pr_warn("interrupt on vector %u with no handler (ignored)\n",
+			vec);
+	if (apic_vector_needs_eoi(vec))
+		lapic_eoi();
+	preempt_count_sub(HARDIRQ_OFFSET);
+	/*
+	 * The interrupt is over: if it asked for a reschedule (a tick that
+	 * ended a time slice, a wake-up, a reschedule IPI) and the code it
+	 * interrupted was preemptible, switch now.
+	 */
+	preempt_schedule_irq();
+}
+
+void trap_dispatch(struct arch_regs *regs)
+{
+	if (regs->vector < FIRST_EXTERNAL_VECTOR)
+		handle_exception(regs);
+	else
+		handle_interrupt(regs);
 }
 
 /*

@@ -1,7 +1,10 @@
 /*
  * Interrupt vectors beyond the CPU exceptions: device interrupts and
  * inter-processor interrupts register a handler here. The handler runs
- * with interrupts off, on the interrupted task's stack.
+ * with interrupts off, on the interrupted task's stack, with the
+ * HARDIRQ part of preempt_count raised (in_interrupt() is true); the
+ * dispatcher sends the interrupt controller's end-of-interrupt after
+ * the handler returns, so handlers never do.
  */
 #ifndef ARCH_IRQ_H
 #define ARCH_IRQ_H

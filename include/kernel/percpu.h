@@ -24,6 +24,16 @@ struct percpu {
 	/* Changed by this CPU only; read by interrupt handlers on it. */
 	int preempt_count;
 	struct task *current;
+
+	/*
+	 * Counters, written only by this CPU with interrupts off (in its
+	 * interrupt handlers, or in the IPI send path); other CPUs read
+	 * them for tests and reports.
+	 */
+	unsigned long timer_ticks;	/* LAPIC timer interrupts taken */
+	unsigned long ipi_sent;		/* IPIs this CPU sent (any kind) */
+	unsigned long ipi_received;	/* IPIs this CPU handled */
+	unsigned long calls_run;	/* cross-CPU calls run here */
 };
 
 extern struct percpu percpu_areas[NR_CPUS];

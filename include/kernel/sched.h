@@ -13,9 +13,9 @@
 #define KERNEL_SCHED_H
 
 #include <kernel/task.h>
+#include <kernel/time.h>
 
-#define HZ		100		/* ticks per second */
-#define TIME_SLICE_TICKS 2		/* 20 ms */
+#define TIME_SLICE_TICKS 2		/* 20 ms at HZ = 100 */
 
 /* Give up the CPU. Context: preemptible, may sleep. */
 void schedule(void);
@@ -43,11 +43,18 @@ void migrate_enable(void);
 void __might_sleep(const char *file, int line);
 unsigned long might_sleep_violations(void);
 
-/* Hooks the architecture calls: */
-void scheduler_tick(void);		/* timer interrupt */
-void scheduler_ipi(void);		/* reschedule IPI */
-void preempt_schedule_irq(void);	/* end of an interrupt */
-void cpu_idle_loop(void) __noreturn;	/* each CPU once it is up */
+/*
+ * Hooks the architecture calls. scheduler_tick and scheduler_ipi run in
+ * hard interrupt context (interrupts off, HARDIRQ count raised; the
+ * LAPIC EOI is sent after they return). preempt_schedule_irq runs at
+ * the very end of an interrupt, once the HARDIRQ count is dropped.
+ * cpu_idle_loop is where each CPU goes when it has nothing else to do;
+ * an AP enters it at the end of its start-up and never returns.
+ */
+void scheduler_tick(void);
+void scheduler_ipi(void);
+void preempt_schedule_irq(void);
+void cpu_idle_loop(void) __noreturn;
 
 /* Boot: the boot CPU's idle task and run queues. */
 void sched_init(void);

@@ -37,6 +37,9 @@
 #define GDT_DF_TSS	0x28
 #define GDT_ENTRIES	6
 
+/* Where the AP start-up code is copied: below 1 MiB, page-aligned. */
+#define TRAMPOLINE_PHYS	0x8000
+
 #define TRAP_STUB_SIZE	16	/* bytes per entry stub, trap_entry.S */
 
 #endif

@@ -1,0 +1,199 @@
+/*
+ * Bringing up the other CPUs.
+ *
+ * At power-on only the boot CPU (BSP) runs; the others (APs) wait for
+ * an INIT IPI followed by start-up IPIs (SIPIs). A SIPI carries a page
+ * number below 1 MiB, and the AP starts there in 16-bit real mode; that
+ * is where the trampoline (boot/trampoline.S) is copied. The classic
+ * sequence is INIT, wait 10 ms, SIPI, wait 200 us, SIPI again (the
+ * second one is ignored by an AP that already started).
+ *
+ * APs are started one at a time: the trampoline has a single set of
+ * parameters (stack, CPU number), and one at a time keeps the "CPU n
+ * online" lines in order. An AP that does not answer within
+ * AP_ANSWER_MS is written off (see ap_expected) and sent INIT again,
+ * which parks it in wait-for-SIPI, and its CPU number goes to the next
+ * AP: numbers stay dense.
+ *
+ * Each AP, in ap_entry(): its own GDT, TSS and %fs (percpu), its LAPIC
+ * and periodic timer, then it marks itself online, says so, and idles.
+ */
+#include <arch/cpu.h>
+#include <arch/percpu.h>
+#include <arch/smp.h>
+#include <arch/timer.h>
+#include <kernel/cmdline.h>
+#include <kernel/printk.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <lib/parse.h>
+#include <lib/string.h>
+#include <mm/page_alloc.h>
+#include <x86/apic.h>
+#include <x86/asm.h>
+
+#define AP_STACK_ORDER	2	/* 16 KiB */
+#define AP_ANSWER_MS	500	/* QEMU TCG answers in 1-5 ms */
+#define INIT_DELAY_US	10000
+#define SIPI_DELAY_US	200
+
+/* The layout of trampoline_params in boot/trampoline.S. */
+struct trampoline_params {
+	uint32_t cr3;
+	uint32_t stack;		/* initial %esp, in the higher half */
+	uint32_t entry;		/* ap_entry */
+	uint32_t cpu;		/* its argument */
+};
+
+extern const char trampoline_start[], trampoline_end[];
+extern const char trampoline_params[];
+
+/*
+ * The start-up handshake. The boot CPU sets ap_expected to the CPU
+ * number it is starting; the AP claims it (swapping in -1) as its first
+ * act, and sets ap_answered once it is online. A boot CPU that gives up
+ * swaps ap_expected back itself: whichever swap succeeds decides, so an
+ * AP that wakes up just too late halts instead of running as a CPU the
+ * boot CPU has written off (and whose stack it has freed).
+ */
+static volatile int ap_expected = -1;
+static volatile int ap_answered = -1;
+/* Set once every AP is up and the trampoline's identity map is gone. */
+static volatile bool smp_boot_done;
+
+void ap_entry(unsigned int cpu) __noreturn;
+
+/*
+ * Fault injection for the test matrix: smp.deaf_apic=ID never sends
+ * the start-up IPIs to that APIC id, so the "did not start" path (the
+ * timeout, the report, dense renumbering) runs on every `make test`.
+ */
+static int deaf_apic_id = -1;
+
+static bool set_deaf_apic(const char *val)
+{
+	uint64_t id;
+
+	if (!parse_u64(val, &id) || id > 255)
+		return false;
+	deaf_apic_id = (int)id;
+	return true;
+}
+DEFINE_PARAM("smp.deaf_apic", set_deaf_apic,
+	     "an APIC id to leave unstarted (testing)");
+
+void arch_irq_init(void)
+{
+	struct percpu *boot_cpu = &percpu_areas[0];
+
+	if (!acpi_parse_madt())
+		panic("ACPI: cannot find the CPUs and interrupt controllers");
+	pic_disable();
+	lapic_init_boot();
+	ioapic_init();
+	ipi_init();
+	boot_cpu->apic_id = lapic_id();
+	set_cpu_online(0);
+}
+
+void ap_entry(unsigned int cpu)
+{
+	struct percpu *me = &percpu_areas[cpu];
+
+	if (!__sync_bool_compare_and_swap(&ap_expected, (int)cpu, -1))
+		arch_halt_forever();	/* written off: see ap_expected */
+	arch_cpu_tables_init(me);	/* this_cpu() works from here */
+	sched_init_cpu(cpu);		/* this context is idle/N */
+	lapic_setup();
+	lapic_timer_start();
+	set_cpu_online(cpu);
+	printk("CPU %u online (APIC id %u)\n", cpu, lapic_id());
+	WRITE_ONCE(ap_answered, (int)cpu);
+
+	/* Idle, with ticks, until the boot CPU removes the identity map. */
+	while (!READ_ONCE(smp_boot_done))
+		arch_wait_for_interrupt();
+	paging_reload_cr3();
+	cpu_idle_loop();
+}
+
+static void trampoline_install(void)
+{
+	memcpy(__va(TRAMPOLINE_PHYS), trampoline_start,
+	       trampoline_end - trampoline_start);
+}
+
+static struct trampoline_params *trampoline_params_copy(void)
+{
+	return (struct trampoline_params *)(uintptr_t)__va(
+		TRAMPOLINE_PHYS + (trampoline_params - trampoline_start));
+}
+
+static bool wait_for_answer(unsigned int cpu)
+{
+	for (unsigned int us = 0; us < AP_ANSWER_MS * 1000; us += 100) {
+		if (READ_ONCE(ap_answered) == (int)cpu)
+			return true;
+		tsc_delay_us(100);
+	}
+	return READ_ONCE(ap_answered) == (int)cpu;
+}
+
+/* INIT, SIPI, SIPI, and wait. True if the AP came online as cpu. */
+static bool start_ap(unsigned int cpu, unsigned int apic_id)
+{
+	struct trampoline_params *tp = trampoline_params_copy();
+	void *stack = get_free_pages(AP_STACK_ORDER);
+
+	if (!stack)
+		panic("no memory for CPU %u's stack", cpu);
+	percpu_areas[cpu].cpu = cpu;
+	percpu_areas[cpu].apic_id = apic_id;
+	tp->cr3 = paging_kernel_cr3();
+	tp->stack = (uint32_t)(uintptr_t)stack + (PAGE_SIZE << AP_STACK_ORDER);
+	tp->entry = (uint32_t)(uintptr_t)ap_entry;
+	tp->cpu = cpu;
+	WRITE_ONCE(ap_expected, (int)cpu);
+
+	lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
+	tsc_delay_us(INIT_DELAY_US);
+	for (int i = 0; i < 2 && READ_ONCE(ap_answered) != (int)cpu &&
+			(int)apic_id != deaf_apic_id; i++) {
+		lapic_send_ipi(apic_id, ICR_STARTUP | (TRAMPOLINE_PHYS >> 12));
+		tsc_delay_us(SIPI_DELAY_US);
+	}
+	if (wait_for_answer(cpu))
+		return true;
+	if (!__sync_bool_compare_and_swap(&ap_expected, (int)cpu, -1)) {
+		/* It claimed its number just now: it is on its way. */
+		while (READ_ONCE(ap_answered) != (int)cpu)
+			arch_cpu_relax();
+		return true;
+	}
+	/* Park it in wait-for-SIPI before its stack goes back. */
+	lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
+	free_pages_addr(stack, AP_STACK_ORDER);
+	pr_err("CPU %u (APIC id %u) did not start; continuing without it\n",
+	       cpu, apic_id);
+	return false;
+}
+
+void arch_smp_boot_cpus(void)
+{
+	unsigned int bsp_apic = lapic_id(), next_cpu = 1;
+
+	printk("CPU 0 online (APIC id %u)\n", bsp_apic);
+	trampoline_install();
+	paging_map_low_identity();
+	for (unsigned int i = 0; i < madt.nr_cpus; i++) {
+		if (madt.apic_ids[i] == bsp_apic)
+			continue;
+		if (start_ap(next_cpu, madt.apic_ids[i]))
+			next_cpu++;
+	}
+	/* APs reload CR3 (dropping the cached PDPT entry) as they leave. */
+	paging_unmap_low_identity();
+	WRITE_ONCE(smp_boot_done, true);
+	pr_info("SMP: %u of %u CPUs online\n", num_online_cpus(),
+		madt.nr_cpus);
+}

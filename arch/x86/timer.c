@@ -1,0 +1,164 @@
+/*
+ * Clocks: the 8254 PIT as the reference, the local APIC timer as every
+ * CPU's tick, and the time stamp counter for short delays.
+ *
+ * The LAPIC timer counts down at a rate nobody tells us (it depends on
+ * the bus clock, or in QEMU on the host), so at boot we count how far it
+ * gets while the PIT, whose input is a fixed 1.193182 MHz, measures a
+ * known interval. The PIT's channel 2 is the one we can poll: its gate
+ * is bit 0 of port 0x61 and its output reads back as bit 5, so no
+ * interrupt is needed. The TSC is measured over the same interval.
+ *
+ * The PIT's own interrupt (ISA IRQ0) is routed through the IOAPIC,
+ * following the MADT's override (GSI 2 on QEMU), but kept masked: it is
+ * only unmasked by arch_timer_check_legacy_irq(), which proves that the
+ * override was read and applied correctly.
+ */
+#include <arch/irq.h>
+#include <arch/timer.h>
+#include <kernel/panic.h>
+#include <kernel/printk.h>
+#include <kernel/time.h>
+#include <x86/apic.h>
+#include <x86/cpu.h>
+
+#define PIT_HZ		1193182u
+#define PIT_CH0		0x40
+#define PIT_CH2		0x42
+#define PIT_MODE	0x43
+#define PIT_CH0_ONESHOT	0x30	/* channel 0, lo/hi byte, mode 0 */
+#define PIT_CH2_ONESHOT	0xb0	/* channel 2, lo/hi byte, mode 0 */
+#define PORT_B		0x61
+#define PORT_B_GATE2	(1u << 0)
+#define PORT_B_SPEAKER	(1u << 1)
+#define PORT_B_OUT2	(1u << 5)
+
+#define CALIBRATE_MS	20
+#define LAPIC_DIV_16	0x3	/* the divide register's code for 16 */
+
+static uint32_t lapic_ticks_per_period;	/* at divide-by-16, for HZ */
+static uint32_t tsc_khz;
+static volatile unsigned long pit_irqs;
+
+/* Load channel 2 with count, mode 0, gate low: it waits for the gate. */
+static void pit_ch2_load(uint16_t count)
+{
+	outb(PORT_B, inb(PORT_B) & ~(PORT_B_GATE2 | PORT_B_SPEAKER));
+	outb(PIT_MODE, PIT_CH2_ONESHOT);
+	outb(PIT_CH2, count & 0xff);
+	outb(PIT_CH2, count >> 8);
+}
+
+/* Raise the gate and poll until the output goes high at zero. */
+static void pit_ch2_run(void)
+{
+	outb(PORT_B, (inb(PORT_B) & ~PORT_B_SPEAKER) | PORT_B_GATE2);
+	while (!(inb(PORT_B) & PORT_B_OUT2))
+		cpu_relax();
+}
+
+void pit_wait_us(unsigned int us)
+{
+	while (us) {
+		unsigned int chunk = MIN(us, 50000u);	/* fits 16 bits */
+
+		pit_ch2_load((uint16_t)((uint64_t)chunk * PIT_HZ / 1000000));
+		pit_ch2_run();
+		us -= chunk;
+	}
+}
+
+void tsc_delay_us(unsigned int us)
+{
+	uint64_t end = rdtsc() + (uint64_t)us * tsc_khz / 1000;
+
+	while (rdtsc() < end)
+		cpu_relax();
+}
+
+void arch_udelay(unsigned int us)
+{
+	if (tsc_khz)
+		tsc_delay_us(us);
+	else
+		pit_wait_us(us);
+}
+
+/*
+ * Start the LAPIC counting down from the top with its interrupt
+ * masked, let the PIT time CALIBRATE_MS, and see how far the LAPIC and
+ * the TSC got. Both are started as close to the PIT's gate as we can;
+ * the error is a few port accesses out of 20 ms.
+ */
+void lapic_timer_calibrate(void)
+{
+	uint32_t lapic_ticks;
+	uint64_t tsc0, tsc1;
+
+	lapic_write(LAPIC_TIMER_DIV, LAPIC_DIV_16);
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LOCAL_TIMER_VECTOR);
+	pit_ch2_load(PIT_HZ * CALIBRATE_MS / 1000);
+	lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
+	tsc0 = rdtsc();
+	pit_ch2_run();
+	lapic_ticks = 0xffffffff - lapic_read(LAPIC_TIMER_CUR);
+	tsc1 = rdtsc();
+	lapic_write(LAPIC_TIMER_INIT, 0);
+
+	lapic_ticks_per_period = (uint64_t)lapic_ticks * 1000 /
+				 (CALIBRATE_MS * HZ);
+	tsc_khz = (tsc1 - tsc0) / CALIBRATE_MS;
+	pr_info("timer: LAPIC timer %u kHz (/16), TSC %u kHz; tick %u Hz = "
+		"%u LAPIC counts\n", lapic_ticks / CALIBRATE_MS, tsc_khz, HZ,
+		lapic_ticks_per_period);
+	if (!lapic_ticks_per_period)
+		panic("timer: the LAPIC timer did not count during calibration");
+}
+
+static void timer_interrupt(struct arch_regs *regs)
+{
+	tick_periodic();
+}
+
+/* This CPU's periodic tick. Each CPU calls it for itself. */
+void lapic_timer_start(void)
+{
+	lapic_write(LAPIC_TIMER_DIV, LAPIC_DIV_16);
+	lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_PERIODIC | LOCAL_TIMER_VECTOR);
+	lapic_write(LAPIC_TIMER_INIT, lapic_ticks_per_period);
+}
+
+static void pit_interrupt(struct arch_regs *regs)
+{
+	pit_irqs++;
+}
+
+void arch_timer_init(void)
+{
+	arch_set_interrupt_handler(LOCAL_TIMER_VECTOR, timer_interrupt);
+	arch_set_interrupt_handler(ISA_VECTOR_BASE + ISA_IRQ_PIT,
+				   pit_interrupt);
+	ioapic_route_isa_irq(ISA_IRQ_PIT, lapic_id(), true);
+	lapic_timer_calibrate();
+	lapic_timer_start();
+}
+
+/*
+ * Fire the PIT once (channel 0, 1 ms) with IRQ0 unmasked and wait up to
+ * 100 ms for its interrupt. Masks IRQ0 again. Context: interrupts on,
+ * on the boot CPU (where IRQ0 is routed).
+ */
+bool arch_timer_check_legacy_irq(void)
+{
+	unsigned long before = pit_irqs;
+	uint16_t count = PIT_HZ / 1000;
+
+	ioapic_mask_isa_irq(ISA_IRQ_PIT, false);
+	outb(PIT_MODE, PIT_CH0_ONESHOT);
+	outb(PIT_CH0, count & 0xff);
+	outb(PIT_CH0, count >> 8);
+	for (unsigned int ms = 0; ms < 100 && pit_irqs == before; ms++)
+		tsc_delay_us(1000);
+	ioapic_mask_isa_irq(ISA_IRQ_PIT, true);
+	return pit_irqs != before;
+}

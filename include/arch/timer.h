@@ -1,0 +1,24 @@
+/*
+ * The timer hooks generic code calls (arch/x86/timer.c). The delay
+ * hook, arch_udelay, is declared with udelay in include/kernel/time.h.
+ */
+#ifndef ARCH_TIMER_H
+#define ARCH_TIMER_H
+
+#include <kernel/compiler.h>
+
+/*
+ * Calibrate the tick against a reference clock and start the boot CPU's
+ * periodic tick (HZ). The interrupt arrives once interrupts are on.
+ * Boot CPU, after arch_irq_init(). Each AP starts its own tick.
+ */
+void arch_timer_init(void);
+
+/*
+ * Prove the legacy timer's interrupt reaches the boot CPU through the
+ * routing the firmware tables gave. True if it arrived. Context: boot
+ * CPU, interrupts on; takes up to 100 ms.
+ */
+bool arch_timer_check_legacy_irq(void);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * Time: the periodic tick and busy-wait delays.
+ *
+ * Every online CPU takes a timer interrupt HZ times a second (its local
+ * APIC timer, calibrated against the PIT at boot). Each tick counts in
+ * the CPU's own percpu->timer_ticks; the boot CPU's ticks also advance
+ * the global `jiffies`, the kernel's coarse clock. Then the tick calls
+ * scheduler_tick() (include/kernel/sched.h).
+ */
+#ifndef KERNEL_TIME_H
+#define KERNEL_TIME_H
+
+#include <kernel/compiler.h>
+
+#define HZ 100			/* ticks per second, per CPU */
+#define MS_PER_TICK (1000 / HZ)
+
+/* Ticks of CPU 0 since its timer started. Written by CPU 0's tick only. */
+extern volatile unsigned long jiffies;
+
+/*
+ * The tick: called by the arch's timer interrupt on every CPU, with
+ * interrupts off and the HARDIRQ count raised.
+ */
+void tick_periodic(void);
+
+/*
+ * Spin for at least us microseconds (the time stamp counter, calibrated
+ * against the PIT). Context: any; it does not sleep or need interrupts.
+ */
+void arch_udelay(unsigned int us);
+
+static inline void udelay(unsigned int us)
+{
+	arch_udelay(us);
+}
+
+static inline void mdelay(unsigned int ms)
+{
+	while (ms--)
+		arch_udelay(1000);
+}
+
+#endif

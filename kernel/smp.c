@@ -1,0 +1,272 @@
+/*
+ * Cross-CPU calls and the online CPU set (include/kernel/smp.h has the
+ * contract and the deadlock rule).
+ *
+ * Each CPU has a call queue: a list of call_single_data (csd) entries,
+ * under that queue's lock. A caller fills a csd, appends it to the
+ * target's queue and, only if the queue was empty, sends the target a
+ * call-function IPI. The target's handler takes the whole queue at
+ * once and runs each entry. Sending only on empty -> non-empty means at
+ * most one IPI is ever pending at a CPU, so the LAPIC never merges two
+ * (it keeps one pending bit per vector), and every IPI sent is one IPI
+ * received: the counters can be checked exactly.
+ *
+ * csd->busy is the handshake: the caller sets it before queueing, the
+ * target clears it when the caller may forget the csd. For a waiting
+ * call that is after fn returns (the csd lives on the caller's stack);
+ * for an asynchronous one, as soon as fn and arg have been read, so the
+ * caller's per-target async csd can be reused at once.
+ */
+#include <arch/cpu.h>
+#include <arch/smp.h>
+#include <kernel/list.h>
+#include <kernel/panic.h>
+#include <kernel/preempt.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <kernel/spinlock.h>
+
+struct call_single_data {
+	struct list_head node;		/* in the target's queue */
+	void (*fn)(void *);
+	void *arg;
+	bool wait;			/* the caller spins on busy */
+	volatile int busy;		/* see the top of the file */
+};
+
+struct call_queue {
+	spinlock_t lock;
+	struct list_head list;		/* protected by lock */
+};
+
+static struct call_queue call_queues[NR_CPUS];
+/* async_csd[me][target]: the asynchronous csd CPU me uses per target. */
+static struct call_single_data async_csd[NR_CPUS][NR_CPUS];
+static volatile int resched_pending[NR_CPUS];
+static volatile cpumask_t online_mask;
+
+unsigned int num_online_cpus(void)
+{
+	return cpumask_weight(online_mask);
+}
+
+bool cpu_is_online(unsigned int cpu)
+{
+	return cpu < NR_CPUS && (online_mask & CPU_MASK(cpu));
+}
+
+cpumask_t cpu_online_mask(void)
+{
+	return online_mask;
+}
+
+void set_cpu_online(unsigned int cpu)
+{
+	struct call_queue *q = &call_queues[cpu];
+
+	/* Nobody queues to a CPU before it is online: init it here. */
+	spin_lock_init(&q->lock, "call_queue");
+	list_init(&q->list);
+	percpu_areas[cpu].online = true;
+	__sync_fetch_and_or(&online_mask, CPU_MASK(cpu));
+}
+
+void set_cpu_online_state(unsigned int cpu, bool online)
+{
+	percpu_areas[cpu].online = online;
+	if (online)
+		__sync_fetch_and_or(&online_mask, CPU_MASK(cpu));
+	else
+		__sync_fetch_and_and(&online_mask, ~CPU_MASK(cpu));
+}
+
+unsigned int cpu_to_apic_id(unsigned int cpu)
+{
+	BUG_ON(cpu >= NR_CPUS);
+	return percpu_areas[cpu].apic_id;
+}
+
+int apic_id_to_cpu(unsigned int apic_id)
+{
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu)
+		if (percpu_areas[cpu].apic_id == apic_id)
+			return cpu;
+	return -1;
+}
+
+/* Queue csd at cpu, and send the IPI if the queue was empty. */
+static void csd_queue(unsigned int cpu, struct call_single_data *csd)
+{
+	struct call_queue *q = &call_queues[cpu];
+	unsigned long flags = spin_lock_irqsave(&q->lock);
+	bool first = list_empty(&q->list);
+
+	list_add_tail(&csd->node, &q->list);
+	if (first) {
+		arch_send_call_function_ipi(cpu);
+		this_cpu()->ipi_sent++;		/* interrupts are off */
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+}
+
+static void csd_wait(struct call_single_data *csd)
+{
+	while (READ_ONCE(csd->busy))
+		arch_cpu_relax();
+}
+
+/* Claim a csd: wait until the target has finished with its last use. */
+static void csd_claim(struct call_single_data *csd)
+{
+	while (!__sync_bool_compare_and_swap(&csd->busy, 0, 1))
+		arch_cpu_relax();
+}
+
+/* A macro, so the warning names the public function that was misused. */
+#define warn_if_deadlock_prone(wait)                                     \
+	WARN((wait) && arch_irqs_disabled(),                             \
+	     "cross-CPU call waits with interrupts off: may deadlock")
+
+static void run_here(void (*fn)(void *), void *arg)
+{
+	unsigned long flags = arch_irq_save();
+
+	fn(arg);
+	arch_irq_restore(flags);
+}
+
+/* Start a call on another CPU; the caller waits on *stack_csd if wait. */
+static void call_one(unsigned int cpu, void (*fn)(void *), void *arg,
+		     bool wait, struct call_single_data *stack_csd)
+{
+	struct call_single_data *csd =
+		wait ? stack_csd : &async_csd[smp_processor_id()][cpu];
+
+	BUG_ON(!cpu_is_online(cpu));
+	if (wait)
+		csd->busy = 1;
+	else
+		csd_claim(csd);
+	csd->fn = fn;
+	csd->arg = arg;
+	csd->wait = wait;
+	csd_queue(cpu, csd);
+}
+
+void smp_call_function_single(unsigned int cpu, void (*fn)(void *),
+			      void *arg, bool wait)
+{
+	struct call_single_data csd;
+
+	warn_if_deadlock_prone(wait);
+	preempt_disable();
+	if (cpu == smp_processor_id()) {
+		run_here(fn, arg);
+	} else {
+		call_one(cpu, fn, arg, wait, &csd);
+		if (wait)
+			csd_wait(&csd);
+	}
+	preempt_enable();
+}
+
+static void call_many(cpumask_t mask, void (*fn)(void *), void *arg,
+		      bool wait, bool here)
+{
+	struct call_single_data csd[NR_CPUS];
+	unsigned int me, cpu;
+
+	warn_if_deadlock_prone(wait);
+	preempt_disable();
+	me = smp_processor_id();
+	mask &= cpu_online_mask() & ~CPU_MASK(me);
+	/* Queue everywhere first, so the targets run fn in parallel. */
+	for_each_cpu_in(cpu, mask)
+		call_one(cpu, fn, arg, wait, &csd[cpu]);
+	if (here)
+		run_here(fn, arg);
+	if (wait)
+		for_each_cpu_in(cpu, mask)
+			csd_wait(&csd[cpu]);
+	preempt_enable();
+}
+
+void smp_call_function_many(cpumask_t mask, void (*fn)(void *), void *arg,
+			    bool wait)
+{
+	call_many(mask, fn, arg, wait, false);
+}
+
+void on_each_cpu(void (*fn)(void *), void *arg, bool wait)
+{
+	call_many(cpu_online_mask(), fn, arg, wait, true);
+}
+
+/* Move every entry of q into the empty list out. q->lock is held. */
+static void queue_take_all(struct call_queue *q, struct list_head *out)
+{
+	list_init(out);
+	if (list_empty(&q->list))
+		return;
+	out->next = q->list.next;
+	out->prev = q->list.prev;
+	out->next->prev = out;
+	out->prev->next = out;
+	list_init(&q->list);
+}
+
+void smp_call_function_interrupt(void)
+{
+	struct percpu *me = this_cpu();
+	struct call_queue *q = &call_queues[me->cpu];
+	struct list_head *pos, *next, todo;
+
+	me->ipi_received++;
+	raw_spin_lock(&q->lock);	/* interrupts are already off */
+	queue_take_all(q, &todo);
+	raw_spin_unlock(&q->lock);
+
+	/* Once busy is 0 the caller may reuse csd: read it all first. */
+	for (pos = todo.next; pos != &todo; pos = next) {
+		struct call_single_data *csd =
+			list_entry(pos, struct call_single_data, node);
+		void (*fn)(void *) = csd->fn;
+		void *arg = csd->arg;
+		bool wait = csd->wait;
+
+		next = pos->next;
+		barrier();
+		if (!wait)
+			WRITE_ONCE(csd->busy, 0);
+		fn(arg);
+		me->calls_run++;
+		barrier();
+		if (wait)
+			WRITE_ONCE(csd->busy, 0);
+	}
+}
+
+void smp_send_reschedule(unsigned int cpu)
+{
+	unsigned long flags;
+
+	BUG_ON(!cpu_is_online(cpu));
+	/* One IPI per handler run, however many requests: see the top. */
+	if (__sync_lock_test_and_set(&resched_pending[cpu], 1))
+		return;
+	flags = arch_irq_save();
+	arch_send_reschedule_ipi(cpu);
+	this_cpu()->ipi_sent++;
+	arch_irq_restore(flags);
+}
+
+void smp_reschedule_interrupt(void)
+{
+	struct percpu *me = this_cpu();
+
+	WRITE_ONCE(resched_pending[me->cpu], 0);
+	me->ipi_received++;
+	scheduler_ipi();
+}

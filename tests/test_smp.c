@@ -1,0 +1,259 @@
+/*
+ * Tests for the SMP bring-up: the CPUs the runner asked for are online
+ * with distinct identities, every CPU ticks, cross-CPU calls land on
+ * the CPU named (in interrupt context), exactly once, and IPIs are
+ * counted as sent and received one for one.
+ *
+ * They run on the boot CPU with interrupts on (after SMP start-up), and
+ * pass on one CPU too: the cross-CPU cases then call only themselves.
+ */
+#include <arch/cpu.h>
+#include <arch/timer.h>
+#include <kernel/ktest.h>
+#include <kernel/panic.h>
+#include <kernel/preempt.h>
+#include <kernel/smp.h>
+#include <kernel/time.h>
+
+/* Spin (interrupts on) until *flag becomes nonzero or ms pass. */
+static bool wait_for_flag(volatile int *flag, unsigned int ms)
+{
+	for (unsigned int i = 0; i < ms * 10 && !*flag; i++)
+		udelay(100);
+	return *flag;
+}
+
+static void smp_expected_cpus_online(struct ktest *t)
+{
+	unsigned int cpu;
+
+	if (!ktest_config.expect_cpus) {
+		kt_skip(t, "ktest.expect_cpus not given");
+		return;
+	}
+	KT_EXPECT_EQ(t, num_online_cpus(), ktest_config.expect_cpus);
+	for (cpu = 0; cpu < ktest_config.expect_cpus && cpu < NR_CPUS; cpu++)
+		KT_EXPECT_TRUE(t, cpu_is_online(cpu));
+	KT_EXPECT_FALSE(t, cpu_is_online(NR_CPUS));
+}
+
+static void smp_apic_ids_distinct(struct ktest *t)
+{
+	unsigned int a, b;
+
+	for_each_online_cpu(a) {
+		KT_EXPECT_EQ(t, apic_id_to_cpu(cpu_to_apic_id(a)), a);
+		for_each_online_cpu(b)
+			if (a < b)
+				KT_EXPECT_NE(t, cpu_to_apic_id(a),
+					     cpu_to_apic_id(b));
+	}
+}
+
+static struct percpu *seen_self[NR_CPUS];
+
+static void record_this_cpu(void *arg)
+{
+	seen_self[smp_processor_id()] = this_cpu();
+}
+
+static void smp_percpu_areas_distinct(struct ktest *t)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		seen_self[cpu] = NULL;
+	on_each_cpu(record_this_cpu, NULL, true);
+	for_each_online_cpu(cpu) {
+		struct percpu *p = &percpu_areas[cpu];
+
+		KT_EXPECT_EQ(t, (uintptr_t)p->self, (uintptr_t)p);
+		KT_EXPECT_EQ(t, p->cpu, cpu);
+		KT_EXPECT_TRUE(t, p->online);
+		/* this_cpu() on that CPU is its own area, not another's. */
+		KT_EXPECT_EQ(t, (uintptr_t)seen_self[cpu], (uintptr_t)p);
+	}
+}
+
+static void smp_ticks_advance(struct ktest *t)
+{
+	unsigned long before[NR_CPUS], j0 = jiffies;
+	unsigned int cpu;
+
+	KT_ASSERT_FALSE(t, arch_irqs_disabled());
+	for_each_online_cpu(cpu)
+		before[cpu] = READ_ONCE(percpu_areas[cpu].timer_ticks);
+	mdelay(50);
+	KT_EXPECT_GT(t, jiffies - j0, 0);
+	for_each_online_cpu(cpu) {
+		unsigned long d = READ_ONCE(percpu_areas[cpu].timer_ticks) -
+				  before[cpu];
+
+		if (!d)
+			kt_diag(t, "CPU %u did not tick in 50 ms", cpu);
+		KT_EXPECT_GT(t, d, 0);
+	}
+}
+
+struct where_ran {
+	volatile int cpu;
+	volatile int hardirq;	/* in_interrupt() or the caller's CPU */
+	volatile int irqs_off;
+};
+
+static void record_where(void *arg)
+{
+	struct where_ran *w = arg;
+
+	w->hardirq = in_interrupt();
+	w->irqs_off = arch_irqs_disabled();
+	w->cpu = smp_processor_id();
+}
+
+static void smp_call_single_runs_on_target(struct ktest *t)
+{
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu) {
+		struct where_ran w = { .cpu = -1 };
+
+		smp_call_function_single(cpu, record_where, &w, true);
+		KT_EXPECT_EQ(t, w.cpu, cpu);
+		KT_EXPECT_TRUE(t, w.irqs_off);
+		/* On another CPU, fn runs in its IPI handler. */
+		if (cpu != smp_processor_id())
+			KT_EXPECT_TRUE(t, w.hardirq);
+	}
+}
+
+static volatile int hits[NR_CPUS];
+
+static void count_hit(void *arg)
+{
+	__sync_fetch_and_add(&hits[smp_processor_id()], 1);
+}
+
+static void smp_on_each_cpu_once(struct ktest *t)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		hits[cpu] = 0;
+	on_each_cpu(count_hit, NULL, true);
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		KT_EXPECT_EQ(t, hits[cpu], cpu_is_online(cpu) ? 1 : 0);
+}
+
+static void smp_call_many_skips_self(struct ktest *t)
+{
+	unsigned int cpu, me = smp_processor_id();
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		hits[cpu] = 0;
+	smp_call_function_many(cpu_online_mask(), count_hit, NULL, true);
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		KT_EXPECT_EQ(t, hits[cpu],
+			     cpu_is_online(cpu) && cpu != me ? 1 : 0);
+}
+
+static void set_flag(void *arg)
+{
+	*(volatile int *)arg = 1;
+}
+
+static void smp_call_async_completes(struct ktest *t)
+{
+	static volatile int done[NR_CPUS];
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu) {
+		done[cpu] = 0;
+		smp_call_function_single(cpu, set_flag, (void *)&done[cpu],
+					 false);
+	}
+	for_each_online_cpu(cpu)
+		KT_EXPECT_TRUE(t, wait_for_flag(&done[cpu], 1000));
+}
+
+static void sum_ipis(unsigned long *sent, unsigned long *received)
+{
+	unsigned int cpu;
+
+	*sent = *received = 0;
+	for (cpu = 0; cpu < NR_CPUS; cpu++) {
+		*sent += READ_ONCE(percpu_areas[cpu].ipi_sent);
+		*received += READ_ONCE(percpu_areas[cpu].ipi_received);
+	}
+}
+
+static void smp_ipi_counters_match(struct ktest *t)
+{
+	unsigned long sent0, recv0, sent1, recv1;
+	unsigned int cpu, others = num_online_cpus() - 1;
+
+	sum_ipis(&sent0, &recv0);
+	KT_EXPECT_EQ(t, sent0, recv0);
+	for (int round = 0; round < 20; round++) {
+		on_each_cpu(count_hit, NULL, round & 1);
+		for_each_online_cpu(cpu)
+			smp_send_reschedule(cpu);
+	}
+	/* Let the asynchronous calls and reschedules land. */
+	mdelay(20);
+	sum_ipis(&sent1, &recv1);
+	KT_EXPECT_EQ(t, sent1 - sent0, recv1 - recv0);
+	if (others)
+		KT_EXPECT_GE(t, sent1 - sent0, 20 * others);
+	else
+		KT_EXPECT_GE(t, sent1 - sent0, 1);	/* resched to self */
+}
+
+static void smp_reschedule_ipi_arrives(struct ktest *t)
+{
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu) {
+		unsigned long before = READ_ONCE(percpu_areas[cpu].ipi_received);
+		unsigned int ms;
+
+		smp_send_reschedule(cpu);
+		for (ms = 0; ms < 1000; ms++) {
+			if (READ_ONCE(percpu_areas[cpu].ipi_received) != before)
+				break;
+			udelay(1000);
+		}
+		KT_EXPECT_LT(t, ms, 1000);
+	}
+}
+
+static void smp_wait_with_irqs_off_warns(struct ktest *t)
+{
+	unsigned long warnings = warn_count();
+	unsigned long flags = arch_irq_save();
+	struct where_ran w = { .cpu = -1 };
+
+	/* To this CPU: the call itself is safe; the rule still warns. */
+	smp_call_function_single(smp_processor_id(), record_where, &w, true);
+	arch_irq_restore(flags);
+	KT_EXPECT_EQ(t, w.cpu, smp_processor_id());
+	KT_EXPECT_EQ(t, warn_count(), warnings + 1);
+}
+
+static void smp_legacy_timer_irq_routed(struct ktest *t)
+{
+	KT_EXPECT_TRUE(t, arch_timer_check_legacy_irq());
+}
+
+KTEST_SUITE(smp,
+	    KTEST_CASE(smp_expected_cpus_online),
+	    KTEST_CASE(smp_apic_ids_distinct),
+	    KTEST_CASE(smp_percpu_areas_distinct),
+	    KTEST_CASE(smp_ticks_advance),
+	    KTEST_CASE(smp_call_single_runs_on_target),
+	    KTEST_CASE(smp_on_each_cpu_once),
+	    KTEST_CASE(smp_call_many_skips_self),
+	    KTEST_CASE(smp_call_async_completes),
+	    KTEST_CASE(smp_ipi_counters_match),
+	    KTEST_CASE(smp_reschedule_ipi_arrives),
+	    KTEST_CASE(smp_wait_with_irqs_off_warns),
+	    KTEST_CASE(smp_legacy_timer_irq_routed));
