@@ -108,7 +108,7 @@ static void sched_might_sleep_in_atomic_is_caught(struct ktest *t)
 }
 
 /* Spin until *flag is set or `ticks` scheduler ticks pass on this CPU. */
-static bool spin_until(volatile unsigned int *flag, uint64_t ticks)
+static bool spin_until(const volatile unsigned int *flag, uint64_t ticks)
 {
 	unsigned int cpu = smp_processor_id();
 	uint64_t end = sched_clock_ticks(cpu) + ticks;
@@ -229,7 +229,7 @@ static int pinned_worker(void *arg)
 	WRITE_ONCE(pr->phase, 0);
 	start = self->preemptions;
 	deadline = sched_clock_ticks(pr->home) + 20 * HZ;
-	while (self->preemptions - start < 1000 &&
+	while (READ_ONCE(self->preemptions) - start < 1000 &&
 	       sched_clock_ticks(pr->home) < deadline)
 		if (smp_processor_id() != pr->home)
 			pr->moved_while_pinned++;

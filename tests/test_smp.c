@@ -16,7 +16,7 @@
 #include <kernel/time.h>
 
 /* Spin (interrupts on) until *flag becomes nonzero or ms pass. */
-static bool wait_for_flag(volatile int *flag, unsigned int ms)
+static bool wait_for_flag(const volatile int *flag, unsigned int ms)
 {
 	for (unsigned int i = 0; i < ms * 10 && !*flag; i++)
 		udelay(100);

@@ -212,7 +212,9 @@ static unsigned int sdt_list(const struct rsdp *r, phys_addr_t *out)
 
 	if (!h)
 		return 0;
-	n = MIN((h->length - sizeof(*h)) / width, MAX_SDT_ENTRIES);
+	n = (h->length - sizeof(*h)) / width;
+	if (n > MAX_SDT_ENTRIES)
+		n = MAX_SDT_ENTRIES;
 	p = (const uint8_t *)(h + 1);
 	for (unsigned int i = 0; i < n; i++, p += width) {
 		uint64_t pa = 0;

@@ -253,7 +253,7 @@ uint32_t paging_kernel_cr3(void)
 
 void paging_map_low_identity(void)
 {
-	low_identity_pd[0] = 0 | PTE_P | PTE_W | PTE_PS;
+	low_identity_pd[0] = PTE_P | PTE_W | PTE_PS;	/* physical 0 */
 	kernel_pdpt[0] = __pa(low_identity_pd) | PTE_P;
 }
 
