@@ -73,15 +73,25 @@ void rq_resched(struct runqueue *rq)
 		smp_send_reschedule(cpu);
 }
 
+/*
+ * The next task to run: the head of the queue, or the idle task. A CPU
+ * going offline runs only tasks that must stay (migration disabled),
+ * so they can reach their migrate_enable(); the rest are left for
+ * cpu_offline() or the idle loop to move away.
+ */
 static struct task *pick_next(struct runqueue *rq)
 {
-	struct task *next;
+	struct list_head *pos;
 
-	if (list_empty(&rq->queue))
-		return rq->idle;
-	next = list_first_entry(&rq->queue, struct task, run_list);
-	rq_dequeue(rq, next);
-	return next;
+	list_for_each(pos, &rq->queue) {
+		struct task *t = list_entry(pos, struct task, run_list);
+
+		if (!rq->offline || READ_ONCE(t->migrate_disable)) {
+			rq_dequeue(rq, t);
+			return t;
+		}
+	}
+	return rq->idle;
 }
 
 /*
@@ -388,7 +398,8 @@ void cpu_idle_loop(void)
 		arch_irq_disable();
 		if (READ_ONCE(rq->offline) && rq->nr_queued)
 			balance_push_away(smp_processor_id());
-		if (READ_ONCE(rq->need_resched) || rq->nr_queued ||
+		if (READ_ONCE(rq->need_resched) ||
+		    (rq->nr_queued && !READ_ONCE(rq->offline)) ||
 		    balance_pull(smp_processor_id())) {
 			arch_irq_enable();
 			schedule();

@@ -1,0 +1,171 @@
+/*
+ * Suite "cpu_hotplug": taking a CPU away from running tasks, and the
+ * promise kmap_local_page() relies on: a CPU cannot go offline while a
+ * task on it has migration disabled.
+ */
+#include <kernel/hotplug.h>
+#include <kernel/kthread.h>
+#include <kernel/ktest.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <kernel/time.h>
+
+#define BUSY_THREADS 10	/* more than CPUs, so every CPU is wanted */
+
+struct busy {
+	volatile unsigned int stop;
+	volatile unsigned int victim;	/* the CPU being taken away */
+	volatile unsigned long rounds[BUSY_THREADS];
+	volatile unsigned long on_victim[BUSY_THREADS]; /* rounds seen there */
+	volatile unsigned int last_cpu[BUSY_THREADS];
+};
+
+struct busy_arg {
+	struct busy *b;
+	unsigned int id;
+};
+
+static int busy_thread(void *arg)
+{
+	struct busy_arg *a = arg;
+	struct busy *b = a->b;
+
+	while (!b->stop) {
+		unsigned int cpu = smp_processor_id();
+
+		b->last_cpu[a->id] = cpu;
+		if (cpu == b->victim)
+			b->on_victim[a->id]++;
+		b->rounds[a->id]++;
+	}
+	return 0;
+}
+
+static unsigned long sum(const volatile unsigned long *v)
+{
+	unsigned long total = 0;
+
+	for (unsigned int i = 0; i < BUSY_THREADS; i++)
+		total += v[i];
+	return total;
+}
+
+static unsigned int highest_online_cpu(void)
+{
+	unsigned int last = 0;
+
+	for (unsigned int c = 0; c < NR_CPUS; c++)
+		if (cpu_is_online(c))
+			last = c;
+	return last;
+}
+
+/*
+ * Offline a CPU that is running busy threads: they keep running, and
+ * none runs there while it is offline; online it again and, with more
+ * threads than CPUs, some come back to it.
+ */
+static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
+{
+	static struct busy b;
+	static struct busy_arg args[BUSY_THREADS];
+	struct task *th[BUSY_THREADS];
+	unsigned int victim = highest_online_cpu();
+	unsigned long before, seen_there;
+
+	if (victim == 0) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	b = (struct busy){ .victim = victim };
+	for (unsigned int i = 0; i < BUSY_THREADS; i++) {
+		args[i] = (struct busy_arg){ &b, i };
+		th[i] = kthread_run(busy_thread, &args[i], "busy");
+		KT_ASSERT_NOT_NULL(t, th[i]);
+	}
+	msleep(100);
+	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
+	KT_EXPECT_FALSE(t, cpu_is_online(victim));
+	seen_there = sum(b.on_victim);
+	before = sum(b.rounds);
+	msleep(200);
+	KT_EXPECT_EQ(t, sum(b.on_victim), seen_there);
+	KT_EXPECT_GT(t, sum(b.rounds), before);	/* still running */
+	KT_ASSERT_EQ(t, cpu_online(victim), 0);
+	msleep(300);
+	kt_diag(t, "after online: %lu rounds on CPU %u",
+		sum(b.on_victim) - seen_there, victim);
+	KT_EXPECT_GT(t, sum(b.on_victim), seen_there);	/* it takes work */
+	b.stop = 1;
+	for (unsigned int i = 0; i < BUSY_THREADS; i++)
+		kthread_join(th[i]);
+}
+
+struct pinned_holder {
+	unsigned int cpu;
+	volatile unsigned int pinned;	/* migrate_disable() done */
+	volatile unsigned long released_at;	/* jiffies at migrate_enable */
+	bool stayed;
+};
+
+static int pinned_holder(void *arg)
+{
+	struct pinned_holder *ph = arg;
+
+	migrate_disable();
+	ph->cpu = smp_processor_id();
+	ph->pinned = 1;
+	/* Hold the pin across sleeps, as a kmap_local user may. */
+	for (int i = 0; i < 20; i++) {
+		msleep(10);
+		if (smp_processor_id() != ph->cpu)
+			ph->stayed = false;
+	}
+	ph->released_at = jiffies;
+	migrate_enable();
+	return 0;
+}
+
+static void cpu_hotplug_waits_for_migrate_disabled_task(struct ktest *t)
+{
+	static struct pinned_holder ph;
+	unsigned int victim = highest_online_cpu();
+	unsigned long waits = hotplug_pinned_waits();
+	struct task *th;
+
+	if (victim == 0) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	ph = (struct pinned_holder){ .stayed = true };
+	th = kthread_create(pinned_holder, &ph, "pinned");
+	KT_ASSERT_NOT_NULL(t, th);
+	kthread_bind(th, victim);
+	kthread_start(th);
+	while (!ph.pinned)
+		msleep(1);
+	th->bound_cpu = -1;	/* only migrate_disable() holds it now */
+	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
+	/* cpu_offline returned only after the holder let go. */
+	KT_EXPECT_NE(t, ph.released_at, 0);
+	KT_EXPECT_TRUE(t, ph.stayed);
+	KT_EXPECT_EQ(t, ph.cpu, victim);
+	KT_EXPECT_GT(t, hotplug_pinned_waits(), waits);
+	kthread_join(th);
+	KT_EXPECT_EQ(t, cpu_online(victim), 0);
+}
+
+static void cpu_hotplug_bad_requests_refused(struct ktest *t)
+{
+	unsigned int victim = highest_online_cpu();
+
+	KT_EXPECT_EQ(t, cpu_offline(0), HOTPLUG_EINVAL);
+	KT_EXPECT_EQ(t, cpu_offline(NR_CPUS), HOTPLUG_EINVAL);
+	/* Already online (CPU 0 on a uniprocessor, too). */
+	KT_EXPECT_EQ(t, cpu_online(victim), HOTPLUG_EBUSY);
+}
+
+KTEST_SUITE(cpu_hotplug,
+	    KTEST_CASE(cpu_hotplug_offline_moves_running_tasks),
+	    KTEST_CASE(cpu_hotplug_waits_for_migrate_disabled_task),
+	    KTEST_CASE(cpu_hotplug_bad_requests_refused));

@@ -1,0 +1,159 @@
+/*
+ * Suite "sched_stress": wait queues, mutexes, completions and msleep
+ * under contention, in a seeded random mix bounded by ktest.stress_ms.
+ *
+ * Every thread, each round, produces before it consumes (a token, a
+ * completion), so the totals always allow every waiter to go on: a
+ * thread left asleep at the end is a lost wake-up, and the test hangs
+ * (the runner's timeout reports it). Inside the mutex, an occupancy
+ * flag catches two owners at once.
+ */
+#include <kernel/kthread.h>
+#include <kernel/ktest.h>
+#include <kernel/mutex.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <kernel/time.h>
+#include <kernel/wait.h>
+
+#define MAX_STRESS_THREADS 8
+
+struct stress {
+	struct mutex lock;
+	unsigned long protected_count;	/* protected by lock */
+	volatile unsigned int inside;	/* threads inside lock: 0 or 1 */
+	unsigned int overlaps;
+
+	struct wait_queue_head token_wq;
+	spinlock_t token_lock;
+	unsigned long tokens;		/* protected by token_lock */
+
+	struct completion baton;
+	unsigned long end_jiffies;
+};
+
+struct stress_thread {
+	struct stress *s;
+	struct rng rng;
+	unsigned long mutex_ops, token_ops, baton_ops, sleeps;
+};
+
+static bool take_token(struct stress *s)
+{
+	unsigned long flags = spin_lock_irqsave(&s->token_lock);
+	bool got = s->tokens > 0;
+
+	if (got)
+		s->tokens--;
+	spin_unlock_irqrestore(&s->token_lock, flags);
+	return got;
+}
+
+static void mutex_round(struct stress_thread *st)
+{
+	struct stress *s = st->s;
+
+	mutex_lock(&s->lock);
+	if (__sync_lock_test_and_set(&s->inside, 1))
+		s->overlaps++;
+	s->protected_count++;
+	if (rng_below(&st->rng, 8) == 0)
+		yield();	/* hold it across a switch */
+	__sync_lock_release(&s->inside);
+	mutex_unlock(&s->lock);
+	st->mutex_ops++;
+}
+
+static int stress_thread(void *arg)
+{
+	struct stress_thread *st = arg;
+	struct stress *s = st->s;
+
+	while ((long)(jiffies - s->end_jiffies) < 0) {
+		unsigned long flags;
+
+		/* Mostly contention; now and then a real sleep. */
+		switch (rng_below(&st->rng, 16) / 5) {
+		case 0:
+			mutex_round(st);
+			break;
+		case 1:
+			flags = spin_lock_irqsave(&s->token_lock);
+			s->tokens++;
+			spin_unlock_irqrestore(&s->token_lock, flags);
+			wake_up(&s->token_wq);
+			wait_event(&s->token_wq, take_token(s));
+			st->token_ops++;
+			break;
+		case 2:
+			complete(&s->baton);
+			wait_for_completion(&s->baton);
+			st->baton_ops++;
+			break;
+		default:
+			msleep(rng_below(&st->rng, 3));
+			st->sleeps++;
+			break;
+		}
+	}
+	return 0;
+}
+
+static void sched_stress_waitqueue_mutex_completion(struct ktest *t)
+{
+	static struct stress s;
+	static struct stress_thread st[MAX_STRESS_THREADS];
+	struct task *th[MAX_STRESS_THREADS];
+	unsigned int n = 2 * num_online_cpus();
+	unsigned long mutex_ops = 0, token_ops = 0, baton_ops = 0, sleeps = 0;
+
+	if (n > MAX_STRESS_THREADS)
+		n = MAX_STRESS_THREADS;
+	mutex_init(&s.lock, "stress_mutex");
+	s.protected_count = 0;
+	s.inside = 0;
+	s.overlaps = 0;
+	wait_queue_init(&s.token_wq);
+	spin_lock_init(&s.token_lock, "stress_tokens");
+	s.tokens = 0;
+	completion_init(&s.baton);
+	s.end_jiffies = jiffies + (ktest_config.stress_ms + MS_PER_TICK - 1) /
+					  MS_PER_TICK;
+	for (unsigned int i = 0; i < n; i++) {
+		st[i] = (struct stress_thread){ .s = &s };
+		rng_seed(&st[i].rng, rng_next(&t->rng));
+		th[i] = kthread_run(stress_thread, &st[i], "stress");
+		KT_ASSERT_NOT_NULL(t, th[i]);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		kthread_join(th[i]);
+		mutex_ops += st[i].mutex_ops;
+		token_ops += st[i].token_ops;
+		baton_ops += st[i].baton_ops;
+		sleeps += st[i].sleeps;
+	}
+	kt_diag(t, "%u threads, %u ms: %lu mutex, %lu token, %lu baton "
+		"rounds, %lu sleeps", n, ktest_config.stress_ms, mutex_ops,
+		token_ops, baton_ops, sleeps);
+	KT_EXPECT_EQ(t, s.protected_count, mutex_ops);
+	KT_EXPECT_EQ(t, s.overlaps, 0);
+	KT_EXPECT_EQ(t, s.tokens, 0);
+	KT_EXPECT_EQ(t, s.baton.done, 0);
+	KT_EXPECT_GT(t, mutex_ops, 0);
+	KT_EXPECT_GT(t, token_ops + baton_ops, 0);
+}
+
+static void sched_msleep_sleeps_at_least(struct ktest *t)
+{
+	unsigned long start = jiffies, waited;
+
+	msleep(50);
+	waited = jiffies - start;
+	kt_diag(t, "msleep(50) took %lu ticks of %u ms", waited, MS_PER_TICK);
+	KT_EXPECT_GE(t, waited * MS_PER_TICK, 50);
+	KT_EXPECT_LE(t, waited * MS_PER_TICK, 500);
+}
+
+KTEST_SUITE(sched_stress,
+	    KTEST_CASE(sched_msleep_sleeps_at_least),
+	    KTEST_CASE(sched_stress_waitqueue_mutex_completion));
