@@ -86,6 +86,12 @@ static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
 	msleep(100);
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
 	KT_EXPECT_FALSE(t, cpu_is_online(victim));
+	/*
+	 * A thread moved away just after it read "I am on the victim" will
+	 * count that one round when it next runs elsewhere: let such
+	 * in-flight rounds land before taking the reference count.
+	 */
+	msleep(20);
 	seen_there = sum(b.on_victim);
 	before = sum(b.rounds);
 	msleep(200);
