@@ -7,6 +7,7 @@
 #include <kernel/mutex.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
+#include <kernel/time.h>
 #include <kernel/wait.h>
 
 /* A CPU other than the caller's, or the caller's on a uniprocessor. */
@@ -212,8 +213,11 @@ static int kicker(void *arg)
 {
 	struct pin_run *pr = arg;
 
-	while (!pr->stop)
+	/* Not flat out: the home CPU's run-queue lock must stay usable. */
+	while (!pr->stop) {
 		resched_cpu(pr->home);
+		udelay(100);
+	}
 	return 0;
 }
 
