@@ -7,7 +7,9 @@
  * next switch.
  */
 #include <kernel/kthread.h>
+#include <kernel/monitor.h>
 #include <kernel/panic.h>
+#include <kernel/printk.h>
 #include <kernel/smp.h>
 #include <kernel/wait.h>
 #include <lib/string.h>
@@ -188,3 +190,32 @@ struct task *idle_task_adopt(unsigned int cpu)
 	task_register(t);
 	return t;
 }
+
+static const char *state_name(const struct task *t)
+{
+	if (t->on_cpu)
+		return "running";
+	if (t->state == TASK_RUNNING)
+		return t->queued ? "queued" : "runnable";
+	return t->state == TASK_SLEEPING ? "sleeping" : "dead";
+}
+
+/* The monitor's ps: every task, where it is and what pins it. */
+static void cmd_ps(const char *args)
+{
+	unsigned long flags = spin_lock_irqsave(&task_list_lock);
+	struct list_head *pos;
+
+	printk("%-16s %-8s cpu bound migr-off switches preempted\n", "name",
+	       "state");
+	list_for_each(pos, &task_list) {
+		const struct task *t = list_entry(pos, struct task, all_list);
+
+		printk("%-16s %-8s %3u %5d %8d %8lu %9lu\n", t->name,
+		       state_name(t), t->cpu, t->bound_cpu, t->migrate_disable,
+		       t->switches_in, t->preemptions);
+	}
+	spin_unlock_irqrestore(&task_list_lock, flags);
+}
+DEFINE_MONITOR_CMD("ps", cmd_ps, "ps",
+		   "threads: state, CPU, binding, migrate-disable depth");

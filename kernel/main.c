@@ -21,6 +21,7 @@
 #include <kernel/cmdline.h>
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
+#include <kernel/monitor.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
@@ -74,5 +75,5 @@ void kmain(uint32_t magic, uint32_t info_phys)
 
 	ktest_run_all();
 	printk("hmos: boot complete\n");
-	kthread_exit(0);
+	monitor_run();
 }
