@@ -6,7 +6,7 @@
  *   2. console                            (everything after can report)
  *   3. boot information, command line     (copied before memory is reused)
  *   4. boot allocator, final page tables  (uses the boot tables' 1 GiB map)
- *   5. page allocator, kmalloc
+ *   5. page allocator, kmalloc, the vmalloc area (thread stacks need it)
  *   6. interrupt controllers (ACPI MADT, LAPIC, IOAPIC), the timer
  *      calibrated against the PIT, the other CPUs; then interrupts on
  *   7. the tests selected by ktest=
@@ -28,6 +28,7 @@
 #include <mm/kmalloc.h>
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
+#include <mm/vmalloc.h>
 
 void kmain(uint32_t magic, uint32_t info_phys);
 
@@ -65,6 +66,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	memblock_print();
 	kmalloc_init();
 	layout_print();
+	vmalloc_init();
 	sched_init();
 
 	arch_irq_init();
