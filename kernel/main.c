@@ -9,7 +9,7 @@
  *   5. page allocator, kmalloc, the vmalloc area (thread stacks need it)
  *   6. interrupt controllers (ACPI MADT, LAPIC, IOAPIC), the timer
  *      calibrated against the PIT, the other CPUs; then interrupts on
- *   7. the tests selected by ktest=
+ *   7. the tests selected by ktest=, then the benchmarks bench= selects
  */
 #include <arch/console.h>
 #include <arch/cpu.h>
@@ -17,6 +17,7 @@
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/timer.h>
+#include <kernel/bench.h>
 #include <kernel/bootinfo.h>
 #include <kernel/cmdline.h>
 #include <kernel/kthread.h>
@@ -75,6 +76,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	arch_irq_enable();
 
 	ktest_run_all();
+	bench_run_all();
 	printk("hmos: boot complete\n");
 	kthread_exit(0);
 }

@@ -128,7 +128,6 @@ static struct vmap_area *area_alloc(unsigned int nr_pages,
 	size_t size = ((size_t)nr_pages + 1 +
 		       !!(flags & VM_GUARD_BELOW)) << PAGE_SHIFT;
 	struct vmap_area *va;
-	bool ok;
 
 	if (!nr_pages || nr_pages > (VMALLOC_END - vmalloc_start) >> PAGE_SHIFT)
 		return NULL;
@@ -136,6 +135,8 @@ static struct vmap_area *area_alloc(unsigned int nr_pages,
 	if (!va)
 		return NULL;
 	for (int attempt = 0;; attempt++) {
+		bool ok;
+
 		spin_lock(&vmap_lock);
 		ok = take_range(size, va);
 		if (ok) {

@@ -106,7 +106,7 @@ static void tlb_stale_after_remap(struct ktest *t)
 	}
 	for_each_online_cpu(a) {
 		for_each_online_cpu(b) {
-			struct stale_run r = { .iters = MAX(4u, 240 / pairs) };
+			struct stale_run r = { .iters = MAX(2u, 120 / pairs) };
 			struct task *ta, *tb;
 
 			if (a == b)
