@@ -28,7 +28,8 @@ static bool set_bench(const char *val)
 	bench_glob = strcmp(val, "none") ? val : NULL;
 	return *val != '\0';
 }
-DEFINE_PARAM("bench", set_bench, "a glob of benchmarks: all, tlb*, vmap*");
+DEFINE_PARAM("bench", set_bench,
+	     "globs of benchmarks, comma-separated: all, tlb*,vmap*");
 
 void bench_skip(struct bench *b, const char *reason)
 {
@@ -45,6 +46,30 @@ static void sort_samples(uint64_t *s, unsigned int n)
 		for (; j && s[j - 1] > v; j--)
 			s[j] = s[j - 1];
 		s[j] = v;
+	}
+}
+
+/* bench=a*,b*: a comma-separated list of globs; "all" is everything. */
+static bool bench_selected(const char *name)
+{
+	char pat[64];
+	const char *p = bench_glob;
+
+	if (!strcmp(p, "all"))
+		return true;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len < sizeof(pat)) {
+			memcpy(pat, p, len);
+			pat[len] = '\0';
+			if (glob_match(pat, name))
+				return true;
+		}
+		if (!comma)
+			return false;
+		p = comma + 1;
 	}
 }
 
@@ -89,7 +114,7 @@ unsigned int bench_run_all(void)
 	       smp_processor_id(), num_online_cpus());
 	migrate_disable();
 	for (struct bench *b = __benches_start; b < __benches_end; b++) {
-		if (strcmp(bench_glob, "all") && !glob_match(bench_glob, b->name))
+		if (!bench_selected(b->name))
 			continue;
 		run_one(b);
 		ran++;

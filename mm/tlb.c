@@ -23,10 +23,14 @@
  * because the handler serves every slot with its bit set, not "the"
  * sender of the IPI.
  *
- * Choosing TLB_FLUSH_CEILING_PAGES (measured with make bench, icount):
- * see the figures in the bench section of README.md; a page costs a
- * loop step and an invlpg, a full flush a CR4 write pair whose real
- * price is the refill of every translation afterwards.
+ * Choosing TLB_FLUSH_CEILING_PAGES. Instruction counts cannot decide
+ * it (icount: 11 instructions per invlpg step, 11 for a full flush):
+ * a full flush's price is in the host time TCG spends dropping and
+ * then refilling every translation. make bench, host clock, -smp 4,
+ * one boot: invlpg ~300 ticks a page, full flush ~7,900 ticks before
+ * any refill, a 32-page range ~11,100. So a range costs as much as a
+ * full flush at about 26 pages, plus what the refill adds: 32 keeps
+ * ranges cheaper than the flush-and-refill they replace.
  */
 #include <arch/cpu.h>
 #include <arch/mmu.h>

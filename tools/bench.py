@@ -35,9 +35,8 @@ def boot(elf, glob, smp, icount, mem, timeout):
     """One boot; returns the parsed BENCH_JSON objects."""
     with tempfile.TemporaryDirectory() as d:
         iso, log = Path(d) / "bench.iso", Path(d) / "serial.log"
-        # mkiso rejects ',' nowhere, but GRUB is fine with it.
         subprocess.run([str(ROOT / "tools/mkiso"), str(elf), str(iso),
-                        f"ktest=none bench={glob} ktest.exit=1 loglevel=4"],
+                        f"ktest=none bench={glob} ktest.exit=1"],
                        check=True, capture_output=True)
         cmd = ["qemu-system-i386", "-accel", "tcg", "-cpu", "max",
                "-m", mem, "-smp", str(smp), "-boot", "d", "-cdrom",
