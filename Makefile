@@ -3,6 +3,7 @@
 #   make          build build/kernel.elf and build/kernel.iso
 #   make run      boot it in QEMU (-smp 4), serial on this terminal
 #   make test     boot the test matrix (tools/ktest.py) and judge it
+#   make bench    boot the benchmarks (tools/bench.py): build/bench.json
 #   make gdb      boot QEMU waiting for gdb, and attach gdb with symbols
 #   make clean    remove build/
 #
@@ -112,6 +113,10 @@ run: all
 
 test: all
 	python3 tools/ktest.py --elf $(BUILD)/kernel.elf
+
+# Benchmarks report; they never fail the build (DESIGN section 9).
+bench: all
+	python3 tools/bench.py --elf $(BUILD)/kernel.elf || true
 
 gdb: all
 	$(QEMU) $(QEMU_COMMON) -cdrom $(BUILD)/kernel.iso -serial mon:stdio -s -S &

@@ -13,6 +13,7 @@
 #include <kernel/mutex.h>
 #include <kernel/printk.h>
 #include <kernel/smp.h>
+#include <mm/tlbflush.h>
 #include "sched_internal.h"
 
 /* Serialises cpu_offline and cpu_online. */
@@ -124,6 +125,12 @@ int cpu_online(unsigned int cpu)
 		return HOTPLUG_EBUSY;
 	}
 	set_cpu_online_state(cpu, true);
+	/*
+	 * While offline the CPU got no shootdowns, so its TLB may hold
+	 * translations of since-reused vmalloc ranges. It is online again
+	 * (so this reaches it) but has no work yet: flush before it gets any.
+	 */
+	flush_tlb_all();
 	WRITE_ONCE(rq->offline, false);
 	pr_info("CPU %u online again\n", cpu);
 	mutex_unlock(&hotplug_lock);

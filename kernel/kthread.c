@@ -1,10 +1,12 @@
 /*
  * Kernel threads: their creation, their stacks and their end.
  *
- * A thread's stack comes from the page allocator (lowmem, so it is
- * always mapped), with a magic word at its lowest address that
- * schedule() checks: a thread that ran off its stack is caught at its
- * next switch.
+ * A thread's stack comes from the vmalloc area (vmalloc_stack): its
+ * pages may be highmem, and an unmapped guard page sits below it, so a
+ * thread that runs off its stack faults on the spot (the double-fault
+ * task reports it by name). The magic word at the stack's lowest
+ * address stays as a second line of defence: schedule() checks it, and
+ * catches a write that skipped over the guard page into the stack.
  */
 #include <kernel/kthread.h>
 #include <kernel/monitor.h>
@@ -14,7 +16,7 @@
 #include <kernel/wait.h>
 #include <lib/string.h>
 #include <mm/kmalloc.h>
-#include <mm/page_alloc.h>
+#include <mm/vmalloc.h>
 #include "sched_internal.h"
 
 /* Every task, for reports (the monitor's ps, panics). */
@@ -69,7 +71,7 @@ struct task *kthread_create(int (*fn)(void *arg), void *arg, const char *name)
 
 	if (!t)
 		return NULL;
-	t->stack = get_free_pages(KTHREAD_STACK_ORDER);
+	t->stack = vmalloc_stack(PAGE_SIZE << KTHREAD_STACK_ORDER, t->name);
 	if (!t->stack) {
 		kfree(t);
 		return NULL;
@@ -156,7 +158,7 @@ int kthread_join(struct task *t)
 	list_del(&t->all_list);
 	spin_unlock_irqrestore(&task_list_lock, flags);
 	code = t->exit_code;
-	free_pages_addr(t->stack, t->stack_order);
+	vfree(t->stack);
 	kfree(t);
 	return code;
 }

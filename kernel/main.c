@@ -6,10 +6,10 @@
  *   2. console                            (everything after can report)
  *   3. boot information, command line     (copied before memory is reused)
  *   4. boot allocator, final page tables  (uses the boot tables' 1 GiB map)
- *   5. page allocator, kmalloc
+ *   5. page allocator, kmalloc, the vmalloc area (thread stacks need it)
  *   6. interrupt controllers (ACPI MADT, LAPIC, IOAPIC), the timer
  *      calibrated against the PIT, the other CPUs; then interrupts on
- *   7. the tests selected by ktest=
+ *   7. the tests selected by ktest=, then the benchmarks bench= selects
  */
 #include <arch/console.h>
 #include <arch/cpu.h>
@@ -17,6 +17,7 @@
 #include <arch/percpu.h>
 #include <arch/smp.h>
 #include <arch/timer.h>
+#include <kernel/bench.h>
 #include <kernel/bootinfo.h>
 #include <kernel/cmdline.h>
 #include <kernel/kthread.h>
@@ -29,6 +30,7 @@
 #include <mm/kmalloc.h>
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
+#include <mm/vmalloc.h>
 
 void kmain(uint32_t magic, uint32_t info_phys);
 
@@ -66,6 +68,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	memblock_print();
 	kmalloc_init();
 	layout_print();
+	vmalloc_init();
 	sched_init();
 
 	arch_irq_init();
@@ -74,6 +77,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	arch_irq_enable();
 
 	ktest_run_all();
+	bench_run_all();
 	printk("hmos: boot complete\n");
 	monitor_run();
 }

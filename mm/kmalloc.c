@@ -33,6 +33,7 @@ struct size_class {
 
 static struct size_class classes[NR_CLASSES];
 static unsigned long live_large;
+static unsigned long slab_pages;	/* pages cut into slots, ever */
 
 static unsigned int size_to_class(size_t size)
 {
@@ -52,6 +53,7 @@ static bool class_grow(struct size_class *sc, unsigned int c)
 
 	if (!page)
 		return false;
+	__sync_fetch_and_add(&slab_pages, 1);
 	page->flags = (page->flags & ~PG_SLAB_MASK) | PG_slab |
 		      (c << PG_SLAB_SHIFT);
 	base = lowmem_page_address(page);
@@ -142,6 +144,11 @@ unsigned long kmalloc_live_objects(void)
 	for (int c = 0; c < NR_CLASSES; c++)
 		n += READ_ONCE(classes[c].live);
 	return n;
+}
+
+unsigned long kmalloc_slab_pages(void)
+{
+	return READ_ONCE(slab_pages);
 }
 
 void kmalloc_init(void)

@@ -7,8 +7,10 @@
  * report line by line (tools/ktest_matrix.py, crash-*).
  */
 #include <kernel/cmdline.h>
+#include <kernel/kthread.h>
 #include <kernel/ktest.h>
 #include <lib/string.h>
+#include <mm/vmalloc.h>
 
 static const char *crash_choice = "";
 
@@ -17,7 +19,8 @@ static bool set_crash(const char *val)
 	crash_choice = val;
 	return true;
 }
-DEFINE_PARAM("ktest.crash", set_crash, "null or stack_overflow");
+DEFINE_PARAM("ktest.crash", set_crash,
+	     "null, stack_overflow, kthread_stack_overflow or vmalloc_guard");
 
 static bool crash_selected(struct ktest *t, const char *name)
 {
@@ -56,6 +59,39 @@ static void crash_stack_overflow(struct ktest *t)
 	KT_EXPECT_EQ(t, crash_recurse(0), 0);	/* not reached */
 }
 
+static int crash_deep_thread(void *arg)
+{
+	return (int)crash_recurse(0);	/* never returns */
+}
+
+/* The same recursion on a kthread's stack, which is in the vmalloc area. */
+static void crash_kthread_stack_overflow(struct ktest *t)
+{
+	struct task *deep;
+
+	if (!crash_selected(t, "kthread_stack_overflow"))
+		return;
+	deep = kthread_run(crash_deep_thread, NULL, "crash_deep");
+	KT_ASSERT_NOT_NULL(t, deep);
+	kthread_join(deep);
+	KT_EXPECT_TRUE(t, false);	/* not reached */
+}
+
+/* One byte past a two-page vmalloc buffer: its guard page. */
+static noinline void crash_vmalloc_guard(struct ktest *t)
+{
+	volatile char *buf;
+
+	if (!crash_selected(t, "vmalloc_guard"))
+		return;
+	buf = vmalloc(2 * PAGE_SIZE);
+	KT_ASSERT_NOT_NULL(t, buf);
+	buf[2 * PAGE_SIZE] = 1;
+	KT_EXPECT_TRUE(t, false);	/* not reached */
+}
+
 KTEST_SUITE(crash,
 	    KTEST_CASE(crash_null_dereference),
-	    KTEST_CASE(crash_stack_overflow));
+	    KTEST_CASE(crash_stack_overflow),
+	    KTEST_CASE(crash_kthread_stack_overflow),
+	    KTEST_CASE(crash_vmalloc_guard));

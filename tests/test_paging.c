@@ -11,6 +11,7 @@
 #include <mm/layout.h>
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
+#include <mm/vmalloc.h>
 
 static const uint32_t a_constant = 0x5eed;
 static uint32_t a_variable = 1;
@@ -126,25 +127,27 @@ static void paging_pte_reaches_frame(struct ktest *t)
 	struct page *block = alloc_highest_block();
 	struct page *page = block ? block + (1u << MAX_ORDER) - 1
 				  : alloc_page(GFP_KERNEL);
-	uintptr_t a = vmalloc_start, b = vmalloc_start + PAGE_SIZE;
-	volatile uint32_t *pa = (uint32_t *)a, *pb = (uint32_t *)b;
+	volatile uint32_t *pa, *pb;
+	uintptr_t a, b;
 
 	KT_ASSERT_NOT_NULL(t, page);
 	kt_diag(t, "frame %#llx", (unsigned long long)page_to_phys(page));
 	if (memblock_usable_end() > (1ull << 32))
 		KT_EXPECT_GT(t, page_to_phys(page), 0xFFFFFFFFull);
-	arch_set_kernel_pte(a, arch_make_pte(page_to_phys(page), MAP_WRITE));
-	arch_set_kernel_pte(b, arch_make_pte(page_to_phys(page), MAP_READ));
+	/* Two vmalloc-area pages of our own, not squatted addresses. */
+	a = (uintptr_t)vmap(&page, 1, MAP_WRITE);
+	b = (uintptr_t)vmap(&page, 1, MAP_READ);
+	KT_ASSERT_TRUE(t, a && b);
+	pa = (uint32_t *)a;
+	pb = (uint32_t *)b;
 	pa[0] = 0xfeedf00d;
 	pa[1023] = (uint32_t)page_to_pfn(page);
 	KT_EXPECT_EQ(t, pb[0], 0xfeedf00d);
 	KT_EXPECT_EQ(t, pb[1023], page_to_pfn(page));
 	KT_EXPECT_EQ(t, arch_pte_phys(arch_get_kernel_pte(b)),
 		     page_to_phys(page));
-	arch_clear_kernel_pte(a);
-	arch_clear_kernel_pte(b);
-	arch_flush_tlb_local_page(a);
-	arch_flush_tlb_local_page(b);
+	vunmap((void *)a);
+	vunmap((void *)b);
 	KT_EXPECT_FALSE(t, layout_kernel_address_mapped(a));
 	if (block)
 		free_pages(block, MAX_ORDER);

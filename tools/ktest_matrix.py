@@ -92,6 +92,40 @@ MATRIX = [
                r"crash_recurse\+"]},
            timeout=30, tags=("crash",)),
 
+    # A kthread's stack lives in the vmalloc area with a guard page
+    # below: a runaway recursion on it must be reported through the
+    # double-fault task, naming the thread and whose guard page it hit.
+    Config("crash-kstack", mem="64M", smp=1,
+           cmdline="ktest=crash ktest.crash=kthread_stack_overflow",
+           expect={"panic": [
+               r"^PANIC at .*double fault: kernel stack overflow in thread "
+               r"crash_deep \(CPU 0\): esp [0-9a-f]{8} is in vmalloc area, "
+               r"guard page of thread crash_deep's stack",
+               r"^Backtrace:",
+               r"crash_recurse\+"]},
+           timeout=30, tags=("crash", "vmalloc")),
+    # Writing one byte past a vmalloc buffer hits its guard page: the
+    # page-fault report names the vmalloc area and the area it guards.
+    Config("crash-vmalloc-guard", mem="64M", smp=1,
+           cmdline="ktest=crash ktest.crash=vmalloc_guard",
+           expect={"panic": [
+               r"^PANIC at crash_vmalloc_guard\+0x[0-9a-f]+: page fault",
+               r"^cause: write of [0-9a-f]{8}, page not present",
+               r"^region: [0-9a-f]{8} is in vmalloc area",
+               r"^region: [0-9a-f]{8} is guard page after the vmalloc area "
+               r"at [0-9a-f]{8} \(2 pages\)",
+               r"^Backtrace:"]},
+           timeout=30, tags=("crash", "vmalloc")),
+
+    # break=tlb_shootdown turns remote TLB flushes off: the stale-TLB
+    # test must then fail (a test that passes with its safety step gone
+    # would prove nothing).  Only that case runs: the broken kernel
+    # would fail others too, which is not what this row checks.
+    Config("tlb-broken", mem="512M", smp=4,
+           cmdline="break=tlb_shootdown ktest=tlb.tlb_stale_after_remap",
+           expect={"fail": ["tlb.tlb_stale_after_remap"]},
+           tags=("smp", "break")),
+
     # The smallest SMP machine, with highmem (lowmem clamped to 64 MiB):
     # one AP, so every cross-CPU path has exactly one partner.
     Config("smp2", mem="512M", smp=2, cmdline="lowmem=64M",

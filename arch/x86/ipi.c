@@ -10,6 +10,7 @@
 #include <arch/smp.h>
 #include <kernel/panic.h>
 #include <kernel/smp.h>
+#include <mm/tlbflush.h>
 #include <x86/apic.h>
 
 static void call_function_interrupt(struct arch_regs *regs)
@@ -22,11 +23,17 @@ static void reschedule_interrupt(struct arch_regs *regs)
 	smp_reschedule_interrupt();
 }
 
+static void tlb_flush_ipi(struct arch_regs *regs)
+{
+	tlb_flush_interrupt();
+}
+
 void ipi_init(void)
 {
 	arch_set_interrupt_handler(CALL_FUNCTION_VECTOR,
 				   call_function_interrupt);
 	arch_set_interrupt_handler(RESCHEDULE_VECTOR, reschedule_interrupt);
+	arch_set_interrupt_handler(TLB_FLUSH_VECTOR, tlb_flush_ipi);
 }
 
 /*
@@ -52,4 +59,9 @@ void arch_send_call_function_ipi(unsigned int cpu)
 void arch_send_reschedule_ipi(unsigned int cpu)
 {
 	send_ipi(cpu, RESCHEDULE_VECTOR);
+}
+
+void arch_send_tlb_flush_ipi(unsigned int cpu)
+{
+	send_ipi(cpu, TLB_FLUSH_VECTOR);
 }

@@ -17,6 +17,7 @@
 #include <kernel/task.h>
 #include <mm/fault.h>
 #include <mm/layout.h>
+#include <mm/vmalloc.h>
 #include <x86/apic.h>
 #include <x86/cpu.h>
 #include <x86/regs.h>
@@ -62,8 +63,12 @@ static void print_page_fault(const struct arch_regs *regs)
 				  : "page not present",
 	       (err & PF_RSVD) ? ", reserved bit set in a page-table entry"
 			       : "");
+	char what[96];
+
 	printk(KERN_EMERG "region: %08x is in %s\n", addr,
 	       layout_region_describe(addr));
+	if (vmalloc_describe(addr, what, sizeof(what)))
+		printk(KERN_EMERG "region: %08x is %s\n", addr, what);
 }
 
 static void print_no_details(const struct arch_regs *regs)
@@ -155,13 +160,20 @@ void double_fault_task(void)
 		.gs = t->gs, .vector = 8,
 	};
 	uintptr_t sp = t->esp;
+	char what[96] = "";
 
+	/* A vmalloc-area stack: say whose guard page it hit. */
+	if (vmalloc_describe(sp - 4, what + 2, sizeof(what) - 2)) {
+		what[0] = ',';
+		what[1] = ' ';
+	}
 	if (!layout_kernel_address_mapped(sp - 4))
 		panic_regs(&regs, print_no_details,
 			   "double fault: kernel stack overflow in thread %s "
-			   "(CPU %u): esp %08lx is in %s",
+			   "(CPU %u): esp %08lx is in %s%s",
 			   current_task_name(), smp_processor_id(),
-			   (unsigned long)sp, layout_region_describe(sp - 4));
+			   (unsigned long)sp, layout_region_describe(sp - 4),
+			   what);
 	panic_regs(&regs, print_no_details,
 		   "double fault in thread %s (CPU %u), esp %08lx",
 		   current_task_name(), smp_processor_id(), (unsigned long)sp);

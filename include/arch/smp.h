@@ -27,5 +27,10 @@ void arch_smp_boot_cpus(void);
 /* Send one IPI of each kind to an online CPU. Context: any. */
 void arch_send_call_function_ipi(unsigned int cpu);
 void arch_send_reschedule_ipi(unsigned int cpu);
+/*
+ * Send the TLB-flush IPI to an online CPU; its handler calls
+ * tlb_flush_interrupt() (include/mm/tlbflush.h). Context: any.
+ */
+void arch_send_tlb_flush_ipi(unsigned int cpu);
 
 #endif

@@ -34,6 +34,9 @@ struct percpu {
 	unsigned long ipi_sent;		/* IPIs this CPU sent (any kind) */
 	unsigned long ipi_received;	/* IPIs this CPU handled */
 	unsigned long calls_run;	/* cross-CPU calls run here */
+	unsigned long tlb_shootdowns;	/* shootdowns started here */
+	unsigned long tlb_range_flushes; /* page-range flushes done here */
+	unsigned long tlb_full_flushes;	/* full flushes done here */
 };
 
 extern struct percpu percpu_areas[NR_CPUS];

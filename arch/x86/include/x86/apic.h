@@ -15,6 +15,8 @@
  *   0xef       the local APIC timer (the scheduler tick)
  *   0xf1       reschedule IPI
  *   0xf2       call-function IPI
+ *   0xf3       TLB-flush IPI (mm/tlb.c: its own vector, so a shootdown
+ *              never queues behind cross-CPU calls)
  *   0xfe       LAPIC error
  *   0xff       LAPIC spurious interrupt; no EOI
  */
@@ -29,6 +31,7 @@
 #define LOCAL_TIMER_VECTOR	0xef
 #define RESCHEDULE_VECTOR	0xf1
 #define CALL_FUNCTION_VECTOR	0xf2
+#define TLB_FLUSH_VECTOR	0xf3
 #define APIC_ERROR_VECTOR	0xfe
 #define APIC_SPURIOUS_VECTOR	0xff
 

@@ -1,0 +1,47 @@
+/*
+ * Break switches: deliberate bugs a student can turn on from the
+ * command line (break=NAME[,NAME...]) to watch a test catch them.
+ *
+ * Each switch removes one safety step the kernel normally takes, so
+ * the test that guards that step fails. The runner boots some of them
+ * on purpose and checks that the right test fails: a test that cannot
+ * fail when its safety step is gone would be a test that proves
+ * nothing. A switch that is on is announced at boot in capitals, so a
+ * log of a broken kernel can never be mistaken for a healthy one.
+ *
+ * There is one mechanism for all of them: add a name to enum break_id
+ * and to the table in kernel/breaks.c, then ask break_enabled() at the
+ * step being skipped.
+ */
+#ifndef KERNEL_BREAKS_H
+#define KERNEL_BREAKS_H
+
+#include <kernel/compiler.h>
+
+enum break_id {
+	/* Remote TLB flushes are skipped: only this CPU flushes. */
+	BREAK_TLB_SHOOTDOWN,
+	/*
+	 * Reserved for the kmap issues; nothing consults them yet, so
+	 * turning them on changes nothing today (the boot warning says
+	 * so). They are declared now so the names are stable.
+	 */
+	BREAK_KMAP_LOCAL_SWITCH,	/* don't save/restore slots on switch */
+	BREAK_PKMAP_FLUSH,		/* don't flush when the pool wraps */
+	NR_BREAKS
+};
+
+/*
+ * Is the break switch id on?
+ * Context: any (a read of a flag set once at boot).
+ * Return: true if break= named it on the command line.
+ */
+bool break_enabled(enum break_id id);
+
+/*
+ * The switch's command-line name, e.g. "tlb_shootdown".
+ * Context: any. Return: a static string, or "?" for a bad id.
+ */
+const char *break_name(enum break_id id);
+
+#endif

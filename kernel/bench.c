@@ -1,0 +1,126 @@
+/*
+ * The benchmark runner (include/kernel/bench.h): picks benchmarks by
+ * glob, times BENCH_SAMPLES samples of each, and prints the min and
+ * median per operation, as a "# bench" diagnostic and as a BENCH_JSON
+ * line for tools/bench.py. Runs on the boot thread after the tests,
+ * pinned to its CPU so every sample is taken in the same place.
+ */
+#include <arch/cpu.h>
+#include <kernel/bench.h>
+#include <kernel/cmdline.h>
+#include <kernel/ktest.h>
+#include <kernel/printk.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <lib/glob.h>
+#include <lib/string.h>
+
+#define QEMU_EXIT_PASS 0x10
+
+extern struct bench __benches_start[];
+extern struct bench __benches_end[];
+
+static const char *bench_glob;	/* bench=GLOB; NULL: none */
+static uint64_t samples[BENCH_SAMPLES];
+
+static bool set_bench(const char *val)
+{
+	bench_glob = strcmp(val, "none") ? val : NULL;
+	return *val != '\0';
+}
+DEFINE_PARAM("bench", set_bench,
+	     "globs of benchmarks, comma-separated: all, tlb*,vmap*");
+
+void bench_skip(struct bench *b, const char *reason)
+{
+	b->skip_reason = reason;
+}
+
+/* Insertion sort: 200 samples, once per benchmark. */
+static void sort_samples(uint64_t *s, unsigned int n)
+{
+	for (unsigned int i = 1; i < n; i++) {
+		uint64_t v = s[i];
+		unsigned int j = i;
+
+		for (; j && s[j - 1] > v; j--)
+			s[j] = s[j - 1];
+		s[j] = v;
+	}
+}
+
+/* bench=a*,b*: a comma-separated list of globs; "all" is everything. */
+static bool bench_selected(const char *name)
+{
+	char pat[64];
+	const char *p = bench_glob;
+
+	if (!strcmp(p, "all"))
+		return true;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len < sizeof(pat)) {
+			memcpy(pat, p, len);
+			pat[len] = '\0';
+			if (glob_match(pat, name))
+				return true;
+		}
+		if (!comma)
+			return false;
+		p = comma + 1;
+	}
+}
+
+static void run_one(struct bench *b)
+{
+	unsigned int n = 0, smp = num_online_cpus();
+	unsigned int want = b->samples && b->samples < BENCH_SAMPLES ?
+			    b->samples : BENCH_SAMPLES;
+	uint64_t min, median;
+
+	b->skip_reason = NULL;
+	b->priv = NULL;
+	b->run(b, 1);			/* warm up: caches, TLB, lazy state */
+	for (; n < want && !b->skip_reason; n++)
+		samples[n] = b->run(b, b->iters);
+	if (b->skip_reason) {
+		printk("# bench %s: SKIP %s\n", b->name, b->skip_reason);
+		return;
+	}
+	sort_samples(samples, n);
+	/* Per operation, rounded to nearest. */
+	min = (samples[0] + b->iters / 2) / b->iters;
+	median = (samples[n / 2] + b->iters / 2) / b->iters;
+	printk("# bench %s: min %llu median %llu ticks/op (%u samples x %u, "
+	       "smp %u)\n", b->name, (unsigned long long)min,
+	       (unsigned long long)median, n, b->iters, smp);
+	printk("BENCH_JSON {\"bench\": \"%s\", \"unit\": \"ticks\", "
+	       "\"smp\": %u, \"min\": %llu, \"median\": %llu, "
+	       "\"samples\": %u, \"iters\": %u}\n", b->name, smp,
+	       (unsigned long long)min, (unsigned long long)median, n,
+	       b->iters);
+}
+
+unsigned int bench_run_all(void)
+{
+	unsigned int ran = 0;
+
+	if (!bench_glob)
+		return 0;
+	might_sleep();
+	printk("# bench: running %s on CPU %u of %u\n", bench_glob,
+	       smp_processor_id(), num_online_cpus());
+	migrate_disable();
+	for (struct bench *b = __benches_start; b < __benches_end; b++) {
+		if (!bench_selected(b->name))
+			continue;
+		run_one(b);
+		ran++;
+	}
+	migrate_enable();
+	printk("# bench: %u benchmarks done\n", ran);
+	ktest_emulator_exit(QEMU_EXIT_PASS);
+	return ran;
+}

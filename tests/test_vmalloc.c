@@ -1,0 +1,305 @@
+/*
+ * Suite "vmalloc": the vmalloc area allocator, its guard pages, lazy
+ * purging, highmem backing, misuse reports, and a seeded multi-CPU
+ * stress run that checks data and leaks.
+ */
+#include <arch/cpu.h>
+#include <kernel/kthread.h>
+#include <kernel/ktest.h>
+#include <kernel/panic.h>
+#include <kernel/smp.h>
+#include <kernel/time.h>
+#include <lib/string.h>
+#include <mm/kmalloc.h>
+#include <mm/page_alloc.h>
+#include <mm/vmalloc.h>
+
+static void vmalloc_to_page_round_trips(struct ktest *t)
+{
+	struct page *pages[5];
+	uint8_t *p;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(pages); i++) {
+		pages[i] = alloc_page(GFP_HIGHUSER);
+		KT_ASSERT_NOT_NULL(t, pages[i]);
+	}
+	p = vmap(pages, ARRAY_SIZE(pages), MAP_READ | MAP_WRITE);
+	KT_ASSERT_NOT_NULL(t, p);
+	KT_EXPECT_EQ(t, vmap_addr_state((uintptr_t)p), VMAP_BUSY);
+	for (unsigned int i = 0; i < ARRAY_SIZE(pages); i++) {
+		KT_EXPECT_EQ(t, (uintptr_t)vmalloc_to_page(p + i * PAGE_SIZE +
+							   123),
+			     (uintptr_t)pages[i]);
+		p[i * PAGE_SIZE] = (uint8_t)i;
+	}
+	KT_EXPECT_EQ(t, (uintptr_t)vmalloc_to_page(p + 5 * PAGE_SIZE), 0);
+	KT_EXPECT_EQ(t, (uintptr_t)vmalloc_to_page((void *)PAGE_OFFSET), 0);
+	vunmap(p);
+	KT_EXPECT_EQ(t, (uintptr_t)vmalloc_to_page(p), 0);
+	for (unsigned int i = 0; i < ARRAY_SIZE(pages); i++)
+		free_page(pages[i]);
+}
+
+/* The page after every area is unmapped and named in reports. */
+static void vmalloc_guard_pages_named(struct ktest *t)
+{
+	char what[96];
+	char *buf = vmalloc(3 * PAGE_SIZE);
+	struct task *self = current_task();
+
+	KT_ASSERT_NOT_NULL(t, buf);
+	memset(buf, 0x5a, 3 * PAGE_SIZE);
+	KT_EXPECT_FALSE(t, layout_kernel_address_mapped((uintptr_t)buf +
+							  3 * PAGE_SIZE));
+	KT_ASSERT_TRUE(t, vmalloc_describe((uintptr_t)buf + 3 * PAGE_SIZE,
+					   what, sizeof(what)));
+	kt_diag(t, "%s", what);
+	KT_EXPECT_TRUE(t, strstr(what, "guard page after the vmalloc area"));
+	vfree(buf);
+
+	/* A thread's stack: the page below is its guard page. */
+	if (self->stack) {
+		uintptr_t below = (uintptr_t)self->stack - 4;
+
+		KT_EXPECT_FALSE(t, layout_kernel_address_mapped(below));
+		KT_ASSERT_TRUE(t, vmalloc_describe(below, what, sizeof(what)));
+		kt_diag(t, "%s", what);
+		KT_EXPECT_TRUE(t, strstr(what, "guard page of thread"));
+		KT_EXPECT_TRUE(t, strstr(what, self->name));
+	}
+	KT_EXPECT_FALSE(t, vmalloc_describe(PAGE_OFFSET, what, sizeof(what)));
+}
+
+/* Freed ranges wait for a purge before anyone gets them again. */
+static void vmap_lazy_purge_reuses_only_after(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_HIGHUSER);
+	uintptr_t freed[4], again;
+	struct vmap_stats s;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	vmap_purge();
+	for (unsigned int i = 0; i < ARRAY_SIZE(freed); i++)
+		freed[i] = (uintptr_t)vmap(&page, 1, MAP_READ);
+	for (unsigned int i = 0; i < ARRAY_SIZE(freed); i++) {
+		KT_ASSERT_TRUE(t, freed[i]);
+		vunmap((void *)freed[i]);
+		KT_EXPECT_EQ(t, vmap_addr_state(freed[i]), VMAP_LAZY);
+	}
+	s = vmap_get_stats();
+	KT_EXPECT_GE(t, s.lazy_areas, ARRAY_SIZE(freed));
+	/* Not reused before the purge... */
+	again = (uintptr_t)vmap(&page, 1, MAP_READ);
+	for (unsigned int i = 0; i < ARRAY_SIZE(freed); i++)
+		KT_EXPECT_NE(t, again, freed[i]);
+	vunmap((void *)again);
+	vmap_purge();
+	s = vmap_get_stats();
+	KT_EXPECT_EQ(t, s.lazy_areas, 0);
+	/* ...free, and handed out again, after it (first fit). */
+	for (unsigned int i = 0; i < ARRAY_SIZE(freed); i++)
+		KT_EXPECT_EQ(t, vmap_addr_state(freed[i]), VMAP_FREE);
+	again = (uintptr_t)vmap(&page, 1, MAP_READ);
+	KT_EXPECT_EQ(t, again, freed[0]);
+	vunmap((void *)again);
+	free_page(page);
+}
+
+/* Misuse is reported and refused, and changes nothing. */
+static void vmap_misuse_refused(struct ktest *t)
+{
+	unsigned long warns = warn_count();
+	struct page *page = alloc_page(GFP_KERNEL);
+	struct vmap_stats before, after;
+	void *v, *m;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	v = vmap(&page, 1, MAP_READ);
+	m = vmalloc(100);
+	KT_ASSERT_TRUE(t, v && m);
+	before = vmap_get_stats();
+	vunmap((char *)v + PAGE_SIZE / 2);	/* not the start */
+	vunmap((void *)PAGE_OFFSET);		/* not in the area */
+	vunmap(m);				/* a vmalloc area */
+	vfree(v);				/* a vmap area */
+	after = vmap_get_stats();
+	KT_EXPECT_EQ(t, warn_count() - warns, 4);
+	KT_EXPECT_EQ(t, after.busy_areas, before.busy_areas);
+	KT_EXPECT_EQ(t, after.busy_pages, before.busy_pages);
+	vunmap(v);
+	vfree(m);
+	warns = warn_count();
+	vfree(m);				/* double free */
+	KT_EXPECT_EQ(t, warn_count() - warns, 1);
+	vfree(NULL);
+	KT_EXPECT_TRUE(t, vmap(&page, 0, MAP_READ) == NULL);
+	KT_EXPECT_TRUE(t, vmalloc(0) == NULL);
+	free_page(page);
+}
+
+/* More than lowmem holds: only highmem can back it. */
+static void vmalloc_more_than_lowmem(struct ktest *t)
+{
+	size_t lowmem = high_memory - PAGE_OFFSET;
+	size_t size = lowmem + (4u << 20), words = size / 4;
+	unsigned long high_before = zone_free_pages(ZONE_HIGHMEM);
+	unsigned int highmem_pages = 0;
+	uint32_t *buf, bad = 0;
+
+	if ((uint64_t)high_before * PAGE_SIZE < size + (8u << 20) ||
+	    VMALLOC_END - vmalloc_start < size + (8u << 20)) {
+		kt_skip(t, "needs more than lowmem (%zu MiB) free in highmem "
+			"and in the vmalloc area", lowmem >> 20);
+		return;
+	}
+	buf = vmalloc(size);
+	KT_ASSERT_NOT_NULL(t, buf);
+	for (size_t i = 0; i < words; i++)
+		buf[i] = (uint32_t)i * 0x9e3779b1u;
+	for (size_t i = 0; i < words; i++)
+		bad += buf[i] != (uint32_t)i * 0x9e3779b1u;
+	for (size_t off = 0; off < size; off += PAGE_SIZE)
+		highmem_pages += PageHighMem(vmalloc_to_page((char *)buf + off));
+	kt_diag(t, "%zu MiB vmalloc'd over %zu MiB of lowmem, %u highmem "
+		"pages", size >> 20, lowmem >> 20, highmem_pages);
+	KT_EXPECT_EQ(t, bad, 0);
+	KT_EXPECT_EQ(t, highmem_pages, size / PAGE_SIZE);
+	vfree(buf);
+	KT_EXPECT_EQ(t, zone_free_pages(ZONE_HIGHMEM), high_before);
+}
+
+#define STRESS_WORKERS	4
+#define STRESS_SLOTS	8
+
+struct stress_slot {
+	uint32_t *va;
+	unsigned int pages;
+	bool vmapped;			/* else vmalloc'd */
+	struct page *pg[8];		/* vmapped: its pages */
+	uint32_t seed;
+};
+
+struct stress_worker {
+	struct rng rng;
+	unsigned int ms;
+	unsigned long ops, bad;
+	struct stress_slot slot[STRESS_SLOTS];
+};
+
+static uint32_t pattern(uint32_t seed, unsigned int i)
+{
+	return (seed + i) * 0x9e3779b1u;
+}
+
+/* Check the slot's data, then unmap and free it. */
+static void stress_release(struct stress_worker *w, struct stress_slot *s)
+{
+	unsigned int words = s->pages * PAGE_SIZE / 4;
+
+	for (unsigned int i = 0; i < words; i += 61)
+		w->bad += s->va[i] != pattern(s->seed, i);
+	if (s->vmapped) {
+		vunmap(s->va);
+		for (unsigned int i = 0; i < s->pages; i++)
+			free_page(s->pg[i]);
+	} else {
+		vfree(s->va);
+	}
+	s->va = NULL;
+}
+
+static void stress_fill(struct stress_worker *w, struct stress_slot *s)
+{
+	bool vm = rng_below(&w->rng, 2);
+
+	s->pages = 1 + rng_below(&w->rng, vm ? 8 : 16);
+	s->seed = rng_next(&w->rng);
+	s->vmapped = vm;
+	if (vm) {
+		for (unsigned int i = 0; i < s->pages; i++)
+			s->pg[i] = alloc_page(GFP_HIGHUSER);
+		for (unsigned int i = 0; i < s->pages; i++)
+			if (!s->pg[i])
+				w->bad++;	/* never expected */
+		s->va = vmap(s->pg, s->pages, MAP_READ | MAP_WRITE);
+	} else {
+		s->va = vmalloc(s->pages * PAGE_SIZE);
+	}
+	if (!s->va) {
+		w->bad++;
+		return;
+	}
+	for (unsigned int i = 0; i < s->pages * PAGE_SIZE / 4; i += 61)
+		s->va[i] = pattern(s->seed, i);
+}
+
+static int stress_thread(void *arg)
+{
+	struct stress_worker *w = arg;
+	unsigned long end = jiffies + w->ms * HZ / 1000 + 1;
+
+	while ((long)(jiffies - end) < 0) {
+		struct stress_slot *s =
+			&w->slot[rng_below(&w->rng, STRESS_SLOTS)];
+
+		if (s->va)
+			stress_release(w, s);
+		else
+			stress_fill(w, s);
+		w->ops++;
+		if (rng_below(&w->rng, 64) == 0)
+			vmap_purge();
+	}
+	for (unsigned int i = 0; i < STRESS_SLOTS; i++)
+		if (w->slot[i].va)
+			stress_release(w, &w->slot[i]);
+	return 0;
+}
+
+static void vmalloc_stress_concurrent(struct ktest *t)
+{
+	static struct stress_worker w[STRESS_WORKERS];
+	struct task *th[STRESS_WORKERS];
+	unsigned long low0, high0, objs0, slab0;
+	unsigned int n = 0, cpu;
+
+	vmap_purge();
+	low0 = zone_free_pages(ZONE_NORMAL);
+	high0 = zone_free_pages(ZONE_HIGHMEM);
+	objs0 = kmalloc_live_objects();
+	slab0 = kmalloc_slab_pages();
+	for_each_online_cpu(cpu) {
+		if (n == STRESS_WORKERS)
+			break;
+		memset(&w[n], 0, sizeof(w[n]));
+		rng_seed(&w[n].rng, rng_next(&t->rng) + n);
+		w[n].ms = ktest_config.stress_ms;
+		th[n] = kthread_create(stress_thread, &w[n], "vm_stress");
+		KT_ASSERT_NOT_NULL(t, th[n]);
+		kthread_bind(th[n], cpu);
+		n++;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		kthread_start(th[i]);
+	for (unsigned int i = 0; i < n; i++) {
+		kthread_join(th[i]);
+		kt_diag(t, "worker %u: %lu operations, %lu bad", i, w[i].ops,
+			w[i].bad);
+		KT_EXPECT_EQ(t, w[i].bad, 0);
+		KT_EXPECT_GT(t, w[i].ops, 0);
+	}
+	vmap_purge();
+	/* kmalloc may have grown (it keeps its pages): not a leak. */
+	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL) +
+			     (kmalloc_slab_pages() - slab0), low0);
+	KT_EXPECT_EQ(t, zone_free_pages(ZONE_HIGHMEM), high0);
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), objs0);
+}
+
+KTEST_SUITE(vmalloc,
+	    KTEST_CASE(vmalloc_to_page_round_trips),
+	    KTEST_CASE(vmalloc_guard_pages_named),
+	    KTEST_CASE(vmap_lazy_purge_reuses_only_after),
+	    KTEST_CASE(vmap_misuse_refused),
+	    KTEST_CASE(vmalloc_more_than_lowmem),
+	    KTEST_CASE(vmalloc_stress_concurrent));

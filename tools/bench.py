@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""bench: boot the in-kernel benchmarks and collect build/bench.json.
+
+DESIGN.md section 9.  Boots, each with `ktest=none bench=GLOB`:
+
+  icount  -icount shift=0,sleep=off -smp 1: one TSC tick per guest
+          instruction, so figures are exact path lengths (unit
+          "instructions"), repeatable to the tick;
+  host    plain TCG -smp 4, every benchmark (unit "ticks", host clock,
+          noisy: medians over --runs boots are reported);
+  host    plain TCG -smp 1, 2 and 8, the shootdown and IPI benchmarks
+          only, so their scaling with the CPU count shows.
+
+Each kernel prints one `BENCH_JSON {...}` line per benchmark.  The
+output is a JSON array of {"bench", "mode", "unit", "smp", "min",
+"median", "samples"}; with --runs N > 1 a host figure is the median of
+the N boots' figures.  Benchmarks never fail the build: a boot that
+goes wrong is reported and the others still count (exit status 0).
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.dont_write_bytecode = True
+ROOT = Path(__file__).resolve().parent.parent
+SCALING = "tlb_shootdown*,ipi_roundtrip*"
+
+
+def boot(elf, glob, smp, icount, mem, timeout):
+    """One boot; returns the parsed BENCH_JSON objects."""
+    with tempfile.TemporaryDirectory() as d:
+        iso, log = Path(d) / "bench.iso", Path(d) / "serial.log"
+        subprocess.run([str(ROOT / "tools/mkiso"), str(elf), str(iso),
+                        f"ktest=none bench={glob} ktest.exit=1"],
+                       check=True, capture_output=True)
+        cmd = ["qemu-system-i386", "-accel", "tcg", "-cpu", "max",
+               "-m", mem, "-smp", str(smp), "-boot", "d", "-cdrom",
+               str(iso), "-display", "none", "-no-reboot", "-serial",
+               f"file:{log}", "-device",
+               "isa-debug-exit,iobase=0xf4,iosize=0x04", "-monitor", "none"]
+        if icount:
+            cmd[1:1] = ["-icount", "shift=0,sleep=off"]
+        try:
+            subprocess.run(cmd, timeout=timeout, capture_output=True)
+        except subprocess.TimeoutExpired:
+            print(f"bench: smp {smp} boot timed out", file=sys.stderr)
+        text = log.read_text(errors="replace") if log.exists() else ""
+    rows = []
+    for line in text.splitlines():
+        if "BENCH_JSON " in line:
+            try:
+                rows.append(json.loads(line.split("BENCH_JSON ", 1)[1]))
+            except json.JSONDecodeError:
+                print(f"bench: bad line {line!r}", file=sys.stderr)
+    if not rows:
+        print(f"bench: smp {smp} boot printed no figures; log tail:\n"
+              + "\n".join(text.splitlines()[-15:]), file=sys.stderr)
+    return rows
+
+
+def merge(runs, mode, unit):
+    """Several boots' rows -> one row per (bench, smp), medians."""
+    by = {}
+    for rows in runs:
+        for r in rows:
+            by.setdefault((r["bench"], r["smp"]), []).append(r)
+    out = []
+    for (name, smp), rs in sorted(by.items()):
+        out.append({"bench": name, "mode": mode, "unit": unit, "smp": smp,
+                    "min": min(r["min"] for r in rs),
+                    "median": int(statistics.median(r["median"]
+                                                    for r in rs)),
+                    "samples": sum(r["samples"] for r in rs),
+                    "boots": len(rs)})
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--elf", type=Path, default=ROOT / "build/kernel.elf")
+    ap.add_argument("--bench", default="all", help="bench=GLOB")
+    ap.add_argument("--runs", type=int, default=3,
+                    help="host-clock boots per configuration (medians)")
+    ap.add_argument("--mem", default="1G")
+    ap.add_argument("--out", type=Path, default=ROOT / "build/bench.json")
+    args = ap.parse_args()
+
+    result = merge([boot(args.elf, args.bench, 1, True, args.mem, 600)],
+                   "icount", "instructions")
+    host = [boot(args.elf, args.bench, 4, False, args.mem, 300)
+            for _ in range(args.runs)]
+    for smp in (1, 2, 8):
+        host += [boot(args.elf, SCALING, smp, False, args.mem, 300)
+                 for _ in range(args.runs)]
+    result += merge(host, "host", "ticks")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    for r in result:
+        print(f"{r['mode']:6} smp {r['smp']}  {r['bench']:26} "
+              f"min {r['min']:>9}  median {r['median']:>9} {r['unit']}")
+    print(f"bench: {len(result)} figures in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
