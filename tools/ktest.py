@@ -322,7 +322,7 @@ def kernel_cmdline(cfg, args):
             keys[key] = val
         else:
             extra.append(word)
-    if args.ktest is not None:
+    if args.ktest is not None and not cfg.script:
         keys["ktest"] = args.ktest
     if args.seed is not None:
         keys["ktest.seed"] = str(args.seed)
@@ -357,6 +357,8 @@ def run_config(cfg, args):
         emit(f"  {cfg.name}: cmdline: {cmdline}\n  {cfg.name}: "
              + " ".join(cmd))
     t0 = time.monotonic()
+    if cfg.script:
+        return run_script(cfg, args, o, cmd, log, t0)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
@@ -377,6 +379,76 @@ def run_config(cfg, args):
     o.log_lines = clean(text)
     o.ktap = parse_ktap(o.log_lines)
     judge(o, args.ktest is not None)
+    return o
+
+
+# The prompt starts a line; clean() strips its trailing space.
+PROMPT_RE = r"^hmos>"
+
+
+def run_script(cfg, args, o, cmd, log, t0):
+    """Drive the serial monitor: COM1 on QEMU's stdio, each scripted line
+    typed after the prompt, each answer matched; then `poweroff`, which
+    must end QEMU with status 33.  Every pair becomes a case."""
+    cmd = [c if not c.startswith("file:") else "stdio" for c in cmd]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with RUNNING_LOCK:
+        RUNNING.add(proc)
+    out, lock = bytearray(), threading.Lock()
+
+    def reader():
+        for chunk in iter(lambda: proc.stdout.read1(4096), b""):
+            with lock:
+                out.extend(chunk)
+    threading.Thread(target=reader, daemon=True).start()
+    deadline = t0 + cfg.timeout
+
+    def text():
+        with lock:
+            return "\n".join(clean(out.decode(errors="replace")))
+
+    def wait_for(pattern, start):
+        while time.monotonic() < deadline and proc.poll() is None:
+            m = re.compile(pattern, re.M).search(text(), start)
+            if m:
+                return m
+            time.sleep(0.05)
+        return None
+
+    pos = 0
+    for line, want in cfg.script + (("poweroff", r"powering off"),):
+        m = wait_for(PROMPT_RE, pos)
+        case = Case("monitor", line.replace(" ", "_"), "crashed",
+                    line=f"{line!r}: no prompt")
+        if m:
+            pos = m.end()
+            proc.stdin.write(line.encode() + b"\r")
+            proc.stdin.flush()
+            # The answer ends where the next prompt starts.
+            end = wait_for(PROMPT_RE, pos)
+            answer = text()[pos:end.start() if end else None]
+            ok = re.search(want, answer, re.M) is not None
+            case = Case("monitor", line.replace(" ", "_"),
+                        "ok" if ok else "fail",
+                        [f"# expected /{want}/ in:"] +
+                        [f"#   {a}" for a in answer.splitlines()[:12]],
+                        f"{line!r}: " + ("ok" if ok else "wrong answer"))
+        o.ktap.cases.append(case)
+    try:
+        proc.wait(timeout=max(1, deadline - time.monotonic()))
+        o.exit_code = proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    with RUNNING_LOCK:
+        RUNNING.discard(proc)
+    o.stderr = proc.stderr.read().decode(errors="replace")
+    o.seconds = time.monotonic() - t0
+    log.write_text(text())
+    o.log_lines = text().splitlines()
+    o.ktap.found = True
+    judge(o, False)
     return o
 
 

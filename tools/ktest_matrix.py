@@ -40,6 +40,10 @@ class Config:
     expect: Expect = "pass"
     timeout: int = 60
     tags: tuple = field(default_factory=tuple)
+    # A monitor session instead of a test run: (typed line, regex its
+    # answer must match) pairs.  The runner waits for the prompt before
+    # each line; every pair counts as one test case, "monitor.<line>".
+    script: tuple = ()
 
     def cpus(self) -> int:
         """CPUs this run occupies on the host (for --jobs accounting)."""
@@ -153,6 +157,25 @@ MATRIX = [
     Config("acpi-bad-madt", mem="64M", smp=1, cmdline="acpi.corrupt=MADT",
            expect={"panic": r"ACPI: MADT checksum bad \(sum 0x01\)"},
            tags=("fault-injection",)),
+
+    # The serial monitor of `make run` (no tests: ktest=none), driven
+    # over the serial port like a person would: each command's answer is
+    # checked, bad input must get a short error and the prompt back, and
+    # typing must work while the other CPUs run.
+    Config("monitor", mem="512M", smp=4, cmdline="ktest=none lowmem=64M",
+           timeout=60, tags=("monitor",), script=(
+               ("help", r"offline N\s+move every task off CPU N"),
+               ("mem", r"zone HighMem\s+\d+ pages managed"),
+               ("layout", r"pkmap pool\s+0xffc00000-0xffdfffff"),
+               ("cpus", r"^\s*3\s+3\s+yes"),
+               ("ps", r"^idle/3\s+running"),
+               ("frobnicate", r"unknown command 'frobnicate'; type help"),
+               ("offline 9", r"expected a CPU number from 0 to 7"),
+               ("offline 3", r"cpu_offline\(3\): done"),
+               ("cpus", r"^\s*3\s+3\s+no"),
+               ("online 3", r"cpu_online\(3\): done"),
+               ("test boot", r"^all passed"),
+           )),
 ]
 
 
