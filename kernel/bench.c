@@ -9,6 +9,7 @@
 #include <kernel/bench.h>
 #include <kernel/cmdline.h>
 #include <kernel/ktest.h>
+#include <kernel/monitor.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
@@ -124,3 +125,22 @@ unsigned int bench_run_all(void)
 	ktest_emulator_exit(QEMU_EXIT_PASS);
 	return ran;
 }
+
+/* The monitor's bench: run a glob now, without leaving QEMU. */
+static void cmd_bench(const char *args)
+{
+	const char *saved = bench_glob;
+	bool saved_exit = ktest_config.exit;
+
+	if (!*args) {
+		printk("usage: bench GLOB (e.g. bench tlb*)\n");
+		return;
+	}
+	bench_glob = args;
+	ktest_config.exit = false;
+	bench_run_all();
+	bench_glob = saved;
+	ktest_config.exit = saved_exit;
+}
+DEFINE_MONITOR_CMD("bench", cmd_bench, "bench GLOB",
+		   "run benchmarks and print their figures");

@@ -36,7 +36,9 @@
 #include <arch/mmu.h>
 #include <arch/smp.h>
 #include <kernel/breaks.h>
+#include <kernel/monitor.h>
 #include <kernel/panic.h>
+#include <kernel/printk.h>
 #include <kernel/preempt.h>
 #include <kernel/smp.h>
 #include <kernel/time.h>
@@ -168,3 +170,19 @@ void tlb_flush_interrupt(void)
 		__sync_fetch_and_and(&r->pending, ~bit);
 	}
 }
+
+/* The monitor's tlb: the shootdown counters of every CPU. */
+static void cmd_tlb(const char *args)
+{
+	printk("cpu shootdowns-sent range-flushes full-flushes\n");
+	for (unsigned int c = 0; c < NR_CPUS; c++) {
+		const struct percpu *p = &percpu_areas[c];
+
+		if (p->self)
+			printk("%3u %15lu %13lu %12lu\n", c, p->tlb_shootdowns,
+			       p->tlb_range_flushes, p->tlb_full_flushes);
+	}
+	printk("ranges above %u pages become full flushes\n",
+	       TLB_FLUSH_CEILING_PAGES);
+}
+DEFINE_MONITOR_CMD("tlb", cmd_tlb, "tlb", "TLB shootdown counters per CPU");

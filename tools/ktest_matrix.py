@@ -174,6 +174,8 @@ MATRIX = [
                ("offline 3", r"cpu_offline\(3\): done"),
                ("cpus", r"^\s*3\s+3\s+no"),
                ("online 3", r"cpu_online\(3\): done"),
+               ("tlb", r"ranges above \d+ pages become full flushes"),
+               ("bench tlb_local*", r"BENCH_JSON .*tlb_local_invlpg"),
                ("test boot", r"^all passed"),
            )),
 ]
