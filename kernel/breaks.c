@@ -23,8 +23,9 @@ static const struct break_switch breaks[NR_BREAKS] = {
 		"translations" },
 	[BREAK_KMAP_LOCAL_SWITCH] = { "kmap_local_switch", false,
 		"kmap_local slots not switched with tasks" },
-	[BREAK_PKMAP_FLUSH] = { "pkmap_flush", false,
-		"no TLB flush when the pkmap pool wraps" },
+	[BREAK_PKMAP_FLUSH] = { "pkmap_flush", true,
+		"no TLB shootdown when the pkmap pool wraps: other CPUs "
+		"keep stale pkmap translations" },
 };
 
 static bool enabled[NR_BREAKS];

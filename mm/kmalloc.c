@@ -54,8 +54,8 @@ static bool class_grow(struct size_class *sc, unsigned int c)
 	if (!page)
 		return false;
 	__sync_fetch_and_add(&slab_pages, 1);
-	page->flags = (page->flags & ~PG_SLAB_MASK) | PG_slab |
-		      (c << PG_SLAB_SHIFT);
+	page_flags_update(page, PG_slab | PG_SLAB_MASK,
+			  PG_slab | (c << PG_SLAB_SHIFT));
 	base = lowmem_page_address(page);
 	for (size_t off = 0; off + slot <= PAGE_SIZE; off += slot) {
 		struct free_slot *fs = (struct free_slot *)(base + off);

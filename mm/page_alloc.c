@@ -65,7 +65,7 @@ static bool is_free_buddy(struct zone *zone, pfn_t pfn, unsigned int order)
 static void add_free_block(struct zone *zone, struct page *page,
 			   unsigned int order)
 {
-	page->flags |= PG_buddy;
+	page_flags_set(page, PG_buddy);
 	set_page_order(page, order);
 	list_add(&page->list, &zone->free_area[order].free_list);
 	zone->free_area[order].nr_free++;
@@ -75,7 +75,7 @@ static void del_free_block(struct zone *zone, struct page *page,
 			   unsigned int order)
 {
 	list_del(&page->list);
-	page->flags &= ~PG_buddy;
+	page_flags_clear(page, PG_buddy);
 	zone->free_area[order].nr_free--;
 }
 
@@ -112,7 +112,7 @@ static struct page *zone_alloc(struct zone *zone, unsigned int order)
 			k--;
 			add_free_block(zone, page + (1u << k), k);
 		}
-		page->flags &= ~PG_freed;
+		page_flags_clear(page, PG_freed);
 		set_page_order(page, order);
 		page->refcount = 1;
 		zone->free_pages -= 1u << order;
@@ -180,7 +180,7 @@ void free_pages(struct page *page, unsigned int order)
 		memset(lowmem_page_address(page), PAGE_POISON,
 		       PAGE_SIZE << order);
 	page->refcount = 0;
-	page->flags |= PG_freed;
+	page_flags_set(page, PG_freed);
 	zone->free_pages += 1u << order;
 	free_block(zone, pfn, order);
 	spin_unlock_irqrestore(&zone->lock, flags);
@@ -222,7 +222,7 @@ static void release_range(pfn_t start, pfn_t end)
 				 start + (1u << order) > limit))
 			order--;
 		for (pfn_t p = start; p < start + (1u << order); p++)
-			pfn_to_page(p)->flags &= ~PG_reserved;
+			page_flags_clear(pfn_to_page(p), PG_reserved);
 		zone->managed_pages += 1u << order;
 		zone->free_pages += 1u << order;
 		free_block(zone, start, order);

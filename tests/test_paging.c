@@ -11,6 +11,7 @@
 #include <mm/layout.h>
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
+#include "test_util.h"
 #include <mm/vmalloc.h>
 
 static const uint32_t a_constant = 0x5eed;
@@ -88,32 +89,6 @@ static void paging_layout_regions_in_order(struct ktest *t)
 	KT_EXPECT_EQ(t, PKMAP_END, FIXADDR_START);
 	KT_EXPECT_LE(t, high_memory - PAGE_OFFSET, MAX_LOWMEM);
 	KT_EXPECT_EQ(t, high_memory, PAGE_OFFSET + (max_low_pfn << PAGE_SHIFT));
-}
-
-/*
- * The highest-addressed highmem frame we can get: above 4 GiB when the
- * machine has RAM there. Takes every 4 MiB block of highmem, keeps the
- * highest and gives back the rest.
- */
-static struct page *alloc_highest_block(void)
-{
-	struct page *best = NULL, *page;
-	LIST_HEAD(held);
-
-	while ((page = alloc_pages_zone(ZONE_HIGHMEM, MAX_ORDER)))
-		list_add(&page->list, &held);
-	while (!list_empty(&held)) {
-		page = list_first_entry(&held, struct page, list);
-		list_del(&page->list);
-		if (!best || page_to_pfn(page) > page_to_pfn(best)) {
-			if (best)
-				free_pages(best, MAX_ORDER);
-			best = page;
-		} else {
-			free_pages(page, MAX_ORDER);
-		}
-	}
-	return best;
 }
 
 /*

@@ -21,13 +21,10 @@
 enum break_id {
 	/* Remote TLB flushes are skipped: only this CPU flushes. */
 	BREAK_TLB_SHOOTDOWN,
-	/*
-	 * Reserved for the kmap issues; nothing consults them yet, so
-	 * turning them on changes nothing today (the boot warning says
-	 * so). They are declared now so the names are stable.
-	 */
-	BREAK_KMAP_LOCAL_SWITCH,	/* don't save/restore slots on switch */
-	BREAK_PKMAP_FLUSH,		/* don't flush when the pool wraps */
+	/* kmap_local slots are not saved and restored on a switch. */
+	BREAK_KMAP_LOCAL_SWITCH,
+	/* The pkmap pool's wrap flushes this CPU only (mm/highmem.c). */
+	BREAK_PKMAP_FLUSH,
 	NR_BREAKS
 };
 

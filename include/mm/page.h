@@ -30,10 +30,13 @@ _Static_assert(sizeof(struct page) == 16, "struct page grew");
 #define PG_highmem	(1u << 2)	/* in ZONE_HIGHMEM */
 #define PG_freed	(1u << 3)	/* freed, not reallocated since */
 #define PG_slab		(1u << 4)	/* owned by kmalloc */
+#define PG_pkmap	(1u << 5)	/* has a pkmap slot (mm/highmem.c) */
 #define PG_ORDER_SHIFT	8		/* bits 8-11: block order */
 #define PG_ORDER_MASK	(0xFu << PG_ORDER_SHIFT)
 #define PG_SLAB_SHIFT	12		/* bits 12-15: kmalloc size class */
 #define PG_SLAB_MASK	(0xFu << PG_SLAB_SHIFT)
+#define PG_PKMAP_SHIFT	16		/* bits 16-24: pkmap slot number */
+#define PG_PKMAP_MASK	(0x1FFu << PG_PKMAP_SHIFT)
 
 extern struct page *mem_map;
 extern pfn_t max_pfn;		/* one past the highest RAM frame */
@@ -64,10 +67,38 @@ static inline unsigned int page_order(const struct page *page)
 	return (page->flags & PG_ORDER_MASK) >> PG_ORDER_SHIFT;
 }
 
+/*
+ * page->flags is shared by owners with different locks: the buddy
+ * allocator changes its bits under the zone lock, while kmap changes
+ * the pkmap bits under kmap_lock, and a freed page may still be cached
+ * in the pkmap pool. So every change is one atomic read-modify-write,
+ * and neither side can lose the other's update.
+ */
+static inline void page_flags_set(struct page *page, uint32_t bits)
+{
+	__atomic_fetch_or(&page->flags, bits, __ATOMIC_RELAXED);
+}
+
+static inline void page_flags_clear(struct page *page, uint32_t bits)
+{
+	__atomic_fetch_and(&page->flags, ~bits, __ATOMIC_RELAXED);
+}
+
+/* Replace the bits in mask with value (which lies within mask). */
+static inline void page_flags_update(struct page *page, uint32_t mask,
+				     uint32_t value)
+{
+	uint32_t old = READ_ONCE(page->flags);
+
+	while (!__atomic_compare_exchange_n(&page->flags, &old,
+					    (old & ~mask) | value, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 static inline void set_page_order(struct page *page, unsigned int order)
 {
-	page->flags = (page->flags & ~PG_ORDER_MASK) |
-		      (order << PG_ORDER_SHIFT);
+	page_flags_update(page, PG_ORDER_MASK, order << PG_ORDER_SHIFT);
 }
 
 /*

@@ -1,0 +1,270 @@
+/*
+ * The pkmap pool: kmap() and kunmap() (see include/mm/highmem.h).
+ *
+ * LAST_PKMAP page-sized slots at PKMAP_BASE, all in one page table that
+ * paging.c allocated at boot. A slot is in one of three states, kept in
+ * pkmap_count[] (the invariant every function below checks):
+ *
+ *   0     free, and no CPU's TLB can hold its old translation;
+ *   1     free, but its page-table entry is still in place: the page
+ *         it mapped still answers page_address(), a new kmap() of that
+ *         page reuses it at no cost, and other CPUs may still have the
+ *         translation cached, so it cannot be given to another page;
+ *   n+1   mapped, with n users (n kmap()s not yet kunmap()ed).
+ *
+ * A new mapping takes the next slot at 0 after the rotating cursor.
+ * When the cursor wraps round to slot 0, every slot at 1 is cleared to
+ * 0 and one TLB shootdown covers them all: one global flush per trip
+ * round the pool, instead of one per kunmap(). When no slot is free,
+ * kmap() sleeps until a kunmap() frees one.
+ *
+ * The flush sends IPIs and waits for the other CPUs while holding
+ * kmap_lock. So kmap_lock is never taken with interrupts off (a CPU
+ * spinning on it with interrupts off could never answer the IPI), and
+ * kmap() is never called from an interrupt handler.
+ */
+#include <kernel/breaks.h>
+#include <kernel/monitor.h>
+#include <kernel/panic.h>
+#include <kernel/printk.h>
+#include <kernel/sched.h>
+#include <kernel/spinlock.h>
+#include <kernel/wait.h>
+#include <mm/highmem.h>
+#include <mm/tlbflush.h>
+#include <arch/mmu.h>
+
+/*
+ * Protects pkmap_count, pkmap_page, last_pkmap_nr, the PG_pkmap flag
+ * and slot number in struct page, and the pool's PTEs. Taken with
+ * interrupts ON, always (see above). Lock order: kmap_lock, then a wait
+ * queue's lock.
+ */
+static DEFINE_SPINLOCK(kmap_lock);
+static int pkmap_count[LAST_PKMAP];
+static struct page *pkmap_page[LAST_PKMAP];
+static unsigned int last_pkmap_nr;
+static struct pkmap_stats stats;
+/* Tasks waiting for a slot to come free. */
+static struct wait_queue_head pkmap_wait = WAIT_QUEUE_HEAD_INIT(pkmap_wait);
+
+static inline bool page_pkmapped(const struct page *page)
+{
+	return READ_ONCE(page->flags) & PG_pkmap;
+}
+
+static inline unsigned int page_pkmap_nr(const struct page *page)
+{
+	return (READ_ONCE(page->flags) & PG_PKMAP_MASK) >> PG_PKMAP_SHIFT;
+}
+
+void *page_address(const struct page *page)
+{
+	uint32_t flags = READ_ONCE(page->flags);
+
+	if (!(flags & PG_highmem))
+		return lowmem_page_address(page);
+	if (!(flags & PG_pkmap))
+		return NULL;
+	return (void *)PKMAP_ADDR((flags & PG_PKMAP_MASK) >> PG_PKMAP_SHIFT);
+}
+
+/* The slot invariant, checked wherever a slot changes. */
+static void pkmap_check_slot(unsigned int nr)
+{
+	struct page *page = pkmap_page[nr];
+
+	BUG_ON(pkmap_count[nr] < 0);
+	if (pkmap_count[nr] == 0) {
+		BUG_ON(page != NULL);
+	} else {
+		BUG_ON(page == NULL || !page_pkmapped(page) ||
+		       page_pkmap_nr(page) != nr);
+	}
+}
+
+/*
+ * Return every slot at 1 to 0 and flush all TLBs once. kmap_lock held,
+ * interrupts on.
+ */
+static void flush_all_zero_pkmaps(void)
+{
+	bool need_flush = false;
+
+	for (unsigned int nr = 0; nr < LAST_PKMAP; nr++) {
+		struct page *page = pkmap_page[nr];
+
+		if (pkmap_count[nr] != 1)
+			continue;
+		pkmap_count[nr] = 0;
+		pkmap_page[nr] = NULL;
+		page_flags_clear(page, PG_pkmap | PG_PKMAP_MASK);
+		arch_clear_kernel_pte(PKMAP_ADDR(nr));
+		need_flush = true;
+	}
+	if (!need_flush)
+		return;
+	if (break_enabled(BREAK_PKMAP_FLUSH)) {
+		/* The teaching bug: forget the other CPUs' TLBs. */
+		flush_tlb_local_range(PKMAP_BASE, PKMAP_END);
+		return;
+	}
+	flush_tlb_kernel_range(PKMAP_BASE, PKMAP_END);
+	stats.shootdowns++;
+}
+
+/* A free slot for page, or -1 if the pool is full. kmap_lock held. */
+static int pkmap_take_slot(struct page *page)
+{
+	for (unsigned int scanned = 0; scanned < LAST_PKMAP; scanned++) {
+		last_pkmap_nr = (last_pkmap_nr + 1) & (LAST_PKMAP - 1);
+		if (last_pkmap_nr == 0) {
+			stats.wraps++;
+			flush_all_zero_pkmaps();
+			scanned = 0;	/* every slot at 1 is now free */
+		}
+		if (pkmap_count[last_pkmap_nr] == 0)
+			break;
+	}
+	if (pkmap_count[last_pkmap_nr] != 0)
+		return -1;
+	arch_set_kernel_pte(PKMAP_ADDR(last_pkmap_nr),
+			    arch_make_pte(page_to_phys(page), MAP_WRITE));
+	pkmap_count[last_pkmap_nr] = 1;
+	pkmap_page[last_pkmap_nr] = page;
+	page_flags_update(page, PG_pkmap | PG_PKMAP_MASK,
+			  PG_pkmap | (last_pkmap_nr << PG_PKMAP_SHIFT));
+	pkmap_check_slot(last_pkmap_nr);
+	return last_pkmap_nr;
+}
+
+/*
+ * Give page a slot, sleeping while the pool is full. kmap_lock held on
+ * entry and on return (dropped while asleep). Returns the slot.
+ */
+static unsigned int pkmap_map_new(struct page *page)
+{
+	for (;;) {
+		struct waiter w = { 0 };
+		int nr;
+
+		/* Someone else may have mapped it while we slept. */
+		if (page_pkmapped(page))
+			return page_pkmap_nr(page);
+		nr = pkmap_take_slot(page);
+		if (nr >= 0)
+			return nr;
+		if (in_atomic() && preempt_count() != PREEMPT_OFFSET)
+			panic("kmap: the pool is full and the caller is in "
+			      "atomic context: cannot sleep for a slot");
+		stats.waits++;
+		prepare_to_wait(&pkmap_wait, &w);
+		spin_unlock(&kmap_lock);
+		schedule();
+		finish_wait(&pkmap_wait, &w);
+		spin_lock(&kmap_lock);
+	}
+}
+
+void *kmap(struct page *page)
+{
+	unsigned int nr;
+
+	might_sleep();
+	if (!PageHighMem(page))
+		return lowmem_page_address(page);
+	if (arch_irqs_disabled() || in_interrupt())
+		panic("kmap() with interrupts off or in an interrupt handler "
+		      "(thread %s): the pool flush could deadlock; use "
+		      "kmap_local_page()", current_task_name());
+	spin_lock(&kmap_lock);
+	stats.maps++;
+	if (page_pkmapped(page)) {
+		nr = page_pkmap_nr(page);
+		stats.hits++;
+	} else {
+		nr = pkmap_map_new(page);
+	}
+	pkmap_count[nr]++;
+	BUG_ON(pkmap_count[nr] < 2);
+	pkmap_check_slot(nr);
+	spin_unlock(&kmap_lock);
+	return (void *)PKMAP_ADDR(nr);
+}
+
+void kunmap(struct page *page)
+{
+	unsigned int nr;
+	bool wake;
+
+	if (!PageHighMem(page))
+		return;
+	spin_lock(&kmap_lock);
+	nr = page_pkmap_nr(page);
+	if (!page_pkmapped(page) || pkmap_count[nr] < 2) {
+		stats.bad_unmaps++;
+		spin_unlock(&kmap_lock);
+		WARN(1, "kunmap(pfn %#lx): the page is not kmapped (%s)",
+		     (unsigned long)page_to_pfn(page),
+		     page_pkmapped(page) ? "only cached, no users" :
+					   "no pkmap slot");
+		return;
+	}
+	stats.unmaps++;
+	/* The PTE stays: the slot goes to 1, "free but cached". */
+	wake = --pkmap_count[nr] == 1;
+	pkmap_check_slot(nr);
+	spin_unlock(&kmap_lock);
+	if (wake)
+		wake_up(&pkmap_wait);
+}
+
+void kmap_flush_unused(void)
+{
+	might_sleep();
+	spin_lock(&kmap_lock);
+	flush_all_zero_pkmaps();
+	spin_unlock(&kmap_lock);
+}
+
+void pkmap_get_stats(struct pkmap_stats *out)
+{
+	spin_lock(&kmap_lock);
+	*out = stats;
+	spin_unlock(&kmap_lock);
+}
+
+int pkmap_slot_count(unsigned int nr)
+{
+	return nr < LAST_PKMAP ? READ_ONCE(pkmap_count[nr]) : -1;
+}
+
+/* The monitor's pkmap: how the pool stands, and its counters. */
+static void cmd_pkmap(const char *args)
+{
+	unsigned int state[3] = { 0 }, shown = 0;
+	struct pkmap_stats s;
+
+	spin_lock(&kmap_lock);
+	for (unsigned int nr = 0; nr < LAST_PKMAP; nr++)
+		state[MIN(pkmap_count[nr], 2)]++;
+	printk("pkmap pool at %08x: %u free, %u cached (count 1), %u in use;"
+	       " cursor at %u\n", PKMAP_BASE, state[0], state[1], state[2],
+	       last_pkmap_nr);
+	for (unsigned int nr = 0; nr < LAST_PKMAP && shown < 16; nr++) {
+		if (pkmap_count[nr] < 2)
+			continue;
+		printk("  slot %3u %08lx: pfn %#lx, %d users\n", nr,
+		       (unsigned long)PKMAP_ADDR(nr),
+		       (unsigned long)page_to_pfn(pkmap_page[nr]),
+		       pkmap_count[nr] - 1);
+		shown++;
+	}
+	s = stats;
+	spin_unlock(&kmap_lock);
+	printk("maps %lu (hits %lu), unmaps %lu, wraps %lu, shootdowns %lu, "
+	       "waits %lu, bad unmaps %lu\n", s.maps, s.hits, s.unmaps,
+	       s.wraps, s.shootdowns, s.waits, s.bad_unmaps);
+}
+DEFINE_MONITOR_CMD("pkmap", cmd_pkmap, "pkmap",
+		   "the kmap pool: slots in use, counters");

@@ -1,0 +1,329 @@
+/*
+ * Suite "kmap": the pkmap pool. Each case proves one sentence of
+ * docs/highmem.rst about kmap(), and says which in its name.
+ */
+#include <kernel/kthread.h>
+#include <kernel/ktest.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <mm/highmem.h>
+#include <mm/memblock.h>
+#include <mm/page_alloc.h>
+#include <mm/vmalloc.h>
+#include "test_util.h"
+
+#define PATTERN(pfn, i) ((uint32_t)(pfn) * 2654435761u + (i))
+
+static struct page *highmem_page(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_HIGHUSER);
+
+	if (page && !PageHighMem(page)) {
+		free_page(page);
+		kt_skip(t, "no highmem on this machine");
+		return NULL;
+	}
+	if (!page)
+		kt_skip(t, "out of memory");
+	return page;
+}
+
+struct remote_read {
+	const volatile uint32_t *addr;
+	uint32_t value;
+};
+
+static void read_word(void *arg)
+{
+	struct remote_read *r = arg;
+
+	r->value = *r->addr;
+}
+
+/* Read *addr on cpu (in its call-function interrupt). */
+static uint32_t read_on_cpu(unsigned int cpu, const void *addr)
+{
+	struct remote_read r = { addr, 0 };
+
+	smp_call_function_single(cpu, read_word, &r, true);
+	return r.value;
+}
+
+/* Writes through kmap land in the page: read back through vmap, and
+ * through the kmap pointer itself, on every online CPU. */
+static void kmap_pointer_valid_on_every_cpu(struct ktest *t)
+{
+	struct page *page = highmem_page(t);
+	uint32_t *p, *v;
+
+	if (!page)
+		return;
+	p = kmap(page);
+	KT_ASSERT_NOT_NULL(t, p);
+	KT_EXPECT_GE(t, (uintptr_t)p, PKMAP_BASE);
+	KT_EXPECT_LT(t, (uintptr_t)p, PKMAP_END);
+	p[7] = PATTERN(page_to_pfn(page), 7);
+	v = vmap(&page, 1, MAP_READ);
+	KT_ASSERT_NOT_NULL(t, v);
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (!cpu_is_online(cpu))
+			continue;
+		KT_EXPECT_EQ(t, read_on_cpu(cpu, &p[7]),
+			     PATTERN(page_to_pfn(page), 7));
+		KT_EXPECT_EQ(t, read_on_cpu(cpu, &v[7]),
+			     PATTERN(page_to_pfn(page), 7));
+	}
+	vunmap(v);
+	kunmap(page);
+	free_page(page);
+}
+
+static void kmap_lowmem_page_is_its_direct_map_address(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	struct pkmap_stats before, after;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	pkmap_get_stats(&before);
+	KT_EXPECT_TRUE(t, kmap(page) == lowmem_page_address(page));
+	KT_EXPECT_TRUE(t, page_address(page) == lowmem_page_address(page));
+	kunmap(page);
+	pkmap_get_stats(&after);
+	KT_EXPECT_EQ(t, after.maps, before.maps);	/* no slot used */
+	free_page(page);
+}
+
+/* Several users share one slot; its count is users + 1. After the last
+ * kunmap the slot stays at 1 and page_address() still answers. */
+static void kmap_same_page_shares_slot_count_users_plus_one(struct ktest *t)
+{
+	struct page *page = highmem_page(t);
+	void *a, *b, *c;
+	unsigned int nr;
+
+	if (!page)
+		return;
+	kmap_flush_unused();	/* a page freed while cached is cached still */
+	KT_EXPECT_TRUE(t, page_address(page) == NULL);
+	a = kmap(page);
+	b = kmap(page);
+	c = kmap(page);
+	KT_EXPECT_TRUE(t, a == b && b == c);
+	nr = PKMAP_NR(a);
+	KT_EXPECT_EQ(t, pkmap_slot_count(nr), 4);
+	KT_EXPECT_TRUE(t, page_address(page) == a);
+	kunmap(page);
+	kunmap(page);
+	KT_EXPECT_EQ(t, pkmap_slot_count(nr), 2);
+	kunmap(page);
+	/* kunmap released the address, not the page: it stays cached. */
+	KT_EXPECT_EQ(t, pkmap_slot_count(nr), 1);
+	KT_EXPECT_TRUE(t, page_address(page) == a);
+	kmap_flush_unused();
+	KT_EXPECT_EQ(t, pkmap_slot_count(nr), 0);
+	KT_EXPECT_TRUE(t, page_address(page) == NULL);
+	free_page(page);
+}
+
+static void kunmap_of_unmapped_page_is_reported(struct ktest *t)
+{
+	struct page *page = highmem_page(t);
+	struct pkmap_stats before, after;
+	unsigned long warns = warn_count();
+
+	if (!page)
+		return;
+	pkmap_get_stats(&before);
+	kunmap(page);		/* the bug under test */
+	pkmap_get_stats(&after);
+	KT_EXPECT_EQ(t, after.bad_unmaps, before.bad_unmaps + 1);
+	KT_EXPECT_EQ(t, warn_count(), warns + 1);
+	free_page(page);
+}
+
+static void kmap_in_atomic_context_is_caught_by_might_sleep(struct ktest *t)
+{
+	struct page *page = highmem_page(t);
+	unsigned long before = might_sleep_violations();
+
+	if (!page)
+		return;
+	preempt_disable();
+	kmap(page);		/* the bug under test: a slot is free, so */
+	kunmap(page);		/* it goes on, but it is reported */
+	preempt_enable();
+	KT_EXPECT_EQ(t, might_sleep_violations(), before + 1);
+	free_page(page);
+}
+
+#define POOL_PAGES (LAST_PKMAP + 1)
+
+struct pool_fill {
+	struct page *pages[POOL_PAGES];
+	unsigned int held;
+	volatile unsigned int waiter_mapped;
+};
+
+static int late_mapper(void *arg)
+{
+	struct pool_fill *pf = arg;
+
+	kmap(pf->pages[LAST_PKMAP]);	/* sleeps: the pool is full */
+	pf->waiter_mapped = 1;
+	kunmap(pf->pages[LAST_PKMAP]);
+	return 0;
+}
+
+static bool alloc_pool_pages(struct ktest *t, struct pool_fill *pf)
+{
+	for (unsigned int i = 0; i < POOL_PAGES; i++) {
+		pf->pages[i] = alloc_page(GFP_HIGHUSER);
+		if (!pf->pages[i] || !PageHighMem(pf->pages[i])) {
+			if (pf->pages[i])
+				free_page(pf->pages[i]);
+			while (i--)
+				free_page(pf->pages[i]);
+			kt_skip(t, "needs %u highmem pages", POOL_PAGES);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* LAST_PKMAP distinct pages fill the pool; the next kmap() sleeps until
+ * another thread kunmaps. */
+static void kmap_full_pool_sleeps_until_kunmap(struct ktest *t)
+{
+	static struct pool_fill pf;
+	struct pkmap_stats before, after;
+	struct task *waiter;
+
+	if (!alloc_pool_pages(t, &pf))
+		return;
+	pf.waiter_mapped = 0;
+	kmap_flush_unused();
+	for (pf.held = 0; pf.held < LAST_PKMAP; pf.held++)
+		kmap(pf.pages[pf.held]);
+	pkmap_get_stats(&before);
+	waiter = kthread_run(late_mapper, &pf, "late_mapper");
+	KT_ASSERT_NOT_NULL(t, waiter);
+	msleep(50);
+	pkmap_get_stats(&after);
+	KT_EXPECT_EQ(t, pf.waiter_mapped, 0);
+	KT_EXPECT_EQ(t, READ_ONCE(waiter->state), TASK_SLEEPING);
+	KT_EXPECT_GE(t, after.waits, before.waits + 1);
+	kunmap(pf.pages[0]);		/* frees exactly one slot */
+	kthread_join(waiter);
+	KT_EXPECT_EQ(t, pf.waiter_mapped, 1);
+	for (unsigned int i = 1; i < LAST_PKMAP; i++)
+		kunmap(pf.pages[i]);
+	for (unsigned int i = 0; i < POOL_PAGES; i++)
+		free_page(pf.pages[i]);
+	kmap_flush_unused();
+}
+
+/* Each trip round the pool costs exactly one global TLB shootdown. */
+static void kmap_each_wrap_does_one_shootdown(struct ktest *t)
+{
+	static struct pool_fill pf;
+	struct pkmap_stats before, after;
+
+	if (!alloc_pool_pages(t, &pf))
+		return;
+	pkmap_get_stats(&before);
+	/* Three trips: every slot left at 1 behind us. */
+	for (unsigned int i = 0; i < 3 * LAST_PKMAP; i++) {
+		struct page *page = pf.pages[i % POOL_PAGES];
+
+		kmap(page);
+		kunmap(page);
+	}
+	pkmap_get_stats(&after);
+	kt_diag(t, "%lu wraps, %lu shootdowns", after.wraps - before.wraps,
+		after.shootdowns - before.shootdowns);
+	KT_EXPECT_GE(t, after.wraps - before.wraps, 2);
+	KT_EXPECT_EQ(t, after.shootdowns - before.shootdowns,
+		     after.wraps - before.wraps);
+	for (unsigned int i = 0; i < POOL_PAGES; i++)
+		free_page(pf.pages[i]);
+}
+
+/*
+ * A stale pkmap translation is never visible on another CPU: CPU B
+ * reads page 1 through its slot (its TLB now caches it); the slot is
+ * kunmapped, the pool wraps and the slot is given to page 2; B must
+ * read page 2. Fails under break=pkmap_flush.
+ */
+static void kmap_stale_entry_never_visible_on_other_cpu(struct ktest *t)
+{
+	static struct pool_fill pf;
+	unsigned int other = smp_processor_id() ? 0 : 1;
+	uint32_t *first, *p = NULL;
+	unsigned int i;
+
+	if (num_online_cpus() < 2 || !cpu_is_online(other)) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	if (!alloc_pool_pages(t, &pf))
+		return;
+	for (i = 0; i < POOL_PAGES; i++) {
+		uint32_t *q = kmap(pf.pages[i]);
+
+		q[0] = PATTERN(page_to_pfn(pf.pages[i]), 0);
+		kunmap(pf.pages[i]);
+	}
+	first = kmap(pf.pages[0]);
+	KT_EXPECT_EQ(t, read_on_cpu(other, first), PATTERN(page_to_pfn(
+							  pf.pages[0]), 0));
+	kunmap(pf.pages[0]);
+	/* Hold new mappings until one lands in page 0's old slot. */
+	for (i = 1; i < POOL_PAGES; i++) {
+		p = kmap(pf.pages[i]);
+		if (p == first)
+			break;
+	}
+	KT_ASSERT_TRUE(t, p == first);
+	KT_EXPECT_EQ(t, read_on_cpu(other, first),
+		     PATTERN(page_to_pfn(pf.pages[i]), 0));
+	for (unsigned int j = 1; j <= i; j++)
+		kunmap(pf.pages[j]);
+	for (i = 0; i < POOL_PAGES; i++)
+		free_page(pf.pages[i]);
+}
+
+/* Frames above 4 GiB (with -m 8G) are mapped and verified. */
+static void kmap_maps_ram_above_4g(struct ktest *t)
+{
+	struct page *block;
+	struct page *page;
+	uint32_t *p, *v;
+
+	if (memblock_usable_end() <= (1ull << 32)) {
+		kt_skip(t, "no RAM above 4 GiB");
+		return;
+	}
+	block = alloc_highest_block();
+	KT_ASSERT_NOT_NULL(t, block);
+	page = block + (1u << MAX_ORDER) - 1;
+	KT_EXPECT_GT(t, page_to_phys(page), 0xFFFFFFFFull);
+	p = kmap(page);
+	p[1023] = PATTERN(page_to_pfn(page), 1023);
+	v = vmap(&page, 1, MAP_READ);
+	KT_ASSERT_NOT_NULL(t, v);
+	KT_EXPECT_EQ(t, v[1023], PATTERN(page_to_pfn(page), 1023));
+	vunmap(v);
+	kunmap(page);
+	free_pages(block, MAX_ORDER);
+}
+
+KTEST_SUITE(kmap,
+	    KTEST_CASE(kmap_pointer_valid_on_every_cpu),
+	    KTEST_CASE(kmap_lowmem_page_is_its_direct_map_address),
+	    KTEST_CASE(kmap_same_page_shares_slot_count_users_plus_one),
+	    KTEST_CASE(kunmap_of_unmapped_page_is_reported),
+	    KTEST_CASE(kmap_in_atomic_context_is_caught_by_might_sleep),
+	    KTEST_CASE(kmap_full_pool_sleeps_until_kunmap),
+	    KTEST_CASE(kmap_each_wrap_does_one_shootdown),
+	    KTEST_CASE(kmap_stale_entry_never_visible_on_other_cpu),
+	    KTEST_CASE(kmap_maps_ram_above_4g));

@@ -1,0 +1,32 @@
+/*
+ * Helpers shared by several test suites.
+ */
+#include <mm/page_alloc.h>
+#include "test_util.h"
+
+/*
+ * The highest-addressed highmem frame we can get: above 4 GiB when the
+ * machine has RAM there. Takes every 4 MiB block of highmem, keeps the
+ * highest and gives back the rest.
+ */
+struct page *alloc_highest_block(void)
+{
+	struct page *best = NULL, *page;
+	LIST_HEAD(held);
+
+	while ((page = alloc_pages_zone(ZONE_HIGHMEM, MAX_ORDER)))
+		list_add(&page->list, &held);
+	while (!list_empty(&held)) {
+		page = list_first_entry(&held, struct page, list);
+		list_del(&page->list);
+		if (!best || page_to_pfn(page) > page_to_pfn(best)) {
+			if (best)
+				free_pages(best, MAX_ORDER);
+			best = page;
+		} else {
+			free_pages(page, MAX_ORDER);
+		}
+	}
+	return best;
+}
+

@@ -1,0 +1,14 @@
+/* Helpers shared by several test suites (tests/test_util.c). */
+#ifndef TESTS_TEST_UTIL_H
+#define TESTS_TEST_UTIL_H
+
+#include <mm/page.h>
+
+/*
+ * The highest-addressed block of 2^MAX_ORDER highmem pages (above
+ * 4 GiB when the machine has RAM there), or NULL without highmem.
+ * Free it with free_pages(block, MAX_ORDER).
+ */
+struct page *alloc_highest_block(void);
+
+#endif
