@@ -86,6 +86,8 @@ static void run_one(struct bench *b)
 	b->run(b, 1);			/* warm up: caches, TLB, lazy state */
 	for (; n < want && !b->skip_reason; n++)
 		samples[n] = b->run(b, b->iters);
+	if (b->teardown)
+		b->teardown(b);
 	if (b->skip_reason) {
 		printk("# bench %s: SKIP %s\n", b->name, b->skip_reason);
 		return;

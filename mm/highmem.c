@@ -211,8 +211,12 @@ void kunmap(struct page *page)
 		return;
 	}
 	stats.unmaps++;
-	/* The PTE stays: the slot goes to 1, "free but cached". */
-	wake = --pkmap_count[nr] == 1;
+	/*
+	 * The PTE stays: the slot goes to 1, "free but cached". Waiters
+	 * queue themselves under kmap_lock, so looking at the queue here
+	 * cannot miss one, and the common case skips the wake-up's lock.
+	 */
+	wake = --pkmap_count[nr] == 1 && !list_empty(&pkmap_wait.waiters);
 	pkmap_check_slot(nr);
 	spin_unlock(&kmap_lock);
 	if (wake)

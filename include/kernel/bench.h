@@ -40,6 +40,8 @@ struct bench {
 	uint64_t (*run)(struct bench *b, unsigned int iters);
 	unsigned int iters;	/* operations per sample */
 	unsigned int samples;	/* 0: BENCH_SAMPLES */
+	/* Optional: free what run() set up in priv; called once, after. */
+	void (*teardown)(struct bench *b);
 	/* Per run, reset by the framework: */
 	const char *skip_reason;
 	void *priv;		/* the benchmark's own state */
@@ -52,6 +54,13 @@ struct bench {
 		__section(".benches") __aligned(4) = {                   \
 			.name = #bname, .run = fn, .iters = n,            \
 			.samples = nsamples }
+
+/* A benchmark whose run() keeps state in b->priv, freed by td(). */
+#define BENCH_TEARDOWN(bname, fn, n, td)                                  \
+	static struct bench __bench_##bname __used                        \
+		__section(".benches") __aligned(4) = {                   \
+			.name = #bname, .run = fn, .iters = n,            \
+			.teardown = td }
 
 /* Samples per benchmark (each of b->iters operations). */
 #define BENCH_SAMPLES 200

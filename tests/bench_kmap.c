@@ -1,0 +1,256 @@
+/*
+ * Benchmarks for kmap() and the pkmap pool (bench=kmap*,pkmap*,
+ * baseline*). An operation is what a user of the API does: map a
+ * page, write one 32-bit word into it, unmap it, over a set of
+ * distinct pages so no two consecutive operations touch the same one.
+ * The baseline row does the same through the direct map of lowmem
+ * pages, so the loop's own cost can be read off.
+ *
+ * kmap_hit_held     the page is kmapped elsewhere: count goes n+1 -> n+2
+ * kmap_hit_cached   the page's slot is cached at 1 (kunmapped, no wrap)
+ * kmap_miss         a new slot (samples with a wrap are the outliers)
+ * kmap_miss_amortised  every sample crosses one wrap and its shootdown
+ * pkmap_wrap_flush  the wrap's flush alone, with all 512 slots cached
+ */
+#include <arch/cpu.h>
+#include <kernel/bench.h>
+#include <kernel/kthread.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <mm/highmem.h>
+#include <mm/kmalloc.h>
+#include <mm/page_alloc.h>
+
+#define BENCH_PAGES	1024
+#define HELD_PAGES	256	/* fits the pool twice over */
+
+struct page_set {
+	unsigned int count;
+	unsigned int next;
+	struct page *pages[BENCH_PAGES];
+};
+
+static struct page_set *page_set_alloc(struct bench *b, gfp_t gfp,
+				       unsigned int count, bool highmem)
+{
+	struct page_set *set = kzalloc(sizeof(*set));
+
+	if (!set) {
+		bench_skip(b, "out of memory");
+		return NULL;
+	}
+	for (; set->count < count; set->count++) {
+		struct page *page = alloc_page(gfp);
+
+		if (!page || PageHighMem(page) != highmem) {
+			if (page)
+				free_page(page);
+			bench_skip(b, highmem ? "needs 1,024 highmem pages"
+					      : "out of lowmem");
+			return set;
+		}
+		set->pages[set->count] = page;
+	}
+	return set;
+}
+
+static void page_set_free(struct bench *b)
+{
+	struct page_set *set = b->priv;
+
+	if (!set)
+		return;
+	for (unsigned int i = 0; i < set->count; i++)
+		free_page(set->pages[i]);
+	kfree(set);
+	b->priv = NULL;
+	kmap_flush_unused();
+}
+
+static struct page *next_page(struct page_set *set)
+{
+	struct page *page = set->pages[set->next];
+
+	set->next = (set->next + 1) % set->count;
+	return page;
+}
+
+static struct page_set *bench_pages(struct bench *b, bool highmem,
+				    unsigned int count)
+{
+	if (!b->priv)
+		b->priv = page_set_alloc(b, highmem ? GFP_HIGHUSER : GFP_KERNEL,
+					 count, highmem);
+	return b->skip_reason ? NULL : b->priv;
+}
+
+static uint64_t bench_baseline_lowmem_write(struct bench *b, unsigned int n)
+{
+	struct page_set *set = bench_pages(b, false, BENCH_PAGES);
+	uint64_t t0;
+
+	if (!set)
+		return 0;
+	t0 = arch_timestamp();
+	for (unsigned int i = 0; i < n; i++) {
+		volatile uint32_t *p = lowmem_page_address(next_page(set));
+
+		*p = i;
+	}
+	return arch_timestamp() - t0;
+}
+BENCH_TEARDOWN(baseline_lowmem_write, bench_baseline_lowmem_write, 64,
+	       page_set_free);
+
+static uint64_t kmap_loop(struct page_set *set, unsigned int n)
+{
+	uint64_t t0 = arch_timestamp();
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct page *page = next_page(set);
+		volatile uint32_t *p = kmap(page);
+
+		*p = i;
+		kunmap(page);
+	}
+	return arch_timestamp() - t0;
+}
+
+/* Every page kmapped once more, outside the timed loop: a hit on n+1. */
+static uint64_t bench_kmap_hit_held(struct bench *b, unsigned int n)
+{
+	struct page_set *set = b->priv;
+
+	if (!set) {
+		set = bench_pages(b, true, HELD_PAGES);
+		if (!set)
+			return 0;
+		for (unsigned int i = 0; i < set->count; i++)
+			kmap(set->pages[i]);
+	}
+	return kmap_loop(set, n);
+}
+
+static void held_free(struct bench *b)
+{
+	struct page_set *set = b->priv;
+
+	if (set && !b->skip_reason)
+		for (unsigned int i = 0; i < set->count; i++)
+			kunmap(set->pages[i]);
+	page_set_free(b);
+}
+BENCH_TEARDOWN(kmap_hit_held, bench_kmap_hit_held, 64, held_free);
+
+/* A set small enough that it never wraps: after the first round every
+ * page finds its slot cached at 1. */
+static uint64_t bench_kmap_hit_cached(struct bench *b, unsigned int n)
+{
+	struct page_set *set = bench_pages(b, true, HELD_PAGES);
+
+	return set ? kmap_loop(set, n) : 0;
+}
+BENCH_TEARDOWN(kmap_hit_cached, bench_kmap_hit_cached, 64, page_set_free);
+
+/* More pages than slots: every kmap takes a new slot. */
+static uint64_t bench_kmap_miss(struct bench *b, unsigned int n)
+{
+	struct page_set *set = bench_pages(b, true, BENCH_PAGES);
+
+	return set ? kmap_loop(set, n) : 0;
+}
+BENCH_TEARDOWN(kmap_miss, bench_kmap_miss, 16, page_set_free);
+/* One sample = one trip round the pool, wrap and shootdown included. */
+BENCH_TEARDOWN(kmap_miss_amortised, bench_kmap_miss, LAST_PKMAP,
+	       page_set_free);
+
+/* Fill every slot with a cached mapping (untimed), then time the flush. */
+static uint64_t bench_pkmap_wrap_flush(struct bench *b, unsigned int n)
+{
+	struct page_set *set = bench_pages(b, true, LAST_PKMAP);
+	uint64_t total = 0;
+
+	if (!set)
+		return 0;
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t t0;
+
+		for (unsigned int j = 0; j < set->count; j++) {
+			kmap(set->pages[j]);
+			kunmap(set->pages[j]);
+		}
+		t0 = arch_timestamp();
+		kmap_flush_unused();
+		total += arch_timestamp() - t0;
+	}
+	return total;
+}
+BENCH_SAMPLED(pkmap_wrap_flush, bench_pkmap_wrap_flush, 1, 20);
+
+struct hammer {
+	struct page_set *set;
+	unsigned int first;		/* this thread's pages */
+	volatile unsigned int *go;
+	uint64_t ticks;
+	unsigned int ops;
+};
+
+static int hammer_thread(void *arg)
+{
+	struct hammer *h = arg;
+	uint64_t t0;
+
+	while (!*h->go)
+		yield();
+	t0 = arch_timestamp();
+	for (unsigned int i = 0; i < h->ops; i++) {
+		struct page *page = h->set->pages[h->first + i % 64];
+		volatile uint32_t *p = kmap(page);
+
+		*p = i;
+		kunmap(page);
+	}
+	h->ticks = arch_timestamp() - t0;
+	return 0;
+}
+
+/*
+ * Every online CPU kmaps its own 64 pages as fast as it can: the cost
+ * of one global lock and one shared pool, per operation across all.
+ */
+static uint64_t bench_kmap_throughput(struct bench *b, unsigned int n)
+{
+	struct page_set *set = bench_pages(b, true, BENCH_PAGES);
+	static struct hammer h[NR_CPUS];
+	struct task *th[NR_CPUS];
+	unsigned int cpus = 0;
+	volatile unsigned int go = 0;
+	uint64_t slowest = 0;
+
+	if (!set)
+		return 0;
+	for (unsigned int cpu = 0; cpu < NR_CPUS && cpu * 64 < set->count;
+	     cpu++) {
+		if (!cpu_is_online(cpu))
+			continue;
+		h[cpus] = (struct hammer){ set, cpu * 64, &go, 0,
+					    n / num_online_cpus() + 1 };
+		th[cpus] = kthread_create(hammer_thread, &h[cpus], "hammer");
+		if (!th[cpus])
+			break;
+		kthread_bind(th[cpus], cpu);
+		kthread_start(th[cpus++]);
+	}
+	go = 1;
+	for (unsigned int i = 0; i < cpus; i++) {
+		kthread_join(th[i]);
+		slowest = MAX(slowest, h[i].ticks);
+	}
+	/* Wall time of the slowest CPU for n operations in all. */
+	return slowest;
+}
+static struct bench __bench_kmap_throughput_all_cpus __used
+	__section(".benches") __aligned(4) = {
+		.name = "kmap_throughput_all_cpus",
+		.run = bench_kmap_throughput, .iters = 4096, .samples = 10,
+		.teardown = page_set_free };
