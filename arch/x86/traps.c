@@ -64,6 +64,8 @@ static void print_page_fault(const struct arch_regs *regs)
 			       : "");
 	printk(KERN_EMERG "region: %08x is in %s\n", addr,
 	       layout_region_describe(addr));
+	/* What mm knows beyond the region: a kmap slot, a lazy page. */
+	mm_fault_describe(addr);
 }
 
 static void print_no_details(const struct arch_regs *regs)
@@ -83,6 +85,7 @@ static void handle_exception(struct arch_regs *regs)
 			.write = regs->error_code & PF_WRITE,
 			.exec = regs->error_code & PF_INSTR,
 			.present = regs->error_code & PF_PRESENT,
+			.irqs_were_enabled = regs->eflags & ARCH_EFLAGS_IF,
 		};
 		uintptr_t fixup = 0;
 
