@@ -235,24 +235,25 @@ static void kmap_local_unmap(const void *addr, const char *who)
 	}
 	if (!in_kmap_range(va)) {
 		kmap_count(bad_unmaps);
-		WARN(1, "%s(%p) in thread %s: not an address kmap_local_page "
-		     "or kmap_atomic returns (it is in %s)", who, addr, t->name,
+		WARN(1, "%s(%08lx) in thread %s: not an address kmap_local_page "
+		     "or kmap_atomic returns (it is in %s)", who,
+		     (unsigned long)addr, t->name,
 		     layout_region_describe(va));
 		return;
 	}
 	if (top < 0) {
 		kmap_count(bad_unmaps);
-		WARN(1, "%s(%p) in thread %s on CPU %u: the thread holds no "
-		     "local map (popping an empty stack; ignored)", who, addr,
-		     t->name, cpu);
+		WARN(1, "%s(%08lx) in thread %s on CPU %u: the thread holds no "
+		     "local map (popping an empty stack; ignored)", who,
+		     (unsigned long)addr, t->name, cpu);
 		return;
 	}
 	if (!kmap_slot_decode(va, &scpu, &idx) || scpu != cpu || idx > top ||
 	    (t->kmap_ctrl.holes & (1u << idx))) {
 		kmap_count(bad_unmaps);
-		WARN(1, "%s(%p) in thread %s on CPU %u: not one of the "
+		WARN(1, "%s(%08lx) in thread %s on CPU %u: not one of the "
 		     "thread's live maps; the top map is %08lx (ignored)", who,
-		     addr, t->name, cpu, (unsigned long)top_va);
+		     (unsigned long)addr, t->name, cpu, (unsigned long)top_va);
 		return;
 	}
 	kmap_slot_clear(t, cpu, idx);
