@@ -225,7 +225,7 @@ static void kmap_local_unmap(const void *addr, const char *who)
 	struct task *t = current_task();
 	unsigned int cpu = smp_processor_id(), scpu;
 	int top = t->kmap_ctrl.idx - 1, idx;
-	uintptr_t top_va = top >= 0 ? kmap_local_slot_address(cpu, top) : 0;
+	uintptr_t top_va;
 
 	if (!addr)
 		return;		/* a refused map: nothing was taken */
@@ -248,6 +248,7 @@ static void kmap_local_unmap(const void *addr, const char *who)
 		     (unsigned long)addr, t->name, cpu);
 		return;
 	}
+	top_va = kmap_local_slot_address(cpu, top);
 	if (!kmap_slot_decode(va, &scpu, &idx) || scpu != cpu || idx > top ||
 	    (t->kmap_ctrl.holes & (1u << idx))) {
 		kmap_count(bad_unmaps);
