@@ -21,8 +21,9 @@ static const struct break_switch breaks[NR_BREAKS] = {
 	[BREAK_TLB_SHOOTDOWN] = { "tlb_shootdown", true,
 		"TLB flushes stay on this CPU: other CPUs keep stale "
 		"translations" },
-	[BREAK_KMAP_LOCAL_SWITCH] = { "kmap_local_switch", false,
-		"kmap_local slots not switched with tasks" },
+	[BREAK_KMAP_LOCAL_SWITCH] = { "kmap_local_switch", true,
+		"kmap_local slots are not saved and restored on a context "
+		"switch: tasks on one CPU trample each other's maps" },
 	[BREAK_PKMAP_FLUSH] = { "pkmap_flush", true,
 		"no TLB shootdown when the pkmap pool wraps: other CPUs "
 		"keep stale pkmap translations" },

@@ -7,6 +7,7 @@
 
 #include <kernel/sched.h>
 #include <kernel/spinlock.h>
+#include <mm/highmem.h>
 
 struct runqueue {
 	/* Lock order: by CPU number when two are held. IRQs off. */
@@ -49,9 +50,16 @@ void balance_push_away(unsigned int cpu);
 void move_queued_task(struct runqueue *src, struct runqueue *dst,
 		      struct task *t);
 
-/* The context-switch hook for kmap_local (mm/kmap_local.c). */
+/*
+ * The context-switch hook for kmap_local (mm/kmap_local.c): the
+ * outgoing task's local maps leave this CPU's slots and the incoming
+ * task's come back. Most switches have none on either side, so the
+ * test is inline and the work is out of line.
+ */
 static inline void sched_switch_hook(struct task *prev, struct task *next)
 {
+	if (unlikely(prev->kmap_ctrl.idx | next->kmap_ctrl.idx))
+		kmap_local_switch(prev, next);
 }
 
 #endif

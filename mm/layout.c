@@ -13,7 +13,8 @@ unsigned int layout_regions(struct layout_region *out, unsigned int max)
 		{ "user space (unmapped)", 0, PAGE_OFFSET },
 		{ "lowmem direct map", PAGE_OFFSET, high_memory },
 		{ "hole after the direct map", high_memory, vmalloc_start },
-		{ "vmalloc area", vmalloc_start, VMALLOC_END },
+		{ "vmalloc area", vmalloc_start, VMALLOC_LAZY_START },
+		{ "vmalloc_lazy window", VMALLOC_LAZY_START, VMALLOC_END },
 		{ "guard page below pkmap", VMALLOC_END, PKMAP_BASE },
 		{ "pkmap pool", PKMAP_BASE, PKMAP_END },
 		{ "fixmap", FIXADDR_START, FIXADDR_TOP },
@@ -26,7 +27,7 @@ unsigned int layout_regions(struct layout_region *out, unsigned int max)
 
 const char *layout_region_describe(uintptr_t va)
 {
-	struct layout_region r[8];
+	struct layout_region r[16];
 	unsigned int n = layout_regions(r, ARRAY_SIZE(r));
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -47,7 +48,7 @@ bool layout_kernel_address_mapped(uintptr_t va)
 
 void layout_print(void)
 {
-	struct layout_region r[8];
+	struct layout_region r[16];
 	unsigned int n = layout_regions(r, ARRAY_SIZE(r));
 
 	pr_info("Virtual kernel memory layout:\n");

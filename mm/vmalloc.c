@@ -45,6 +45,12 @@
 #include <mm/tlbflush.h>
 #include <mm/vmalloc.h>
 
+/*
+ * The allocator's part of the vmalloc area ends where the demand-paged
+ * vmalloc_lazy window begins (include/mm/layout.h).
+ */
+#define VMAP_AREA_END VMALLOC_LAZY_START
+
 #define VM_ALLOC	(1u << 0)	/* pages are ours: vfree frees them */
 #define VM_GUARD_BELOW	(1u << 1)	/* a guard page before the pages */
 #define VM_STACK	(1u << 2)	/* a kernel stack; owner names it */
@@ -78,7 +84,7 @@ static inline unsigned int hash_of(uintptr_t addr)
 
 static inline bool in_vmalloc_area(uintptr_t va)
 {
-	return va >= vmalloc_start && va < VMALLOC_END;
+	return va >= vmalloc_start && va < VMAP_AREA_END;
 }
 
 /*
@@ -129,7 +135,7 @@ static struct vmap_area *area_alloc(unsigned int nr_pages,
 		       !!(flags & VM_GUARD_BELOW)) << PAGE_SHIFT;
 	struct vmap_area *va;
 
-	if (!nr_pages || nr_pages > (VMALLOC_END - vmalloc_start) >> PAGE_SHIFT)
+	if (!nr_pages || nr_pages > (VMAP_AREA_END - vmalloc_start) >> PAGE_SHIFT)
 		return NULL;
 	va = kmalloc(sizeof(*va));
 	if (!va)
@@ -362,7 +368,7 @@ static struct vmap_area *lookup_for_free(const void *addr, const char *who,
 	if (!in_vmalloc_area(a)) {
 		WARN(1, "%s: %08lx is not in the vmalloc area (%08lx-%08lx); "
 		     "refused", who, (unsigned long)a,
-		     (unsigned long)vmalloc_start, (unsigned long)VMALLOC_END);
+		     (unsigned long)vmalloc_start, (unsigned long)VMAP_AREA_END);
 		return NULL;
 	}
 	va = area_unlink(a);
@@ -408,7 +414,7 @@ static void *do_vmalloc(size_t size, unsigned int flags, const char *owner)
 	struct vmap_area *va;
 
 	check_context("vmalloc");
-	if (!size || size > VMALLOC_END - vmalloc_start)
+	if (!size || size > VMAP_AREA_END - vmalloc_start)
 		return NULL;
 	va = area_alloc(n, flags | VM_ALLOC, owner);
 	if (!va)
@@ -564,12 +570,12 @@ void vmalloc_init(void)
 
 	BUG_ON(!all);
 	all->start = vmalloc_start;
-	all->end = VMALLOC_END;
+	all->end = VMAP_AREA_END;
 	list_add(&all->list, &free_list);
 	stats.free_ranges = 1;
 	pr_info("vmalloc: %08lx-%08lx (%lu MiB), a guard page after every "
 		"area, lazy purge above %u pages (%u KiB)\n",
-		(unsigned long)vmalloc_start, (unsigned long)VMALLOC_END - 1,
-		(unsigned long)(VMALLOC_END - vmalloc_start) >> 20,
+		(unsigned long)vmalloc_start, (unsigned long)VMAP_AREA_END - 1,
+		(unsigned long)(VMAP_AREA_END - vmalloc_start) >> 20,
 		VMAP_LAZY_MAX_PAGES, VMAP_LAZY_MAX_PAGES * (PAGE_SIZE >> 10));
 }

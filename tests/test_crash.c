@@ -10,6 +10,8 @@
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
 #include <lib/string.h>
+#include <mm/highmem.h>
+#include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
 
 static const char *crash_choice = "";
@@ -20,7 +22,8 @@ static bool set_crash(const char *val)
 	return true;
 }
 DEFINE_PARAM("ktest.crash", set_crash,
-	     "null, stack_overflow, kthread_stack_overflow or vmalloc_guard");
+	     "null, stack_overflow, kthread_stack_overflow, vmalloc_guard or "
+	     "kmap_guard");
 
 static bool crash_selected(struct ktest *t, const char *name)
 {
@@ -90,8 +93,31 @@ static noinline void crash_vmalloc_guard(struct ktest *t)
 	KT_EXPECT_TRUE(t, false);	/* not reached */
 }
 
+/*
+ * kmap.debug=1 puts a guard page after every kmap_local slot: a write
+ * that runs off the end of a mapped page must fault, and the report
+ * must name the slot, the page and the thread.
+ */
+static void crash_kmap_guard_overrun(struct ktest *t)
+{
+	struct page *page;
+	uint8_t *va;
+
+	if (!crash_selected(t, "kmap_guard"))
+		return;
+	page = alloc_page(GFP_HIGHUSER);
+	KT_ASSERT_NOT_NULL(t, page);
+	va = kmap_local_page(page);
+	kt_diag(t, "page pfn %#x mapped at %08lx", (unsigned int)page_to_pfn(page),
+		(unsigned long)va);
+	for (unsigned int i = 0; i <= PAGE_SIZE; i++)	/* one too many */
+		((volatile uint8_t *)va)[i] = 0xee;
+	KT_EXPECT_TRUE(t, false);	/* not reached */
+}
+
 KTEST_SUITE(crash,
 	    KTEST_CASE(crash_null_dereference),
 	    KTEST_CASE(crash_stack_overflow),
 	    KTEST_CASE(crash_kthread_stack_overflow),
-	    KTEST_CASE(crash_vmalloc_guard));
+	    KTEST_CASE(crash_vmalloc_guard),
+	    KTEST_CASE(crash_kmap_guard_overrun));

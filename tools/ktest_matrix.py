@@ -156,6 +156,48 @@ MATRIX = [
     # the one where an IPI wait or a missed tick would show first.
     Config("smp8", mem="512M", smp=8, timeout=120, tags=("smp",)),
 
+    # kmap.debug=1: a guard page on each side of every kmap_local slot
+    # (mm/kmap_local.c).  Runs only the kmap suites: the rest of the
+    # kernel does not change with it.
+    Config("kmap-debug", mem="512M", smp=2,
+           cmdline="lowmem=64M kmap.debug=1 ktest=kmap*",
+           tags=("kmap", "highmem", "smp")),
+
+    # kmap.force_map=1 on a machine with no highmem at all: every page,
+    # lowmem included, goes through the slots, so every kmap_local case
+    # runs (instead of skipping) and lowmem must use a slot.
+    Config("kmap-force-map", mem="64M", smp=2,
+           cmdline="kmap.force_map=1 ktest=kmap*",
+           tags=("kmap", "lowmem", "smp")),
+
+    # break=kmap_local_switch: the context switch no longer saves and
+    # restores local maps, so exactly the test that proves it does must
+    # fail (and nothing else).
+    Config("break-kmap-local-switch", mem="512M", smp=2,
+           cmdline="lowmem=64M break=kmap_local_switch ktest=kmap_local",
+           expect={"fail": [
+               "kmap_local.kmap_local_switch_keeps_each_threads_own_maps"]},
+           tags=("kmap", "break")),
+
+    # A write that runs off the end of a kmap_local page under
+    # kmap.debug=1 hits the guard page; the fault report must name the
+    # slot, the page and the thread.
+    Config("crash-kmap-guard", mem="512M", smp=1,
+           cmdline="lowmem=64M kmap.debug=1 ktest=crash "
+                   "ktest.crash=kmap_guard",
+           expect={"panic": [
+               r"^PANIC at crash_kmap_guard_overrun\+0x[0-9a-f]+: page "
+               r"fault",
+               r"^cause: write of [0-9a-f]{8}, page not present",
+               r"^region: [0-9a-f]{8} is in fixmap",
+               r"^kmap: [0-9a-f]{8} is a kmap.debug guard page",
+               r"^kmap: overrun past the end of: slot [0-9a-f]{8} \(CPU 0, "
+               r"index 0\) maps page pfn 0x[0-9a-f]+ \(phys 0x[0-9a-f]+\) "
+               r"for thread boot",
+               r"^Backtrace:",
+               r"crash_kmap_guard_overrun\+"]},
+           timeout=30, tags=("crash", "kmap")),
+
     # An AP that never answers (smp.deaf_apic=2: no start-up IPI for APIC
     # id 2).  Boot must report it, renumber densely and go on with three
     # CPUs, so exactly the "expected CPUs online" case fails.

@@ -69,6 +69,8 @@ static void print_page_fault(const struct arch_regs *regs)
 	       layout_region_describe(addr));
 	if (vmalloc_describe(addr, what, sizeof(what)))
 		printk(KERN_EMERG "region: %08x is %s\n", addr, what);
+	/* What mm knows beyond the region: a kmap slot, a lazy page. */
+	mm_fault_describe(addr);
 }
 
 static void print_no_details(const struct arch_regs *regs)
@@ -88,6 +90,7 @@ static void handle_exception(struct arch_regs *regs)
 			.write = regs->error_code & PF_WRITE,
 			.exec = regs->error_code & PF_INSTR,
 			.present = regs->error_code & PF_PRESENT,
+			.irqs_were_enabled = regs->eflags & ARCH_EFLAGS_IF,
 		};
 		uintptr_t fixup = 0;
 

@@ -43,6 +43,13 @@ struct pte_info {
 /* Walk the page tables for va. False if va has no page table at all. */
 bool arch_kernel_pte_info(uintptr_t va, struct pte_info *info);
 
+/*
+ * Copy len bytes with an exception-table entry on the copy: a fault on
+ * either side stops it. The caller disables page faults first (see
+ * copy_from_kernel_nofault). Return: the bytes NOT copied, 0 on success.
+ */
+size_t arch_copy_nofault(void *dst, const void *src, size_t len);
+
 /* This CPU's TLB only. */
 void arch_flush_tlb_local_page(uintptr_t va);
 void arch_flush_tlb_local_all(void);

@@ -10,6 +10,7 @@
 
 #include <kernel/list.h>
 #include <kernel/percpu.h>
+#include <mm/kmap_types.h>
 
 #define TASK_NAME_MAX	24
 #define TASK_MAGIC	0x7a5c0de5u	/* at the bottom of every stack */
@@ -29,6 +30,14 @@ struct task {
 	int (*fn)(void *arg);
 	void *arg;
 	int exit_code;
+	/*
+	 * Local mappings (mm/kmap_local.c) and the pagefault_disable()
+	 * nesting (include/mm/fault.h). Interrupt handlers running on top
+	 * of the task use these too, and always leave them as they found
+	 * them.
+	 */
+	struct kmap_ctrl kmap_ctrl;
+	int pagefault_disabled;
 
 	/*
 	 * Protected by the lock of the run queue of `cpu`. A task moves

@@ -25,6 +25,23 @@ extern volatile unsigned long jiffies;
 void tick_periodic(void);
 
 /*
+ * A test hook: run fn(arg) once, from the next tick on this CPU, in the
+ * timer interrupt (interrupts off, HARDIRQ count raised), on top of
+ * whatever the CPU was running. Tests use it to prove that interrupt
+ * handlers may use an interface (kmap_local_page, say) and leave the
+ * interrupted task's state as they found it. One pending call per CPU;
+ * a second request before the tick replaces the first.
+ * Context: any; the caller stays on this CPU until fn has run (pin it).
+ *
+ *	migrate_disable();
+ *	tick_call_once(probe, &result);
+ *	while (!READ_ONCE(result.done))	// interrupts on: the tick comes
+ *		arch_cpu_relax();
+ *	migrate_enable();
+ */
+void tick_call_once(void (*fn)(void *arg), void *arg);
+
+/*
  * Spin for at least us microseconds (the time stamp counter, calibrated
  * against the PIT). Context: any; it does not sleep or need interrupts.
  */

@@ -1,4 +1,136 @@
 /*
+ * Mapping a page that may have no permanent kernel address (highmem):
+ * kmap_local_page and kmap_atomic, plus page_address. Read
+ * docs/highmem.rst (DESIGN section 5) for the story; this header is the
+ * contract.
+ *
+ * Prefer kmap_local_page(). Use kmap_atomic() only where the code must
+ * not be preempted or take page faults anyway. Use kmap() (below) only
+ * when the pointer must be valid on every CPU.
+ *
+ * Both map into per-CPU fixmap slots, and both form one stack per
+ * task: unmap strictly in the reverse order of mapping.
+ *
+ *	void *a = kmap_local_page(p);
+ *	void *b = kmap_local_page(q);	// nests on top of a
+ *	memcpy(b, a, PAGE_SIZE);
+ *	kunmap_local(b);		// the last one mapped goes first
+ *	kunmap_local(a);
+ *
+ * A lowmem page needs no slot: both return its direct-map address,
+ * unless kmap.force_map=1 (then every page goes through a slot, so the
+ * rules are exercised on machines without highmem).
+ */
+#ifndef MM_HIGHMEM_H
+#define MM_HIGHMEM_H
+
+#include <mm/page.h>
+
+struct task;
+
+/*
+ * kmap_local_page - map a page for a short while, for this task only
+ * @page: the page, lowmem or highmem
+ *
+ * The address is valid only in the task (or interrupt handler) that
+ * mapped it, and only until the matching kunmap_local(). The task may
+ * be preempted and may take page faults meanwhile: its maps leave the
+ * CPU when it is switched out and come back when it runs again. It
+ * cannot change CPU while it holds one (migration is disabled), and its
+ * CPU cannot go offline.
+ * Context: any, interrupts included, once the scheduler is up.
+ * Return: the page's address, or NULL if the task already holds
+ * KM_MAX_IDX maps (reported by name; pass the NULL to kunmap_local,
+ * which then does nothing).
+ */
+void *kmap_local_page(struct page *page);
+
+/*
+ * kunmap_local - undo the last kmap_local_page()
+ * @addr: any address inside the mapped page
+ *
+ * Must name the most recent map still held. An unmap out of order is
+ * reported (with both addresses and the task), then done anyway: the
+ * named slot is cleared and the stack pops past it once the slots above
+ * it go. An address that is not a live map of this task is reported
+ * and ignored.
+ * Context: the same task, or interrupt handler, that mapped it.
+ */
+void kunmap_local(const void *addr);
+
+/*
+ * kmap_atomic - map a page, with preemption and page faults disabled
+ * @page: the page, lowmem or highmem
+ *
+ * As kmap_local_page(), and until the matching kunmap_atomic() the
+ * caller runs with preemption disabled (so it must not sleep) and with
+ * page faults disabled (a fault goes straight to its exception-table
+ * fixup, or panics). The two disables happen even for a lowmem page.
+ * Context: any, interrupts included.
+ * Return: as kmap_local_page(); on NULL, still call kunmap_atomic(NULL)
+ * to re-enable preemption and page faults.
+ *
+ *	void *p = kmap_atomic(page);
+ *	... no sleeping here ...
+ *	kunmap_atomic(p);
+ */
+void *kmap_atomic(struct page *page);
+
+/*
+ * kunmap_atomic - undo kmap_atomic(), then re-enable page faults and
+ * preemption, in that order (the reverse of kmap_atomic).
+ * Context: the same context that mapped it.
+ */
+void kunmap_atomic(const void *addr);
+
+/* Counters, summed over CPUs. Every field only grows. */
+struct kmap_stats {
+	unsigned long local_maps;	/* slots taken (local and atomic) */
+	unsigned long local_unmaps;	/* slots given back */
+	unsigned long direct_maps;	/* lowmem: direct-map address given */
+	unsigned long direct_unmaps;
+	unsigned long atomic_maps;	/* kmap_atomic calls, any page */
+	unsigned long atomic_unmaps;
+	unsigned long switch_saves;	/* switches out with live slots */
+	unsigned long switch_restores;	/* switches in with live slots */
+	unsigned long refused;		/* nesting past KM_MAX_IDX */
+	unsigned long bad_unmaps;	/* empty stack, not a live map */
+	unsigned long out_of_order;	/* unmaps not naming the top */
+	unsigned long stale_slots;	/* a slot found mapped when taken */
+};
+
+/* Fill *out with the current totals. Context: any. */
+void kmap_stats(struct kmap_stats *out);
+
+/* Print the totals, prefixed by label, at KERN_INFO. Context: any. */
+void kmap_stats_print(const char *label);
+
+/* Is kmap.force_map=1 (lowmem pages mapped through slots too) on? */
+bool kmap_force_map_enabled(void);
+/* Is kmap.debug=1 (a guard page after every slot) on? */
+bool kmap_debug_enabled(void);
+
+/*
+ * The fixmap address of this CPU's slot at stack index idx (tests use
+ * it to check which slot a map took). Context: any.
+ */
+uintptr_t kmap_local_slot_address(unsigned int cpu, int idx);
+
+/*
+ * The scheduler's hook (kernel/sched_internal.h): take prev's local
+ * maps out of this CPU's slots and put next's back. Called only when
+ * one of them holds a map.
+ * Context: the context switch, interrupts off, run queue locked.
+ */
+void kmap_local_switch(struct task *prev, struct task *next);
+
+/* For mm_fault_describe: print what slot va is, if it is one. */
+void kmap_local_describe(uintptr_t va);
+
+
+/* ---- kmap and kunmap: the pkmap pool (mm/highmem.c) ---- */
+
+/*
  * kmap and kunmap: the pkmap pool (mm/highmem.c).
  *
  * kmap() gives a highmem page an address in a small shared window of
@@ -18,11 +150,6 @@
  * place (cached) until the pool next wraps, so kmapping the same page
  * again soon costs no page-table write at all.
  */
-#ifndef MM_HIGHMEM_H
-#define MM_HIGHMEM_H
-
-#include <mm/page.h>
-
 #define PKMAP_ADDR(nr)	(PKMAP_BASE + ((uintptr_t)(nr) << PAGE_SHIFT))
 #define PKMAP_NR(va)	(((uintptr_t)(va) - PKMAP_BASE) >> PAGE_SHIFT)
 

@@ -14,6 +14,8 @@
  *   PKMAP_BASE +---------------------------+  0xFFC00000
  *              | guard page                |
  *  VMALLOC_END +---------------------------+  0xFFBFF000
+ *              | vmalloc_lazy window       |  4 MiB, demand-paged
+ * VMALLOC_LAZY_START -----------------------+  0xFF7FF000
  *              | vmalloc area              |  vmap, vmalloc, stacks
  *              |                           |
  * vmalloc_start+---------------------------+  high_memory + 8 MiB
@@ -22,6 +24,12 @@
  *              | lowmem direct map         |  physical 0 .. lowmem
  *              |   (kernel image at +1MiB) |  limit, permanently
  *  PAGE_OFFSET +---------------------------+  0xC0000000
+ *
+ * The vmalloc_lazy window is the top of the vmalloc area set aside
+ * for demand paging (include/mm/vmalloc_lazy.h): its page-table entries
+ * start empty and the page-fault handler fills them on first touch. It
+ * is a fixed window only until the vmalloc allocator exists; then it
+ * can become ordinary vmalloc ranges flagged "lazy".
  *
  * Below PAGE_OFFSET nothing is mapped once boot is over, so a NULL (or
  * small-integer) pointer dereference faults.
@@ -49,6 +57,8 @@
 #define PKMAP_BASE	0xFFC00000u
 #define PKMAP_END	(PKMAP_BASE + LAST_PKMAP * PAGE_SIZE)
 #define VMALLOC_END	(PKMAP_BASE - PAGE_SIZE)
+#define VMALLOC_LAZY_SIZE	(4u << 20)
+#define VMALLOC_LAZY_START	(VMALLOC_END - VMALLOC_LAZY_SIZE)
 
 typedef uint64_t phys_addr_t;
 typedef uint32_t pfn_t;

@@ -1,0 +1,48 @@
+/*
+ * The per-task state of kmap_local_page() and kmap_atomic(), kept in
+ * its own small header because struct task (include/kernel/task.h)
+ * embeds it and must not pull in the whole mapping API.
+ *
+ * Each task owns a stack of up to KM_MAX_IDX local mappings. The stack
+ * lives in the task, not in the CPU, so a preempted task keeps its maps:
+ * the context switch takes them out of the CPU's slots and puts them
+ * back when the task runs again (mm/kmap_local.c explains how).
+ */
+#ifndef MM_KMAP_TYPES_H
+#define MM_KMAP_TYPES_H
+
+#include <arch/mmu.h>
+
+/*
+ * How deep local mappings may nest, per task. Interrupts map on top of
+ * the interrupted task's stack, so this covers the task's own nesting
+ * plus whatever its interrupt handlers nest on top of it.
+ */
+#define KM_MAX_IDX 16
+
+struct kmap_ctrl {
+	/*
+	 * Number of slots in use: slots 0 .. idx-1 belong to this task.
+	 * Changed by the task and by interrupt handlers that run on top
+	 * of it; an interrupt always pops what it pushed before it
+	 * returns, so the task never sees idx change under it.
+	 */
+	int idx;
+	/*
+	 * The page-table entry of each slot in use (0 for a slot that is
+	 * being set up or was unmapped out of order). The context switch
+	 * writes these back into this CPU's slots.
+	 */
+	pteval_t pteval[KM_MAX_IDX];
+	/*
+	 * Bit i set: slot i was unmapped out of order and waits for the
+	 * slots above it to go, so the stack can pop past it. A separate
+	 * mask, not a zero pteval, because a zero pteval also marks a
+	 * slot whose map is still being set up, which must not be popped.
+	 */
+	uint32_t holes;
+};
+
+_Static_assert(KM_MAX_IDX <= 32, "kmap_ctrl.holes is one 32-bit word");
+
+#endif

@@ -1,0 +1,399 @@
+/*
+ * kmap_local_page and kmap_atomic: short mappings of one page into a
+ * per-CPU fixmap slot, stacked per task (include/mm/highmem.h).
+ *
+ * Who owns what. Each CPU owns KM_MAX_IDX fixmap slots; no other CPU
+ * ever touches them, so setting one is a plain PTE write and freeing
+ * one needs only this CPU's invlpg, never a shootdown. Each task owns a
+ * stack (struct kmap_ctrl in struct task): its depth idx and the PTE
+ * value of each slot it holds. The stack is the truth; the CPU's slots
+ * are a copy of the running task's stack, which the context switch
+ * keeps true (kmap_local_switch).
+ *
+ * Invariants, checked where they can break:
+ *   I1. On a CPU, slot i is mapped only while the running task (or an
+ *       interrupt on top of it) holds i: i < idx. A map finds its slot
+ *       empty (warned and counted as stale_slots otherwise).
+ *   I2. An empty slot is not in this CPU's TLB: whoever empties a slot
+ *       invlpgs it, so a map needs no flush, only one PTE write.
+ *   I3. A task with idx > 0 has migration disabled, so the CPU whose
+ *       slots hold its maps is the one it runs on.
+ *
+ * The order of the steps is what makes preemption and interrupts safe
+ * without turning either off:
+ *   map:    push idx, then save the PTE value, then write the PTE. An
+ *           interrupt after the push maps above us; a switch after the
+ *           save restores the slot (after, not before: a switch between
+ *           writing the PTE and saving it would lose the map).
+ *   unmap:  forget the saved value, then clear the PTE, invlpg, and
+ *           pop last. Popping first would let an interrupt take the
+ *           slot while it is still mapped.
+ * The switch clears every slot below prev's idx, whether or not its
+ * saved value is set, so an unmap caught halfway still leaves the slot
+ * empty for the next task.
+ *
+ * Slot layout in the FIX_KMAP_BEGIN..FIX_KMAP_END range (256 slots): map
+ * number n = cpu * KM_MAX_IDX + idx takes fixmap slot
+ *   FIX_KMAP_BEGIN + n            normally (128 slots used), or
+ *   FIX_KMAP_BEGIN + 2 * n + 1    with kmap.debug=1,
+ * leaving FIX_KMAP_BEGIN + 2 * n unmapped as a guard page. The fixmap
+ * grows down, so slot 2n+1 sits just below guard 2n and just above
+ * guard 2n+2: running off either end of a mapped page faults, and the
+ * fault report names the slot (kmap_local_describe).
+ */
+#include <arch/cpu.h>
+#include <arch/mmu.h>
+#include <kernel/breaks.h>
+#include <kernel/cmdline.h>
+#include <kernel/panic.h>
+#include <kernel/preempt.h>
+#include <kernel/printk.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <lib/string.h>
+#include <mm/fault.h>
+#include <mm/fixmap.h>
+#include <mm/highmem.h>
+
+_Static_assert(2 * NR_CPUS * KM_MAX_IDX <= FIX_KMAP_PAGES,
+	       "kmap.debug needs two fixmap slots per map and CPU");
+
+static bool kmap_debug;
+static bool kmap_force_map;
+
+static bool parse_bool01(const char *val, bool *out)
+{
+	if (strcmp(val, "0") && strcmp(val, "1"))
+		return false;
+	*out = val[0] == '1';
+	return true;
+}
+
+static bool set_kmap_debug(const char *val)
+{
+	return parse_bool01(val, &kmap_debug);
+}
+DEFINE_PARAM("kmap.debug", set_kmap_debug, "0 or 1");
+
+static bool set_force_map(const char *val)
+{
+	return parse_bool01(val, &kmap_force_map);
+}
+DEFINE_PARAM("kmap.force_map", set_force_map, "0 or 1");
+
+bool kmap_debug_enabled(void)
+{
+	return kmap_debug;
+}
+
+bool kmap_force_map_enabled(void)
+{
+	return kmap_force_map;
+}
+
+/*
+ * Per-CPU counters. A relaxed atomic add, because an interrupt on this
+ * CPU may count in the middle of the task's own count; on x86 it is one
+ * instruction, and no other CPU writes the line.
+ */
+static struct kmap_stats counters[NR_CPUS];
+
+#define kmap_count(field) \
+	__atomic_fetch_add(&counters[smp_processor_id()].field, 1, \
+			   __ATOMIC_RELAXED)
+
+static inline unsigned int kmap_slot(unsigned int cpu, int idx)
+{
+	unsigned int n = cpu * KM_MAX_IDX + idx;
+
+	return FIX_KMAP_BEGIN + (kmap_debug ? 2 * n + 1 : n);
+}
+
+uintptr_t kmap_local_slot_address(unsigned int cpu, int idx)
+{
+	return fix_to_virt(kmap_slot(cpu, idx));
+}
+
+/* The kmap range, lowest address first (the fixmap grows down). */
+static bool in_kmap_range(uintptr_t va)
+{
+	return va >= fix_to_virt(FIX_KMAP_END) &&
+	       va < fix_to_virt(FIX_KMAP_BEGIN) + PAGE_SIZE;
+}
+
+/*
+ * Which map (cpu, idx) the kmap-range address va is. Return: false for
+ * a kmap.debug guard page, or a slot past the last CPU's.
+ */
+static bool kmap_slot_decode(uintptr_t va, unsigned int *cpu, int *idx)
+{
+	unsigned int off = virt_to_fix(va) - FIX_KMAP_BEGIN;
+
+	if (kmap_debug) {
+		if (!(off & 1))
+			return false;
+		off /= 2;
+	}
+	if (off >= NR_CPUS * KM_MAX_IDX)
+		return false;
+	*cpu = off / KM_MAX_IDX;
+	*idx = off % KM_MAX_IDX;
+	return true;
+}
+
+static void *kmap_local_map(struct page *page, unsigned int prot)
+{
+	struct task *t = current_task();
+	int idx = t->kmap_ctrl.idx;
+	pteval_t pte = arch_make_pte(page_to_phys(page), prot);
+	unsigned int cpu;
+	uintptr_t va;
+
+	if (unlikely(idx >= KM_MAX_IDX)) {
+		cpu = smp_processor_id();
+		kmap_count(refused);
+		WARN(1, "kmap_local: nesting deeper than KM_MAX_IDX (%d) in "
+		     "thread %s on CPU %u: the top map is at %08lx, and the "
+		     "next slot, %08lx, is not this CPU's (refused, returning "
+		     "NULL)", KM_MAX_IDX, t->name, cpu,
+		     (unsigned long)kmap_local_slot_address(cpu, idx - 1),
+		     (unsigned long)kmap_local_slot_address(cpu, idx));
+		return NULL;
+	}
+	migrate_disable();
+	t->kmap_ctrl.idx = idx + 1;
+	barrier();
+	cpu = smp_processor_id();	/* stable now: we cannot migrate */
+	va = fix_to_virt(kmap_slot(cpu, idx));
+	if (unlikely(arch_pte_present(arch_get_kernel_pte(va)))) {
+		/* I1 broken: someone left the slot mapped. Say so, recover. */
+		kmap_count(stale_slots);
+		WARN(1, "kmap_local: slot %08lx (CPU %u, index %d) was still "
+		     "mapped (phys %#llx) when thread %s took it", (unsigned long)va, cpu, idx,
+		     (unsigned long long)arch_pte_phys(arch_get_kernel_pte(va)),
+		     t->name);
+		t->kmap_ctrl.pteval[idx] = pte;
+		arch_set_kernel_pte(va, pte);
+		arch_flush_tlb_local_page(va);
+		return (void *)va;
+	}
+	t->kmap_ctrl.pteval[idx] = pte;
+	barrier();
+	arch_set_kernel_pte(va, pte);	/* I2: no flush needed */
+	kmap_count(local_maps);
+	return (void *)va;
+}
+
+void *kmap_local_page(struct page *page)
+{
+	if (!PageHighMem(page) && !kmap_force_map) {
+		kmap_count(direct_maps);
+		return lowmem_page_address(page);
+	}
+	return kmap_local_map(page, MAP_READ | MAP_WRITE);
+}
+
+/* Empty slot idx of task t on this CPU: forget, clear, flush (I2). */
+static void kmap_slot_clear(struct task *t, unsigned int cpu, int idx)
+{
+	uintptr_t va = kmap_local_slot_address(cpu, idx);
+
+	t->kmap_ctrl.pteval[idx] = 0;
+	barrier();
+	arch_clear_kernel_pte(va);
+	arch_flush_tlb_local_page(va);
+}
+
+static void kmap_local_unmap(const void *addr, const char *who)
+{
+	uintptr_t va = (uintptr_t)addr & PAGE_MASK;
+	struct task *t = current_task();
+	unsigned int cpu = smp_processor_id(), scpu;
+	int top = t->kmap_ctrl.idx - 1, idx;
+	uintptr_t top_va;
+
+	if (!addr)
+		return;		/* a refused map: nothing was taken */
+	if (va >= PAGE_OFFSET && va < high_memory) {
+		kmap_count(direct_unmaps);
+		return;		/* lowmem: no slot was taken */
+	}
+	if (!in_kmap_range(va)) {
+		kmap_count(bad_unmaps);
+		WARN(1, "%s(%08lx) in thread %s: not an address kmap_local_page "
+		     "or kmap_atomic returns (it is in %s)", who,
+		     (unsigned long)addr, t->name,
+		     layout_region_describe(va));
+		return;
+	}
+	if (top < 0) {
+		kmap_count(bad_unmaps);
+		WARN(1, "%s(%08lx) in thread %s on CPU %u: the thread holds no "
+		     "local map (popping an empty stack; ignored)", who,
+		     (unsigned long)addr, t->name, cpu);
+		return;
+	}
+	top_va = kmap_local_slot_address(cpu, top);
+	if (!kmap_slot_decode(va, &scpu, &idx) || scpu != cpu || idx > top ||
+	    (t->kmap_ctrl.holes & (1u << idx))) {
+		kmap_count(bad_unmaps);
+		WARN(1, "%s(%08lx) in thread %s on CPU %u: not one of the "
+		     "thread's live maps; the top map is %08lx (ignored)", who,
+		     (unsigned long)addr, t->name, cpu, (unsigned long)top_va);
+		return;
+	}
+	kmap_slot_clear(t, cpu, idx);
+	kmap_count(local_unmaps);
+	if (idx != top) {
+		/*
+		 * Out of order. The caller is done with this page, so unmap
+		 * it now; the slots above stay as they are, and this one
+		 * becomes a hole the stack pops past later.
+		 */
+		kmap_count(out_of_order);
+		WARN(1, "%s(%08lx) out of order in thread %s on CPU %u: the "
+		     "top map is %08lx; unmapped it, leaving a hole at index "
+		     "%d", who, (unsigned long)va, t->name, cpu,
+		     (unsigned long)top_va, idx);
+		t->kmap_ctrl.holes |= 1u << idx;
+		migrate_enable();
+		return;
+	}
+	/* Pop last (see the top of the file), and any holes below. */
+	while (top > 0 && (t->kmap_ctrl.holes & (1u << (top - 1)))) {
+		t->kmap_ctrl.holes &= ~(1u << (top - 1));
+		top--;
+	}
+	barrier();
+	t->kmap_ctrl.idx = top;
+	migrate_enable();
+}
+
+void kunmap_local(const void *addr)
+{
+	kmap_local_unmap(addr, "kunmap_local");
+}
+
+void *kmap_atomic(struct page *page)
+{
+	preempt_disable();
+	pagefault_disable();
+	kmap_count(atomic_maps);
+	return kmap_local_page(page);
+}
+
+void kunmap_atomic(const void *addr)
+{
+	kmap_local_unmap(addr, "kunmap_atomic");
+	kmap_count(atomic_unmaps);
+	pagefault_enable();
+	preempt_enable();
+}
+
+void kmap_local_switch(struct task *prev, struct task *next)
+{
+	unsigned int cpu = smp_processor_id();
+
+	/*
+	 * break=kmap_local_switch: skip the save/restore, so two tasks on
+	 * one CPU trample each other's slots and the test that proves the
+	 * switch does its job fails.
+	 */
+	if (unlikely(break_enabled(BREAK_KMAP_LOCAL_SWITCH)))
+		return;
+	if (prev->kmap_ctrl.idx) {
+		for (int i = 0; i < prev->kmap_ctrl.idx; i++) {
+			uintptr_t va = kmap_local_slot_address(cpu, i);
+
+			arch_clear_kernel_pte(va);
+			arch_flush_tlb_local_page(va);
+		}
+		kmap_count(switch_saves);
+	}
+	if (next->kmap_ctrl.idx) {
+		/* I3: only a pinned task can come back with maps. */
+		BUG_ON(next->migrate_disable <= 0);
+		for (int i = 0; i < next->kmap_ctrl.idx; i++) {
+			pteval_t pte = next->kmap_ctrl.pteval[i];
+
+			if (arch_pte_present(pte))
+				arch_set_kernel_pte(
+					kmap_local_slot_address(cpu, i), pte);
+		}
+		kmap_count(switch_restores);
+	}
+}
+
+void kmap_stats(struct kmap_stats *out)
+{
+	enum { N = sizeof(*out) / sizeof(unsigned long) };
+	unsigned long *sum = (unsigned long *)out;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		const unsigned long *c = (const unsigned long *)&counters[cpu];
+
+		for (unsigned int i = 0; i < N; i++)
+			sum[i] += __atomic_load_n(&c[i], __ATOMIC_RELAXED);
+	}
+}
+
+void kmap_stats_print(const char *label)
+{
+	struct kmap_stats s;
+
+	kmap_stats(&s);
+	pr_info("kmap_stats %s: local maps %lu unmaps %lu, direct %lu/%lu, "
+		"atomic %lu/%lu, switches saved %lu restored %lu, refused "
+		"%lu, bad unmaps %lu, out of order %lu, stale %lu\n", label,
+		s.local_maps, s.local_unmaps, s.direct_maps, s.direct_unmaps,
+		s.atomic_maps, s.atomic_unmaps, s.switch_saves,
+		s.switch_restores, s.refused, s.bad_unmaps, s.out_of_order,
+		s.stale_slots);
+}
+
+/* One line about map (cpu, idx): what it maps now, and for whom. */
+static void describe_slot(const char *what, unsigned int cpu, int idx)
+{
+	uintptr_t va = kmap_local_slot_address(cpu, idx);
+	pteval_t pte = arch_get_kernel_pte(va);
+	struct task *t = READ_ONCE(percpu_areas[cpu].current);
+
+	if (!arch_pte_present(pte)) {
+		printk(KERN_EMERG "kmap: %s: slot %08lx (CPU %u, index %d) is "
+		       "not mapped\n", what, (unsigned long)va, cpu, idx);
+		return;
+	}
+	printk(KERN_EMERG "kmap: %s: slot %08lx (CPU %u, index %d) maps page "
+	       "pfn %#llx (phys %#llx) for thread %s\n", what,
+	       (unsigned long)va, cpu, idx,
+	       (unsigned long long)(arch_pte_phys(pte) >> PAGE_SHIFT),
+	       (unsigned long long)arch_pte_phys(pte), t ? t->name : "?");
+}
+
+void kmap_local_describe(uintptr_t va)
+{
+	unsigned int cpu, n;
+	int idx;
+
+	if (!in_kmap_range(va))
+		return;
+	if (kmap_slot_decode(va, &cpu, &idx)) {
+		describe_slot("fault in a kmap_local slot", cpu, idx);
+		return;
+	}
+	n = (virt_to_fix(va) - FIX_KMAP_BEGIN) / 2;
+	if (!kmap_debug || n >= NR_CPUS * KM_MAX_IDX) {
+		printk(KERN_EMERG "kmap: %08lx is in the kmap slot range but "
+		       "past the last CPU's slots\n", (unsigned long)va);
+		return;
+	}
+	/* Guard n sits just above map n and just below map n - 1. */
+	printk(KERN_EMERG "kmap: %08lx is a kmap.debug guard page: an access "
+	       "ran off a mapped page\n", (unsigned long)va);
+	describe_slot("overrun past the end of", n / KM_MAX_IDX,
+		      n % KM_MAX_IDX);
+	if (n > 0)
+		describe_slot("or underrun before the start of",
+			      (n - 1) / KM_MAX_IDX, (n - 1) % KM_MAX_IDX);
+}

@@ -1,0 +1,104 @@
+/*
+ * Demand-paged kernel memory (include/mm/vmalloc_lazy.h): the window's
+ * bump allocator, and the fill the page-fault handler calls.
+ *
+ * Which pages belong to an area is kept in a bitmap, one bit per page
+ * of the window, set when vmalloc_lazy hands the page out: a touch of
+ * a guard page, or of the window beyond what was handed out, is not
+ * filled but reported like any wild access.
+ *
+ * A fill may race with the same page's fill on another CPU (two threads
+ * touching it at once): each allocates and zeroes a page, and the one
+ * that finds the entry still empty under lazy_lock installs its page;
+ * the other frees its own. The entry only ever goes from not-present to
+ * present, and x86 never caches a not-present entry in the TLB, so no
+ * CPU needs a flush.
+ *
+ * The new page is highmem when there is some, zeroed through a
+ * kmap_local_page() map: the fault handler itself nests a local map on
+ * top of whatever maps the faulting task holds.
+ */
+#include <arch/mmu.h>
+#include <kernel/spinlock.h>
+#include <lib/string.h>
+#include <mm/highmem.h>
+#include <mm/page_alloc.h>
+#include <mm/vmalloc_lazy.h>
+
+#define LAZY_PAGES (VMALLOC_LAZY_SIZE / PAGE_SIZE)
+
+static DEFINE_SPINLOCK(lazy_lock);
+/* protected by lazy_lock (written; read locklessly, bits only get set): */
+static uintptr_t lazy_next = VMALLOC_LAZY_START;
+static uint32_t lazy_in_area[LAZY_PAGES / 32];
+static unsigned long lazy_filled;
+
+static unsigned int lazy_page_index(uintptr_t va)
+{
+	return (va - VMALLOC_LAZY_START) / PAGE_SIZE;
+}
+
+void *vmalloc_lazy(size_t size)
+{
+	uintptr_t len = ALIGN_UP((uintptr_t)size, PAGE_SIZE);
+	unsigned long flags;
+	void *p = NULL;
+
+	if (!size || size > VMALLOC_LAZY_SIZE)
+		return NULL;
+	flags = spin_lock_irqsave(&lazy_lock);
+	/* + a guard page, never filled: an overrun faults. */
+	if (VMALLOC_END - lazy_next >= len + PAGE_SIZE) {
+		p = (void *)lazy_next;
+		for (uintptr_t va = lazy_next; va < lazy_next + len;
+		     va += PAGE_SIZE) {
+			unsigned int i = lazy_page_index(va);
+
+			lazy_in_area[i / 32] |= 1u << (i % 32);
+		}
+		lazy_next += len + PAGE_SIZE;
+	}
+	spin_unlock_irqrestore(&lazy_lock, flags);
+	return p;
+}
+
+bool vmalloc_lazy_contains(uintptr_t va)
+{
+	unsigned int i;
+
+	if (va < VMALLOC_LAZY_START || va >= VMALLOC_END)
+		return false;
+	i = lazy_page_index(va);
+	return READ_ONCE(lazy_in_area[i / 32]) & (1u << (i % 32));
+}
+
+bool vmalloc_lazy_fill(uintptr_t va)
+{
+	struct page *page = alloc_page(GFP_HIGHUSER);
+	unsigned long flags;
+	bool installed = false;
+	void *p;
+
+	if (!page)
+		return false;
+	p = kmap_local_page(page);
+	memset(p, 0, PAGE_SIZE);
+	kunmap_local(p);
+	va &= PAGE_MASK;
+	flags = spin_lock_irqsave(&lazy_lock);
+	if (!arch_pte_present(arch_get_kernel_pte(va))) {
+		arch_set_kernel_pte(va, arch_make_pte(page_to_phys(page),
+						      MAP_READ | MAP_WRITE));
+		lazy_filled++;
+		installed = true;
+	}
+	spin_unlock_irqrestore(&lazy_lock, flags);
+	if (!installed)
+		free_page(page);	/* another CPU filled it first */
+	return true;
+}
+
+unsigned long vmalloc_lazy_filled(void)
+{
+	return READ_ONCE(lazy_filled);
+}

@@ -1,0 +1,291 @@
+/*
+ * Suite "kmap_local": kmap_local_page and kunmap_local, one sentence of
+ * include/mm/highmem.h (and DESIGN section 5) per case. Each case that
+ * needs a slot uses a highmem page, or any page under kmap.force_map=1,
+ * and is skipped on a machine with neither.
+ */
+#include <arch/mmu.h>
+#include <kernel/panic.h>
+#include <kernel/sched.h>
+#include <lib/string.h>
+#include <kernel/errno.h>
+#include <mm/maccess.h>
+#include <mm/vmalloc_lazy.h>
+#include "kmap_helpers.h"
+
+/* Runs on another CPU, in its call-function interrupt. */
+struct remote_check {
+	struct page *page;
+	uint32_t expect, write;
+	unsigned int bad, cpu;
+};
+
+static void remote_check_and_write(void *arg)
+{
+	struct remote_check *rc = arg;
+	void *va = kmap_atomic(rc->page);
+
+	rc->cpu = smp_processor_id();
+	rc->bad = kt_check(va, rc->expect);
+	kt_fill(va, rc->write);
+	kunmap_atomic(va);
+}
+
+static void kmap_local_writes_land_in_the_page_seen_from_another_cpu(
+	struct ktest *t)
+{
+	struct page *page = kt_slot_page(t);
+	struct remote_check rc = { .expect = 0x1234abcd, .write = 0x5a5a0001 };
+	void *va;
+
+	if (!page)
+		return;
+	rc.page = page;
+	va = kmap_local_page(page);
+	kt_fill(va, rc.expect);
+	kunmap_local(va);
+	/* Another CPU reads it through another API: kmap_atomic in an IPI. */
+	smp_call_function_single(kt_other_cpu(), remote_check_and_write, &rc,
+				 true);
+	kt_diag(t, "checked on CPU %u, written here on CPU %u", rc.cpu,
+		smp_processor_id());
+	KT_EXPECT_EQ(t, rc.bad, 0);
+	va = kmap_local_page(page);
+	KT_EXPECT_EQ(t, kt_check(va, rc.write), 0);
+	kunmap_local(va);
+	free_page(page);
+}
+
+static void kmap_local_lowmem_page_uses_no_slot(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	struct kmap_stats before, after;
+	void *va;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	kmap_stats(&before);
+	va = kmap_local_page(page);
+	kmap_stats(&after);
+	if (kmap_force_map_enabled()) {
+		/* ...and under kmap.force_map=1 it does use one. */
+		KT_EXPECT_TRUE(t, kt_in_kmap_slots(va));
+		KT_EXPECT_EQ(t, after.local_maps, before.local_maps + 1);
+	} else {
+		KT_EXPECT_EQ(t, (uintptr_t)va,
+			     (uintptr_t)lowmem_page_address(page));
+		KT_EXPECT_EQ(t, after.local_maps, before.local_maps);
+		KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, 0);
+	}
+	kunmap_local(va);
+	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, 0);
+	free_page(page);
+}
+
+static void kmap_local_takes_this_cpus_slot_at_the_stack_index(
+	struct ktest *t)
+{
+	struct page *page = kt_slot_page(t);
+	int base = current_task()->kmap_ctrl.idx;
+	void *a, *b;
+
+	if (!page)
+		return;
+	a = kmap_local_page(page);
+	b = kmap_local_page(page);
+	KT_EXPECT_EQ(t, (uintptr_t)a,
+		     kmap_local_slot_address(smp_processor_id(), base));
+	KT_EXPECT_EQ(t, (uintptr_t)b,
+		     kmap_local_slot_address(smp_processor_id(), base + 1));
+	KT_EXPECT_GT(t, current_task()->migrate_disable, 0);
+	kunmap_local(b);
+	kunmap_local(a);
+	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, base);
+	KT_EXPECT_EQ(t, current_task()->migrate_disable, 0);
+	free_page(page);
+}
+
+static void kmap_local_nests_to_km_max_idx_and_refuses_one_more(
+	struct ktest *t)
+{
+	struct page *page = kt_slot_page(t);
+	struct kmap_stats before, after;
+	unsigned long warns = warn_count();
+	void *va[KM_MAX_IDX], *extra;
+
+	if (!page)
+		return;
+	kmap_stats(&before);
+	for (int i = 0; i < KM_MAX_IDX; i++) {
+		va[i] = kmap_local_page(page);
+		KT_EXPECT_NOT_NULL(t, va[i]);
+		*(volatile uint32_t *)va[i] = i;
+	}
+	extra = kmap_local_page(page);
+	KT_EXPECT_TRUE(t, extra == NULL);
+	kunmap_local(extra);	/* NULL: nothing to undo */
+	for (int i = KM_MAX_IDX - 1; i >= 0; i--) {
+		/* Every map reaches the same page: it holds the last write. */
+		KT_EXPECT_EQ(t, *(volatile uint32_t *)va[i], KM_MAX_IDX - 1);
+		kunmap_local(va[i]);
+	}
+	kmap_stats(&after);
+	KT_EXPECT_EQ(t, after.refused, before.refused + 1);
+	KT_EXPECT_EQ(t, warn_count(), warns + 1);
+	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, 0);
+	KT_EXPECT_EQ(t, current_task()->migrate_disable, 0);
+	free_page(page);
+}
+
+static void kmap_local_out_of_order_unmap_is_reported_and_slots_stay_consistent(
+	struct ktest *t)
+{
+	struct page *p[3] = { kt_slot_page(t), kt_slot_page(t),
+			      kt_slot_page(t) };
+	struct kmap_stats before, after;
+	unsigned long warns = warn_count();
+	struct task *self = current_task();
+	void *va[3];
+
+	if (!p[0] || !p[1] || !p[2])
+		goto out;
+	kmap_stats(&before);
+	for (int i = 0; i < 3; i++) {
+		va[i] = kmap_local_page(p[i]);
+		kt_fill(va[i], 0x100 + i);
+	}
+	kunmap_local(va[1]);	/* wrong: va[2] is the top */
+	kmap_stats(&after);
+	KT_EXPECT_EQ(t, after.out_of_order, before.out_of_order + 1);
+	KT_EXPECT_EQ(t, warn_count(), warns + 1);
+	/* The named slot is gone, the others are intact. */
+	KT_EXPECT_FALSE(t, layout_kernel_address_mapped((uintptr_t)va[1]));
+	KT_EXPECT_EQ(t, kt_check(va[0], 0x100), 0);
+	KT_EXPECT_EQ(t, kt_check(va[2], 0x102), 0);
+	KT_EXPECT_EQ(t, self->kmap_ctrl.idx, 3);
+	KT_EXPECT_EQ(t, self->migrate_disable, 2);
+	/* A new map goes above the top, not into the hole. */
+	va[1] = kmap_local_page(p[1]);
+	KT_EXPECT_EQ(t, (uintptr_t)va[1],
+		     kmap_local_slot_address(smp_processor_id(), 3));
+	kunmap_local(va[1]);
+	kunmap_local(va[2]);	/* pops past the hole */
+	KT_EXPECT_EQ(t, self->kmap_ctrl.idx, 1);
+	kunmap_local(va[0]);
+	KT_EXPECT_EQ(t, self->kmap_ctrl.idx, 0);
+	KT_EXPECT_EQ(t, self->kmap_ctrl.holes, 0);
+	KT_EXPECT_EQ(t, self->migrate_disable, 0);
+	KT_EXPECT_EQ(t, warn_count(), warns + 1);
+out:
+	for (int i = 0; i < 3; i++)
+		if (p[i])
+			free_page(p[i]);
+}
+
+static void kmap_local_unmap_with_an_empty_stack_is_reported(struct ktest *t)
+{
+	struct kmap_stats before, after;
+	unsigned long warns = warn_count();
+
+	kmap_stats(&before);
+	kunmap_local((void *)kmap_local_slot_address(smp_processor_id(), 0));
+	kmap_stats(&after);
+	KT_EXPECT_EQ(t, after.bad_unmaps, before.bad_unmaps + 1);
+	KT_EXPECT_EQ(t, warn_count(), warns + 1);
+	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, 0);
+	KT_EXPECT_EQ(t, current_task()->migrate_disable, 0);
+}
+
+/* "It's valid to take page faults in a local kmap region." */
+static void kmap_local_page_faults_allowed_lazy_touch_succeeds(
+	struct ktest *t)
+{
+	struct page *page = kt_slot_page(t);
+	uint32_t *lazy = vmalloc_lazy(2 * PAGE_SIZE);
+	unsigned long filled = vmalloc_lazy_filled();
+	uint32_t v = 1;
+	void *va;
+
+	KT_ASSERT_NOT_NULL(t, lazy);
+	if (!page)
+		return;
+	va = kmap_local_page(page);
+	kt_fill(va, 0x77);
+	/* Two first touches: a checked copy, then a plain write. */
+	KT_EXPECT_EQ(t, copy_from_kernel_may_fault(&v, lazy, sizeof(v)), 0);
+	KT_EXPECT_EQ(t, v, 0);
+	lazy[1024] = 0xabcdef;
+	KT_EXPECT_EQ(t, lazy[1024], 0xabcdef);
+	KT_EXPECT_EQ(t, vmalloc_lazy_filled(), filled + 2);
+	KT_EXPECT_EQ(t, kt_check(va, 0x77), 0);
+	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, 1);
+	kunmap_local(va);
+	free_page(page);
+}
+
+/* "page_address() of a highmem page is NULL unless kmap() mapped it." */
+static void kmap_local_map_is_not_recorded_in_page_address(struct ktest *t)
+{
+	struct page *low = alloc_page(GFP_KERNEL);
+	struct page *high = kt_highmem_page(t);
+	void *va;
+
+	KT_ASSERT_NOT_NULL(t, low);
+	KT_EXPECT_EQ(t, (uintptr_t)page_address(low),
+		     (uintptr_t)lowmem_page_address(low));
+	free_page(low);
+	if (!high)
+		return;
+	KT_EXPECT_TRUE(t, page_address(high) == NULL);
+	va = kmap_local_page(high);
+	KT_EXPECT_NOT_NULL(t, va);
+	KT_EXPECT_TRUE(t, page_address(high) == NULL);
+	kunmap_local(va);
+	KT_EXPECT_TRUE(t, page_address(high) == NULL);
+	free_page(high);
+}
+
+/*
+ * kmap.debug=1: a guard page on both sides of every slot, so running off
+ * a mapped page faults. Read through copy_from_kernel_nofault, the
+ * fault is survivable; the crash suite (ktest.crash=kmap_guard) checks
+ * the report a real overrun produces.
+ */
+static void kmap_local_debug_guard_pages_surround_each_slot(struct ktest *t)
+{
+	struct page *page;
+	uint8_t *va, byte;
+
+	if (!kmap_debug_enabled()) {
+		kt_skip(t, "runs with kmap.debug=1");
+		return;
+	}
+	page = kt_slot_page(t);
+	if (!page)
+		return;
+	va = kmap_local_page(page);
+	KT_EXPECT_EQ(t, copy_from_kernel_nofault(&byte, va + PAGE_SIZE - 1, 1),
+		     0);
+	KT_EXPECT_EQ(t, copy_from_kernel_nofault(&byte, va + PAGE_SIZE, 1),
+		     -EFAULT);
+	KT_EXPECT_EQ(t, copy_from_kernel_nofault(&byte, va - 1, 1), -EFAULT);
+	KT_EXPECT_EQ(t, kmap_local_slot_address(smp_processor_id(), 1),
+		     (uintptr_t)va - 2 * PAGE_SIZE);
+	kunmap_local(va);
+	free_page(page);
+}
+
+KTEST_SUITE(kmap_local,
+	    KTEST_CASE(kmap_local_writes_land_in_the_page_seen_from_another_cpu),
+	    KTEST_CASE(kmap_local_lowmem_page_uses_no_slot),
+	    KTEST_CASE(kmap_local_takes_this_cpus_slot_at_the_stack_index),
+	    KTEST_CASE(kmap_local_nests_to_km_max_idx_and_refuses_one_more),
+	    KTEST_CASE(kmap_local_out_of_order_unmap_is_reported_and_slots_stay_consistent),
+	    KTEST_CASE(kmap_local_unmap_with_an_empty_stack_is_reported),
+	    KTEST_CASE(kmap_local_switch_keeps_each_threads_own_maps),
+	    KTEST_CASE(kmap_local_holder_never_changes_cpu),
+	    KTEST_CASE(kmap_local_cpu_offline_waits_until_the_holder_unmaps),
+	    KTEST_CASE(kmap_local_timer_interrupt_maps_on_top_of_the_task),
+	    KTEST_CASE(kmap_local_ipi_handler_maps_on_top_of_the_task),
+	    KTEST_CASE(kmap_local_page_faults_allowed_lazy_touch_succeeds),
+	    KTEST_CASE(kmap_local_map_is_not_recorded_in_page_address),
+	    KTEST_CASE(kmap_local_debug_guard_pages_surround_each_slot));

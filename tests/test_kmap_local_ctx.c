@@ -1,0 +1,344 @@
+/*
+ * Suite "kmap_local", the cases about context: context switches, CPU
+ * pinning and hotplug, interrupt handlers. They are registered with the
+ * rest of the suite in test_kmap_local.c (declared in kmap_helpers.h).
+ */
+#include <arch/cpu.h>
+#include <kernel/hotplug.h>
+#include <kernel/kthread.h>
+#include <kernel/panic.h>
+#include <kernel/preempt.h>
+#include <kernel/sched.h>
+#include <kernel/time.h>
+#include <kernel/wait.h>
+#include "kmap_helpers.h"
+
+/*
+ * Two threads bound to one CPU, each holding its own page in the same
+ * slot indices, hand a completion back and forth: every hand-over is a
+ * context switch, and each must always read its own data.
+ */
+#define SWITCH_ROUNDS 1200	/* some hand-overs need no switch */
+
+struct switch_pair {
+	struct completion turn[2];
+	struct page *page[2][2];
+	unsigned int bad[2];
+	unsigned long switches[2];
+};
+
+struct switch_worker_arg {
+	struct switch_pair *sp;
+	unsigned int me;
+};
+
+static int switch_worker(void *arg)
+{
+	struct switch_worker_arg *wa = arg;
+	struct switch_pair *sp = wa->sp;
+	unsigned int me = wa->me, other = !me;
+	uint32_t *a = kmap_local_page(sp->page[me][0]);
+	uint32_t *b = kmap_local_page(sp->page[me][1]);
+	unsigned long in0 = current_task()->switches_in;
+
+	for (unsigned int r = 0; r < SWITCH_ROUNDS; r++) {
+		a[r % 1024] = (me << 24) | r;
+		b[1023 - r % 1024] = ~((me << 24) | r);
+		if (me == 0 || r > 0)
+			complete(&sp->turn[other]);
+		wait_for_completion(&sp->turn[me]);
+		sp->bad[me] += a[r % 1024] != ((me << 24) | r);
+		sp->bad[me] += b[1023 - r % 1024] != ~((me << 24) | r);
+	}
+	complete(&sp->turn[other]);
+	sp->switches[me] = current_task()->switches_in - in0;
+	kunmap_local(b);
+	kunmap_local(a);
+	return 0;
+}
+
+void kmap_local_switch_keeps_each_threads_own_maps(struct ktest *t)
+{
+	struct switch_pair sp = { 0 };
+	struct switch_worker_arg wa[2] = { { &sp, 0 }, { &sp, 1 } };
+	struct kmap_stats before, after;
+	unsigned int cpu = kt_other_cpu();
+	struct task *w[2];
+	bool have = true;
+
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			have &= (sp.page[i][j] = kt_slot_page(t)) != NULL;
+	if (!have)
+		goto out;
+	kmap_stats(&before);
+	for (int i = 0; i < 2; i++) {
+		completion_init(&sp.turn[i]);
+		w[i] = kthread_create(switch_worker, &wa[i],
+				      i ? "kswitch1" : "kswitch0");
+		KT_ASSERT_NOT_NULL(t, w[i]);
+		kthread_bind(w[i], cpu);
+	}
+	kthread_start(w[0]);
+	kthread_start(w[1]);
+	kthread_join(w[0]);
+	kthread_join(w[1]);
+	kmap_stats(&after);
+	kt_diag(t, "CPU %u: %lu and %lu switches in, %lu saves, %lu restores",
+		cpu, sp.switches[0], sp.switches[1],
+		after.switch_saves - before.switch_saves,
+		after.switch_restores - before.switch_restores);
+	KT_EXPECT_EQ(t, sp.bad[0], 0);
+	KT_EXPECT_EQ(t, sp.bad[1], 0);
+	KT_EXPECT_GE(t, sp.switches[0], 1000);
+	KT_EXPECT_GE(t, sp.switches[1], 1000);
+	KT_EXPECT_EQ(t, after.stale_slots, before.stale_slots);
+out:
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			if (sp.page[i][j])
+				free_page(sp.page[i][j]);
+}
+
+/* A thread holding a local map: it must stay on one CPU throughout. */
+struct holder {
+	struct page *page;
+	struct completion mapped;
+	volatile bool release;
+	bool sleep;		/* msleep while waiting, not just yield */
+	unsigned int cpu_at_map, moved;
+	unsigned int bad;
+};
+
+static int holder_thread(void *arg)
+{
+	struct holder *h = arg;
+	void *va = kmap_local_page(h->page);
+
+	kt_fill(va, 0xc0ffee);
+	h->cpu_at_map = smp_processor_id();
+	complete(&h->mapped);
+	while (!h->release) {
+		/* Sleep and wake: every wake-up is a chance to move. */
+		if (h->sleep)
+			msleep(1);
+		yield();
+		h->moved += smp_processor_id() != h->cpu_at_map;
+	}
+	h->bad = kt_check(va, 0xc0ffee);
+	kunmap_local(va);
+	return 0;
+}
+
+/* Keeps a CPU busy for 30 ms, yielding, so idle CPUs pull work off it. */
+static int crowd_thread(void *arg)
+{
+	unsigned long end = jiffies + 3;
+
+	while ((long)(jiffies - end) < 0)
+		yield();
+	return 0;
+}
+
+void kmap_local_holder_never_changes_cpu(struct ktest *t)
+{
+	struct holder h = { .page = kt_slot_page(t), .sleep = true };
+	struct task *th, *busy[3];
+
+	if (!h.page)
+		return;
+	completion_init(&h.mapped);
+	th = kthread_run(holder_thread, &h, "kholder");
+	KT_ASSERT_NOT_NULL(t, th);
+	wait_for_completion(&h.mapped);
+	/* Crowd its CPU, so the balancer wants to move someone away. */
+	for (int i = 0; i < 3; i++) {
+		busy[i] = kthread_create(crowd_thread, NULL, "kcrowd");
+		KT_ASSERT_NOT_NULL(t, busy[i]);
+		kthread_bind(busy[i], h.cpu_at_map);
+		kthread_start(busy[i]);
+	}
+	msleep(60);
+	h.release = true;
+	kthread_join(th);
+	for (int i = 0; i < 3; i++)
+		kthread_join(busy[i]);
+	kt_diag(t, "held on CPU %u", h.cpu_at_map);
+	KT_EXPECT_EQ(t, h.moved, 0);
+	KT_EXPECT_EQ(t, h.bad, 0);
+	free_page(h.page);
+}
+
+struct offliner {
+	unsigned int cpu;
+	volatile bool done;
+	int ret;
+};
+
+static int offline_thread(void *arg)
+{
+	struct offliner *o = arg;
+
+	o->ret = cpu_offline(o->cpu);
+	o->done = true;
+	return 0;
+}
+
+void kmap_local_cpu_offline_waits_until_the_holder_unmaps(
+	struct ktest *t)
+{
+	struct holder h = { .page = kt_slot_page(t) };
+	struct offliner o = { .cpu = 0 };
+	unsigned long waits = hotplug_pinned_waits();
+	struct task *th, *off;
+
+	if (!h.page)
+		return;
+	for (unsigned int c = 1; c < NR_CPUS && !o.cpu; c++)
+		if (cpu_is_online(c) && c != smp_processor_id())
+			o.cpu = c;
+	if (!o.cpu) {
+		kt_skip(t, "needs a second CPU that is not the boot CPU");
+		free_page(h.page);
+		return;
+	}
+	completion_init(&h.mapped);
+	th = kthread_create(holder_thread, &h, "kholder");
+	KT_ASSERT_NOT_NULL(t, th);
+	kthread_bind(th, o.cpu);
+	kthread_start(th);
+	wait_for_completion(&h.mapped);
+	off = kthread_run(offline_thread, &o, "koffline");
+	KT_ASSERT_NOT_NULL(t, off);
+	msleep(50);
+	/* The holder still has its map: the CPU must still be there. */
+	KT_EXPECT_FALSE(t, o.done);
+	KT_EXPECT_TRUE(t, cpu_is_online(o.cpu));
+	KT_EXPECT_GT(t, hotplug_pinned_waits(), waits);
+	h.release = true;
+	kthread_join(th);
+	kthread_join(off);
+	KT_EXPECT_TRUE(t, o.done);
+	KT_EXPECT_EQ(t, o.ret, 0);
+	KT_EXPECT_FALSE(t, cpu_is_online(o.cpu));
+	KT_EXPECT_EQ(t, h.moved, 0);
+	KT_EXPECT_EQ(t, h.bad, 0);
+	KT_EXPECT_EQ(t, cpu_online(o.cpu), 0);
+	free_page(h.page);
+}
+
+/*
+ * An interrupt handler's maps go on top of the interrupted task's: it
+ * gets the next index, and when it returns the task's maps are exactly
+ * as they were.
+ */
+struct irq_probe {
+	struct page *page;
+	struct task *task;
+	int idx_seen, idx_after;
+	uintptr_t va;
+	unsigned int bad;
+	bool in_irq;
+	volatile bool done;
+};
+
+static void irq_probe_fn(void *arg)
+{
+	struct irq_probe *ip = arg;
+	void *va;
+
+	ip->in_irq = in_interrupt() && current_task() == ip->task;
+	ip->idx_seen = current_task()->kmap_ctrl.idx;
+	va = kmap_local_page(ip->page);
+	ip->va = (uintptr_t)va;
+	kt_fill(va, 0x1a1a1a1a);
+	ip->bad = kt_check(va, 0x1a1a1a1a);
+	kunmap_local(va);
+	ip->idx_after = current_task()->kmap_ctrl.idx;
+	ip->done = true;
+}
+
+struct ipi_sender {
+	unsigned int target;
+	struct irq_probe *ip;
+};
+
+static int ipi_sender_thread(void *arg)
+{
+	struct ipi_sender *s = arg;
+
+	smp_call_function_single(s->target, irq_probe_fn, s->ip, true);
+	return 0;
+}
+
+/*
+ * Holding two maps, let an interrupt run irq_probe_fn on this CPU: the
+ * next timer tick (by_ipi false), or an IPI sent by a thread on another
+ * CPU (by_ipi true).
+ */
+static void irq_maps_on_top(struct ktest *t, bool by_ipi)
+{
+	struct page *p[3] = { kt_slot_page(t), kt_slot_page(t),
+			      kt_slot_page(t) };
+	struct irq_probe ip = { .page = p[2], .task = current_task() };
+	struct ipi_sender snd = { .ip = &ip };
+	struct task *sender = NULL;
+	unsigned int cpu;
+	uint64_t end;
+	void *a, *b;
+
+	if (!p[0] || !p[1] || !p[2])
+		goto out;
+	if (by_ipi && kt_other_cpu() == smp_processor_id()) {
+		kt_skip(t, "needs a second CPU to send the IPI");
+		goto out;
+	}
+	a = kmap_local_page(p[0]);
+	b = kmap_local_page(p[1]);
+	kt_fill(a, 0xa);
+	kt_fill(b, 0xb);
+	cpu = smp_processor_id();	/* stable: the maps pin us */
+	if (by_ipi) {
+		snd.target = cpu;
+		sender = kthread_create(ipi_sender_thread, &snd, "kipi");
+		KT_ASSERT_NOT_NULL(t, sender);
+		kthread_bind(sender, kt_other_cpu());
+		kthread_start(sender);
+	} else {
+		tick_call_once(irq_probe_fn, &ip);
+	}
+	/* Interrupts on, not sleeping: the interrupt lands on top of us. */
+	end = sched_clock_ticks(cpu) + 50;
+	while (!ip.done && sched_clock_ticks(cpu) < end)
+		arch_cpu_relax();
+	if (sender)
+		kthread_join(sender);
+	KT_EXPECT_TRUE(t, ip.done);
+	KT_EXPECT_TRUE(t, ip.in_irq);
+	KT_EXPECT_EQ(t, ip.idx_seen, 2);
+	KT_EXPECT_EQ(t, ip.idx_after, 2);
+	KT_EXPECT_EQ(t, ip.va, kmap_local_slot_address(cpu, 2));
+	KT_EXPECT_EQ(t, ip.bad, 0);
+	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, 2);
+	KT_EXPECT_EQ(t, kt_check(a, 0xa), 0);
+	KT_EXPECT_EQ(t, kt_check(b, 0xb), 0);
+	KT_EXPECT_FALSE(t, layout_kernel_address_mapped(ip.va));
+	kunmap_local(b);
+	kunmap_local(a);
+out:
+	for (int i = 0; i < 3; i++)
+		if (p[i])
+			free_page(p[i]);
+}
+
+void kmap_local_timer_interrupt_maps_on_top_of_the_task(
+	struct ktest *t)
+{
+	irq_maps_on_top(t, false);
+}
+
+void kmap_local_ipi_handler_maps_on_top_of_the_task(struct ktest *t)
+{
+	irq_maps_on_top(t, true);
+}
+
