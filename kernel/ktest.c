@@ -39,7 +39,8 @@ static bool set_glob(const char *val)
 	ktest_config.glob = strcmp(val, "none") ? val : NULL;
 	return *val != '\0';
 }
-DEFINE_PARAM("ktest", set_glob, "a glob of suites: all, none, kmap*, pmm.*");
+DEFINE_PARAM("ktest", set_glob,
+	     "globs of suites or suite.case, comma-separated: all, none, kmap*");
 
 static bool set_seed(const char *val)
 {
@@ -136,18 +137,38 @@ void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
 	}
 }
 
-static bool case_selected(const struct ktest_suite *s,
-			  const struct ktest_case *c)
+/* Does one glob (no commas) select case c of suite s? */
+static bool glob_selects(const char *glob, const struct ktest_suite *s,
+			 const struct ktest_case *c)
 {
 	char full[96];
 
-	if (!ktest_config.glob)
-		return false;
-	if (!strchr(ktest_config.glob, '.'))
-		return !strcmp(ktest_config.glob, "all") ||
-		       glob_match(ktest_config.glob, s->name);
+	if (!strchr(glob, '.'))
+		return !strcmp(glob, "all") || glob_match(glob, s->name);
 	snprintf(full, sizeof(full), "%s.%s", s->name, c->name);
-	return glob_match(ktest_config.glob, full);
+	return glob_match(glob, full);
+}
+
+/* ktest=GLOB[,GLOB...]: a case runs if any of the globs selects it. */
+static bool case_selected(const struct ktest_suite *s,
+			  const struct ktest_case *c)
+{
+	const char *p = ktest_config.glob;
+	char glob[64];
+
+	while (p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len < sizeof(glob)) {
+			memcpy(glob, p, len);
+			glob[len] = '\0';
+			if (glob_selects(glob, s, c))
+				return true;
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
 }
 
 static unsigned int suite_selected_cases(const struct ktest_suite *s)

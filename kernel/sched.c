@@ -244,6 +244,7 @@ void scheduler_tick(void)
 	struct runqueue *rq = this_rq();
 	struct task *cur = current_task();
 	struct list_head *pos, *tmp;
+	LIST_HEAD(expired);
 
 	raw_spin_lock(&rq->lock);
 	rq->clock++;
@@ -251,13 +252,8 @@ void scheduler_tick(void)
 		struct task *t = list_entry(pos, struct task, timer_list);
 
 		if (t->wake_tick <= rq->clock) {
-			list_del_init(&t->timer_list);
-			if (t->state == TASK_SLEEPING) {
-				t->state = TASK_RUNNING;
-				if (!t->on_cpu && !t->queued)
-					rq_enqueue(rq, t);
-			}
-			rq->need_resched = true;
+			list_del(&t->timer_list);
+			list_add_tail(&t->timer_list, &expired);
 		}
 	}
 	if (cur == rq->idle) {
@@ -271,6 +267,17 @@ void scheduler_tick(void)
 			rq->need_resched = true;
 	}
 	raw_spin_unlock(&rq->lock);
+	/*
+	 * Wake the sleepers whose time has come through wake_up_task(),
+	 * which locks the run queue each one is on now: a task preempted
+	 * on its way into msleep() may have moved since it queued here.
+	 */
+	list_for_each_safe(pos, tmp, &expired) {
+		struct task *t = list_entry(pos, struct task, timer_list);
+
+		list_del_init(&t->timer_list);
+		wake_up_task(t);
+	}
 }
 
 void resched_cpu(unsigned int cpu)
