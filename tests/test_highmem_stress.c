@@ -1,0 +1,249 @@
+/*
+ * Suite "highmem_stress": every CPU mixes all four mapping interfaces
+ * on random pages for ktest.stress_ms, in a seeded random order.
+ *
+ * Each page carries a checksum of its contents, kept beside it. A
+ * worker locks a page (a mutex, since kmap() may sleep under it), maps
+ * it with a random interface, checks the checksum over the whole page,
+ * rewrites a few words and stores the new checksum. A wrong mapping, a
+ * stale TLB entry or a slot clobbered by a context switch shows up as a
+ * mismatch: there must be none. At the end every counter must balance
+ * and every page come back.
+ */
+#include <kernel/kthread.h>
+#include <kernel/ktest.h>
+#include <kernel/mutex.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
+#include <kernel/time.h>
+#include <mm/highmem.h>
+#include <mm/kmalloc.h>
+#include <mm/page_alloc.h>
+#include <mm/vmalloc.h>
+
+#define STRESS_PAGES	48
+#define WORDS		(PAGE_SIZE / 4)
+
+enum api { API_LOCAL, API_ATOMIC, API_KMAP, API_VMAP, NR_APIS };
+
+struct stress_page {
+	struct mutex lock;
+	struct page *page;
+	uint32_t sum;		/* protected by lock */
+};
+
+struct stress_run {
+	struct stress_page pages[STRESS_PAGES];
+	unsigned long end;		/* jiffies */
+	unsigned long mismatches;
+	unsigned long ops[NR_APIS];
+	unsigned long nested;
+};
+
+struct stress_worker {
+	struct stress_run *run;
+	struct rng rng;
+};
+
+static uint32_t page_sum(const volatile uint32_t *w)
+{
+	uint32_t sum = 0;
+
+	for (unsigned int i = 0; i < WORDS; i++)
+		sum = sum * 31 + w[i];
+	return sum;
+}
+
+static uint32_t *map_with(enum api api, struct page **page)
+{
+	switch (api) {
+	case API_LOCAL:
+		return kmap_local_page(*page);
+	case API_ATOMIC:
+		return kmap_atomic(*page);
+	case API_KMAP:
+		return kmap(*page);
+	default:
+		return vmap(page, 1, MAP_WRITE);
+	}
+}
+
+static void unmap_with(enum api api, struct page **page, uint32_t *va)
+{
+	switch (api) {
+	case API_LOCAL:
+		kunmap_local(va);
+		break;
+	case API_ATOMIC:
+		kunmap_atomic(va);
+		break;
+	case API_KMAP:
+		kunmap(*page);
+		break;
+	default:
+		vunmap(va);
+		break;
+	}
+}
+
+/* Check page sp's checksum through api, then scribble and re-sum. */
+static void touch_page(struct stress_worker *w, struct stress_page *sp,
+		       enum api api)
+{
+	uint32_t *va = map_with(api, &sp->page);
+
+	if (!va) {
+		__sync_fetch_and_add(&w->run->mismatches, 1);
+		return;
+	}
+	/*
+	 * kmap_local maps survive being switched out: give the CPU away
+	 * now and then with the map live, to a worker that maps the
+	 * same slot index for another page.
+	 */
+	if (api == API_LOCAL && rng_below(&w->rng, 4) == 0)
+		yield();
+	if (page_sum(va) != sp->sum)
+		__sync_fetch_and_add(&w->run->mismatches, 1);
+	for (int k = 0; k < 4; k++)
+		va[rng_below(&w->rng, WORDS)] = rng_next(&w->rng);
+	sp->sum = page_sum(va);
+	unmap_with(api, &sp->page, va);
+	__sync_fetch_and_add(&w->run->ops[api], 1);
+}
+
+/*
+ * Two pages at once, one kmap_local nested on another: copy a word
+ * across while both are mapped. Pages are locked in index order, so
+ * two workers never wait for each other in a cycle.
+ */
+static void touch_pair(struct stress_worker *w, unsigned int a, unsigned int b)
+{
+	struct stress_page *pa = &w->run->pages[MIN(a, b)];
+	struct stress_page *pb = &w->run->pages[MAX(a, b)];
+	uint32_t *va, *vb;
+
+	mutex_lock(&pa->lock);
+	mutex_lock(&pb->lock);
+	va = kmap_local_page(pa->page);
+	vb = kmap_local_page(pb->page);
+	if (page_sum(va) != pa->sum || page_sum(vb) != pb->sum)
+		__sync_fetch_and_add(&w->run->mismatches, 1);
+	vb[0] = va[1];
+	pb->sum = page_sum(vb);
+	kunmap_local(vb);
+	kunmap_local(va);
+	mutex_unlock(&pb->lock);
+	mutex_unlock(&pa->lock);
+	__sync_fetch_and_add(&w->run->nested, 1);
+}
+
+static int stress_worker(void *arg)
+{
+	struct stress_worker *w = arg;
+	struct stress_run *run = w->run;
+
+	while ((long)(jiffies - run->end) < 0) {
+		unsigned int a = rng_below(&w->rng, STRESS_PAGES);
+		unsigned int b = rng_below(&w->rng, STRESS_PAGES);
+
+		if (a != b && rng_below(&w->rng, 8) == 0) {
+			touch_pair(w, a, b);
+			continue;
+		}
+		mutex_lock(&run->pages[a].lock);
+		touch_page(w, &run->pages[a], rng_below(&w->rng, NR_APIS));
+		mutex_unlock(&run->pages[a].lock);
+		if (rng_below(&w->rng, 16) == 0)
+			yield();
+	}
+	return 0;
+}
+
+static bool stress_pages_alloc(struct ktest *t, struct stress_run *run)
+{
+	for (unsigned int i = 0; i < STRESS_PAGES; i++) {
+		struct stress_page *sp = &run->pages[i];
+		uint32_t *va;
+
+		mutex_init(&sp->lock, "stress_page");
+		sp->page = alloc_page(GFP_HIGHUSER);
+		if (!sp->page) {
+			while (i--)
+				free_page(run->pages[i].page);
+			kt_skip(t, "out of memory");
+			return false;
+		}
+		va = kmap_local_page(sp->page);
+		for (unsigned int k = 0; k < WORDS; k++)
+			va[k] = rng_next(&t->rng);
+		sp->sum = page_sum(va);
+		kunmap_local(va);
+	}
+	return true;
+}
+
+static void highmem_stress_all_apis_all_cpus(struct ktest *t)
+{
+	static struct stress_run run;
+	static struct stress_worker workers[2 * NR_CPUS];
+	struct task *th[2 * NR_CPUS];
+	unsigned long free_low, free_high, slab_pages, kmalloc_live;
+	struct kmap_stats ks0, ks1;
+	struct pkmap_stats ps0, ps1;
+	unsigned int n = 0;
+
+	kmap_flush_unused();
+	vmap_purge();
+	free_low = zone_free_pages(ZONE_NORMAL);
+	free_high = zone_free_pages(ZONE_HIGHMEM);
+	slab_pages = kmalloc_slab_pages();
+	kmalloc_live = kmalloc_live_objects();
+	kmap_stats(&ks0);
+	pkmap_get_stats(&ps0);
+	run = (struct stress_run){ .end = jiffies + ktest_config.stress_ms /
+							MS_PER_TICK };
+	if (!stress_pages_alloc(t, &run))
+		return;
+	/* Two workers per CPU, so maps meet context switches. */
+	for (unsigned int i = 0; i < 2 * num_online_cpus(); i++) {
+		workers[n] = (struct stress_worker){ .run = &run };
+		rng_seed(&workers[n].rng, rng_next(&t->rng));
+		th[n] = kthread_run(stress_worker, &workers[n], "hm_stress");
+		KT_ASSERT_NOT_NULL(t, th[n]);
+		n++;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		kthread_join(th[i]);
+	for (unsigned int i = 0; i < STRESS_PAGES; i++)
+		free_page(run.pages[i].page);
+	kt_diag(t, "%u workers: kmap_local %lu, kmap_atomic %lu, kmap %lu, "
+		"vmap %lu, nested pairs %lu, mismatches %lu", n,
+		run.ops[API_LOCAL], run.ops[API_ATOMIC], run.ops[API_KMAP],
+		run.ops[API_VMAP], run.nested, run.mismatches);
+	KT_EXPECT_EQ(t, run.mismatches, 0);
+	for (int api = 0; api < NR_APIS; api++)
+		KT_EXPECT_GT(t, run.ops[api], 0);
+	kmap_stats(&ks1);
+	pkmap_get_stats(&ps1);
+	KT_EXPECT_EQ(t, ks1.local_maps - ks0.local_maps,
+		     ks1.local_unmaps - ks0.local_unmaps);
+	KT_EXPECT_EQ(t, ks1.atomic_maps - ks0.atomic_maps,
+		     ks1.atomic_unmaps - ks0.atomic_unmaps);
+	KT_EXPECT_EQ(t, ps1.maps - ps0.maps, ps1.unmaps - ps0.unmaps);
+	KT_EXPECT_EQ(t, ks1.bad_unmaps, ks0.bad_unmaps);
+	KT_EXPECT_EQ(t, ks1.out_of_order, ks0.out_of_order);
+	/* No page or slot leaked: flush the caches, then count. */
+	kmap_flush_unused();
+	vmap_purge();
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), kmalloc_live);
+	KT_EXPECT_EQ(t, zone_free_pages(ZONE_HIGHMEM), free_high);
+	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL) +
+				(kmalloc_slab_pages() - slab_pages),
+		     free_low);
+	for (unsigned int nr = 0; nr < LAST_PKMAP; nr++)
+		KT_EXPECT_EQ(t, pkmap_slot_count(nr), 0);
+}
+
+KTEST_SUITE(highmem_stress,
+	    KTEST_CASE(highmem_stress_all_apis_all_cpus));
