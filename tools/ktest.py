@@ -359,6 +359,8 @@ def run_config(cfg, args):
     t0 = time.monotonic()
     if cfg.script:
         return run_script(cfg, args, o, cmd, log, t0)
+    if cfg.gdb:
+        return run_gdb(cfg, args, o, cmd, log, t0)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
@@ -448,6 +450,56 @@ def run_script(cfg, args, o, cmd, log, t0):
     log.write_text(text())
     o.log_lines = text().splitlines()
     o.ktap.found = True
+    judge(o, False)
+    return o
+
+
+def run_gdb(cfg, args, o, cmd, log, t0):
+    """QEMU waits for gdb (-S, a private port); gdb loads the helpers,
+    breaks at cfg.gdb_break, runs each command and quits.  Each command
+    whose output matches its regex is a passed case, "gdb.<command>"."""
+    port = 20000 + (os.getpid() + hash(cfg.name)) % 20000
+    qemu = subprocess.Popen(cmd + ["-gdb", f"tcp:127.0.0.1:{port}", "-S"],
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with RUNNING_LOCK:
+        RUNNING.add(qemu)
+    marker = "=== hmos-gdb-command: "
+    gdb_cmd = ["gdb", "-q", "-batch", "-nx",
+               "-ex", "set architecture i386", "-ex", "set pagination off",
+               "-ex", f"source {ROOT / 'tools/gdb/hmos.py'}",
+               "-ex", f"target remote 127.0.0.1:{port}",
+               "-ex", f"break {cfg.gdb_break}", "-ex", "continue"]
+    for line, _ in cfg.gdb:
+        gdb_cmd += ["-ex", f"echo {marker}{line}\\n", "-ex", line]
+    gdb_cmd += ["-ex", "kill", str(args.elf)]
+    time.sleep(0.5)                 # let QEMU open its gdb port
+    try:
+        out = subprocess.run(gdb_cmd, stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True,
+                             timeout=cfg.timeout).stdout
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace") if isinstance(
+            e.stdout, bytes) else (e.stdout or "")
+    qemu.kill()
+    qemu.wait()
+    with RUNNING_LOCK:
+        RUNNING.discard(qemu)
+    o.seconds = time.monotonic() - t0
+    parts = out.split(marker)
+    answers = {p.split("\n", 1)[0]: p for p in parts[1:]}
+    for line, want in cfg.gdb:
+        answer = answers.get(line)
+        ok = answer is not None and re.search(want, answer, re.M)
+        o.ktap.cases.append(Case(
+            "gdb", line.replace(" ", "_"), "ok" if ok else "fail",
+            [f"# expected /{want}/ in:"] +
+            [f"#   {a}" for a in (answer or "(no output)").splitlines()[:12]],
+            f"{line!r}: " + ("ok" if ok else "wrong answer")))
+    log.write_text(out)
+    o.log_lines = out.splitlines()
+    o.ktap.found = True
+    o.exit_code = EXIT_PASS         # gdb ended QEMU on purpose
     judge(o, False)
     return o
 

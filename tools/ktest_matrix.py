@@ -44,6 +44,10 @@ class Config:
     # answer must match) pairs.  The runner waits for the prompt before
     # each line; every pair counts as one test case, "monitor.<line>".
     script: tuple = ()
+    # A gdb session instead: QEMU waits for gdb, which breaks at
+    # gdb_break, runs each command and must print what its regex says.
+    gdb_break: str = ""
+    gdb: tuple = ()
 
     def cpus(self) -> int:
         """CPUs this run occupies on the host (for --jobs accounting)."""
@@ -230,6 +234,18 @@ MATRIX = [
                ("tlb", r"ranges above \d+ pages become full flushes"),
                ("bench tlb_local*", r"BENCH_JSON .*tlb_local_invlpg"),
                ("test boot", r"^all passed"),
+           )),
+
+    # The gdb helpers (tools/gdb/hmos.py) on a kernel stopped inside a
+    # kmap test, where one pkmap slot holds a page with three users.
+    Config("gdb-helpers", mem="512M", smp=2, cmdline="ktest=kmap lowmem=64M",
+           timeout=60, tags=("gdb",), gdb_break="pkmap_slot_count", gdb=(
+               ("hmos-pkmap", r"slot +\d+ +ffc[0-9a-f]{5} +count 4 "
+                              r"\(3 users\) +pfn 0x[0-9a-f]+"),
+               ("hmos-kmap-local boot", r"^boot \(cpu \d\): 0 live"),
+               ("hmos-walk &kmain", r"PT\[\d+\] += [0-9a-f]{16} "
+                                    r"\(present, read-only, executable"),
+               ("hmos-walk 0", r"PDPT\[0\] = 0+ \(NOT present\)"),
            )),
 ]
 
