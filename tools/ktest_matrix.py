@@ -233,6 +233,11 @@ MATRIX = [
                ("online 3", r"cpu_online\(3\): done"),
                ("tlb", r"ranges above \d+ pages become full flushes"),
                ("bench tlb_local*", r"BENCH_JSON .*tlb_local_invlpg"),
+               ("demo kmap_local", r"kunmap_local\(A\): the stack is empty"),
+               ("demo kmap", r"pkmap_count 0, page_address = 0x00000000, "
+                             r"shootdowns \+1"),
+               ("demo shootdown", r"vmap_purge\(\) makes the range"),
+               ("demo", r"usage: demo kmap_local\|kmap\|shootdown"),
                ("test boot", r"^all passed"),
            )),
 
