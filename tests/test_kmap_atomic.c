@@ -15,6 +15,7 @@
 #include <mm/memblock.h>
 #include <mm/vmalloc_lazy.h>
 #include "kmap_helpers.h"
+#include "test_util.h"
 
 static void kmap_atomic_disables_preemption_and_page_faults(struct ktest *t)
 {
@@ -152,31 +153,6 @@ static void kmap_atomic_nests_on_the_same_stack_as_kmap_local(
 	kunmap_local(a);
 	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, 0);
 	free_page(page);
-}
-
-/*
- * The highest-addressed highmem page we can get: above 4 GiB when the
- * machine has RAM there. Takes every 4 MiB block, keeps the highest.
- */
-static struct page *alloc_highest_block(void)
-{
-	struct page *best = NULL, *page;
-	LIST_HEAD(held);
-
-	while ((page = alloc_pages_zone(ZONE_HIGHMEM, MAX_ORDER)))
-		list_add(&page->list, &held);
-	while (!list_empty(&held)) {
-		page = list_first_entry(&held, struct page, list);
-		list_del(&page->list);
-		if (!best || page_to_pfn(page) > page_to_pfn(best)) {
-			if (best)
-				free_pages(best, MAX_ORDER);
-			best = page;
-		} else {
-			free_pages(page, MAX_ORDER);
-		}
-	}
-	return best;
 }
 
 static void kmap_local_and_atomic_reach_ram_above_4g(struct ktest *t)
