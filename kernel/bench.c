@@ -15,6 +15,7 @@
 #include <kernel/smp.h>
 #include <lib/glob.h>
 #include <lib/string.h>
+#include <mm/page.h>
 
 #define QEMU_EXIT_PASS 0x10
 
@@ -115,6 +116,14 @@ unsigned int bench_run_all(void)
 	might_sleep();
 	printk("# bench: running %s on CPU %u of %u\n", bench_glob,
 	       smp_processor_id(), num_online_cpus());
+	/* What the struct page array costs, for the RAM of this boot. */
+	printk("# bench struct_page: %u bytes per 4 KiB page (%u.%02u%% of "
+	       "RAM); %u frames cost %u KiB of lowmem\n",
+	       (unsigned int)sizeof(struct page),
+	       (unsigned int)(sizeof(struct page) * 100 / PAGE_SIZE),
+	       (unsigned int)(sizeof(struct page) * 10000 / PAGE_SIZE % 100),
+	       max_pfn, (unsigned int)(((uint64_t)max_pfn *
+					 sizeof(struct page)) >> 10));
 	migrate_disable();
 	for (struct bench *b = __benches_start; b < __benches_end; b++) {
 		if (!bench_selected(b->name))
