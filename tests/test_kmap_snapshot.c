@@ -38,7 +38,7 @@ struct snap_worker {
 static int snap_worker_fn(void *arg)
 {
 	struct snap_worker *w = arg;
-	void *va[SNAP_MAX_LOCAL];
+	void *va[SNAP_MAX_LOCAL] = { NULL };
 	unsigned int cpu;
 
 	for (unsigned int i = 0; i < w->nr; i++)
