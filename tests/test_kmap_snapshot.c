@@ -1,6 +1,6 @@
 /*
  * Suite "kmap_snapshot": one moment of the mapping machinery, printed
- * for the picture in docs/highmem.rst (tools/kmap_figure.py draws it
+ * for the picture in docs/highmem.rst (tools/layout_figure.py draws it
  * during `make docs`).
  *
  * The test thread kmap()s three highmem pages (one of them twice), and
