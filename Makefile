@@ -4,6 +4,8 @@
 #   make run      boot it in QEMU (-smp 4), serial on this terminal
 #   make test     boot the test matrix (tools/ktest.py) and judge it
 #   make bench    boot the benchmarks (tools/bench.py): build/bench.json
+#   make docs     check docs/ against the tree, boot once for the
+#                 pictures, then Sphinx: build/docs/index.html
 #   make gdb      boot QEMU waiting for gdb, and attach gdb with symbols
 #   make clean    remove build/
 #
@@ -46,7 +48,7 @@ OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) \
 	   $(patsubst %.S,$(BUILD)/%.o,$(S_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all run test bench gdb clean deps lint
+.PHONY: all run test bench gdb clean deps lint docs
 
 all: deps $(BUILD)/kernel.iso $(BUILD)/kernel.asm
 
@@ -118,6 +120,34 @@ test: all
 bench: all
 	python3 tools/bench.py --elf $(BUILD)/kernel.elf || true
 
+# The docs (docs/conf.py says how they are built). The pictures of the
+# memory layout and of the kmap slots come from one boot of this
+# kernel: the layout it prints at boot, and the SNAPSHOT lines of the
+# kmap_snapshot test (tests/test_kmap_snapshot.c), so they cannot drift
+# from the code. The boot is redone only when the kernel changes.
+DOCS_BOOT := $(BUILD)/docs-boot
+DOCS_QEMU := -accel tcg -cpu max -m 8G -smp 2 -boot d -display none \
+	     -no-reboot -monitor none \
+	     -device isa-debug-exit,iobase=0xf4,iosize=0x04
+
+$(DOCS_BOOT)/serial.log: $(BUILD)/kernel.elf tools/mkiso
+	@mkdir -p $(DOCS_BOOT)
+	@$(if $(Q),echo "  BOOT    $@ (ktest=kmap_snapshot, -m 8G -smp 2)")
+	$(Q)tools/mkiso $< $(DOCS_BOOT)/docs.iso \
+		"ktest=kmap_snapshot ktest.exit=1" >/dev/null
+	$(Q)rc=0; timeout 60 $(QEMU) $(DOCS_QEMU) \
+		-cdrom $(DOCS_BOOT)/docs.iso -serial file:$@.tmp || rc=$$?; \
+	if [ $$rc -ne 33 ]; then \
+		echo "docs: the kernel boot failed (QEMU exit $$rc):"; \
+		tail -20 $@.tmp; exit 1; fi
+	$(Q)mv $@.tmp $@
+
+docs: all $(DOCS_BOOT)/serial.log
+	$(Q)python3 tools/doccheck
+	$(Q)python3 tools/layout_figure.py $(DOCS_BOOT)/serial.log docs/_gen
+	$(Q)sphinx-build -q -W -b html docs $(BUILD)/docs
+	@echo "docs: $(BUILD)/docs/index.html"
+
 gdb: all
 	$(QEMU) $(QEMU_COMMON) -cdrom $(BUILD)/kernel.iso -serial mon:stdio -s -S &
 	gdb -q -x tools/gdbinit $(BUILD)/kernel.elf
@@ -135,6 +165,6 @@ lint:
 		$(SRCDIRS)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) docs/_gen
 
 -include $(OBJS:.o=.d)
