@@ -8,12 +8,14 @@
  * address stays as a second line of defence: schedule() checks it, and
  * catches a write that skipped over the guard page into the stack.
  */
+#include <arch/mmu.h>
 #include <kernel/kthread.h>
 #include <kernel/monitor.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/smp.h>
 #include <kernel/wait.h>
+#include <lib/format.h>
 #include <lib/string.h>
 #include <mm/kmalloc.h>
 #include <mm/vmalloc.h>
@@ -202,22 +204,36 @@ static const char *state_name(const struct task *t)
 	return t->state == TASK_SLEEPING ? "sleeping" : "dead";
 }
 
-/* The monitor's ps: every task, where it is and what pins it. */
+/*
+ * The monitor's ps: every task, where it is, what pins it, and its live
+ * kmap_local slots. preempt_count belongs to a CPU, not a task: it is
+ * shown for the tasks that are running, as their CPU's count.
+ */
 static void cmd_ps(const char *args)
 {
 	unsigned long flags = spin_lock_irqsave(&task_list_lock);
 	struct list_head *pos;
 
-	printk("%-16s %-8s cpu bound migr-off switches preempted\n", "name",
-	       "state");
+	printk("%-16s %-8s cpu bound migr-off preempt kmap-local switches "
+	       "preempted\n", "name", "state");
 	list_for_each(pos, &task_list) {
 		const struct task *t = list_entry(pos, struct task, all_list);
+		char preempt[12] = "-";
 
-		printk("%-16s %-8s %3u %5d %8d %8lu %9lu\n", t->name,
+		if (t->on_cpu)
+			snprintf(preempt, sizeof(preempt), "%#x",
+				 READ_ONCE(percpu_areas[t->cpu].preempt_count));
+		printk("%-16s %-8s %3u %5d %8d %7s %10d %8lu %9lu\n", t->name,
 		       state_name(t), t->cpu, t->bound_cpu, t->migrate_disable,
-		       t->switches_in, t->preemptions);
+		       preempt, t->kmap_ctrl.idx, t->switches_in,
+		       t->preemptions);
+		for (int i = 0; i < t->kmap_ctrl.idx; i++)
+			printk("    kmap_local[%d]: pte %016llx (phys %#llx)\n", i,
+			       (unsigned long long)t->kmap_ctrl.pteval[i],
+			       (unsigned long long)arch_pte_phys(
+				       t->kmap_ctrl.pteval[i]));
 	}
 	spin_unlock_irqrestore(&task_list_lock, flags);
 }
 DEFINE_MONITOR_CMD("ps", cmd_ps, "ps",
-		   "threads: state, CPU, binding, migrate-disable depth");
+		   "threads: state, CPU, pins, preempt count, kmap_local slots");

@@ -225,7 +225,8 @@ MATRIX = [
                ("mem", r"zone HighMem\s+\d+ pages managed"),
                ("layout", r"pkmap pool\s+0xffc00000-0xffdfffff"),
                ("cpus", r"^\s*3\s+3\s+yes"),
-               ("ps", r"^idle/3\s+running"),
+               # boot runs ps itself, inside task_list_lock: preempt 0x1.
+               ("ps", r"^boot\s+running\s+\d\s+-?\d+\s+0\s+0x1\s+0\s"),
                ("frobnicate", r"unknown command 'frobnicate'; type help"),
                ("offline 9", r"expected a CPU number from 0 to 7"),
                ("offline 3", r"cpu_offline\(3\): done"),
