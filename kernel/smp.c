@@ -96,19 +96,38 @@ int apic_id_to_cpu(unsigned int apic_id)
 	return -1;
 }
 
-/* Queue csd at cpu, and send the IPI if the queue was empty. */
+/*
+ * Queue csd at cpu, and send the IPI if the queue was empty: after the
+ * queue lock is dropped, never while holding it. The target's handler
+ * starts by taking that very lock, so an IPI sent under it makes a
+ * target that wakes promptly spin until the sender has finished
+ * sending (an ICR write, then polling the ICR for delivery). On real
+ * hardware that is a short wait; under QEMU TCG the sender's ICR
+ * accesses go through QEMU's global lock, which the target's spin
+ * loop keeps grabbing, and a round trip measured 2M-39M ticks instead
+ * of ~100k (bench ipi_roundtrip_*, host clock).
+ *
+ * Sending late loses no IPI and sends none twice: from our add until
+ * the handler our IPI starts takes the queue, the queue is not empty,
+ * so no other sender sends meanwhile, and no earlier IPI is still owed
+ * that could run our entry first. Interrupts stay off until the IPI is
+ * out, so nothing on this CPU delays it (and ipi_sent needs them off).
+ */
 static void csd_queue(unsigned int cpu, struct call_single_data *csd)
 {
 	struct call_queue *q = &call_queues[cpu];
-	unsigned long flags = spin_lock_irqsave(&q->lock);
-	bool first = list_empty(&q->list);
+	unsigned long flags = arch_irq_save();
+	bool first;
 
+	raw_spin_lock(&q->lock);
+	first = list_empty(&q->list);
 	list_add_tail(&csd->node, &q->list);
+	raw_spin_unlock(&q->lock);
 	if (first) {
 		arch_send_call_function_ipi(cpu);
-		this_cpu()->ipi_sent++;		/* interrupts are off */
+		this_cpu()->ipi_sent++;
 	}
-	spin_unlock_irqrestore(&q->lock, flags);
+	arch_irq_restore(flags);
 }
 
 static void csd_wait(struct call_single_data *csd)

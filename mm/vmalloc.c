@@ -76,6 +76,15 @@ static LIST_HEAD(busy_list);
 static LIST_HEAD(lazy_list);
 static struct vmap_area *busy_hash[VMAP_HASH_SIZE];
 static struct vmap_stats stats;
+/*
+ * What vmap_purge needs to know about the lazy list, kept up to date
+ * by area_free_lazy so the purge need not walk the list to learn it:
+ * the span to flush, and whether the list is in address order (the
+ * usual case: first fit hands out addresses upwards, and the ranges
+ * are not reused until the purge, so frees tend to come in order too).
+ */
+static uintptr_t lazy_lo = UINTPTR_MAX, lazy_hi;
+static bool lazy_sorted = true;
 
 static inline unsigned int hash_of(uintptr_t addr)
 {
@@ -208,6 +217,10 @@ static void area_free_lazy(struct vmap_area *va)
 	bool purge;
 
 	spin_lock(&vmap_lock);
+	if (va->start < lazy_hi)
+		lazy_sorted = false;	/* below the last one: out of order */
+	lazy_lo = MIN(lazy_lo, va->start);
+	lazy_hi = MAX(lazy_hi, va->end);
 	list_add_tail(&va->list, &lazy_list);
 	stats.lazy_areas++;
 	stats.lazy_pages += pages;
@@ -251,18 +264,28 @@ static struct vmap_area *sort_by_start(struct vmap_area *head)
 	return out;
 }
 
-/*
- * Return sorted, already-flushed ranges to the free list, merging with
- * neighbours: one walk of both lists. vmap_lock held.
- */
-static void merge_into_free_list(struct vmap_area *sorted)
+/* Rebuild list todo, in the order of the hash_next chain sorted. */
+static void relink_in_order(struct list_head *todo, struct vmap_area *sorted)
 {
-	struct list_head *pos = free_list.next;
+	list_init(todo);
+	for (; sorted; sorted = sorted->hash_next)
+		list_add_tail(&sorted->list, todo);
+}
 
-	while (sorted) {
-		struct vmap_area *va = sorted, *cur, *prev, *next;
+/*
+ * Return the already-flushed ranges on todo, sorted by address, to the
+ * free list, merging with neighbours: one walk of both lists, so
+ * O(lazy + free). vmap_lock held.
+ */
+static void merge_into_free_list(struct list_head *todo)
+{
+	struct list_head *pos = free_list.next, *p, *after;
 
-		sorted = sorted->hash_next;
+	for (p = todo->next; p != todo; p = after) {
+		struct vmap_area *va = list_entry(p, struct vmap_area, list),
+				 *cur, *prev, *next;
+
+		after = p->next;	/* va's links are reused below */
 		va->flags = 0;
 		va->owner = NULL;
 		while (pos != &free_list &&
@@ -292,34 +315,59 @@ static void merge_into_free_list(struct vmap_area *sorted)
 	}
 }
 
+/*
+ * The purge takes the whole lazy list at once (relinking two heads, not
+ * unlinking each area), flushes the span area_free_lazy recorded, and
+ * merges the ranges into the free list. The merge wants them in address
+ * order; they usually are already (see lazy_sorted), and only when they
+ * are not is the list sorted. Until the flush has returned the ranges
+ * are on no list at all, so nothing can hand them out early.
+ */
 void vmap_purge(void)
 {
-	struct vmap_area *chain = NULL;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	struct list_head *pos, *tmp;
+	struct list_head todo;
+	uintptr_t lo, hi;
+	bool sorted;
 
 	check_context("vmap_purge");
 	mutex_lock(&purge_lock);
 	spin_lock(&vmap_lock);
-	list_for_each_safe(pos, tmp, &lazy_list) {
-		struct vmap_area *va = list_entry(pos, struct vmap_area, list);
-
-		list_del(&va->list);
-		va->hash_next = chain;
-		chain = va;
-		lo = MIN(lo, va->start);
-		hi = MAX(hi, va->end);
+	list_init(&todo);
+	if (!list_empty(&lazy_list)) {
+		todo.next = lazy_list.next;
+		todo.prev = lazy_list.prev;
+		todo.next->prev = &todo;
+		todo.prev->next = &todo;
+		list_init(&lazy_list);
 	}
+	lo = lazy_lo;
+	hi = lazy_hi;
+	sorted = lazy_sorted;
+	lazy_lo = UINTPTR_MAX;
+	lazy_hi = 0;
+	lazy_sorted = true;
 	stats.lazy_areas = 0;
 	stats.lazy_pages = 0;
 	spin_unlock(&vmap_lock);
 
-	if (chain) {
+	if (!list_empty(&todo)) {
 		/* After this no CPU can reach the old pages through them. */
 		flush_tlb_kernel_range(lo, hi);
-		chain = sort_by_start(chain);
+		if (!sorted) {
+			struct vmap_area *chain = NULL;
+			struct list_head *p;
+
+			for (p = todo.next; p != &todo; p = p->next) {
+				struct vmap_area *va =
+					list_entry(p, struct vmap_area, list);
+
+				va->hash_next = chain;
+				chain = va;
+			}
+			relink_in_order(&todo, sort_by_start(chain));
+		}
 		spin_lock(&vmap_lock);
-		merge_into_free_list(chain);
+		merge_into_free_list(&todo);
 		stats.purges++;
 		spin_unlock(&vmap_lock);
 	}
@@ -346,14 +394,24 @@ void *vmap(struct page **pages, unsigned int count, unsigned int prot)
 	return (void *)va->addr;
 }
 
+/*
+ * Clear the area's PTEs; with free_them, free the pages they mapped.
+ * vunmap's pages belong to its caller, so it does not even read the
+ * entries: a page-table walk per page saved.
+ */
 static void unmap_pages(struct vmap_area *va, bool free_them)
 {
 	for (unsigned int i = 0; i < va->nr_pages; i++) {
 		uintptr_t a = va->addr + (i << PAGE_SHIFT);
-		pteval_t pte = arch_get_kernel_pte(a);
+		pteval_t pte;
 
+		if (!free_them) {
+			arch_clear_kernel_pte(a);
+			continue;
+		}
+		pte = arch_get_kernel_pte(a);
 		arch_clear_kernel_pte(a);
-		if (free_them && arch_pte_present(pte))
+		if (arch_pte_present(pte))
 			free_page(pfn_to_page(arch_pte_phys(pte) >> PAGE_SHIFT));
 	}
 }

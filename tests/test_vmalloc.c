@@ -105,6 +105,48 @@ static void vmap_lazy_purge_reuses_only_after(struct ktest *t)
 	free_page(page);
 }
 
+/*
+ * The purge sorts only when it must: ranges freed out of address order
+ * still go back merged, as one hole again, and only after the purge.
+ */
+static void vmap_purge_merges_out_of_order(struct ktest *t)
+{
+	static const unsigned int order[] = { 2, 0, 3, 1 };
+	struct page *page = alloc_page(GFP_HIGHUSER);
+	struct page *pages[7];
+	struct vmap_stats before, after;
+	uintptr_t va[4], big;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	for (unsigned int i = 0; i < ARRAY_SIZE(pages); i++)
+		pages[i] = page;
+	vmap_purge();
+	before = vmap_get_stats();
+	for (unsigned int i = 0; i < ARRAY_SIZE(va); i++) {
+		va[i] = (uintptr_t)vmap(&page, 1, MAP_READ);
+		KT_ASSERT_TRUE(t, va[i]);
+	}
+	/* Back to back (a page and its guard each), from one hole. */
+	for (unsigned int i = 1; i < ARRAY_SIZE(va); i++)
+		KT_ASSERT_EQ(t, va[i], va[i - 1] + 2 * PAGE_SIZE);
+	for (unsigned int i = 0; i < ARRAY_SIZE(order); i++)
+		vunmap((void *)va[order[i]]);
+	for (unsigned int i = 0; i < ARRAY_SIZE(va); i++)
+		KT_EXPECT_EQ(t, vmap_addr_state(va[i]), VMAP_LAZY);
+	vmap_purge();
+	after = vmap_get_stats();
+	KT_EXPECT_EQ(t, after.lazy_areas, 0);
+	KT_EXPECT_EQ(t, after.free_ranges, before.free_ranges);
+	for (unsigned int i = 0; i < ARRAY_SIZE(va); i++)
+		KT_EXPECT_EQ(t, vmap_addr_state(va[i]), VMAP_FREE);
+	/* Seven pages and a guard fill exactly the four old areas. */
+	big = (uintptr_t)vmap(pages, ARRAY_SIZE(pages), MAP_READ);
+	KT_EXPECT_EQ(t, big, va[0]);
+	vunmap((void *)big);
+	vmap_purge();
+	free_page(page);
+}
+
 /* Misuse is reported and refused, and changes nothing. */
 static void vmap_misuse_refused(struct ktest *t)
 {
@@ -300,6 +342,7 @@ KTEST_SUITE(vmalloc,
 	    KTEST_CASE(vmalloc_to_page_round_trips),
 	    KTEST_CASE(vmalloc_guard_pages_named),
 	    KTEST_CASE(vmap_lazy_purge_reuses_only_after),
+	    KTEST_CASE(vmap_purge_merges_out_of_order),
 	    KTEST_CASE(vmap_misuse_refused),
 	    KTEST_CASE(vmalloc_more_than_lowmem),
 	    KTEST_CASE(vmalloc_stress_concurrent));

@@ -54,8 +54,9 @@ void *vmap(struct page **pages, unsigned int count, unsigned int prot);
 /*
  * Unmap what vmap returned. The address must be exactly vmap's return
  * value; anything else is reported by name and refused.
- * Cost: a hash lookup, one PTE clear per page; the shootdown is
- * deferred and shared (amortised: one purge per VMAP_LAZY_MAX_PAGES).
+ * Cost: a hash lookup, one PTE clear per page (the PTEs are not read:
+ * the pages are the caller's); the shootdown is deferred and shared
+ * (amortised: one purge per VMAP_LAZY_MAX_PAGES).
  * Context: may sleep.
  * Return: nothing.
  */
@@ -100,8 +101,9 @@ struct page *vmalloc_to_page(const void *addr);
  * Do the pending shootdown now: every lazily freed range becomes
  * reusable. Called by vunmap past the threshold and by a failing
  * allocation; tests and benchmarks call it too.
- * Cost: one flush_tlb_kernel_range over the lazy ranges' span, plus a
- * sort and merge of the lazy ranges (n log n).
+ * Cost: one flush_tlb_kernel_range over the lazy ranges' span, plus one
+ * merge walk of the lazy and free lists (linear); a sort (n log n) is
+ * added only if the ranges were freed out of address order.
  * Context: may sleep.
  * Return: nothing.
  */
