@@ -31,11 +31,19 @@ static int busy_thread(void *arg)
 	struct busy *b = a->b;
 
 	while (!b->stop) {
-		unsigned int cpu = smp_processor_id();
+		unsigned int cpu;
 
+		/*
+		 * Pinned while it reads its CPU and counts, so a round
+		 * counted on the victim really ran there: no move can fall
+		 * between the read and the count.
+		 */
+		migrate_disable();
+		cpu = smp_processor_id();
 		b->last_cpu[a->id] = cpu;
 		if (cpu == b->victim)
 			b->on_victim[a->id]++;
+		migrate_enable();
 		b->rounds[a->id]++;
 	}
 	return 0;
@@ -86,12 +94,6 @@ static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
 	msleep(100);
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
 	KT_EXPECT_FALSE(t, cpu_is_online(victim));
-	/*
-	 * A thread moved away just after it read "I am on the victim" will
-	 * count that one round when it next runs elsewhere: let such
-	 * in-flight rounds land before taking the reference count.
-	 */
-	msleep(20);
 	seen_there = sum(b.on_victim);
 	before = sum(b.rounds);
 	msleep(200);
