@@ -63,14 +63,22 @@ void rq_dequeue(struct runqueue *rq, struct task *t)
 	rq->nr_queued--;
 }
 
-/* Ask `cpu` to reschedule soon. Its run queue lock held. */
-void rq_resched(struct runqueue *rq)
+/*
+ * Ask rq's CPU to reschedule soon. Its run queue lock held. Returns
+ * true if that CPU is another one, which the caller must then kick with
+ * rq_kick() once it has dropped the lock: the kicked CPU's first act is
+ * to take that very lock, so sending the IPI under it only makes the
+ * target spin (under QEMU, for milliseconds).
+ */
+bool rq_resched(struct runqueue *rq)
 {
-	unsigned int cpu = rq - runqueues;
-
 	rq->need_resched = true;
-	if (cpu != smp_processor_id())
-		smp_send_reschedule(cpu);
+	return (unsigned int)(rq - runqueues) != smp_processor_id();
+}
+
+void rq_kick(const struct runqueue *rq)
+{
+	smp_send_reschedule(rq - runqueues);
 }
 
 /*
@@ -226,16 +234,18 @@ bool wake_up_task(struct task *t)
 {
 	unsigned long flags;
 	struct runqueue *rq = task_rq_lock(t, &flags);
-	bool was_asleep = t->state == TASK_SLEEPING;
+	bool was_asleep = t->state == TASK_SLEEPING, kick = false;
 
 	if (was_asleep) {
 		t->state = TASK_RUNNING;
 		if (!t->on_cpu && !t->queued) {
 			rq_enqueue(rq, t);
-			rq_resched(rq);
+			kick = rq_resched(rq);
 		}
 	}
 	task_rq_unlock(rq, flags);
+	if (kick)
+		rq_kick(rq);
 	return was_asleep;
 }
 
@@ -284,10 +294,13 @@ void resched_cpu(unsigned int cpu)
 {
 	struct runqueue *rq = &runqueues[cpu];
 	unsigned long flags = arch_irq_save();
+	bool kick;
 
 	raw_spin_lock(&rq->lock);
-	rq_resched(rq);
+	kick = rq_resched(rq);
 	raw_spin_unlock(&rq->lock);
+	if (kick)
+		rq_kick(rq);
 	arch_irq_restore(flags);
 }
 
