@@ -232,6 +232,7 @@ MATRIX = [
                ("offline 3", r"cpu_offline\(3\): done"),
                ("cpus", r"^\s*3\s+3\s+no"),
                ("online 3", r"cpu_online\(3\): done"),
+               ("pkmap", r"pkmap pool at ffc00000: \d+ free, \d+ cached"),
                ("tlb", r"ranges above \d+ pages become full flushes"),
                ("bench tlb_local*", r"BENCH_JSON .*tlb_local_invlpg"),
                ("demo kmap_local", r"kunmap_local\(A\): the stack is empty"),
