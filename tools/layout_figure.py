@@ -99,7 +99,7 @@ def layout_svg(regions):
     heights = [22 + 6 * math.log2((end + 1 - start) // 4096)
                for _, start, end, _ in regions]
     total = sum(heights)
-    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="620" '
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="700" '
            f'height="{int(total + top + 40)}" {FONT}>',
            '<rect width="100%" height="100%" fill="white"/>',
            f'<text x="{x0}" y="18" font-weight="bold">kernel virtual '
