@@ -93,15 +93,11 @@ bool kmap_force_map_enabled(void)
 }
 
 /*
- * Per-CPU counters. A relaxed atomic add, because an interrupt on this
- * CPU may count in the middle of the task's own count; on x86 it is one
- * instruction, and no other CPU writes the line.
+ * Counting is one instruction on this CPU's struct percpu: an interrupt
+ * cannot split it, and no other CPU writes there, so neither a lock
+ * prefix nor a per-CPU index computation is needed.
  */
-static struct kmap_stats counters[NR_CPUS];
-
-#define kmap_count(field) \
-	__atomic_fetch_add(&counters[smp_processor_id()].field, 1, \
-			   __ATOMIC_RELAXED)
+#define kmap_count(field)	this_cpu_inc(kmap.field)
 
 /*
  * Map (cpu, idx) takes the fixmap slot `off` pages below the first kmap
@@ -413,7 +409,8 @@ void kmap_stats(struct kmap_stats *out)
 
 	memset(out, 0, sizeof(*out));
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		const unsigned long *c = (const unsigned long *)&counters[cpu];
+		const unsigned long *c =
+			(const unsigned long *)&percpu_areas[cpu].kmap;
 
 		for (unsigned int i = 0; i < N; i++)
 			sum[i] += __atomic_load_n(&c[i], __ATOMIC_RELAXED);

@@ -21,19 +21,20 @@
 
 static inline int preempt_count(void)
 {
-	return READ_ONCE(this_cpu()->preempt_count);
+	return this_cpu_read(preempt_count);
 }
 
+/* One instruction each (kernel/percpu.h), fenced for the compiler. */
 static inline void preempt_count_add(int val)
 {
-	this_cpu()->preempt_count += val;
+	this_cpu_add(preempt_count, val);
 	barrier();
 }
 
 static inline void preempt_count_sub(int val)
 {
 	barrier();
-	this_cpu()->preempt_count -= val;
+	this_cpu_add(preempt_count, -val);
 }
 
 /*
