@@ -167,10 +167,14 @@ static noinline void *kmap_local_refuse(struct task *t, int idx)
 	return NULL;
 }
 
-/* I1 broken: someone left the slot mapped. Say so, and take it anyway. */
-static noinline void *kmap_local_stale(struct task *t, unsigned int cpu,
-					 int idx, pteval_t pte)
+/*
+ * I1 broken: someone left the slot mapped. Say so, and take it anyway.
+ * Takes only what the fast path already has in registers (the rest is
+ * recomputed here), so the fast path need not keep it alive.
+ */
+static noinline void *kmap_local_stale(struct task *t, int idx)
 {
+	unsigned int cpu = smp_processor_id();
 	uintptr_t va = kmap_slot_va(cpu, idx);
 	pteval_t *ptep = arch_fixmap_pte(va);
 
@@ -180,7 +184,7 @@ static noinline void *kmap_local_stale(struct task *t, unsigned int cpu,
 	     cpu, idx, (unsigned long long)arch_pte_phys(arch_pte_read(ptep)),
 	     t->name);
 	arch_pte_clear(ptep);
-	arch_pte_install(ptep, pte);
+	arch_pte_install(ptep, t->kmap_ctrl.pteval[idx]);
 	arch_fixmap_flush_local(va);
 	kmap_count(local_maps);
 	return (void *)va;
@@ -195,22 +199,21 @@ static __always_inline void *kmap_local_map(struct page *page)
 	struct task *t = current_task();
 	int idx = t->kmap_ctrl.idx;
 	pteval_t pte, *ptep;
-	unsigned int cpu;
 	uintptr_t va;
 
 	if (unlikely(idx >= KM_MAX_IDX))
 		return kmap_local_refuse(t, idx);
 	migrate_disable();
 	t->kmap_ctrl.idx = idx + 1;
-	barrier();
-	cpu = smp_processor_id();	/* stable now: we cannot migrate */
-	va = kmap_slot_va(cpu, idx);
-	ptep = arch_fixmap_pte(va);
+	barrier();			/* push, then save */
 	pte = arch_make_kernel_rw_pte(page_to_phys(page));
 	t->kmap_ctrl.pteval[idx] = pte;
-	barrier();
+	/* smp_processor_id() is stable now: we cannot migrate. */
+	va = kmap_slot_va(smp_processor_id(), idx);
+	ptep = arch_fixmap_pte(va);
 	if (unlikely(arch_pte_mapped(ptep)))
-		return kmap_local_stale(t, cpu, idx, pte);
+		return kmap_local_stale(t, idx);
+	/* The install is a compiler barrier: the push and save go first. */
 	arch_pte_install(ptep, pte);
 	kmap_count(local_maps);
 	return (void *)va;
@@ -243,9 +246,11 @@ static __always_inline void kmap_slot_clear(struct task *t, int idx,
 /* Pop slot top, and any holes left below it by out-of-order unmaps. */
 static __always_inline void kmap_local_pop(struct task *t, int top)
 {
-	while (unlikely(top > 0 && (t->kmap_ctrl.holes & (1u << (top - 1))))) {
-		t->kmap_ctrl.holes &= ~(1u << (top - 1));
-		top--;
+	if (unlikely(t->kmap_ctrl.holes)) {
+		while (top > 0 && (t->kmap_ctrl.holes & (1u << (top - 1)))) {
+			t->kmap_ctrl.holes &= ~(1u << (top - 1));
+			top--;
+		}
 	}
 	barrier();
 	t->kmap_ctrl.idx = top;

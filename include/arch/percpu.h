@@ -54,6 +54,15 @@ static inline struct percpu *arch_this_cpu(void)
 		     : : "i"(__percpu_off(field)), "ri"(val) : "cc");	\
 } while (0)
 
+/* Subtract val; true if the field became zero (the flag of the same sub). */
+#define arch_this_cpu_sub_and_test(field, val) ({			\
+	bool __zero;							\
+	__percpu_check(field);						\
+	asm volatile("subl %2, %%fs:%c1"				\
+		     : "=@ccz"(__zero)					\
+		     : "i"(__percpu_off(field)), "ri"(val));		\
+	__zero; })
+
 /* Load this CPU's descriptor tables and point %fs at its percpu. */
 void arch_cpu_tables_init(struct percpu *pcpu);
 

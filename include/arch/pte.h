@@ -55,18 +55,19 @@ static inline pteval_t arch_make_kernel_rw_pte(phys_addr_t pa)
  */
 static inline void arch_pte_install(pteval_t *ptep, pteval_t val)
 {
-	volatile uint32_t *half = (volatile uint32_t *)ptep;
-
-	half[1] = (uint32_t)(val >> 32);
-	half[0] = (uint32_t)val;	/* volatile: stays second */
+	/* In one asm, so the compiler can neither reorder nor merge them. */
+	asm volatile("movl %2, 4(%0)\n\t"
+		     "movl %1, (%0)"
+		     : : "r"(ptep), "r"((uint32_t)val),
+		       "r"((uint32_t)(val >> 32))
+		     : "memory");
 }
 
 static inline void arch_pte_clear(pteval_t *ptep)
 {
-	volatile uint32_t *half = (volatile uint32_t *)ptep;
-
-	half[0] = 0;			/* not present from here on */
-	half[1] = 0;
+	asm volatile("movl $0, (%0)\n\t"	/* not present from here on */
+		     "movl $0, 4(%0)"
+		     : : "r"(ptep) : "memory");
 }
 
 /*

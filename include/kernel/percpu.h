@@ -65,6 +65,8 @@ static inline struct percpu *this_cpu(void)
 #define this_cpu_read(field)		arch_this_cpu_read(field)
 #define this_cpu_add(field, val)	arch_this_cpu_add(field, val)
 #define this_cpu_inc(field)		arch_this_cpu_add(field, 1)
+/* Decrement; true if the field reached zero. */
+#define this_cpu_dec_and_test(field)	arch_this_cpu_sub_and_test(field, 1)
 
 /* Stable only while the task cannot migrate, or in an interrupt. */
 static inline unsigned int smp_processor_id(void)

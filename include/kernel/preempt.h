@@ -53,10 +53,11 @@ static inline void preempt_enable_no_resched(void)
 	preempt_count_sub(PREEMPT_OFFSET);
 }
 
+/* The decrement's own zero flag says whether to look for a resched. */
 static inline void preempt_enable(void)
 {
-	preempt_count_sub(PREEMPT_OFFSET);
-	if (preempt_count() == 0)
+	barrier();
+	if (this_cpu_dec_and_test(preempt_count))
 		preempt_schedule_if_needed();
 }
 
