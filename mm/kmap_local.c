@@ -183,6 +183,7 @@ static noinline void *kmap_local_stale(struct task *t, int idx)
 	     "mapped (phys %#llx) when thread %s took it", (unsigned long)va,
 	     cpu, idx, (unsigned long long)arch_pte_phys(arch_pte_read(ptep)),
 	     t->name);
+	/* Never rewrite a present PAE entry in place: clear, then install. */
 	arch_pte_clear(ptep);
 	arch_pte_install(ptep, t->kmap_ctrl.pteval[idx]);
 	arch_fixmap_flush_local(va);
