@@ -345,21 +345,10 @@ void msleep(unsigned int ms)
 	schedule();
 }
 
-void migrate_disable(void)
+void migrate_enable_unbalanced(struct task *self)
 {
-	/* One instruction on the task's own field: interrupt-safe. */
-	current_task()->migrate_disable++;
-}
-
-void migrate_enable(void)
-{
-	struct task *self = current_task();
-
-	if (WARN(self->migrate_disable <= 0,
-		 "migrate_enable() without migrate_disable() in thread %s",
-		 self->name))
-		return;
-	self->migrate_disable--;
+	WARN(1, "migrate_enable() without migrate_disable() in thread %s",
+	     self->name);
 }
 
 uint64_t sched_clock_ticks(unsigned int cpu)

@@ -43,6 +43,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/mmu.h>
+#include <arch/pte.h>
 #include <kernel/breaks.h>
 #include <kernel/cmdline.h>
 #include <kernel/panic.h>
@@ -92,33 +93,40 @@ bool kmap_force_map_enabled(void)
 }
 
 /*
- * Per-CPU counters. A relaxed atomic add, because an interrupt on this
- * CPU may count in the middle of the task's own count; on x86 it is one
- * instruction, and no other CPU writes the line.
+ * Counting is one instruction on this CPU's struct percpu: an interrupt
+ * cannot split it, and no other CPU writes there, so neither a lock
+ * prefix nor a per-CPU index computation is needed.
  */
-static struct kmap_stats counters[NR_CPUS];
+#define kmap_count(field)	this_cpu_inc(kmap.field)
 
-#define kmap_count(field) \
-	__atomic_fetch_add(&counters[smp_processor_id()].field, 1, \
-			   __ATOMIC_RELAXED)
-
-static inline unsigned int kmap_slot(unsigned int cpu, int idx)
+/*
+ * Map (cpu, idx) takes the fixmap slot `off` pages below the first kmap
+ * slot (the fixmap grows down): off = n, or 2n + 1 under kmap.debug.
+ */
+static inline unsigned int kmap_slot_off(unsigned int cpu, int idx)
 {
 	unsigned int n = cpu * KM_MAX_IDX + idx;
 
-	return FIX_KMAP_BEGIN + (kmap_debug ? 2 * n + 1 : n);
+	return unlikely(kmap_debug) ? 2 * n + 1 : n;
+}
+
+static inline uintptr_t kmap_slot_va(unsigned int cpu, int idx)
+{
+	return fix_to_virt(FIX_KMAP_BEGIN + kmap_slot_off(cpu, idx));
 }
 
 uintptr_t kmap_local_slot_address(unsigned int cpu, int idx)
 {
-	return fix_to_virt(kmap_slot(cpu, idx));
+	return kmap_slot_va(cpu, idx);
 }
 
 /* The kmap range, lowest address first (the fixmap grows down). */
+#define KMAP_RANGE_START	fix_to_virt(FIX_KMAP_END)
+#define KMAP_RANGE_END		(fix_to_virt(FIX_KMAP_BEGIN) + PAGE_SIZE)
+
 static bool in_kmap_range(uintptr_t va)
 {
-	return va >= fix_to_virt(FIX_KMAP_END) &&
-	       va < fix_to_virt(FIX_KMAP_BEGIN) + PAGE_SIZE;
+	return va >= KMAP_RANGE_START && va < KMAP_RANGE_END;
 }
 
 /*
@@ -141,70 +149,121 @@ static bool kmap_slot_decode(uintptr_t va, unsigned int *cpu, int *idx)
 	return true;
 }
 
-static void *kmap_local_map(struct page *page, unsigned int prot)
+/*
+ * The slow paths of a map, out of line so the fast path stays short:
+ * each reports what went wrong by name, then does the safe thing.
+ */
+static noinline void *kmap_local_refuse(struct task *t, int idx)
 {
-	struct task *t = current_task();
-	int idx = t->kmap_ctrl.idx;
-	pteval_t pte = arch_make_pte(page_to_phys(page), prot);
-	unsigned int cpu;
-	uintptr_t va;
+	unsigned int cpu = smp_processor_id();
 
-	if (unlikely(idx >= KM_MAX_IDX)) {
-		cpu = smp_processor_id();
-		kmap_count(refused);
-		WARN(1, "kmap_local: nesting deeper than KM_MAX_IDX (%d) in "
-		     "thread %s on CPU %u: the top map is at %08lx, and the "
-		     "next slot, %08lx, is not this CPU's (refused, returning "
-		     "NULL)", KM_MAX_IDX, t->name, cpu,
-		     (unsigned long)kmap_local_slot_address(cpu, idx - 1),
-		     (unsigned long)kmap_local_slot_address(cpu, idx));
-		return NULL;
-	}
-	migrate_disable();
-	t->kmap_ctrl.idx = idx + 1;
-	barrier();
-	cpu = smp_processor_id();	/* stable now: we cannot migrate */
-	va = fix_to_virt(kmap_slot(cpu, idx));
-	if (unlikely(arch_pte_present(arch_get_kernel_pte(va)))) {
-		/* I1 broken: someone left the slot mapped. Say so, recover. */
-		kmap_count(stale_slots);
-		WARN(1, "kmap_local: slot %08lx (CPU %u, index %d) was still "
-		     "mapped (phys %#llx) when thread %s took it", (unsigned long)va, cpu, idx,
-		     (unsigned long long)arch_pte_phys(arch_get_kernel_pte(va)),
-		     t->name);
-		t->kmap_ctrl.pteval[idx] = pte;
-		arch_set_kernel_pte(va, pte);
-		arch_flush_tlb_local_page(va);
-		return (void *)va;
-	}
-	t->kmap_ctrl.pteval[idx] = pte;
-	barrier();
-	arch_set_kernel_pte(va, pte);	/* I2: no flush needed */
+	kmap_count(refused);
+	WARN(1, "kmap_local: nesting deeper than KM_MAX_IDX (%d) in "
+	     "thread %s on CPU %u: the top map is at %08lx, and the "
+	     "next slot, %08lx, is not this CPU's (refused, returning "
+	     "NULL)", KM_MAX_IDX, t->name, cpu,
+	     (unsigned long)kmap_slot_va(cpu, idx - 1),
+	     (unsigned long)kmap_slot_va(cpu, idx));
+	return NULL;
+}
+
+/*
+ * I1 broken: someone left the slot mapped. Say so, and take it anyway.
+ * Takes only what the fast path already has in registers (the rest is
+ * recomputed here), so the fast path need not keep it alive.
+ */
+static noinline void *kmap_local_stale(struct task *t, int idx)
+{
+	unsigned int cpu = smp_processor_id();
+	uintptr_t va = kmap_slot_va(cpu, idx);
+	pteval_t *ptep = arch_fixmap_pte(va);
+
+	kmap_count(stale_slots);
+	WARN(1, "kmap_local: slot %08lx (CPU %u, index %d) was still "
+	     "mapped (phys %#llx) when thread %s took it", (unsigned long)va,
+	     cpu, idx, (unsigned long long)arch_pte_phys(arch_pte_read(ptep)),
+	     t->name);
+	/* Never rewrite a present PAE entry in place: clear, then install. */
+	arch_pte_clear(ptep);
+	arch_pte_install(ptep, t->kmap_ctrl.pteval[idx]);
+	arch_fixmap_flush_local(va);
 	kmap_count(local_maps);
 	return (void *)va;
 }
 
-void *kmap_local_page(struct page *page)
+/*
+ * The fast path: push, save, one PTE write. No flush, by I2. Inlined
+ * into both kmap_local_page and kmap_atomic.
+ */
+static __always_inline void *kmap_local_map(struct page *page)
+{
+	struct task *t = current_task();
+	int idx = t->kmap_ctrl.idx;
+	pteval_t pte, *ptep;
+	uintptr_t va;
+
+	if (unlikely(idx >= KM_MAX_IDX))
+		return kmap_local_refuse(t, idx);
+	migrate_disable();
+	t->kmap_ctrl.idx = idx + 1;
+	barrier();			/* push, then save */
+	pte = arch_make_kernel_rw_pte(page_to_phys(page));
+	t->kmap_ctrl.pteval[idx] = pte;
+	/* smp_processor_id() is stable now: we cannot migrate. */
+	va = kmap_slot_va(smp_processor_id(), idx);
+	ptep = arch_fixmap_pte(va);
+	if (unlikely(arch_pte_mapped(ptep)))
+		return kmap_local_stale(t, idx);
+	/* The install is a compiler barrier: the push and save go first. */
+	arch_pte_install(ptep, pte);
+	kmap_count(local_maps);
+	return (void *)va;
+}
+
+static __always_inline void *__kmap_local_page(struct page *page)
 {
 	if (!PageHighMem(page) && !kmap_force_map) {
 		kmap_count(direct_maps);
 		return lowmem_page_address(page);
 	}
-	return kmap_local_map(page, MAP_READ | MAP_WRITE);
+	return kmap_local_map(page);
 }
 
-/* Empty slot idx of task t on this CPU: forget, clear, flush (I2). */
-static void kmap_slot_clear(struct task *t, unsigned int cpu, int idx)
+void *kmap_local_page(struct page *page)
 {
-	uintptr_t va = kmap_local_slot_address(cpu, idx);
+	return __kmap_local_page(page);
+}
 
+/* Empty slot idx (at va) of task t on this CPU: forget, clear, flush (I2). */
+static __always_inline void kmap_slot_clear(struct task *t, int idx,
+					    uintptr_t va)
+{
 	t->kmap_ctrl.pteval[idx] = 0;
 	barrier();
-	arch_clear_kernel_pte(va);
-	arch_flush_tlb_local_page(va);
+	arch_pte_clear(arch_fixmap_pte(va));
+	arch_fixmap_flush_local(va);
 }
 
-static void kmap_local_unmap(const void *addr, const char *who)
+/* Pop slot top, and any holes left below it by out-of-order unmaps. */
+static __always_inline void kmap_local_pop(struct task *t, int top)
+{
+	if (unlikely(t->kmap_ctrl.holes)) {
+		while (top > 0 && (t->kmap_ctrl.holes & (1u << (top - 1)))) {
+			t->kmap_ctrl.holes &= ~(1u << (top - 1));
+			top--;
+		}
+	}
+	barrier();
+	t->kmap_ctrl.idx = top;
+	migrate_enable();
+}
+
+/*
+ * Everything but the common case: NULL, a bad address, an empty stack,
+ * an unmap out of order. Out of line; each case is reported by name.
+ */
+static noinline void kmap_local_unmap_slow(const void *addr,
+					     const char *who)
 {
 	uintptr_t va = (uintptr_t)addr & PAGE_MASK;
 	struct task *t = current_task();
@@ -233,7 +292,7 @@ static void kmap_local_unmap(const void *addr, const char *who)
 		     (unsigned long)addr, t->name, cpu);
 		return;
 	}
-	top_va = kmap_local_slot_address(cpu, top);
+	top_va = kmap_slot_va(cpu, top);
 	if (!kmap_slot_decode(va, &scpu, &idx) || scpu != cpu || idx > top ||
 	    (t->kmap_ctrl.holes & (1u << idx))) {
 		kmap_count(bad_unmaps);
@@ -242,31 +301,55 @@ static void kmap_local_unmap(const void *addr, const char *who)
 		     (unsigned long)addr, t->name, cpu, (unsigned long)top_va);
 		return;
 	}
-	kmap_slot_clear(t, cpu, idx);
+	kmap_slot_clear(t, idx, va);
 	kmap_count(local_unmaps);
-	if (idx != top) {
-		/*
-		 * Out of order. The caller is done with this page, so unmap
-		 * it now; the slots above stay as they are, and this one
-		 * becomes a hole the stack pops past later.
-		 */
-		kmap_count(out_of_order);
-		WARN(1, "%s(%08lx) out of order in thread %s on CPU %u: the "
-		     "top map is %08lx; unmapped it, leaving a hole at index "
-		     "%d", who, (unsigned long)va, t->name, cpu,
-		     (unsigned long)top_va, idx);
-		t->kmap_ctrl.holes |= 1u << idx;
-		migrate_enable();
+	if (idx == top) {
+		kmap_local_pop(t, top);
 		return;
 	}
-	/* Pop last (see the top of the file), and any holes below. */
-	while (top > 0 && (t->kmap_ctrl.holes & (1u << (top - 1)))) {
-		t->kmap_ctrl.holes &= ~(1u << (top - 1));
-		top--;
-	}
-	barrier();
-	t->kmap_ctrl.idx = top;
+	/*
+	 * Out of order. The caller is done with this page, so unmap it
+	 * now; the slots above stay as they are, and this one becomes a
+	 * hole the stack pops past later.
+	 */
+	kmap_count(out_of_order);
+	WARN(1, "%s(%08lx) out of order in thread %s on CPU %u: the top map "
+	     "is %08lx; unmapped it, leaving a hole at index %d", who,
+	     (unsigned long)va, t->name, cpu, (unsigned long)top_va, idx);
+	t->kmap_ctrl.holes |= 1u << idx;
 	migrate_enable();
+}
+
+/*
+ * The fast path: a lowmem address is one compare away from done; a
+ * slot address must be exactly this task's top slot on this CPU, and
+ * anything else (NULL included) goes to the slow path to be judged.
+ */
+static __always_inline void kmap_local_unmap(const void *addr,
+					     const char *who)
+{
+	uintptr_t va = (uintptr_t)addr & PAGE_MASK;
+	struct task *t;
+	int top;
+
+	if (va < KMAP_RANGE_START) {
+		if (likely(va >= PAGE_OFFSET && va < high_memory)) {
+			kmap_count(direct_unmaps);
+			return;		/* lowmem: no slot was taken */
+		}
+		kmap_local_unmap_slow(addr, who);
+		return;
+	}
+	t = current_task();
+	top = t->kmap_ctrl.idx - 1;
+	if (unlikely(top < 0 || va != kmap_slot_va(smp_processor_id(), top))) {
+		kmap_local_unmap_slow(addr, who);
+		return;
+	}
+	/* Clear before the pop (see the top of the file). */
+	kmap_slot_clear(t, top, va);
+	kmap_count(local_unmaps);
+	kmap_local_pop(t, top);
 }
 
 void kunmap_local(const void *addr)
@@ -279,7 +362,7 @@ void *kmap_atomic(struct page *page)
 	preempt_disable();
 	pagefault_disable();
 	kmap_count(atomic_maps);
-	return kmap_local_page(page);
+	return __kmap_local_page(page);
 }
 
 void kunmap_atomic(const void *addr)
@@ -303,10 +386,10 @@ void kmap_local_switch(struct task *prev, struct task *next)
 		return;
 	if (prev->kmap_ctrl.idx) {
 		for (int i = 0; i < prev->kmap_ctrl.idx; i++) {
-			uintptr_t va = kmap_local_slot_address(cpu, i);
+			uintptr_t va = kmap_slot_va(cpu, i);
 
-			arch_clear_kernel_pte(va);
-			arch_flush_tlb_local_page(va);
+			arch_pte_clear(arch_fixmap_pte(va));
+			arch_fixmap_flush_local(va);
 		}
 		kmap_count(switch_saves);
 	}
@@ -317,8 +400,9 @@ void kmap_local_switch(struct task *prev, struct task *next)
 			pteval_t pte = next->kmap_ctrl.pteval[i];
 
 			if (arch_pte_present(pte))
-				arch_set_kernel_pte(
-					kmap_local_slot_address(cpu, i), pte);
+				arch_pte_install(
+					arch_fixmap_pte(kmap_slot_va(cpu, i)),
+					pte);
 		}
 		kmap_count(switch_restores);
 	}
@@ -331,7 +415,8 @@ void kmap_stats(struct kmap_stats *out)
 
 	memset(out, 0, sizeof(*out));
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		const unsigned long *c = (const unsigned long *)&counters[cpu];
+		const unsigned long *c =
+			(const unsigned long *)&percpu_areas[cpu].kmap;
 
 		for (unsigned int i = 0; i < N; i++)
 			sum[i] += __atomic_load_n(&c[i], __ATOMIC_RELAXED);
@@ -355,8 +440,8 @@ void kmap_stats_print(const char *label)
 /* One line about map (cpu, idx): what it maps now, and for whom. */
 static void describe_slot(const char *what, unsigned int cpu, int idx)
 {
-	uintptr_t va = kmap_local_slot_address(cpu, idx);
-	pteval_t pte = arch_get_kernel_pte(va);
+	uintptr_t va = kmap_slot_va(cpu, idx);
+	pteval_t pte = arch_pte_read(arch_fixmap_pte(va));
 	struct task *t = READ_ONCE(percpu_areas[cpu].current);
 
 	if (!arch_pte_present(pte)) {

@@ -20,68 +20,15 @@
 #include <mm/highmem.h>
 #include <mm/kmalloc.h>
 #include <mm/page_alloc.h>
+#include "bench_pages.h"
 
-#define BENCH_PAGES	1024
 #define HELD_PAGES	256	/* fits the pool twice over */
 
-struct page_set {
-	unsigned int count;
-	unsigned int next;
-	struct page *pages[BENCH_PAGES];
-};
-
-static struct page_set *page_set_alloc(struct bench *b, gfp_t gfp,
-				       unsigned int count, bool highmem)
-{
-	struct page_set *set = kzalloc(sizeof(*set));
-
-	if (!set) {
-		bench_skip(b, "out of memory");
-		return NULL;
-	}
-	for (; set->count < count; set->count++) {
-		struct page *page = alloc_page(gfp);
-
-		if (!page || PageHighMem(page) != highmem) {
-			if (page)
-				free_page(page);
-			bench_skip(b, highmem ? "needs 1,024 highmem pages"
-					      : "out of lowmem");
-			return set;
-		}
-		set->pages[set->count] = page;
-	}
-	return set;
-}
-
+/* Free the pages, and drop the pool's cached slots with them. */
 static void page_set_free(struct bench *b)
 {
-	struct page_set *set = b->priv;
-
-	if (!set)
-		return;
-	for (unsigned int i = 0; i < set->count; i++)
-		free_page(set->pages[i]);
-	kfree(set);
-	b->priv = NULL;
+	bench_page_set_free(b);
 	kmap_flush_unused();
-}
-
-static struct page *next_page(struct page_set *set)
-{
-	struct page *page = set->pages[set->next];
-
-	set->next = (set->next + 1) % set->count;
-	return page;
-}
-
-static struct page_set *bench_pages(struct bench *b, bool highmem,
-				    unsigned int count)
-{
-	if (!b->priv)
-		b->priv = page_set_alloc(b, highmem ? GFP_HIGHUSER : GFP_KERNEL,
-					 count, highmem);
-	return b->skip_reason ? NULL : b->priv;
 }
 
 static uint64_t bench_baseline_lowmem_write(struct bench *b, unsigned int n)

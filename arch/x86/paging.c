@@ -20,6 +20,7 @@
  * (QEMU-NOTES.md), which would make every kunmap_local a full flush.
  */
 #include <arch/mmu.h>
+#include <arch/pte.h>
 #include <kernel/printk.h>
 #include <mm/memblock.h>
 #include <mm/page.h>
@@ -43,38 +44,40 @@ extern char _text[], _etext[], _erodata[];
 extern char boot_stack[];	/* boot/entry.S */
 
 /*
- * A PAE entry is two 32-bit words and a 32-bit CPU writes them one at
- * a time. Another CPU's page walk may read the entry between the two
- * writes. So: install with the high word first, then the low word that
- * holds the present bit; clear the low word (present bit) first. A
- * walker then sees either not-present, or a whole entry.
+ * Entry writes keep the safe PAE order (high word first on install,
+ * low word first on clear): include/arch/pte.h says why, and holds the
+ * one copy of the code, inline, because kmap_local uses it too.
  */
 static inline void pte_write(pte_t *ptep, pte_t val)
 {
-	volatile uint32_t *half = (volatile uint32_t *)ptep;
-
-	half[1] = (uint32_t)(val >> 32);
-	barrier();
-	half[0] = (uint32_t)val;
+	arch_pte_install(ptep, val);
 }
 
 static inline void pte_clear(pte_t *ptep)
 {
-	volatile uint32_t *half = (volatile uint32_t *)ptep;
-
-	half[0] = 0;
-	barrier();
-	half[1] = 0;
+	arch_pte_clear(ptep);
 }
 
 static inline pte_t pte_read(const pte_t *ptep)
 {
-	/* The entry can only change whole-from-not-present; see above. */
-	const volatile uint32_t *half = (const volatile uint32_t *)ptep;
-	uint32_t lo = half[0];
-
-	return ((pte_t)half[1] << 32) | lo;
+	return arch_pte_read(ptep);
 }
+
+/*
+ * The fixmap's page table, in the kernel image rather than allocated,
+ * so its address is a constant kmap_local's fast path can compute with
+ * (include/arch/pte.h). The bits that header spells out must be ours.
+ */
+pteval_t arch_fixmap_ptes[512] __aligned(4096);
+
+_Static_assert(__ARCH_PTE_PRESENT == PTE_P, "arch/pte.h: present bit");
+_Static_assert(__ARCH_PTE_ADDR_MASK == PTE_ADDR_MASK, "arch/pte.h: address");
+_Static_assert(__ARCH_PTE_KERNEL_RW ==
+	       (PTE_P | PTE_W | PTE_A | PTE_D | PTE_G | PTE_NX),
+	       "arch/pte.h: kernel read-write entry");
+_Static_assert(PDE_INDEX(FIXADDR_START) == 511 &&
+	       (FIXADDR_START & ((2u << 20) - 1)) == 0,
+	       "the fixmap is the last page directory entry's 2 MiB");
 
 /* The page table covering kernel address va, or NULL if none. */
 static pte_t *pte_ptr(uintptr_t va)
@@ -205,7 +208,8 @@ void arch_paging_init(void)
 	alloc_page_tables(PAGE_OFFSET, high_memory);
 	alloc_page_tables(vmalloc_start, VMALLOC_END);
 	alloc_page_tables(PKMAP_BASE, PKMAP_END);
-	alloc_page_tables(FIXADDR_START, 1ull << 32);
+	kernel_pd[PDE_INDEX(FIXADDR_START)] = __pa(arch_fixmap_ptes) | PTE_P |
+					      PTE_W;
 
 	for (pfn_t pfn = 0; pfn < max_low_pfn; pfn++) {
 		uintptr_t va = PAGE_OFFSET + (pfn << PAGE_SHIFT);

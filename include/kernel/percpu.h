@@ -10,6 +10,7 @@
 #define KERNEL_PERCPU_H
 
 #include <kernel/compiler.h>
+#include <mm/kmap_types.h>
 
 #define NR_CPUS 8
 
@@ -37,6 +38,13 @@ struct percpu {
 	unsigned long tlb_shootdowns;	/* shootdowns started here */
 	unsigned long tlb_range_flushes; /* page-range flushes done here */
 	unsigned long tlb_full_flushes;	/* full flushes done here */
+
+	/*
+	 * kmap_local_page() and kmap_atomic() on this CPU, counted by
+	 * this_cpu_inc() (one instruction, so safe in any context);
+	 * kmap_stats() sums them over the CPUs.
+	 */
+	struct kmap_stats kmap;
 };
 
 extern struct percpu percpu_areas[NR_CPUS];
@@ -48,9 +56,22 @@ static inline struct percpu *this_cpu(void)
 	return arch_this_cpu();
 }
 
+/*
+ * Read, add to or increment one 32-bit field of this CPU's struct
+ * percpu in a single instruction: interrupt- and migration-safe
+ * (arch/percpu.h says why). No compiler barrier: add one where order
+ * matters.
+ */
+#define this_cpu_read(field)		arch_this_cpu_read(field)
+#define this_cpu_add(field, val)	arch_this_cpu_add(field, val)
+#define this_cpu_inc(field)		arch_this_cpu_add(field, 1)
+/* Decrement; true if the field reached zero. */
+#define this_cpu_dec_and_test(field)	arch_this_cpu_sub_and_test(field, 1)
+
+/* Stable only while the task cannot migrate, or in an interrupt. */
 static inline unsigned int smp_processor_id(void)
 {
-	return arch_this_cpu()->cpu;
+	return arch_this_cpu_read(cpu);
 }
 
 #endif

@@ -21,19 +21,20 @@
 
 static inline int preempt_count(void)
 {
-	return READ_ONCE(this_cpu()->preempt_count);
+	return this_cpu_read(preempt_count);
 }
 
+/* One instruction each (kernel/percpu.h), fenced for the compiler. */
 static inline void preempt_count_add(int val)
 {
-	this_cpu()->preempt_count += val;
+	this_cpu_add(preempt_count, val);
 	barrier();
 }
 
 static inline void preempt_count_sub(int val)
 {
 	barrier();
-	this_cpu()->preempt_count -= val;
+	this_cpu_add(preempt_count, -val);
 }
 
 /*
@@ -52,10 +53,11 @@ static inline void preempt_enable_no_resched(void)
 	preempt_count_sub(PREEMPT_OFFSET);
 }
 
+/* The decrement's own zero flag says whether to look for a resched. */
 static inline void preempt_enable(void)
 {
-	preempt_count_sub(PREEMPT_OFFSET);
-	if (preempt_count() == 0)
+	barrier();
+	if (this_cpu_dec_and_test(preempt_count))
 		preempt_schedule_if_needed();
 }
 

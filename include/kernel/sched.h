@@ -32,8 +32,32 @@ void resched_cpu(unsigned int cpu);
 /* Sleep at least ms milliseconds (rounded up to ticks). May sleep. */
 void msleep(unsigned int ms);
 
-void migrate_disable(void);
-void migrate_enable(void);
+/*
+ * migrate_disable() / migrate_enable(): pin the running task to its
+ * CPU, nesting. Inline, because kmap_local_page() calls them on every
+ * map: each is one add to the task's own field, which an interrupt
+ * cannot split, so no lock or interrupt disable is needed. An enable
+ * without a disable is reported by the out-of-line helper.
+ */
+void migrate_enable_unbalanced(struct task *self);
+
+static inline void migrate_disable(void)
+{
+	current_task()->migrate_disable++;
+	barrier();	/* pinned before anything that relies on it */
+}
+
+static inline void migrate_enable(void)
+{
+	struct task *self = current_task();
+
+	barrier();	/* done with whatever needed the pin */
+	if (unlikely(self->migrate_disable <= 0)) {
+		migrate_enable_unbalanced(self);
+		return;
+	}
+	self->migrate_disable--;
+}
 
 /*
  * Warn (once per call site, with a backtrace) and count if called where

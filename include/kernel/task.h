@@ -67,7 +67,7 @@ struct task {
 
 static inline struct task *current_task(void)
 {
-	return this_cpu()->current;
+	return arch_this_cpu_read_stable(current);
 }
 
 /* The running thread's name, or "boot" before threads exist. */

@@ -83,21 +83,7 @@ void *kmap_atomic(struct page *page);
  */
 void kunmap_atomic(const void *addr);
 
-/* Counters, summed over CPUs. Every field only grows. */
-struct kmap_stats {
-	unsigned long local_maps;	/* slots taken (local and atomic) */
-	unsigned long local_unmaps;	/* slots given back */
-	unsigned long direct_maps;	/* lowmem: direct-map address given */
-	unsigned long direct_unmaps;
-	unsigned long atomic_maps;	/* kmap_atomic calls, any page */
-	unsigned long atomic_unmaps;
-	unsigned long switch_saves;	/* switches out with live slots */
-	unsigned long switch_restores;	/* switches in with live slots */
-	unsigned long refused;		/* nesting past KM_MAX_IDX */
-	unsigned long bad_unmaps;	/* empty stack, not a live map */
-	unsigned long out_of_order;	/* unmaps not naming the top */
-	unsigned long stale_slots;	/* a slot found mapped when taken */
-};
+/* struct kmap_stats, the counters, is in <mm/kmap_types.h>. */
 
 /* Fill *out with the current totals. Context: any. */
 void kmap_stats(struct kmap_stats *out);
