@@ -30,6 +30,12 @@
 #include <mm/highmem.h>
 #include "bench_pages.h"
 
+/*
+ * Each interface gets its own copy of the timed loop, on purpose: a
+ * shared loop calling through a function pointer would add an indirect
+ * call to every operation and stop the map and unmap from being
+ * inlined, which is part of what is being measured.
+ */
 static uint64_t bench_kmap_local(struct bench *b, unsigned int n, bool high)
 {
 	struct page_set *set = bench_pages(b, high, BENCH_PAGES);
