@@ -139,10 +139,28 @@ static const struct rsdp *rsdp_scan(void)
 	return NULL;
 }
 
+/*
+ * acpi.rsdp=scan ignores the boot loader's copy, so the BIOS-area scan
+ * (the path firmware without a multiboot2 ACPI tag takes) is run and
+ * tested too: the smp2 row of the test matrix boots with it.
+ */
+static bool rsdp_force_scan;
+
+static bool set_rsdp(const char *val)
+{
+	if (strcmp(val, "scan") && strcmp(val, "loader"))
+		return false;
+	rsdp_force_scan = !strcmp(val, "scan");
+	return true;
+}
+DEFINE_PARAM("acpi.rsdp", set_rsdp, "scan or loader");
+
 static const struct rsdp *rsdp_find(void)
 {
 	const struct rsdp *r = (const void *)boot_info.rsdp_copy;
 
+	if (rsdp_force_scan)
+		return rsdp_scan();
 	if (boot_info.has_rsdp && rsdp_valid(r))
 		return r;
 	if (boot_info.has_rsdp)
