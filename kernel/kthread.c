@@ -73,17 +73,15 @@ struct task *kthread_create(int (*fn)(void *arg), void *arg, const char *name)
 
 	if (!t)
 		return NULL;
-	t->stack = vmalloc_stack(PAGE_SIZE << KTHREAD_STACK_ORDER, t->name);
+	t->stack = vmalloc_stack(KTHREAD_STACK_SIZE, t->name);
 	if (!t->stack) {
 		kfree(t);
 		return NULL;
 	}
-	t->stack_order = KTHREAD_STACK_ORDER;
 	*task_stack_magic(t) = TASK_MAGIC;
 	t->fn = fn;
 	t->arg = arg;
-	sched_prepare_stack(t, (char *)t->stack +
-				       (PAGE_SIZE << KTHREAD_STACK_ORDER));
+	sched_prepare_stack(t, (char *)t->stack + KTHREAD_STACK_SIZE);
 	task_register(t);
 	return t;
 }

@@ -14,7 +14,8 @@
 
 #include <kernel/task.h>
 
-#define KTHREAD_STACK_ORDER 2	/* 16 KiB */
+/* Each thread's stack, in the vmalloc area with a guard page below. */
+#define KTHREAD_STACK_SIZE (16 * 1024)
 
 struct task *kthread_create(int (*fn)(void *arg), void *arg,
 			    const char *name);

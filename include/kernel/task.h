@@ -60,7 +60,6 @@ struct task {
 
 	/* Set at creation, freed at join: */
 	void *stack;			/* lowest address; vmalloc area */
-	unsigned int stack_order;
 	struct list_head all_list;	/* protected by task_list_lock */
 	struct wait_queue_head *exit_wait;
 };
