@@ -21,7 +21,13 @@
 #include <mm/vmalloc.h>
 #include "sched_internal.h"
 
-/* Every task, for reports (the monitor's ps, panics). */
+/*
+ * task_list_lock protects task_list, every task's all_list link: the
+ * list of every task, for reports (the monitor's ps, hotplug's search
+ * for pinned tasks). Taken with interrupts off. Lock order: after the
+ * run-queue locks (cpu_offline searches it holding them), before
+ * console_lock (ps prints under it).
+ */
 static DEFINE_SPINLOCK(task_list_lock);
 static LIST_HEAD(task_list);
 /* Joiners wait here for any task to die; few joins, one queue is enough. */

@@ -68,6 +68,12 @@ struct vmap_area {
 	struct list_head list;		/* free, busy or lazy list */
 };
 
+/*
+ * vmap_lock protects the lists, the hash and the statistics below; it
+ * is held only for list work, never across a page allocation or a
+ * shootdown. purge_lock serialises purges (one shootdown at a time)
+ * and may sleep; lock order: purge_lock, then vmap_lock.
+ */
 static DEFINE_SPINLOCK(vmap_lock);
 static DEFINE_MUTEX(purge_lock);
 /* protected by vmap_lock: */
