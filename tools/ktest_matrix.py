@@ -160,7 +160,11 @@ MATRIX = [
     # NR_CPUS: the most CPUs the kernel supports.  Under TCG this is 8
     # vCPU threads on a 2-core host, so it is also the slowest row and
     # the one where an IPI wait or a missed tick would show first.
-    Config("smp8", mem="512M", smp=8, timeout=120, tags=("smp",)),
+    # lowmem=64M gives it highmem, so the mapping interfaces and their
+    # stress run meet eight CPUs too (smp4-deaf keeps an SMP row with no
+    # highmem).
+    Config("smp8", mem="512M", smp=8, cmdline="lowmem=64M", timeout=120,
+           tags=("smp", "highmem")),
 
     # kmap.debug=1: a guard page on each side of every kmap_local slot
     # (mm/kmap_local.c).  Runs only the kmap suites: the rest of the
