@@ -15,6 +15,7 @@
 #include <kernel/smp.h>
 #include <lib/glob.h>
 #include <lib/string.h>
+#include <mm/highmem.h>
 #include <mm/page.h>
 
 #define QEMU_EXIT_PASS 0x10
@@ -132,6 +133,7 @@ unsigned int bench_run_all(void)
 		ran++;
 	}
 	migrate_enable();
+	kmap_stats_print("after bench");
 	printk("# bench: %u benchmarks done\n", ran);
 	ktest_emulator_exit(QEMU_EXIT_PASS);
 	return ran;

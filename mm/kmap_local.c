@@ -426,8 +426,10 @@ void kmap_stats(struct kmap_stats *out)
 void kmap_stats_print(const char *label)
 {
 	struct kmap_stats s;
+	struct pkmap_stats p;
 
 	kmap_stats(&s);
+	pkmap_get_stats(&p);
 	pr_info("kmap_stats %s: local maps %lu unmaps %lu, direct %lu/%lu, "
 		"atomic %lu/%lu, switches saved %lu restored %lu, refused "
 		"%lu, bad unmaps %lu, out of order %lu, stale %lu\n", label,
@@ -435,6 +437,10 @@ void kmap_stats_print(const char *label)
 		s.atomic_maps, s.atomic_unmaps, s.switch_saves,
 		s.switch_restores, s.refused, s.bad_unmaps, s.out_of_order,
 		s.stale_slots);
+	pr_info("kmap_stats %s: pkmap maps %lu (hits %lu) unmaps %lu, wraps "
+		"%lu, shootdowns %lu, waits %lu, bad unmaps %lu\n", label,
+		p.maps, p.hits, p.unmaps, p.wraps, p.shootdowns, p.waits,
+		p.bad_unmaps);
 }
 
 /* One line about map (cpu, idx): what it maps now, and for whom. */

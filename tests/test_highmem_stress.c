@@ -224,6 +224,7 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 	KT_EXPECT_EQ(t, run.mismatches, 0);
 	for (int api = 0; api < NR_APIS; api++)
 		KT_EXPECT_GT(t, run.ops[api], 0);
+	kmap_stats_print("after highmem_stress");
 	kmap_stats(&ks1);
 	pkmap_get_stats(&ps1);
 	KT_EXPECT_EQ(t, ks1.local_maps - ks0.local_maps,
