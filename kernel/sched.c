@@ -230,20 +230,71 @@ void task_rq_unlock(struct runqueue *rq, unsigned long flags)
 	arch_irq_restore(flags);
 }
 
+/*
+ * Where a woken task should run: its own CPU if that CPU is idle, or
+ * the task may not move; otherwise an idle online CPU, if there is one,
+ * so the task runs at once instead of waiting for a busy CPU's queue.
+ * A hint read without locks: at worst the task lands on a CPU that
+ * just became busy, and balancing sorts that out. Run queue of t held.
+ */
+static unsigned int wake_target_cpu(const struct task *t)
+{
+	unsigned int home = t->cpu;
+
+	if (t->bound_cpu >= 0 || READ_ONCE(t->migrate_disable) ||
+	    (READ_ONCE(percpu_areas[home].current) == runqueues[home].idle &&
+	     !READ_ONCE(runqueues[home].offline)))
+		return home;
+	for (unsigned int c = 0; c < NR_CPUS; c++) {
+		const struct runqueue *rq = &runqueues[c];
+
+		if (c != home && cpu_is_online(c) && !READ_ONCE(rq->offline) &&
+		    READ_ONCE(percpu_areas[c].current) == rq->idle &&
+		    !READ_ONCE(rq->nr_queued))
+			return c;
+	}
+	return home;
+}
+
+/*
+ * A sleeping task is on no run queue, so sending it elsewhere is two
+ * steps: under its old queue's lock, mark it running and point it at
+ * the new CPU; then lock the new queue and enqueue it there. In
+ * between it is runnable but queued nowhere, which nothing else acts
+ * on: another waker sees TASK_RUNNING and leaves it, balancing only
+ * moves queued tasks, and the task itself is not running.
+ */
 bool wake_up_task(struct task *t)
 {
 	unsigned long flags;
 	struct runqueue *rq = task_rq_lock(t, &flags);
 	bool was_asleep = t->state == TASK_SLEEPING, kick = false;
+	bool moved = false;
 
 	if (was_asleep) {
 		t->state = TASK_RUNNING;
 		if (!t->on_cpu && !t->queued) {
-			rq_enqueue(rq, t);
-			kick = rq_resched(rq);
+			unsigned int target = wake_target_cpu(t);
+
+			if (target != t->cpu) {
+				t->cpu = target;
+				t->migrations++;
+				moved = true;
+			} else {
+				rq_enqueue(rq, t);
+				kick = rq_resched(rq);
+			}
 		}
 	}
 	task_rq_unlock(rq, flags);
+	if (moved) {
+		rq = task_rq_lock(t, &flags);
+		if (t->state == TASK_RUNNING && !t->on_cpu && !t->queued) {
+			rq_enqueue(rq, t);
+			kick = rq_resched(rq);
+		}
+		task_rq_unlock(rq, flags);
+	}
 	if (kick)
 		rq_kick(rq);
 	return was_asleep;

@@ -241,9 +241,14 @@ static int pinned_worker(void *arg)
 	migrate_enable();
 	WRITE_ONCE(pr->phase, 1);
 	deadline = sched_clock_ticks(pr->home) + 10 * HZ;
+	/*
+	 * Free to move now. Each wake-up from a short sleep is a chance:
+	 * the home CPU is busy with the yielder, so the wake-up places the
+	 * task on an idle CPU (and idle CPUs pull it when it is preempted).
+	 */
 	while (smp_processor_id() == pr->home &&
 	       sched_clock_ticks(pr->home) < deadline)
-		arch_cpu_relax();
+		msleep(1);
 	pr->moved_after = smp_processor_id() != pr->home;
 	WRITE_ONCE(pr->phase, 2);
 	return 0;
