@@ -59,20 +59,8 @@ _start:
 
 	call	build_boot_page_tables
 
-	/* PAE on (CR4 bit 5), then NX usable (EFER.NXE, bit 11). */
-	movl	%cr4, %eax
-	orl	$CR4_PAE, %eax
-	movl	%eax, %cr4
-	movl	$MSR_EFER, %ecx
-	rdmsr
-	orl	$EFER_NXE, %eax
-	wrmsr
-
-	movl	$boot_pdpt, %eax
-	movl	%eax, %cr3
-	movl	%cr0, %eax
-	orl	$(CR0_PG | CR0_WP), %eax
-	movl	%eax, %cr0
+	/* PAE (CR4 bit 5), NX (EFER.NXE, bit 11), then paging. */
+	PAE_PAGING_ON $boot_pdpt
 
 	/*
 	 * Paging is on and this code still runs through the identity

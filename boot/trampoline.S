@@ -43,20 +43,7 @@ tramp_protected:
 	movl	%eax, %es
 	movl	%eax, %ss
 
-	movl	%cr4, %eax
-	orl	$CR4_PAE, %eax
-	movl	%eax, %cr4
-	/* NX before paging: the kernel's entries have bit 63 set. */
-	movl	$MSR_EFER, %ecx
-	rdmsr
-	orl	$EFER_NXE, %eax
-	wrmsr
-
-	movl	REL(tp_cr3), %eax
-	movl	%eax, %cr3
-	movl	%cr0, %eax
-	orl	$(CR0_PG | CR0_WP), %eax
-	movl	%eax, %cr0
+	PAE_PAGING_ON REL(tp_cr3)
 	/* Still running at the identity map; kernel pages are global. */
 	movl	%cr4, %eax
 	orl	$CR4_PGE, %eax
