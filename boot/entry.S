@@ -10,6 +10,7 @@
  * these tables with the real ones soon after.
  */
 #include <x86/asm.h>
+#include <x86/paging_on.h>
 
 #define MB2_MAGIC	0xE85250D6
 #define MB2_ARCH_I386	0

@@ -18,6 +18,7 @@
  * starts one AP at a time, so one copy of the parameters suffices.
  */
 #include <x86/asm.h>
+#include <x86/paging_on.h>
 
 #define REL(sym) (TRAMPOLINE_PHYS + (sym) - trampoline_start)
 

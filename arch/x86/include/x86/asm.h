@@ -42,28 +42,4 @@
 
 #define TRAP_STUB_SIZE	16	/* bytes per entry stub, trap_entry.S */
 
-#ifdef __ASSEMBLY__
-/*
- * Turn on PAE paging with NX, with cr3 (any movl source operand) as the
- * page-directory-pointer table: the same steps for the boot CPU
- * (boot/entry.S) and every AP (boot/trampoline.S). NX comes before
- * paging, because the tables' entries have bit 63 set. Clobbers eax,
- * ecx, edx. Runs at an identity-mapped address.
- */
-.macro PAE_PAGING_ON cr3
-	movl	%cr4, %eax
-	orl	$CR4_PAE, %eax
-	movl	%eax, %cr4
-	movl	$MSR_EFER, %ecx
-	rdmsr
-	orl	$EFER_NXE, %eax
-	wrmsr
-	movl	\cr3, %eax
-	movl	%eax, %cr3
-	movl	%cr0, %eax
-	orl	$(CR0_PG | CR0_WP), %eax
-	movl	%eax, %cr0
-.endm
-#endif
-
 #endif
