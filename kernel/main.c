@@ -63,6 +63,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	printk("command line: %s\n", boot_info.cmdline);
 	cmdline_parse(boot_info.cmdline);
 	spinlock_select_mode();
+	arch_relax_select();
 
 	memblock_init();
 	arch_paging_init();

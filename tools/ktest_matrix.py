@@ -148,11 +148,13 @@ MATRIX = [
     # The smallest SMP machine, with highmem (lowmem clamped to 64 MiB):
     # one AP, so every cross-CPU path has exactly one partner.
     # acpi.rsdp=scan: find the RSDP by scanning the BIOS area instead
-    # of taking GRUB's copy, so that path runs too.  spinlock=ticket:
-    # the fair ticket lock (the choice on real hardware) carries this
-    # row, with one vCPU per host core so its hand-overs stay fast.
+    # of taking GRUB's copy, so that path runs too.  spinlock=ticket
+    # and cpu_relax=pause: the choices real hardware gets (the fair
+    # ticket lock, PAUSE in spin loops) carry this row, with one vCPU
+    # per host core so its hand-overs stay fast.
     Config("smp2", mem="512M", smp=2,
-           cmdline="lowmem=64M acpi.rsdp=scan spinlock=ticket",
+           cmdline="lowmem=64M acpi.rsdp=scan spinlock=ticket "
+                   "cpu_relax=pause",
            tags=("smp", "highmem")),
 
     # The main configuration: 4 CPUs, highmem on both sides of 4 GiB, and

@@ -5,6 +5,7 @@
  * the UART's interrupt.
  */
 #include <arch/console.h>
+#include <arch/cpu.h>
 #include <x86/cpu.h>
 
 #define COM1		0x3f8
@@ -35,7 +36,7 @@ void arch_console_init(void)
 void arch_console_putc(char c)
 {
 	while (!(inb(COM1 + UART_LSR) & LSR_THR_EMPTY))
-		cpu_relax();
+		arch_cpu_relax();
 	outb(COM1 + UART_DATA, (uint8_t)c);
 }
 

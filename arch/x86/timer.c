@@ -14,6 +14,7 @@
  * only unmasked by arch_timer_check_legacy_irq(), which proves that the
  * override was read and applied correctly.
  */
+#include <arch/cpu.h>
 #include <arch/irq.h>
 #include <arch/timer.h>
 #include <kernel/panic.h>
@@ -54,7 +55,7 @@ static void pit_ch2_run(void)
 {
 	outb(PORT_B, (inb(PORT_B) & ~PORT_B_SPEAKER) | PORT_B_GATE2);
 	while (!(inb(PORT_B) & PORT_B_OUT2))
-		cpu_relax();
+		arch_cpu_relax();
 }
 
 void pit_wait_us(unsigned int us)
@@ -73,7 +74,7 @@ void tsc_delay_us(unsigned int us)
 	uint64_t end = rdtsc() + (uint64_t)us * tsc_khz / 1000;
 
 	while (rdtsc() < end)
-		cpu_relax();
+		arch_cpu_relax();
 }
 
 void arch_udelay(unsigned int us)

@@ -40,9 +40,20 @@ static inline bool arch_irqs_disabled(void)
 	return !(flags & ARCH_EFLAGS_IF);
 }
 
+/*
+ * The body of a loop that waits for another CPU to write memory. On
+ * hardware that is PAUSE; under QEMU's TCG it is nothing at all, because
+ * there PAUSE costs a trip through QEMU's global lock (arch/x86/relax.c
+ * says why, and how the choice is made at boot: cpu_relax=).
+ */
+extern bool arch_relax_with_pause;
+
 static inline void arch_cpu_relax(void)
 {
-	asm volatile("pause" ::: "memory");
+	if (arch_relax_with_pause)
+		asm volatile("pause" ::: "memory");
+	else
+		barrier();
 }
 
 /* The time stamp counter: under QEMU -icount, one tick per instruction. */
@@ -70,6 +81,9 @@ void arch_emulator_exit(uint8_t code);
 
 /* Does CPUID say we run under a hypervisor (QEMU sets that bit)? */
 bool arch_hypervisor_present(void);
+
+/* Choose arch_cpu_relax()'s body (cpu_relax=); before other CPUs start. */
+void arch_relax_select(void);
 
 /* Early architecture set-up: descriptor tables, exceptions (arch/x86). */
 void arch_cpu_init_boot(void);

@@ -94,9 +94,4 @@ static inline uint32_t read_eflags(void)
 
 #define EFLAGS_IF (1 << 9)
 
-static inline void cpu_relax(void)
-{
-	asm volatile("pause" ::: "memory");
-}
-
 #endif
