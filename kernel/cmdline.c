@@ -24,6 +24,28 @@ static const struct kernel_param *param_find(const char *name, size_t len)
 	return NULL;
 }
 
+bool param_choose(const char *val, const char *const words[],
+		  unsigned int count, unsigned int *index)
+{
+	for (unsigned int i = 0; i < count; i++)
+		if (!strcmp(val, words[i])) {
+			*index = i;
+			return true;
+		}
+	return false;
+}
+
+bool param_bool01(const char *val, bool *out)
+{
+	static const char *const digits[] = { "0", "1" };
+	unsigned int i;
+
+	if (!param_choose(val, digits, 2, &i))
+		return false;
+	*out = i;
+	return true;
+}
+
 enum cmdline_result cmdline_parse_word(const char *word)
 {
 	const char *eq = strchr(word, '=');

@@ -41,20 +41,16 @@
 
 enum spin_mode_choice { SPIN_AUTO, SPIN_TICKET, SPIN_TAS };
 
-static enum spin_mode_choice spin_choice = SPIN_AUTO;
+static const char *const spin_words[] = {
+	[SPIN_AUTO] = "auto", [SPIN_TICKET] = "ticket", [SPIN_TAS] = "tas"
+};
+static unsigned int spin_choice = SPIN_AUTO;
 bool spinlock_test_and_set;
 
 static bool set_spinlock(const char *val)
 {
-	if (!strcmp(val, "auto"))
-		spin_choice = SPIN_AUTO;
-	else if (!strcmp(val, "ticket"))
-		spin_choice = SPIN_TICKET;
-	else if (!strcmp(val, "tas"))
-		spin_choice = SPIN_TAS;
-	else
-		return false;
-	return true;
+	return param_choose(val, spin_words, ARRAY_SIZE(spin_words),
+			    &spin_choice);
 }
 DEFINE_PARAM("spinlock", set_spinlock, "auto, ticket or tas");
 
@@ -71,10 +67,9 @@ void spinlock_select_mode(void)
 	pr_info("spinlock: %s (%s%s)\n",
 		spinlock_test_and_set ? "test-and-set" : "ticket order",
 		spin_choice == SPIN_AUTO ? "auto: " : "spinlock=",
-		spin_choice != SPIN_AUTO ? (spinlock_test_and_set ? "tas"
-								  : "ticket")
-		: hypervisor ? "a hypervisor is present"
-			     : "no hypervisor");
+		spin_choice != SPIN_AUTO ? spin_words[spin_choice]
+		: hypervisor		 ? "a hypervisor is present"
+					 : "no hypervisor");
 }
 
 void spin_lock_init(spinlock_t *lock, const char *name)

@@ -62,23 +62,15 @@ _Static_assert(2 * NR_CPUS * KM_MAX_IDX <= FIX_KMAP_PAGES,
 static bool kmap_debug;
 static bool kmap_force_map;
 
-static bool parse_bool01(const char *val, bool *out)
-{
-	if (strcmp(val, "0") && strcmp(val, "1"))
-		return false;
-	*out = val[0] == '1';
-	return true;
-}
-
 static bool set_kmap_debug(const char *val)
 {
-	return parse_bool01(val, &kmap_debug);
+	return param_bool01(val, &kmap_debug);
 }
 DEFINE_PARAM("kmap.debug", set_kmap_debug, "0 or 1");
 
 static bool set_force_map(const char *val)
 {
-	return parse_bool01(val, &kmap_force_map);
+	return param_bool01(val, &kmap_force_map);
 }
 DEFINE_PARAM("kmap.force_map", set_force_map, "0 or 1");
 

@@ -34,10 +34,7 @@ static bool mm_debug;
 
 static bool set_mm_debug(const char *val)
 {
-	if (strcmp(val, "0") && strcmp(val, "1"))
-		return false;
-	mm_debug = val[0] == '1';
-	return true;
+	return param_bool01(val, &mm_debug);
 }
 DEFINE_PARAM("mm.debug", set_mm_debug, "0 or 1");
 

@@ -36,8 +36,36 @@ static void boot_cmdline_bad_options_reported(struct ktest *t)
 		     CMDLINE_UNKNOWN);
 	KT_EXPECT_EQ(t, cmdline_parse_word("lowmem=64MB"), CMDLINE_MALFORMED);
 	KT_EXPECT_EQ(t, cmdline_parse_word("loglevel=9"), CMDLINE_MALFORMED);
+	KT_EXPECT_EQ(t, cmdline_parse_word("cpu_relax=fast"),
+		     CMDLINE_MALFORMED);
+	KT_EXPECT_EQ(t, cmdline_parse_word("mm.debug=yes"), CMDLINE_MALFORMED);
 	/* The boot's own command line, from the runner, was clean. */
 	KT_EXPECT_EQ(t, before, 0);
+}
+
+/* The word-list helper behind spinlock=, cpu_relax=, mm.debug= ... */
+static void boot_cmdline_choice_words(struct ktest *t)
+{
+	static const char *const words[] = { "auto", "pause", "none" };
+	unsigned int index = 99;
+	bool flag = false;
+
+	KT_EXPECT_TRUE(t, param_choose("none", words, 3, &index));
+	KT_EXPECT_EQ(t, index, 2);
+	KT_EXPECT_TRUE(t, param_choose("auto", words, 3, &index));
+	KT_EXPECT_EQ(t, index, 0);
+	/* Refused: a prefix, a longer word, nothing; index is left alone. */
+	KT_EXPECT_FALSE(t, param_choose("paus", words, 3, &index));
+	KT_EXPECT_FALSE(t, param_choose("pauses", words, 3, &index));
+	KT_EXPECT_FALSE(t, param_choose("", words, 3, &index));
+	KT_EXPECT_EQ(t, index, 0);
+
+	KT_EXPECT_TRUE(t, param_bool01("1", &flag));
+	KT_EXPECT_TRUE(t, flag);
+	KT_EXPECT_FALSE(t, param_bool01("yes", &flag));
+	KT_EXPECT_TRUE(t, flag);
+	KT_EXPECT_TRUE(t, param_bool01("0", &flag));
+	KT_EXPECT_FALSE(t, flag);
 }
 
 static void boot_format_conversions(struct ktest *t)
@@ -94,6 +122,7 @@ static void boot_warn_is_counted(struct ktest *t)
 KTEST_SUITE(boot,
 	    KTEST_CASE(boot_memory_map_matches_qemu),
 	    KTEST_CASE(boot_cmdline_bad_options_reported),
+	    KTEST_CASE(boot_cmdline_choice_words),
 	    KTEST_CASE(boot_format_conversions),
 	    KTEST_CASE(boot_ksyms_name_functions),
 	    KTEST_CASE(boot_glob_selects),

@@ -148,9 +148,12 @@ static bool rsdp_force_scan;
 
 static bool set_rsdp(const char *val)
 {
-	if (strcmp(val, "scan") && strcmp(val, "loader"))
+	static const char *const words[] = { "loader", "scan" };
+	unsigned int i;
+
+	if (!param_choose(val, words, ARRAY_SIZE(words), &i))
 		return false;
-	rsdp_force_scan = !strcmp(val, "scan");
+	rsdp_force_scan = i;
 	return true;
 }
 DEFINE_PARAM("acpi.rsdp", set_rsdp, "scan or loader");

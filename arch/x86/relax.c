@@ -41,22 +41,18 @@
 
 enum relax_choice { RELAX_AUTO, RELAX_PAUSE, RELAX_NONE };
 
-static enum relax_choice relax_choice = RELAX_AUTO;
+static const char *const relax_words[] = {
+	[RELAX_AUTO] = "auto", [RELAX_PAUSE] = "pause", [RELAX_NONE] = "none"
+};
+static unsigned int relax_choice = RELAX_AUTO;
 
 /* PAUSE until arch_relax_select() runs: the right default on hardware. */
 bool arch_relax_with_pause = true;
 
 static bool set_cpu_relax(const char *val)
 {
-	if (!strcmp(val, "auto"))
-		relax_choice = RELAX_AUTO;
-	else if (!strcmp(val, "pause"))
-		relax_choice = RELAX_PAUSE;
-	else if (!strcmp(val, "none"))
-		relax_choice = RELAX_NONE;
-	else
-		return false;
-	return true;
+	return param_choose(val, relax_words, ARRAY_SIZE(relax_words),
+			    &relax_choice);
 }
 DEFINE_PARAM("cpu_relax", set_cpu_relax, "auto, pause or none");
 
@@ -90,6 +86,5 @@ void arch_relax_select(void)
 			tcg ? "QEMU TCG" : name[0] ? name : "no hypervisor");
 	else
 		pr_info("cpu_relax: %s (cpu_relax=%s)\n",
-			arch_relax_with_pause ? "pause" : "none",
-			arch_relax_with_pause ? "pause" : "none");
+			relax_words[relax_choice], relax_words[relax_choice]);
 }

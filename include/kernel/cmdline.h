@@ -24,6 +24,17 @@ struct kernel_param {
 		__section(".kernel_params") __aligned(4) = {             \
 			.name = pname, .set = setter, .help = helptext }
 
+/*
+ * For setters whose value is one word of a fixed list, such as
+ * spinlock=auto|ticket|tas: stores val's position in words[] in *index
+ * and returns true, or returns false (malformed) if val is not listed.
+ */
+bool param_choose(const char *val, const char *const words[],
+		  unsigned int count, unsigned int *index);
+
+/* The same for "0" or "1", into a bool. */
+bool param_bool01(const char *val, bool *out);
+
 enum cmdline_result {
 	CMDLINE_OK,
 	CMDLINE_UNKNOWN,	/* no such option */
