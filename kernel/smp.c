@@ -9,7 +9,10 @@
  * once and runs each entry. Sending only on empty -> non-empty means at
  * most one IPI is ever pending at a CPU, so the LAPIC never merges two
  * (it keeps one pending bit per vector), and every IPI sent is one IPI
- * received: the counters can be checked exactly.
+ * received: the counters can be checked exactly. A call to several
+ * CPUs queues on all of them first and then sends the IPIs it owes in
+ * one go, so the architecture can use a single broadcast when they are
+ * every other CPU.
  *
  * csd->busy is the handshake: the caller sets it before queueing, the
  * target clears it when the caller may forget the csd. For a waiting
@@ -97,15 +100,17 @@ int apic_id_to_cpu(unsigned int apic_id)
 }
 
 /*
- * Queue csd at cpu, and send the IPI if the queue was empty: after the
- * queue lock is dropped, never while holding it. The target's handler
- * starts by taking that very lock, so an IPI sent under it makes a
- * target that wakes promptly spin until the sender has finished
- * sending (an ICR write, then polling the ICR for delivery). On real
- * hardware that is a short wait; under QEMU TCG the sender's ICR
- * accesses go through QEMU's global lock, which the target's spin
- * loop keeps grabbing, and a round trip measured 2M-39M ticks instead
- * of ~100k (bench ipi_roundtrip_*, host clock).
+ * Append csd to cpu's queue; true if the queue was empty, so the
+ * caller owes cpu an IPI. Interrupts off.
+ *
+ * The IPI is sent after the queue lock is dropped, never while holding
+ * it. The target's handler starts by taking that very lock, so an IPI
+ * sent under it makes a target that wakes promptly spin until the
+ * sender has finished sending (an ICR write, then polling the ICR for
+ * delivery). On real hardware that is a short wait; under QEMU TCG the
+ * sender's ICR accesses go through QEMU's global lock, which the
+ * target's spin loop keeps grabbing, and a round trip measured 2M-39M
+ * ticks instead of ~100k (bench ipi_roundtrip_*, host clock).
  *
  * Sending late loses no IPI and sends none twice: from our add until
  * the handler our IPI starts takes the queue, the queue is not empty,
@@ -113,21 +118,25 @@ int apic_id_to_cpu(unsigned int apic_id)
  * that could run our entry first. Interrupts stay off until the IPI is
  * out, so nothing on this CPU delays it (and ipi_sent needs them off).
  */
-static void csd_queue(unsigned int cpu, struct call_single_data *csd)
+static bool csd_enqueue(unsigned int cpu, struct call_single_data *csd)
 {
 	struct call_queue *q = &call_queues[cpu];
-	unsigned long flags = arch_irq_save();
 	bool first;
 
 	raw_spin_lock(&q->lock);
 	first = list_empty(&q->list);
 	list_add_tail(&csd->node, &q->list);
 	raw_spin_unlock(&q->lock);
-	if (first) {
-		arch_send_call_function_ipi(cpu);
-		this_cpu()->ipi_sent++;
-	}
-	arch_irq_restore(flags);
+	return first;
+}
+
+/* Pay the IPIs csd_enqueue() said are owed. Interrupts off. */
+static void send_call_ipis(cpumask_t owed)
+{
+	if (!owed)
+		return;
+	arch_send_call_function_ipi_mask(owed);
+	this_cpu()->ipi_sent += cpumask_weight(owed);
 }
 
 static void csd_wait(struct call_single_data *csd)
@@ -156,9 +165,16 @@ static void run_here(void (*fn)(void *), void *arg)
 	arch_irq_restore(flags);
 }
 
-/* Start a call on another CPU; the caller waits on *stack_csd if wait. */
-static void call_one(unsigned int cpu, void (*fn)(void *), void *arg,
-		     bool wait, struct call_single_data *stack_csd)
+/*
+ * The csd for a call to cpu, filled in: the caller's stack_csd if it
+ * will wait, else this CPU's asynchronous csd for cpu, once the target
+ * has let go of its last use. Claiming may spin on the target, so it
+ * happens with interrupts as the caller had them, before any queueing.
+ */
+static struct call_single_data *csd_prepare(unsigned int cpu,
+					    void (*fn)(void *), void *arg,
+					    bool wait,
+					    struct call_single_data *stack_csd)
 {
 	struct call_single_data *csd =
 		wait ? stack_csd : &async_csd[smp_processor_id()][cpu];
@@ -171,44 +187,65 @@ static void call_one(unsigned int cpu, void (*fn)(void *), void *arg,
 	csd->fn = fn;
 	csd->arg = arg;
 	csd->wait = wait;
-	csd_queue(cpu, csd);
+	return csd;
 }
 
 void smp_call_function_single(unsigned int cpu, void (*fn)(void *),
 			      void *arg, bool wait)
 {
-	struct call_single_data csd;
+	struct call_single_data stack_csd;
 
 	warn_if_deadlock_prone(wait);
 	preempt_disable();
 	if (cpu == smp_processor_id()) {
 		run_here(fn, arg);
 	} else {
-		call_one(cpu, fn, arg, wait, &csd);
+		struct call_single_data *csd =
+			csd_prepare(cpu, fn, arg, wait, &stack_csd);
+		unsigned long flags = arch_irq_save();
+
+		send_call_ipis(csd_enqueue(cpu, csd) ? CPU_MASK(cpu) : 0);
+		arch_irq_restore(flags);
 		if (wait)
-			csd_wait(&csd);
+			csd_wait(csd);
 	}
 	preempt_enable();
 }
 
+/*
+ * Queue everywhere first and send the owed IPIs together, so the
+ * targets run fn in parallel and, when they are every other CPU, one
+ * broadcast IPI reaches them all (include/arch/smp.h).
+ */
 static void call_many(cpumask_t mask, void (*fn)(void *), void *arg,
 		      bool wait, bool here)
 {
-	struct call_single_data csd[NR_CPUS];
+	struct call_single_data stack_csd[NR_CPUS], *csd[NR_CPUS];
 	unsigned int me, cpu;
 
 	warn_if_deadlock_prone(wait);
 	preempt_disable();
 	me = smp_processor_id();
 	mask &= cpu_online_mask() & ~CPU_MASK(me);
-	/* Queue everywhere first, so the targets run fn in parallel. */
-	for_each_cpu_in(cpu, mask)
-		call_one(cpu, fn, arg, wait, &csd[cpu]);
+	if (mask) {
+		cpumask_t owed = 0;
+		unsigned long flags;
+
+		for_each_cpu_in(cpu, mask)
+			csd[cpu] = csd_prepare(cpu, fn, arg, wait,
+					       &stack_csd[cpu]);
+		flags = arch_irq_save();
+		for_each_cpu_in(cpu, mask)
+			if (csd_enqueue(cpu, csd[cpu]))
+				owed |= CPU_MASK(cpu);
+		send_call_ipis(owed);
+		arch_irq_restore(flags);
+	}
 	if (here)
 		run_here(fn, arg);
-	if (wait)
+	if (wait && mask)
 		for_each_cpu_in(cpu, mask)
-			csd_wait(&csd[cpu]);
+			csd_wait(csd[cpu]);
 	preempt_enable();
 }
 

@@ -103,7 +103,7 @@ static void shootdown(uintptr_t start, uintptr_t end, bool full)
 	struct flush_request *r;
 	unsigned long flags;
 	cpumask_t targets;
-	unsigned int me, cpu;
+	unsigned int me;
 
 	if (unlikely(in_interrupt()))
 		panic("TLB shootdown from an interrupt handler (the deadlock "
@@ -135,8 +135,7 @@ static void shootdown(uintptr_t start, uintptr_t end, bool full)
 	/* x86 keeps stores in order; stop the compiler reordering them. */
 	barrier();
 	r->pending = targets;
-	for_each_cpu_in(cpu, targets)
-		arch_send_tlb_flush_ipi(cpu);
+	arch_send_tlb_flush_ipi_mask(targets);
 	wait_for_acks(r);
 	preempt_enable();
 }

@@ -9,6 +9,7 @@
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/time.h>
+#include <mm/tlbflush.h>
 
 #define BUSY_THREADS 10	/* more than CPUs, so every CPU is wanted */
 
@@ -163,6 +164,54 @@ static void cpu_hotplug_waits_for_migrate_disabled_task(struct ktest *t)
 	KT_EXPECT_EQ(t, cpu_online(victim), 0);
 }
 
+static volatile int calls_ran[NR_CPUS];
+
+static void count_call(void *arg)
+{
+	__sync_fetch_and_add(&calls_ran[smp_processor_id()], 1);
+}
+
+/*
+ * An offline CPU is out of every cross-CPU call and shootdown: neither
+ * runs there. With a CPU missing, the sender may not use the APIC's
+ * broadcast (it would reach the offline CPU too); it must send one IPI
+ * per online CPU. (The offline CPU may still get a reschedule IPI, for
+ * a task woken there that its idle loop then moves on, so the test
+ * counts the calls and flushes it ran, not all its IPIs.)
+ */
+static void cpu_hotplug_offline_cpu_gets_no_ipis(struct ktest *t)
+{
+	unsigned int victim = highest_online_cpu(), me, cpu;
+	unsigned long calls, flushes, broadcasts;
+
+	if (victim == 0) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		calls_ran[cpu] = 0;
+	migrate_disable();
+	me = smp_processor_id();
+	calls = READ_ONCE(percpu_areas[victim].calls_run);
+	flushes = READ_ONCE(percpu_areas[victim].tlb_full_flushes);
+	broadcasts = percpu_areas[me].ipi_broadcasts;
+	for (int round = 0; round < 10; round++) {
+		on_each_cpu(count_call, NULL, true);
+		flush_tlb_all();
+	}
+	KT_EXPECT_EQ(t, percpu_areas[me].ipi_broadcasts, broadcasts);
+	migrate_enable();
+	mdelay(20);	/* an IPI sent by mistake would have landed */
+	KT_EXPECT_EQ(t, READ_ONCE(percpu_areas[victim].calls_run), calls);
+	KT_EXPECT_EQ(t, READ_ONCE(percpu_areas[victim].tlb_full_flushes),
+		     flushes);
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		KT_EXPECT_EQ(t, calls_ran[cpu],
+			     cpu_is_online(cpu) ? 10 : 0);
+	KT_EXPECT_EQ(t, cpu_online(victim), 0);
+}
+
 static void cpu_hotplug_bad_requests_refused(struct ktest *t)
 {
 	unsigned int victim = highest_online_cpu();
@@ -176,4 +225,5 @@ static void cpu_hotplug_bad_requests_refused(struct ktest *t)
 KTEST_SUITE(cpu_hotplug,
 	    KTEST_CASE(cpu_hotplug_offline_moves_running_tasks),
 	    KTEST_CASE(cpu_hotplug_waits_for_migrate_disabled_task),
+	    KTEST_CASE(cpu_hotplug_offline_cpu_gets_no_ipis),
 	    KTEST_CASE(cpu_hotplug_bad_requests_refused));

@@ -155,21 +155,37 @@ void lapic_init_boot(void)
 		lapic_read(LAPIC_VERSION) & 0xff, lapic_id());
 }
 
-/*
- * Send an IPI and wait until the LAPIC has handed it to the bus (the
- * delivery-status bit clears). The destination goes in first: writing
- * the low word is what sends. False if it never left.
- */
-bool lapic_send_ipi(unsigned int apic_id, uint32_t icr_low)
+/* Wait until the LAPIC has handed the IPI to the bus; false if never. */
+static bool lapic_icr_wait_sent(void)
 {
 	unsigned int spins = 0;
 
-	lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
-	lapic_write(LAPIC_ICR_LOW, icr_low);
 	while (lapic_read(LAPIC_ICR_LOW) & ICR_BUSY)
 		if (++spins > 1000000)
 			return false;
 	return true;
+}
+
+/*
+ * Send an IPI and wait until it has left (the delivery-status bit
+ * clears). The destination goes in first: writing the low word is what
+ * sends. False if it never left.
+ */
+bool lapic_send_ipi(unsigned int apic_id, uint32_t icr_low)
+{
+	lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
+	lapic_write(LAPIC_ICR_LOW, icr_low);
+	return lapic_icr_wait_sent();
+}
+
+/*
+ * The same to every APIC on the bus but this CPU's, with the
+ * destination shorthand: one ICR write, and no destination field.
+ */
+bool lapic_send_ipi_all_but_self(uint32_t icr_low)
+{
+	lapic_write(LAPIC_ICR_LOW, icr_low | ICR_ALL_BUT_SELF);
+	return lapic_icr_wait_sent();
 }
 
 /* The IOAPIC: an index register and a data window. */

@@ -7,6 +7,7 @@
 #define ARCH_SMP_H
 
 #include <kernel/compiler.h>
+#include <kernel/smp.h>
 
 /*
  * Find the CPUs and interrupt controllers in the firmware tables, turn
@@ -24,13 +25,17 @@ void arch_irq_init(void);
  */
 void arch_smp_boot_cpus(void);
 
-/* Send one IPI of each kind to an online CPU. Context: any. */
-void arch_send_call_function_ipi(unsigned int cpu);
+/* Send the reschedule IPI to an online CPU. Context: any. */
 void arch_send_reschedule_ipi(unsigned int cpu);
+
 /*
- * Send the TLB-flush IPI to an online CPU; its handler calls
- * tlb_flush_interrupt() (include/mm/tlbflush.h). Context: any.
+ * Send the call-function IPI, or the TLB-flush IPI (whose handler calls
+ * tlb_flush_interrupt(), include/mm/tlbflush.h), to every CPU in mask:
+ * online CPUs, never this one. One IPI each, however it is sent; when
+ * mask is every other CPU the arch may reach them all with one
+ * broadcast, counted in percpu.ipi_broadcasts. Preemption off.
  */
-void arch_send_tlb_flush_ipi(unsigned int cpu);
+void arch_send_call_function_ipi_mask(cpumask_t mask);
+void arch_send_tlb_flush_ipi_mask(cpumask_t mask);
 
 #endif

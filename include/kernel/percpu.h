@@ -34,6 +34,7 @@ struct percpu {
 	unsigned long timer_ticks;	/* LAPIC timer interrupts taken */
 	unsigned long ipi_sent;		/* IPIs this CPU sent (any kind) */
 	unsigned long ipi_received;	/* IPIs this CPU handled */
+	unsigned long ipi_broadcasts;	/* sends that reached all others */
 	unsigned long calls_run;	/* cross-CPU calls run here */
 	unsigned long tlb_shootdowns;	/* shootdowns started here */
 	unsigned long tlb_range_flushes; /* page-range flushes done here */

@@ -66,6 +66,7 @@ void lapic_write(unsigned int reg, uint32_t val);
 unsigned int lapic_id(void);
 void lapic_eoi(void);
 bool lapic_send_ipi(unsigned int apic_id, uint32_t icr_low);
+bool lapic_send_ipi_all_but_self(uint32_t icr_low);
 void ioapic_init(void);
 void ioapic_route_isa_irq(unsigned int irq, unsigned int apic_id,
 			  bool masked);
@@ -93,13 +94,14 @@ bool apic_vector_needs_eoi(unsigned int vec);
 #define LVT_MASKED		(1u << 16)
 #define LVT_TIMER_PERIODIC	(1u << 17)
 
-/* ICR low word: delivery mode, level, and the delivery-status bit. */
+/* ICR low word: delivery mode, level, shorthand, delivery status. */
 #define ICR_FIXED	(0u << 8)
 #define ICR_INIT	(5u << 8)
 #define ICR_STARTUP	(6u << 8)
 #define ICR_BUSY	(1u << 12)
 #define ICR_ASSERT	(1u << 14)
 #define ICR_LEVEL	(1u << 15)
+#define ICR_ALL_BUT_SELF (3u << 18)
 
 /* timer.c */
 void pit_wait_us(unsigned int us);	/* polled; before calibration too */
