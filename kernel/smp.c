@@ -47,6 +47,8 @@ static struct call_queue call_queues[NR_CPUS];
 static struct call_single_data async_csd[NR_CPUS][NR_CPUS];
 static volatile int resched_pending[NR_CPUS];
 static volatile cpumask_t online_mask;
+/* CPUs that have come up: their queues exist, they take IPIs. */
+static volatile cpumask_t started_mask;
 
 unsigned int num_online_cpus(void)
 {
@@ -71,7 +73,18 @@ void set_cpu_online(unsigned int cpu)
 	spin_lock_init(&q->lock, "call_queue");
 	list_init(&q->list);
 	percpu_areas[cpu].online = true;
+	__sync_fetch_and_or(&started_mask, CPU_MASK(cpu));
 	__sync_fetch_and_or(&online_mask, CPU_MASK(cpu));
+}
+
+/*
+ * Can cpu be sent an IPI? Online or not: hotplug takes a CPU out of
+ * the online mask but it keeps taking interrupts, and a sender may
+ * have looked at the mask just before it went.
+ */
+static bool cpu_takes_ipis(unsigned int cpu)
+{
+	return cpu < NR_CPUS && (started_mask & CPU_MASK(cpu));
 }
 
 void set_cpu_online_state(unsigned int cpu, bool online)
@@ -179,7 +192,7 @@ static struct call_single_data *csd_prepare(unsigned int cpu,
 	struct call_single_data *csd =
 		wait ? stack_csd : &async_csd[smp_processor_id()][cpu];
 
-	BUG_ON(!cpu_is_online(cpu));
+	BUG_ON(!cpu_takes_ipis(cpu));
 	if (wait)
 		csd->busy = 1;
 	else
@@ -308,7 +321,7 @@ void smp_send_reschedule(unsigned int cpu)
 {
 	unsigned long flags;
 
-	BUG_ON(!cpu_is_online(cpu));
+	BUG_ON(!cpu_takes_ipis(cpu));
 	/* One IPI per handler run, however many requests: see the top. */
 	if (__sync_lock_test_and_set(&resched_pending[cpu], 1))
 		return;

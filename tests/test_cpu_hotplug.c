@@ -6,10 +6,13 @@
 #include <kernel/hotplug.h>
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
+#include <kernel/preempt.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/time.h>
+#include <kernel/wait.h>
 #include <mm/tlbflush.h>
+#include "test_util.h"
 
 #define BUSY_THREADS 10	/* more than CPUs, so every CPU is wanted */
 
@@ -164,6 +167,67 @@ static void cpu_hotplug_waits_for_migrate_disabled_task(struct ktest *t)
 	KT_EXPECT_EQ(t, cpu_online(victim), 0);
 }
 
+struct sleeper {
+	struct completion go;
+	volatile unsigned int asleep;	/* about to wait for go */
+	volatile int ran_on;		/* the CPU it woke up on */
+};
+
+static int sleeper_thread(void *arg)
+{
+	struct sleeper *s = arg;
+
+	s->asleep = 1;
+	wait_for_completion(&s->go);
+	s->ran_on = smp_processor_id();
+	return 0;
+}
+
+/*
+ * A task asleep on a CPU that then goes offline keeps that CPU as its
+ * home. Woken while every online CPU is busy, it is queued there and
+ * the waker sends that offline CPU a reschedule IPI; its idle loop
+ * passes the task on (kernel/sched_balance.c: balance_push_away).
+ */
+static void cpu_hotplug_wake_task_homed_offline(struct ktest *t)
+{
+	static struct busy b;
+	static struct busy_arg args[BUSY_THREADS];
+	static struct sleeper s;
+	struct task *th[BUSY_THREADS], *sleeper;
+	unsigned int victim = highest_online_cpu();
+
+	if (victim == 0) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	s = (struct sleeper){ .ran_on = -1 };
+	completion_init(&s.go);
+	sleeper = kthread_create(sleeper_thread, &s, "sleeper");
+	KT_ASSERT_NOT_NULL(t, sleeper);
+	kthread_bind(sleeper, victim);
+	kthread_start(sleeper);
+	while (!s.asleep)
+		msleep(1);
+	msleep(10);
+	sleeper->bound_cpu = -1;	/* free to move, but asleep */
+	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
+	b = (struct busy){ .victim = victim };
+	for (unsigned int i = 0; i < BUSY_THREADS; i++) {
+		args[i] = (struct busy_arg){ &b, i };
+		th[i] = kthread_run(busy_thread, &args[i], "busy");
+		KT_ASSERT_NOT_NULL(t, th[i]);
+	}
+	msleep(50);		/* every online CPU has a busy thread */
+	complete(&s.go);
+	kthread_join(sleeper);
+	KT_EXPECT_NE(t, s.ran_on, (int)victim);
+	b.stop = 1;
+	for (unsigned int i = 0; i < BUSY_THREADS; i++)
+		kthread_join(th[i]);
+	KT_EXPECT_EQ(t, cpu_online(victim), 0);
+}
+
 static volatile int calls_ran[NR_CPUS];
 
 static void count_call(void *arg)
@@ -182,7 +246,7 @@ static void count_call(void *arg)
 static void cpu_hotplug_offline_cpu_gets_no_ipis(struct ktest *t)
 {
 	unsigned int victim = highest_online_cpu(), me, cpu;
-	unsigned long calls, flushes, broadcasts;
+	unsigned long calls, flushes, broadcasts, sent0, recv0, sent1, recv1;
 
 	if (victim == 0) {
 		kt_skip(t, "needs a second CPU");
@@ -191,7 +255,9 @@ static void cpu_hotplug_offline_cpu_gets_no_ipis(struct ktest *t)
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
 		calls_ran[cpu] = 0;
-	migrate_disable();
+	mdelay(20);	/* cpu_offline's last reschedule IPI lands */
+	sum_ipis(&sent0, &recv0);
+	preempt_disable();
 	me = smp_processor_id();
 	calls = READ_ONCE(percpu_areas[victim].calls_run);
 	flushes = READ_ONCE(percpu_areas[victim].tlb_full_flushes);
@@ -201,8 +267,11 @@ static void cpu_hotplug_offline_cpu_gets_no_ipis(struct ktest *t)
 		flush_tlb_all();
 	}
 	KT_EXPECT_EQ(t, percpu_areas[me].ipi_broadcasts, broadcasts);
-	migrate_enable();
+	preempt_enable();
 	mdelay(20);	/* an IPI sent by mistake would have landed */
+	/* A broadcast reaching the offline CPU is received, never sent. */
+	sum_ipis(&sent1, &recv1);
+	KT_EXPECT_EQ(t, sent1 - sent0, recv1 - recv0);
 	KT_EXPECT_EQ(t, READ_ONCE(percpu_areas[victim].calls_run), calls);
 	KT_EXPECT_EQ(t, READ_ONCE(percpu_areas[victim].tlb_full_flushes),
 		     flushes);
@@ -226,4 +295,5 @@ KTEST_SUITE(cpu_hotplug,
 	    KTEST_CASE(cpu_hotplug_offline_moves_running_tasks),
 	    KTEST_CASE(cpu_hotplug_waits_for_migrate_disabled_task),
 	    KTEST_CASE(cpu_hotplug_offline_cpu_gets_no_ipis),
+	    KTEST_CASE(cpu_hotplug_wake_task_homed_offline),
 	    KTEST_CASE(cpu_hotplug_bad_requests_refused));

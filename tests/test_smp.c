@@ -16,6 +16,7 @@
 #include <kernel/smp.h>
 #include <kernel/time.h>
 #include <mm/tlbflush.h>
+#include "test_util.h"
 
 /* Spin (interrupts on) until *flag becomes nonzero or ms pass. */
 static bool wait_for_flag(const volatile int *flag, unsigned int ms)
@@ -177,17 +178,6 @@ static void smp_call_async_completes(struct ktest *t)
 		KT_EXPECT_TRUE(t, wait_for_flag(&done[cpu], 1000));
 }
 
-static void sum_ipis(unsigned long *sent, unsigned long *received)
-{
-	unsigned int cpu;
-
-	*sent = *received = 0;
-	for (cpu = 0; cpu < NR_CPUS; cpu++) {
-		*sent += READ_ONCE(percpu_areas[cpu].ipi_sent);
-		*received += READ_ONCE(percpu_areas[cpu].ipi_received);
-	}
-}
-
 static void smp_ipi_counters_match(struct ktest *t)
 {
 	unsigned long sent0, recv0, sent1, recv1;
@@ -214,9 +204,9 @@ static void smp_ipi_counters_match(struct ktest *t)
  * With every CPU QEMU was given online (and at least two others),
  * on_each_cpu and flush_tlb_all reach the others with one broadcast IPI
  * each. With one missing (the smp4-deaf row: it never answered its
- * start-up) they must send one IPI per online CPU, or the silent CPU
- * would take an interrupt nobody sent it. Either way each online CPU
- * runs fn once, and the counts balance.
+ * start-up) they must send one IPI per online CPU: the broadcast would
+ * reach that CPU too, an IPI nobody counted as sent. Either way each
+ * online CPU runs fn once, and the counts balance.
  */
 static void smp_broadcast_only_when_all_online(struct ktest *t)
 {
@@ -232,14 +222,14 @@ static void smp_broadcast_only_when_all_online(struct ktest *t)
 			   num_online_cpus() >= 3;
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
 		hits[cpu] = 0;
-	migrate_disable();
+	preempt_disable();	/* no other task here adds a broadcast */
 	me = smp_processor_id();
 	b0 = percpu_areas[me].ipi_broadcasts;
 	sum_ipis(&sent0, &recv0);
 	on_each_cpu(count_hit, NULL, true);
 	flush_tlb_all();
 	b1 = percpu_areas[me].ipi_broadcasts;
-	migrate_enable();
+	preempt_enable();
 	mdelay(20);
 	sum_ipis(&sent1, &recv1);
 	kt_diag(t, "%u of %u CPUs online: %lu broadcasts",

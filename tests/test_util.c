@@ -1,6 +1,7 @@
 /*
  * Helpers shared by several test suites.
  */
+#include <kernel/percpu.h>
 #include <mm/page_alloc.h>
 #include "test_util.h"
 
@@ -30,3 +31,12 @@ struct page *alloc_highest_block(void)
 	return best;
 }
 
+
+void sum_ipis(unsigned long *sent, unsigned long *received)
+{
+	*sent = *received = 0;
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		*sent += READ_ONCE(percpu_areas[cpu].ipi_sent);
+		*received += READ_ONCE(percpu_areas[cpu].ipi_received);
+	}
+}

@@ -11,4 +11,7 @@
  */
 struct page *alloc_highest_block(void);
 
+/* IPIs sent and handled, summed over every CPU (struct percpu). */
+void sum_ipis(unsigned long *sent, unsigned long *received);
+
 #endif

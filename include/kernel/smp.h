@@ -67,7 +67,8 @@ int apic_id_to_cpu(unsigned int apic_id);
 /*
  * Run fn(arg) on CPU cpu. With wait, return after fn has returned
  * there; without, return at once (fn runs soon). On this CPU, fn runs
- * at once with interrupts off. cpu must be online.
+ * at once with interrupts off. cpu must be online when asked; one that
+ * goes offline meanwhile still takes interrupts, so the call still runs.
  * Context: process context; interrupts on if wait (see above).
  */
 void smp_call_function_single(unsigned int cpu, void (*fn)(void *),
@@ -93,7 +94,8 @@ void on_each_cpu(void (*fn)(void *), void *arg, bool wait);
 
 /*
  * Ask CPU cpu to call scheduler_ipi() soon. Several requests before it
- * runs make one IPI. Context: any.
+ * runs make one IPI. cpu must have come up; it may be offline (a task
+ * woken there is moved on by its idle loop). Context: any.
  */
 void smp_send_reschedule(unsigned int cpu);
 
