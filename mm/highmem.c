@@ -215,12 +215,19 @@ void kunmap(struct page *page)
 	 * The PTE stays: the slot goes to 1, "free but cached". Waiters
 	 * queue themselves under kmap_lock, so looking at the queue here
 	 * cannot miss one, and the common case skips the wake-up's lock.
+	 *
+	 * Wake them all, not one: a waiter wants a page, not a slot, and
+	 * may find on waking that another waiter has mapped its page
+	 * meanwhile. It then takes no slot, and had it been the only one
+	 * woken, the slot would stay free while the waiters behind it
+	 * slept on (kmap_freed_slot_wakes_a_waiter_that_needs_it). Those
+	 * that find no slot queue themselves again.
 	 */
 	wake = --pkmap_count[nr] == 1 && !list_empty(&pkmap_wait.waiters);
 	pkmap_check_slot(nr);
 	spin_unlock(&kmap_lock);
 	if (wake)
-		wake_up(&pkmap_wait);
+		wake_up_all(&pkmap_wait);
 }
 
 void kmap_flush_unused(void)

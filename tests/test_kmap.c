@@ -222,6 +222,98 @@ static void kmap_full_pool_sleeps_until_kunmap(struct ktest *t)
 	kmap_flush_unused();
 }
 
+/*
+ * A wake-up for a freed slot is never lost. kunmap() wakes one waiter
+ * when a slot goes to 1; that waiter may not need a slot after all,
+ * because while it slept another waiter mapped the very page it wants.
+ * Waiters A and B both want page P, C wants page Q, queued in that
+ * order. kunmap #1 wakes A, which maps P in the freed slot; kunmap #2
+ * wakes B, which finds P mapped and takes nothing. A slot is free, so
+ * C must get it and not sleep on.
+ */
+struct pool_waiter {
+	struct page *page;
+	volatile unsigned int mapped;
+	volatile unsigned int release;
+};
+
+static int pool_waiter_fn(void *arg)
+{
+	struct pool_waiter *w = arg;
+
+	kmap(w->page);			/* sleeps: the pool is full */
+	w->mapped = 1;
+	while (!w->release)
+		msleep(5);
+	kunmap(w->page);
+	return 0;
+}
+
+/* Wait up to ms for *flag, or for task to be asleep if flag is NULL. */
+static bool wait_until(volatile unsigned int *flag, struct task *task,
+		       unsigned int ms)
+{
+	for (unsigned int waited = 0; waited <= ms; waited += 5) {
+		if (flag ? *flag : READ_ONCE(task->state) == TASK_SLEEPING)
+			return true;
+		msleep(5);
+	}
+	return false;
+}
+
+static void kmap_freed_slot_wakes_a_waiter_that_needs_it(struct ktest *t)
+{
+	static struct pool_fill pf;	/* pages[LAST_PKMAP] is P */
+	static struct page *q;
+	static struct pool_waiter w[3];
+	static const char *const names[3] = { "pkwait_a", "pkwait_b",
+					       "pkwait_c" };
+	struct task *task[3];
+	unsigned int freed = 0;
+
+	if (!alloc_pool_pages(t, &pf))
+		return;
+	q = alloc_page(GFP_HIGHUSER);
+	if (!q || !PageHighMem(q)) {
+		kt_skip(t, "needs %u highmem pages", POOL_PAGES + 1);
+		goto out_free;
+	}
+	kmap_flush_unused();
+	for (pf.held = 0; pf.held < LAST_PKMAP; pf.held++)
+		kmap(pf.pages[pf.held]);
+	for (int i = 0; i < 3; i++) {
+		w[i] = (struct pool_waiter){ i < 2 ? pf.pages[LAST_PKMAP] : q,
+					     0, 0 };
+		task[i] = kthread_run(pool_waiter_fn, &w[i], names[i]);
+		KT_ASSERT_NOT_NULL(t, task[i]);
+		/* Queue them in order: each is asleep before the next. */
+		KT_EXPECT_TRUE(t, wait_until(NULL, task[i], 1000));
+	}
+	kunmap(pf.pages[freed++]);	/* wakes A: it maps P */
+	KT_EXPECT_TRUE(t, wait_until(&w[0].mapped, NULL, 1000));
+	kunmap(pf.pages[freed++]);	/* wakes B: P is mapped, it needs none */
+	KT_EXPECT_TRUE(t, wait_until(&w[1].mapped, NULL, 1000));
+	/* One slot is free (at 1): C must have it. */
+	KT_EXPECT_TRUE(t, wait_until(&w[2].mapped, NULL, 500));
+	if (!w[2].mapped) {
+		kt_diag(t, "C still asleep with a free slot: lost wake-up");
+		kunmap(pf.pages[freed++]);	/* let it go */
+		wait_until(&w[2].mapped, NULL, 1000);
+	}
+	for (int i = 0; i < 3; i++) {
+		w[i].release = 1;
+		kthread_join(task[i]);
+	}
+	for (unsigned int i = freed; i < LAST_PKMAP; i++)
+		kunmap(pf.pages[i]);
+	kmap_flush_unused();
+out_free:
+	if (q)
+		free_page(q);
+	for (unsigned int i = 0; i < POOL_PAGES; i++)
+		free_page(pf.pages[i]);
+}
+
 /* Each trip round the pool costs exactly one global TLB shootdown. */
 static void kmap_each_wrap_does_one_shootdown(struct ktest *t)
 {
@@ -324,6 +416,7 @@ KTEST_SUITE(kmap,
 	    KTEST_CASE(kunmap_of_unmapped_page_is_reported),
 	    KTEST_CASE(kmap_in_atomic_context_is_caught_by_might_sleep),
 	    KTEST_CASE(kmap_full_pool_sleeps_until_kunmap),
+	    KTEST_CASE(kmap_freed_slot_wakes_a_waiter_that_needs_it),
 	    KTEST_CASE(kmap_each_wrap_does_one_shootdown),
 	    KTEST_CASE(kmap_stale_entry_never_visible_on_other_cpu),
 	    KTEST_CASE(kmap_maps_ram_above_4g));
