@@ -21,10 +21,13 @@
  *
  * The order of the steps is what makes preemption and interrupts safe
  * without turning either off:
- *   map:    push idx, then save the PTE value, then write the PTE. An
- *           interrupt after the push maps above us; a switch after the
- *           save restores the slot (after, not before: a switch between
- *           writing the PTE and saving it would lose the map).
+ *   map:    push idx, then check the slot is empty, then save the PTE
+ *           value, then write the PTE. An interrupt after the push maps
+ *           above us; a switch after the save restores the slot (after,
+ *           not before: a switch between writing the PTE and saving it
+ *           would lose the map). The check comes before the save: once
+ *           the value is saved, a switch away and back puts our own
+ *           entry in the slot, and a check then would call it stale.
  *   unmap:  forget the saved value, then clear the PTE, invlpg, and
  *           pop last. Popping first would let an interrupt take the
  *           slot while it is still mapped.
@@ -162,9 +165,10 @@ static noinline void *kmap_local_refuse(struct task *t, int idx)
 /*
  * I1 broken: someone left the slot mapped. Say so, and take it anyway.
  * Takes only what the fast path already has in registers (the rest is
- * recomputed here), so the fast path need not keep it alive.
+ * recomputed here), so the fast path need not keep it alive. The PTE
+ * value is not saved yet (see the top of the file): save it here.
  */
-static noinline void *kmap_local_stale(struct task *t, int idx)
+static noinline void *kmap_local_stale(struct task *t, int idx, pteval_t pte)
 {
 	unsigned int cpu = smp_processor_id();
 	uintptr_t va = kmap_slot_va(cpu, idx);
@@ -175,17 +179,19 @@ static noinline void *kmap_local_stale(struct task *t, int idx)
 	     "mapped (phys %#llx) when thread %s took it", (unsigned long)va,
 	     cpu, idx, (unsigned long long)arch_pte_phys(arch_pte_read(ptep)),
 	     t->name);
+	t->kmap_ctrl.pteval[idx] = pte;
+	barrier();			/* save, then write */
 	/* Never rewrite a present PAE entry in place: clear, then install. */
 	arch_pte_clear(ptep);
-	arch_pte_install(ptep, t->kmap_ctrl.pteval[idx]);
+	arch_pte_install(ptep, pte);
 	arch_fixmap_flush_local(va);
 	kmap_count(local_maps);
 	return (void *)va;
 }
 
 /*
- * The fast path: push, save, one PTE write. No flush, by I2. Inlined
- * into both kmap_local_page and kmap_atomic.
+ * The fast path: push, check, save, one PTE write. No flush, by I2.
+ * Inlined into both kmap_local_page and kmap_atomic.
  */
 static __always_inline void *kmap_local_map(struct page *page)
 {
@@ -198,15 +204,27 @@ static __always_inline void *kmap_local_map(struct page *page)
 		return kmap_local_refuse(t, idx);
 	migrate_disable();
 	t->kmap_ctrl.idx = idx + 1;
-	barrier();			/* push, then save */
+	barrier();			/* push, then check */
 	pte = arch_make_kernel_rw_pte(page_to_phys(page));
-	t->kmap_ctrl.pteval[idx] = pte;
 	/* smp_processor_id() is stable now: we cannot migrate. */
 	va = kmap_slot_va(smp_processor_id(), idx);
 	ptep = arch_fixmap_pte(va);
+	/*
+	 * Check before saving: pteval[idx] is still 0, so a switch away
+	 * and back in here leaves the slot empty (the switch clears it and
+	 * restores nothing). After the save it would restore our entry,
+	 * and this check would report our own map as stale.
+	 */
 	if (unlikely(arch_pte_mapped(ptep)))
-		return kmap_local_stale(t, idx);
-	/* The install is a compiler barrier: the push and save go first. */
+		return kmap_local_stale(t, idx, pte);
+	barrier();			/* check, then save */
+	t->kmap_ctrl.pteval[idx] = pte;
+	/*
+	 * The install is a compiler barrier: the save goes first. A switch
+	 * between the two has restored this very value into the slot, so
+	 * the install then writes an entry over itself, which no page walk
+	 * can see half-done.
+	 */
 	arch_pte_install(ptep, pte);
 	kmap_count(local_maps);
 	return (void *)va;

@@ -78,5 +78,6 @@ void kmap_local_holder_never_changes_cpu(struct ktest *t);
 void kmap_local_cpu_offline_waits_until_the_holder_unmaps(struct ktest *t);
 void kmap_local_timer_interrupt_maps_on_top_of_the_task(struct ktest *t);
 void kmap_local_ipi_handler_maps_on_top_of_the_task(struct ktest *t);
+void kmap_local_preempted_map_is_not_reported_stale(struct ktest *t);
 
 #endif

@@ -286,6 +286,7 @@ KTEST_SUITE(kmap_local,
 	    KTEST_CASE(kmap_local_cpu_offline_waits_until_the_holder_unmaps),
 	    KTEST_CASE(kmap_local_timer_interrupt_maps_on_top_of_the_task),
 	    KTEST_CASE(kmap_local_ipi_handler_maps_on_top_of_the_task),
+	    KTEST_CASE(kmap_local_preempted_map_is_not_reported_stale),
 	    KTEST_CASE(kmap_local_page_faults_allowed_lazy_touch_succeeds),
 	    KTEST_CASE(kmap_local_map_is_not_recorded_in_page_address),
 	    KTEST_CASE(kmap_local_debug_guard_pages_surround_each_slot));

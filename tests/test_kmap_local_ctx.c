@@ -4,6 +4,7 @@
  * rest of the suite in test_kmap_local.c (declared in kmap_helpers.h).
  */
 #include <arch/cpu.h>
+#include <kernel/breaks.h>
 #include <kernel/hotplug.h>
 #include <kernel/kthread.h>
 #include <kernel/panic.h>
@@ -343,3 +344,93 @@ void kmap_local_ipi_handler_maps_on_top_of_the_task(struct ktest *t)
 	irq_maps_on_top(t, true);
 }
 
+/*
+ * A map preempted half-way is not reported as a stale slot. Two
+ * threads bound to one CPU map and unmap in a loop while another CPU
+ * keeps asking that CPU to reschedule: some switch must land between a
+ * map's save of the PTE value and its look at the slot, where the
+ * switch back restores the saved value into the slot. The map must not
+ * then call its own slot "still mapped" (I1 is not broken: it is ours).
+ */
+struct preempt_mapper {
+	struct page *page;
+	volatile bool stop;
+	unsigned long rounds, switches;
+	unsigned int bad;
+};
+
+static int preempt_mapper_fn(void *arg)
+{
+	struct preempt_mapper *pm = arg;
+	unsigned long in0 = current_task()->switches_in;
+
+	while (!pm->stop) {
+		uint32_t *va = kmap_local_page(pm->page);
+
+		va[pm->rounds % 1024] = (uint32_t)pm->rounds;
+		pm->bad += va[pm->rounds % 1024] != (uint32_t)pm->rounds;
+		kunmap_local(va);
+		pm->rounds++;
+	}
+	pm->switches = current_task()->switches_in - in0;
+	return 0;
+}
+
+void kmap_local_preempted_map_is_not_reported_stale(struct ktest *t)
+{
+	struct preempt_mapper pm[2] = { { .page = kt_slot_page(t) },
+					{ .page = kt_slot_page(t) } };
+	unsigned int cpu = kt_other_cpu();
+	struct kmap_stats before, after;
+	unsigned long warns, end, kicks = 0;
+	struct task *w[2];
+
+	if (!pm[0].page || !pm[1].page)
+		goto out;
+	if (cpu == smp_processor_id()) {
+		kt_skip(t, "needs a second CPU to send reschedule IPIs");
+		goto out;
+	}
+	/*
+	 * This case tests the map's order of steps against a switch that
+	 * works; without the switch the two threads unmap each other's
+	 * slot and fault, which is the other case's failure to show.
+	 */
+	if (break_enabled(BREAK_KMAP_LOCAL_SWITCH)) {
+		kt_skip(t, "break=kmap_local_switch: the switch is off");
+		goto out;
+	}
+	kmap_stats(&before);
+	warns = warn_count();
+	for (int i = 0; i < 2; i++) {
+		w[i] = kthread_create(preempt_mapper_fn, &pm[i],
+				      i ? "kpmap1" : "kpmap0");
+		KT_ASSERT_NOT_NULL(t, w[i]);
+		kthread_bind(w[i], cpu);
+		kthread_start(w[i]);
+	}
+	/* 500 ms of reschedule IPIs: each one may be a switch on that CPU. */
+	end = jiffies + 50;
+	while ((long)(jiffies - end) < 0) {
+		resched_cpu(cpu);
+		kicks++;
+		for (int i = 0; i < 200; i++)
+			arch_cpu_relax();
+	}
+	pm[0].stop = pm[1].stop = true;
+	kthread_join(w[0]);
+	kthread_join(w[1]);
+	kmap_stats(&after);
+	kt_diag(t, "CPU %u: %lu kicks, %lu + %lu rounds, %lu + %lu switches "
+		"in, %lu saves, %lu stale", cpu, kicks, pm[0].rounds,
+		pm[1].rounds, pm[0].switches, pm[1].switches,
+		after.switch_saves - before.switch_saves,
+		after.stale_slots - before.stale_slots);
+	KT_EXPECT_EQ(t, pm[0].bad + pm[1].bad, 0);
+	KT_EXPECT_EQ(t, after.stale_slots, before.stale_slots);
+	KT_EXPECT_EQ(t, warn_count(), warns);
+out:
+	for (int i = 0; i < 2; i++)
+		if (pm[i].page)
+			free_page(pm[i].page);
+}
