@@ -166,6 +166,21 @@ static unsigned int pkmap_map_new(struct page *page)
 	}
 }
 
+/*
+ * Everyone who takes kmap_lock from kmap() or kunmap() comes through
+ * here first: with interrupts off, or in an interrupt handler that may
+ * have interrupted the lock's holder, waiting for kmap_lock can deadlock
+ * against the wrap's flush (see the top of the file). Refuse at once,
+ * by name, rather than hang until a timeout.
+ */
+static void pkmap_check_context(const char *who)
+{
+	if (arch_irqs_disabled() || in_interrupt())
+		panic("%s() with interrupts off or in an interrupt handler "
+		      "(thread %s): the pool flush could deadlock; use "
+		      "kmap_local_page()", who, current_task_name());
+}
+
 void *kmap(struct page *page)
 {
 	unsigned int nr;
@@ -173,10 +188,7 @@ void *kmap(struct page *page)
 	might_sleep();
 	if (!PageHighMem(page))
 		return lowmem_page_address(page);
-	if (arch_irqs_disabled() || in_interrupt())
-		panic("kmap() with interrupts off or in an interrupt handler "
-		      "(thread %s): the pool flush could deadlock; use "
-		      "kmap_local_page()", current_task_name());
+	pkmap_check_context("kmap");
 	spin_lock(&kmap_lock);
 	stats.maps++;
 	if (page_pkmapped(page)) {
@@ -199,6 +211,7 @@ void kunmap(struct page *page)
 
 	if (!PageHighMem(page))
 		return;
+	pkmap_check_context("kunmap");
 	spin_lock(&kmap_lock);
 	nr = page_pkmap_nr(page);
 	if (!page_pkmapped(page) || pkmap_count[nr] < 2) {

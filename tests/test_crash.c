@@ -8,6 +8,8 @@
  */
 #include <kernel/cmdline.h>
 #include <kernel/kthread.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
 #include <kernel/ktest.h>
 #include <lib/string.h>
 #include <mm/highmem.h>
@@ -22,8 +24,8 @@ static bool set_crash(const char *val)
 	return true;
 }
 DEFINE_PARAM("ktest.crash", set_crash,
-	     "null, stack_overflow, kthread_stack_overflow, vmalloc_guard or "
-	     "kmap_guard");
+	     "null, stack_overflow, kthread_stack_overflow, vmalloc_guard, "
+	     "kmap_guard or kunmap_irqs_off");
 
 static bool crash_selected(struct ktest *t, const char *name)
 {
@@ -115,9 +117,62 @@ static void crash_kmap_guard_overrun(struct ktest *t)
 	KT_EXPECT_TRUE(t, false);	/* not reached */
 }
 
+/*
+ * kunmap() with interrupts off. kmap_lock is held across the pool's
+ * wrap flush, which waits for every other CPU to answer its IPI; a CPU
+ * spinning for kmap_lock with interrupts off never answers, so the two
+ * wait for each other for good. kmap() refuses that context; kunmap()
+ * must too, at once and by name, not as a shootdown timeout seconds
+ * later. A thread on another CPU wraps the pool over and over while
+ * this one kunmaps with interrupts off.
+ */
+#define CRASH_POOL_PAGES (LAST_PKMAP + 1)
+
+static struct page *crash_pool[CRASH_POOL_PAGES];
+
+static int crash_pool_wrapper(void *arg)
+{
+	for (unsigned int i = 0;; i++) {
+		struct page *page = crash_pool[i % CRASH_POOL_PAGES];
+
+		kmap(page);
+		kunmap(page);
+	}
+	return 0;
+}
+
+static void crash_kunmap_irqs_off(struct ktest *t)
+{
+	struct page *mine;
+	struct task *w;
+
+	if (!crash_selected(t, "kunmap_irqs_off"))
+		return;
+	for (unsigned int i = 0; i < CRASH_POOL_PAGES; i++) {
+		crash_pool[i] = alloc_page(GFP_HIGHUSER);
+		KT_ASSERT_NOT_NULL(t, crash_pool[i]);
+		KT_ASSERT_TRUE(t, PageHighMem(crash_pool[i]));
+	}
+	mine = alloc_page(GFP_HIGHUSER);
+	KT_ASSERT_NOT_NULL(t, mine);
+	w = kthread_create(crash_pool_wrapper, NULL, "kwrapper");
+	KT_ASSERT_NOT_NULL(t, w);
+	kthread_bind(w, smp_processor_id() ? 0 : 1);
+	kthread_start(w);
+	for (;;) {
+		unsigned long flags;
+
+		kmap(mine);
+		flags = arch_irq_save();
+		kunmap(mine);		/* the bug under test */
+		arch_irq_restore(flags);
+	}
+}
+
 KTEST_SUITE(crash,
 	    KTEST_CASE(crash_null_dereference),
 	    KTEST_CASE(crash_stack_overflow),
 	    KTEST_CASE(crash_kthread_stack_overflow),
 	    KTEST_CASE(crash_vmalloc_guard),
-	    KTEST_CASE(crash_kmap_guard_overrun));
+	    KTEST_CASE(crash_kmap_guard_overrun),
+	    KTEST_CASE(crash_kunmap_irqs_off));

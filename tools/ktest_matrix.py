@@ -213,6 +213,21 @@ MATRIX = [
                r"crash_kmap_guard_overrun\+"]},
            timeout=30, tags=("crash", "kmap")),
 
+    # kunmap() with interrupts off, while another CPU's kmap() wraps the
+    # pool: kmap_lock is held across the wrap's shootdown, so spinning
+    # for it with interrupts off would deadlock. It must be refused by
+    # name, as kmap() is, not end in a shootdown timeout.
+    Config("crash-kunmap-irqs-off", mem="512M", smp=2,
+           cmdline="lowmem=64M ktest=crash ktest.crash=kunmap_irqs_off",
+           expect={"panic": [
+               r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
+               r"kunmap\(\) with interrupts off or in an interrupt "
+               r"handler \(thread boot\)",
+               r"^Backtrace:",
+               r"kunmap\+",
+               r"crash_kunmap_irqs_off\+"]},
+           tags=("crash", "kmap", "smp")),
+
     # An AP that never answers (smp.deaf_apic=2: no start-up IPI for APIC
     # id 2).  Boot must report it, renumber densely and go on with three
     # CPUs, so exactly the "expected CPUs online" case fails.

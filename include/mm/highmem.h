@@ -151,7 +151,9 @@ void *kmap(struct page *page);
 
 /*
  * Drop one kmap() of page. Reported by name (and refused) if the page
- * is not kmapped. Context: process context; does not sleep.
+ * is not kmapped. Context: process context with interrupts on, as for
+ * kmap() (it panics otherwise: waiting for kmap_lock could deadlock
+ * against the pool's flush); does not sleep.
  */
 void kunmap(struct page *page);
 
