@@ -77,7 +77,12 @@ void *kmalloc(size_t size)
 		unsigned int order = 0;
 		void *p;
 
-		while ((PAGE_SIZE << order) < size)
+		/*
+		 * Stop past MAX_ORDER: alloc_pages refuses (and reports)
+		 * that order. Unbounded, PAGE_SIZE << order wraps to 0 at
+		 * order 20, and a size over 2 GiB looped forever.
+		 */
+		while (order <= MAX_ORDER && (PAGE_SIZE << order) < size)
 			order++;
 		p = get_free_pages(order);
 		if (p)

@@ -200,6 +200,24 @@ static void pmm_kmalloc_sizes(struct ktest *t)
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
 }
 
+/*
+ * Sizes no block can hold fail cleanly, however large: the order search
+ * must not overflow (PAGE_SIZE << 20 is 0 in 32 bits) and spin forever.
+ */
+static void pmm_kmalloc_huge_size_fails(struct ktest *t)
+{
+	static const size_t sizes[] = { (8u << 20), 0x80000000u, 0x80000001u,
+					SIZE_MAX };
+	unsigned long live = kmalloc_live_objects();
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(sizes); i++) {
+		kt_diag(t, "kmalloc(%#zx)", sizes[i]);
+		KT_EXPECT_TRUE(t, kmalloc(sizes[i]) == NULL);
+		KT_EXPECT_TRUE(t, kzalloc(sizes[i]) == NULL);
+	}
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
+}
+
 KTEST_SUITE(pmm,
 	    KTEST_CASE(pmm_exhaust_and_refill_lowmem),
 	    KTEST_CASE(pmm_exhaust_and_refill_highmem),
@@ -209,4 +227,5 @@ KTEST_SUITE(pmm,
 	    KTEST_CASE(pmm_double_free_refused),
 	    KTEST_CASE(pmm_free_of_unallocated_refused),
 	    KTEST_CASE(pmm_freed_pages_poisoned),
-	    KTEST_CASE(pmm_kmalloc_sizes));
+	    KTEST_CASE(pmm_kmalloc_sizes),
+	    KTEST_CASE(pmm_kmalloc_huge_size_fails));
