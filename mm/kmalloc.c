@@ -20,9 +20,19 @@
 #define NR_CLASSES	8	/* 16, 32, ... 2048 */
 #define MIN_SHIFT	4
 
+/*
+ * A free slot: the link, and a mark that says "maybe on a free list".
+ * The mark makes a double kfree cheap to catch: only a slot that bears
+ * it is looked for on the list (live data may hold the same value by
+ * chance, so the mark alone proves nothing; the walk does). Every slot
+ * is at least 16 bytes, so both words fit.
+ */
 struct free_slot {
 	struct free_slot *next;
+	uint32_t mark;
 };
+
+#define SLOT_FREE_MARK	0xf7ee51a7u
 
 struct size_class {
 	spinlock_t lock;
@@ -61,9 +71,20 @@ static bool class_grow(struct size_class *sc, unsigned int c)
 		struct free_slot *fs = (struct free_slot *)(base + off);
 
 		fs->next = sc->free;
+		fs->mark = SLOT_FREE_MARK;
 		sc->free = fs;
 	}
 	return true;
+}
+
+/* Is fs on the class's free list? Class lock held. */
+static bool slot_is_free(const struct size_class *sc,
+			 const struct free_slot *fs)
+{
+	for (const struct free_slot *f = sc->free; f; f = f->next)
+		if (f == fs)
+			return true;
+	return false;
 }
 
 void *kmalloc(size_t size)
@@ -95,6 +116,7 @@ void *kmalloc(size_t size)
 	if (sc->free || class_grow(sc, c)) {
 		fs = sc->free;
 		sc->free = fs->next;
+		fs->mark = 0;	/* live now: kfree need not search */
 		sc->live++;
 	}
 	spin_unlock_irqrestore(&sc->lock, flags);
@@ -136,7 +158,18 @@ void kfree(const void *ptr)
 		return;
 	sc = &classes[c];
 	flags = spin_lock_irqsave(&sc->lock);
+	/*
+	 * Put on the list twice, the slot would be handed out twice: two
+	 * owners of one object, and a live count that drifts down.
+	 */
+	if (fs->mark == SLOT_FREE_MARK && slot_is_free(sc, fs)) {
+		spin_unlock_irqrestore(&sc->lock, flags);
+		WARN(1, "kfree(%p): double free of a %u-byte object "
+		     "(refused)", ptr, 16u << c);
+		return;
+	}
 	fs->next = sc->free;
+	fs->mark = SLOT_FREE_MARK;
 	sc->free = fs;
 	sc->live--;
 	spin_unlock_irqrestore(&sc->lock, flags);

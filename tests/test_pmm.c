@@ -218,6 +218,33 @@ static void pmm_kmalloc_huge_size_fails(struct ktest *t)
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
 }
 
+/*
+ * A second kfree of a small object is reported and refused. Accepted,
+ * it would put the slot on its free list twice, and two later kmallocs
+ * would hand out the same memory.
+ */
+static void pmm_kfree_double_free_refused(struct ktest *t)
+{
+	unsigned long live = kmalloc_live_objects();
+	unsigned long warns;
+	void *p = kmalloc(24), *a, *b;
+
+	KT_ASSERT_NOT_NULL(t, p);
+	kfree(p);
+	warns = warn_count();
+	kfree(p);				/* double free */
+	KT_EXPECT_EQ(t, warn_count() - warns, 1);
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
+	a = kmalloc(24);
+	b = kmalloc(24);
+	KT_EXPECT_NOT_NULL(t, a);
+	KT_EXPECT_NOT_NULL(t, b);
+	KT_EXPECT_NE(t, (uintptr_t)a, (uintptr_t)b);
+	kfree(a);
+	kfree(b);
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
+}
+
 KTEST_SUITE(pmm,
 	    KTEST_CASE(pmm_exhaust_and_refill_lowmem),
 	    KTEST_CASE(pmm_exhaust_and_refill_highmem),
@@ -228,4 +255,5 @@ KTEST_SUITE(pmm,
 	    KTEST_CASE(pmm_free_of_unallocated_refused),
 	    KTEST_CASE(pmm_freed_pages_poisoned),
 	    KTEST_CASE(pmm_kmalloc_sizes),
-	    KTEST_CASE(pmm_kmalloc_huge_size_fails));
+	    KTEST_CASE(pmm_kmalloc_huge_size_fails),
+	    KTEST_CASE(pmm_kfree_double_free_refused));

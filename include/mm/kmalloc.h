@@ -17,7 +17,10 @@
 
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
-/* Free what kmalloc returned. kfree(NULL) does nothing. */
+/*
+ * Free what kmalloc returned. kfree(NULL) does nothing; a double free,
+ * or a pointer into the middle of an object, is reported and refused.
+ */
 void kfree(const void *ptr);
 
 /* Boot only, before the first kmalloc. */
