@@ -338,6 +338,68 @@ static void vmalloc_stress_concurrent(struct ktest *t)
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), objs0);
 }
 
+/*
+ * Fill the whole area, then free it all: the ranges go lazy, and an
+ * allocation that then finds no room must purge and succeed. The last
+ * area's guard page is the area's last page, below the lazy window.
+ */
+#define FILL_CHUNK	1024
+static void vmap_fill_area_then_reuse(struct ktest *t)
+{
+	static uintptr_t got[1024];
+	static struct page *same[FILL_CHUNK];
+	struct page *page = alloc_page(GFP_HIGHUSER);
+	unsigned int n = 0, small = 0;
+	uintptr_t top = 0;
+	void *again;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	for (unsigned int i = 0; i < FILL_CHUNK; i++)
+		same[i] = page;
+	vmap_purge();
+	while (n < ARRAY_SIZE(got)) {
+		void *v = vmap(same, FILL_CHUNK, MAP_READ);
+
+		if (!v)
+			break;
+		got[n++] = (uintptr_t)v;
+	}
+	/* Then single pages, down to the very last hole. */
+	while (n < ARRAY_SIZE(got)) {
+		void *v = vmap(same, 1, MAP_READ);
+
+		if (!v)
+			break;
+		got[n++] = (uintptr_t)v;
+		small++;
+	}
+	kt_diag(t, "%u areas (%u single pages)", n, small);
+	KT_ASSERT_LT(t, n, ARRAY_SIZE(got));
+	for (unsigned int i = 0; i < n; i++) {
+		uintptr_t end = got[i] + (i < n - small ? FILL_CHUNK : 1) *
+					       PAGE_SIZE;
+
+		top = MAX(top, end);
+		KT_EXPECT_EQ(t, (uintptr_t)vmalloc_to_page((void *)got[i]),
+			     (uintptr_t)page);
+	}
+	kt_diag(t, "highest area ends at %08lx, lazy window at %08lx",
+		(unsigned long)top, (unsigned long)VMALLOC_LAZY_START);
+	KT_EXPECT_LE(t, top + PAGE_SIZE, VMALLOC_LAZY_START);
+	KT_EXPECT_FALSE(t, layout_kernel_address_mapped(top));
+	for (unsigned int i = 0; i < n; i++)
+		vunmap((void *)got[i]);
+	/* Purge-before-failing: all of it is reusable now. */
+	again = vmap(same, FILL_CHUNK, MAP_READ);
+	KT_EXPECT_NOT_NULL(t, again);
+	vunmap(again);
+	again = vmalloc(FILL_CHUNK * PAGE_SIZE / 4);
+	KT_EXPECT_NOT_NULL(t, again);
+	vfree(again);
+	vmap_purge();
+	free_page(page);
+}
+
 KTEST_SUITE(vmalloc,
 	    KTEST_CASE(vmalloc_to_page_round_trips),
 	    KTEST_CASE(vmalloc_guard_pages_named),
@@ -345,4 +407,5 @@ KTEST_SUITE(vmalloc,
 	    KTEST_CASE(vmap_purge_merges_out_of_order),
 	    KTEST_CASE(vmap_misuse_refused),
 	    KTEST_CASE(vmalloc_more_than_lowmem),
-	    KTEST_CASE(vmalloc_stress_concurrent));
+	    KTEST_CASE(vmalloc_stress_concurrent),
+	    KTEST_CASE(vmap_fill_area_then_reuse));
