@@ -6,7 +6,11 @@
  * above 4 GiB.
  */
 #include <arch/mmu.h>
+#include <arch/pte.h>
+#include <kernel/kthread.h>
 #include <kernel/ktest.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
 #include <lib/string.h>
 #include <mm/layout.h>
 #include <mm/memblock.h>
@@ -130,10 +134,78 @@ static void paging_pte_reaches_frame(struct ktest *t)
 		free_page(page);
 }
 
+/*
+ * A PAE entry read while another CPU changes it must come out whole:
+ * the old entry, the new one, or not present, never a present entry
+ * with the other half's address bits. The entry here is a plain word in
+ * memory no page walk uses; one CPU installs and clears it (the only
+ * changes a live entry sees), another reads it, for ROUNDS each.
+ */
+#define TORN_ROUNDS 2000000
+
+struct torn_race {
+	pteval_t entry;			/* aligned: pteval_t is 8 bytes */
+	volatile unsigned int ready, stop;
+	unsigned long torn, present_seen;
+};
+
+static int pte_flipper(void *arg)
+{
+	struct torn_race *r = arg;
+	/* Above 4 GiB and NX: both halves of the entry carry bits. */
+	pteval_t val = arch_make_kernel_rw_pte(0x23ffff000ull);
+
+	r->ready = 1;
+	while (!r->stop) {
+		arch_pte_install(&r->entry, val);
+		arch_pte_clear(&r->entry);
+	}
+	return 0;
+}
+
+static void paging_pte_read_never_torn(struct ktest *t)
+{
+	static struct torn_race r;
+	pteval_t val = arch_make_kernel_rw_pte(0x23ffff000ull);
+	unsigned int me = smp_processor_id(), other = me, cpu;
+	struct task *th;
+
+	for_each_online_cpu(cpu)
+		if (cpu != me)
+			other = cpu;
+	if (other == me) {
+		kt_skip(t, "needs two CPUs");
+		return;
+	}
+	r = (struct torn_race){ 0 };
+	th = kthread_create(pte_flipper, &r, "pte_flipper");
+	KT_ASSERT_NOT_NULL(t, th);
+	kthread_bind(th, other);
+	kthread_start(th);
+	while (!r.ready)
+		yield();
+	for (unsigned int i = 0; i < TORN_ROUNDS; i++) {
+		pteval_t seen = arch_pte_read(&r.entry);
+
+		if (!arch_pte_present(seen))
+			continue;
+		r.present_seen++;
+		if (seen != val)
+			r.torn++;
+	}
+	r.stop = 1;
+	kthread_join(th);
+	kt_diag(t, "%u reads, %lu present, %lu torn", TORN_ROUNDS,
+		r.present_seen, r.torn);
+	KT_EXPECT_GT(t, r.present_seen, 0);
+	KT_EXPECT_EQ(t, r.torn, 0);
+}
+
 KTEST_SUITE(paging,
 	    KTEST_CASE(paging_text_read_only_executable),
 	    KTEST_CASE(paging_rodata_read_only_nx),
 	    KTEST_CASE(paging_data_and_direct_map_nx),
 	    KTEST_CASE(paging_low_addresses_unmapped),
 	    KTEST_CASE(paging_layout_regions_in_order),
-	    KTEST_CASE(paging_pte_reaches_frame));
+	    KTEST_CASE(paging_pte_reaches_frame),
+	    KTEST_CASE(paging_pte_read_never_torn));

@@ -71,16 +71,25 @@ static inline void arch_pte_clear(pteval_t *ptep)
 }
 
 /*
- * The entry at ptep. Only the whole-from-not-present changes above
- * happen to a live entry, so two plain reads of the halves see either
- * the whole entry or a not-present one.
+ * The entry at ptep, both halves from one moment. Two plain loads are
+ * not enough, whichever comes first: low then high, and a clear in
+ * between (low word, then high) gives the old low word, present, with a
+ * high word of 0, an entry that never existed; tests/test_paging.c:
+ * paging_pte_read_never_torn saw thousands in two million reads. LOCK
+ * CMPXCHG8B reads all eight bytes at once: it compares them with
+ * edx:eax (0 here) and, as they differ for any present entry, only
+ * loads them; an entry of 0 it rewrites with the same 0. Page walks by
+ * the CPU itself need none of this: they read the entry whole.
  */
 static inline pteval_t arch_pte_read(const pteval_t *ptep)
 {
-	const volatile uint32_t *half = (const volatile uint32_t *)ptep;
-	uint32_t lo = half[0];
+	pteval_t val = 0;
 
-	return ((pteval_t)half[1] << 32) | lo;
+	asm volatile("lock cmpxchg8b %1"
+		     : "+A"(val), "+m"(*(pteval_t *)ptep)
+		     : "b"(0), "c"(0)
+		     : "memory", "cc");
+	return val;
 }
 
 /* Is the entry at ptep present? One load: the bit is in the low word. */
