@@ -253,6 +253,7 @@ void kmap_flush_unused(void)
 
 void pkmap_get_stats(struct pkmap_stats *out)
 {
+	pkmap_check_context("pkmap_get_stats");
 	spin_lock(&kmap_lock);
 	*out = stats;
 	spin_unlock(&kmap_lock);

@@ -88,7 +88,10 @@ void kunmap_atomic(const void *addr);
 /* Fill *out with the current totals. Context: any. */
 void kmap_stats(struct kmap_stats *out);
 
-/* Print the totals, prefixed by label, at KERN_INFO. Context: any. */
+/*
+ * Print the totals and the pool's counters, prefixed by label, at
+ * KERN_INFO. Context: as pkmap_get_stats().
+ */
 void kmap_stats_print(const char *label);
 
 /* Is kmap.force_map=1 (lowmem pages mapped through slots too) on? */
@@ -182,7 +185,10 @@ struct pkmap_stats {
 	unsigned long bad_unmaps;	/* kunmap of a page not kmapped */
 };
 
-/* A snapshot of the counters. Context: any. */
+/*
+ * A snapshot of the counters. Context: as kunmap(): it takes kmap_lock,
+ * so with interrupts off it panics rather than risk the deadlock.
+ */
 void pkmap_get_stats(struct pkmap_stats *out);
 
 /* pkmap_count[nr], for tests and the monitor. Context: any. */
