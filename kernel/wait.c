@@ -71,21 +71,38 @@ void completion_init(struct completion *c)
 	c->done = 0;
 }
 
-/* Take one "done" if there is one. */
-static bool completion_try_take(struct completion *c)
-{
-	unsigned long flags = spin_lock_irqsave(&c->wq.lock);
-	bool taken = c->done > 0;
-
-	if (taken && c->done != UINT32_MAX)
-		c->done--;
-	spin_unlock_irqrestore(&c->wq.lock, flags);
-	return taken;
-}
-
+/*
+ * Not wait_event(): there the waiter tests its condition while queued,
+ * and stays queued until finish_wait() even when the test succeeded.
+ * complete() wakes only the first waiter; if that is one which has just
+ * taken a "done" on its way out, the wake-up is spent on it and a
+ * waiter asleep behind it sleeps on with done > 0. So the test and the
+ * queueing happen under the queue's lock, and a waiter is on the queue
+ * only while it has taken nothing: every one complete() wakes takes
+ * the "done" it was woken for, unless a newcomer took it first.
+ */
 void wait_for_completion(struct completion *c)
 {
-	wait_event(&c->wq, completion_try_take(c));
+	struct waiter w = { .task = current_task() };
+	unsigned long flags;
+
+	might_sleep();
+	flags = spin_lock_irqsave(&c->wq.lock);
+	while (!c->done) {
+		/* A wake-up took us off the queue: back on it. */
+		if (!w.link.next || list_empty(&w.link))
+			list_add_tail(&w.link, &c->wq.waiters);
+		set_current_state(TASK_SLEEPING);
+		spin_unlock_irqrestore(&c->wq.lock, flags);
+		schedule();
+		flags = spin_lock_irqsave(&c->wq.lock);
+	}
+	if (w.link.next && !list_empty(&w.link))
+		list_del_init(&w.link);
+	set_current_state(TASK_RUNNING);
+	if (c->done != UINT32_MAX)
+		c->done--;
+	spin_unlock_irqrestore(&c->wq.lock, flags);
 }
 
 void complete(struct completion *c)

@@ -294,10 +294,142 @@ static void sched_migrate_disable_pins_task(struct ktest *t)
 	KT_EXPECT_TRUE(t, pr.moved_after);
 }
 
+/*
+ * complete() wakes one waiter, the first on the queue. A waiter whose
+ * wait_for_completion() has just taken a "done" stays on that queue
+ * until its finish_wait(); if complete() picks it in between, the
+ * wake-up goes to a task that will not use it, and a waiter asleep
+ * behind it sleeps on with done > 0: a lost wake-up.
+ *
+ * B (on one CPU) takes from a well-stocked completion in a loop. Its
+ * CPU's timer tick looks at it until it catches B in that window:
+ * on the queue, at its head, its "done" taken. There, with B frozen
+ * under the interrupt, the stock is made to run out (as if B had taken
+ * the last one), A (on another CPU) waits and goes to sleep behind B,
+ * and one complete() is made. A must wake. A B that is never found
+ * there in LW_TICKS ticks (the queue holds only waiters that have
+ * taken nothing) passes too. Before the fix the first tick found it.
+ */
+#define LW_STOCK (1u << 30)
+#define LW_TICKS 300
+
+struct lost_wake {
+	struct completion c;
+	struct task *a, *b;
+	volatile unsigned int a_go, a_waiting, a_done;
+	volatile unsigned int b_stop, hit, gave_up;
+	volatile unsigned long b_taken;	/* B's returns from the wait */
+	unsigned int tries;
+};
+
+/* In B's CPU's tick, c.wq.lock held. */
+static bool lw_b_in_window(struct lost_wake *lw)
+{
+	struct waiter *first;
+
+	if (current_task() != lw->b || list_empty(&lw->c.wq.waiters))
+		return false;
+	first = list_first_entry(&lw->c.wq.waiters, struct waiter, link);
+	return first->task == lw->b &&
+	       lw->c.done == LW_STOCK - lw->b_taken - 1;
+}
+
+static bool lw_a_asleep(const struct lost_wake *lw)
+{
+	return lw->a_waiting && READ_ONCE(lw->a->state) == TASK_SLEEPING &&
+	       !READ_ONCE(lw->a->on_cpu) && !READ_ONCE(lw->a->queued);
+}
+
+static void lw_probe(void *arg)
+{
+	struct lost_wake *lw = arg;
+	unsigned long flags = spin_lock_irqsave(&lw->c.wq.lock);
+	bool in_window = lw_b_in_window(lw);
+
+	if (in_window)
+		lw->c.done = 0;
+	spin_unlock_irqrestore(&lw->c.wq.lock, flags);
+	if (!in_window) {
+		if (++lw->tries < LW_TICKS)
+			tick_call_once(lw_probe, lw);
+		else
+			lw->gave_up = 1;
+		return;
+	}
+	lw->a_go = 1;
+	for (int ms = 0; ms < 2000 && !lw_a_asleep(lw); ms++)
+		mdelay(1);
+	lw->b_stop = 1;
+	complete(&lw->c);
+	lw->hit = 1;
+}
+
+static int lw_b_thread(void *arg)
+{
+	struct lost_wake *lw = arg;
+
+	tick_call_once(lw_probe, lw);	/* bound: this CPU's tick */
+	while (!lw->b_stop && !lw->gave_up) {
+		wait_for_completion(&lw->c);
+		lw->b_taken++;
+	}
+	return 0;
+}
+
+static int lw_a_thread(void *arg)
+{
+	struct lost_wake *lw = arg;
+
+	while (!lw->a_go)
+		if (lw->gave_up)
+			return 0;
+	lw->a_waiting = 1;
+	wait_for_completion(&lw->c);
+	lw->a_done = 1;
+	return 0;
+}
+
+static void sched_completion_wakes_sleeper_not_taker(struct ktest *t)
+{
+	static struct lost_wake lw;
+	unsigned int bx = other_cpu(), ay = smp_processor_id();
+
+	if (bx == ay) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	lw = (struct lost_wake){ 0 };
+	completion_init(&lw.c);
+	lw.c.done = LW_STOCK;
+	lw.a = kthread_create(lw_a_thread, &lw, "lw_a");
+	lw.b = kthread_create(lw_b_thread, &lw, "lw_b");
+	KT_ASSERT_NOT_NULL(t, lw.a);
+	KT_ASSERT_NOT_NULL(t, lw.b);
+	kthread_bind(lw.a, ay);
+	kthread_bind(lw.b, bx);
+	kthread_start(lw.a);
+	kthread_start(lw.b);
+	while (!lw.hit && !lw.gave_up)
+		msleep(10);
+	if (lw.hit) {
+		msleep(200);
+		kt_diag(t, "caught B after %u ticks; A %s, done %u", lw.tries,
+			lw.a_done ? "woke" : "still asleep", lw.c.done);
+		KT_EXPECT_TRUE(t, lw.a_done);
+	}
+	complete_all(&lw.c);
+	kthread_join(lw.a);
+	kthread_join(lw.b);
+	if (!lw.hit)
+		kt_diag(t, "B never queued with a done taken in %u ticks "
+			"(%lu taken)", lw.tries, lw.b_taken);
+}
+
 KTEST_SUITE(sched,
 	    KTEST_CASE(sched_threads_run_and_join),
 	    KTEST_CASE(sched_completion_pingpong_bound),
 	    KTEST_CASE(sched_might_sleep_in_atomic_is_caught),
 	    KTEST_CASE(sched_spinner_is_preempted),
 	    KTEST_CASE(sched_no_preemption_when_disabled),
-	    KTEST_CASE(sched_migrate_disable_pins_task));
+	    KTEST_CASE(sched_migrate_disable_pins_task),
+	    KTEST_CASE(sched_completion_wakes_sleeper_not_taker));
