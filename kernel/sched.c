@@ -110,10 +110,15 @@ static struct task *pick_next(struct runqueue *rq)
 static struct task *finish_switch(struct runqueue *rq)
 {
 	struct task *last = rq->switched_from;
+	/*
+	 * Read its state first: once on_cpu drops, a joiner may free it.
+	 * Its joiner is told once our lock is dropped (it may need it).
+	 */
+	bool dead = last->state == TASK_DEAD;
 
-	last->on_cpu = false;
-	/* Its joiner is told once our lock is dropped (it may need it). */
-	return last->state == TASK_DEAD ? last : NULL;
+	barrier();
+	WRITE_ONCE(last->on_cpu, false);
+	return dead ? last : NULL;
 }
 
 static struct task *context_switch(struct runqueue *rq, struct task *prev,

@@ -4,7 +4,10 @@
  * The sleeper queues itself and sets TASK_SLEEPING *before* testing its
  * condition; the waker sets the condition *before* waking. Whatever the
  * interleaving, either the sleeper sees the condition, or the waker
- * finds it on the queue and makes it runnable again: no lost wake-up.
+ * finds it on the queue and makes it runnable again: no lost wake-up
+ * for a waiter that is woken. Which waiters are woken is the waker's
+ * choice (wake_up or wake_up_all), and include/kernel/wait.h says when
+ * waking only the first is not enough.
  */
 #include <kernel/wait.h>
 

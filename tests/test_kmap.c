@@ -223,13 +223,13 @@ static void kmap_full_pool_sleeps_until_kunmap(struct ktest *t)
 }
 
 /*
- * A wake-up for a freed slot is never lost. kunmap() wakes one waiter
- * when a slot goes to 1; that waiter may not need a slot after all,
- * because while it slept another waiter mapped the very page it wants.
- * Waiters A and B both want page P, C wants page Q, queued in that
- * order. kunmap #1 wakes A, which maps P in the freed slot; kunmap #2
- * wakes B, which finds P mapped and takes nothing. A slot is free, so
- * C must get it and not sleep on.
+ * A wake-up for a freed slot is never lost. A waiter wants a page, not
+ * a slot, and may find on waking that another waiter has mapped its
+ * page meanwhile. Waiters A and B both want page P, C wants page Q,
+ * queued in that order; two kunmaps free two slots, enough for P and
+ * Q. Whoever wakes first, all three must end up mapped. When kunmap()
+ * woke one waiter per freed slot, A and B were woken, A mapped P, B
+ * found P mapped and took nothing, and C slept on beside a free slot.
  */
 struct pool_waiter {
 	struct page *page;
@@ -289,16 +289,16 @@ static void kmap_freed_slot_wakes_a_waiter_that_needs_it(struct ktest *t)
 		/* Queue them in order: each is asleep before the next. */
 		KT_EXPECT_TRUE(t, wait_until(NULL, task[i], 1000));
 	}
-	kunmap(pf.pages[freed++]);	/* wakes A: it maps P */
-	KT_EXPECT_TRUE(t, wait_until(&w[0].mapped, NULL, 1000));
-	kunmap(pf.pages[freed++]);	/* wakes B: P is mapped, it needs none */
-	KT_EXPECT_TRUE(t, wait_until(&w[1].mapped, NULL, 1000));
-	/* One slot is free (at 1): C must have it. */
-	KT_EXPECT_TRUE(t, wait_until(&w[2].mapped, NULL, 500));
-	if (!w[2].mapped) {
-		kt_diag(t, "C still asleep with a free slot: lost wake-up");
+	kunmap(pf.pages[freed++]);
+	kunmap(pf.pages[freed++]);
+	for (int i = 0; i < 3; i++)
+		KT_EXPECT_TRUE(t, wait_until(&w[i].mapped, NULL, 1000));
+	if (!w[0].mapped || !w[1].mapped || !w[2].mapped) {
+		kt_diag(t, "a waiter still asleep beside a free slot: lost "
+			"wake-up");
 		kunmap(pf.pages[freed++]);	/* let it go */
-		wait_until(&w[2].mapped, NULL, 1000);
+		for (int i = 0; i < 3; i++)
+			wait_until(&w[i].mapped, NULL, 1000);
 	}
 	for (int i = 0; i < 3; i++) {
 		w[i].release = 1;

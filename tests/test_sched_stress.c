@@ -81,7 +81,13 @@ static int stress_thread(void *arg)
 			flags = spin_lock_irqsave(&s->token_lock);
 			s->tokens++;
 			spin_unlock_irqrestore(&s->token_lock, flags);
-			wake_up(&s->token_wq);
+			/*
+			 * All, not one: a thread that has just taken a
+			 * token is still queued on its way out, and a
+			 * wake_up() that picked it would be lost for a
+			 * sleeper behind it (include/kernel/wait.h).
+			 */
+			wake_up_all(&s->token_wq);
 			wait_event(&s->token_wq, take_token(s));
 			st->token_ops++;
 			break;

@@ -30,7 +30,15 @@ struct waiter {
 	{ .lock = SPINLOCK_INIT(name), .waiters = LIST_HEAD_INIT(name.waiters) }
 
 void wait_queue_init(struct wait_queue_head *wq);
-/* Wake the first waiter / every waiter. */
+/*
+ * Wake every waiter, or only the first. The first is enough when the
+ * waker knows no queued waiter has already got what it waits for: a
+ * mutex (only its owner unlocks, and the owner has left the queue). When
+ * waiters take something (a token), one that has just taken it is still
+ * queued until finish_wait(), and a wake_up() that picks it is lost for
+ * the waiter asleep behind it: wake them all, or test and queue under
+ * the queue's lock, as wait_for_completion() does.
+ */
 void wake_up(struct wait_queue_head *wq);
 void wake_up_all(struct wait_queue_head *wq);
 
