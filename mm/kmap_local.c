@@ -498,3 +498,10 @@ void kmap_local_describe(uintptr_t va)
 		describe_slot("or underrun before the start of",
 			      (n - 1) / KM_MAX_IDX, (n - 1) % KM_MAX_IDX);
 }
+
+int kmap_local_depth(void)
+{
+	struct task *t = current_task();
+
+	return t ? READ_ONCE(t->kmap_ctrl.idx) : 0;
+}

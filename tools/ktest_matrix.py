@@ -228,6 +228,19 @@ MATRIX = [
                r"crash_kunmap_irqs_off\+"]},
            tags=("crash", "kmap", "smp")),
 
+    # An interrupt handler that returns with a kmap_local_page() map still
+    # in place: dispatch must stop there and name the handler, not let the
+    # interrupted task inherit the map.
+    Config("crash-irq-leaks-kmap", mem="512M", smp=1,
+           cmdline="lowmem=64M ktest=crash ktest.crash=irq_leaks_kmap",
+           expect={"panic": [
+               r"^PANIC at \S+: interrupt handler "
+               r"crash_leaky_irq_handler\+0x0 \(vector 64\) returned "
+               r"with 1 local map\(s\) of its own still mapped",
+               r"^Backtrace:",
+               r"crash_irq_leaks_kmap\+"]},
+           timeout=30, tags=("crash", "kmap")),
+
     # An AP that never answers (smp.deaf_apic=2: no start-up IPI for APIC
     # id 2).  Boot must report it, renumber densely and go on with three
     # CPUs, so exactly the "expected CPUs online" case fails.

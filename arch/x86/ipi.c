@@ -51,6 +51,15 @@ static void send_ipi(unsigned int cpu, unsigned int vector)
 	arch_irq_restore(flags);
 }
 
+void arch_raise_interrupt(unsigned int vector)
+{
+	unsigned long flags = arch_irq_save();
+
+	if (!lapic_send_ipi(0, ICR_FIXED | ICR_ASSERT | ICR_SELF | vector))
+		panic("self-IPI %#x was never delivered", vector);
+	arch_irq_restore(flags);
+}
+
 void arch_send_reschedule_ipi(unsigned int cpu)
 {
 	send_ipi(cpu, RESCHEDULE_VECTOR);

@@ -9,6 +9,7 @@
  */
 #include <arch/irq.h>
 #include <arch/stacktrace.h>
+#include <kernel/ksyms.h>
 #include <kernel/panic.h>
 #include <kernel/percpu.h>
 #include <kernel/preempt.h>
@@ -16,6 +17,7 @@
 #include <kernel/sched.h>
 #include <kernel/task.h>
 #include <mm/fault.h>
+#include <mm/highmem.h>
 #include <mm/layout.h>
 #include <mm/vmalloc.h>
 #include <x86/apic.h>
@@ -116,16 +118,46 @@ static void handle_exception(struct arch_regs *regs)
  * the count drops, so whatever runs at interrupt exit finds the LAPIC
  * ready for the next interrupt.
  */
+/*
+ * A handler must leave the interrupted task as it found it: every
+ * preempt_disable() undone, every local map unmapped. What it leaves
+ * behind would be blamed later on the task (a migrate_enable() that
+ * does not balance, an unmap out of order), far from the handler that
+ * did it; so check here, where the culprit is known, and stop.
+ */
+static noinline void handler_left_state(struct arch_regs *regs,
+					unsigned int vec, int count_before,
+					int maps_before)
+{
+	char who[64];
+
+	ksym_format((uintptr_t)interrupt_handlers[vec], who, sizeof(who));
+	if (kmap_local_depth() != maps_before)
+		panic_regs(regs, print_no_details,
+			   "interrupt handler %s (vector %u) returned with %d "
+			   "local map(s) of its own still mapped (it must "
+			   "kunmap_local what it maps)", who, vec,
+			   kmap_local_depth() - maps_before);
+	panic_regs(regs, print_no_details,
+		   "interrupt handler %s (vector %u) returned with "
+		   "preempt_count %#x, not %#x (unbalanced preempt_disable)",
+		   who, vec, preempt_count(), count_before);
+}
+
 static void handle_interrupt(struct arch_regs *regs)
 {
 	unsigned int vec = regs->vector;
+	int maps = kmap_local_depth(), count;
 
 	preempt_count_add(HARDIRQ_OFFSET);
+	count = preempt_count();
 	if (interrupt_handlers[vec])
 		interrupt_handlers[vec](regs);
 	else
 		pr_warn("interrupt on vector %u with no handler (ignored)\n",
 			vec);
+	if (unlikely(preempt_count() != count || kmap_local_depth() != maps))
+		handler_left_state(regs, vec, count, maps);
 	if (apic_vector_needs_eoi(vec))
 		lapic_eoi();
 	preempt_count_sub(HARDIRQ_OFFSET);

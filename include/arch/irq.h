@@ -19,4 +19,10 @@ typedef void (*interrupt_handler_t)(struct arch_regs *regs);
 void arch_set_interrupt_handler(unsigned int vector,
 				interrupt_handler_t handler);
 
+/*
+ * Raise vector on this CPU as a device would (a self-IPI): its handler
+ * runs once interrupts are on. For tests of the interrupt path.
+ */
+void arch_raise_interrupt(unsigned int vector);
+
 #endif

@@ -83,6 +83,14 @@ void *kmap_atomic(struct page *page);
  */
 void kunmap_atomic(const void *addr);
 
+/*
+ * How many local maps (kmap_local_page and kmap_atomic) the running
+ * task holds; 0 when there is no task yet. Interrupt dispatch compares
+ * it before and after each handler: a handler must undo every map it
+ * made, or the task it interrupted would inherit them. Context: any.
+ */
+int kmap_local_depth(void);
+
 /* struct kmap_stats, the counters, is in <mm/kmap_types.h>. */
 
 /* Fill *out with the current totals. Context: any. */

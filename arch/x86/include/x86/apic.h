@@ -101,6 +101,7 @@ bool apic_vector_needs_eoi(unsigned int vec);
 #define ICR_BUSY	(1u << 12)
 #define ICR_ASSERT	(1u << 14)
 #define ICR_LEVEL	(1u << 15)
+#define ICR_SELF	(1u << 18)
 #define ICR_ALL_BUT_SELF (3u << 18)
 
 /* timer.c */
