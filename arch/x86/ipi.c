@@ -92,7 +92,7 @@ static bool broadcast_fits(cpumask_t mask)
  * one send per target (two writes each: destination, then command).
  * Under QEMU every ICR access takes its global lock, which the targets
  * being woken want too: with -smp 4 the broadcast took an on_each_cpu
- * round trip from a median of ~96,000 host ticks to ~77,000-83,000
+ * round trip from a median of ~96,000 host ticks to ~77,000-84,000
  * (docs/bench.rst).
  */
 static void send_ipi_mask(cpumask_t mask, unsigned int vector)
