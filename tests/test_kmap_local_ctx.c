@@ -347,10 +347,11 @@ void kmap_local_ipi_handler_maps_on_top_of_the_task(struct ktest *t)
 /*
  * A map preempted half-way is not reported as a stale slot. Two
  * threads bound to one CPU map and unmap in a loop while another CPU
- * keeps asking that CPU to reschedule: some switch must land between a
- * map's save of the PTE value and its look at the slot, where the
- * switch back restores the saved value into the slot. The map must not
- * then call its own slot "still mapped" (I1 is not broken: it is ours).
+ * keeps asking that CPU to reschedule, so switches land inside maps.
+ * When a map saved its PTE value before it looked at the slot, a
+ * switch between the two restored the saved value into the slot, and
+ * the map then called its own slot "still mapped" (I1 was not broken:
+ * the entry was its own). Now the look comes first (mm/kmap_local.c).
  */
 struct preempt_mapper {
 	struct page *page;

@@ -25,15 +25,20 @@ void arch_irq_init(void);
  */
 void arch_smp_boot_cpus(void);
 
-/* Send the reschedule IPI to an online CPU. Context: any. */
+/*
+ * Send the reschedule IPI to a CPU that has come up, online or not (an
+ * offline CPU still takes interrupts). Context: any.
+ */
 void arch_send_reschedule_ipi(unsigned int cpu);
 
 /*
  * Send the call-function IPI, or the TLB-flush IPI (whose handler calls
  * tlb_flush_interrupt(), include/mm/tlbflush.h), to every CPU in mask:
- * online CPUs, never this one. One IPI each, however it is sent; when
- * mask is every other CPU the arch may reach them all with one
- * broadcast, counted in percpu.ipi_broadcasts. Preemption off.
+ * CPUs that were online when the caller looked (one may have gone
+ * offline since; it still takes interrupts), never this one. One IPI
+ * each, however it is sent; when mask is every other CPU the arch may
+ * reach them all with one broadcast, counted in percpu.ipi_broadcasts.
+ * Preemption off.
  */
 void arch_send_call_function_ipi_mask(cpumask_t mask);
 void arch_send_tlb_flush_ipi_mask(cpumask_t mask);

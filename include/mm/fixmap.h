@@ -2,14 +2,16 @@
  * The fixmap: virtual pages whose addresses are known at compile time,
  * at the very top of the kernel's address space, for physical memory
  * that has no permanent mapping: the local APIC and IOAPIC registers,
- * ACPI tables that sit above lowmem, and (later) the per-CPU kmap slots.
+ * ACPI tables that sit above lowmem, and the per-CPU kmap_local slots.
  *
  * Slot idx lives at fix_to_virt(idx) = FIXADDR_TOP - (idx + 1) pages,
  * so slots grow DOWN from the top guard page: a run of slots that must
  * be virtually contiguous (the ACPI window) is used from its highest
  * index (lowest address) upwards. The page table covering the fixmap
- * is allocated at boot (arch/x86/paging.c), so setting a slot is just
- * writing one entry: it never allocates and works in any context.
+ * is a static array in the kernel image (arch_fixmap_ptes in
+ * arch/x86/paging.c; include/arch/pte.h says why), so setting a slot
+ * is just writing one entry: it never allocates and works in any
+ * context.
  *
  * Every fixmap entry is a kernel (global) mapping in the one set of
  * page tables all CPUs share; set_fixmap flushes only this CPU's TLB.
