@@ -116,7 +116,7 @@ run: all
 test: all
 	python3 tools/ktest.py --elf $(BUILD)/kernel.elf
 
-# Benchmarks report; they never fail the build (DESIGN section 9).
+# Benchmarks report; they never fail the build (docs/bench.rst).
 bench: all
 	python3 tools/bench.py --elf $(BUILD)/kernel.elf || true
 

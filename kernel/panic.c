@@ -1,7 +1,7 @@
 /*
  * panic, warnings and backtraces.
  *
- * The report format is the contract of STYLE.md item 11. A panic that
+ * The report format is a contract (include/kernel/panic.h). A panic that
  * happens while printing a panic (the recursion guard) prints one line
  * and halts, so a broken report can never loop or triple-fault.
  */

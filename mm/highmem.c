@@ -246,6 +246,7 @@ void kunmap(struct page *page)
 void kmap_flush_unused(void)
 {
 	might_sleep();
+	pkmap_check_context("kmap_flush_unused");
 	spin_lock(&kmap_lock);
 	flush_all_zero_pkmaps();
 	spin_unlock(&kmap_lock);

@@ -1,7 +1,7 @@
 /*
  * Benchmarks for TLB maintenance, cross-CPU calls and the vmalloc area
- * (bench=tlb*,vmap*,vmalloc*,ipi*). Names are the stable ones of
- * DESIGN section 9, so figures compare across commits. Each returns
+ * (bench=tlb*,vmap*,vmalloc*,ipi*). Names are stable (docs/bench.rst
+ * quotes them), so figures compare across commits. Each returns
  * the ticks its loop took; the framework divides by the iterations.
  */
 #include <arch/cpu.h>

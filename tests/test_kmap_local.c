@@ -1,6 +1,6 @@
 /*
  * Suite "kmap_local": kmap_local_page and kunmap_local, one sentence of
- * include/mm/highmem.h (and DESIGN section 5) per case. Each case that
+ * include/mm/highmem.h (and docs/highmem.rst) per case. Each case that
  * needs a slot uses a highmem page, or any page under kmap.force_map=1,
  * and is skipped on a machine with neither.
  */

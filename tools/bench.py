@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """bench: boot the in-kernel benchmarks and collect build/bench.json.
 
-DESIGN.md section 9.  Boots, each with `ktest=none bench=GLOB`:
+docs/bench.rst says how to read them.  Boots, each with
+`ktest=none bench=GLOB`:
 
   icount  -icount shift=0,sleep=off -smp 1: one TSC tick per guest
           instruction, so figures are exact path lengths (unit

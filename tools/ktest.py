@@ -14,7 +14,7 @@ counting test cases over all configurations (a configuration that fails
 as a whole adds at least one failure).  Exit status 0 only if nothing
 failed.  build/test/results.json holds the same, per configuration.
 
-The kernel's side (DESIGN.md section 8): KTAP version 1 on COM1, suites as
+The kernel's side (docs/testing.rst): KTAP version 1 on COM1, suites as
 nested blocks, `# ` diagnostics before a failure, panics on a line that
 starts with "PANIC", and with ktest.exit=1 a write of 0x10 (all passed) or
 0x11 (failures) to port 0xf4, which QEMU turns into exit status 33 or 35.

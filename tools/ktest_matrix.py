@@ -75,7 +75,7 @@ MATRIX = [
     # CPUs, so AP start-up also runs with ACPI tables above lowmem.
     Config("m8g", mem="8G", smp=2, tags=("highmem", "above4g", "smp")),
 
-    # The crash reports themselves (STYLE.md item 11): a NULL pointer read
+    # The crash reports themselves (include/kernel/panic.h): a NULL pointer read
     # must panic with the decoded fault, the region and a backtrace; a
     # runaway recursion must hit the boot stack's guard page and be
     # reported through the double-fault task, not end in a triple fault.

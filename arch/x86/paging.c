@@ -17,7 +17,8 @@
  * table per 2 MiB of lowmem, but lets kernel text, rodata and data
  * have exact permissions, and avoids a QEMU TCG artifact: invlpg inside
  * a span TCG tracks as a large page flushes its whole software TLB
- * (QEMU-NOTES.md), which would make every kunmap_local a full flush.
+ * (README, "Design decisions"), which would make every kunmap_local
+ * a full flush.
  */
 #include <arch/mmu.h>
 #include <arch/pte.h>

@@ -132,12 +132,18 @@ static noinline void handler_left_state(struct arch_regs *regs,
 	char who[64];
 
 	ksym_format((uintptr_t)interrupt_handlers[vec], who, sizeof(who));
-	if (kmap_local_depth() != maps_before)
+	if (kmap_local_depth() > maps_before)
 		panic_regs(regs, print_no_details,
 			   "interrupt handler %s (vector %u) returned with %d "
 			   "local map(s) of its own still mapped (it must "
 			   "kunmap_local what it maps)", who, vec,
 			   kmap_local_depth() - maps_before);
+	if (kmap_local_depth() < maps_before)
+		panic_regs(regs, print_no_details,
+			   "interrupt handler %s (vector %u) unmapped %d local "
+			   "map(s) of the task it interrupted (it may only "
+			   "kunmap_local its own)", who, vec,
+			   maps_before - kmap_local_depth());
 	panic_regs(regs, print_no_details,
 		   "interrupt handler %s (vector %u) returned with "
 		   "preempt_count %#x, not %#x (unbalanced preempt_disable)",

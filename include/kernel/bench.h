@@ -1,5 +1,5 @@
 /*
- * bench: in-kernel micro-benchmarks (DESIGN section 9).
+ * bench: in-kernel micro-benchmarks (docs/bench.rst).
  *
  * A benchmark is a function that runs one operation `iters` times and
  * returns how many timestamp ticks that took; the framework calls it

@@ -1,5 +1,5 @@
 /*
- * The kernel command line (DESIGN section 7).
+ * The kernel command line (README lists every option).
  *
  * Each subsystem declares its own options next to the code they
  * configure, with DEFINE_PARAM; the parser finds them in a linker

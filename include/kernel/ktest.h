@@ -1,5 +1,5 @@
 /*
- * ktest: the in-kernel test framework (DESIGN section 8).
+ * ktest: the in-kernel test framework (docs/testing.rst).
  *
  * A test case is a function taking a struct ktest *; a suite is an
  * array of cases, registered with KTEST_SUITE, which drops it into the

@@ -2,7 +2,7 @@
  * panic, BUG_ON and WARN: what the kernel does when it finds itself
  * wrong.
  *
- * panic() is a contract (STYLE.md item 11): "PANIC at file:line in
+ * panic() is a contract the test runner checks: "PANIC at file:line in
  * func(): reason", then the CPU and thread, the registers, and a
  * symbolised backtrace. A panic inside a panic prints one line and
  * stops. With ktest.exit=1 the emulator exits with code 0x12 so the

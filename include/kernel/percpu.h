@@ -1,6 +1,6 @@
 /*
  * Per-CPU data. Each CPU has one struct percpu; its %fs segment starts
- * at it, so this_cpu() is a single load (DESIGN section 6).
+ * at it, so this_cpu() is a single load.
  *
  * Fields are owned by their CPU: only that CPU writes them, with
  * interrupts off where an interrupt handler could race (noted per

@@ -9,9 +9,9 @@
  * variants also disable interrupts on this CPU, which is required for
  * any lock an interrupt handler also takes.
  *
- * Each lock carries its name, the CPU holding it and where it was taken
- * (STYLE.md item 12), so a lock-up report can say who holds what. A
- * CPU that spins far too long reports that and panics.
+ * Each lock carries its name, the CPU holding it and where it was taken,
+ * so a lock-up report can say who holds what. A CPU that spins far too
+ * long reports that and panics.
  */
 #ifndef KERNEL_SPINLOCK_H
 #define KERNEL_SPINLOCK_H

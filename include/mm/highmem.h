@@ -1,7 +1,7 @@
 /*
  * Mapping a page that may have no permanent kernel address (highmem):
  * kmap_local_page and kmap_atomic, plus page_address. Read
- * docs/highmem.rst (DESIGN section 5) for the story; this header is the
+ * docs/highmem.rst for the story; this header is the
  * contract.
  *
  * Prefer kmap_local_page(). Use kmap_atomic() only where the code must
@@ -170,7 +170,8 @@ void kunmap(struct page *page);
 
 /*
  * Clear every unused cached slot and flush the TLBs now, instead of at
- * the next wrap. Context: may sleep.
+ * the next wrap. Context: as kmap(): may sleep, interrupts on (it
+ * panics otherwise: the flush waits for every other CPU).
  */
 void kmap_flush_unused(void);
 

@@ -1,6 +1,6 @@
 /*
  * The kernel's virtual memory map: the one authoritative drawing
- * (DESIGN section 4). PAE, with the 3 GiB / 1 GiB split: the kernel
+ * (docs/layout.rst explains it). PAE, with the 3 GiB / 1 GiB split: the kernel
  * owns the top gigabyte, and everything it can address lives there.
  *
  *   0xFFFFFFFF +---------------------------+

@@ -2,8 +2,9 @@
  * The boot-time memory allocator, used before the buddy allocator
  * exists (for the page tables and mem_map themselves). It knows the
  * usable RAM from the boot map and a list of reserved ranges; after
- * page_alloc_init() it is retired and asserts if called (STYLE.md trap
- * 5: a separate boot allocator with a phase assert).
+ * page_alloc_init() it is retired and asserts if called: a boot
+ * allocator used after boot would hand out pages the buddy allocator
+ * also owns.
  */
 #ifndef MM_MEMBLOCK_H
 #define MM_MEMBLOCK_H

@@ -102,9 +102,9 @@ static inline void set_page_order(struct page *page, unsigned int order)
 }
 
 /*
- * Checked conversions between the direct map and physical addresses
- * (STYLE.md item 8): they panic, naming the caller's file and line, on
- * an address outside lowmem instead of returning garbage.
+ * Checked conversions between the direct map and physical addresses:
+ * they panic, naming the caller's file and line, on an address outside
+ * lowmem instead of returning garbage.
  */
 #define __pa(va)	virt_to_phys_at((uintptr_t)(va), __FILE__, __LINE__)
 #define __va(pa)	phys_to_virt_at((phys_addr_t)(pa), __FILE__, __LINE__)

@@ -1,7 +1,7 @@
 /*
  * The vmalloc area: virtually contiguous kernel memory built from
  * pages that need not be contiguous, or even have a permanent address
- * (highmem). DESIGN section 4 places the area; mm/vmalloc.c hands out
+ * (highmem). docs/layout.rst places the area; mm/vmalloc.c hands out
  * ranges of it.
  *
  * Every range is followed by one unmapped guard page, so running off
