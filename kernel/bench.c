@@ -26,10 +26,13 @@ extern struct bench __benches_end[];
 static const char *bench_glob;	/* bench=GLOB; NULL: none */
 static uint64_t samples[BENCH_SAMPLES];
 
+/* A refused value must change nothing: check before storing. */
 static bool set_bench(const char *val)
 {
+	if (!*val)
+		return false;
 	bench_glob = strcmp(val, "none") ? val : NULL;
-	return *val != '\0';
+	return true;
 }
 DEFINE_PARAM("bench", set_bench,
 	     "globs of benchmarks, comma-separated: all, tlb*,vmap*");

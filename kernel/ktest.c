@@ -34,10 +34,13 @@ extern const struct ktest_suite __ktest_suites_end[];
 
 struct ktest_config ktest_config = { .seed = 1, .stress_ms = 500 };
 
+/* A refused value must change nothing: check before storing. */
 static bool set_glob(const char *val)
 {
+	if (!*val)
+		return false;
 	ktest_config.glob = strcmp(val, "none") ? val : NULL;
-	return *val != '\0';
+	return true;
 }
 DEFINE_PARAM("ktest", set_glob,
 	     "globs of suites or suite.case, comma-separated: all, none, kmap*");

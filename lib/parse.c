@@ -36,9 +36,15 @@ static bool parse_digits(const char **sp, uint64_t *out)
 	return any;
 }
 
+/* *out is written only on success: a refused value changes nothing. */
 bool parse_u64(const char *s, uint64_t *out)
 {
-	return parse_digits(&s, out) && *s == '\0';
+	uint64_t val;
+
+	if (!parse_digits(&s, &val) || *s != '\0')
+		return false;
+	*out = val;
+	return true;
 }
 
 bool parse_size(const char *s, uint64_t *out)

@@ -8,6 +8,7 @@
 #include <kernel/panic.h>
 #include <lib/format.h>
 #include <lib/glob.h>
+#include <lib/parse.h>
 #include <lib/string.h>
 #include <mm/memblock.h>
 
@@ -41,6 +42,41 @@ static void boot_cmdline_bad_options_reported(struct ktest *t)
 	KT_EXPECT_EQ(t, cmdline_parse_word("mm.debug=yes"), CMDLINE_MALFORMED);
 	/* The boot's own command line, from the runner, was clean. */
 	KT_EXPECT_EQ(t, before, 0);
+}
+
+/*
+ * "malformed ... ignored" must be true: a value a setter refuses leaves
+ * the option as it was, not half set (ktest.seed=3x once stored 3,
+ * ktest= once emptied the test glob).
+ */
+static void boot_cmdline_refused_value_changes_nothing(struct ktest *t)
+{
+	struct ktest_config saved = ktest_config;
+	uint64_t v = 77;
+
+	KT_EXPECT_EQ(t, cmdline_parse_word("ktest.seed=3x"), CMDLINE_MALFORMED);
+	KT_EXPECT_EQ(t, cmdline_parse_word("ktest.seed="), CMDLINE_MALFORMED);
+	KT_EXPECT_EQ(t, ktest_config.seed, saved.seed);
+	KT_EXPECT_EQ(t, cmdline_parse_word("ktest="), CMDLINE_MALFORMED);
+	KT_EXPECT_TRUE(t, ktest_config.glob == saved.glob);
+	KT_EXPECT_EQ(t, cmdline_parse_word("ktest.stress_ms=4294967296"),
+		     CMDLINE_MALFORMED);
+	KT_EXPECT_EQ(t, ktest_config.stress_ms, saved.stress_ms);
+	KT_EXPECT_EQ(t, cmdline_parse_word("bench="), CMDLINE_MALFORMED);
+	KT_EXPECT_EQ(t, cmdline_parse_word("acpi.corrupt=LONGNAME"),
+		     CMDLINE_MALFORMED);
+	/* A misspelt crash name is refused, not a silent skip of them all. */
+	KT_EXPECT_EQ(t, cmdline_parse_word("ktest.crash=nul"),
+		     CMDLINE_MALFORMED);
+	ktest_config = saved;	/* whatever happened, the run goes on */
+
+	KT_EXPECT_FALSE(t, parse_u64("3x", &v));
+	KT_EXPECT_FALSE(t, parse_u64("", &v));
+	KT_EXPECT_FALSE(t, parse_u64("0x", &v));
+	KT_EXPECT_FALSE(t, parse_u64("18446744073709551616", &v));
+	KT_EXPECT_EQ(t, v, 77);
+	KT_EXPECT_TRUE(t, parse_u64("18446744073709551615", &v));
+	KT_EXPECT_EQ(t, v, UINT64_MAX);
 }
 
 /* The word-list helper behind spinlock=, cpu_relax=, mm.debug= ... */
@@ -122,6 +158,7 @@ static void boot_warn_is_counted(struct ktest *t)
 KTEST_SUITE(boot,
 	    KTEST_CASE(boot_memory_map_matches_qemu),
 	    KTEST_CASE(boot_cmdline_bad_options_reported),
+	    KTEST_CASE(boot_cmdline_refused_value_changes_nothing),
 	    KTEST_CASE(boot_cmdline_choice_words),
 	    KTEST_CASE(boot_format_conversions),
 	    KTEST_CASE(boot_ksyms_name_functions),

@@ -20,9 +20,22 @@
 
 static const char *crash_choice = "";
 
+/*
+ * Only the names below: a misspelt ktest.crash= would otherwise skip
+ * every case quietly, and a run meant to end in a panic would not.
+ */
+static const char *const crash_names[] = {
+	"null", "stack_overflow", "kthread_stack_overflow", "vmalloc_guard",
+	"kmap_guard", "kunmap_irqs_off", "irq_leaks_kmap",
+};
+
 static bool set_crash(const char *val)
 {
-	crash_choice = val;
+	unsigned int i;
+
+	if (!param_choose(val, crash_names, ARRAY_SIZE(crash_names), &i))
+		return false;
+	crash_choice = crash_names[i];
 	return true;
 }
 DEFINE_PARAM("ktest.crash", set_crash,

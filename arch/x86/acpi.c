@@ -90,10 +90,13 @@ struct madt_info madt;
  */
 static char corrupt_table[8];
 
+/* A refused (too long) name must not leave a cut copy behind. */
 static bool set_corrupt(const char *val)
 {
-	return strlcpy(corrupt_table, val, sizeof(corrupt_table)) <
-	       sizeof(corrupt_table);
+	if (strlen(val) >= sizeof(corrupt_table))
+		return false;
+	strlcpy(corrupt_table, val, sizeof(corrupt_table));
+	return true;
 }
 DEFINE_PARAM("acpi.corrupt", set_corrupt,
 	     "a table name whose checksum to spoil (testing)");

@@ -5,7 +5,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Decimal or 0x-hex; the whole string must be the number. */
+/*
+ * Decimal or 0x-hex; the whole string must be the number. Both write
+ * *out only when they return true, so a setter may parse straight into
+ * its variable and a refused value leaves it as it was.
+ */
 bool parse_u64(const char *s, uint64_t *out);
 /* A size: a number with an optional K, M or G suffix (powers of 1024). */
 bool parse_size(const char *s, uint64_t *out);
