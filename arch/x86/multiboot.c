@@ -77,6 +77,30 @@ static void parse_mmap(const struct mb2_tag_mmap *t)
 	}
 }
 
+/*
+ * A command line too long for boot_info is cut, and the word the cut
+ * falls in is dropped whole: half a word can still parse as a value
+ * (ktest.stress_ms=100000 cut to ktest.stress_ms=1), and a dropped word
+ * is named here, where the cut happens, not silently lost.
+ */
+static void copy_cmdline(const char *src)
+{
+	size_t len = strlcpy(boot_info.cmdline, src, sizeof(boot_info.cmdline));
+	size_t keep = sizeof(boot_info.cmdline) - 1;
+
+	if (len < sizeof(boot_info.cmdline))
+		return;
+	if (src[keep] != ' ')
+		while (keep && boot_info.cmdline[keep - 1] != ' ')
+			keep--;
+	boot_info.cmdline[keep] = '\0';
+	while (src[keep] == ' ')
+		keep++;
+	pr_warn("boot: command line of %u bytes is longer than %u: ignoring "
+		"it from '%.40s' on\n", (unsigned int)len,
+		(unsigned int)sizeof(boot_info.cmdline) - 1, src + keep);
+}
+
 bool arch_parse_boot_info(uint32_t magic, uint32_t info_phys)
 {
 	const uint8_t *info, *p, *end;
@@ -103,8 +127,7 @@ bool arch_parse_boot_info(uint32_t magic, uint32_t info_phys)
 			break;
 		switch (tag->type) {
 		case MB2_TAG_CMDLINE:
-			strlcpy(boot_info.cmdline, (const char *)(tag + 1),
-				sizeof(boot_info.cmdline));
+			copy_cmdline((const char *)(tag + 1));
 			break;
 		case MB2_TAG_LOADER_NAME:
 			strlcpy(boot_info.loader, (const char *)(tag + 1),
