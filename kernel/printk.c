@@ -7,6 +7,7 @@
 #include <kernel/printk.h>
 #include <kernel/spinlock.h>
 #include <lib/format.h>
+#include <lib/string.h>
 
 /* Protects the UART: one message is written at a time. */
 static DEFINE_SPINLOCK(console_lock);
@@ -46,6 +47,15 @@ int vprintk(const char *fmt, va_list ap)
 	if (level > console_loglevel)
 		return 0;
 	len = vsnprintf(line, sizeof(line), fmt, ap);
+	if (len >= (int)sizeof(line)) {
+		/*
+		 * Cut: say so, and end the line, or the next message would
+		 * run on from the middle of this one.
+		 */
+		static const char mark[] = " [...]\n";
+
+		memcpy(line + sizeof(line) - sizeof(mark), mark, sizeof(mark));
+	}
 	if (READ_ONCE(panic_mode)) {
 		/* The lock holder may be dead: write without it. */
 		console_write(line);

@@ -26,6 +26,7 @@
 #define KERN_DEBUG	KERN_SOH "7"
 
 #define LOGLEVEL_DEFAULT 6
+/* A longer message is cut, ending in " [...]" and a newline. */
 #define PRINTK_LINE_MAX	 512
 
 int printk(const char *fmt, ...) __printf(1, 2);
