@@ -174,6 +174,43 @@ static bool case_selected(const struct ktest_suite *s,
 	return false;
 }
 
+/*
+ * A glob that selects nothing is almost always a typo (ktest=kmap_locl):
+ * name it, or the run reports "0 passed, 0 failed" and looks clean. A
+ * glob too long for case_selected()'s buffer never selects anything.
+ */
+static void warn_idle_globs(void)
+{
+	const char *p = ktest_config.glob;
+	char glob[64];
+
+	while (p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (len >= sizeof(glob)) {
+			pr_warn("ktest: glob '%.*s' is longer than %u characters: "
+				"ignored\n", (int)len, p,
+				(unsigned int)sizeof(glob) - 1);
+		} else {
+			bool used = false;
+
+			memcpy(glob, p, len);
+			glob[len] = '\0';
+			for (const struct ktest_suite *s = __ktest_suites_start;
+			     s < __ktest_suites_end && !used; s++)
+				for (unsigned int i = 0; i < s->nr_cases && !used;
+				     i++)
+					used = glob_selects(glob, s, &s->cases[i]);
+			if (!used)
+				pr_warn("ktest: '%s' selects no test (suites are "
+					"named like pmm or kmap_local, cases like "
+					"pmm.pmm_double_free)\n", glob);
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+}
+
 static unsigned int suite_selected_cases(const struct ktest_suite *s)
 {
 	unsigned int n = 0;
@@ -239,6 +276,7 @@ bool ktest_run_all(void)
 		nsuites += suite_selected_cases(s) > 0;
 	if (!nsuites && !ktest_config.glob)
 		return true;
+	warn_idle_globs();
 	printk("KTAP version 1\n1..%u\n", nsuites);
 	for (const struct ktest_suite *s = __ktest_suites_start;
 	     s < __ktest_suites_end; s++)
