@@ -88,6 +88,7 @@ int cpu_offline(unsigned int cpu)
 	mutex_lock(&hotplug_lock);
 	if (rq->offline) {
 		mutex_unlock(&hotplug_lock);
+		pr_warn("cpu_offline(%u): already offline\n", cpu);
 		return HOTPLUG_EBUSY;
 	}
 	WRITE_ONCE(rq->offline, true);
@@ -122,6 +123,7 @@ int cpu_online(unsigned int cpu)
 	mutex_lock(&hotplug_lock);
 	if (!rq->offline) {
 		mutex_unlock(&hotplug_lock);
+		pr_warn("cpu_online(%u): already online\n", cpu);
 		return HOTPLUG_EBUSY;
 	}
 	set_cpu_online_state(cpu, true);

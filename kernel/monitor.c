@@ -150,7 +150,11 @@ void monitor_execute(char *line)
 	     c < __monitor_cmds_end; c++) {
 		if (strlen(c->name) == name_len &&
 		    !strncmp(c->name, line, name_len)) {
-			c->run(args);
+			/* "mem 3" is a mistake; say so rather than ignore the 3. */
+			if (*args && !strchr(c->usage, ' '))
+				printk("'%s' takes no arguments\n", c->name);
+			else
+				c->run(args);
 			return;
 		}
 	}

@@ -271,6 +271,8 @@ MATRIX = [
                ("offline 3", r"cpu_offline\(3\): done"),
                ("cpus", r"^\s*3\s+3\s+no"),
                ("online 3", r"cpu_online\(3\): done"),
+               ("online 3", r"cpu_online\(3\): already online"),
+               ("mem 3", r"'mem' takes no arguments"),
                ("pkmap", r"pkmap pool at ffc00000: \d+ free, \d+ cached"),
                ("tlb", r"ranges above \d+ pages become full flushes"),
                ("bench tlb_local*", r"BENCH_JSON .*tlb_local_invlpg"),
@@ -280,6 +282,7 @@ MATRIX = [
                ("demo shootdown", r"vmap_purge\(\) makes the range"),
                ("demo", r"usage: demo kmap_local\|kmap\|shootdown"),
                ("test boot", r"^all passed"),
+               ("test nosuch", r"ktest: 'nosuch' selects no test"),
            )),
 
     # The gdb helpers (tools/gdb/hmos.py) on a kernel stopped inside a

@@ -11,7 +11,11 @@
 
 struct monitor_cmd {
 	const char *name;
-	const char *usage;	/* e.g. "offline N" */
+	/*
+	 * e.g. "offline N". A usage with no space means the command takes
+	 * no arguments, and the monitor refuses a line that gives some.
+	 */
+	const char *usage;
 	const char *help;
 	/* args: the rest of the line after the name, spaces trimmed. */
 	void (*run)(const char *args);
