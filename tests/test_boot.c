@@ -2,6 +2,7 @@
  * Suite "boot": what the kernel learned at boot, and the small tools
  * everything else relies on (formatting, symbols, the command line).
  */
+#include <kernel/bootinfo.h>
 #include <kernel/cmdline.h>
 #include <kernel/ksyms.h>
 #include <kernel/ktest.h>
@@ -11,6 +12,7 @@
 #include <lib/parse.h>
 #include <lib/string.h>
 #include <mm/memblock.h>
+#include <mm/page.h>
 
 /* The usable RAM found is what QEMU was given, less at most 1%. */
 static void boot_memory_map_matches_qemu(struct ktest *t)
@@ -155,6 +157,104 @@ static void boot_warn_is_counted(struct ktest *t)
 	KT_EXPECT_EQ(t, warn_count(), before + 1);
 }
 
+/*
+ * The multiboot2 parser against hand-made boot information blocks that
+ * break the specification's size rules: it must take nothing from
+ * outside the block and must not loop. Each block is parsed into an
+ * empty boot_info, which is put back afterwards.
+ */
+#define MB2_MAGIC	0x36d76289u
+#define MB2_MMAP	6u
+
+static uint32_t mb2_block[64] __aligned(8);
+static struct boot_info saved_boot_info;
+
+/* Parse mb2_block (its words already filled in); false if refused. */
+static bool mb2_parse(unsigned int *nr_mem)
+{
+	bool ok;
+
+	saved_boot_info = boot_info;
+	memset(&boot_info, 0, sizeof(boot_info));
+	ok = arch_parse_boot_info(MB2_MAGIC, (uint32_t)__pa(mb2_block));
+	*nr_mem = boot_info.nr_mem;
+	boot_info = saved_boot_info;
+	return ok;
+}
+
+/* One memory map entry of 24 bytes at w: base, length, type. */
+static void mb2_entry(uint32_t *w, uint32_t base, uint32_t len,
+		      uint32_t type)
+{
+	w[0] = base;
+	w[1] = 0;
+	w[2] = len;
+	w[3] = 0;
+	w[4] = type;
+	w[5] = 0;
+}
+
+/*
+ * A memory map tag whose size claims two entries in a block that holds
+ * one: the second "entry" lies past total_size, in memory the loader
+ * never described, and must not become a memory range.
+ */
+static void boot_mb2_tag_past_block_end(struct ktest *t)
+{
+	unsigned int nr = 0;
+
+	memset(mb2_block, 0, sizeof(mb2_block));
+	mb2_block[0] = 8 + 16 + 24 + 8;		/* total_size */
+	mb2_block[2] = MB2_MMAP;
+	mb2_block[3] = 16 + 2 * 24;		/* claims two entries */
+	mb2_block[4] = 24;			/* entry_size */
+	mb2_entry(&mb2_block[6], 0x100000, 0x100000, BOOT_MEM_USABLE);
+	mb2_block[13] = 8;			/* the end tag */
+	/* Past total_size: what a second entry would be read from. */
+	mb2_block[14] = 0x40000000;
+	mb2_block[16] = 0x1000;
+	mb2_block[18] = BOOT_MEM_USABLE;
+	mb2_parse(&nr);
+	KT_EXPECT_LE(t, nr, 1);
+}
+
+/* entry_size 0 (or anything below 24): no entry can be read from it. */
+static void boot_mb2_mmap_entry_size_too_small(struct ktest *t)
+{
+	unsigned int nr = 99;
+
+	memset(mb2_block, 0, sizeof(mb2_block));
+	mb2_block[0] = 8 + 16 + 24 + 8;
+	mb2_block[2] = MB2_MMAP;
+	mb2_block[3] = 16 + 24;
+	mb2_block[4] = 0;			/* entry_size */
+	mb2_entry(&mb2_block[6], 0x100000, 0x100000, BOOT_MEM_USABLE);
+	mb2_block[13] = 8;
+	KT_EXPECT_FALSE(t, mb2_parse(&nr));
+	KT_EXPECT_EQ(t, nr, 0);
+}
+
+/*
+ * A tag size near 4 GiB: rounded up to 8 bytes it wraps to 0, and a
+ * parser that steps by it would read the same tag forever.
+ */
+static void boot_mb2_huge_tag_size_ends_parse(struct ktest *t)
+{
+	unsigned int nr = 99;
+
+	memset(mb2_block, 0, sizeof(mb2_block));
+	mb2_block[0] = 8 + 16 + 24 + 8 + 8;
+	mb2_block[2] = MB2_MMAP;
+	mb2_block[3] = 16 + 24;
+	mb2_block[4] = 24;
+	mb2_entry(&mb2_block[6], 0x100000, 0x100000, BOOT_MEM_USABLE);
+	mb2_block[12] = 0x4242;			/* an unknown tag ... */
+	mb2_block[13] = 0xfffffff9u;		/* ... of absurd size */
+	mb2_block[15] = 8;			/* the end tag */
+	KT_EXPECT_TRUE(t, mb2_parse(&nr));
+	KT_EXPECT_EQ(t, nr, 1);
+}
+
 KTEST_SUITE(boot,
 	    KTEST_CASE(boot_memory_map_matches_qemu),
 	    KTEST_CASE(boot_cmdline_bad_options_reported),
@@ -163,4 +263,7 @@ KTEST_SUITE(boot,
 	    KTEST_CASE(boot_format_conversions),
 	    KTEST_CASE(boot_ksyms_name_functions),
 	    KTEST_CASE(boot_glob_selects),
-	    KTEST_CASE(boot_warn_is_counted));
+	    KTEST_CASE(boot_warn_is_counted),
+	    KTEST_CASE(boot_mb2_tag_past_block_end),
+	    KTEST_CASE(boot_mb2_mmap_entry_size_too_small),
+	    KTEST_CASE(boot_mb2_huge_tag_size_ends_parse));
