@@ -4,21 +4,31 @@
  * The report format is a contract (include/kernel/panic.h). A panic that
  * happens while printing a panic (the recursion guard) prints one line
  * and halts, so a broken report can never loop or triple-fault.
+ *
+ * The panicking CPU first stops the others (an NMI each, which reaches
+ * a CPU even with interrupts off): each enters panic itself, finds
+ * another CPU reporting, counts itself stopped and halts. So nothing
+ * else runs, or prints into the middle of the report, while it is
+ * written.
  */
 #include <arch/cpu.h>
+#include <arch/smp.h>
 #include <arch/stacktrace.h>
 #include <kernel/ksyms.h>
 #include <kernel/ktest.h>
 #include <kernel/panic.h>
 #include <kernel/percpu.h>
 #include <kernel/printk.h>
+#include <kernel/smp.h>
 #include <kernel/task.h>
+#include <kernel/time.h>
 #include <lib/format.h>
 
 #define BACKTRACE_MAX_FRAMES 32
 #define QEMU_EXIT_PANIC	0x12
 
 static int panic_cpu = -1;	/* the CPU that is panicking, or -1 */
+static volatile int cpus_stopped;	/* CPUs halted by a panic */
 static unsigned long warnings;
 
 void print_backtrace(uintptr_t pc, uintptr_t fp)
@@ -46,8 +56,28 @@ void dump_stack(void)
 	print_backtrace(pc - 1, fp);
 }
 
-/* Claim the panic, or stop here if another CPU or we already did. */
-static void panic_enter(void)
+/*
+ * Stop every other online CPU and wait, at most 100 ms, until each has
+ * halted: one stuck with interrupts off still takes the NMI, but one
+ * that never answers must not keep the report from being written.
+ */
+static void stop_other_cpus(void)
+{
+	int others = (int)num_online_cpus() - 1;
+
+	if (others <= 0)
+		return;
+	arch_stop_other_cpus();
+	for (int i = 0; i < 1000 && READ_ONCE(cpus_stopped) < others; i++)
+		arch_udelay(100);
+}
+
+/*
+ * Claim the panic, or stop here if another CPU or we already did. where
+ * says where this panic was called from, for the one line a panic
+ * inside a panic gets.
+ */
+static void panic_enter(const char *where)
 {
 	int me = smp_processor_id();
 
@@ -55,11 +85,16 @@ static void panic_enter(void)
 	if (!__sync_bool_compare_and_swap(&panic_cpu, -1, me)) {
 		if (panic_cpu == me) {
 			printk_enter_panic_mode();
-			printk(KERN_EMERG "PANIC while panicking: halting\n");
+			printk(KERN_EMERG "PANIC while panicking, at %s (the "
+			       "report above is cut short there): halting\n",
+			       where);
 			ktest_emulator_exit(QEMU_EXIT_PANIC);
 		}
-		arch_halt_forever();	/* another CPU reports */
+		/* Another CPU reports: it stopped us (or we crashed too). */
+		__sync_fetch_and_add(&cpus_stopped, 1);
+		arch_halt_forever();
 	}
+	stop_other_cpus();
 	printk_enter_panic_mode();
 }
 
@@ -72,18 +107,24 @@ static __noreturn void panic_finish(void)
 
 static void print_who(void)
 {
+	int others = (int)num_online_cpus() - 1;
+
 	printk(KERN_EMERG "CPU %u, thread %s\n", smp_processor_id(),
 	       current_task_name());
+	if (others > 0)
+		printk(KERN_EMERG "other CPUs: %d of %d stopped\n",
+		       READ_ONCE(cpus_stopped), others);
 }
 
 void panic_at(const char *file, int line, const char *func,
 	      const char *fmt, ...)
 {
-	char reason[256];
+	char reason[256], where[96];
 	uintptr_t pc, fp;
 	va_list ap;
 
-	panic_enter();
+	snprintf(where, sizeof(where), "%s:%d in %s()", file, line, func);
+	panic_enter(where);
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
@@ -104,12 +145,12 @@ void panic_regs(const struct arch_regs *regs,
 	uintptr_t pc, fp;
 	va_list ap;
 
-	panic_enter();
+	arch_regs_frame(regs, &pc, &fp);
+	ksym_format(pc, where, sizeof(where));
+	panic_enter(where);
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	arch_regs_frame(regs, &pc, &fp);
-	ksym_format(pc, where, sizeof(where));
 	printk(KERN_EMERG "\nPANIC at %s: %s\n", where, reason);
 	print_who();
 	arch_print_regs(regs);

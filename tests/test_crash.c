@@ -10,6 +10,7 @@
 #include <arch/irq.h>
 #include <kernel/cmdline.h>
 #include <kernel/kthread.h>
+#include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/ktest.h>
@@ -27,6 +28,7 @@ static const char *crash_choice = "";
 static const char *const crash_names[] = {
 	"null", "stack_overflow", "kthread_stack_overflow", "vmalloc_guard",
 	"kmap_guard", "kunmap_irqs_off", "irq_leaks_kmap",
+	"panic_stops_others",
 };
 
 static bool set_crash(const char *val)
@@ -40,7 +42,8 @@ static bool set_crash(const char *val)
 }
 DEFINE_PARAM("ktest.crash", set_crash,
 	     "null, stack_overflow, kthread_stack_overflow, vmalloc_guard, "
-	     "kmap_guard, kunmap_irqs_off or irq_leaks_kmap");
+	     "kmap_guard, kunmap_irqs_off, irq_leaks_kmap or "
+	     "panic_stops_others");
 
 static bool crash_selected(struct ktest *t, const char *name)
 {
@@ -212,6 +215,41 @@ static void crash_irq_leaks_kmap(struct ktest *t)
 	KT_EXPECT_TRUE(t, false);	/* not reached */
 }
 
+/*
+ * A panic while another CPU prints in a loop with interrupts off: the
+ * panicking CPU must stop it first (an NMI gets through), so not one
+ * of its lines lands inside or after the report.
+ */
+static volatile unsigned int chatter_started;
+
+static int crash_chatter(void *arg)
+{
+	unsigned long flags = arch_irq_save();
+
+	for (unsigned int n = 0;; n++) {
+		chatter_started = 1;
+		printk("chatter %u\n", n);
+	}
+	arch_irq_restore(flags);
+	return 0;
+}
+
+static void crash_panic_stops_others(struct ktest *t)
+{
+	struct task *chatter;
+
+	if (!crash_selected(t, "panic_stops_others"))
+		return;
+	KT_ASSERT_GT(t, num_online_cpus(), 1);
+	chatter = kthread_create(crash_chatter, NULL, "chatter");
+	KT_ASSERT_NOT_NULL(t, chatter);
+	kthread_bind(chatter, smp_processor_id() ? 0 : 1);
+	kthread_start(chatter);
+	while (!chatter_started)
+		yield();
+	panic("deliberate, with another CPU printing");
+}
+
 KTEST_SUITE(crash,
 	    KTEST_CASE(crash_null_dereference),
 	    KTEST_CASE(crash_stack_overflow),
@@ -219,4 +257,5 @@ KTEST_SUITE(crash,
 	    KTEST_CASE(crash_vmalloc_guard),
 	    KTEST_CASE(crash_kmap_guard_overrun),
 	    KTEST_CASE(crash_kunmap_irqs_off),
-	    KTEST_CASE(crash_irq_leaks_kmap));
+	    KTEST_CASE(crash_irq_leaks_kmap),
+	    KTEST_CASE(crash_panic_stops_others));

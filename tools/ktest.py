@@ -83,7 +83,7 @@ def judge(o, filtered):
         # report's header, its fault cause, its backtrace...).
         pats = cfg.expect["panic"]
         pats = [pats] if isinstance(pats, str) else list(pats)
-        seen, start = None, 0
+        seen, start, first = None, 0, None
         for pat in pats:
             hit = next((i for i in range(start, len(o.log_lines))
                         if re.search(pat, o.log_lines[i])), None)
@@ -91,7 +91,16 @@ def judge(o, filtered):
                 why.append(f"expected panic line /{pat}/ not in the log")
                 break
             seen = seen or o.log_lines[hit]
+            first = hit if first is None else first
             start = hit + 1
+        # "quiet_after": a regex no line may match once the report began
+        # (another CPU's output that should have been stopped).
+        quiet = cfg.expect.get("quiet_after")
+        if quiet and first is not None:
+            late = [ln for ln in o.log_lines[first:] if re.search(quiet, ln)]
+            if late:
+                why.append(f"{len(late)} line(s) /{quiet}/ inside or after "
+                           f"the panic report, e.g. {late[0]!r}")
         if n["fail"]:
             why.append(f"{n['fail']} not ok before the panic")
         o.failed = n["fail"]        # cases the planned panic cut off

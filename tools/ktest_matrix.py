@@ -20,7 +20,9 @@ Fields
              {"panic": "regex"}        the boot ends in a panic whose log
                                        matches regex, before the timeout;
                                        a list of regexes must match lines
-                                       in that order
+                                       in that order; with "quiet_after":
+                                       "regex", no line from the first
+                                       panic line on may match it
   timeout  seconds before the run is killed and counted as a hang
   tags     free-form labels (e.g. "highmem", "smp") for grouping
 """
@@ -241,6 +243,21 @@ MATRIX = [
                r"crash_irq_leaks_kmap\+"]},
            timeout=30, tags=("crash", "kmap")),
 
+    # A panic while another CPU prints in a loop with interrupts off:
+    # the report must stop it first (an NMI), so none of its lines land
+    # inside or after the report, and say so.
+    Config("crash-panic-stops-others", mem="512M", smp=4,
+           cmdline="ktest=crash ktest.crash=panic_stops_others",
+           expect={"panic": [
+               r"^PANIC at tests/test_crash.c:[0-9]+ in "
+               r"crash_panic_stops_others\(\): deliberate, with another "
+               r"CPU printing",
+               r"^other CPUs: 3 of 3 stopped",
+               r"^Backtrace:",
+               r"^---\[ end of panic \]---"],
+               "quiet_after": r"chatter"},
+           timeout=30, tags=("crash", "smp")),
+
     # An AP that never answers (smp.deaf_apic=2: no start-up IPI for APIC
     # id 2).  Boot must report it, renumber densely and go on with three
     # CPUs, so exactly the "expected CPUs online" case fails.
@@ -315,7 +332,9 @@ def check_expect(cfg: Config) -> None:
     e = cfg.expect
     ok = (e == "pass"
           or (isinstance(e, dict) and len(e) == 1
-              and (isinstance(e.get("fail"), list)
-                   or isinstance(e.get("panic"), (str, list)))))
+              and isinstance(e.get("fail"), list))
+          or (isinstance(e, dict) and isinstance(e.get("panic"), (str, list))
+              and set(e) <= {"panic", "quiet_after"}
+              and isinstance(e.get("quiet_after", ""), str)))
     if not ok:
         raise ValueError(f"ktest_matrix: {cfg.name}: bad expect {e!r}")

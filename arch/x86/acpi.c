@@ -30,6 +30,7 @@
 #define RSDP_SCAN_START	0xe0000
 #define RSDP_SCAN_END	0x100000
 #define RSDP_V1_LEN	20
+#define RSDP_V2_LEN	36	/* all of struct rsdp; length says so */
 #define MAX_SDT_ENTRIES	64
 
 struct rsdp {
@@ -127,7 +128,20 @@ static bool rsdp_valid(const struct rsdp *r)
 		return false;
 	if (!checksum_ok("RSDP", r, RSDP_V1_LEN))
 		return false;
-	return r->revision < 2 || checksum_ok("RSDP (extended)", r, r->length);
+	if (r->revision < 2)
+		return true;
+	/*
+	 * The extended checksum covers `length` bytes, the firmware's
+	 * word: anything but the structure's own size would sum bytes
+	 * that are not the RSDP (past the boot loader's copy, or off the
+	 * end of the BIOS area). Refuse it by name instead.
+	 */
+	if (r->length != RSDP_V2_LEN) {
+		pr_err("ACPI: RSDP revision %u says it is %u bytes, not %u\n",
+		       r->revision, r->length, RSDP_V2_LEN);
+		return false;
+	}
+	return checksum_ok("RSDP (extended)", r, r->length);
 }
 
 /* The BIOS puts the RSDP on a 16-byte boundary in 0xe0000-0xfffff. */
@@ -336,6 +350,12 @@ bool acpi_parse_madt(void)
 		h = sdt_map(tables[i], "APIC", "MADT");
 		if (!h)
 			break;
+		/* The header, then the LAPIC address and flags (4 + 4). */
+		if (h->length < sizeof(*h) + 8) {
+			pr_err("ACPI: MADT of %u bytes is too short to hold "
+			       "the LAPIC address\n", h->length);
+			break;
+		}
 		madt.lapic_phys = *(const uint32_t *)(h + 1);
 		madt_parse_entries(h);
 		fixmap_unmap_boot_range();

@@ -51,6 +51,16 @@ static void send_ipi(unsigned int cpu, unsigned int vector)
 	arch_irq_restore(flags);
 }
 
+/* No panic if one is lost: panic() waits a bounded time, then reports. */
+void arch_stop_other_cpus(void)
+{
+	unsigned int me = smp_processor_id(), cpu;
+
+	for_each_online_cpu(cpu)
+		if (cpu != me)
+			lapic_send_ipi(cpu_to_apic_id(cpu), ICR_NMI | ICR_ASSERT);
+}
+
 void arch_raise_interrupt(unsigned int vector)
 {
 	unsigned long flags = arch_irq_save();

@@ -101,6 +101,13 @@ static void handle_exception(struct arch_regs *regs)
 				regs->eip = fixup;
 			return;
 		}
+		/*
+		 * mm may have turned interrupts on (a lazy fill), and a
+		 * fault taken meanwhile rewrote CR2. Put this fault's
+		 * address back, so the report and its register dump name
+		 * the address that faulted here.
+		 */
+		write_cr2(pf.address);
 		panic_regs(regs, print_page_fault,
 			   "page fault in kernel mode (vector 14, error %#x)",
 			   regs->error_code);

@@ -26,6 +26,13 @@ void arch_irq_init(void);
 void arch_smp_boot_cpus(void);
 
 /*
+ * Send every other online CPU a non-maskable interrupt, which reaches it
+ * even with interrupts off; its handler panics, and as another CPU is
+ * already panicking, it halts (kernel/panic.c). For panic() only.
+ */
+void arch_stop_other_cpus(void);
+
+/*
  * Send the reschedule IPI to a CPU that has come up, online or not (an
  * offline CPU still takes interrupts). Context: any.
  */

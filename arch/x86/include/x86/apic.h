@@ -96,6 +96,7 @@ bool apic_vector_needs_eoi(unsigned int vec);
 
 /* ICR low word: delivery mode, level, shorthand, delivery status. */
 #define ICR_FIXED	(0u << 8)
+#define ICR_NMI		(4u << 8)
 #define ICR_INIT	(5u << 8)
 #define ICR_STARTUP	(6u << 8)
 #define ICR_BUSY	(1u << 12)
