@@ -28,7 +28,7 @@ static const char *crash_choice = "";
 static const char *const crash_names[] = {
 	"null", "stack_overflow", "kthread_stack_overflow", "vmalloc_guard",
 	"kmap_guard", "kunmap_irqs_off", "irq_leaks_kmap",
-	"panic_stops_others",
+	"panic_stops_others", "ap_stack_overflow",
 };
 
 static bool set_crash(const char *val)
@@ -42,8 +42,8 @@ static bool set_crash(const char *val)
 }
 DEFINE_PARAM("ktest.crash", set_crash,
 	     "null, stack_overflow, kthread_stack_overflow, vmalloc_guard, "
-	     "kmap_guard, kunmap_irqs_off, irq_leaks_kmap or "
-	     "panic_stops_others");
+	     "kmap_guard, kunmap_irqs_off, irq_leaks_kmap, "
+	     "panic_stops_others or ap_stack_overflow");
 
 static bool crash_selected(struct ktest *t, const char *name)
 {
@@ -85,6 +85,29 @@ static void crash_stack_overflow(struct ktest *t)
 static int crash_deep_thread(void *arg)
 {
 	return (int)crash_recurse(0);	/* never returns */
+}
+
+static void crash_recurse_here(void *arg)
+{
+	(void)crash_recurse(0);
+}
+
+/*
+ * The same recursion in a cross-CPU call to an idle AP: it runs in the
+ * IPI handler on the AP's idle stack, which also has a guard page.
+ */
+static void crash_ap_stack_overflow(struct ktest *t)
+{
+	unsigned int me = smp_processor_id(), other = me, cpu;
+
+	if (!crash_selected(t, "ap_stack_overflow"))
+		return;
+	for_each_online_cpu(cpu)
+		if (cpu != me)
+			other = cpu;
+	KT_ASSERT_NE(t, other, me);
+	smp_call_function_single(other, crash_recurse_here, NULL, true);
+	KT_EXPECT_TRUE(t, false);	/* not reached */
 }
 
 /* The same recursion on a kthread's stack, which is in the vmalloc area. */
@@ -258,4 +281,5 @@ KTEST_SUITE(crash,
 	    KTEST_CASE(crash_kmap_guard_overrun),
 	    KTEST_CASE(crash_kunmap_irqs_off),
 	    KTEST_CASE(crash_irq_leaks_kmap),
-	    KTEST_CASE(crash_panic_stops_others));
+	    KTEST_CASE(crash_panic_stops_others),
+	    KTEST_CASE(crash_ap_stack_overflow));

@@ -114,6 +114,18 @@ MATRIX = [
                r"^Backtrace:",
                r"crash_recurse\+"]},
            timeout=30, tags=("crash", "vmalloc")),
+    # The same on an AP's idle stack, through a cross-CPU call that
+    # recurses in the IPI handler: AP stacks come from the vmalloc area
+    # with a guard page too (arch/x86/smpboot.c).
+    Config("crash-ap-stack", mem="64M", smp=2,
+           cmdline="ktest=crash ktest.crash=ap_stack_overflow",
+           expect={"panic": [
+               r"^PANIC at .*double fault: kernel stack overflow in thread "
+               r"idle/1 \(CPU 1\): esp [0-9a-f]{8} is in vmalloc area, "
+               r"guard page of thread idle/1's stack",
+               r"^Backtrace:",
+               r"crash_recurse\+"]},
+           timeout=30, tags=("crash", "vmalloc", "smp")),
     # Writing one byte past a vmalloc buffer hits its guard page: the
     # page-fault report names the vmalloc area and the area it guards.
     Config("crash-vmalloc-guard", mem="64M", smp=1,

@@ -17,6 +17,16 @@
  *
  * Each AP, in ap_entry(): its own GDT, TSS and %fs (percpu), its LAPIC
  * and periodic timer, then it marks itself online, says so, and idles.
+ *
+ * Its stack (that of its idle task, and of every interrupt that lands
+ * while it idles) comes from the vmalloc area with a guard page below,
+ * like any thread's: an overflow faults into the guard and is reported
+ * as "kernel stack overflow in thread idle/N", instead of running on
+ * into whatever lowmem lies below. All are allocated before the first
+ * AP starts, while the boot CPU is the only one online and nothing can
+ * be waiting on the vmalloc area; a stack whose CPU number ends up
+ * unused (an AP that never answered) stays allocated: freeing it would
+ * need interrupts on.
  */
 #include <arch/cpu.h>
 #include <arch/percpu.h>
@@ -26,13 +36,14 @@
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
+#include <lib/format.h>
 #include <lib/parse.h>
 #include <lib/string.h>
-#include <mm/page_alloc.h>
+#include <mm/vmalloc.h>
 #include <x86/apic.h>
 #include <x86/asm.h>
 
-#define AP_STACK_ORDER	2	/* 16 KiB */
+#define AP_STACK_SIZE	(16 * 1024)
 #define AP_ANSWER_MS	500	/* QEMU TCG answers in 1-5 ms */
 #define INIT_DELAY_US	10000
 #define SIPI_DELAY_US	200
@@ -58,6 +69,10 @@ extern const char trampoline_params[];
  */
 static volatile int ap_expected = -1;
 static volatile int ap_answered = -1;
+
+/* ap_stacks[n]: CPU n's stack (n >= 1), named after its idle task. */
+static void *ap_stacks[NR_CPUS];
+static char ap_stack_owner[NR_CPUS][8];
 /* Set once every AP is up and the trampoline's identity map is gone. */
 static volatile bool smp_boot_done;
 
@@ -143,14 +158,12 @@ static bool wait_for_answer(unsigned int cpu)
 static bool start_ap(unsigned int cpu, unsigned int apic_id)
 {
 	struct trampoline_params *tp = trampoline_params_copy();
-	void *stack = get_free_pages(AP_STACK_ORDER);
+	void *stack = ap_stacks[cpu];
 
-	if (!stack)
-		panic("no memory for CPU %u's stack", cpu);
 	percpu_areas[cpu].cpu = cpu;
 	percpu_areas[cpu].apic_id = apic_id;
 	tp->cr3 = paging_kernel_cr3();
-	tp->stack = (uint32_t)(uintptr_t)stack + (PAGE_SIZE << AP_STACK_ORDER);
+	tp->stack = (uint32_t)(uintptr_t)stack + AP_STACK_SIZE;
 	tp->entry = (uint32_t)(uintptr_t)ap_entry;
 	tp->cpu = cpu;
 	WRITE_ONCE(ap_expected, (int)cpu);
@@ -170,9 +183,8 @@ static bool start_ap(unsigned int cpu, unsigned int apic_id)
 			arch_cpu_relax();
 		return true;
 	}
-	/* Park it in wait-for-SIPI before its stack goes back. */
+	/* Park it in wait-for-SIPI: its stack goes to the next AP. */
 	lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
-	free_pages_addr(stack, AP_STACK_ORDER);
 	pr_err("CPU %u (APIC id %u) did not start; continuing without it\n",
 	       cpu, apic_id);
 	return false;
@@ -183,6 +195,14 @@ void arch_smp_boot_cpus(void)
 	unsigned int bsp_apic = lapic_id(), next_cpu = 1;
 
 	printk("CPU 0 online (APIC id %u)\n", bsp_apic);
+	for (unsigned int cpu = 1; cpu < madt.nr_cpus; cpu++) {
+		snprintf(ap_stack_owner[cpu], sizeof(ap_stack_owner[cpu]),
+			 "idle/%u", cpu);
+		ap_stacks[cpu] = vmalloc_stack(AP_STACK_SIZE,
+					       ap_stack_owner[cpu]);
+		if (!ap_stacks[cpu])
+			panic("no memory for CPU %u's stack", cpu);
+	}
 	trampoline_install();
 	paging_map_low_identity();
 	for (unsigned int i = 0; i < madt.nr_cpus; i++) {
