@@ -19,6 +19,7 @@
 
 #define INCREMENTS 1000000
 #define MAX_WORKERS 4
+#define RACE_WINDOW 8	/* idle loop rounds between load and store */
 
 struct counter_run {
 	spinlock_t lock;
@@ -55,10 +56,17 @@ static int count_worker(void *arg)
 			run->value++;
 			spin_unlock(&run->lock);
 		} else {
-			/* Deliberately racy: load, then store, not atomic. */
+			/*
+			 * Deliberately racy: load, then store, not atomic,
+			 * with a window between them that does not depend
+			 * on what arch_cpu_relax() is (under QEMU it is
+			 * nothing, and two CPUs then rarely met in a window
+			 * of one instruction: a 2-CPU run once lost none).
+			 */
 			unsigned long v = run->value;
 
-			arch_cpu_relax();
+			for (volatile int k = 0; k < RACE_WINDOW; k++)
+				;
 			run->value = v + 1;
 		}
 	}
