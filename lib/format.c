@@ -56,10 +56,15 @@ static void put_number(struct outbuf *o, uint64_t val, bool negative,
 	int n = 0;
 	const char *prefix = "";
 
-	do {
-		tmp[sizeof(tmp) - 1 - n++] = digits[val % base];
-		val /= base;
-	} while (val);
+	/* ".0" prints 0 as nothing. */
+	if (val || sp->precision != 0)
+		do {
+			tmp[sizeof(tmp) - 1 - n++] = digits[val % base];
+			val /= base;
+		} while (val);
+	/* Precision is a minimum count of digits (at most what tmp holds). */
+	while (n < sp->precision && n < (int)sizeof(tmp))
+		tmp[sizeof(tmp) - 1 - n++] = '0';
 	if (negative)
 		prefix = "-";
 	else if (sp->plus)
@@ -91,6 +96,10 @@ static const char *parse_spec(const char *fmt, struct spec *sp, va_list *ap)
 	}
 	if (*fmt == '*') {
 		sp->width = va_arg(*ap, int);
+		if (sp->width < 0) {	/* a negative width means "-" */
+			sp->left = true;
+			sp->width = -sp->width;
+		}
 		fmt++;
 	}
 	while (*fmt >= '0' && *fmt <= '9')
@@ -100,11 +109,16 @@ static const char *parse_spec(const char *fmt, struct spec *sp, va_list *ap)
 		sp->precision = 0;
 		if (*fmt == '*') {
 			sp->precision = va_arg(*ap, int);
+			if (sp->precision < 0)	/* as if none was given */
+				sp->precision = -1;
 			fmt++;
 		}
 		while (*fmt >= '0' && *fmt <= '9')
 			sp->precision = sp->precision * 10 + (*fmt++ - '0');
 	}
+	/* With a precision, numbers are padded with spaces, not zeros. */
+	if (sp->precision >= 0)
+		sp->zero = false;
 	return fmt;
 }
 
@@ -117,6 +131,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 	for (; *fmt; fmt++) {
 		struct spec sp;
 		int lng = 0;	/* 0: int, 1: long, 2: long long */
+		int shrt = 0;	/* 1: short (h), 2: char (hh) */
 		uint64_t uval;
 		int64_t sval;
 
@@ -128,12 +143,17 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 		while (*fmt == 'l' || *fmt == 'z' || *fmt == 'h') {
 			if (*fmt == 'l')
 				lng++;
+			else if (*fmt == 'h')
+				shrt++;
 			fmt++;
 		}
 		switch (*fmt) {
 		case 'd':
 		case 'i':
 			sval = lng >= 2 ? va_arg(ap, long long) : va_arg(ap, long);
+			/* A short or char was promoted to int: narrow it back. */
+			if (shrt)
+				sval = shrt == 1 ? (short)sval : (signed char)sval;
 			uval = sval < 0 ? -(uint64_t)sval : (uint64_t)sval;
 			put_number(&o, uval, sval < 0, 10, false, &sp);
 			break;
@@ -143,6 +163,9 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 		case 'o':
 			uval = lng >= 2 ? va_arg(ap, unsigned long long)
 					: va_arg(ap, unsigned long);
+			if (shrt)
+				uval = shrt == 1 ? (unsigned short)uval
+						 : (unsigned char)uval;
 			put_number(&o, uval, false,
 				   *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16,
 				   *fmt == 'X', &sp);
@@ -152,6 +175,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 			put(&o, 'x');
 			sp.zero = true;
 			sp.width = 8;
+			sp.precision = -1;
 			put_number(&o, (uintptr_t)va_arg(ap, void *), false, 16,
 				   false, &sp);
 			break;

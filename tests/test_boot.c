@@ -119,6 +119,14 @@ static void boot_format_conversions(struct ktest *t)
 		 0x10u);
 	KT_EXPECT_EQ(t, strcmp(buf, "123456789abc|-5000000000|0xc0100000|0x10|%"),
 		     0);
+	/* The rarer corners: h and hh narrow, a negative * width means
+	 * "-", precision is a minimum digit count (and .0 prints 0 as
+	 * nothing), a negative * precision is none. */
+	/* An int given to %hhx and %hd is the point: they must narrow it. */
+	// cppcheck-suppress [invalidPrintfArgType_uint, invalidPrintfArgType_sint]
+	snprintf(buf, sizeof(buf), "%hhx|%hd|%*d|%.3d|%.0d|%5.2x|%.*d|",
+		 -1, 70000, -4, 5, 7, 0, 0xfu, -1, 42);
+	KT_EXPECT_EQ(t, strcmp(buf, "ff|4464|5   |007||   0f|42|"), 0);
 	/* Truncation still terminates and reports the full length. */
 	KT_EXPECT_EQ(t, snprintf(buf, 4, "%s", "abcdef"), 6);
 	KT_EXPECT_EQ(t, strcmp(buf, "abc"), 0);
