@@ -58,24 +58,32 @@ static void sort_samples(uint64_t *s, unsigned int n)
 /* bench=a*,b*: a comma-separated list of globs; "all" is everything. */
 static bool bench_selected(const char *name)
 {
+	const char *list = bench_glob;
 	char pat[64];
-	const char *p = bench_glob;
+	size_t len;
 
-	if (!strcmp(p, "all"))
-		return true;
-	for (;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+	while (glob_list_next(&list, pat, sizeof(pat), &len))
+		if (!strcmp(pat, "all") || (pat[0] && glob_match(pat, name)))
+			return true;
+	return false;
+}
 
-		if (len < sizeof(pat)) {
-			memcpy(pat, p, len);
-			pat[len] = '\0';
-			if (glob_match(pat, name))
-				return true;
-		}
-		if (!comma)
-			return false;
-		p = comma + 1;
+/* A glob that selects no benchmark is named, as ktest does for tests. */
+static void warn_idle_bench_globs(void)
+{
+	const char *list = bench_glob, *p = list;
+	char pat[64];
+	size_t len;
+
+	for (; glob_list_next(&list, pat, sizeof(pat), &len); p = list) {
+		bool used = !strcmp(pat, "all");
+
+		for (struct bench *b = __benches_start;
+		     b < __benches_end && !used && pat[0]; b++)
+			used = glob_match(pat, b->name);
+		if (!used)
+			pr_warn("bench: '%.*s' selects no benchmark\n",
+				(int)len, p);
 	}
 }
 
@@ -128,6 +136,7 @@ unsigned int bench_run_all(void)
 	       (unsigned int)(sizeof(struct page) * 10000 / PAGE_SIZE % 100),
 	       max_pfn, (unsigned int)(((uint64_t)max_pfn *
 					 sizeof(struct page)) >> 10));
+	warn_idle_bench_globs();
 	migrate_disable();
 	for (struct bench *b = __benches_start; b < __benches_end; b++) {
 		if (!bench_selected(b->name))

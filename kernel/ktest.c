@@ -156,21 +156,13 @@ static bool glob_selects(const char *glob, const struct ktest_suite *s,
 static bool case_selected(const struct ktest_suite *s,
 			  const struct ktest_case *c)
 {
-	const char *p = ktest_config.glob;
+	const char *list = ktest_config.glob;
 	char glob[64];
+	size_t len;
 
-	while (p) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-
-		if (len < sizeof(glob)) {
-			memcpy(glob, p, len);
-			glob[len] = '\0';
-			if (glob_selects(glob, s, c))
-				return true;
-		}
-		p = comma ? comma + 1 : NULL;
-	}
+	while (glob_list_next(&list, glob, sizeof(glob), &len))
+		if (glob[0] && glob_selects(glob, s, c))
+			return true;
 	return false;
 }
 
@@ -181,33 +173,28 @@ static bool case_selected(const struct ktest_suite *s,
  */
 static void warn_idle_globs(void)
 {
-	const char *p = ktest_config.glob;
+	const char *list = ktest_config.glob, *p = list;
 	char glob[64];
+	size_t len;
 
-	while (p) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+	for (; glob_list_next(&list, glob, sizeof(glob), &len);
+	     p = list) {
+		bool used = false;
 
 		if (len >= sizeof(glob)) {
 			pr_warn("ktest: glob '%.*s' is longer than %u characters: "
 				"ignored\n", (int)len, p,
 				(unsigned int)sizeof(glob) - 1);
-		} else {
-			bool used = false;
-
-			memcpy(glob, p, len);
-			glob[len] = '\0';
-			for (const struct ktest_suite *s = __ktest_suites_start;
-			     s < __ktest_suites_end && !used; s++)
-				for (unsigned int i = 0; i < s->nr_cases && !used;
-				     i++)
-					used = glob_selects(glob, s, &s->cases[i]);
-			if (!used)
-				pr_warn("ktest: '%s' selects no test (suites are "
-					"named like pmm or kmap_local, cases like "
-					"pmm.pmm_double_free)\n", glob);
+			continue;
 		}
-		p = comma ? comma + 1 : NULL;
+		for (const struct ktest_suite *s = __ktest_suites_start;
+		     s < __ktest_suites_end && !used; s++)
+			for (unsigned int i = 0; i < s->nr_cases && !used; i++)
+				used = glob_selects(glob, s, &s->cases[i]);
+		if (!used)
+			pr_warn("ktest: '%s' selects no test (suites are named "
+				"like pmm or kmap_local, cases like "
+				"pmm.pmm_double_free)\n", glob);
 	}
 }
 

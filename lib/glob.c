@@ -4,6 +4,7 @@
  * backtrack point: enough for patterns with several stars.
  */
 #include <lib/glob.h>
+#include <lib/string.h>
 
 bool glob_match(const char *pattern, const char *text)
 {
@@ -26,4 +27,22 @@ bool glob_match(const char *pattern, const char *text)
 	while (*pattern == '*')
 		pattern++;
 	return !*pattern;
+}
+
+bool glob_list_next(const char **list, char *buf, size_t size, size_t *len)
+{
+	const char *p = *list, *comma;
+
+	if (!p)
+		return false;
+	comma = strchr(p, ',');
+	*len = comma ? (size_t)(comma - p) : strlen(p);
+	*list = comma ? comma + 1 : NULL;
+	if (*len < size) {
+		memcpy(buf, p, *len);
+		buf[*len] = '\0';
+	} else {
+		buf[0] = '\0';
+	}
+	return true;
 }

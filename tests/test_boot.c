@@ -156,6 +156,27 @@ static void boot_glob_selects(struct ktest *t)
 	KT_EXPECT_FALSE(t, glob_match("*local", "kmap_local_x"));
 }
 
+/* The comma-separated lists of ktest= and bench=, one glob at a time. */
+static void boot_glob_list_walks(struct ktest *t)
+{
+	const char *list = "kmap*,,tlb.tlb_stale_after_remap,abcdefgh";
+	char glob[8];
+	size_t len;
+
+	KT_ASSERT_TRUE(t, glob_list_next(&list, glob, sizeof(glob), &len));
+	KT_EXPECT_EQ(t, strcmp(glob, "kmap*"), 0);
+	KT_ASSERT_TRUE(t, glob_list_next(&list, glob, sizeof(glob), &len));
+	KT_EXPECT_EQ(t, len, 0);			/* ",," */
+	KT_ASSERT_TRUE(t, glob_list_next(&list, glob, sizeof(glob), &len));
+	KT_EXPECT_EQ(t, glob[0], '\0');		/* too long: empty */
+	KT_EXPECT_EQ(t, len, strlen("tlb.tlb_stale_after_remap"));
+	KT_ASSERT_TRUE(t, glob_list_next(&list, glob, sizeof(glob), &len));
+	KT_EXPECT_EQ(t, len, 8);			/* exactly too long */
+	KT_EXPECT_EQ(t, glob[0], '\0');
+	KT_EXPECT_TRUE(t, list == NULL);
+	KT_EXPECT_FALSE(t, glob_list_next(&list, glob, sizeof(glob), &len));
+}
+
 static void boot_warn_is_counted(struct ktest *t)
 {
 	unsigned long before = warn_count();
@@ -271,6 +292,7 @@ KTEST_SUITE(boot,
 	    KTEST_CASE(boot_format_conversions),
 	    KTEST_CASE(boot_ksyms_name_functions),
 	    KTEST_CASE(boot_glob_selects),
+	    KTEST_CASE(boot_glob_list_walks),
 	    KTEST_CASE(boot_warn_is_counted),
 	    KTEST_CASE(boot_mb2_tag_past_block_end),
 	    KTEST_CASE(boot_mb2_mmap_entry_size_too_small),
