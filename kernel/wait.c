@@ -17,15 +17,30 @@ void wait_queue_init(struct wait_queue_head *wq)
 	list_init(&wq->waiters);
 }
 
+/*
+ * Put w on wq unless it is there already. The first call queues it;
+ * a wake-up takes it off (wake_some), and the next call requeues it.
+ * wq->lock held.
+ */
+static void waiter_queue(struct wait_queue_head *wq, struct waiter *w)
+{
+	if (!w->link.next || list_empty(&w->link))
+		list_add_tail(&w->link, &wq->waiters);
+}
+
+/* Take w off its queue if it is still on it. The queue's lock held. */
+static void waiter_unqueue(struct waiter *w)
+{
+	if (w->link.next && !list_empty(&w->link))
+		list_del_init(&w->link);
+}
+
 void prepare_to_wait(struct wait_queue_head *wq, struct waiter *w)
 {
 	unsigned long flags = spin_lock_irqsave(&wq->lock);
 
 	w->task = current_task();
-	/* First call queues; later calls (after a wake-up) requeue. */
-	if (!w->link.next || list_empty(&w->link)) {
-		list_add_tail(&w->link, &wq->waiters);
-	}
+	waiter_queue(wq, w);
 	set_current_state(TASK_SLEEPING);
 	spin_unlock_irqrestore(&wq->lock, flags);
 }
@@ -36,8 +51,7 @@ void finish_wait(struct wait_queue_head *wq, struct waiter *w)
 
 	set_current_state(TASK_RUNNING);
 	flags = spin_lock_irqsave(&wq->lock);
-	if (!list_empty(&w->link))
-		list_del_init(&w->link);
+	waiter_unqueue(w);
 	spin_unlock_irqrestore(&wq->lock, flags);
 }
 
@@ -92,16 +106,13 @@ void wait_for_completion(struct completion *c)
 	might_sleep();
 	flags = spin_lock_irqsave(&c->wq.lock);
 	while (!c->done) {
-		/* A wake-up took us off the queue: back on it. */
-		if (!w.link.next || list_empty(&w.link))
-			list_add_tail(&w.link, &c->wq.waiters);
+		waiter_queue(&c->wq, &w);
 		set_current_state(TASK_SLEEPING);
 		spin_unlock_irqrestore(&c->wq.lock, flags);
 		schedule();
 		flags = spin_lock_irqsave(&c->wq.lock);
 	}
-	if (w.link.next && !list_empty(&w.link))
-		list_del_init(&w.link);
+	waiter_unqueue(&w);
 	set_current_state(TASK_RUNNING);
 	if (c->done != UINT32_MAX)
 		c->done--;
