@@ -22,6 +22,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/smp.h>
+#include <kernel/errno.h>
 #include <kernel/list.h>
 #include <kernel/panic.h>
 #include <kernel/preempt.h>
@@ -203,8 +204,27 @@ static struct call_single_data *csd_prepare(unsigned int cpu,
 	return csd;
 }
 
-void smp_call_function_single(unsigned int cpu, void (*fn)(void *),
-			      void *arg, bool wait)
+/* Queue csd on cpu and pay the IPI if one is owed. */
+static void queue_one(unsigned int cpu, struct call_single_data *csd)
+{
+	unsigned long flags = arch_irq_save();
+
+	send_call_ipis(csd_enqueue(cpu, csd) ? CPU_MASK(cpu) : 0);
+	arch_irq_restore(flags);
+}
+
+/*
+ * Only online CPUs take calls: an offline one got no shootdowns, so
+ * until cpu_online() has flushed it, its TLB may map the caller's
+ * stack (where a waiting call's csd lives) to a page freed long ago.
+ * The check is made with preemption off, so "this CPU" stays this one.
+ *
+ * A call queued while cpu was online still runs if cpu goes offline
+ * before taking it: an offline CPU keeps taking interrupts and empties
+ * its queue (cpu_takes_ipis), and cpu_offline() does not wait for it.
+ */
+int smp_call_function_single(unsigned int cpu, void (*fn)(void *),
+			     void *arg, bool wait)
 {
 	struct call_single_data stack_csd;
 
@@ -212,17 +232,37 @@ void smp_call_function_single(unsigned int cpu, void (*fn)(void *),
 	preempt_disable();
 	if (cpu == smp_processor_id()) {
 		run_here(fn, arg);
+	} else if (WARN(!cpu_is_online(cpu),
+			"smp_call_function_single: CPU %u is %s; call refused",
+			cpu, cpu < NR_CPUS ? "offline" : "not a CPU")) {
+		preempt_enable();
+		return -EINVAL;
 	} else {
 		struct call_single_data *csd =
 			csd_prepare(cpu, fn, arg, wait, &stack_csd);
-		unsigned long flags = arch_irq_save();
 
-		send_call_ipis(csd_enqueue(cpu, csd) ? CPU_MASK(cpu) : 0);
-		arch_irq_restore(flags);
+		queue_one(cpu, csd);
 		if (wait)
 			csd_wait(csd);
 	}
 	preempt_enable();
+	return 0;
+}
+
+int smp_call_function_offline(unsigned int cpu, void (*fn)(void *),
+			      void *arg)
+{
+	preempt_disable();
+	if (WARN(!cpu_takes_ipis(cpu) || cpu_is_online(cpu),
+		 "smp_call_function_offline: CPU %u is %s; call refused",
+		 cpu, cpu_is_online(cpu) ? "online" : "not started")) {
+		preempt_enable();
+		return -EINVAL;
+	}
+	/* Never the stack: see include/kernel/smp.h. */
+	queue_one(cpu, csd_prepare(cpu, fn, arg, false, NULL));
+	preempt_enable();
+	return 0;
 }
 
 /*

@@ -8,8 +8,13 @@
  * never goes away under a local mapping. cpu_online(n) brings the CPU
  * back into service.
  *
+ * cpu_offline(n) refuses a caller pinned to n (bound to it, or with
+ * migration disabled there, as under a kmap_local_page() map): it would
+ * wait for itself. Offline it from another thread instead.
+ *
  * Context: both may sleep. CPU 0 (the boot CPU) stays online.
- * Return: 0, or a negative code with a message naming the problem.
+ * Return: 0, or a negative code with a message naming the reason (no
+ * such CPU, the boot CPU, already in that state, the caller pinned).
  */
 #ifndef KERNEL_HOTPLUG_H
 #define KERNEL_HOTPLUG_H
@@ -18,6 +23,7 @@
 
 #define HOTPLUG_EINVAL	(-1)	/* no such CPU, or CPU 0 */
 #define HOTPLUG_EBUSY	(-2)	/* already in that state */
+#define HOTPLUG_ESELF	(-3)	/* offlining the caller's own pinned CPU */
 
 int cpu_offline(unsigned int cpu);
 int cpu_online(unsigned int cpu);

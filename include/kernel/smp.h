@@ -70,9 +70,24 @@ int apic_id_to_cpu(unsigned int apic_id);
  * at once with interrupts off. cpu must be online when asked; one that
  * goes offline meanwhile still takes interrupts, so the call still runs.
  * Context: process context; interrupts on if wait (see above).
+ * Return: 0; or -EINVAL, with a warning and fn not run, if cpu is
+ * offline or no CPU at all.
  */
-void smp_call_function_single(unsigned int cpu, void (*fn)(void *),
-			      void *arg, bool wait);
+int smp_call_function_single(unsigned int cpu, void (*fn)(void *),
+			     void *arg, bool wait);
+
+/*
+ * For cpu_online() only: run fn(arg) on cpu, which has come up but is
+ * offline, and return at once. Its TLB may be stale, so nothing it reads
+ * to find fn may live in memory that can be unmapped: the request is
+ * this CPU's static asynchronous csd, never a stack, and fn and arg
+ * must be in the kernel image or the direct map.
+ * Context: process context.
+ * Return: 0; or -EINVAL, with a warning, if cpu is online or never
+ * came up.
+ */
+int smp_call_function_offline(unsigned int cpu, void (*fn)(void *),
+			      void *arg);
 
 /*
  * Run fn(arg) on every online CPU in mask except this one. With wait,
