@@ -297,7 +297,11 @@ MATRIX = [
                ("ps", r"^boot\s+running\s+\d\s+-?\d+\s+0\s+0x1\s+0\s"),
                ("frobnicate", r"unknown command 'frobnicate'; type help"),
                ("offline 9", r"expected a CPU number from 0 to 7"),
+               # Each refusal names its own reason.
+               ("offline 0", r"cpu_offline\(0\): the boot CPU stays online"),
+               ("offline 7", r"cpu_offline\(7\): no such CPU"),
                ("offline 3", r"cpu_offline\(3\): done"),
+               ("offline 3", r"cpu_offline\(3\): already offline"),
                ("cpus", r"^\s*3\s+3\s+no"),
                ("online 3", r"cpu_online\(3\): done"),
                ("online 3", r"cpu_online\(3\): already online"),
