@@ -20,6 +20,7 @@
 #include <arch/cpu.h>
 #include <kernel/cmdline.h>
 #include <kernel/ktest.h>
+#include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <lib/format.h>
 #include <lib/glob.h>
@@ -138,6 +139,21 @@ void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
 		if (!nl)
 			break;
 	}
+}
+
+void __kt_expect_warned(struct ktest *t, const char *file, int line,
+			unsigned long since, const char *needle)
+{
+	unsigned long fired = warn_count() - since;
+
+	if (fired != 1)
+		__kt_fail(t, file, line, __KT_EXPECT,
+			  "Expected exactly one warning naming \"%s\", "
+			  "but %lu fired", needle, fired);
+	else if (!warn_last_contains(needle))
+		__kt_fail(t, file, line, __KT_EXPECT,
+			  "Expected the warning to name \"%s\", but it "
+			  "did not (see the WARNING line above)", needle);
 }
 
 /* Does one glob (no commas) select case c of suite s? */

@@ -20,9 +20,11 @@
 #include <kernel/percpu.h>
 #include <kernel/printk.h>
 #include <kernel/smp.h>
+#include <kernel/spinlock.h>
 #include <kernel/task.h>
 #include <kernel/time.h>
 #include <lib/format.h>
+#include <lib/string.h>
 
 #define BACKTRACE_MAX_FRAMES 32
 #define QEMU_EXIT_PANIC	0x12
@@ -30,6 +32,15 @@
 static int panic_cpu = -1;	/* the CPU that is panicking, or -1 */
 static volatile int cpus_stopped;	/* CPUs halted by a panic */
 static unsigned long warnings;
+
+/*
+ * The reason of the newest WARN(), kept so a test that plants a misuse
+ * can check it got exactly the report it expects, not just "a warning".
+ * Protected by last_warning_lock; a raw lock, as WARN() may fire with
+ * any lock held.
+ */
+static DEFINE_SPINLOCK(last_warning_lock);
+static char last_warning[160];
 
 void print_backtrace(uintptr_t pc, uintptr_t fp)
 {
@@ -159,6 +170,28 @@ void panic_regs(const struct arch_regs *regs,
 	panic_finish();
 }
 
+static void record_last_warning(const char *reason)
+{
+	unsigned long flags = arch_irq_save();
+
+	raw_spin_lock(&last_warning_lock);
+	strlcpy(last_warning, reason, sizeof(last_warning));
+	raw_spin_unlock(&last_warning_lock);
+	arch_irq_restore(flags);
+}
+
+bool warn_last_contains(const char *needle)
+{
+	unsigned long flags = arch_irq_save();
+	bool found;
+
+	raw_spin_lock(&last_warning_lock);
+	found = strstr(last_warning, needle) != NULL;
+	raw_spin_unlock(&last_warning_lock);
+	arch_irq_restore(flags);
+	return found;
+}
+
 void warn_at(const char *file, int line, const char *func,
 	     const char *fmt, ...)
 {
@@ -169,6 +202,7 @@ void warn_at(const char *file, int line, const char *func,
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	record_last_warning(reason);
 	printk(KERN_WARNING "WARNING at %s:%d in %s(): %s\n", file, line,
 	       func, reason);
 	printk(KERN_WARNING "CPU %u, thread %s\n", smp_processor_id(),

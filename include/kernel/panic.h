@@ -39,6 +39,9 @@ void warn_at(const char *file, int line, const char *func,
 /* How many WARN()s have fired since boot. */
 unsigned long warn_count(void);
 
+/* Does the newest WARN()'s reason contain needle? (For tests.) */
+bool warn_last_contains(const char *needle);
+
 #define BUG_ON(cond)                                               \
 	do {                                                       \
 		if (unlikely(cond))                                \
