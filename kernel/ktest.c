@@ -288,6 +288,12 @@ bool ktest_run_all(void)
 					    &skipped);
 	printk("# ktest: %u passed, %u failed, %u skipped\n", passed, failed,
 	       skipped);
+	/* Asked for tests and got none: a typo must not look like a pass. */
+	if (!nsuites) {
+		printk("# ktest: ktest=%s selected no test: the run fails\n",
+		       ktest_config.glob);
+		all_ok = false;
+	}
 	ktest_emulator_exit(all_ok ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
 	return all_ok;
 }

@@ -133,6 +133,10 @@ void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
 #define KT_ASSERT_NOT_NULL(t, p) \
 	__KT_CHECK_BOOL(t, (p) != NULL, true, __KT_ASSERT, return)
 
+/* Fail the case with a message of its own (file and line added). */
+#define KT_FAIL(t, fmt, ...) \
+	__kt_fail(t, __FILE__, __LINE__, __KT_EXPECT, fmt, ##__VA_ARGS__)
+
 /*
  * A planted misuse got exactly its report: one WARN() since warn_count()
  * read `since`, and its reason names `needle`.
