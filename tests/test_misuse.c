@@ -12,6 +12,9 @@
 #include <kernel/kthread.h>
 #include <kernel/panic.h>
 #include <kernel/smp.h>
+#include <mm/kmalloc.h>
+#include <mm/page_alloc.h>
+#include <mm/vmalloc.h>
 
 static int return_zero(void *arg)
 {
@@ -69,7 +72,60 @@ static void misuse_kthread_bind_after_start(struct ktest *t)
 	KT_EXPECT_EQ(t, kthread_join(th), 0);
 }
 
+/* kfree of a vmalloc address: refused by region, not a panic in __pa. */
+static void misuse_kfree_vmalloc_address(struct ktest *t)
+{
+	void *v = vmalloc(PAGE_SIZE);
+	unsigned long warns, live = kmalloc_live_objects();
+
+	KT_ASSERT_NOT_NULL(t, v);
+	warns = warn_count();
+	kfree(v);
+	KT_EXPECT_WARNED(t, warns, "not an address kmalloc returned (it is "
+			 "in vmalloc area)");
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
+	vfree(v);
+}
+
+/* kfree of a page the page allocator handed out is not kmalloc's. */
+static void misuse_kfree_page_from_alloc_page(struct ktest *t)
+{
+	void *p = get_free_pages(0);
+	unsigned long warns, free_before;
+
+	KT_ASSERT_NOT_NULL(t, p);
+	free_before = zone_free_pages(ZONE_NORMAL);
+	warns = warn_count();
+	kfree(p);
+	KT_EXPECT_WARNED(t, warns, "(a page kmalloc does not own, in lowmem");
+	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL), free_before);
+	free_pages(virt_to_page(p), 0);
+}
+
+/* A pointer into the middle of a large block, and a stack address. */
+static void misuse_kfree_not_the_start(struct ktest *t)
+{
+	char *big = kmalloc(3 * PAGE_SIZE);
+	unsigned long warns, live;
+	int on_stack;
+
+	KT_ASSERT_NOT_NULL(t, big);
+	live = kmalloc_live_objects();
+	warns = warn_count();
+	kfree(big + PAGE_SIZE);
+	KT_EXPECT_WARNED(t, warns, "inside a large kmalloc block");
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
+	warns = warn_count();
+	kfree(&on_stack);
+	KT_EXPECT_WARNED(t, warns, "not an address kmalloc returned");
+	kfree(big);
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live - 1);
+}
+
 KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kthread_bind_no_such_cpu),
 	    KTEST_CASE(misuse_kthread_bind_absent_cpu),
-	    KTEST_CASE(misuse_kthread_bind_after_start));
+	    KTEST_CASE(misuse_kthread_bind_after_start),
+	    KTEST_CASE(misuse_kfree_vmalloc_address),
+	    KTEST_CASE(misuse_kfree_page_from_alloc_page),
+	    KTEST_CASE(misuse_kfree_not_the_start));
