@@ -122,10 +122,71 @@ static void misuse_kfree_not_the_start(struct ktest *t)
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), live - 1);
 }
 
+/*
+ * vmap({good, bad}) is refused with a warning naming why, and nothing
+ * is left mapped. good is taken here, before the caller's bad page is
+ * freed, so the allocator cannot hand the freed page back as good.
+ */
+static void expect_vmap_refused(struct ktest *t, struct page *good,
+				struct page *bad, const char *why)
+{
+	struct page *pages[2] = { good, bad };
+	struct vmap_stats before = vmap_get_stats(), after;
+	unsigned long warns = warn_count();
+	void *v = vmap(pages, 2, MAP_READ | MAP_WRITE);
+
+	after = vmap_get_stats();
+	KT_EXPECT_TRUE(t, v == NULL);
+	KT_EXPECT_WARNED(t, warns, why);
+	KT_EXPECT_EQ(t, after.busy_areas, before.busy_areas);
+	KT_EXPECT_EQ(t, after.busy_pages, before.busy_pages);
+	if (v)
+		vunmap(v);
+}
+
+static void misuse_vmap_null_page(struct ktest *t)
+{
+	struct page *good = alloc_page(GFP_HIGHUSER);
+
+	KT_ASSERT_NOT_NULL(t, good);
+	expect_vmap_refused(t, good, NULL,
+			    "page 1 of 2 (0x00000000) is a NULL struct page");
+	free_page(good);
+}
+
+static void misuse_vmap_bogus_page(struct ktest *t)
+{
+	struct page *good = alloc_page(GFP_HIGHUSER);
+
+	KT_ASSERT_NOT_NULL(t, good);
+	expect_vmap_refused(t, good, (struct page *)0xdeadbeef,
+			    "is not a struct page");
+	expect_vmap_refused(t, good, (struct page *)((char *)mem_map + 8),
+			    "is not a struct page");
+	free_page(good);
+}
+
+static void misuse_vmap_reserved_or_free_page(struct ktest *t)
+{
+	struct page *good = alloc_page(GFP_HIGHUSER);
+	struct page *freed = alloc_page(GFP_HIGHUSER);
+
+	KT_ASSERT_NOT_NULL(t, good);
+	KT_ASSERT_NOT_NULL(t, freed);
+	free_page(freed);
+	expect_vmap_refused(t, good, freed, "is a free page");
+	/* Frame 0 holds the BIOS data area: reserved at boot, always. */
+	expect_vmap_refused(t, good, pfn_to_page(0), "is a reserved frame");
+	free_page(good);
+}
+
 KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kthread_bind_no_such_cpu),
 	    KTEST_CASE(misuse_kthread_bind_absent_cpu),
 	    KTEST_CASE(misuse_kthread_bind_after_start),
 	    KTEST_CASE(misuse_kfree_vmalloc_address),
 	    KTEST_CASE(misuse_kfree_page_from_alloc_page),
-	    KTEST_CASE(misuse_kfree_not_the_start));
+	    KTEST_CASE(misuse_kfree_not_the_start),
+	    KTEST_CASE(misuse_vmap_null_page),
+	    KTEST_CASE(misuse_vmap_bogus_page),
+	    KTEST_CASE(misuse_vmap_reserved_or_free_page));
