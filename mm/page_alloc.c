@@ -17,6 +17,7 @@
 #include <kernel/printk.h>
 #include <lib/parse.h>
 #include <lib/string.h>
+#include <mm/highmem.h>
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
 
@@ -189,6 +190,25 @@ static const char *bad_free_reason(const struct page *page,
 	return NULL;
 }
 
+/*
+ * A page still mapped by kmap() must not be freed: its next owner would
+ * find it mapped, and the users' pointers would reach the new owner's
+ * data. Asks the pool; NULL if no page of the block is kmapped. Must
+ * run before the zone lock (the pool's lock comes first).
+ */
+static const char *free_of_mapped_page(struct page *page, unsigned int order)
+{
+	if (!PageHighMem(page))
+		return NULL;
+	for (unsigned int i = 0; i < 1u << order; i++) {
+		const char *why = pkmap_page_freeing(page + i);
+
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
 void free_pages(struct page *page, unsigned int order)
 {
 	struct zone *zone = page_zone(page);
@@ -196,6 +216,12 @@ void free_pages(struct page *page, unsigned int order)
 	unsigned long flags;
 	const char *reason;
 
+	reason = free_of_mapped_page(page, order);
+	if (reason) {
+		WARN(1, "free_pages: pfn %#lx: %s (refused)",
+		     (unsigned long)page_to_pfn(page), reason);
+		return;
+	}
 	flags = spin_lock_irqsave(&zone->lock);
 	reason = bad_free_reason(page, order);
 	if (reason) {

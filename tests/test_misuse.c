@@ -12,6 +12,8 @@
 #include <kernel/kthread.h>
 #include <kernel/panic.h>
 #include <kernel/smp.h>
+#include "kmap_helpers.h"
+#include <mm/highmem.h>
 #include <mm/kmalloc.h>
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
@@ -180,6 +182,48 @@ static void misuse_vmap_reserved_or_free_page(struct ktest *t)
 	free_page(good);
 }
 
+/*
+ * Freeing a page that kmap() still maps: the users' pointers would
+ * reach whoever gets the page next. Refused; the page stays theirs.
+ */
+static void misuse_free_of_kmapped_page(struct ktest *t)
+{
+	struct page *page = kt_highmem_page(t);
+	unsigned long warns, bad;
+	void *addr;
+
+	if (!page)
+		return;
+	addr = kmap(page);
+	KT_ASSERT_NOT_NULL(t, addr);
+	warns = warn_count();
+	bad = total_bad_frees();
+	free_page(page);		/* the misuse under test */
+	KT_EXPECT_WARNED(t, warns, "the page is still kmapped: kunmap it "
+			 "first (refused)");
+	KT_EXPECT_TRUE(t, page_not_owned_reason(page) == NULL);
+	KT_EXPECT_TRUE(t, page_address(page) == addr);
+	KT_EXPECT_EQ(t, total_bad_frees(), bad);
+	kunmap(page);
+	warns = warn_count();
+	free_page(page);		/* now it is fine */
+	KT_EXPECT_EQ(t, warn_count(), warns);
+}
+
+/* kmap() of a page nobody owns maps someone else's future data. */
+static void misuse_kmap_of_free_page(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_HIGHUSER);
+	unsigned long warns;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	free_page(page);
+	warns = warn_count();
+	KT_EXPECT_TRUE(t, kmap(page) == NULL);	/* the misuse under test */
+	KT_EXPECT_WARNED(t, warns, "the page is free (freed, or never "
+			 "allocated); refused");
+}
+
 KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kthread_bind_no_such_cpu),
 	    KTEST_CASE(misuse_kthread_bind_absent_cpu),
@@ -189,4 +233,6 @@ KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kfree_not_the_start),
 	    KTEST_CASE(misuse_vmap_null_page),
 	    KTEST_CASE(misuse_vmap_bogus_page),
-	    KTEST_CASE(misuse_vmap_reserved_or_free_page));
+	    KTEST_CASE(misuse_vmap_reserved_or_free_page),
+	    KTEST_CASE(misuse_free_of_kmapped_page),
+	    KTEST_CASE(misuse_kmap_of_free_page));
