@@ -105,7 +105,7 @@ void kt_diag(struct ktest *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	printk("  # %s: %s\n", t->name, buf);
+	pr_report("  # %s: %s\n", t->name, buf);
 }
 
 void kt_skip(struct ktest *t, const char *fmt, ...)
@@ -128,13 +128,13 @@ void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	printk("  # %s: %s at %s:%d\n", t->name, kind, file, line);
+	pr_report("  # %s: %s at %s:%d\n", t->name, kind, file, line);
 	/* Multi-line messages: each line is its own diagnostic. */
 	for (char *line_start = buf, *nl;; line_start = nl + 1) {
 		nl = strchr(line_start, '\n');
 		if (nl)
 			*nl = '\0';
-		printk("  # %s\n", line_start[0] == '#' ? line_start + 1 + (line_start[1] == ' ')
+		pr_report("  # %s\n", line_start[0] == '#' ? line_start + 1 + (line_start[1] == ' ')
 						   : line_start);
 		if (!nl)
 			break;
@@ -240,7 +240,7 @@ static bool run_suite(const struct ktest_suite *s, unsigned int number,
 	unsigned int n = 0;
 	bool suite_ok = true;
 
-	printk("  KTAP version 1\n  # Subtest: %s\n  1..%u\n", s->name,
+	pr_report("  KTAP version 1\n  # Subtest: %s\n  1..%u\n", s->name,
 	       suite_selected_cases(s));
 	for (unsigned int i = 0; i < s->nr_cases; i++) {
 		const struct ktest_case *c = &s->cases[i];
@@ -252,19 +252,19 @@ static bool run_suite(const struct ktest_suite *s, unsigned int number,
 		c->run(&t);
 		n++;
 		if (t.failed) {
-			printk("  not ok %u %s\n", n, c->name);
+			pr_report("  not ok %u %s\n", n, c->name);
 			suite_ok = false;
 			(*failed)++;
 		} else if (t.skipped) {
-			printk("  ok %u %s # SKIP %s\n", n, c->name,
+			pr_report("  ok %u %s # SKIP %s\n", n, c->name,
 			       t.skip_reason);
 			(*skipped)++;
 		} else {
-			printk("  ok %u %s\n", n, c->name);
+			pr_report("  ok %u %s\n", n, c->name);
 			(*passed)++;
 		}
 	}
-	printk("%s %u %s\n", suite_ok ? "ok" : "not ok", number, s->name);
+	pr_report("%s %u %s\n", suite_ok ? "ok" : "not ok", number, s->name);
 	return suite_ok;
 }
 
@@ -280,17 +280,17 @@ bool ktest_run_all(void)
 	if (!nsuites && !ktest_config.glob)
 		return true;
 	warn_idle_globs();
-	printk("KTAP version 1\n1..%u\n", nsuites);
+	pr_report("KTAP version 1\n1..%u\n", nsuites);
 	for (const struct ktest_suite *s = __ktest_suites_start;
 	     s < __ktest_suites_end; s++)
 		if (suite_selected_cases(s))
 			all_ok &= run_suite(s, ++number, &passed, &failed,
 					    &skipped);
-	printk("# ktest: %u passed, %u failed, %u skipped\n", passed, failed,
+	pr_report("# ktest: %u passed, %u failed, %u skipped\n", passed, failed,
 	       skipped);
 	/* Asked for tests and got none: a typo must not look like a pass. */
 	if (!nsuites) {
-		printk("# ktest: ktest=%s selected no test: the run fails\n",
+		pr_report("# ktest: ktest=%s selected no test: the run fails\n",
 		       ktest_config.glob);
 		all_ok = false;
 	}

@@ -42,21 +42,31 @@ static unsigned long warnings;
 static DEFINE_SPINLOCK(last_warning_lock);
 static char last_warning[160];
 
-void print_backtrace(uintptr_t pc, uintptr_t fp)
+/*
+ * The backtrace is printed at the level of the report it belongs to,
+ * so a console level that shows the report's header shows its
+ * backtrace too, and one that hides the header hides both.
+ */
+static void backtrace_at_level(const char *level, uintptr_t pc, uintptr_t fp)
 {
 	char sym[80];
 
-	printk(KERN_EMERG "Backtrace:\n");
+	printk("%sBacktrace:\n", level);
 	for (int depth = 0; depth < BACKTRACE_MAX_FRAMES; depth++) {
 		ksym_format(pc, sym, sizeof(sym));
-		printk(KERN_EMERG "  #%-2d %08lx %s\n", depth,
+		printk("%s  #%-2d %08lx %s\n", level, depth,
 		       (unsigned long)pc, sym);
 		/* The return address points after the call: step back. */
 		if (!arch_unwind_frame(&pc, &fp))
 			return;
 		pc -= 1;
 	}
-	printk(KERN_EMERG "  ... (more frames)\n");
+	printk("%s  ... (more frames)\n", level);
+}
+
+void print_backtrace(uintptr_t pc, uintptr_t fp)
+{
+	backtrace_at_level(KERN_EMERG, pc, fp);
 }
 
 void dump_stack(void)
@@ -64,7 +74,7 @@ void dump_stack(void)
 	uintptr_t pc, fp;
 
 	arch_current_frame(&pc, &fp);
-	print_backtrace(pc - 1, fp);
+	backtrace_at_level(KERN_WARNING, pc - 1, fp);
 }
 
 /*

@@ -157,6 +157,11 @@ def judge(o, filtered):
         if want - failing:
             why.append("expected to fail but did not: "
                        + ", ".join(sorted(want - failing)))
+        for pat in (cfg.expect.get("absent", [])
+                    if isinstance(cfg.expect, dict) else []):
+            bad = next((ln for ln in o.log_lines if re.search(pat, ln)), None)
+            if bad is not None:
+                why.append(f"line /{pat}/ must not appear: {bad.strip()!r}")
         if isinstance(cfg.expect, dict) and "lines" in cfg.expect:
             _, _, missing = match_in_order(o.log_lines, cfg.expect["lines"])
             if missing:

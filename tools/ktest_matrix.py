@@ -18,7 +18,11 @@ Fields
                                        QEMU exits 35 (checks that failure
                                        reporting itself works); with
                                        "lines": [regex...], the log must
-                                       also match those, in that order
+                                       also match those, in that order;
+                                       with "absent": [regex...], no line
+                                       may match any of those.  An empty
+                                       "fail" list means "pass" plus the
+                                       line checks
              {"refuse": [regex...]}    the kernel refuses the run (no
                                        case fails, QEMU exits 35) and
                                        says why in lines matching these
@@ -301,6 +305,14 @@ MATRIX = [
                r"^# ktest: ktest=,,, selected no test: the run fails"]},
            timeout=30, tags=("cmdline",)),
 
+    # The quietest console: the KTAP report is what the run is for, so
+    # it still gets out; warnings (level 4) are hidden, and their
+    # backtraces with them, never a backtrace without its header.
+    Config("loglevel-0", mem="64M", smp=1, cmdline="loglevel=0 ktest=misuse",
+           expect={"fail": [], "absent": [r"^Backtrace:", r"^WARNING at",
+                                          r"^\s+#\d+\s+[0-9a-f]{8} "]},
+           timeout=30, tags=("cmdline",)),
+
     # A malformed option on the boot's own command line: the test that
     # checks the boot was clean fails, and says which word was refused.
     Config("cmdline-bad-option", mem="64M", smp=1,
@@ -372,8 +384,9 @@ def check_expect(cfg: Config) -> None:
     e = cfg.expect
     ok = (e == "pass"
           or (isinstance(e, dict) and isinstance(e.get("fail"), list)
-              and set(e) <= {"fail", "lines"}
-              and isinstance(e.get("lines", []), list))
+              and set(e) <= {"fail", "lines", "absent"}
+              and isinstance(e.get("lines", []), list)
+              and isinstance(e.get("absent", []), list))
           or (isinstance(e, dict) and set(e) == {"refuse"}
               and isinstance(e["refuse"], list))
           or (isinstance(e, dict) and isinstance(e.get("panic"), (str, list))

@@ -59,10 +59,13 @@ bool warn_last_contains(const char *needle);
 
 #define WARN_ON(cond) WARN(cond, "WARN_ON(%s)", #cond)
 
-/* Print "Backtrace:" and the symbolised call chain of the caller. */
+/*
+ * Print "Backtrace:" and the symbolised call chain of the caller, at
+ * warning level (WARN() uses it after its header, at the same level).
+ */
 void dump_stack(void);
 
-/* Print a call chain starting at pc, with frame pointer fp. */
+/* Print a call chain starting at pc, with frame pointer fp (panic level). */
 void print_backtrace(uintptr_t pc, uintptr_t fp);
 
 #endif
