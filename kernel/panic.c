@@ -45,28 +45,32 @@ static char last_warning[160];
 /*
  * The backtrace is printed at the level of the report it belongs to,
  * so a console level that shows the report's header shows its
- * backtrace too, and one that hides the header hides both.
+ * backtrace too, and one that hides the header hides both. (The level
+ * must lead printk's format itself: hence a choice of two literals.)
  */
-static void backtrace_at_level(const char *level, uintptr_t pc, uintptr_t fp)
+#define backtrace_printk(warning, fmt, ...)                             \
+	printk((warning) ? KERN_WARNING fmt : KERN_EMERG fmt, ##__VA_ARGS__)
+
+static void backtrace_at_level(bool warning, uintptr_t pc, uintptr_t fp)
 {
 	char sym[80];
 
-	printk("%sBacktrace:\n", level);
+	backtrace_printk(warning, "Backtrace:\n");
 	for (int depth = 0; depth < BACKTRACE_MAX_FRAMES; depth++) {
 		ksym_format(pc, sym, sizeof(sym));
-		printk("%s  #%-2d %08lx %s\n", level, depth,
-		       (unsigned long)pc, sym);
+		backtrace_printk(warning, "  #%-2d %08lx %s\n", depth,
+				 (unsigned long)pc, sym);
 		/* The return address points after the call: step back. */
 		if (!arch_unwind_frame(&pc, &fp))
 			return;
 		pc -= 1;
 	}
-	printk("%s  ... (more frames)\n", level);
+	backtrace_printk(warning, "  ... (more frames)\n");
 }
 
 void print_backtrace(uintptr_t pc, uintptr_t fp)
 {
-	backtrace_at_level(KERN_EMERG, pc, fp);
+	backtrace_at_level(false, pc, fp);
 }
 
 void dump_stack(void)
@@ -74,7 +78,7 @@ void dump_stack(void)
 	uintptr_t pc, fp;
 
 	arch_current_frame(&pc, &fp);
-	backtrace_at_level(KERN_WARNING, pc - 1, fp);
+	backtrace_at_level(true, pc - 1, fp);
 }
 
 /*
