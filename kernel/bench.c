@@ -102,17 +102,17 @@ static void run_one(struct bench *b)
 	if (b->teardown)
 		b->teardown(b);
 	if (b->skip_reason) {
-		printk("# bench %s: SKIP %s\n", b->name, b->skip_reason);
+		pr_report("# bench %s: SKIP %s\n", b->name, b->skip_reason);
 		return;
 	}
 	sort_samples(samples, n);
 	/* Per operation, rounded to nearest. */
 	min = (samples[0] + b->iters / 2) / b->iters;
 	median = (samples[n / 2] + b->iters / 2) / b->iters;
-	printk("# bench %s: min %llu median %llu ticks/op (%u samples x %u, "
+	pr_report("# bench %s: min %llu median %llu ticks/op (%u samples x %u, "
 	       "smp %u)\n", b->name, (unsigned long long)min,
 	       (unsigned long long)median, n, b->iters, smp);
-	printk("BENCH_JSON {\"bench\": \"%s\", \"unit\": \"ticks\", "
+	pr_report("BENCH_JSON {\"bench\": \"%s\", \"unit\": \"ticks\", "
 	       "\"smp\": %u, \"min\": %llu, \"median\": %llu, "
 	       "\"samples\": %u, \"iters\": %u}\n", b->name, smp,
 	       (unsigned long long)min, (unsigned long long)median, n,
@@ -126,10 +126,10 @@ unsigned int bench_run_all(void)
 	if (!bench_glob)
 		return 0;
 	might_sleep();
-	printk("# bench: running %s on CPU %u of %u\n", bench_glob,
+	pr_report("# bench: running %s on CPU %u of %u\n", bench_glob,
 	       smp_processor_id(), num_online_cpus());
 	/* What the struct page array costs, for the RAM of this boot. */
-	printk("# bench struct_page: %u bytes per 4 KiB page (%u.%02u%% of "
+	pr_report("# bench struct_page: %u bytes per 4 KiB page (%u.%02u%% of "
 	       "RAM); %u frames cost %u KiB of lowmem\n",
 	       (unsigned int)sizeof(struct page),
 	       (unsigned int)(sizeof(struct page) * 100 / PAGE_SIZE),
@@ -146,7 +146,7 @@ unsigned int bench_run_all(void)
 	}
 	migrate_enable();
 	kmap_stats_print("after bench");
-	printk("# bench: %u benchmarks done\n", ran);
+	pr_report("# bench: %u benchmarks done\n", ran);
 	ktest_emulator_exit(QEMU_EXIT_PASS);
 	return ran;
 }

@@ -4,6 +4,7 @@
  */
 #include <kernel/cmdline.h>
 #include <kernel/printk.h>
+#include <lib/format.h>
 #include <lib/string.h>
 
 #define CMDLINE_MAX 1024
@@ -14,6 +15,8 @@ extern const struct kernel_param __kernel_params_end[];
 static char cmdline_copy[CMDLINE_MAX];
 static char cmdline_words[CMDLINE_MAX];
 static unsigned int cmdline_errors;
+/* The boot's refused words, quoted, so a test can say which they were. */
+static char cmdline_refused[160];
 
 static const struct kernel_param *param_find(const char *name, size_t len)
 {
@@ -66,6 +69,15 @@ enum cmdline_result cmdline_parse_word(const char *word)
 	return CMDLINE_OK;
 }
 
+static void note_refused_word(const char *word)
+{
+	size_t used = strlen(cmdline_refused);
+
+	cmdline_errors++;
+	snprintf(cmdline_refused + used, sizeof(cmdline_refused) - used,
+		 "%s'%s'", used ? ", " : "", word);
+}
+
 /*
  * Setters may keep a pointer to their value (ktest=GLOB does), so the
  * words are cut out of a second copy that lives as long as the kernel.
@@ -91,7 +103,7 @@ void cmdline_parse(const char *cmdline)
 		if (*s)
 			*s++ = '\0';
 		if (cmdline_parse_word(word) != CMDLINE_OK)
-			cmdline_errors++;
+			note_refused_word(word);
 	}
 }
 
@@ -103,4 +115,9 @@ const char *cmdline_get(void)
 unsigned int cmdline_error_count(void)
 {
 	return cmdline_errors;
+}
+
+const char *cmdline_refused_words(void)
+{
+	return cmdline_refused;
 }

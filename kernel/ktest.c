@@ -20,6 +20,7 @@
 #include <arch/cpu.h>
 #include <kernel/cmdline.h>
 #include <kernel/ktest.h>
+#include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <lib/format.h>
 #include <lib/glob.h>
@@ -104,7 +105,7 @@ void kt_diag(struct ktest *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	printk("  # %s: %s\n", t->name, buf);
+	pr_report("  # %s: %s\n", t->name, buf);
 }
 
 void kt_skip(struct ktest *t, const char *fmt, ...)
@@ -127,17 +128,32 @@ void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	printk("  # %s: %s at %s:%d\n", t->name, kind, file, line);
+	pr_report("  # %s: %s at %s:%d\n", t->name, kind, file, line);
 	/* Multi-line messages: each line is its own diagnostic. */
 	for (char *line_start = buf, *nl;; line_start = nl + 1) {
 		nl = strchr(line_start, '\n');
 		if (nl)
 			*nl = '\0';
-		printk("  # %s\n", line_start[0] == '#' ? line_start + 1 + (line_start[1] == ' ')
+		pr_report("  # %s\n", line_start[0] == '#' ? line_start + 1 + (line_start[1] == ' ')
 						   : line_start);
 		if (!nl)
 			break;
 	}
+}
+
+void __kt_expect_warned(struct ktest *t, const char *file, int line,
+			unsigned long since, const char *needle)
+{
+	unsigned long fired = warn_count() - since;
+
+	if (fired != 1)
+		__kt_fail(t, file, line, __KT_EXPECT,
+			  "Expected exactly one warning naming \"%s\", "
+			  "but %lu fired", needle, fired);
+	else if (!warn_last_contains(needle))
+		__kt_fail(t, file, line, __KT_EXPECT,
+			  "Expected the warning to name \"%s\", but it "
+			  "did not (see the WARNING line above)", needle);
 }
 
 /* Does one glob (no commas) select case c of suite s? */
@@ -224,7 +240,7 @@ static bool run_suite(const struct ktest_suite *s, unsigned int number,
 	unsigned int n = 0;
 	bool suite_ok = true;
 
-	printk("  KTAP version 1\n  # Subtest: %s\n  1..%u\n", s->name,
+	pr_report("  KTAP version 1\n  # Subtest: %s\n  1..%u\n", s->name,
 	       suite_selected_cases(s));
 	for (unsigned int i = 0; i < s->nr_cases; i++) {
 		const struct ktest_case *c = &s->cases[i];
@@ -236,19 +252,19 @@ static bool run_suite(const struct ktest_suite *s, unsigned int number,
 		c->run(&t);
 		n++;
 		if (t.failed) {
-			printk("  not ok %u %s\n", n, c->name);
+			pr_report("  not ok %u %s\n", n, c->name);
 			suite_ok = false;
 			(*failed)++;
 		} else if (t.skipped) {
-			printk("  ok %u %s # SKIP %s\n", n, c->name,
+			pr_report("  ok %u %s # SKIP %s\n", n, c->name,
 			       t.skip_reason);
 			(*skipped)++;
 		} else {
-			printk("  ok %u %s\n", n, c->name);
+			pr_report("  ok %u %s\n", n, c->name);
 			(*passed)++;
 		}
 	}
-	printk("%s %u %s\n", suite_ok ? "ok" : "not ok", number, s->name);
+	pr_report("%s %u %s\n", suite_ok ? "ok" : "not ok", number, s->name);
 	return suite_ok;
 }
 
@@ -264,14 +280,20 @@ bool ktest_run_all(void)
 	if (!nsuites && !ktest_config.glob)
 		return true;
 	warn_idle_globs();
-	printk("KTAP version 1\n1..%u\n", nsuites);
+	pr_report("KTAP version 1\n1..%u\n", nsuites);
 	for (const struct ktest_suite *s = __ktest_suites_start;
 	     s < __ktest_suites_end; s++)
 		if (suite_selected_cases(s))
 			all_ok &= run_suite(s, ++number, &passed, &failed,
 					    &skipped);
-	printk("# ktest: %u passed, %u failed, %u skipped\n", passed, failed,
+	pr_report("# ktest: %u passed, %u failed, %u skipped\n", passed, failed,
 	       skipped);
+	/* Asked for tests and got none: a typo must not look like a pass. */
+	if (!nsuites) {
+		pr_report("# ktest: ktest=%s selected no test: the run fails\n",
+		       ktest_config.glob);
+		all_ok = false;
+	}
 	ktest_emulator_exit(all_ok ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);
 	return all_ok;
 }

@@ -9,6 +9,7 @@
  * catches a write that skipped over the guard page into the stack.
  */
 #include <arch/mmu.h>
+#include <kernel/errno.h>
 #include <kernel/kthread.h>
 #include <kernel/monitor.h>
 #include <kernel/panic.h>
@@ -92,11 +93,34 @@ struct task *kthread_create(int (*fn)(void *arg), void *arg, const char *name)
 	return t;
 }
 
-void kthread_bind(struct task *t, unsigned int cpu)
+/* Can a thread be bound to cpu now? Names the reason it cannot. */
+static const char *bind_refusal(const struct task *t, unsigned int cpu)
 {
-	BUG_ON(t->on_cpu || t->queued || cpu >= NR_CPUS);
+	if (cpu >= NR_CPUS)
+		return "there is no such CPU (CPU numbers stop below "
+		       "NR_CPUS)";
+	if (!runqueues[cpu].idle)
+		return "that CPU did not come up at boot";
+	if (!cpu_is_online(cpu) || READ_ONCE(runqueues[cpu].offline))
+		return "that CPU is offline";
+	if (t->on_cpu || t->queued || READ_ONCE(t->switches_in))
+		return "the thread has already started (bind before "
+		       "kthread_start)";
+	return NULL;
+}
+
+int kthread_bind(struct task *t, unsigned int cpu)
+{
+	const char *why = bind_refusal(t, cpu);
+
+	if (why) {
+		WARN(1, "kthread_bind(%s, CPU %u) refused: %s", t->name, cpu,
+		     why);
+		return -EINVAL;
+	}
 	t->bound_cpu = cpu;
 	t->cpu = cpu;
+	return 0;
 }
 
 /* The online CPU with the shortest queue: where a new thread starts. */
@@ -113,6 +137,12 @@ static unsigned int pick_start_cpu(void)
 
 void kthread_start(struct task *t)
 {
+	/* Bound to a CPU that went offline since: start it elsewhere. */
+	if (t->bound_cpu >= 0 &&
+	    WARN(READ_ONCE(runqueues[t->bound_cpu].offline),
+		 "kthread_start(%s): bound CPU %d went offline; unbinding",
+		 t->name, t->bound_cpu))
+		t->bound_cpu = -1;
 	if (t->bound_cpu < 0)
 		t->cpu = pick_start_cpu();
 	wake_up_task(t);

@@ -20,9 +20,11 @@
 #include <kernel/percpu.h>
 #include <kernel/printk.h>
 #include <kernel/smp.h>
+#include <kernel/spinlock.h>
 #include <kernel/task.h>
 #include <kernel/time.h>
 #include <lib/format.h>
+#include <lib/string.h>
 
 #define BACKTRACE_MAX_FRAMES 32
 #define QEMU_EXIT_PANIC	0x12
@@ -31,21 +33,44 @@ static int panic_cpu = -1;	/* the CPU that is panicking, or -1 */
 static volatile int cpus_stopped;	/* CPUs halted by a panic */
 static unsigned long warnings;
 
-void print_backtrace(uintptr_t pc, uintptr_t fp)
+/*
+ * The reason of the newest WARN(), kept so a test that plants a misuse
+ * can check it got exactly the report it expects, not just "a warning".
+ * Protected by last_warning_lock; a raw lock, as WARN() may fire with
+ * any lock held.
+ */
+static DEFINE_SPINLOCK(last_warning_lock);
+static char last_warning[160];
+
+/*
+ * The backtrace is printed at the level of the report it belongs to,
+ * so a console level that shows the report's header shows its
+ * backtrace too, and one that hides the header hides both. (The level
+ * must lead printk's format itself: hence a choice of two literals.)
+ */
+#define backtrace_printk(warning, fmt, ...)                             \
+	printk((warning) ? KERN_WARNING fmt : KERN_EMERG fmt, ##__VA_ARGS__)
+
+static void backtrace_at_level(bool warning, uintptr_t pc, uintptr_t fp)
 {
 	char sym[80];
 
-	printk(KERN_EMERG "Backtrace:\n");
+	backtrace_printk(warning, "Backtrace:\n");
 	for (int depth = 0; depth < BACKTRACE_MAX_FRAMES; depth++) {
 		ksym_format(pc, sym, sizeof(sym));
-		printk(KERN_EMERG "  #%-2d %08lx %s\n", depth,
-		       (unsigned long)pc, sym);
+		backtrace_printk(warning, "  #%-2d %08lx %s\n", depth,
+				 (unsigned long)pc, sym);
 		/* The return address points after the call: step back. */
 		if (!arch_unwind_frame(&pc, &fp))
 			return;
 		pc -= 1;
 	}
-	printk(KERN_EMERG "  ... (more frames)\n");
+	backtrace_printk(warning, "  ... (more frames)\n");
+}
+
+void print_backtrace(uintptr_t pc, uintptr_t fp)
+{
+	backtrace_at_level(false, pc, fp);
 }
 
 void dump_stack(void)
@@ -53,7 +78,7 @@ void dump_stack(void)
 	uintptr_t pc, fp;
 
 	arch_current_frame(&pc, &fp);
-	print_backtrace(pc - 1, fp);
+	backtrace_at_level(true, pc - 1, fp);
 }
 
 /*
@@ -159,6 +184,28 @@ void panic_regs(const struct arch_regs *regs,
 	panic_finish();
 }
 
+static void record_last_warning(const char *reason)
+{
+	unsigned long flags = arch_irq_save();
+
+	raw_spin_lock(&last_warning_lock);
+	strlcpy(last_warning, reason, sizeof(last_warning));
+	raw_spin_unlock(&last_warning_lock);
+	arch_irq_restore(flags);
+}
+
+bool warn_last_contains(const char *needle)
+{
+	unsigned long flags = arch_irq_save();
+	bool found;
+
+	raw_spin_lock(&last_warning_lock);
+	found = strstr(last_warning, needle) != NULL;
+	raw_spin_unlock(&last_warning_lock);
+	arch_irq_restore(flags);
+	return found;
+}
+
 void warn_at(const char *file, int line, const char *func,
 	     const char *fmt, ...)
 {
@@ -169,6 +216,7 @@ void warn_at(const char *file, int line, const char *func,
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
+	record_last_warning(reason);
 	printk(KERN_WARNING "WARNING at %s:%d in %s(): %s\n", file, line,
 	       func, reason);
 	printk(KERN_WARNING "CPU %u, thread %s\n", smp_processor_id(),

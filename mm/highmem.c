@@ -10,7 +10,12 @@
  *         it mapped still answers page_address(), a new kmap() of that
  *         page reuses it at no cost, and other CPUs may still have the
  *         translation cached, so it cannot be given to another page;
- *   n+1   mapped, with n users (n kmap()s not yet kunmap()ed).
+ *         if that page has since been freed, the slot keeps waiting
+ *         for the flush but belongs to no page (pkmap_page[] NULL):
+ *         a freed page has no address, and its next owner starts
+ *         with page_address() == NULL;
+ *   n+1   mapped, with n users (n kmap()s not yet kunmap()ed); such a
+ *         page cannot be freed (free_pages refuses it by name).
  *
  * A new mapping takes the next slot at 0 after the rotating cursor.
  * When the cursor wraps round to slot 0, every slot at 1 is cleared to
@@ -77,6 +82,8 @@ static void pkmap_check_slot(unsigned int nr)
 	BUG_ON(pkmap_count[nr] < 0);
 	if (pkmap_count[nr] == 0) {
 		BUG_ON(page != NULL);
+	} else if (pkmap_count[nr] == 1 && page == NULL) {
+		/* cached for a page that was freed: waits for the flush */
 	} else {
 		BUG_ON(page == NULL || !page_pkmapped(page) ||
 		       page_pkmap_nr(page) != nr);
@@ -98,7 +105,8 @@ static void flush_all_zero_pkmaps(void)
 			continue;
 		pkmap_count[nr] = 0;
 		pkmap_page[nr] = NULL;
-		page_flags_clear(page, PG_pkmap | PG_PKMAP_MASK);
+		if (page)	/* NULL: its page was freed meanwhile */
+			page_flags_clear(page, PG_pkmap | PG_PKMAP_MASK);
 		arch_clear_kernel_pte(PKMAP_ADDR(nr));
 		need_flush = true;
 	}
@@ -186,6 +194,10 @@ void *kmap(struct page *page)
 	unsigned int nr;
 
 	might_sleep();
+	if (WARN(READ_ONCE(page->flags) & PG_unowned,
+		 "kmap(pfn %#lx): the page is free (freed, or never "
+		 "allocated); refused", (unsigned long)page_to_pfn(page)))
+		return NULL;
 	if (!PageHighMem(page))
 		return lowmem_page_address(page);
 	pkmap_check_context("kmap");
@@ -241,6 +253,32 @@ void kunmap(struct page *page)
 	spin_unlock(&kmap_lock);
 	if (wake)
 		wake_up_all(&pkmap_wait);
+}
+
+const char *pkmap_page_freeing(struct page *page)
+{
+	const char *refusal = NULL;
+	unsigned int nr;
+
+	if (!page_pkmapped(page))
+		return NULL;
+	/* kmap_lock needs interrupts on; see the top of the file. */
+	if (arch_irqs_disabled() || in_interrupt())
+		return NULL;
+	spin_lock(&kmap_lock);
+	nr = page_pkmap_nr(page);
+	if (!page_pkmapped(page)) {
+		/* a wrap's flush took the slot meanwhile */
+	} else if (pkmap_count[nr] >= 2) {
+		refusal = "the page is still kmapped: kunmap it first";
+	} else {
+		pkmap_page[nr] = NULL;	/* the slot waits for the flush */
+		page_flags_clear(page, PG_pkmap | PG_PKMAP_MASK);
+		stats.freed_while_cached++;
+		pkmap_check_slot(nr);
+	}
+	spin_unlock(&kmap_lock);
+	return refusal;
 }
 
 void kmap_flush_unused(void)

@@ -15,10 +15,20 @@
 #include <kernel/spinlock.h>
 #include <lib/string.h>
 #include <mm/kmalloc.h>
+#include <mm/layout.h>
 #include <mm/page_alloc.h>
 
 #define NR_CLASSES	8	/* 16, 32, ... 2048 */
 #define MIN_SHIFT	4
+/*
+ * The size-class field of a block kmalloc took whole from the page
+ * allocator: so kfree can tell its own large blocks from pages that
+ * alloc_page handed to someone else.
+ */
+#define CLASS_LARGE	0xFu
+#define CLASS_LARGE_TAIL 0xEu	/* the block's other pages */
+_Static_assert(NR_CLASSES <= CLASS_LARGE_TAIL,
+	       "no class numbers left for large blocks");
 
 /*
  * A free slot: the link, and a mark that says "maybe on a free list".
@@ -44,6 +54,24 @@ struct size_class {
 static struct size_class classes[NR_CLASSES];
 static unsigned long live_large;
 static unsigned long slab_pages;	/* pages cut into slots, ever */
+
+static unsigned int page_slab_class(const struct page *page)
+{
+	return (page->flags & PG_SLAB_MASK) >> PG_SLAB_SHIFT;
+}
+
+/* Label (or unlabel) every page of a large block as kmalloc's own. */
+static void mark_large_block(struct page *head, unsigned int order,
+			     bool mark)
+{
+	for (unsigned int i = 0; i < 1u << order; i++) {
+		uint32_t class = i ? CLASS_LARGE_TAIL : CLASS_LARGE;
+
+		page_flags_update(head + i, PG_slab | PG_SLAB_MASK,
+				  mark ? PG_slab | (class << PG_SLAB_SHIFT)
+				       : 0);
+	}
+}
 
 static unsigned int size_to_class(size_t size)
 {
@@ -106,8 +134,10 @@ void *kmalloc(size_t size)
 		while (order <= MAX_ORDER && (PAGE_SIZE << order) < size)
 			order++;
 		p = get_free_pages(order);
-		if (p)
+		if (p) {
+			mark_large_block(virt_to_page(p), order, true);
 			__sync_fetch_and_add(&live_large, 1);
+		}
 		return p;
 	}
 	c = size_to_class(size ? size : 1);
@@ -132,6 +162,37 @@ void *kzalloc(size_t size)
 	return p;
 }
 
+/*
+ * kfree() of something kmalloc did not return: say where the address
+ * is (the stack, the vmalloc area, a page from alloc_page...) and do
+ * nothing. A vmalloc address must not reach virt_to_page (its __pa
+ * check would panic), so the region test comes first.
+ */
+static bool kfree_refuses(const void *ptr)
+{
+	uintptr_t va = (uintptr_t)ptr;
+	struct page *page;
+	const char *why = NULL;
+
+	if (va < PAGE_OFFSET || va >= high_memory) {
+		WARN(1, "kfree(%p): not an address kmalloc returned (it is in "
+		     "%s)", ptr, layout_region_describe(va));
+		return true;
+	}
+	page = virt_to_page(ptr);
+	if (!(page->flags & PG_slab))
+		why = (page->flags & PG_freed) ? "a page already freed: a "
+						 "double free?"
+					       : "a page kmalloc does not own";
+	else if (page_slab_class(page) == CLASS_LARGE_TAIL ||
+		 (page_slab_class(page) == CLASS_LARGE && (va & ~PAGE_MASK)))
+		why = "inside a large kmalloc block, not at its start";
+	if (why)
+		WARN(1, "kfree(%p): not an address kmalloc returned (%s, in "
+		     "%s)", ptr, why, layout_region_describe(va));
+	return why != NULL;
+}
+
 void kfree(const void *ptr)
 {
 	struct page *page;
@@ -140,18 +201,16 @@ void kfree(const void *ptr)
 	unsigned long flags;
 	unsigned int c;
 
-	if (!ptr)
+	if (!ptr || kfree_refuses(ptr))
 		return;
 	page = virt_to_page(ptr);
-	if (!(page->flags & PG_slab)) {
-		if (WARN(((uintptr_t)ptr & ~PAGE_MASK) || page->refcount != 1,
-			 "kfree(%p): not an address kmalloc returned", ptr))
-			return;
+	c = page_slab_class(page);
+	if (c == CLASS_LARGE) {
+		mark_large_block(page, page_order(page), false);
 		__sync_fetch_and_sub(&live_large, 1);
 		free_pages(page, page_order(page));
 		return;
 	}
-	c = (page->flags & PG_SLAB_MASK) >> PG_SLAB_SHIFT;
 	if (WARN((uintptr_t)ptr % (16u << c),
 		 "kfree(%p): not the start of a %u-byte object", ptr,
 		 16u << c))

@@ -17,6 +17,7 @@
 #include <kernel/printk.h>
 #include <lib/parse.h>
 #include <lib/string.h>
+#include <mm/highmem.h>
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
 
@@ -76,6 +77,38 @@ static void del_free_block(struct zone *zone, struct page *page,
 	zone->free_area[order].nr_free--;
 }
 
+/*
+ * Every page of a free block carries PG_unowned, not just its head, so
+ * a mapping interface handed any page can tell at once whether someone
+ * owns it. Zone lock held.
+ */
+static void mark_block_unowned(struct page *head, unsigned int order,
+			       bool unowned)
+{
+	for (unsigned int i = 0; i < 1u << order; i++)
+		page_flags_update(head + i, PG_unowned,
+				  unowned ? PG_unowned : 0);
+}
+
+const char *page_not_owned_reason(const struct page *page)
+{
+	uintptr_t offset = (uintptr_t)page - (uintptr_t)mem_map;
+
+	if (!page)
+		return "a NULL struct page";
+	if ((uintptr_t)page < (uintptr_t)mem_map ||
+	    offset >= (uintptr_t)max_pfn * sizeof(struct page) ||
+	    offset % sizeof(struct page))
+		return "not a struct page (outside mem_map, or between "
+		       "its entries)";
+	if (READ_ONCE(page->flags) & PG_reserved)
+		return "a reserved frame (not a page from the page "
+		       "allocator)";
+	if (READ_ONCE(page->flags) & PG_unowned)
+		return "a free page (freed, or never allocated)";
+	return NULL;
+}
+
 /* Merge with free buddies as far as possible. Zone lock held. */
 static void free_block(struct zone *zone, pfn_t pfn, unsigned int order)
 {
@@ -110,6 +143,7 @@ static struct page *zone_alloc(struct zone *zone, unsigned int order)
 			add_free_block(zone, page + (1u << k), k);
 		}
 		page_flags_clear(page, PG_freed);
+		mark_block_unowned(page, order, false);
 		set_page_order(page, order);
 		page->refcount = 1;
 		zone->free_pages -= 1u << order;
@@ -156,6 +190,25 @@ static const char *bad_free_reason(const struct page *page,
 	return NULL;
 }
 
+/*
+ * A page still mapped by kmap() must not be freed: its next owner would
+ * find it mapped, and the users' pointers would reach the new owner's
+ * data. Asks the pool; NULL if no page of the block is kmapped. Must
+ * run before the zone lock (the pool's lock comes first).
+ */
+static const char *free_of_mapped_page(struct page *page, unsigned int order)
+{
+	if (!PageHighMem(page))
+		return NULL;
+	for (unsigned int i = 0; i < 1u << order; i++) {
+		const char *why = pkmap_page_freeing(page + i);
+
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
 void free_pages(struct page *page, unsigned int order)
 {
 	struct zone *zone = page_zone(page);
@@ -163,6 +216,12 @@ void free_pages(struct page *page, unsigned int order)
 	unsigned long flags;
 	const char *reason;
 
+	reason = free_of_mapped_page(page, order);
+	if (reason) {
+		WARN(1, "free_pages: pfn %#lx: %s (refused)",
+		     (unsigned long)page_to_pfn(page), reason);
+		return;
+	}
 	flags = spin_lock_irqsave(&zone->lock);
 	reason = bad_free_reason(page, order);
 	if (reason) {
@@ -178,6 +237,7 @@ void free_pages(struct page *page, unsigned int order)
 		       PAGE_SIZE << order);
 	page->refcount = 0;
 	page_flags_set(page, PG_freed);
+	mark_block_unowned(page, order, true);
 	zone->free_pages += 1u << order;
 	free_block(zone, pfn, order);
 	spin_unlock_irqrestore(&zone->lock, flags);
@@ -219,7 +279,8 @@ static void release_range(pfn_t start, pfn_t end)
 				 start + (1u << order) > limit))
 			order--;
 		for (pfn_t p = start; p < start + (1u << order); p++)
-			page_flags_clear(pfn_to_page(p), PG_reserved);
+			page_flags_update(pfn_to_page(p),
+					  PG_reserved | PG_unowned, PG_unowned);
 		zone->managed_pages += 1u << order;
 		zone->free_pages += 1u << order;
 		free_block(zone, start, order);

@@ -388,11 +388,32 @@ static void map_pages(uintptr_t addr, struct page **pages, unsigned int n,
 				    arch_make_pte(page_to_phys(pages[i]), prot));
 }
 
+/*
+ * Every page handed to vmap must be one its caller owns: a NULL from a
+ * failed alloc_page, a stale pointer or a freed page would otherwise be
+ * mapped, and the caller's writes would land in someone else's frame.
+ */
+static bool vmap_pages_refused(struct page **pages, unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		const char *why = page_not_owned_reason(pages[i]);
+
+		if (unlikely(why)) {
+			WARN(1, "vmap: page %u of %u (%p) is %s; refused", i,
+			     count, pages[i], why);
+			return true;
+		}
+	}
+	return false;
+}
+
 void *vmap(struct page **pages, unsigned int count, unsigned int prot)
 {
 	struct vmap_area *va;
 
 	check_context("vmap");
+	if (vmap_pages_refused(pages, count))
+		return NULL;
 	va = area_alloc(count, 0, NULL);
 	if (!va)
 		return NULL;

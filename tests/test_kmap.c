@@ -409,6 +409,37 @@ static void kmap_maps_ram_above_4g(struct ktest *t)
 	free_pages(block, MAX_ORDER);
 }
 
+/*
+ * The rule for page_address() after kunmap(): the page keeps its pkmap
+ * address (the slot is cached at count 1) until the pool next wraps, as
+ * in Linux; but only while the page is still allocated. Freeing it
+ * drops the address, so the page's next owner starts with NULL, and the
+ * slot waits for the wrap's flush with no page.
+ */
+static void kmap_freed_page_loses_its_cached_address(struct ktest *t)
+{
+	struct page *page = highmem_page(t), *again;
+	unsigned int nr;
+	void *addr;
+
+	if (!page)
+		return;
+	addr = kmap(page);
+	kunmap(page);
+	KT_EXPECT_TRUE(t, page_address(page) == addr);	/* cached */
+	nr = PKMAP_NR(addr);
+	KT_EXPECT_EQ(t, pkmap_slot_count(nr), 1);
+	free_page(page);
+	KT_EXPECT_TRUE(t, page_address(page) == NULL);
+	KT_EXPECT_EQ(t, pkmap_slot_count(nr), 1);	/* awaits the flush */
+	again = alloc_page(GFP_HIGHUSER);
+	KT_ASSERT_NOT_NULL(t, again);
+	KT_EXPECT_TRUE(t, page_address(again) == NULL);
+	free_page(again);
+	kmap_flush_unused();
+	KT_EXPECT_EQ(t, pkmap_slot_count(nr), 0);
+}
+
 KTEST_SUITE(kmap,
 	    KTEST_CASE(kmap_pointer_valid_on_every_cpu),
 	    KTEST_CASE(kmap_lowmem_page_is_its_direct_map_address),
@@ -419,4 +450,5 @@ KTEST_SUITE(kmap,
 	    KTEST_CASE(kmap_freed_slot_wakes_a_waiter_that_needs_it),
 	    KTEST_CASE(kmap_each_wrap_does_one_shootdown),
 	    KTEST_CASE(kmap_stale_entry_never_visible_on_other_cpu),
-	    KTEST_CASE(kmap_maps_ram_above_4g));
+	    KTEST_CASE(kmap_maps_ram_above_4g),
+	    KTEST_CASE(kmap_freed_page_loses_its_cached_address));

@@ -66,6 +66,22 @@ class Outcome:
     log_path: str = ""
 
 
+def match_in_order(lines, pats):
+    """Find each regex of pats on a line after the previous one's.
+    Returns (index of the first match, that line, the first regex that
+    matched nothing or None)."""
+    start, first, seen = 0, None, None
+    for pat in pats:
+        hit = next((i for i in range(start, len(lines))
+                    if re.search(pat, lines[i])), None)
+        if hit is None:
+            return first, seen, pat
+        if first is None:
+            first, seen = hit, lines[hit]
+        start = hit + 1
+    return first, seen, None
+
+
 def judge(o, filtered):
     """Fill in o's verdict.  `filtered`: --ktest chose the tests, so an
     expected failure that did not run cannot be demanded."""
@@ -83,16 +99,9 @@ def judge(o, filtered):
         # report's header, its fault cause, its backtrace...).
         pats = cfg.expect["panic"]
         pats = [pats] if isinstance(pats, str) else list(pats)
-        seen, start, first = None, 0, None
-        for pat in pats:
-            hit = next((i for i in range(start, len(o.log_lines))
-                        if re.search(pat, o.log_lines[i])), None)
-            if hit is None:
-                why.append(f"expected panic line /{pat}/ not in the log")
-                break
-            seen = seen or o.log_lines[hit]
-            first = hit if first is None else first
-            start = hit + 1
+        first, seen, missing = match_in_order(o.log_lines, pats)
+        if missing:
+            why.append(f"expected panic line /{missing}/ not in the log")
         # "quiet_after": a regex no line may match once the report began
         # (another CPU's output that should have been stopped).
         quiet = cfg.expect.get("quiet_after")
@@ -107,6 +116,23 @@ def judge(o, filtered):
         if not why:                 # don't count: the panic is the check
             o.status, o.passed = "PASS", o.passed + 1
             o.note = f"expected panic seen: {seen.strip()}"
+    elif isinstance(cfg.expect, dict) and "refuse" in cfg.expect:
+        # The kernel refused what it was asked (no test selected...): it
+        # must exit as a failure, run no failing case, and say why.
+        _, _, missing = match_in_order(o.log_lines, cfg.expect["refuse"])
+        if code is not None and code != EXIT_FAIL:
+            why.append(f"QEMU exit {code} "
+                       f"({EXIT_MEANING.get(code, 'unexpected')}), "
+                       f"expected {EXIT_FAIL}")
+        if missing:
+            why.append(f"expected line /{missing}/ not in the log")
+        if k.panic:
+            why.append(f"panic: {k.panic}")
+        if n["fail"] or n["crashed"]:
+            why.append("a case failed or crashed")
+        if not why:
+            o.status, o.passed, o.failed = "PASS", o.passed + 1, 0
+            o.note = "refused as expected"
     else:
         want = set(cfg.expect["fail"]) if cfg.expect != "pass" else set()
         if filtered:
@@ -131,6 +157,15 @@ def judge(o, filtered):
         if want - failing:
             why.append("expected to fail but did not: "
                        + ", ".join(sorted(want - failing)))
+        for pat in (cfg.expect.get("absent", [])
+                    if isinstance(cfg.expect, dict) else []):
+            bad = next((ln for ln in o.log_lines if re.search(pat, ln)), None)
+            if bad is not None:
+                why.append(f"line /{pat}/ must not appear: {bad.strip()!r}")
+        if isinstance(cfg.expect, dict) and "lines" in cfg.expect:
+            _, _, missing = match_in_order(o.log_lines, cfg.expect["lines"])
+            if missing:
+                why.append(f"expected line /{missing}/ not in the log")
         if not why:
             o.status = "PASS"
             if want:                # the check passed: count them so

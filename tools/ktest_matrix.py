@@ -16,7 +16,16 @@ Fields
              "pass"                    QEMU exits 33 and every case is ok
              {"fail": ["suite.case"]}  exactly these cases are `not ok`,
                                        QEMU exits 35 (checks that failure
-                                       reporting itself works)
+                                       reporting itself works); with
+                                       "lines": [regex...], the log must
+                                       also match those, in that order;
+                                       with "absent": [regex...], no line
+                                       may match any of those.  An empty
+                                       "fail" list means "pass" plus the
+                                       line checks
+             {"refuse": [regex...]}    the kernel refuses the run (no
+                                       case fails, QEMU exits 35) and
+                                       says why in lines matching these
              {"panic": "regex"}        the boot ends in a panic whose log
                                        matches regex, before the timeout;
                                        a list of regexes must match lines
@@ -283,6 +292,37 @@ MATRIX = [
            expect={"panic": r"ACPI: MADT checksum bad \(sum 0x01\)"},
            tags=("fault-injection",)),
 
+    # Asked for tests, ran none: a typo in ktest= (or a list of empty
+    # globs) must fail the run, not pass with zero tests.
+    Config("ktest-selects-nothing", mem="64M", smp=1, cmdline="ktest=nosuch",
+           expect={"refuse": [
+               r"ktest: 'nosuch' selects no test",
+               r"^# ktest: 0 passed, 0 failed, 0 skipped",
+               r"^# ktest: ktest=nosuch selected no test: the run fails"]},
+           timeout=30, tags=("cmdline",)),
+    Config("ktest-empty-globs", mem="64M", smp=1, cmdline="ktest=,,,",
+           expect={"refuse": [
+               r"^# ktest: ktest=,,, selected no test: the run fails"]},
+           timeout=30, tags=("cmdline",)),
+
+    # The quietest console: the KTAP report is what the run is for, so
+    # it still gets out; warnings (level 4) are hidden, and their
+    # backtraces with them, never a backtrace without its header.
+    Config("loglevel-0", mem="64M", smp=1, cmdline="loglevel=0 ktest=misuse",
+           expect={"fail": [], "absent": [r"^Backtrace:", r"^WARNING at",
+                                          r"^\s+#\d+\s+[0-9a-f]{8} "]},
+           timeout=30, tags=("cmdline",)),
+
+    # A malformed option on the boot's own command line: the test that
+    # checks the boot was clean fails, and says which word was refused.
+    Config("cmdline-bad-option", mem="64M", smp=1,
+           cmdline="lowmem=64MB ktest=boot.boot_cmdline_bad_options_reported",
+           expect={"fail": ["boot.boot_cmdline_bad_options_reported"],
+                   "lines": [
+               r"cmdline: malformed value '64MB' for option 'lowmem'",
+               r"# the boot command line had 1 error\(s\): 'lowmem=64MB'"]},
+           timeout=30, tags=("cmdline",)),
+
     # The serial monitor of `make run` (no tests: ktest=none), driven
     # over the serial port like a person would: each command's answer is
     # checked, bad input must get a short error and the prompt back, and
@@ -347,8 +387,12 @@ def check_expect(cfg: Config) -> None:
     """Reject malformed expect values at load time, not after a boot."""
     e = cfg.expect
     ok = (e == "pass"
-          or (isinstance(e, dict) and len(e) == 1
-              and isinstance(e.get("fail"), list))
+          or (isinstance(e, dict) and isinstance(e.get("fail"), list)
+              and set(e) <= {"fail", "lines", "absent"}
+              and isinstance(e.get("lines", []), list)
+              and isinstance(e.get("absent", []), list))
+          or (isinstance(e, dict) and set(e) == {"refuse"}
+              and isinstance(e["refuse"], list))
           or (isinstance(e, dict) and isinstance(e.get("panic"), (str, list))
               and set(e) <= {"panic", "quiet_after"}
               and isinstance(e.get("quiet_after", ""), str)))

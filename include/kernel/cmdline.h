@@ -53,4 +53,7 @@ const char *cmdline_get(void);
 /* How many words were unknown or malformed at boot. */
 unsigned int cmdline_error_count(void);
 
+/* Those words, quoted and comma-separated (cut at about 150 chars). */
+const char *cmdline_refused_words(void);
+
 #endif

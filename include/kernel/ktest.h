@@ -133,4 +133,21 @@ void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
 #define KT_ASSERT_NOT_NULL(t, p) \
 	__KT_CHECK_BOOL(t, (p) != NULL, true, __KT_ASSERT, return)
 
+/* Fail the case with a message of its own (file and line added). */
+#define KT_FAIL(t, fmt, ...) \
+	__kt_fail(t, __FILE__, __LINE__, __KT_EXPECT, fmt, ##__VA_ARGS__)
+
+/*
+ * A planted misuse got exactly its report: one WARN() since warn_count()
+ * read `since`, and its reason names `needle`.
+ *
+ *	unsigned long warns = warn_count();
+ *	kthread_bind(t, 99);			// the misuse under test
+ *	KT_EXPECT_WARNED(t, warns, "CPU 99");
+ */
+#define KT_EXPECT_WARNED(t, since, needle) \
+	__kt_expect_warned(t, __FILE__, __LINE__, since, needle)
+void __kt_expect_warned(struct ktest *t, const char *file, int line,
+			unsigned long since, const char *needle);
+
 #endif

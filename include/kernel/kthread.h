@@ -19,7 +19,11 @@
 
 struct task *kthread_create(int (*fn)(void *arg), void *arg,
 			    const char *name);
-void kthread_bind(struct task *t, unsigned int cpu);
+/*
+ * Run t only on cpu. Before kthread_start, to an online CPU; otherwise
+ * it warns naming the reason, leaves t unbound and returns -EINVAL.
+ */
+int kthread_bind(struct task *t, unsigned int cpu);
 void kthread_start(struct task *t);
 struct task *kthread_run(int (*fn)(void *arg), void *arg, const char *name);
 int kthread_join(struct task *t);

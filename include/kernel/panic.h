@@ -39,6 +39,9 @@ void warn_at(const char *file, int line, const char *func,
 /* How many WARN()s have fired since boot. */
 unsigned long warn_count(void);
 
+/* Does the newest WARN()'s reason contain needle? (For tests.) */
+bool warn_last_contains(const char *needle);
+
 #define BUG_ON(cond)                                               \
 	do {                                                       \
 		if (unlikely(cond))                                \
@@ -56,10 +59,13 @@ unsigned long warn_count(void);
 
 #define WARN_ON(cond) WARN(cond, "WARN_ON(%s)", #cond)
 
-/* Print "Backtrace:" and the symbolised call chain of the caller. */
+/*
+ * Print "Backtrace:" and the symbolised call chain of the caller, at
+ * warning level (WARN() uses it after its header, at the same level).
+ */
 void dump_stack(void);
 
-/* Print a call chain starting at pc, with frame pointer fp. */
+/* Print a call chain starting at pc, with frame pointer fp (panic level). */
 void print_backtrace(uintptr_t pc, uintptr_t fp);
 
 #endif

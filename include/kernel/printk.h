@@ -3,7 +3,7 @@
  *
  * A message may start with a level (KERN_ERR "..."); messages above
  * the console level (loglevel=N on the command line, default 6) are
- * dropped. Each call is written whole: lines from different CPUs never
+ * dropped, except KERN_REPORT ones. Each call is written whole: lines from different CPUs never
  * interleave mid-line.
  *
  * Context: any, interrupts included. It spins on the console lock with
@@ -24,6 +24,12 @@
 #define KERN_NOTICE	KERN_SOH "5"
 #define KERN_INFO	KERN_SOH "6"
 #define KERN_DEBUG	KERN_SOH "7"
+/*
+ * Not log chatter but the output someone asked for (the KTAP test
+ * report, benchmark results): it reaches the console whatever loglevel=
+ * says, or a quiet console would hide the verdict of a run.
+ */
+#define KERN_REPORT	KERN_SOH "r"
 
 #define LOGLEVEL_DEFAULT 6
 /* A longer message is cut, ending in " [...]" and a newline. */
@@ -45,5 +51,6 @@ void printk_enter_panic_mode(void);
 #define pr_notice(fmt, ...) printk(KERN_NOTICE fmt, ##__VA_ARGS__)
 #define pr_info(fmt, ...)   printk(KERN_INFO fmt, ##__VA_ARGS__)
 #define pr_debug(fmt, ...)  printk(KERN_DEBUG fmt, ##__VA_ARGS__)
+#define pr_report(fmt, ...) printk(KERN_REPORT fmt, ##__VA_ARGS__)
 
 #endif

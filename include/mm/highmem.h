@@ -24,6 +24,7 @@
 #ifndef MM_HIGHMEM_H
 #define MM_HIGHMEM_H
 
+#include <mm/kmap_types.h>
 #include <mm/page.h>
 
 struct task;
@@ -156,7 +157,8 @@ void kmap_local_describe(uintptr_t va);
  * process context with interrupts on. Calling it in atomic context is
  * reported by might_sleep(); with interrupts off or in an interrupt
  * handler it panics: the pool's flush would deadlock.
- * Return: an address valid on every CPU until kunmap(page).
+ * Return: an address valid on every CPU until kunmap(page); NULL, with
+ * a warning, if the page is free (freed, or never allocated).
  */
 void *kmap(struct page *page);
 
@@ -176,6 +178,17 @@ void kunmap(struct page *page);
 void kmap_flush_unused(void);
 
 /*
+ * The page allocator is freeing page (mm/page_alloc.c): a page that
+ * still has kmap() users must not be freed (returns why, and the free
+ * is refused); a cached slot stops belonging to it, so a freed page
+ * never answers page_address() and its next owner starts with NULL.
+ * From an interrupt handler or with interrupts off kmap_lock cannot be
+ * taken: the page then keeps its cached address until the next wrap.
+ * Return: NULL if the free may go on, else the reason it may not.
+ */
+const char *pkmap_page_freeing(struct page *page);
+
+/*
  * The page's permanent kernel address: the direct map for lowmem; for
  * highmem, its pkmap address while kmap()ped (or cached after kunmap),
  * NULL otherwise. A kmap_local_page()/kmap_atomic() mapping is never
@@ -191,6 +204,7 @@ struct pkmap_stats {
 	unsigned long wraps;		/* cursor passed slot 0 */
 	unsigned long shootdowns;	/* global flushes of the pool */
 	unsigned long waits;		/* sleeps for a free slot */
+	unsigned long freed_while_cached; /* pages freed with a slot at 1 */
 	unsigned long bad_unmaps;	/* kunmap of a page not kmapped */
 };
 

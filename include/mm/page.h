@@ -31,6 +31,7 @@ _Static_assert(sizeof(struct page) == 16, "struct page grew");
 #define PG_freed	(1u << 3)	/* freed, not reallocated since */
 #define PG_slab		(1u << 4)	/* owned by kmalloc */
 #define PG_pkmap	(1u << 5)	/* has a pkmap slot (mm/highmem.c) */
+#define PG_unowned	(1u << 6)	/* in a free block: nobody owns it */
 #define PG_ORDER_SHIFT	8		/* bits 8-11: block order */
 #define PG_ORDER_MASK	(0xFu << PG_ORDER_SHIFT)
 #define PG_SLAB_SHIFT	12		/* bits 12-15: kmalloc size class */

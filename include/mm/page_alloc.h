@@ -70,6 +70,17 @@ static inline void free_page(struct page *page)
 	free_pages(page, 0);
 }
 
+/*
+ * Why page is not an allocated page of RAM that a caller may own and
+ * map, or NULL if it is: NULL itself, a pointer outside mem_map or
+ * between its entries, a reserved frame (a hole, the kernel image,
+ * firmware), or a free page (freed, or never allocated). Mapping
+ * interfaces refuse such pages by this reason.
+ * Context: any; the answer about a free page can be stale if another
+ * CPU allocates it meanwhile, which only makes a refusal too strict.
+ */
+const char *page_not_owned_reason(const struct page *page);
+
 /* Convenience for lowmem: a direct-map address, or NULL. */
 void *get_free_pages(unsigned int order);
 void free_pages_addr(void *addr, unsigned int order);

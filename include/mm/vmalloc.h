@@ -46,8 +46,10 @@
  * small kmalloc, one PTE write per page; no TLB flush (a new mapping
  * cannot be cached anywhere).
  * Context: may sleep (see above).
- * Return: the address, or NULL if count is 0 or no room is left even
- * after a purge.
+ * Return: the address, or NULL if count is 0, no room is left even
+ * after a purge, or a page is not one the caller can own (NULL, not a
+ * struct page, reserved or free: a warning names which and why, see
+ * page_not_owned_reason).
  */
 void *vmap(struct page **pages, unsigned int count, unsigned int prot);
 

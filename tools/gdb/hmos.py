@@ -53,6 +53,11 @@ class Pkmap(gdb.Command):
                 continue
             cached += c == 1
             used += c > 1
+            if int(pages[nr]) == 0:     # its page was freed: no owner
+                rows.append("  slot %3d  %08x  count 1 (cached)  page freed,"
+                            " waits for the flush"
+                            % (nr, PKMAP_BASE + nr * 4096))
+                continue
             pfn = pfn_of(pages[nr])
             rows.append("  slot %3d  %08x  count %d (%s)  pfn %#x  phys %#x"
                         % (nr, PKMAP_BASE + nr * 4096, c,

@@ -1,0 +1,238 @@
+/*
+ * Suite "misuse": each case makes one mistake a caller could make with
+ * the kernel's interfaces, on purpose, and checks that the kernel
+ * refused it with exactly the report it promises (one warning, naming
+ * the mistake) and that nothing was corrupted.
+ *
+ * Read it as the list of mistakes the kernel catches for you; the
+ * message each one gets is in the KT_EXPECT_WARNED line.
+ */
+#include <kernel/errno.h>
+#include <kernel/ktest.h>
+#include <kernel/kthread.h>
+#include <kernel/panic.h>
+#include <kernel/smp.h>
+#include "kmap_helpers.h"
+#include <mm/highmem.h>
+#include <mm/kmalloc.h>
+#include <mm/page_alloc.h>
+#include <mm/vmalloc.h>
+
+static int return_zero(void *arg)
+{
+	return 0;
+}
+
+/* Binding to a CPU number past the array: refused, thread unbound. */
+static void misuse_kthread_bind_no_such_cpu(struct ktest *t)
+{
+	struct task *th = kthread_create(return_zero, NULL, "bind99");
+	unsigned long warns = warn_count();
+
+	KT_ASSERT_NOT_NULL(t, th);
+	KT_EXPECT_EQ(t, kthread_bind(th, 99), -EINVAL);
+	KT_EXPECT_WARNED(t, warns, "CPU 99) refused: there is no such CPU");
+	KT_EXPECT_EQ(t, th->bound_cpu, -1);
+	kthread_start(th);
+	KT_EXPECT_EQ(t, kthread_join(th), 0);
+}
+
+/* A CPU number below NR_CPUS that this machine does not have. */
+static void misuse_kthread_bind_absent_cpu(struct ktest *t)
+{
+	unsigned int absent = NR_CPUS;
+	struct task *th;
+	unsigned long warns;
+
+	for (unsigned int c = 0; c < NR_CPUS && absent == NR_CPUS; c++)
+		if (!cpu_is_online(c))
+			absent = c;
+	if (absent == NR_CPUS) {
+		kt_skip(t, "every CPU number is online");
+		return;
+	}
+	th = kthread_create(return_zero, NULL, "bindabsent");
+	KT_ASSERT_NOT_NULL(t, th);
+	warns = warn_count();
+	KT_EXPECT_EQ(t, kthread_bind(th, absent), -EINVAL);
+	KT_EXPECT_WARNED(t, warns, "that CPU did not come up at boot");
+	KT_EXPECT_EQ(t, th->bound_cpu, -1);
+	kthread_start(th);
+	KT_EXPECT_EQ(t, kthread_join(th), 0);
+}
+
+/* Binding after start would move a task behind the scheduler's back. */
+static void misuse_kthread_bind_after_start(struct ktest *t)
+{
+	struct task *th = kthread_run(return_zero, NULL, "bindlate");
+	unsigned long warns;
+
+	KT_ASSERT_NOT_NULL(t, th);
+	warns = warn_count();
+	KT_EXPECT_EQ(t, kthread_bind(th, smp_processor_id()), -EINVAL);
+	KT_EXPECT_WARNED(t, warns, "the thread has already started");
+	KT_EXPECT_EQ(t, kthread_join(th), 0);
+}
+
+/* kfree of a vmalloc address: refused by region, not a panic in __pa. */
+static void misuse_kfree_vmalloc_address(struct ktest *t)
+{
+	void *v = vmalloc(PAGE_SIZE);
+	unsigned long warns, live = kmalloc_live_objects();
+
+	KT_ASSERT_NOT_NULL(t, v);
+	warns = warn_count();
+	kfree(v);
+	KT_EXPECT_WARNED(t, warns, "not an address kmalloc returned (it is "
+			 "in vmalloc area)");
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
+	vfree(v);
+}
+
+/* kfree of a page the page allocator handed out is not kmalloc's. */
+static void misuse_kfree_page_from_alloc_page(struct ktest *t)
+{
+	void *p = get_free_pages(0);
+	unsigned long warns, free_before;
+
+	KT_ASSERT_NOT_NULL(t, p);
+	free_before = zone_free_pages(ZONE_NORMAL);
+	warns = warn_count();
+	kfree(p);
+	KT_EXPECT_WARNED(t, warns, "(a page kmalloc does not own, in lowmem");
+	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL), free_before);
+	free_pages(virt_to_page(p), 0);
+}
+
+/* A pointer into the middle of a large block, and a stack address. */
+static void misuse_kfree_not_the_start(struct ktest *t)
+{
+	char *big = kmalloc(3 * PAGE_SIZE);
+	unsigned long warns, live;
+	int on_stack;
+
+	KT_ASSERT_NOT_NULL(t, big);
+	live = kmalloc_live_objects();
+	warns = warn_count();
+	kfree(big + PAGE_SIZE);
+	KT_EXPECT_WARNED(t, warns, "inside a large kmalloc block");
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
+	warns = warn_count();
+	kfree(&on_stack);
+	KT_EXPECT_WARNED(t, warns, "not an address kmalloc returned");
+	kfree(big);
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live - 1);
+}
+
+/*
+ * vmap({good, bad}) is refused with a warning naming why, and nothing
+ * is left mapped. good is taken here, before the caller's bad page is
+ * freed, so the allocator cannot hand the freed page back as good.
+ */
+static void expect_vmap_refused(struct ktest *t, struct page *good,
+				struct page *bad, const char *why)
+{
+	struct page *pages[2] = { good, bad };
+	struct vmap_stats before = vmap_get_stats(), after;
+	unsigned long warns = warn_count();
+	void *v = vmap(pages, 2, MAP_READ | MAP_WRITE);
+
+	after = vmap_get_stats();
+	KT_EXPECT_TRUE(t, v == NULL);
+	KT_EXPECT_WARNED(t, warns, why);
+	KT_EXPECT_EQ(t, after.busy_areas, before.busy_areas);
+	KT_EXPECT_EQ(t, after.busy_pages, before.busy_pages);
+	if (v)
+		vunmap(v);
+}
+
+static void misuse_vmap_null_page(struct ktest *t)
+{
+	struct page *good = alloc_page(GFP_HIGHUSER);
+
+	KT_ASSERT_NOT_NULL(t, good);
+	expect_vmap_refused(t, good, NULL,
+			    "page 1 of 2 (0x00000000) is a NULL struct page");
+	free_page(good);
+}
+
+static void misuse_vmap_bogus_page(struct ktest *t)
+{
+	struct page *good = alloc_page(GFP_HIGHUSER);
+
+	KT_ASSERT_NOT_NULL(t, good);
+	expect_vmap_refused(t, good, (struct page *)0xdeadbeef,
+			    "is not a struct page");
+	expect_vmap_refused(t, good, (struct page *)((char *)mem_map + 8),
+			    "is not a struct page");
+	free_page(good);
+}
+
+static void misuse_vmap_reserved_or_free_page(struct ktest *t)
+{
+	struct page *good = alloc_page(GFP_HIGHUSER);
+	struct page *freed = alloc_page(GFP_HIGHUSER);
+
+	KT_ASSERT_NOT_NULL(t, good);
+	KT_ASSERT_NOT_NULL(t, freed);
+	free_page(freed);
+	expect_vmap_refused(t, good, freed, "is a free page");
+	/* Frame 0 holds the BIOS data area: reserved at boot, always. */
+	expect_vmap_refused(t, good, pfn_to_page(0), "is a reserved frame");
+	free_page(good);
+}
+
+/*
+ * Freeing a page that kmap() still maps: the users' pointers would
+ * reach whoever gets the page next. Refused; the page stays theirs.
+ */
+static void misuse_free_of_kmapped_page(struct ktest *t)
+{
+	struct page *page = kt_highmem_page(t);
+	unsigned long warns, bad;
+	void *addr;
+
+	if (!page)
+		return;
+	addr = kmap(page);
+	KT_ASSERT_NOT_NULL(t, addr);
+	warns = warn_count();
+	bad = total_bad_frees();
+	free_page(page);		/* the misuse under test */
+	KT_EXPECT_WARNED(t, warns, "the page is still kmapped: kunmap it "
+			 "first (refused)");
+	KT_EXPECT_TRUE(t, page_not_owned_reason(page) == NULL);
+	KT_EXPECT_TRUE(t, page_address(page) == addr);
+	KT_EXPECT_EQ(t, total_bad_frees(), bad);
+	kunmap(page);
+	warns = warn_count();
+	free_page(page);		/* now it is fine */
+	KT_EXPECT_EQ(t, warn_count(), warns);
+}
+
+/* kmap() of a page nobody owns maps someone else's future data. */
+static void misuse_kmap_of_free_page(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_HIGHUSER);
+	unsigned long warns;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	free_page(page);
+	warns = warn_count();
+	KT_EXPECT_TRUE(t, kmap(page) == NULL);	/* the misuse under test */
+	KT_EXPECT_WARNED(t, warns, "the page is free (freed, or never "
+			 "allocated); refused");
+}
+
+KTEST_SUITE(misuse,
+	    KTEST_CASE(misuse_kthread_bind_no_such_cpu),
+	    KTEST_CASE(misuse_kthread_bind_absent_cpu),
+	    KTEST_CASE(misuse_kthread_bind_after_start),
+	    KTEST_CASE(misuse_kfree_vmalloc_address),
+	    KTEST_CASE(misuse_kfree_page_from_alloc_page),
+	    KTEST_CASE(misuse_kfree_not_the_start),
+	    KTEST_CASE(misuse_vmap_null_page),
+	    KTEST_CASE(misuse_vmap_bogus_page),
+	    KTEST_CASE(misuse_vmap_reserved_or_free_page),
+	    KTEST_CASE(misuse_free_of_kmapped_page),
+	    KTEST_CASE(misuse_kmap_of_free_page));
