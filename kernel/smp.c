@@ -281,7 +281,7 @@ static void call_many(cpumask_t mask, void (*fn)(void *), void *arg,
 		      bool wait, bool here)
 {
 	struct call_single_data stack_csd[NR_CPUS], *csd[NR_CPUS];
-	unsigned int me, cpu;
+	unsigned int me;
 
 	warn_if_deadlock_prone(wait);
 	preempt_disable();
@@ -290,6 +290,7 @@ static void call_many(cpumask_t mask, void (*fn)(void *), void *arg,
 	if (mask) {
 		cpumask_t owed = 0;
 		unsigned long flags;
+		unsigned int cpu;
 
 		for_each_cpu_in(cpu, mask)
 			csd[cpu] = csd_prepare(cpu, fn, arg, wait,
