@@ -22,6 +22,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/smp.h>
+#include <kernel/cpu_wait.h>
 #include <kernel/errno.h>
 #include <kernel/list.h>
 #include <kernel/panic.h>
@@ -35,6 +36,7 @@ struct call_single_data {
 	void (*fn)(void *);
 	void *arg;
 	bool wait;			/* the caller spins on busy */
+	unsigned int cpu;		/* the target, for a timeout's report */
 	volatile int busy;		/* see the top of the file */
 };
 
@@ -153,17 +155,61 @@ static void send_call_ipis(cpumask_t owed)
 	this_cpu()->ipi_sent += cpumask_weight(owed);
 }
 
-static void csd_wait(struct call_single_data *csd)
+/*
+ * The waits below end in a panic naming the targets that never let go
+ * of their csd (include/kernel/cpu_wait.h); no wait here is unbounded.
+ */
+#define CALL_WHAT "cross-CPU call"
+
+/* CPU csd->cpu if it still holds csd (a wait_for_cpus callback). */
+static cpumask_t csd_pending(const void *arg)
 {
-	while (READ_ONCE(csd->busy))
-		arch_cpu_relax();
+	const struct call_single_data *csd = arg;
+
+	return READ_ONCE(csd->busy) ? CPU_MASK(csd->cpu) : 0;
 }
 
-/* Claim a csd: wait until the target has finished with its last use. */
+static void csd_wait(struct call_single_data *csd)
+{
+	wait_for_cpus(CALL_WHAT, csd_pending, csd);
+}
+
+/* A waiting call to several CPUs: csd[cpu] for each cpu in cpus. */
+struct csd_set {
+	cpumask_t cpus;
+	struct call_single_data *const *csd;
+};
+
+/* The CPUs of a csd_set still holding theirs (wait_for_cpus callback). */
+static cpumask_t csd_set_pending(const void *arg)
+{
+	const struct csd_set *set = arg;
+	cpumask_t late = 0;
+	unsigned int cpu;
+
+	for_each_cpu_in(cpu, set->cpus)
+		if (READ_ONCE(set->csd[cpu]->busy))
+			late |= CPU_MASK(cpu);
+	return late;
+}
+
+/* Wait for every csd of the set; a panic names all the laggards. */
+static void csd_wait_all(cpumask_t cpus, struct call_single_data *const *csd)
+{
+	struct csd_set set = { .cpus = cpus, .csd = csd };
+
+	wait_for_cpus(CALL_WHAT, csd_set_pending, &set);
+}
+
+/*
+ * Claim a csd: wait until the target has finished with its last use.
+ * The swap fails only while a target still holds the csd, so each
+ * failure waits for that target, with the same deadline.
+ */
 static void csd_claim(struct call_single_data *csd)
 {
 	while (!__sync_bool_compare_and_swap(&csd->busy, 0, 1))
-		arch_cpu_relax();
+		csd_wait(csd);
 }
 
 /* A macro, so the warning names the public function that was misused. */
@@ -194,6 +240,7 @@ static struct call_single_data *csd_prepare(unsigned int cpu,
 		wait ? stack_csd : &async_csd[smp_processor_id()][cpu];
 
 	BUG_ON(!cpu_takes_ipis(cpu));
+	csd->cpu = cpu;		/* the target never reads it: no race */
 	if (wait)
 		csd->busy = 1;
 	else
@@ -274,7 +321,7 @@ static void call_many(cpumask_t mask, void (*fn)(void *), void *arg,
 		      bool wait, bool here)
 {
 	struct call_single_data stack_csd[NR_CPUS], *csd[NR_CPUS];
-	unsigned int me, cpu;
+	unsigned int me;
 
 	warn_if_deadlock_prone(wait);
 	preempt_disable();
@@ -283,6 +330,7 @@ static void call_many(cpumask_t mask, void (*fn)(void *), void *arg,
 	if (mask) {
 		cpumask_t owed = 0;
 		unsigned long flags;
+		unsigned int cpu;
 
 		for_each_cpu_in(cpu, mask)
 			csd[cpu] = csd_prepare(cpu, fn, arg, wait,
@@ -297,8 +345,7 @@ static void call_many(cpumask_t mask, void (*fn)(void *), void *arg,
 	if (here)
 		run_here(fn, arg);
 	if (wait && mask)
-		for_each_cpu_in(cpu, mask)
-			csd_wait(csd[cpu]);
+		csd_wait_all(mask, csd);
 	preempt_enable();
 }
 

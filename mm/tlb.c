@@ -14,7 +14,9 @@
  * The slot protocol. requests[s] belongs to sender CPU s, which keeps
  * preemption off from filling it until every target has answered:
  *   sender: write start/end/full, then publish `pending` (the targets'
- *           bits), then send the IPIs, then spin until pending == 0;
+ *           bits), then send the IPIs, then spin until pending == 0
+ *           (a CPU that never answers is named in a panic, after a
+ *           deadline on the sender's own clock: kernel/cpu_wait.c);
  *   target: for each slot with its bit in pending, read the range,
  *           flush, then clear its bit (after the reads: once the last
  *           bit is clear the sender may refill the slot).
@@ -36,16 +38,13 @@
 #include <arch/mmu.h>
 #include <arch/smp.h>
 #include <kernel/breaks.h>
+#include <kernel/cpu_wait.h>
 #include <kernel/monitor.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/preempt.h>
 #include <kernel/smp.h>
-#include <kernel/time.h>
 #include <mm/tlbflush.h>
-
-/* How long a sender waits before it reports a CPU that never answers. */
-#define SHOOTDOWN_TIMEOUT_MS 5000
 
 struct flush_request {
 	uintptr_t start;		/* written by the owner before pending */
@@ -82,20 +81,12 @@ void flush_tlb_local_range(uintptr_t start, uintptr_t end)
 	arch_irq_restore(flags);
 }
 
-/* Spin until every target has flushed; name the laggards if too long. */
-static void wait_for_acks(struct flush_request *r)
+/* The targets that have not flushed yet (wait_for_cpus' callback). */
+static cpumask_t flush_pending(const void *arg)
 {
-	unsigned long start = jiffies;
+	const struct flush_request *r = arg;
 
-	while (READ_ONCE(r->pending)) {
-		arch_cpu_relax();
-		if (unlikely(jiffies - start >
-			     SHOOTDOWN_TIMEOUT_MS * HZ / 1000))
-			panic("TLB shootdown from CPU %u: CPUs %#x did not "
-			      "acknowledge in %u ms (spinning with "
-			      "interrupts off?)", smp_processor_id(),
-			      READ_ONCE(r->pending), SHOOTDOWN_TIMEOUT_MS);
-	}
+	return READ_ONCE(r->pending);
 }
 
 static void shootdown(uintptr_t start, uintptr_t end, bool full)
@@ -136,7 +127,7 @@ static void shootdown(uintptr_t start, uintptr_t end, bool full)
 	barrier();
 	r->pending = targets;
 	arch_send_tlb_flush_ipi_mask(targets);
-	wait_for_acks(r);
+	wait_for_cpus("TLB shootdown", flush_pending, r);
 	preempt_enable();
 }
 

@@ -14,7 +14,9 @@
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/ktest.h>
+#include <lib/parse.h>
 #include <lib/string.h>
+#include <mm/tlbflush.h>
 #include <mm/highmem.h>
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
@@ -28,7 +30,8 @@ static const char *crash_choice = "";
 static const char *const crash_names[] = {
 	"null", "stack_overflow", "kthread_stack_overflow", "vmalloc_guard",
 	"kmap_guard", "kunmap_irqs_off", "irq_leaks_kmap",
-	"panic_stops_others", "ap_stack_overflow",
+	"panic_stops_others", "ap_stack_overflow", "deaf_cpu_shootdown",
+	"deaf_cpu_call", "deaf_cpu_call_async",
 };
 
 static bool set_crash(const char *val)
@@ -43,7 +46,31 @@ static bool set_crash(const char *val)
 DEFINE_PARAM("ktest.crash", set_crash,
 	     "null, stack_overflow, kthread_stack_overflow, vmalloc_guard, "
 	     "kmap_guard, kunmap_irqs_off, irq_leaks_kmap, "
-	     "panic_stops_others or ap_stack_overflow");
+	     "panic_stops_others, ap_stack_overflow, deaf_cpu_shootdown, "
+	     "deaf_cpu_call or deaf_cpu_call_async");
+
+/*
+ * ktest.deaf_cpu=N: the CPU the deaf_cpu_* cases silence. CPU 0 is a
+ * valid choice and the interesting one: its tick is the only one that
+ * advances jiffies, so a wait timed in jiffies never ends while CPU 0
+ * is the one not answering. Whether N is online is only known once
+ * the CPUs have started; the cases check that themselves.
+ */
+static unsigned int deaf_cpu;
+
+static bool set_deaf_cpu(const char *val)
+{
+	uint64_t cpu;
+
+	if (!parse_u64(val, &cpu) || cpu >= NR_CPUS)
+		return false;
+	deaf_cpu = (unsigned int)cpu;
+	return true;
+}
+DEFINE_PARAM("ktest.deaf_cpu", set_deaf_cpu,
+	     "a CPU number from 0 to 7, the CPU the deaf_cpu_* crash cases "
+	     "silence");
+_Static_assert(NR_CPUS == 8, "ktest.deaf_cpu's help names 0 to 7");
 
 static bool crash_selected(struct ktest *t, const char *name)
 {
@@ -273,6 +300,132 @@ static void crash_panic_stops_others(struct ktest *t)
 	panic("deliberate, with another CPU printing");
 }
 
+/*
+ * A deaf CPU: a thread bound to ktest.deaf_cpu turns interrupts off
+ * there for good, so that CPU takes no tick and answers no IPI (only
+ * panic's NMI reaches it). Another CPU, the asker, then waits for it:
+ * the wait must end in a panic that names the deaf CPU, on the
+ * asker's own clock, whichever CPU is deaf.
+ */
+static volatile bool deaf_cpu_silent;
+
+static int crash_deaf_thread(void *arg)
+{
+	(void)arch_irq_save();		/* for good: the point of the case */
+	WRITE_ONCE(deaf_cpu_silent, true);
+	for (;;)
+		arch_cpu_relax();
+	return 0;
+}
+
+static void crash_call_nothing(void *arg)
+{
+}
+
+static void ask_shootdown(void)
+{
+	flush_tlb_all();
+}
+
+/* A waiting call to every other CPU: the wait for several csds. */
+static void ask_call_all(void)
+{
+	on_each_cpu(crash_call_nothing, NULL, true);
+}
+
+/*
+ * Two calls that do not wait: the first stays queued at the deaf CPU,
+ * so the second must claim a csd the deaf CPU never lets go of.
+ */
+static void ask_call_async_twice(void)
+{
+	smp_call_function_single(deaf_cpu, crash_call_nothing, NULL, false);
+	smp_call_function_single(deaf_cpu, crash_call_nothing, NULL, false);
+}
+
+struct deaf_question {
+	const char *crash;		/* its ktest.crash= name */
+	void (*ask)(void);		/* must not return */
+};
+
+static const struct deaf_question *deaf_question;	/* set before start */
+
+/* The asker: waits until the deaf CPU is silent, then asks it. */
+static int crash_deaf_asker(void *arg)
+{
+	while (!READ_ONCE(deaf_cpu_silent))
+		yield();
+	deaf_question->ask();
+	panic("the deaf CPU %u answered (ktest.crash=%s)", deaf_cpu,
+	      deaf_question->crash);
+	return 0;
+}
+
+/* The first online CPU other than deaf_cpu, or deaf_cpu if none. */
+static unsigned int crash_other_cpu(void)
+{
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu)
+		if (cpu != deaf_cpu)
+			return cpu;
+	return deaf_cpu;
+}
+
+static void crash_deaf_cpu(struct ktest *t, const struct deaf_question *q)
+{
+	unsigned int asker_cpu = crash_other_cpu();
+	struct task *deaf, *asker;
+
+	if (!crash_selected(t, q->crash))
+		return;
+	if (!cpu_is_online(deaf_cpu) || asker_cpu == deaf_cpu) {
+		kt_diag(t, "ktest.deaf_cpu=%u cannot work: it needs an online "
+			"CPU and another to ask it (online mask %#x)",
+			deaf_cpu, cpu_online_mask());
+		KT_ASSERT_TRUE(t, false);
+	}
+	/* Both threads exist before the CPU goes deaf: creating one may
+	 * need a shootdown, which is the asker's job. */
+	deaf_question = q;
+	asker = kthread_create(crash_deaf_asker, NULL, "crash_asker");
+	KT_ASSERT_NOT_NULL(t, asker);
+	deaf = kthread_create(crash_deaf_thread, NULL, "crash_deaf");
+	KT_ASSERT_NOT_NULL(t, deaf);
+	kthread_bind(asker, asker_cpu);
+	kthread_bind(deaf, deaf_cpu);
+	kt_diag(t, "CPU %u goes deaf; CPU %u asks it (%s)", deaf_cpu,
+		asker_cpu, q->crash);
+	kthread_start(asker);
+	kthread_start(deaf);
+	kthread_join(asker);		/* never returns: the asker panics */
+	KT_EXPECT_TRUE(t, false);	/* not reached */
+}
+
+static void crash_deaf_cpu_shootdown(struct ktest *t)
+{
+	static const struct deaf_question q = {
+		"deaf_cpu_shootdown", ask_shootdown };
+
+	crash_deaf_cpu(t, &q);
+}
+
+static void crash_deaf_cpu_call(struct ktest *t)
+{
+	static const struct deaf_question q = {
+		"deaf_cpu_call", ask_call_all };
+
+	crash_deaf_cpu(t, &q);
+}
+
+static void crash_deaf_cpu_call_async(struct ktest *t)
+{
+	static const struct deaf_question q = {
+		"deaf_cpu_call_async", ask_call_async_twice };
+
+	crash_deaf_cpu(t, &q);
+}
+
 KTEST_SUITE(crash,
 	    KTEST_CASE(crash_null_dereference),
 	    KTEST_CASE(crash_stack_overflow),
@@ -282,4 +435,7 @@ KTEST_SUITE(crash,
 	    KTEST_CASE(crash_kunmap_irqs_off),
 	    KTEST_CASE(crash_irq_leaks_kmap),
 	    KTEST_CASE(crash_panic_stops_others),
-	    KTEST_CASE(crash_ap_stack_overflow));
+	    KTEST_CASE(crash_ap_stack_overflow),
+	    KTEST_CASE(crash_deaf_cpu_shootdown),
+	    KTEST_CASE(crash_deaf_cpu_call),
+	    KTEST_CASE(crash_deaf_cpu_call_async));

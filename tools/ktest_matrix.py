@@ -279,6 +279,47 @@ MATRIX = [
                "quiet_after": r"chatter"},
            timeout=30, tags=("crash", "smp")),
 
+    # A CPU that stops answering IPIs (a thread turns interrupts off
+    # there for good, ktest.deaf_cpu=N) while another CPU waits for it:
+    # the wait must end in a panic naming the deaf CPU, timed on the
+    # waiting CPU's own clock.  CPU 0 is the hard case for a shootdown:
+    # its tick alone advances jiffies, so a wait counted in jiffies
+    # would never end.  The cross-CPU call row silences CPU 2 of four.
+    # 60 s of runner timeout: the boot, then CPU_ANSWER_TIMEOUT_MS
+    # (10 s, include/kernel/cpu_wait.h) of waiting, then the report.
+    Config("crash-deaf-cpu0-shootdown", mem="512M", smp=4,
+           cmdline="ktest=crash ktest.crash=deaf_cpu_shootdown "
+                   "ktest.deaf_cpu=0",
+           expect={"panic": [
+               r"^PANIC at \S+ in wait_for_cpus\(\): TLB shootdown from "
+               r"CPU [1-3]: CPUs 0x1 did not answer in \d+ ms",
+               r"^Backtrace:",
+               r"shootdown\+",
+               r"crash_deaf_asker\+"]},
+           timeout=60, tags=("crash", "smp")),
+    Config("crash-deaf-cpu-call", mem="512M", smp=4,
+           cmdline="ktest=crash ktest.crash=deaf_cpu_call ktest.deaf_cpu=2",
+           expect={"panic": [
+               r"^PANIC at \S+ in wait_for_cpus\(\): cross-CPU call from "
+               r"CPU [013]: CPUs 0x4 did not answer in \d+ ms",
+               r"^Backtrace:",
+               r"call_many\+",
+               r"crash_deaf_asker\+"]},
+           timeout=60, tags=("crash", "smp")),
+    # The second of two asynchronous calls to a deaf CPU must claim the
+    # csd the first left queued there: that wait has the deadline too.
+    Config("crash-deaf-cpu-claim", mem="64M", smp=2,
+           cmdline="ktest=crash ktest.crash=deaf_cpu_call_async "
+                   "ktest.deaf_cpu=1",
+           expect={"panic": [
+               r"^PANIC at \S+ in wait_for_cpus\(\): cross-CPU call from "
+               r"CPU 0: CPUs 0x2 did not answer in \d+ ms",
+               r"^Backtrace:",
+               r"csd_claim\+|csd_prepare\+",
+               r"smp_call_function_single\+",
+               r"crash_deaf_asker\+"]},
+           timeout=60, tags=("crash", "smp")),
+
     # An AP that never answers (smp.deaf_apic=2: no start-up IPI for APIC
     # id 2).  Boot must report it, renumber densely and go on with three
     # CPUs, so exactly the "expected CPUs online" case fails.

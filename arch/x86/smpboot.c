@@ -82,6 +82,8 @@ void ap_entry(unsigned int cpu) __noreturn;
  * Fault injection for the test matrix: smp.deaf_apic=ID never sends
  * the start-up IPIs to that APIC id, so the "did not start" path (the
  * timeout, the report, dense renumbering) runs on every `make test`.
+ * Only an AP's id can work (the boot CPU is already running); that is
+ * known once the MADT is read, so deaf_apic_check() says it then.
  */
 static int deaf_apic_id = -1;
 
@@ -96,6 +98,28 @@ static bool set_deaf_apic(const char *val)
 }
 DEFINE_PARAM("smp.deaf_apic", set_deaf_apic,
 	     "an APIC id to leave unstarted (testing)");
+
+/* Report an smp.deaf_apic= that names no AP, with the ids that would. */
+static void deaf_apic_check(unsigned int bsp_apic)
+{
+	char ids[4 * NR_CPUS + 1] = "";	/* " 255" per AP at most */
+	size_t len = 0;
+
+	if (deaf_apic_id < 0)
+		return;
+	for (unsigned int i = 0; i < madt.nr_cpus; i++) {
+		if (madt.apic_ids[i] == bsp_apic)
+			continue;
+		if ((int)madt.apic_ids[i] == deaf_apic_id)
+			return;
+		len += snprintf(ids + len, sizeof(ids) - len, " %u",
+				madt.apic_ids[i]);
+	}
+	pr_err("smp.deaf_apic=%d names no AP (the boot CPU is APIC id %u); "
+	       "ignored. The APs' APIC ids:%s\n", deaf_apic_id, bsp_apic,
+	       len ? ids : " none");
+	deaf_apic_id = -1;
+}
 
 void arch_irq_init(void)
 {
@@ -195,6 +219,7 @@ void arch_smp_boot_cpus(void)
 	unsigned int bsp_apic = lapic_id(), next_cpu = 1;
 
 	printk("CPU 0 online (APIC id %u)\n", bsp_apic);
+	deaf_apic_check(bsp_apic);
 	for (unsigned int cpu = 1; cpu < madt.nr_cpus; cpu++) {
 		snprintf(ap_stack_owner[cpu], sizeof(ap_stack_owner[cpu]),
 			 "idle/%u", cpu);

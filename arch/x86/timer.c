@@ -77,6 +77,12 @@ void tsc_delay_us(unsigned int us)
 		arch_cpu_relax();
 }
 
+/* The TSC runs at the same rate on every CPU (QEMU, and invariant TSCs). */
+uint64_t arch_timestamp_per_ms(void)
+{
+	return tsc_khz;
+}
+
 void arch_udelay(unsigned int us)
 {
 	if (tsc_khz)

@@ -21,4 +21,12 @@ void arch_timer_init(void);
  */
 bool arch_timer_check_legacy_irq(void);
 
+/*
+ * How many counts of arch_timestamp() (include/arch/cpu.h) make one
+ * millisecond: this CPU's own clock, which runs whether or not this or
+ * any other CPU takes interrupts. 0 until arch_timer_init() has
+ * calibrated it. Context: any.
+ */
+uint64_t arch_timestamp_per_ms(void);
+
 #endif

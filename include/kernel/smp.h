@@ -20,7 +20,9 @@
  * nothing from it. Calls with wait=true and interrupts off are reported
  * with a WARN (and still made). The same holds for a wait=false call
  * that finds the previous asynchronous call to that CPU still pending:
- * it waits for that one first.
+ * it waits for that one first. Every such wait ends in a panic naming
+ * the CPUs that did not answer after CPU_ANSWER_TIMEOUT_MS
+ * (include/kernel/cpu_wait.h).
  */
 #ifndef KERNEL_SMP_H
 #define KERNEL_SMP_H

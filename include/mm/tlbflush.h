@@ -25,6 +25,8 @@
  *   - never from an interrupt handler (asserted): the sender's request
  *     slot is per CPU, and a nested shootdown would overwrite it.
  * Holding a spinlock (preemption off) is fine: only interrupts matter.
+ * A CPU that still has not flushed after CPU_ANSWER_TIMEOUT_MS is
+ * named in a panic (include/kernel/cpu_wait.h).
  *
  * Counters (per CPU, in struct percpu, for tests and benchmarks):
  * tlb_shootdowns counts shootdowns this CPU started that reached at
