@@ -79,6 +79,13 @@ void arch_halt_forever(void) __noreturn;
  */
 void arch_emulator_exit(uint8_t code);
 
+/*
+ * Are this CPU's caches on, in write-back mode? A CPU that is not
+ * told otherwise may start with caching disabled: it works, but every
+ * memory access goes to RAM. Context: any; reads only this CPU.
+ */
+bool arch_cpu_caches_enabled(void);
+
 /* Does CPUID say we run under a hypervisor (QEMU sets that bit)? */
 bool arch_hypervisor_present(void);
 
