@@ -97,7 +97,8 @@ MATRIX = [
            cmdline="ktest=crash ktest.crash=stack_overflow",
            expect={"panic": [
                r"^PANIC at .*double fault: kernel stack overflow in thread "
-               r"boot \(CPU 0\)",
+               r"boot \(CPU 0\): esp [0-9a-f]{8} is in lowmem direct map, "
+               r"guard page of thread boot's stack",
                r"^Backtrace:",
                r"crash_recurse\+"]},
            timeout=30, tags=("crash",)),
