@@ -25,6 +25,7 @@
 #include <x86/cpu.h>
 #include <x86/regs.h>
 
+#define VEC_NMI 2
 #define VEC_PAGE_FAULT 14
 
 /* Page-fault error code bits (Intel SDM vol. 3, 4.7). */
@@ -102,6 +103,9 @@ static void handle_exception(struct arch_regs *regs)
 	const char *name = exception_names[vec] ? exception_names[vec]
 						: "reserved exception";
 
+	/* arch_power_off() stopping this CPU: not a crash to report. */
+	if (vec == VEC_NMI && poweroff_halting())
+		arch_halt_forever();
 	if (vec == VEC_PAGE_FAULT) {
 		struct page_fault pf = {
 			.address = read_cr2(),

@@ -86,6 +86,15 @@ void arch_emulator_exit(uint8_t code);
  */
 bool arch_cpu_caches_enabled(void);
 
+/*
+ * Turn the machine off (on a PC: the ACPI S5 state). If that is not
+ * possible, or the machine still runs a moment later, say why on the
+ * console, then stop every CPU for good, with interrupts off: a
+ * machine that was told to end must not go on. Never returns.
+ * Context: any, panic included.
+ */
+void arch_power_off(void) __noreturn;
+
 /* Does CPUID say we run under a hypervisor (QEMU sets that bit)? */
 bool arch_hypervisor_present(void);
 
