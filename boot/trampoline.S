@@ -31,8 +31,8 @@ trampoline_start:
 	xorw	%ax, %ax
 	movw	%ax, %ds
 	lgdtl	REL(tramp_gdt_desc)
-	movl	%cr0, %eax
-	orl	$CR0_PE, %eax
+	/* Not ORed in: the reset value has caching off (CD, NW). */
+	movl	$CR0_KERNEL_NO_PAGING, %eax
 	movl	%eax, %cr0
 	/* A far jump reloads CS from the new GDT: 32-bit from here. */
 	ljmpl	$GDT_KERNEL_CS, $REL(tramp_protected)

@@ -91,10 +91,20 @@ static bool set_expect_cpus(const char *val)
 }
 DEFINE_PARAM("ktest.expect_cpus", set_expect_cpus, "a CPU count");
 
+/*
+ * Leave the emulator through its exit device. Without one (Bochs,
+ * or hardware) the write does nothing: say so, since the runner's
+ * verdict now comes from the log alone, then turn the machine off,
+ * or at least stop it, rather than fall through to the prompt.
+ */
 void ktest_emulator_exit(uint8_t code)
 {
-	if (ktest_config.exit)
-		arch_emulator_exit(code);
+	if (!ktest_config.exit)
+		return;
+	arch_emulator_exit(code);
+	printk(KERN_EMERG "ktest: ktest.exit=1, but exit code %#x did not "
+	       "end the emulator (no exit device?): powering off\n", code);
+	arch_power_off();
 }
 
 void kt_diag(struct ktest *t, const char *fmt, ...)

@@ -42,6 +42,14 @@ TAIL_LINES = 40
 
 # isa-debug-exit turns a guest write of v into exit status (v << 1) | 1.
 EXIT_PASS, EXIT_FAIL = 33, 35           # 0x10, 0x11
+# A row without the exit device (Config.exit_device False) ends by ACPI
+# power-off, exit 0; these lines must be in its log, in this order.
+EXIT_POWEROFF = 0
+POWEROFF_LINES = [r"^# ktest: \d+ passed",
+                  r"^ktest: ktest\.exit=1, but exit code 0x1[01] did not "
+                  r"end the emulator",
+                  r"^ACPI: powering off \(S5: SLP_TYP \d+ to PM1a_CNT"]
+BANNER_RE = r"^hmos: a teaching kernel"
 EXIT_MEANING = {0: "triple fault or reset", 1: "QEMU error",
                 EXIT_PASS: "all passed", EXIT_FAIL: "some test failed",
                 37: "kernel panic"}
@@ -139,6 +147,9 @@ def judge(o, filtered):
             want &= {c.full for c in k.cases}
         failing = {c.full for c in k.cases if c.status == "fail"}
         want_code = EXIT_FAIL if want else EXIT_PASS
+        if not cfg.exit_device:
+            want_code = EXIT_POWEROFF
+            why += judge_poweroff(o.log_lines)
         if code is not None and code != want_code:
             why.append(f"QEMU exit {code} "
                        f"({EXIT_MEANING.get(code, 'unexpected')}), "
@@ -174,6 +185,24 @@ def judge(o, filtered):
     o.reason = "; ".join(why)
     if o.status == "FAIL":
         o.failed = max(o.failed, 1)
+
+
+def judge_poweroff(lines):
+    """Without an exit device, exit 0 is ACPI power-off only if the log
+    says so after a finished plan, and the kernel booted once: a triple
+    fault would reboot it (this row runs without -no-reboot)."""
+    why, start = [], 0
+    for pat in POWEROFF_LINES:
+        hit = next((i for i in range(start, len(lines))
+                    if re.search(pat, lines[i])), None)
+        if hit is None:
+            why.append(f"no line /{pat}/ (in order) in the log")
+            break
+        start = hit + 1
+    boots = sum(bool(re.search(BANNER_RE, ln)) for ln in lines)
+    if boots != 1:
+        why.append(f"the kernel booted {boots} times")
+    return why
 
 
 # ---------------------------------------------------------------------------
@@ -223,6 +252,10 @@ def run_config(cfg, args):
            "-display", "none", "-no-reboot", "-serial", f"file:{log}",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-monitor", "none"]
+    if not cfg.exit_device:
+        cmd = [c for c in cmd if c != "-no-reboot"]
+        i = cmd.index("-device")
+        del cmd[i:i + 2]
     if args.verbose:
         emit(f"  {cfg.name}: cmdline: {cmdline}\n  {cfg.name}: "
              + " ".join(cmd))

@@ -34,6 +34,12 @@ Fields
                                        panic line on may match it
   timeout  seconds before the run is killed and counted as a hang
   tags     free-form labels (e.g. "highmem", "smp") for grouping
+  exit_device  False: boot without QEMU's isa-debug-exit device (and
+           without -no-reboot), as on Bochs or hardware.  The kernel
+           must then say its exit failed and power off through ACPI:
+           QEMU exits 0, accepted for such a row only with the KTAP plan
+           complete, the failed-exit and power-off lines in the log and
+           one boot only (a triple fault reboots, a hang times out)
 """
 
 from dataclasses import dataclass, field
@@ -59,6 +65,7 @@ class Config:
     # gdb_break, runs each command and must print what its regex says.
     gdb_break: str = ""
     gdb: tuple = ()
+    exit_device: bool = True
 
     def cpus(self) -> int:
         """CPUs this run occupies on the host (for --jobs accounting)."""
@@ -106,7 +113,8 @@ MATRIX = [
            cmdline="ktest=crash ktest.crash=stack_overflow",
            expect={"panic": [
                r"^PANIC at .*double fault: kernel stack overflow in thread "
-               r"boot \(CPU 0\)",
+               r"boot \(CPU 0\): esp [0-9a-f]{8} is in lowmem direct map, "
+               r"guard page of thread boot's stack",
                r"^Backtrace:",
                r"crash_recurse\+"]},
            timeout=30, tags=("crash",)),
@@ -319,6 +327,15 @@ MATRIX = [
                r"smp_call_function_single\+",
                r"crash_deaf_asker\+"]},
            timeout=60, tags=("crash", "smp")),
+
+    # No isa-debug-exit device, as under Bochs: ktest.exit=1 must not
+    # fall through to the prompt.  The kernel says the exit failed and
+    # powers off through ACPI S5 (arch/x86/acpi_sleep.c: the FADT's PM1
+    # control ports and the DSDT's \_S5); two CPUs, so the other CPU
+    # is running when the machine goes off.
+    Config("no-exit-device", mem="64M", smp=2, exit_device=False,
+           cmdline="ktest=boot,cpu_setup", timeout=30,
+           tags=("acpi", "smp")),
 
     # An AP that never answers (smp.deaf_apic=2: no start-up IPI for APIC
     # id 2).  Boot must report it, renumber densely and go on with three

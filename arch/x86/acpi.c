@@ -25,6 +25,7 @@
 #include <lib/string.h>
 #include <mm/fixmap.h>
 #include <mm/page.h>
+#include <x86/acpi.h>
 #include <x86/apic.h>
 
 #define RSDP_SCAN_START	0xe0000
@@ -32,6 +33,10 @@
 #define RSDP_V1_LEN	20
 #define RSDP_V2_LEN	36	/* all of struct rsdp; length says so */
 #define MAX_SDT_ENTRIES	64
+
+/* The RSDT/XSDT's list of tables, read once by acpi_parse_madt(). */
+static phys_addr_t sdt_tables[MAX_SDT_ENTRIES];
+static unsigned int nr_sdt_tables;
 
 struct rsdp {
 	char signature[8];	/* "RSD PTR " */
@@ -43,18 +48,6 @@ struct rsdp {
 	uint64_t xsdt_phys;
 	uint8_t ext_checksum;	/* over all `length` bytes */
 	uint8_t reserved[3];
-} __packed;
-
-struct sdt_header {
-	char signature[4];
-	uint32_t length;	/* of the whole table, header included */
-	uint8_t revision;
-	uint8_t checksum;
-	char oem_id[6];
-	char oem_table_id[8];
-	uint32_t oem_revision;
-	uint32_t creator_id;
-	uint32_t creator_revision;
 } __packed;
 
 enum madt_entry_type {
@@ -202,7 +195,7 @@ static bool sdt_signature_is(phys_addr_t pa, const char *sig)
  * not signed want, cannot be mapped or fails its checksum; name is
  * what reports call it (the MADT is signed "APIC").
  */
-static const struct sdt_header *sdt_map(phys_addr_t pa, const char *want,
+const struct sdt_header *acpi_table_map(phys_addr_t pa, const char *want,
 				       const char *name)
 {
 	const struct sdt_header *h = fixmap_map_boot_range(pa, sizeof(*h));
@@ -243,8 +236,8 @@ static unsigned int sdt_list(const struct rsdp *r, phys_addr_t *out)
 {
 	bool xsdt = r->revision >= 2 && r->xsdt_phys;
 	const struct sdt_header *h =
-		xsdt ? sdt_map(r->xsdt_phys, "XSDT", "XSDT")
-		     : sdt_map(r->rsdt_phys, "RSDT", "RSDT");
+		xsdt ? acpi_table_map(r->xsdt_phys, "XSDT", "XSDT")
+		     : acpi_table_map(r->rsdt_phys, "RSDT", "RSDT");
 	unsigned int width = xsdt ? 8 : 4, n;
 	const uint8_t *p;
 
@@ -327,9 +320,17 @@ static void madt_print(void)
 			madt.nr_cpus_ignored, NR_CPUS);
 }
 
+phys_addr_t acpi_table_find(const char *sig)
+{
+	for (unsigned int i = 0; i < nr_sdt_tables; i++)
+		if (sdt_signature_is(sdt_tables[i], sig))
+			return sdt_tables[i];
+	return 0;
+}
+
 bool acpi_parse_madt(void)
 {
-	phys_addr_t tables[MAX_SDT_ENTRIES];
+	phys_addr_t *tables = sdt_tables;
 	const struct rsdp *r = rsdp_find();
 	unsigned int n;
 
@@ -339,7 +340,7 @@ bool acpi_parse_madt(void)
 		pr_err("ACPI: no valid RSDP found\n");
 		return false;
 	}
-	n = sdt_list(r, tables);
+	n = nr_sdt_tables = sdt_list(r, tables);
 	rsdp_print(r, n);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct sdt_header *h;
@@ -347,7 +348,7 @@ bool acpi_parse_madt(void)
 		if (!sdt_signature_is(tables[i], "APIC"))
 			continue;
 		pr_info("ACPI: MADT at %#llx\n", (unsigned long long)tables[i]);
-		h = sdt_map(tables[i], "APIC", "MADT");
+		h = acpi_table_map(tables[i], "APIC", "MADT");
 		if (!h)
 			break;
 		/* The header, then the LAPIC address and flags (4 + 4). */

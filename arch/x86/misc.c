@@ -15,6 +15,12 @@ void arch_emulator_exit(uint8_t code)
 	outl(QEMU_DEBUG_EXIT_PORT, code);
 }
 
+/* CR0.CD off (caching on) and CR0.NW off (write-back, not write-through). */
+bool arch_cpu_caches_enabled(void)
+{
+	return !(read_cr0() & (CR0_CD | CR0_NW));
+}
+
 /* CPUID leaf 1, ECX bit 31: set by hypervisors, reserved on hardware. */
 bool arch_hypervisor_present(void)
 {

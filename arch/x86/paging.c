@@ -274,3 +274,15 @@ void paging_reload_cr3(void)
 	write_cr3(read_cr3());
 	arch_flush_tlb_local_all();
 }
+
+/*
+ * Is va in the boot thread's guard page (the lowest page of boot_stack,
+ * unmapped above)? Fault reports use it to name what a runaway
+ * recursion on the boot stack ran into. Context: any.
+ */
+bool boot_stack_guard_contains(uintptr_t va)
+{
+	uintptr_t guard = (uintptr_t)boot_stack;
+
+	return va >= guard && va - guard < PAGE_SIZE;
+}

@@ -40,6 +40,7 @@
 #include <lib/parse.h>
 #include <lib/string.h>
 #include <mm/vmalloc.h>
+#include <x86/acpi.h>
 #include <x86/apic.h>
 #include <x86/asm.h>
 
@@ -127,6 +128,7 @@ void arch_irq_init(void)
 
 	if (!acpi_parse_madt())
 		panic("ACPI: cannot find the CPUs and interrupt controllers");
+	acpi_sleep_init();
 	pic_disable();
 	lapic_init_boot();
 	ioapic_init();

@@ -16,6 +16,7 @@
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/task.h>
+#include <lib/format.h>
 #include <mm/fault.h>
 #include <mm/highmem.h>
 #include <mm/layout.h>
@@ -24,6 +25,7 @@
 #include <x86/cpu.h>
 #include <x86/regs.h>
 
+#define VEC_NMI 2
 #define VEC_PAGE_FAULT 14
 
 /* Page-fault error code bits (Intel SDM vol. 3, 4.7). */
@@ -53,6 +55,22 @@ void arch_set_interrupt_handler(unsigned int vector,
 	interrupt_handlers[vector] = handler;
 }
 
+/*
+ * What va is, more finely than its layout region, into buf: a kernel
+ * stack's guard page (a kthread's or an AP's, in the vmalloc area, or
+ * the boot thread's, the unmapped bottom page of the stack in the
+ * kernel image) or a page of a vmalloc area. False if nothing is known.
+ */
+static bool describe_in_region(uintptr_t va, char *buf, size_t len)
+{
+	if (boot_stack_guard_contains(va)) {
+		/* The boot stack belongs to the task named "boot". */
+		snprintf(buf, len, "guard page of thread boot's stack");
+		return true;
+	}
+	return vmalloc_describe(va, buf, len);
+}
+
 static void print_page_fault(const struct arch_regs *regs)
 {
 	uint32_t addr = read_cr2();
@@ -69,7 +87,7 @@ static void print_page_fault(const struct arch_regs *regs)
 
 	printk(KERN_EMERG "region: %08x is in %s\n", addr,
 	       layout_region_describe(addr));
-	if (vmalloc_describe(addr, what, sizeof(what)))
+	if (describe_in_region(addr, what, sizeof(what)))
 		printk(KERN_EMERG "region: %08x is %s\n", addr, what);
 	/* What mm knows beyond the region: a kmap slot, a lazy page. */
 	mm_fault_describe(addr);
@@ -85,6 +103,9 @@ static void handle_exception(struct arch_regs *regs)
 	const char *name = exception_names[vec] ? exception_names[vec]
 						: "reserved exception";
 
+	/* arch_power_off() stopping this CPU: not a crash to report. */
+	if (vec == VEC_NMI && poweroff_halting())
+		arch_halt_forever();
 	if (vec == VEC_PAGE_FAULT) {
 		struct page_fault pf = {
 			.address = read_cr2(),
@@ -210,8 +231,8 @@ void double_fault_task(void)
 	uintptr_t sp = t->esp;
 	char what[96] = "";
 
-	/* A vmalloc-area stack: say whose guard page it hit. */
-	if (vmalloc_describe(sp - 4, what + 2, sizeof(what) - 2)) {
+	/* Say whose guard page it hit. */
+	if (describe_in_region(sp - 4, what + 2, sizeof(what) - 2)) {
 		what[0] = ',';
 		what[1] = ' ';
 	}

@@ -79,6 +79,22 @@ void arch_halt_forever(void) __noreturn;
  */
 void arch_emulator_exit(uint8_t code);
 
+/*
+ * Are this CPU's caches on, in write-back mode? A CPU that is not
+ * told otherwise may start with caching disabled: it works, but every
+ * memory access goes to RAM. Context: any; reads only this CPU.
+ */
+bool arch_cpu_caches_enabled(void);
+
+/*
+ * Turn the machine off (on a PC: the ACPI S5 state). If that is not
+ * possible, or the machine still runs a moment later, say why on the
+ * console, then stop every CPU for good, with interrupts off: a
+ * machine that was told to end must not go on. Never returns.
+ * Context: any, panic included.
+ */
+void arch_power_off(void) __noreturn;
+
 /* Does CPUID say we run under a hypervisor (QEMU sets that bit)? */
 bool arch_hypervisor_present(void);
 

@@ -72,7 +72,11 @@ extern struct ktest_config ktest_config;
 /* Run the selected suites; returns true if nothing failed. */
 bool ktest_run_all(void);
 
-/* With ktest.exit=1, leave the emulator with this code; else return. */
+/*
+ * With ktest.exit=1, leave the emulator with this code, or if it has
+ * no exit device, say so and power off (never returns then); without
+ * ktest.exit=1, return.
+ */
 void ktest_emulator_exit(uint8_t code);
 
 /* Mark the running case skipped (then return from it). */

@@ -6,8 +6,40 @@
 #define X86_ASM_H
 
 #define CR0_PE		(1 << 0)
+#define CR0_MP		(1 << 1)	/* WAIT/FWAIT honour CR0.TS */
+#define CR0_EM		(1 << 2)	/* no x87: FPU instructions trap */
+#define CR0_TS		(1 << 3)	/* task switched: next FPU use traps */
+#define CR0_ET		(1 << 4)	/* x87 present (fixed at 1 since 486) */
+#define CR0_NE		(1 << 5)	/* x87 errors as exception 16 */
 #define CR0_WP		(1 << 16)	/* supervisor writes honour R/O */
+#define CR0_NW		(1 << 29)	/* not write-through (with CD) */
+#define CR0_CD		(1 << 30)	/* cache disable */
 #define CR0_PG		(1 << 31)
+
+/*
+ * The one CR0 value every CPU runs the kernel with, boot CPU and APs
+ * alike, written whole (never ORed into what was there: an AP leaves
+ * reset with CD and NW set, caching off, and a boot loader may leave
+ * anything). Bit by bit:
+ *   PE  protected mode.
+ *   MP, ET, NE  the x87 as a 486 or later has it: present (ET), WAIT
+ *       obeys TS (MP), errors raise exception 16 instead of the
+ *       legacy PC's IRQ 13 wiring (NE). The kernel itself never
+ *       uses the FPU (-mgeneral-regs-only); this keeps a stray x87
+ *       instruction well defined rather than dependent on the board.
+ *   EM, TS  clear: no emulation, no lazy-FPU trap.
+ *   WP  supervisor writes honour read-only pages, so the kernel's own
+ *       read-only text and rodata are enforced against itself.
+ *   CD, NW  clear: caching on, in write-back mode. Caches are empty
+ *       after reset and nothing was cached while CD was set, so no
+ *       flush is needed to turn them on.
+ *   AM  clear: alignment checks only matter in user mode.
+ *   PG  paging (the last step: see paging_on.h).
+ * CR0_KERNEL_NO_PAGING is the same value before page tables exist
+ * (an AP's first step, in boot/trampoline.S).
+ */
+#define CR0_KERNEL_NO_PAGING	(CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP)
+#define CR0_KERNEL		(CR0_KERNEL_NO_PAGING | CR0_PG)
 
 #define CR4_PSE		(1 << 4)
 #define CR4_PAE		(1 << 5)

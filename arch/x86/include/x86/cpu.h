@@ -20,6 +20,13 @@ static inline uint8_t inb(uint16_t port)
 	return val;
 }
 
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t val;
+	asm volatile("inw %1, %0" : "=a"(val) : "Nd"(port));
+	return val;
+}
+
 static inline void outw(uint16_t port, uint16_t val)
 {
 	asm volatile("outw %0, %1" : : "a"(val), "Nd"(port));

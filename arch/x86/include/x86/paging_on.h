@@ -11,7 +11,8 @@
  * Turn on PAE paging with NX, with cr3 (any movl source operand) as the
  * page-directory-pointer table: the same steps for the boot CPU
  * (boot/entry.S) and every AP (boot/trampoline.S). NX comes before
- * paging, because the tables' entries have bit 63 set. Clobbers eax,
+ * paging, because the tables' entries have bit 63 set. CR0 is written
+ * whole with CR0_KERNEL, which also turns the caches on. Clobbers eax,
  * ecx, edx. Runs at an identity-mapped address.
  */
 .macro PAE_PAGING_ON cr3
@@ -24,8 +25,7 @@
 	wrmsr
 	movl	\cr3, %eax
 	movl	%eax, %cr3
-	movl	%cr0, %eax
-	orl	$(CR0_PG | CR0_WP), %eax
+	movl	$CR0_KERNEL, %eax	/* the whole value: see asm.h */
 	movl	%eax, %cr0
 .endm
 

@@ -47,6 +47,12 @@ struct tss {
 struct tss *cpu_main_tss(unsigned int cpu);
 void gdt_set_kernel_cr3(uint32_t cr3);
 
+/* The boot stack's unmapped lowest page (arch/x86/paging.c). */
+bool boot_stack_guard_contains(uintptr_t va);
+
+/* Is arch_power_off() stopping every CPU (arch/x86/poweroff.c)? */
+bool poweroff_halting(void);
+
 /* Exceptions (arch/x86/traps.c) and the IDT (arch/x86/idt.c). */
 void idt_init(void);
 void idt_load(void);
