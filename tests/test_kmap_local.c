@@ -222,6 +222,47 @@ static void kmap_local_page_faults_allowed_lazy_touch_succeeds(
 	free_page(page);
 }
 
+/*
+ * The same at full depth: a task holding all KM_MAX_IDX maps touches a
+ * fresh lazy page. The fill has no slot left to zero a page through,
+ * so it must find another way; nothing is refused, nothing is warned,
+ * and the task's own maps are untouched.
+ */
+static void kmap_local_lazy_fault_at_full_depth_is_filled(struct ktest *t)
+{
+	struct page *page = kt_slot_page(t);
+	uint32_t *lazy = vmalloc_lazy(PAGE_SIZE);
+	unsigned long filled = vmalloc_lazy_filled(), warns = warn_count();
+	struct kmap_stats before, after;
+	void *va[KM_MAX_IDX];
+	uint32_t v;
+
+	KT_ASSERT_NOT_NULL(t, lazy);
+	if (!page)
+		return;
+	kmap_stats(&before);
+	for (int i = 0; i < KM_MAX_IDX; i++)
+		va[i] = kmap_local_page(page);
+	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, KM_MAX_IDX);
+	*(volatile uint32_t *)va[KM_MAX_IDX - 1] = 0x600dcafe;
+	v = ((volatile uint32_t *)lazy)[5];	/* the fault, at full depth */
+	lazy[6] = 0xfeed;
+	KT_EXPECT_EQ(t, v, 0);
+	KT_EXPECT_EQ(t, lazy[6], 0xfeed);
+	KT_EXPECT_EQ(t, vmalloc_lazy_filled(), filled + 1);
+	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, KM_MAX_IDX);
+	for (int i = KM_MAX_IDX - 1; i >= 0; i--) {
+		KT_EXPECT_EQ(t, *(volatile uint32_t *)va[i], 0x600dcafe);
+		kunmap_local(va[i]);
+	}
+	kmap_stats(&after);
+	KT_EXPECT_EQ(t, after.refused, before.refused);
+	KT_EXPECT_EQ(t, warn_count(), warns);
+	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, 0);
+	KT_EXPECT_EQ(t, current_task()->migrate_disable, 0);
+	free_page(page);
+}
+
 /* "page_address() of a highmem page is NULL unless kmap() mapped it." */
 static void kmap_local_map_is_not_recorded_in_page_address(struct ktest *t)
 {
@@ -288,5 +329,6 @@ KTEST_SUITE(kmap_local,
 	    KTEST_CASE(kmap_local_ipi_handler_maps_on_top_of_the_task),
 	    KTEST_CASE(kmap_local_preempted_map_is_not_reported_stale),
 	    KTEST_CASE(kmap_local_page_faults_allowed_lazy_touch_succeeds),
+	    KTEST_CASE(kmap_local_lazy_fault_at_full_depth_is_filled),
 	    KTEST_CASE(kmap_local_map_is_not_recorded_in_page_address),
 	    KTEST_CASE(kmap_local_debug_guard_pages_surround_each_slot));
