@@ -90,9 +90,10 @@ bool vmalloc_lazy_contains(uintptr_t va)
 static struct page *lazy_zeroed_page(uintptr_t va)
 {
 	struct page *page;
-	void *p;
 
 	if (kmap_local_depth() < KM_MAX_IDX) {
+		void *p;
+
 		page = alloc_page(GFP_HIGHUSER);
 		if (!page)
 			return NULL;
