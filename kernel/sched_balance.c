@@ -43,6 +43,11 @@ static bool task_may_go(const struct task *t, unsigned int dst_cpu)
 	       (t->bound_cpu < 0 || t->bound_cpu == (int)dst_cpu);
 }
 
+static bool task_movable(const struct task *t, unsigned int dst_cpu)
+{
+	return task_may_go(t, dst_cpu) && !READ_ONCE(t->migrate_disable);
+}
+
 void move_queued_task(struct runqueue *src, struct runqueue *dst,
 		      struct task *t)
 {
@@ -59,14 +64,12 @@ static bool pull_one(struct runqueue *src, struct runqueue *dst)
 	list_for_each(pos, &src->queue) {
 		struct task *t = list_entry(pos, struct task, run_list);
 
-		if (!task_may_go(t, dst - runqueues))
-			continue;
-		if (READ_ONCE(t->migrate_disable)) {
-			pinned_refusals[src - runqueues]++;
-			continue;
+		if (task_movable(t, dst - runqueues)) {
+			move_queued_task(src, dst, t);
+			return true;
 		}
-		move_queued_task(src, dst, t);
-		return true;
+		if (task_may_go(t, dst - runqueues))	/* pinned */
+			pinned_refusals[src - runqueues]++;
 	}
 	return false;
 }

@@ -243,7 +243,7 @@ static void vmalloc_more_than_lowmem(struct ktest *t)
 #define STRESS_OPS	2000
 #define RING_PAGES	2
 #define RING_ROUNDS	100
-#define RING_MAX_SPINS	20000000
+#define RING_MAX_SPINS	40000000
 
 struct stress_slot {
 	uint32_t *va;
