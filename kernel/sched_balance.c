@@ -27,10 +27,25 @@ static void double_rq_unlock(struct runqueue *a, struct runqueue *b)
 	raw_spin_unlock(&b->lock);
 }
 
+/*
+ * How many times a pull from each CPU passed over a task it would have
+ * taken, but for migrate_disable(): the proof a test can read that the
+ * balancer did try to move a task holding local maps, and was refused.
+ * pinned_refusals[c] is protected by runqueues[c].lock (pull_one holds
+ * it); sched_balance_pinned_refusals() reads it without the lock.
+ */
+static unsigned long pinned_refusals[NR_CPUS];
+
+/* Could t go to dst_cpu, migrate_disable() aside? Its run queue held. */
+static bool task_may_go(const struct task *t, unsigned int dst_cpu)
+{
+	return t->queued && !t->on_cpu &&
+	       (t->bound_cpu < 0 || t->bound_cpu == (int)dst_cpu);
+}
+
 static bool task_movable(const struct task *t, unsigned int dst_cpu)
 {
-	return t->queued && !t->on_cpu && !READ_ONCE(t->migrate_disable) &&
-	       (t->bound_cpu < 0 || t->bound_cpu == (int)dst_cpu);
+	return task_may_go(t, dst_cpu) && !READ_ONCE(t->migrate_disable);
 }
 
 void move_queued_task(struct runqueue *src, struct runqueue *dst,
@@ -53,8 +68,15 @@ static bool pull_one(struct runqueue *src, struct runqueue *dst)
 			move_queued_task(src, dst, t);
 			return true;
 		}
+		if (task_may_go(t, dst - runqueues))	/* pinned */
+			pinned_refusals[src - runqueues]++;
 	}
 	return false;
+}
+
+unsigned long sched_balance_pinned_refusals(unsigned int cpu)
+{
+	return cpu < NR_CPUS ? READ_ONCE(pinned_refusals[cpu]) : 0;
 }
 
 bool balance_pull(unsigned int cpu)

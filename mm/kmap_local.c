@@ -150,8 +150,17 @@ static bool kmap_slot_decode(uintptr_t va, unsigned int *cpu, int *idx)
  */
 static noinline void *kmap_local_refuse(struct task *t, int idx)
 {
-	unsigned int cpu = smp_processor_id();
+	unsigned int cpu;
 
+	/*
+	 * Pin first, then ask which CPU: the message names slots of the
+	 * CPU the task's maps live on, and only a pinned task's CPU number
+	 * stays true while the message is built. (A task this deep already
+	 * holds maps and so is pinned by them, I3; this pin makes the
+	 * message right on its own, without leaning on that.)
+	 */
+	migrate_disable();
+	cpu = smp_processor_id();
 	kmap_count(refused);
 	WARN(1, "kmap_local: nesting deeper than KM_MAX_IDX (%d) in "
 	     "thread %s on CPU %u: the top map is at %08lx, and the "
@@ -159,6 +168,7 @@ static noinline void *kmap_local_refuse(struct task *t, int idx)
 	     "NULL)", KM_MAX_IDX, t->name, cpu,
 	     (unsigned long)kmap_slot_va(cpu, idx - 1),
 	     (unsigned long)kmap_slot_va(cpu, idx));
+	migrate_enable();
 	return NULL;
 }
 

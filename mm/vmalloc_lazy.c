@@ -16,9 +16,12 @@
  *
  * The new page is highmem when there is some, zeroed through a
  * kmap_local_page() map: the fault handler itself nests a local map on
- * top of whatever maps the faulting task holds.
+ * top of whatever maps the faulting task holds (lazy_zeroed_page says
+ * what happens when the task already holds all it may).
  */
 #include <arch/mmu.h>
+#include <kernel/printk.h>
+#include <kernel/sched.h>
 #include <kernel/spinlock.h>
 #include <lib/string.h>
 #include <mm/highmem.h>
@@ -72,18 +75,53 @@ bool vmalloc_lazy_contains(uintptr_t va)
 	return READ_ONCE(lazy_in_area[i / 32]) & (1u << (i % 32));
 }
 
+/*
+ * A fresh zeroed page for the lazy address va, or NULL.
+ *
+ * Zeroing a highmem page takes one kmap_local slot on top of the
+ * faulting task's own maps. A task may hold all KM_MAX_IDX of them and
+ * still touch a lazy page: page faults are allowed under
+ * kmap_local_page(), and the fault is not a map the task asked for, so
+ * it must not fail for want of a slot. Such a task gets a lowmem page
+ * instead, zeroed through the direct map, which needs no slot at all.
+ * Only if lowmem is used up too is the fill refused; the fault then
+ * ends in a report that names the address, and this message says why.
+ */
+static struct page *lazy_zeroed_page(uintptr_t va)
+{
+	struct page *page;
+
+	if (kmap_local_depth() < KM_MAX_IDX) {
+		void *p;
+
+		page = alloc_page(GFP_HIGHUSER);
+		if (!page)
+			return NULL;
+		p = kmap_local_page(page);
+		memset(p, 0, PAGE_SIZE);
+		kunmap_local(p);
+		return page;
+	}
+	page = alloc_page(GFP_KERNEL);
+	if (!page) {
+		pr_err("vmalloc_lazy: cannot fill %08lx: thread %s holds "
+		       "KM_MAX_IDX (%d) kmap_local maps, so no slot is left "
+		       "to zero a highmem page, and lowmem has no free page\n",
+		       (unsigned long)va, current_task_name(), KM_MAX_IDX);
+		return NULL;
+	}
+	memset(lowmem_page_address(page), 0, PAGE_SIZE);
+	return page;
+}
+
 bool vmalloc_lazy_fill(uintptr_t va)
 {
-	struct page *page = alloc_page(GFP_HIGHUSER);
+	struct page *page = lazy_zeroed_page(va);
 	unsigned long flags;
 	bool installed = false;
-	void *p;
 
 	if (!page)
 		return false;
-	p = kmap_local_page(page);
-	memset(p, 0, PAGE_SIZE);
-	kunmap_local(p);
 	va &= PAGE_MASK;
 	flags = spin_lock_irqsave(&lazy_lock);
 	if (!arch_pte_present(arch_get_kernel_pte(va))) {

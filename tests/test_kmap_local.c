@@ -31,24 +31,44 @@ static void remote_check_and_write(void *arg)
 	kunmap_atomic(va);
 }
 
+/* An online CPU other than cpu, or cpu itself if there is none. */
+static unsigned int kt_cpu_other_than(unsigned int cpu)
+{
+	unsigned int c;
+
+	for_each_online_cpu(c)
+		if (c != cpu)
+			return c;
+	return cpu;
+}
+
 static void kmap_local_writes_land_in_the_page_seen_from_another_cpu(
 	struct ktest *t)
 {
-	struct page *page = kt_slot_page(t);
 	struct remote_check rc = { .expect = 0x1234abcd, .write = 0x5a5a0001 };
+	unsigned int wrote_on, target;
+	struct page *page;
 	void *va;
 
+	if (kt_other_cpu() == smp_processor_id()) {
+		kt_skip(t, "one CPU: the page can only be read back where it "
+			"was written");
+		return;
+	}
+	page = kt_slot_page(t);
 	if (!page)
 		return;
 	rc.page = page;
 	va = kmap_local_page(page);
+	wrote_on = smp_processor_id();	/* pinned by the map */
 	kt_fill(va, rc.expect);
 	kunmap_local(va);
 	/* Another CPU reads it through another API: kmap_atomic in an IPI. */
-	smp_call_function_single(kt_other_cpu(), remote_check_and_write, &rc,
-				 true);
-	kt_diag(t, "checked on CPU %u, written here on CPU %u", rc.cpu,
-		smp_processor_id());
+	target = kt_cpu_other_than(wrote_on);
+	smp_call_function_single(target, remote_check_and_write, &rc, true);
+	kt_diag(t, "written on CPU %u, checked on CPU %u", wrote_on, rc.cpu);
+	KT_EXPECT_EQ(t, rc.cpu, target);
+	KT_EXPECT_NE(t, rc.cpu, wrote_on);
 	KT_EXPECT_EQ(t, rc.bad, 0);
 	va = kmap_local_page(page);
 	KT_EXPECT_EQ(t, kt_check(va, rc.write), 0);
@@ -222,6 +242,47 @@ static void kmap_local_page_faults_allowed_lazy_touch_succeeds(
 	free_page(page);
 }
 
+/*
+ * The same at full depth: a task holding all KM_MAX_IDX maps touches a
+ * fresh lazy page. The fill has no slot left to zero a page through,
+ * so it must find another way; nothing is refused, nothing is warned,
+ * and the task's own maps are untouched.
+ */
+static void kmap_local_lazy_fault_at_full_depth_is_filled(struct ktest *t)
+{
+	struct page *page = kt_slot_page(t);
+	uint32_t *lazy = vmalloc_lazy(PAGE_SIZE);
+	unsigned long filled = vmalloc_lazy_filled(), warns = warn_count();
+	struct kmap_stats before, after;
+	void *va[KM_MAX_IDX];
+	uint32_t v;
+
+	KT_ASSERT_NOT_NULL(t, lazy);
+	if (!page)
+		return;
+	kmap_stats(&before);
+	for (int i = 0; i < KM_MAX_IDX; i++)
+		va[i] = kmap_local_page(page);
+	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, KM_MAX_IDX);
+	*(volatile uint32_t *)va[KM_MAX_IDX - 1] = 0x600dcafe;
+	v = ((volatile uint32_t *)lazy)[5];	/* the fault, at full depth */
+	lazy[6] = 0xfeed;
+	KT_EXPECT_EQ(t, v, 0);
+	KT_EXPECT_EQ(t, lazy[6], 0xfeed);
+	KT_EXPECT_EQ(t, vmalloc_lazy_filled(), filled + 1);
+	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, KM_MAX_IDX);
+	for (int i = KM_MAX_IDX - 1; i >= 0; i--) {
+		KT_EXPECT_EQ(t, *(volatile uint32_t *)va[i], 0x600dcafe);
+		kunmap_local(va[i]);
+	}
+	kmap_stats(&after);
+	KT_EXPECT_EQ(t, after.refused, before.refused);
+	KT_EXPECT_EQ(t, warn_count(), warns);
+	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, 0);
+	KT_EXPECT_EQ(t, current_task()->migrate_disable, 0);
+	free_page(page);
+}
+
 /* "page_address() of a highmem page is NULL unless kmap() mapped it." */
 static void kmap_local_map_is_not_recorded_in_page_address(struct ktest *t)
 {
@@ -288,5 +349,6 @@ KTEST_SUITE(kmap_local,
 	    KTEST_CASE(kmap_local_ipi_handler_maps_on_top_of_the_task),
 	    KTEST_CASE(kmap_local_preempted_map_is_not_reported_stale),
 	    KTEST_CASE(kmap_local_page_faults_allowed_lazy_touch_succeeds),
+	    KTEST_CASE(kmap_local_lazy_fault_at_full_depth_is_filled),
 	    KTEST_CASE(kmap_local_map_is_not_recorded_in_page_address),
 	    KTEST_CASE(kmap_local_debug_guard_pages_surround_each_slot));

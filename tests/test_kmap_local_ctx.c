@@ -131,43 +131,102 @@ static int holder_thread(void *arg)
 	return 0;
 }
 
-/* Keeps a CPU busy for 30 ms, yielding, so idle CPUs pull work off it. */
-static int crowd_thread(void *arg)
-{
-	unsigned long end = jiffies + 3;
+/*
+ * The balancer against a holder. The holder maps a page and yields, on a
+ * CPU crowded with threads bound to it, while every other CPU idles and
+ * pulls work: each crowd thread wakes the idle CPUs before it yields,
+ * and each wake-up runs a pull (cpu_idle_loop), which finds the holder
+ * queued behind the crowd. It must pass it over, and the balancer counts
+ * that (sched_balance_pinned_refusals). The holder yields until the
+ * count has moved PIN_REFUSALS times, at most PIN_ROUNDS times: the
+ * attempts are a fact the case checks, reached by work, not a hope
+ * about timing.
+ */
+#define PIN_CROWD	3
+#define PIN_REFUSALS	8
+#define PIN_ROUNDS	100000
 
-	while ((long)(jiffies - end) < 0)
+struct pinned {
+	struct page *page;
+	struct completion mapped, crowded;
+	volatile bool done;
+	unsigned int cpu_at_map, moved, bad, rounds;
+	unsigned long refusals;
+};
+
+static int pinned_holder_thread(void *arg)
+{
+	struct pinned *p = arg;
+	void *va = kmap_local_page(p->page);
+	unsigned long before;
+
+	kt_fill(va, 0xc0ffee);
+	p->cpu_at_map = smp_processor_id();
+	complete(&p->mapped);
+	wait_for_completion(&p->crowded);
+	before = sched_balance_pinned_refusals(p->cpu_at_map);
+	while (sched_balance_pinned_refusals(p->cpu_at_map) - before <
+		       PIN_REFUSALS &&
+	       p->rounds < PIN_ROUNDS) {
 		yield();
+		p->rounds++;
+		p->moved += smp_processor_id() != p->cpu_at_map;
+	}
+	p->refusals = sched_balance_pinned_refusals(p->cpu_at_map) - before;
+	p->bad = kt_check(va, 0xc0ffee);
+	kunmap_local(va);
+	p->done = true;
+	return 0;
+}
+
+static int pinned_crowd_thread(void *arg)
+{
+	struct pinned *p = arg;
+	unsigned int cpu;
+
+	while (!p->done) {
+		for_each_online_cpu(cpu)
+			if (cpu != p->cpu_at_map)
+				resched_cpu(cpu);
+		yield();
+	}
 	return 0;
 }
 
 void kmap_local_holder_never_changes_cpu(struct ktest *t)
 {
-	struct holder h = { .page = kt_slot_page(t), .sleep = true };
-	struct task *th, *busy[3];
+	struct pinned p = { 0 };
+	struct task *th, *busy[PIN_CROWD];
 
-	if (!h.page)
+	if (kt_other_cpu() == smp_processor_id()) {
+		kt_skip(t, "one CPU: there is nowhere to move the holder to");
 		return;
-	completion_init(&h.mapped);
-	th = kthread_run(holder_thread, &h, "kholder");
+	}
+	p.page = kt_slot_page(t);
+	if (!p.page)
+		return;
+	completion_init(&p.mapped);
+	completion_init(&p.crowded);
+	th = kthread_run(pinned_holder_thread, &p, "kholder");
 	KT_ASSERT_NOT_NULL(t, th);
-	wait_for_completion(&h.mapped);
-	/* Crowd its CPU, so the balancer wants to move someone away. */
-	for (int i = 0; i < 3; i++) {
-		busy[i] = kthread_create(crowd_thread, NULL, "kcrowd");
+	wait_for_completion(&p.mapped);
+	/* Crowd its CPU, so an idle CPU's pull finds it the busiest. */
+	for (int i = 0; i < PIN_CROWD; i++) {
+		busy[i] = kthread_create(pinned_crowd_thread, &p, "kcrowd");
 		KT_ASSERT_NOT_NULL(t, busy[i]);
-		kthread_bind(busy[i], h.cpu_at_map);
+		kthread_bind(busy[i], p.cpu_at_map);
 		kthread_start(busy[i]);
 	}
-	msleep(60);
-	h.release = true;
+	complete(&p.crowded);
 	kthread_join(th);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < PIN_CROWD; i++)
 		kthread_join(busy[i]);
-	kt_diag(t, "held on CPU %u", h.cpu_at_map);
-	KT_EXPECT_EQ(t, h.moved, 0);
-	KT_EXPECT_EQ(t, h.bad, 0);
-	free_page(h.page);
+	kt_diag(t, "held on CPU %u: %u yields, %lu pulls refused by "
+		"migrate_disable", p.cpu_at_map, p.rounds, p.refusals);
+	KT_EXPECT_GE(t, p.refusals, PIN_REFUSALS);
+	KT_EXPECT_EQ(t, p.moved, 0);
+	KT_EXPECT_EQ(t, p.bad, 0);
+	free_page(p.page);
 }
 
 struct offliner {

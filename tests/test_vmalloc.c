@@ -10,6 +10,8 @@
 #include <kernel/smp.h>
 #include <kernel/time.h>
 #include <lib/string.h>
+#include <kernel/sched.h>
+#include <mm/highmem.h>
 #include <mm/kmalloc.h>
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
@@ -210,8 +212,38 @@ static void vmalloc_more_than_lowmem(struct ktest *t)
 	KT_EXPECT_EQ(t, zone_free_pages(ZONE_HIGHMEM), high_before);
 }
 
+/*
+ * The stress run: one worker per CPU (up to STRESS_WORKERS), each bound
+ * to its CPU, in two phases, both bounded by work.
+ *
+ * 1. The ring. Worker i owns ring area i and reads ring area i - 1,
+ *    which the previous worker maps on another CPU. Each time the
+ *    reader has checked a generation, the owner maps the next: fresh
+ *    pages, filled through kmap_local_page, the old area unmapped and
+ *    purged, the new one mapped (mostly at the old address, which the
+ *    purge made free again) and published, and only then the old pages
+ *    freed. So the reader's CPU has the address in its TLB when the
+ *    owner remaps it; if the purge's shootdown did not reach that CPU,
+ *    the reader sees the old page at the old address and its check
+ *    fails. That is what break=tlb_shootdown must show (the tlb-broken
+ *    row). Nobody writes through a ring address, so a broken shootdown
+ *    makes this phase fail without corrupting anything.
+ *    Each worker goes on until its area has had RING_ROUNDS generations
+ *    all read and it has read as many of its neighbour's, or until
+ *    RING_MAX_SPINS turns of its loop: then it reports a stalled ring.
+ * 2. Its own slots: STRESS_OPS of a seeded random mix of vmap and
+ *    vmalloc, fill, check, unmap and free, with a purge now and then;
+ *    then the case checks for leaks. These write through vmap
+ *    addresses, so on a kernel whose ring phase saw a stale TLB entry
+ *    (any worker's) they would write into freed pages: the phase is
+ *    then skipped, and the ring's failure is the report.
+ */
 #define STRESS_WORKERS	4
 #define STRESS_SLOTS	8
+#define STRESS_OPS	2000
+#define RING_PAGES	2
+#define RING_ROUNDS	100
+#define RING_MAX_SPINS	40000000
 
 struct stress_slot {
 	uint32_t *va;
@@ -221,12 +253,34 @@ struct stress_slot {
 	uint32_t seed;
 };
 
+/*
+ * One ring area. The owner writes va, seed and pg, then publishes gen
+ * (release); the reader reads gen (acquire), then va and seed, checks,
+ * then sets seen = gen (release), after which the owner may remap.
+ */
+struct ring_area {
+	uint32_t *va;
+	uint32_t seed;
+	struct page *pg[RING_PAGES];
+	unsigned int gen;		/* published generation, 0: none */
+	unsigned int seen;		/* the last generation read */
+};
+
 struct stress_worker {
 	struct rng rng;
-	unsigned int ms;
 	unsigned long ops, bad;
 	struct stress_slot slot[STRESS_SLOTS];
+	struct ring_area *mine, *theirs;
+	unsigned int read_gen;		/* of theirs, last checked */
+	uint32_t *read_va;		/* of theirs, where it was */
+	unsigned long ring_bad, same_va, stalled, spins;
+	unsigned int nr_workers;
 };
+
+static struct ring_area ring[STRESS_WORKERS];
+/* Workers done with the ring, and whether any saw a bad generation. */
+static unsigned int ring_finished;
+static bool ring_failed;
 
 static uint32_t pattern(uint32_t seed, unsigned int i)
 {
@@ -275,34 +329,161 @@ static void stress_fill(struct stress_worker *w, struct stress_slot *s)
 		s->va[i] = pattern(s->seed, i);
 }
 
+/* One random operation on the worker's own slots. */
+static void stress_own_op(struct stress_worker *w)
+{
+	struct stress_slot *s = &w->slot[rng_below(&w->rng, STRESS_SLOTS)];
+
+	if (s->va)
+		stress_release(w, s);
+	else
+		stress_fill(w, s);
+	w->ops++;
+	if (rng_below(&w->rng, 64) == 0)
+		vmap_purge();
+}
+
+/* Every word of a ring area the pattern touches, in every page. */
+static unsigned int ring_check(const uint32_t *va, uint32_t seed)
+{
+	unsigned int bad = 0;
+
+	for (unsigned int i = 0; i < RING_PAGES * PAGE_SIZE / 4; i += 61)
+		bad += va[i] != pattern(seed, i);
+	return bad;
+}
+
+/* Fill page n of a ring area, through a slot, not the ring address. */
+static void ring_fill_page(struct page *page, unsigned int n, uint32_t seed)
+{
+	uint32_t *p = kmap_local_page(page);
+	unsigned int first = n * PAGE_SIZE / 4;
+
+	for (unsigned int i = 0; i < PAGE_SIZE / 4; i++)
+		p[i] = pattern(seed, first + i);
+	kunmap_local(p);
+}
+
+/*
+ * Owner: map generation gen + 1 of ring area a, then free the old
+ * generation's pages (not before: a stale TLB entry must find the old
+ * contents, not a page someone else has since filled).
+ */
+static void ring_remap(struct stress_worker *w, struct ring_area *a)
+{
+	struct page *old[RING_PAGES], *pg[RING_PAGES];
+	uint32_t *old_va = a->va, *va;
+	uint32_t seed = rng_next(&w->rng);
+
+	for (unsigned int i = 0; i < RING_PAGES; i++) {
+		old[i] = a->pg[i];
+		pg[i] = alloc_page(GFP_HIGHUSER);
+		if (!pg[i]) {
+			w->ring_bad++;		/* never expected */
+			return;
+		}
+		ring_fill_page(pg[i], i, seed);
+	}
+	if (old_va)
+		vunmap(old_va);
+	vmap_purge();			/* the shootdown under test */
+	va = vmap(pg, RING_PAGES, MAP_READ);
+	if (!va) {
+		w->ring_bad++;
+		return;
+	}
+	w->same_va += va == old_va;
+	a->va = va;
+	a->seed = seed;
+	for (unsigned int i = 0; i < RING_PAGES; i++)
+		a->pg[i] = pg[i];
+	__atomic_store_n(&a->gen, a->gen + 1, __ATOMIC_RELEASE);
+	if (old_va)
+		for (unsigned int i = 0; i < RING_PAGES; i++)
+			free_page(old[i]);
+}
+
+/* Reader: check the neighbour's newest generation, once. */
+static void ring_read(struct stress_worker *w)
+{
+	struct ring_area *a = w->theirs;
+	unsigned int gen = __atomic_load_n(&a->gen, __ATOMIC_ACQUIRE);
+
+	if (gen == w->read_gen)
+		return;
+	if (ring_check(a->va, a->seed)) {
+		w->ring_bad++;
+		WRITE_ONCE(ring_failed, true);
+	}
+	w->read_va = a->va;
+	w->read_gen = gen;
+	__atomic_store_n(&a->seen, gen, __ATOMIC_RELEASE);
+}
+
+static bool ring_done(const struct stress_worker *w)
+{
+	return __atomic_load_n(&w->mine->seen, __ATOMIC_ACQUIRE) ==
+		       RING_ROUNDS && w->read_gen == RING_ROUNDS;
+}
+
+static void ring_phase(struct stress_worker *w)
+{
+	struct ring_area *mine = w->mine;
+
+	while (!ring_done(w)) {
+		if (++w->spins > RING_MAX_SPINS) {
+			w->stalled = 1;
+			break;
+		}
+		if (mine->gen < RING_ROUNDS &&
+		    __atomic_load_n(&mine->seen, __ATOMIC_ACQUIRE) == mine->gen)
+			ring_remap(w, mine);
+		ring_read(w);
+		yield();
+	}
+	__atomic_add_fetch(&ring_finished, 1, __ATOMIC_RELEASE);
+	/* No one writes through vmap addresses while anyone reads the ring. */
+	while (__atomic_load_n(&ring_finished, __ATOMIC_ACQUIRE) <
+	       w->nr_workers) {
+		if (++w->spins > 2 * RING_MAX_SPINS) {
+			w->stalled = 1;
+			break;
+		}
+		yield();
+	}
+}
+
 static int stress_thread(void *arg)
 {
 	struct stress_worker *w = arg;
-	unsigned long end = jiffies + w->ms * HZ / 1000 + 1;
 
-	while ((long)(jiffies - end) < 0) {
-		struct stress_slot *s =
-			&w->slot[rng_below(&w->rng, STRESS_SLOTS)];
-
-		if (s->va)
-			stress_release(w, s);
-		else
-			stress_fill(w, s);
-		w->ops++;
-		if (rng_below(&w->rng, 64) == 0)
-			vmap_purge();
-	}
+	ring_phase(w);
+	if (READ_ONCE(ring_failed) || w->stalled)
+		return 0;
+	for (unsigned int op = 0; op < STRESS_OPS; op++)
+		stress_own_op(w);
 	for (unsigned int i = 0; i < STRESS_SLOTS; i++)
 		if (w->slot[i].va)
 			stress_release(w, &w->slot[i]);
 	return 0;
 }
 
+/* After every worker is done: the last generation of each ring area. */
+static void ring_release(struct ring_area *a)
+{
+	if (!a->va)
+		return;
+	vunmap(a->va);
+	for (unsigned int i = 0; i < RING_PAGES; i++)
+		free_page(a->pg[i]);
+}
+
 static void vmalloc_stress_concurrent(struct ktest *t)
 {
 	static struct stress_worker w[STRESS_WORKERS];
 	struct task *th[STRESS_WORKERS];
-	unsigned long low0, high0, objs0, slab0;
+	unsigned int cpus[STRESS_WORKERS];
+	unsigned long low0, high0, objs0, slab0, same = 0;
 	unsigned int n = 0, cpu;
 
 	vmap_purge();
@@ -310,26 +491,51 @@ static void vmalloc_stress_concurrent(struct ktest *t)
 	high0 = zone_free_pages(ZONE_HIGHMEM);
 	objs0 = kmalloc_live_objects();
 	slab0 = kmalloc_slab_pages();
+	memset(ring, 0, sizeof(ring));
+	ring_finished = 0;
+	ring_failed = false;
 	for_each_online_cpu(cpu) {
 		if (n == STRESS_WORKERS)
 			break;
 		memset(&w[n], 0, sizeof(w[n]));
 		rng_seed(&w[n].rng, rng_next(&t->rng) + n);
-		w[n].ms = ktest_config.stress_ms;
 		th[n] = kthread_create(stress_thread, &w[n], "vm_stress");
 		KT_ASSERT_NOT_NULL(t, th[n]);
 		kthread_bind(th[n], cpu);
-		n++;
+		cpus[n++] = cpu;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		w[i].mine = &ring[i];
+		w[i].theirs = &ring[(i + n - 1) % n];
+		w[i].nr_workers = n;
 	}
 	for (unsigned int i = 0; i < n; i++)
 		kthread_start(th[i]);
 	for (unsigned int i = 0; i < n; i++) {
 		kthread_join(th[i]);
-		kt_diag(t, "worker %u: %lu operations, %lu bad", i, w[i].ops,
+		kt_diag(t, "worker %u on CPU %u: ring: %u generations of "
+			"CPU %u's area read (%lu stale), %lu remapped at the "
+			"same address, %lu spins%s; own slots: %lu operations, "
+			"%lu bad", i, cpus[i], w[i].read_gen,
+			cpus[(i + n - 1) % n], w[i].ring_bad, w[i].same_va,
+			w[i].spins, w[i].stalled ? ", STALLED" : "", w[i].ops,
 			w[i].bad);
+		same += w[i].same_va;
+		KT_EXPECT_EQ(t, w[i].ring_bad, 0);
+		KT_EXPECT_EQ(t, w[i].stalled, 0);
 		KT_EXPECT_EQ(t, w[i].bad, 0);
-		KT_EXPECT_GT(t, w[i].ops, 0);
 	}
+	/* The case proves something only if addresses were reused. */
+	KT_EXPECT_GT(t, same, 0);
+	for (unsigned int i = 0; i < n; i++)
+		ring_release(&ring[i]);
+	if (ring_failed) {
+		kt_diag(t, "a stale ring read: own-slot phase skipped, leaks "
+			"not checked");
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		KT_EXPECT_EQ(t, w[i].ops, STRESS_OPS);
 	vmap_purge();
 	/* kmalloc may have grown (it keeps its pages): not a leak. */
 	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL) +

@@ -158,11 +158,15 @@ MATRIX = [
 
     # break=tlb_shootdown turns remote TLB flushes off: the stale-TLB
     # test must then fail (a test that passes with its safety step gone
-    # would prove nothing).  Only that case runs: the broken kernel
-    # would fail others too, which is not what this row checks.
+    # would prove nothing), and so must the vmalloc stress run, whose
+    # workers read areas other CPUs unmap and remap at the same address.
+    # Only those cases run: the broken kernel would fail others too,
+    # which is not what this row checks.
     Config("tlb-broken", mem="512M", smp=4,
-           cmdline="break=tlb_shootdown ktest=tlb.tlb_stale_after_remap",
-           expect={"fail": ["tlb.tlb_stale_after_remap"]},
+           cmdline="break=tlb_shootdown ktest=tlb.tlb_stale_after_remap,"
+                   "vmalloc.vmalloc_stress_concurrent",
+           expect={"fail": ["tlb.tlb_stale_after_remap",
+                            "vmalloc.vmalloc_stress_concurrent"]},
            tags=("smp", "break")),
 
     # break=pkmap_flush: the pkmap pool wraps without a shootdown, so

@@ -88,5 +88,10 @@ void sched_init_cpu(unsigned int cpu);
 /* Per-CPU figures, for tests and the monitor. */
 uint64_t sched_clock_ticks(unsigned int cpu);
 unsigned int sched_nr_queued(unsigned int cpu);
+/*
+ * How often an idle CPU's pull passed over a task queued on cpu because
+ * it was inside migrate_disable() (kernel/sched_balance.c). Context: any.
+ */
+unsigned long sched_balance_pinned_refusals(unsigned int cpu);
 
 #endif
