@@ -124,10 +124,11 @@ static void cmd_poweroff(const char *args)
 {
 	printk("powering off\n");
 	arch_emulator_exit(QEMU_EXIT_OK);
-	printk("no isa-debug-exit device: halt by hand\n");
+	printk("no isa-debug-exit device: powering off through ACPI\n");
+	arch_power_off();
 }
 DEFINE_MONITOR_CMD("poweroff", cmd_poweroff, "poweroff",
-		   "leave QEMU (through isa-debug-exit)");
+		   "leave QEMU (isa-debug-exit, else ACPI power-off)");
 
 void monitor_execute(char *line)
 {
@@ -161,10 +162,73 @@ void monitor_execute(char *line)
 	printk("unknown command '%.*s'; type help\n", (int)name_len, line);
 }
 
-/* One line from the console, echoed, with backspace. May sleep. */
+/*
+ * Line editing. Printable characters are echoed and kept, backspace
+ * takes one back. A terminal's escape sequences (the arrow keys send
+ * ESC [ A, some keys ESC O x) are swallowed whole: they are key
+ * presses, not text. A line longer than the buffer is refused at Enter
+ * with a message, never cut silently and run as something else.
+ */
+enum escape_state { ESC_NONE, ESC_START, ESC_CSI, ESC_SS3 };
+
+struct line_editor {
+	char *buf;
+	size_t size, len;
+	bool too_long;
+	enum escape_state esc;
+};
+
+/* Is c part of an escape sequence (and consumed as such)? */
+static bool editor_escape(struct line_editor *ed, int c)
+{
+	switch (ed->esc) {
+	case ESC_NONE:
+		if (c != 0x1b)
+			return false;
+		ed->esc = ESC_START;
+		return true;
+	case ESC_START:
+		ed->esc = c == '[' ? ESC_CSI : c == 'O' ? ESC_SS3 : ESC_NONE;
+		return true;
+	case ESC_CSI:	/* parameters and intermediates, then a final byte */
+		if (c < 0x20 || c > 0x3f)
+			ed->esc = ESC_NONE;
+		return true;
+	case ESC_SS3:	/* one final byte */
+		ed->esc = ESC_NONE;
+		return true;
+	}
+	return false;
+}
+
+/* Take one character; true when the line is complete. */
+static bool editor_feed(struct line_editor *ed, int c)
+{
+	if (editor_escape(ed, c))
+		return false;
+	if (c == '\r' || c == '\n') {
+		printk("\n");
+		ed->buf[ed->len] = '\0';
+		return true;
+	}
+	if ((c == 0x7f || c == '\b') && ed->len && !ed->too_long) {
+		ed->len--;
+		printk("\b \b");
+	} else if (c >= ' ' && c < 0x7f) {
+		if (ed->len + 1 < ed->size) {
+			ed->buf[ed->len++] = (char)c;
+			printk("%c", c);
+		} else {
+			ed->too_long = true;
+		}
+	}
+	return false;
+}
+
+/* One line from the console, edited as above. May sleep. */
 static void read_line(char *buf, size_t size)
 {
-	size_t len = 0;
+	struct line_editor ed = { .buf = buf, .size = size };
 
 	for (;;) {
 		int c = arch_console_getc();
@@ -173,18 +237,13 @@ static void read_line(char *buf, size_t size)
 			msleep(POLL_MS);
 			continue;
 		}
-		if (c == '\r' || c == '\n') {
-			printk("\n");
-			buf[len] = '\0';
-			return;
-		}
-		if ((c == 0x7f || c == '\b') && len) {
-			len--;
-			printk("\b \b");
-		} else if (c >= ' ' && c < 0x7f && len + 1 < size) {
-			buf[len++] = (char)c;
-			printk("%c", c);
-		}
+		if (editor_feed(&ed, c))
+			break;
+	}
+	if (ed.too_long) {
+		printk("line too long (the limit is %u characters): ignored\n",
+		       (unsigned int)size - 1);
+		buf[0] = '\0';
 	}
 }
 

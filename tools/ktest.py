@@ -324,7 +324,9 @@ def run_script(cfg, args, o, cmd, log, t0):
     pos = 0
     for line, want in cfg.script + (("poweroff", r"powering off"),):
         m = wait_for(PROMPT_RE, pos)
-        case = Case("monitor", line.replace(" ", "_"), "crashed",
+        # A case name from what was typed: keys like ESC become '_'.
+        name = re.sub(r"[^\w.*-]", "_", line)[:40]
+        case = Case("monitor", name, "crashed",
                     line=f"{line!r}: no prompt")
         if m:
             pos = m.end()
@@ -334,8 +336,7 @@ def run_script(cfg, args, o, cmd, log, t0):
             end = wait_for(PROMPT_RE, pos)
             answer = text()[pos:end.start() if end else None]
             ok = re.search(want, answer, re.M) is not None
-            case = Case("monitor", line.replace(" ", "_"),
-                        "ok" if ok else "fail",
+            case = Case("monitor", name, "ok" if ok else "fail",
                         [f"# expected /{want}/ in:"] +
                         [f"#   {a}" for a in answer.splitlines()[:12]],
                         f"{line!r}: " + ("ok" if ok else "wrong answer"))

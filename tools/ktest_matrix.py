@@ -418,6 +418,9 @@ MATRIX = [
                ("demo", r"usage: demo kmap_local\|kmap\|shootdown"),
                ("test boot", r"^all passed"),
                ("test nosuch", r"ktest: 'nosuch' selects no test"),
+               # Arrow keys (ESC [ A, ESC O B) are keys, not text.
+               ("\x1b[A\x1bOBmem", r"zone HighMem\s+\d+ pages managed"),
+               ("y" * 140, r"line too long \(the limit is 127 characters\)"),
            )),
 
     # The gdb helpers (tools/gdb/hmos.py) on a kernel stopped inside a
