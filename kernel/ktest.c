@@ -20,7 +20,11 @@
 #include <arch/cpu.h>
 #include <kernel/cmdline.h>
 #include <kernel/ktest.h>
+#include <kernel/panic.h>
+#include <kernel/preempt.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
 #include <lib/format.h>
 #include <lib/glob.h>
 #include <lib/parse.h>
@@ -138,6 +142,41 @@ void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
 		if (!nl)
 			break;
 	}
+}
+
+/*
+ * The watchdog counts ticks of the CPU the waiter runs on, read at each
+ * poll. A waiter that moved to another CPU starts counting afresh from
+ * that CPU's clock: the clocks of two CPUs are not comparable.
+ */
+static void kt_wait_count_ticks(struct kt_wait *w)
+{
+	unsigned int cpu = smp_processor_id();
+	uint64_t now = sched_clock_ticks(cpu);
+
+	if (cpu == w->cpu)
+		w->ticks += now - w->clock;
+	w->cpu = cpu;
+	w->clock = now;
+}
+
+bool kt_wait_poll(struct ktest *t, struct kt_wait *w)
+{
+	WARN(in_atomic(), "%s:%d: a ktest wait in atomic context",
+	     w->file, w->line);
+	kt_wait_count_ticks(w);
+	if (w->ticks >= KT_WAIT_TICKS) {
+		__kt_fail(t, w->file, w->line, "WAIT TIMED OUT",
+			  "Waited %llu ticks of this CPU (%lu polls) for %s",
+			  (unsigned long long)w->ticks, w->polls, w->cond);
+		return false;
+	}
+	w->polls++;
+	if (w->sleep)
+		msleep(1);
+	else
+		yield();
+	return true;
 }
 
 /* Does one glob (no commas) select case c of suite s? */
