@@ -20,7 +20,6 @@
 #include <arch/cpu.h>
 #include <kernel/cmdline.h>
 #include <kernel/ktest.h>
-#include <kernel/panic.h>
 #include <kernel/preempt.h>
 #include <kernel/printk.h>
 #include <kernel/sched.h>
@@ -160,10 +159,29 @@ static void kt_wait_count_ticks(struct kt_wait *w)
 	w->clock = now;
 }
 
+/*
+ * A sleeping or yielding wait needs a context that may switch; every
+ * wait needs the tick, or its watchdog never advances and the wait
+ * would be the hang it exists to prevent. Misuse fails the case now.
+ */
+static bool kt_wait_context_ok(struct ktest *t, const struct kt_wait *w)
+{
+	const char *why = NULL;
+
+	if (arch_irqs_disabled())
+		why = "interrupts off: no tick to bound it";
+	else if (w->how != KT_WAIT_SPIN && in_atomic())
+		why = "atomic context: it cannot sleep or yield";
+	if (why)
+		__kt_fail(t, w->file, w->line, "WAIT MISUSED",
+			  "Waiting for %s with %s", w->cond, why);
+	return !why;
+}
+
 bool kt_wait_poll(struct ktest *t, struct kt_wait *w)
 {
-	WARN(in_atomic(), "%s:%d: a ktest wait in atomic context",
-	     w->file, w->line);
+	if (!w->polls && !kt_wait_context_ok(t, w))
+		return false;
 	kt_wait_count_ticks(w);
 	if (w->ticks >= KT_WAIT_TICKS) {
 		__kt_fail(t, w->file, w->line, "WAIT TIMED OUT",
@@ -172,10 +190,12 @@ bool kt_wait_poll(struct ktest *t, struct kt_wait *w)
 		return false;
 	}
 	w->polls++;
-	if (w->sleep)
+	if (w->how == KT_WAIT_SLEEP)
 		msleep(1);
-	else
+	else if (w->how == KT_WAIT_YIELD)
 		yield();
+	else
+		arch_cpu_relax();
 	return true;
 }
 

@@ -182,8 +182,7 @@ static void paging_pte_read_never_torn(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, th);
 	kthread_bind(th, other);
 	kthread_start(th);
-	while (!r.ready)
-		yield();
+	KT_WAIT_UNTIL(t, r.ready);
 	for (unsigned int i = 0; i < TORN_ROUNDS; i++) {
 		pteval_t seen = arch_pte_read(&r.entry);
 
