@@ -35,7 +35,8 @@
 extern const struct ktest_suite __ktest_suites_start[];
 extern const struct ktest_suite __ktest_suites_end[];
 
-struct ktest_config ktest_config = { .seed = 1, .stress_ms = 500 };
+struct ktest_config ktest_config = { .seed = 1, .stress_ops = 500,
+				     .stress_ms = 500 };
 
 /* A refused value must change nothing: check before storing. */
 static bool set_glob(const char *val)
@@ -63,6 +64,23 @@ static bool set_u32(const char *val, unsigned int *out, uint64_t max)
 	*out = (unsigned int)v;
 	return true;
 }
+
+/*
+ * Stress tests are bounded by work, never by time: a loaded host then
+ * makes them slower, not shorter, and a run checks the same amount
+ * whatever the host is doing.
+ */
+static bool set_stress_ops(const char *val)
+{
+	unsigned int v;
+
+	if (!set_u32(val, &v, 1000000) || !v)
+		return false;
+	ktest_config.stress_ops = v;
+	return true;
+}
+DEFINE_PARAM("ktest.stress_ops", set_stress_ops,
+	     "operations per stress worker, 1 to 1000000");
 
 static bool set_stress_ms(const char *val)
 {

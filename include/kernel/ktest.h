@@ -62,7 +62,8 @@ struct ktest_suite {
 struct ktest_config {
 	const char *glob;	/* ktest=GLOB; NULL: run nothing */
 	uint64_t seed;		/* ktest.seed=N */
-	unsigned int stress_ms;	/* ktest.stress_ms=N */
+	unsigned int stress_ops; /* ktest.stress_ops=N: per stress worker */
+	unsigned int stress_ms;	/* ktest.stress_ms=N: vmalloc stress only */
 	bool exit;		/* ktest.exit=1 */
 	uint64_t expect_mem;	/* ktest.expect_mem=SIZE, 0 if not given */
 	unsigned int expect_cpus; /* ktest.expect_cpus=N, 0 if not given */
