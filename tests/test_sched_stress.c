@@ -160,13 +160,26 @@ static void sched_stress_waitqueue_mutex_completion(struct ktest *t)
 	KT_EXPECT_GT(t, token_ops + baton_ops, 0);
 }
 
+/*
+ * msleep() counts on the clock of the CPU the sleeper is queued on, so
+ * the case measures on that clock, pinned to it. jiffies is CPU 0's
+ * clock: on a loaded host CPU 0's vCPU may take fewer ticks meanwhile
+ * (smp8 under two test runs saw 4 jiffies for a 6-tick sleep).
+ */
 static void sched_msleep_sleeps_at_least(struct ktest *t)
 {
-	unsigned long start = jiffies, waited;
+	unsigned long waited;
+	unsigned int cpu;
+	uint64_t start;
 
+	migrate_disable();
+	cpu = smp_processor_id();
+	start = sched_clock_ticks(cpu);
 	msleep(50);
-	waited = jiffies - start;
-	kt_diag(t, "msleep(50) took %lu ticks of %u ms", waited, MS_PER_TICK);
+	waited = (unsigned long)(sched_clock_ticks(cpu) - start);
+	migrate_enable();
+	kt_diag(t, "msleep(50) took %lu ticks of %u ms on CPU %u", waited,
+		MS_PER_TICK, cpu);
 	KT_EXPECT_GE(t, waited * MS_PER_TICK, 50);
 	KT_EXPECT_LE(t, waited * MS_PER_TICK, 500);
 }
