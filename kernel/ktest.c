@@ -21,7 +21,10 @@
 #include <kernel/cmdline.h>
 #include <kernel/ktest.h>
 #include <kernel/panic.h>
+#include <kernel/preempt.h>
 #include <kernel/printk.h>
+#include <kernel/sched.h>
+#include <kernel/smp.h>
 #include <lib/format.h>
 #include <lib/glob.h>
 #include <lib/parse.h>
@@ -33,7 +36,7 @@
 extern const struct ktest_suite __ktest_suites_start[];
 extern const struct ktest_suite __ktest_suites_end[];
 
-struct ktest_config ktest_config = { .seed = 1, .stress_ms = 500 };
+struct ktest_config ktest_config = { .seed = 1, .stress_ops = 500 };
 
 /* A refused value must change nothing: check before storing. */
 static bool set_glob(const char *val)
@@ -62,11 +65,22 @@ static bool set_u32(const char *val, unsigned int *out, uint64_t max)
 	return true;
 }
 
-static bool set_stress_ms(const char *val)
+/*
+ * Stress tests are bounded by work, never by time: a loaded host then
+ * makes them slower, not shorter, and a run checks the same amount
+ * whatever the host is doing.
+ */
+static bool set_stress_ops(const char *val)
 {
-	return set_u32(val, &ktest_config.stress_ms, 600000);
+	unsigned int v;
+
+	if (!set_u32(val, &v, 1000000) || !v)
+		return false;
+	ktest_config.stress_ops = v;
+	return true;
 }
-DEFINE_PARAM("ktest.stress_ms", set_stress_ms, "milliseconds, at most 600000");
+DEFINE_PARAM("ktest.stress_ops", set_stress_ops,
+	     "operations per stress worker, 1 to 1000000");
 
 static bool set_exit(const char *val)
 {
@@ -164,6 +178,62 @@ void __kt_expect_warned(struct ktest *t, const char *file, int line,
 		__kt_fail(t, file, line, __KT_EXPECT,
 			  "Expected the warning to name \"%s\", but it "
 			  "did not (see the WARNING line above)", needle);
+}
+
+/*
+ * The watchdog counts ticks of the CPU the waiter runs on, read at each
+ * poll. A waiter that moved to another CPU starts counting afresh from
+ * that CPU's clock: the clocks of two CPUs are not comparable.
+ */
+static void kt_wait_count_ticks(struct kt_wait *w)
+{
+	unsigned int cpu = smp_processor_id();
+	uint64_t now = sched_clock_ticks(cpu);
+
+	if (cpu == w->cpu)
+		w->ticks += now - w->clock;
+	w->cpu = cpu;
+	w->clock = now;
+}
+
+/*
+ * A sleeping or yielding wait needs a context that may switch; every
+ * wait needs the tick, or its watchdog never advances and the wait
+ * would be the hang it exists to prevent. Misuse fails the case now.
+ */
+static bool kt_wait_context_ok(struct ktest *t, const struct kt_wait *w)
+{
+	const char *why = NULL;
+
+	if (arch_irqs_disabled())
+		why = "interrupts off: no tick to bound it";
+	else if (w->how != KT_WAIT_SPIN && in_atomic())
+		why = "atomic context: it cannot sleep or yield";
+	if (why)
+		__kt_fail(t, w->file, w->line, "WAIT MISUSED",
+			  "Waiting for %s with %s", w->cond, why);
+	return !why;
+}
+
+bool kt_wait_poll(struct ktest *t, struct kt_wait *w)
+{
+	if (!w->polls && !kt_wait_context_ok(t, w))
+		return false;
+	kt_wait_count_ticks(w);
+	if (w->ticks >= KT_WAIT_TICKS) {
+		__kt_fail(t, w->file, w->line, "WAIT TIMED OUT",
+			  "Waited %llu ticks of this CPU (%lu polls) for %s",
+			  (unsigned long long)w->ticks, w->polls, w->cond);
+		return false;
+	}
+	w->polls++;
+	if (w->how == KT_WAIT_SLEEP)
+		msleep(1);
+	else if (w->how == KT_WAIT_YIELD)
+		yield();
+	else
+		arch_cpu_relax();
+	return true;
 }
 
 /* Does one glob (no commas) select case c of suite s? */

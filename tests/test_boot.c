@@ -64,9 +64,9 @@ static void boot_cmdline_refused_value_changes_nothing(struct ktest *t)
 	KT_EXPECT_EQ(t, ktest_config.seed, saved.seed);
 	KT_EXPECT_EQ(t, cmdline_parse_word("ktest="), CMDLINE_MALFORMED);
 	KT_EXPECT_TRUE(t, ktest_config.glob == saved.glob);
-	KT_EXPECT_EQ(t, cmdline_parse_word("ktest.stress_ms=4294967296"),
+	KT_EXPECT_EQ(t, cmdline_parse_word("ktest.stress_ops=4294967296"),
 		     CMDLINE_MALFORMED);
-	KT_EXPECT_EQ(t, ktest_config.stress_ms, saved.stress_ms);
+	KT_EXPECT_EQ(t, ktest_config.stress_ops, saved.stress_ops);
 	KT_EXPECT_EQ(t, cmdline_parse_word("bench="), CMDLINE_MALFORMED);
 	KT_EXPECT_EQ(t, cmdline_parse_word("acpi.corrupt=LONGNAME"),
 		     CMDLINE_MALFORMED);

@@ -62,6 +62,28 @@ static unsigned long sum(const volatile unsigned long *v)
 	return total;
 }
 
+/* Has every busy thread counted a round since `since` was taken? */
+static bool all_ran_since(const struct busy *b, const unsigned long *since)
+{
+	for (unsigned int i = 0; i < BUSY_THREADS; i++)
+		if (b->rounds[i] <= since[i])
+			return false;
+	return true;
+}
+
+/* The CPUs the busy threads were last seen on, once all have run. */
+static bool busy_on_every_online_cpu(const struct busy *b)
+{
+	static const unsigned long none[BUSY_THREADS];
+	cpumask_t seen = 0;
+
+	if (!all_ran_since(b, none))
+		return false;
+	for (unsigned int i = 0; i < BUSY_THREADS; i++)
+		seen |= CPU_MASK(b->last_cpu[i]);
+	return (seen & cpu_online_mask()) == cpu_online_mask();
+}
+
 static unsigned int highest_online_cpu(void)
 {
 	unsigned int last = 0;
@@ -83,7 +105,7 @@ static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
 	static struct busy_arg args[BUSY_THREADS];
 	struct task *th[BUSY_THREADS];
 	unsigned int victim = highest_online_cpu();
-	unsigned long before, seen_there;
+	unsigned long before, seen_there, rounds[BUSY_THREADS];
 
 	if (victim == 0) {
 		kt_skip(t, "needs a second CPU");
@@ -95,16 +117,20 @@ static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
 		th[i] = kthread_run(busy_thread, &args[i], "busy");
 		KT_ASSERT_NOT_NULL(t, th[i]);
 	}
-	msleep(100);
+	/* Work is running on the victim before it goes. */
+	KT_WAIT_UNTIL(t, sum(b.on_victim) > 0);
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
 	KT_EXPECT_FALSE(t, cpu_is_online(victim));
 	seen_there = sum(b.on_victim);
 	before = sum(b.rounds);
-	msleep(200);
+	for (unsigned int i = 0; i < BUSY_THREADS; i++)
+		rounds[i] = b.rounds[i];
+	/* Every thread, those that ran there too, runs on elsewhere. */
+	KT_WAIT_UNTIL(t, all_ran_since(&b, rounds));
 	KT_EXPECT_EQ(t, sum(b.on_victim), seen_there);
 	KT_EXPECT_GT(t, sum(b.rounds), before);	/* still running */
 	KT_ASSERT_EQ(t, cpu_online(victim), 0);
-	msleep(300);
+	KT_WAIT_UNTIL(t, sum(b.on_victim) > seen_there);
 	kt_diag(t, "after online: %lu rounds on CPU %u",
 		sum(b.on_victim) - seen_there, victim);
 	KT_EXPECT_GT(t, sum(b.on_victim), seen_there);	/* it takes work */
@@ -114,11 +140,21 @@ static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
 }
 
 struct pinned_holder {
+	struct ktest *t;
+	unsigned long waits;	/* hotplug_pinned_waits() at the start */
 	unsigned int cpu;
 	volatile unsigned int pinned;	/* migrate_disable() done */
 	volatile unsigned long released_at;	/* jiffies at migrate_enable */
 	bool stayed;
 };
+
+/* Still on its CPU? Has cpu_offline() started waiting for it? */
+static bool offline_is_waiting(struct pinned_holder *ph)
+{
+	if (smp_processor_id() != ph->cpu)
+		ph->stayed = false;
+	return hotplug_pinned_waits() > ph->waits;
+}
 
 static int pinned_holder(void *arg)
 {
@@ -128,12 +164,8 @@ static int pinned_holder(void *arg)
 	ph->cpu = smp_processor_id();
 	ph->pinned = 1;
 	/* Hold the pin across sleeps, as a kmap_local user may. */
-	for (int i = 0; i < 20; i++) {
-		msleep(10);
-		if (smp_processor_id() != ph->cpu)
-			ph->stayed = false;
-	}
-	ph->released_at = jiffies;
+	KT_WAIT_UNTIL(ph->t, offline_is_waiting(ph));
+	ph->released_at = jiffies + 1;	/* never 0 */
 	migrate_enable();
 	return 0;
 }
@@ -149,13 +181,12 @@ static void cpu_hotplug_waits_for_migrate_disabled_task(struct ktest *t)
 		kt_skip(t, "needs a second CPU");
 		return;
 	}
-	ph = (struct pinned_holder){ .stayed = true };
+	ph = (struct pinned_holder){ .t = t, .waits = waits, .stayed = true };
 	th = kthread_create(pinned_holder, &ph, "pinned");
 	KT_ASSERT_NOT_NULL(t, th);
 	kthread_bind(th, victim);
 	kthread_start(th);
-	while (!ph.pinned)
-		msleep(1);
+	KT_WAIT_UNTIL(t, ph.pinned);
 	th->bound_cpu = -1;	/* only migrate_disable() holds it now */
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
 	/* cpu_offline returned only after the holder let go. */
@@ -207,9 +238,10 @@ static void cpu_hotplug_wake_task_homed_offline(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, sleeper);
 	kthread_bind(sleeper, victim);
 	kthread_start(sleeper);
-	while (!s.asleep)
-		msleep(1);
-	msleep(10);
+	KT_WAIT_UNTIL(t, s.asleep &&
+			 READ_ONCE(sleeper->state) == TASK_SLEEPING &&
+			 !READ_ONCE(sleeper->on_cpu) &&
+			 !READ_ONCE(sleeper->queued));
 	sleeper->bound_cpu = -1;	/* free to move, but asleep */
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
 	b = (struct busy){ .victim = victim };
@@ -218,7 +250,7 @@ static void cpu_hotplug_wake_task_homed_offline(struct ktest *t)
 		th[i] = kthread_run(busy_thread, &args[i], "busy");
 		KT_ASSERT_NOT_NULL(t, th[i]);
 	}
-	msleep(50);		/* every online CPU has a busy thread */
+	KT_WAIT_UNTIL(t, busy_on_every_online_cpu(&b));
 	complete(&s.go);
 	kthread_join(sleeper);
 	KT_EXPECT_NE(t, s.ran_on, (int)victim);

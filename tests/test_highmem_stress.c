@@ -1,6 +1,7 @@
 /*
  * Suite "highmem_stress": every CPU mixes all four mapping interfaces
- * on random pages for ktest.stress_ms, in a seeded random order.
+ * on random pages, ktest.stress_ops operations per worker, in a seeded
+ * random order.
  *
  * Each page carries a checksum of its contents, kept beside it. A
  * worker locks a page (a mutex, since kmap() may sleep under it), maps
@@ -34,7 +35,8 @@ struct stress_page {
 
 struct stress_run {
 	struct stress_page pages[STRESS_PAGES];
-	unsigned long end;		/* jiffies */
+	unsigned int ops_each;		/* operations per worker */
+	volatile unsigned int finished;	/* workers done with theirs */
 	unsigned long mismatches;
 	unsigned long ops[NR_APIS];
 	unsigned long nested;
@@ -143,7 +145,7 @@ static int stress_worker(void *arg)
 	struct stress_worker *w = arg;
 	struct stress_run *run = w->run;
 
-	while ((long)(jiffies - run->end) < 0) {
+	for (unsigned int op = 0; op < run->ops_each; op++) {
 		unsigned int a = rng_below(&w->rng, STRESS_PAGES);
 		unsigned int b = rng_below(&w->rng, STRESS_PAGES);
 
@@ -157,6 +159,7 @@ static int stress_worker(void *arg)
 		if (rng_below(&w->rng, 16) == 0)
 			yield();
 	}
+	__sync_fetch_and_add(&run->finished, 1);
 	return 0;
 }
 
@@ -201,8 +204,7 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 	kmalloc_live = kmalloc_live_objects();
 	kmap_stats(&ks0);
 	pkmap_get_stats(&ps0);
-	run = (struct stress_run){ .end = jiffies + ktest_config.stress_ms /
-							MS_PER_TICK };
+	run = (struct stress_run){ .ops_each = ktest_config.stress_ops };
 	if (!stress_pages_alloc(t, &run))
 		return;
 	/* Two workers per CPU, so maps meet context switches. */
@@ -213,6 +215,9 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 		KT_ASSERT_NOT_NULL(t, th[n]);
 		n++;
 	}
+	/* A worker stuck for good: report it, leave it (run is static). */
+	if (!KT_WAIT_UNTIL(t, run.finished == n))
+		return;
 	for (unsigned int i = 0; i < n; i++)
 		kthread_join(th[i]);
 	for (unsigned int i = 0; i < STRESS_PAGES; i++)
@@ -222,6 +227,9 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 		run.ops[API_LOCAL], run.ops[API_ATOMIC], run.ops[API_KMAP],
 		run.ops[API_VMAP], run.nested, run.mismatches);
 	KT_EXPECT_EQ(t, run.mismatches, 0);
+	KT_EXPECT_EQ(t, run.ops[API_LOCAL] + run.ops[API_ATOMIC] +
+			run.ops[API_KMAP] + run.ops[API_VMAP] + run.nested,
+		     (unsigned long)n * run.ops_each);
 	for (int api = 0; api < NR_APIS; api++)
 		KT_EXPECT_GT(t, run.ops[api], 0);
 	kmap_stats_print("after highmem_stress");

@@ -190,6 +190,14 @@ static bool alloc_pool_pages(struct ktest *t, struct pool_fill *pf)
 	return true;
 }
 
+static unsigned long pool_waits(void)
+{
+	struct pkmap_stats now;
+
+	pkmap_get_stats(&now);
+	return now.waits;
+}
+
 /* LAST_PKMAP distinct pages fill the pool; the next kmap() sleeps until
  * another thread kunmaps. */
 static void kmap_full_pool_sleeps_until_kunmap(struct ktest *t)
@@ -207,7 +215,9 @@ static void kmap_full_pool_sleeps_until_kunmap(struct ktest *t)
 	pkmap_get_stats(&before);
 	waiter = kthread_run(late_mapper, &pf, "late_mapper");
 	KT_ASSERT_NOT_NULL(t, waiter);
-	msleep(50);
+	/* Its kmap() counts a wait, then sleeps: wait for both. */
+	KT_EXPECT_TRUE(t, KT_WAIT_UNTIL(t, pool_waits() > before.waits &&
+				   READ_ONCE(waiter->state) == TASK_SLEEPING));
 	pkmap_get_stats(&after);
 	KT_EXPECT_EQ(t, pf.waiter_mapped, 0);
 	KT_EXPECT_EQ(t, READ_ONCE(waiter->state), TASK_SLEEPING);
@@ -232,6 +242,7 @@ static void kmap_full_pool_sleeps_until_kunmap(struct ktest *t)
  * found P mapped and took nothing, and C slept on beside a free slot.
  */
 struct pool_waiter {
+	struct ktest *t;
 	struct page *page;
 	volatile unsigned int mapped;
 	volatile unsigned int release;
@@ -243,22 +254,9 @@ static int pool_waiter_fn(void *arg)
 
 	kmap(w->page);			/* sleeps: the pool is full */
 	w->mapped = 1;
-	while (!w->release)
-		msleep(5);
+	KT_WAIT_UNTIL(w->t, READ_ONCE(w->release));
 	kunmap(w->page);
 	return 0;
-}
-
-/* Wait up to ms for *flag, or for task to be asleep if flag is NULL. */
-static bool wait_until(volatile unsigned int *flag, struct task *task,
-		       unsigned int ms)
-{
-	for (unsigned int waited = 0; waited <= ms; waited += 5) {
-		if (flag ? *flag : READ_ONCE(task->state) == TASK_SLEEPING)
-			return true;
-		msleep(5);
-	}
-	return false;
 }
 
 static void kmap_freed_slot_wakes_a_waiter_that_needs_it(struct ktest *t)
@@ -282,23 +280,23 @@ static void kmap_freed_slot_wakes_a_waiter_that_needs_it(struct ktest *t)
 	for (pf.held = 0; pf.held < LAST_PKMAP; pf.held++)
 		kmap(pf.pages[pf.held]);
 	for (int i = 0; i < 3; i++) {
-		w[i] = (struct pool_waiter){ i < 2 ? pf.pages[LAST_PKMAP] : q,
-					     0, 0 };
+		w[i] = (struct pool_waiter){ t, i < 2 ? pf.pages[LAST_PKMAP]
+						      : q, 0, 0 };
 		task[i] = kthread_run(pool_waiter_fn, &w[i], names[i]);
 		KT_ASSERT_NOT_NULL(t, task[i]);
 		/* Queue them in order: each is asleep before the next. */
-		KT_EXPECT_TRUE(t, wait_until(NULL, task[i], 1000));
+		KT_WAIT_UNTIL(t, READ_ONCE(task[i]->state) == TASK_SLEEPING);
 	}
 	kunmap(pf.pages[freed++]);
 	kunmap(pf.pages[freed++]);
 	for (int i = 0; i < 3; i++)
-		KT_EXPECT_TRUE(t, wait_until(&w[i].mapped, NULL, 1000));
+		KT_WAIT_UNTIL(t, READ_ONCE(w[i].mapped));
 	if (!w[0].mapped || !w[1].mapped || !w[2].mapped) {
 		kt_diag(t, "a waiter still asleep beside a free slot: lost "
 			"wake-up");
 		kunmap(pf.pages[freed++]);	/* let it go */
 		for (int i = 0; i < 3; i++)
-			wait_until(&w[i].mapped, NULL, 1000);
+			KT_WAIT_UNTIL(t, READ_ONCE(w[i].mapped));
 	}
 	for (int i = 0; i < 3; i++) {
 		w[i].release = 1;

@@ -271,7 +271,8 @@ void kmap_local_cpu_offline_waits_until_the_holder_unmaps(
 	wait_for_completion(&h.mapped);
 	off = kthread_run(offline_thread, &o, "koffline");
 	KT_ASSERT_NOT_NULL(t, off);
-	msleep(50);
+	/* Until cpu_offline() has found the holder and waits for it. */
+	KT_WAIT_UNTIL(t, hotplug_pinned_waits() > waits);
 	/* The holder still has its map: the CPU must still be there. */
 	KT_EXPECT_FALSE(t, o.done);
 	KT_EXPECT_TRUE(t, cpu_is_online(o.cpu));
@@ -345,7 +346,6 @@ static void irq_maps_on_top(struct ktest *t, bool by_ipi)
 	struct ipi_sender snd = { .ip = &ip };
 	struct task *sender = NULL;
 	unsigned int cpu;
-	uint64_t end;
 	void *a, *b;
 
 	if (!p[0] || !p[1] || !p[2])
@@ -369,9 +369,7 @@ static void irq_maps_on_top(struct ktest *t, bool by_ipi)
 		tick_call_once(irq_probe_fn, &ip);
 	}
 	/* Interrupts on, not sleeping: the interrupt lands on top of us. */
-	end = sched_clock_ticks(cpu) + 50;
-	while (!ip.done && sched_clock_ticks(cpu) < end)
-		arch_cpu_relax();
+	KT_WAIT_UNTIL_SPIN(t, READ_ONCE(ip.done));
 	if (sender)
 		kthread_join(sender);
 	KT_EXPECT_TRUE(t, ip.done);
@@ -436,13 +434,29 @@ static int preempt_mapper_fn(void *arg)
 	return 0;
 }
 
+#define PREEMPT_SWITCHES 1000	/* switches in, each mapper */
+
+/* One reschedule IPI, spaced out; true once both mappers had enough. */
+static bool kick_until_switched(unsigned int cpu, struct task *const *w,
+				const unsigned long *in0,
+				unsigned long *kicks)
+{
+	resched_cpu(cpu);
+	(*kicks)++;
+	/* Not flat out: that CPU's run-queue lock must stay usable. */
+	for (int i = 0; i < 200; i++)
+		arch_cpu_relax();
+	return READ_ONCE(w[0]->switches_in) - in0[0] >= PREEMPT_SWITCHES &&
+	       READ_ONCE(w[1]->switches_in) - in0[1] >= PREEMPT_SWITCHES;
+}
+
 void kmap_local_preempted_map_is_not_reported_stale(struct ktest *t)
 {
 	struct preempt_mapper pm[2] = { { .page = kt_slot_page(t) },
 					{ .page = kt_slot_page(t) } };
 	unsigned int cpu = kt_other_cpu();
 	struct kmap_stats before, after;
-	unsigned long warns, end, kicks = 0;
+	unsigned long warns, kicks = 0, in0[2];
 	struct task *w[2];
 
 	if (!pm[0].page || !pm[1].page)
@@ -467,16 +481,11 @@ void kmap_local_preempted_map_is_not_reported_stale(struct ktest *t)
 				      i ? "kpmap1" : "kpmap0");
 		KT_ASSERT_NOT_NULL(t, w[i]);
 		kthread_bind(w[i], cpu);
+		in0[i] = w[i]->switches_in;
 		kthread_start(w[i]);
 	}
-	/* 500 ms of reschedule IPIs: each one may be a switch on that CPU. */
-	end = jiffies + 50;
-	while ((long)(jiffies - end) < 0) {
-		resched_cpu(cpu);
-		kicks++;
-		for (int i = 0; i < 200; i++)
-			arch_cpu_relax();
-	}
+	/* Reschedule IPIs: each one may be a switch on that CPU. */
+	KT_WAIT_UNTIL_SPIN(t, kick_until_switched(cpu, w, in0, &kicks));
 	pm[0].stop = pm[1].stop = true;
 	kthread_join(w[0]);
 	kthread_join(w[1]);

@@ -1,15 +1,20 @@
 /*
- * Suite "locking": spinlocks under real contention. The racy twin of
- * the counting test proves the test can fail: without the lock,
- * concurrent increments on several CPUs lose updates.
+ * Suite "locking": spinlocks under real contention, and the race they
+ * prevent.
  *
- * Each worker stops after INCREMENTS, or when its time is up, and says
- * how many it did: the shared counter must equal the sum exactly. In
- * test-and-set mode (the default under QEMU) every worker must also
- * finish all INCREMENTS. In ticket mode the time limit may cut them
- * short when there are more virtual CPUs than host cores: each
- * hand-over then waits for the host to run one particular vCPU
- * (kernel/spinlock.c explains, with the figures).
+ * One worker per CPU adds to a shared counter under the lock, a fixed
+ * number of times: the counter must equal the sum exactly. The work is
+ * fixed, not the time, so a loaded host makes the case slower, never
+ * shorter. In ticket mode each hand-over waits for the host to run one
+ * particular vCPU, a few thousand a second with more vCPUs than host
+ * cores (kernel/spinlock.c explains, with the figures), so that mode
+ * does fewer increments.
+ *
+ * The racy twin proves the kind of failure the lock prevents, for
+ * certain rather than by luck: in every round each worker loads the
+ * counter, then waits until every worker has loaded it, then stores
+ * its value plus one. All of them store the same number, so each
+ * round adds one, whatever the number of CPUs: n - 1 updates lost.
  */
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
@@ -17,124 +22,117 @@
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
 
-#define INCREMENTS 1000000
-#define MAX_WORKERS 4
-#define RACE_WINDOW 8	/* idle loop rounds between load and store */
+#define INCREMENTS	1000000	/* per worker, test-and-set lock */
+#define TICKET_INCREMENTS 20000	/* per worker, ticket lock */
+#define RACY_ROUNDS	256
+#define MAX_WORKERS	4
 
 struct counter_run {
+	struct ktest *t;
 	spinlock_t lock;
 	volatile unsigned long value;
-	bool locked;
-	volatile unsigned int ready, go;
-	unsigned int ms;			/* time limit per worker */
-	unsigned long done[MAX_WORKERS];	/* increments each made */
+	bool locked;				/* else the racy twin */
+	unsigned long each;			/* increments per worker */
+	unsigned int n;				/* workers */
+	volatile unsigned int go;		/* all started: count */
+	volatile unsigned int loaded, stored;	/* racy rounds' handshake */
+	volatile unsigned int finished;
 };
 
-struct counter_worker {
-	struct counter_run *run;
-	unsigned int id;
-};
+static void count_locked(struct counter_run *run)
+{
+	for (unsigned long i = 0; i < run->each; i++) {
+		spin_lock(&run->lock);
+		run->value++;
+		spin_unlock(&run->lock);
+	}
+}
+
+/* Deliberately racy, with both loads before either store, each round. */
+static void count_racy(struct counter_run *run)
+{
+	for (unsigned int r = 1; r <= run->each; r++) {
+		unsigned long v = run->value;
+
+		__sync_fetch_and_add(&run->loaded, 1);
+		if (!KT_WAIT_UNTIL_SPIN(run->t, run->loaded >= r * run->n))
+			return;
+		run->value = v + 1;
+		__sync_fetch_and_add(&run->stored, 1);
+		if (!KT_WAIT_UNTIL_SPIN(run->t, run->stored >= r * run->n))
+			return;
+	}
+}
 
 static int count_worker(void *arg)
 {
-	struct counter_worker *w = arg;
-	struct counter_run *run = w->run;
-	unsigned int cpu = smp_processor_id();
-	uint64_t end;
-	unsigned int i;
+	struct counter_run *run = arg;
 
-	__sync_fetch_and_add(&run->ready, 1);
-	while (!READ_ONCE(run->go))
-		yield();
-	end = sched_clock_ticks(cpu) + (uint64_t)run->ms * HZ / 1000;
-	for (i = 0; i < INCREMENTS; i++) {
-		/* Checking the clock every 1024 rounds keeps it cheap. */
-		if (!(i & 1023) && sched_clock_ticks(cpu) >= end)
-			break;
-		if (run->locked) {
-			spin_lock(&run->lock);
-			run->value++;
-			spin_unlock(&run->lock);
-		} else {
-			/*
-			 * Deliberately racy: load, then store, not atomic,
-			 * with a window between them that does not depend
-			 * on what arch_cpu_relax() is (under QEMU it is
-			 * nothing, and two CPUs then rarely met in a window
-			 * of one instruction: a 2-CPU run once lost none).
-			 */
-			unsigned long v = run->value;
-
-			for (volatile int k = 0; k < RACE_WINDOW; k++)
-				;
-			run->value = v + 1;
-		}
-	}
-	run->done[w->id] = i;
+	if (!KT_WAIT_UNTIL_YIELD(run->t, READ_ONCE(run->go)))
+		return 0;
+	if (run->locked)
+		count_locked(run);
+	else
+		count_racy(run);
+	__sync_fetch_and_add(&run->finished, 1);
 	return 0;
 }
 
-/* One worker per online CPU (up to 4), all released at once. */
+/*
+ * One worker per online CPU (up to 4), all released at once. Returns
+ * the counter, or ~0 if the workers never finished.
+ */
 static unsigned long run_counters(struct ktest *t, bool locked,
-				  unsigned long *expected)
+				  unsigned long each)
 {
 	static struct counter_run run;
-	static struct counter_worker workers[MAX_WORKERS];
 	struct task *th[MAX_WORKERS];
 	unsigned int n = 0;
 
+	run = (struct counter_run){ .t = t, .locked = locked, .each = each };
 	spin_lock_init(&run.lock, "test_counter");
-	run.value = 0;
-	run.locked = locked;
-	run.ready = run.go = 0;
-	run.ms = MAX(ktest_config.stress_ms, 10000u);
-	for (unsigned int cpu = 0; cpu < NR_CPUS && n < MAX_WORKERS; cpu++) {
+	run.n = MIN(num_online_cpus(), MAX_WORKERS);
+	for (unsigned int cpu = 0; cpu < NR_CPUS && n < run.n; cpu++) {
 		if (!cpu_is_online(cpu))
 			continue;
-		workers[n] = (struct counter_worker){ &run, n };
-		th[n] = kthread_create(count_worker, &workers[n], "counter");
+		th[n] = kthread_create(count_worker, &run, "counter");
 		if (!th[n])
 			break;
 		kthread_bind(th[n], cpu);
-		kthread_start(th[n++]);
+		n++;
 	}
-	while (READ_ONCE(run.ready) < n)
-		yield();
+	run.n = n;	/* before any worker runs and reads it */
+	for (unsigned int i = 0; i < n; i++)
+		kthread_start(th[i]);
 	WRITE_ONCE(run.go, 1);
-	*expected = 0;
-	for (unsigned int i = 0; i < n; i++) {
+	if (!KT_WAIT_UNTIL(t, run.finished == n))
+		return ~0ul;	/* run is static: leave them */
+	for (unsigned int i = 0; i < n; i++)
 		kthread_join(th[i]);
-		*expected += run.done[i];
-		kt_diag(t, "worker %u on CPU %u: %lu increments", i, i,
-			run.done[i]);
-	}
-	kt_diag(t, "counter %lu, increments made %lu", run.value, *expected);
+	kt_diag(t, "%u workers, %lu %s each: counter %lu", n, each,
+		locked ? "increments" : "racy rounds", run.value);
 	return run.value;
 }
 
 static void locking_spinlock_counts_exactly(struct ktest *t)
 {
-	unsigned long expected;
-	unsigned long total = run_counters(t, true, &expected);
+	unsigned long each = spinlock_test_and_set ? INCREMENTS :
+						     TICKET_INCREMENTS;
+	unsigned int n = MIN(num_online_cpus(), MAX_WORKERS);
 
-	KT_EXPECT_EQ(t, total, expected);
-	if (spinlock_test_and_set)
-		KT_EXPECT_EQ(t, expected, (unsigned long)MIN(
-			num_online_cpus(), MAX_WORKERS) * INCREMENTS);
 	kt_diag(t, "spinlock mode: %s", spinlock_test_and_set ?
 			"test-and-set" : "ticket order");
+	KT_EXPECT_EQ(t, run_counters(t, true, each), n * each);
 }
 
 static void locking_racy_increment_loses_updates(struct ktest *t)
 {
-	unsigned long expected, total;
-
 	if (num_online_cpus() < 2) {
 		kt_skip(t, "needs two CPUs to race");
 		return;
 	}
-	total = run_counters(t, false, &expected);
-	KT_EXPECT_LT(t, total, expected);
+	/* Each round adds one, not n: (n - 1) * RACY_ROUNDS are lost. */
+	KT_EXPECT_EQ(t, run_counters(t, false, RACY_ROUNDS), RACY_ROUNDS);
 }
 
 static void locking_trylock_and_holder(struct ktest *t)

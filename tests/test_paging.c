@@ -139,14 +139,20 @@ static void paging_pte_reaches_frame(struct ktest *t)
  * the old entry, the new one, or not present, never a present entry
  * with the other half's address bits. The entry here is a plain word in
  * memory no page walk uses; one CPU installs and clears it (the only
- * changes a live entry sees), another reads it, for ROUNDS each.
+ * changes a live entry sees), another reads it. The reader goes on
+ * until it has made TORN_READS reads and the flipper TORN_FLIPS flips
+ * since the reading began: both sides' work, so a host that leaves the
+ * flipper's vCPU waiting makes the case longer, not empty.
  */
-#define TORN_ROUNDS 2000000
+#define TORN_READS 2000000
+#define TORN_FLIPS 100000
+#define TORN_BATCH 1000		/* reads between looks at the counts */
 
 struct torn_race {
 	pteval_t entry;			/* aligned: pteval_t is 8 bytes */
 	volatile unsigned int ready, stop;
-	unsigned long torn, present_seen;
+	volatile unsigned long flips;	/* install-and-clear pairs */
+	unsigned long reads, torn, present_seen;
 };
 
 static int pte_flipper(void *arg)
@@ -159,8 +165,26 @@ static int pte_flipper(void *arg)
 	while (!r->stop) {
 		arch_pte_install(&r->entry, val);
 		arch_pte_clear(&r->entry);
+		r->flips++;
 	}
 	return 0;
+}
+
+/* A batch of reads; true once both sides have done their share. */
+static bool read_batch(struct torn_race *r, pteval_t val,
+		       unsigned long flips0)
+{
+	for (unsigned int i = 0; i < TORN_BATCH; i++) {
+		pteval_t seen = arch_pte_read(&r->entry);
+
+		if (!arch_pte_present(seen))
+			continue;
+		r->present_seen++;
+		if (seen != val)
+			r->torn++;
+	}
+	r->reads += TORN_BATCH;
+	return r->reads >= TORN_READS && r->flips - flips0 >= TORN_FLIPS;
 }
 
 static void paging_pte_read_never_torn(struct ktest *t)
@@ -168,6 +192,7 @@ static void paging_pte_read_never_torn(struct ktest *t)
 	static struct torn_race r;
 	pteval_t val = arch_make_kernel_rw_pte(0x23ffff000ull);
 	unsigned int me = smp_processor_id(), other = me, cpu;
+	unsigned long flips0;
 	struct task *th;
 
 	for_each_online_cpu(cpu)
@@ -182,21 +207,13 @@ static void paging_pte_read_never_torn(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, th);
 	kthread_bind(th, other);
 	kthread_start(th);
-	while (!r.ready)
-		yield();
-	for (unsigned int i = 0; i < TORN_ROUNDS; i++) {
-		pteval_t seen = arch_pte_read(&r.entry);
-
-		if (!arch_pte_present(seen))
-			continue;
-		r.present_seen++;
-		if (seen != val)
-			r.torn++;
-	}
+	KT_WAIT_UNTIL(t, r.ready);
+	flips0 = r.flips;
+	KT_WAIT_UNTIL_SPIN(t, read_batch(&r, val, flips0));
 	r.stop = 1;
 	kthread_join(th);
-	kt_diag(t, "%u reads, %lu present, %lu torn", TORN_ROUNDS,
-		r.present_seen, r.torn);
+	kt_diag(t, "%lu reads, %lu flips, %lu present, %lu torn", r.reads,
+		r.flips - flips0, r.present_seen, r.torn);
 	KT_EXPECT_GT(t, r.present_seen, 0);
 	KT_EXPECT_EQ(t, r.torn, 0);
 }

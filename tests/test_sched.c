@@ -42,6 +42,7 @@ struct pingpong {
 	unsigned int rounds;
 	unsigned int seen_cpu_mismatch;
 	unsigned int cpu;
+	unsigned long pinger_switches;	/* read by the pinger at its end */
 };
 
 static int ponger(void *arg)
@@ -67,10 +68,17 @@ static int pinger(void *arg)
 		if (smp_processor_id() != pp->cpu)
 			pp->seen_cpu_mismatch++;
 	}
+	/* Here, not after kthread_join(): the join frees the task. */
+	pp->pinger_switches = current_task()->switches_in;
 	return 0;
 }
 
-/* Two threads bound to one CPU hand a completion back and forth. */
+/*
+ * Two threads bound to one CPU hand a completion back and forth. Each
+ * round the ponger must run between the pinger's complete() and its
+ * return from the wait, on the same CPU: the pinger is switched out
+ * and back in at least once a round.
+ */
 static void sched_completion_pingpong_bound(struct ktest *t)
 {
 	struct pingpong pp = { .rounds = 2000, .cpu = other_cpu() };
@@ -86,10 +94,12 @@ static void sched_completion_pingpong_bound(struct ktest *t)
 	kthread_bind(b, pp.cpu);
 	kthread_start(a);
 	kthread_start(b);
-	kthread_join(a);
-	kthread_join(b);
+	KT_EXPECT_EQ(t, kthread_join(a), 0);
+	KT_EXPECT_EQ(t, kthread_join(b), 0);
 	KT_EXPECT_EQ(t, pp.seen_cpu_mismatch, 0);
-	KT_EXPECT_GE(t, a->switches_in + 0, 0);
+	kt_diag(t, "%u rounds, the pinger switched in %lu times", pp.rounds,
+		pp.pinger_switches);
+	KT_EXPECT_GE(t, pp.pinger_switches, pp.rounds);
 }
 
 static void sched_might_sleep_in_atomic_is_caught(struct ktest *t)
@@ -169,8 +179,7 @@ static void run_spin_pair(struct ktest *t, bool disable_preemption)
 	kthread_bind(a, cpu);
 	kthread_bind(b, cpu);
 	kthread_start(a);
-	while (!sp.spinning)
-		yield();
+	KT_WAIT_UNTIL(t, sp.spinning);	/* failed: still start b, join */
 	kthread_start(b);
 	kthread_join(a);
 	kthread_join(b);
@@ -276,8 +285,7 @@ static void sched_migrate_disable_pins_task(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, y);
 	kthread_bind(w, home);	/* start there, then unbind: only the */
 	kthread_start(w);	/* migrate_disable() holds it */
-	while (READ_ONCE(pr.phase) == 3)
-		yield();
+	KT_WAIT_UNTIL(t, READ_ONCE(pr.phase) != 3);
 	w->bound_cpu = -1;
 	kthread_bind(y, home);
 	kthread_start(y);
@@ -296,30 +304,38 @@ static void sched_migrate_disable_pins_task(struct ktest *t)
 
 /*
  * complete() wakes one waiter, the first on the queue. A waiter whose
- * wait_for_completion() has just taken a "done" stays on that queue
- * until its finish_wait(); if complete() picks it in between, the
- * wake-up goes to a task that will not use it, and a waiter asleep
- * behind it sleeps on with done > 0: a lost wake-up.
+ * wait_for_completion() has just taken a "done" must not still be on
+ * that queue: if complete() picked it, the wake-up would go to a task
+ * that will not use it, and a waiter asleep behind it would sleep on
+ * with done > 0: a lost wake-up (kernel/wait.c, wait_for_completion).
  *
- * B (on one CPU) takes from a well-stocked completion in a loop. Its
- * CPU's timer tick looks at it until it catches B in that window:
- * on the queue, at its head, its "done" taken. There, with B frozen
- * under the interrupt, the stock is made to run out (as if B had taken
- * the last one), A (on another CPU) waits and goes to sleep behind B,
- * and one complete() is made. A must wake. A B that is never found
- * there in LW_TICKS ticks (the queue holds only waiters that have
- * taken nothing) passes too. Before the fix the first tick found it.
+ * B (on one CPU) takes from a well-stocked completion in a loop, so
+ * that a wait_for_completion() which leaves the queue late spends most
+ * of B's time in that window. B's CPU's timer tick probes it: in the
+ * window (queued, at the head, its "done" taken) the scenario is played
+ * at once; a B never found there in LW_TICKS ticks (the fixed code has
+ * no such window) gets it played at the next tick that finds B running.
+ * The scenario, with B frozen under the interrupt: the stock runs out,
+ * A (on another CPU) goes to sleep on the completion, one complete()
+ * is made, and A must wake while B is still frozen, so B cannot take
+ * that "done" itself. Before the fix B was found in the window within
+ * a few ticks and A stayed asleep.
  */
 #define LW_STOCK (1u << 30)
-#define LW_TICKS 300
+#define LW_TICKS 100
+#define LW_SPIN_MS 10000	/* the probe's bound on each wait, in ms */
 
 struct lost_wake {
+	struct ktest *t;
 	struct completion c;
 	struct task *a, *b;
 	volatile unsigned int a_go, a_waiting, a_done;
-	volatile unsigned int b_stop, hit, gave_up;
+	volatile unsigned int b_stop, hit;
 	volatile unsigned long b_taken;	/* B's returns from the wait */
 	unsigned int tries;
+	bool in_window;		/* B was found with its "done" taken */
+	bool a_slept;		/* A asleep on c before the complete() */
+	bool a_woke;		/* ... and awake after it, B still frozen */
 };
 
 /* In B's CPU's tick, c.wq.lock held. */
@@ -340,27 +356,39 @@ static bool lw_a_asleep(const struct lost_wake *lw)
 	       !READ_ONCE(lw->a->on_cpu) && !READ_ONCE(lw->a->queued);
 }
 
+/* In the tick: spin on this CPU's clock until A is asleep or awake. */
+static bool lw_spin_for_a(struct lost_wake *lw, bool asleep)
+{
+	for (int ms = 0; ms < LW_SPIN_MS; ms++) {
+		if (asleep ? lw_a_asleep(lw) : READ_ONCE(lw->a_done))
+			return true;
+		mdelay(1);
+	}
+	return false;
+}
+
 static void lw_probe(void *arg)
 {
 	struct lost_wake *lw = arg;
 	unsigned long flags = spin_lock_irqsave(&lw->c.wq.lock);
 	bool in_window = lw_b_in_window(lw);
+	bool play = in_window || (current_task() == lw->b &&
+				  lw->tries >= LW_TICKS);
 
-	if (in_window)
-		lw->c.done = 0;
+	if (play)
+		lw->c.done = 0;	/* as if B had taken the last one */
 	spin_unlock_irqrestore(&lw->c.wq.lock, flags);
-	if (!in_window) {
-		if (++lw->tries < LW_TICKS)
-			tick_call_once(lw_probe, lw);
-		else
-			lw->gave_up = 1;
+	if (!play) {
+		lw->tries++;
+		tick_call_once(lw_probe, lw);
 		return;
 	}
-	lw->a_go = 1;
-	for (int ms = 0; ms < 2000 && !lw_a_asleep(lw); ms++)
-		mdelay(1);
+	lw->in_window = in_window;
 	lw->b_stop = 1;
+	lw->a_go = 1;
+	lw->a_slept = lw_spin_for_a(lw, true);
 	complete(&lw->c);
+	lw->a_woke = lw_spin_for_a(lw, false);
 	lw->hit = 1;
 }
 
@@ -369,7 +397,7 @@ static int lw_b_thread(void *arg)
 	struct lost_wake *lw = arg;
 
 	tick_call_once(lw_probe, lw);	/* bound: this CPU's tick */
-	while (!lw->b_stop && !lw->gave_up) {
+	while (!lw->b_stop) {
 		wait_for_completion(&lw->c);
 		lw->b_taken++;
 	}
@@ -380,9 +408,8 @@ static int lw_a_thread(void *arg)
 {
 	struct lost_wake *lw = arg;
 
-	while (!lw->a_go)
-		if (lw->gave_up)
-			return 0;
+	if (!KT_WAIT_UNTIL_YIELD(lw->t, READ_ONCE(lw->a_go)))
+		return 0;
 	lw->a_waiting = 1;
 	wait_for_completion(&lw->c);
 	lw->a_done = 1;
@@ -398,7 +425,7 @@ static void sched_completion_wakes_sleeper_not_taker(struct ktest *t)
 		kt_skip(t, "needs a second CPU");
 		return;
 	}
-	lw = (struct lost_wake){ 0 };
+	lw = (struct lost_wake){ .t = t };
 	completion_init(&lw.c);
 	lw.c.done = LW_STOCK;
 	lw.a = kthread_create(lw_a_thread, &lw, "lw_a");
@@ -409,20 +436,19 @@ static void sched_completion_wakes_sleeper_not_taker(struct ktest *t)
 	kthread_bind(lw.b, bx);
 	kthread_start(lw.a);
 	kthread_start(lw.b);
-	while (!lw.hit && !lw.gave_up)
-		msleep(10);
-	if (lw.hit) {
-		msleep(200);
-		kt_diag(t, "caught B after %u ticks; A %s, done %u", lw.tries,
-			lw.a_done ? "woke" : "still asleep", lw.c.done);
-		KT_EXPECT_TRUE(t, lw.a_done);
+	if (KT_WAIT_UNTIL(t, READ_ONCE(lw.hit))) {
+		kt_diag(t, "played after %u ticks, B %s; A %s, done %u",
+			lw.tries, lw.in_window ? "in its window" :
+			"never in its window", lw.a_woke ? "woke" :
+			"still asleep", lw.c.done);
+		KT_EXPECT_TRUE(t, lw.a_slept);
+		KT_EXPECT_TRUE(t, lw.a_woke);
 	}
+	lw.b_stop = 1;
+	lw.a_go = 1;
 	complete_all(&lw.c);
 	kthread_join(lw.a);
 	kthread_join(lw.b);
-	if (!lw.hit)
-		kt_diag(t, "B never queued with a done taken in %u ticks "
-			"(%lu taken)", lw.tries, lw.b_taken);
 }
 
 KTEST_SUITE(sched,

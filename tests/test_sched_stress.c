@@ -1,11 +1,12 @@
 /*
  * Suite "sched_stress": wait queues, mutexes, completions and msleep
- * under contention, in a seeded random mix bounded by ktest.stress_ms.
+ * under contention, in a seeded random mix: ktest.stress_ops rounds per
+ * thread.
  *
  * Every thread, each round, produces before it consumes (a token, a
  * completion), so the totals always allow every waiter to go on: a
- * thread left asleep at the end is a lost wake-up, and the test hangs
- * (the runner's timeout reports it). Inside the mutex, an occupancy
+ * thread left asleep at the end is a lost wake-up, and the wait for
+ * all of them to finish fails by name. Inside the mutex, an occupancy
  * flag catches two owners at once.
  */
 #include <kernel/kthread.h>
@@ -29,7 +30,8 @@ struct stress {
 	unsigned long tokens;		/* protected by token_lock */
 
 	struct completion baton;
-	unsigned long end_jiffies;
+	unsigned int rounds;		/* each thread's */
+	volatile unsigned int finished;	/* threads done with their rounds */
 };
 
 struct stress_thread {
@@ -69,7 +71,7 @@ static int stress_thread(void *arg)
 	struct stress_thread *st = arg;
 	struct stress *s = st->s;
 
-	while ((long)(jiffies - s->end_jiffies) < 0) {
+	for (unsigned int round = 0; round < s->rounds; round++) {
 		unsigned long flags;
 
 		/* Mostly contention; now and then a real sleep. */
@@ -102,6 +104,7 @@ static int stress_thread(void *arg)
 			break;
 		}
 	}
+	__sync_fetch_and_add(&s->finished, 1);
 	return 0;
 }
 
@@ -123,13 +126,19 @@ static void sched_stress_waitqueue_mutex_completion(struct ktest *t)
 	spin_lock_init(&s.token_lock, "stress_tokens");
 	s.tokens = 0;
 	completion_init(&s.baton);
-	s.end_jiffies = jiffies + (ktest_config.stress_ms + MS_PER_TICK - 1) /
-					  MS_PER_TICK;
+	s.rounds = ktest_config.stress_ops;
+	s.finished = 0;
 	for (unsigned int i = 0; i < n; i++) {
 		st[i] = (struct stress_thread){ .s = &s };
 		rng_seed(&st[i].rng, rng_next(&t->rng));
 		th[i] = kthread_run(stress_thread, &st[i], "stress");
 		KT_ASSERT_NOT_NULL(t, th[i]);
+	}
+	/* A thread asleep for good: report it, leave it (s is static). */
+	if (!KT_WAIT_UNTIL(t, s.finished == n)) {
+		kt_diag(t, "%u of %u threads finished: a lost wake-up?",
+			s.finished, n);
+		return;
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		kthread_join(th[i]);
@@ -138,9 +147,11 @@ static void sched_stress_waitqueue_mutex_completion(struct ktest *t)
 		baton_ops += st[i].baton_ops;
 		sleeps += st[i].sleeps;
 	}
-	kt_diag(t, "%u threads, %u ms: %lu mutex, %lu token, %lu baton "
-		"rounds, %lu sleeps", n, ktest_config.stress_ms, mutex_ops,
+	kt_diag(t, "%u threads, %u rounds each: %lu mutex, %lu token, %lu "
+		"baton rounds, %lu sleeps", n, s.rounds, mutex_ops,
 		token_ops, baton_ops, sleeps);
+	KT_EXPECT_EQ(t, mutex_ops + token_ops + baton_ops + sleeps,
+		     (unsigned long)n * s.rounds);
 	KT_EXPECT_EQ(t, s.protected_count, mutex_ops);
 	KT_EXPECT_EQ(t, s.overlaps, 0);
 	KT_EXPECT_EQ(t, s.tokens, 0);
@@ -149,13 +160,26 @@ static void sched_stress_waitqueue_mutex_completion(struct ktest *t)
 	KT_EXPECT_GT(t, token_ops + baton_ops, 0);
 }
 
+/*
+ * msleep() counts on the clock of the CPU the sleeper is queued on, so
+ * the case measures on that clock, pinned to it. jiffies is CPU 0's
+ * clock: on a loaded host CPU 0's vCPU may take fewer ticks meanwhile
+ * (smp8 under two test runs saw 4 jiffies for a 6-tick sleep).
+ */
 static void sched_msleep_sleeps_at_least(struct ktest *t)
 {
-	unsigned long start = jiffies, waited;
+	unsigned long waited;
+	unsigned int cpu;
+	uint64_t start;
 
+	migrate_disable();
+	cpu = smp_processor_id();
+	start = sched_clock_ticks(cpu);
 	msleep(50);
-	waited = jiffies - start;
-	kt_diag(t, "msleep(50) took %lu ticks of %u ms", waited, MS_PER_TICK);
+	waited = (unsigned long)(sched_clock_ticks(cpu) - start);
+	migrate_enable();
+	kt_diag(t, "msleep(50) took %lu ticks of %u ms on CPU %u", waited,
+		MS_PER_TICK, cpu);
 	KT_EXPECT_GE(t, waited * MS_PER_TICK, 50);
 	KT_EXPECT_LE(t, waited * MS_PER_TICK, 500);
 }

@@ -158,19 +158,35 @@ static void snapshot(struct tlb_counts *c)
 	}
 }
 
-/* Did exactly one flush of the given kind happen on every online CPU? */
-static void expect_one_flush(struct ktest *t, const struct tlb_counts *was,
-			     bool full, unsigned int me)
+/*
+ * Did exactly one flush of the given kind happen on every online CPU,
+ * after one shootdown sent by this one? One set of checks serves four
+ * scenarios, so a failure first says which scenario and which CPU.
+ */
+static void expect_one_flush(struct ktest *t, const char *scenario,
+			     const struct tlb_counts *was, bool full,
+			     unsigned int me)
 {
+	unsigned long want_sd = num_online_cpus() > 1, sd;
 	struct tlb_counts now;
 	unsigned int cpu;
 
 	snapshot(&now);
-	KT_EXPECT_EQ(t, now.shootdowns[me] - was->shootdowns[me],
-		     num_online_cpus() > 1);
+	sd = now.shootdowns[me] - was->shootdowns[me];
+	if (sd != want_sd)
+		kt_diag(t, "%s: CPU %u (sender) made %lu shootdowns, want %lu",
+			scenario, me, sd, want_sd);
+	KT_EXPECT_EQ(t, sd, want_sd);
 	for_each_online_cpu(cpu) {
-		KT_EXPECT_EQ(t, now.range[cpu] - was->range[cpu], !full);
-		KT_EXPECT_EQ(t, now.full[cpu] - was->full[cpu], full);
+		unsigned long range = now.range[cpu] - was->range[cpu];
+		unsigned long all = now.full[cpu] - was->full[cpu];
+
+		if (range != !full || all != full)
+			kt_diag(t, "%s: CPU %u made %lu range and %lu full "
+				"flushes, want %u and %u", scenario, cpu,
+				range, all, !full, full);
+		KT_EXPECT_EQ(t, range, !full);
+		KT_EXPECT_EQ(t, all, full);
 	}
 }
 
@@ -184,21 +200,21 @@ static void tlb_counters_match_flushes(struct ktest *t)
 	me = smp_processor_id();
 	snapshot(&c);
 	flush_tlb_kernel_range(base, base + PAGE_SIZE);
-	expect_one_flush(t, &c, false, me);
+	expect_one_flush(t, "one page", &c, false, me);
 
 	snapshot(&c);
 	flush_tlb_kernel_range(base, base + TLB_FLUSH_CEILING_PAGES * PAGE_SIZE);
-	expect_one_flush(t, &c, false, me);
+	expect_one_flush(t, "range at the ceiling", &c, false, me);
 
 	/* One page over the ceiling: a full flush instead. */
 	snapshot(&c);
 	flush_tlb_kernel_range(base, base + (TLB_FLUSH_CEILING_PAGES + 1) *
 					     PAGE_SIZE);
-	expect_one_flush(t, &c, true, me);
+	expect_one_flush(t, "range over the ceiling", &c, true, me);
 
 	snapshot(&c);
 	flush_tlb_all();
-	expect_one_flush(t, &c, true, me);
+	expect_one_flush(t, "flush_tlb_all", &c, true, me);
 	migrate_enable();
 }
 

@@ -107,8 +107,8 @@ static void copy_tag_string(char *dst, size_t size, const struct mb2_tag *tag)
 /*
  * The command line, read no further than its tag. One too long for
  * boot_info is cut, and the word the cut falls in is dropped whole:
- * half a word can still parse as a value (ktest.stress_ms=100000 cut to
- * ktest.stress_ms=1), and a dropped word is named here, where the cut
+ * half a word can still parse as a value (ktest.stress_ops=100000 cut to
+ * ktest.stress_ops=1), and a dropped word is named here, where the cut
  * happens, not silently lost.
  */
 static void copy_cmdline(const struct mb2_tag *tag)

@@ -25,6 +25,7 @@
 #define KERNEL_KTEST_H
 
 #include <kernel/compiler.h>
+#include <kernel/time.h>
 #include <lib/random.h>
 
 struct ktest {
@@ -61,7 +62,7 @@ struct ktest_suite {
 struct ktest_config {
 	const char *glob;	/* ktest=GLOB; NULL: run nothing */
 	uint64_t seed;		/* ktest.seed=N */
-	unsigned int stress_ms;	/* ktest.stress_ms=N */
+	unsigned int stress_ops; /* ktest.stress_ops=N: per stress worker */
 	bool exit;		/* ktest.exit=1 */
 	uint64_t expect_mem;	/* ktest.expect_mem=SIZE, 0 if not given */
 	unsigned int expect_cpus; /* ktest.expect_cpus=N, 0 if not given */
@@ -87,6 +88,58 @@ void kt_diag(struct ktest *t, const char *fmt, ...) __printf(2, 3);
 
 void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
 	       const char *fmt, ...) __printf(5, 6);
+
+/*
+ * Bounded waits. A test that waits for another thread or CPU must not
+ * wait forever (a hang tells nobody what went wrong) nor sleep a fixed
+ * time and hope (on a loaded host the other side may not have run
+ * yet). KT_WAIT_UNTIL polls a condition, sleeping between polls;
+ * KT_WAIT_UNTIL_YIELD yields instead, for a waiter that must stay
+ * runnable; KT_WAIT_UNTIL_SPIN only relaxes, for a waiter that must
+ * keep its CPU (an interrupt has to land on top of it). Each is an
+ * expression: true once the condition holds. The
+ * bound is a watchdog on the waiting CPU's own tick (not jiffies, which
+ * only CPU 0 advances): KT_WAIT_TICKS of them, far more than any wait
+ * here needs even on a loaded host, and less than the runner's timeout,
+ * so the case FAILS with the file, line and condition text instead of
+ * the run being killed. Then it returns false: clean up and return.
+ * Context: preemptible (sleep, yield); spin: any, interrupts on.
+ *
+ *	kthread_start(th);
+ *	if (!KT_WAIT_UNTIL(t, READ_ONCE(w.ready)))
+ *		goto out;
+ */
+#define KT_WAIT_TICKS (15 * HZ)
+
+struct kt_wait {
+	const char *cond;	/* the condition as written */
+	const char *file;
+	int line;
+	enum kt_wait_how { KT_WAIT_SLEEP, KT_WAIT_YIELD, KT_WAIT_SPIN } how;
+	unsigned int cpu;	/* the CPU whose clock was read last */
+	uint64_t clock;		/* its tick count then */
+	uint64_t ticks;		/* ticks seen on the waiting CPU(s) */
+	unsigned long polls;
+};
+
+/* One pause between polls; false (and the case failed) past the bound. */
+bool kt_wait_poll(struct ktest *t, struct kt_wait *w);
+
+#define __KT_WAIT(t, c, pause)                                         \
+	({                                                                \
+		struct kt_wait __w = { .cond = #c, .file = __FILE__,      \
+				       .line = __LINE__,                  \
+				       .how = (pause),                    \
+				       .cpu = -1u };                      \
+		bool __ok;                                                \
+		while (!(__ok = !!(c)) && kt_wait_poll(t, &__w))          \
+			;                                                 \
+		__ok;                                                     \
+	})
+
+#define KT_WAIT_UNTIL(t, c) __KT_WAIT(t, c, KT_WAIT_SLEEP)
+#define KT_WAIT_UNTIL_YIELD(t, c) __KT_WAIT(t, c, KT_WAIT_YIELD)
+#define KT_WAIT_UNTIL_SPIN(t, c) __KT_WAIT(t, c, KT_WAIT_SPIN)
 
 #define __KT_CHECK_BOOL(t, expr, want, kind, on_fail)                     \
 	do {                                                              \
