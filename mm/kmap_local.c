@@ -172,6 +172,16 @@ static noinline void *kmap_local_refuse(struct task *t, int idx)
 	return NULL;
 }
 
+/* A page nobody owns: mapping it would let writes reach its next owner. */
+static noinline void *kmap_local_refuse_free(struct page *page)
+{
+	kmap_count(refused);
+	WARN(1, "kmap_local: pfn %#lx is a free page (freed, or never "
+	     "allocated) in thread %s (refused, returning NULL)",
+	     (unsigned long)page_to_pfn(page), current_task_name());
+	return NULL;
+}
+
 /*
  * I1 broken: someone left the slot mapped. Say so, and take it anyway.
  * Takes only what the fast path already has in registers (the rest is
@@ -242,7 +252,11 @@ static __always_inline void *kmap_local_map(struct page *page)
 
 static __always_inline void *__kmap_local_page(struct page *page)
 {
-	if (!PageHighMem(page) && !kmap_force_map) {
+	uint32_t flags = READ_ONCE(page->flags);
+
+	if (unlikely(flags & PG_unowned))
+		return kmap_local_refuse_free(page);
+	if (!(flags & PG_highmem) && !kmap_force_map) {
 		kmap_count(direct_maps);
 		return lowmem_page_address(page);
 	}
@@ -252,6 +266,22 @@ static __always_inline void *__kmap_local_page(struct page *page)
 void *kmap_local_page(struct page *page)
 {
 	return __kmap_local_page(page);
+}
+
+bool kmap_local_holds_page(const struct page *page)
+{
+	const struct task *t = current_task();
+	phys_addr_t phys = page_to_phys(page);
+
+	if (!t)
+		return false;
+	for (int idx = 0; idx < t->kmap_ctrl.idx; idx++) {
+		pteval_t pte = t->kmap_ctrl.pteval[idx];
+
+		if (pte && arch_pte_phys(pte) == phys)
+			return true;
+	}
+	return false;
 }
 
 /* Empty slot idx (at va) of task t on this CPU: forget, clear, flush (I2). */

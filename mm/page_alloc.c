@@ -191,18 +191,23 @@ static const char *bad_free_reason(const struct page *page,
 }
 
 /*
- * A page still mapped by kmap() must not be freed: its next owner would
- * find it mapped, and the users' pointers would reach the new owner's
- * data. Asks the pool; NULL if no page of the block is kmapped. Must
- * run before the zone lock (the pool's lock comes first).
+ * A page still mapped must not be freed: its next owner would find it
+ * mapped, and the users' pointers would reach the new owner's data.
+ * Asks the pkmap pool (any kmap() user) and kmap_local (the freeing
+ * task's own maps); NULL if no page of the block is mapped. Must run
+ * before the zone lock (the pool's lock comes first).
  */
 static const char *free_of_mapped_page(struct page *page, unsigned int order)
 {
-	if (!PageHighMem(page))
+	if (!PageHighMem(page) && !kmap_force_map_enabled())
 		return NULL;
 	for (unsigned int i = 0; i < 1u << order; i++) {
-		const char *why = pkmap_page_freeing(page + i);
+		const char *why = PageHighMem(page + i) ?
+				  pkmap_page_freeing(page + i) : NULL;
 
+		if (!why && kmap_local_holds_page(page + i))
+			why = "the page is still mapped by this thread's "
+			      "kmap_local_page(): kunmap_local it first";
 		if (why)
 			return why;
 	}

@@ -224,6 +224,49 @@ static void misuse_kmap_of_free_page(struct ktest *t)
 			 "allocated); refused");
 }
 
+/* kmap_local_page() of a page nobody owns: refused, no slot taken. */
+static void misuse_kmap_local_of_free_page(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_HIGHUSER);
+	int depth = kmap_local_depth();
+	unsigned long warns;
+	void *addr;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	free_page(page);
+	warns = warn_count();
+	addr = kmap_local_page(page);		/* the misuse under test */
+	KT_EXPECT_TRUE(t, addr == NULL);
+	KT_EXPECT_WARNED(t, warns, "is a free page (freed, or never "
+			 "allocated)");
+	KT_EXPECT_EQ(t, kmap_local_depth(), depth);
+	kunmap_local(addr);			/* NULL: does nothing */
+}
+
+/* Freeing a page this thread still maps with kmap_local_page(). */
+static void misuse_free_of_kmap_local_mapped_page(struct ktest *t)
+{
+	struct page *page = kt_slot_page(t);
+	unsigned long warns;
+	uint32_t *addr;
+
+	if (!page)
+		return;
+	addr = kmap_local_page(page);
+	KT_ASSERT_NOT_NULL(t, addr);
+	*addr = 0x5a5a5a5a;
+	warns = warn_count();
+	free_page(page);			/* the misuse under test */
+	KT_EXPECT_WARNED(t, warns, "still mapped by this thread's "
+			 "kmap_local_page()");
+	KT_EXPECT_TRUE(t, page_not_owned_reason(page) == NULL);
+	KT_EXPECT_EQ(t, *addr, 0x5a5a5a5a);
+	kunmap_local(addr);
+	warns = warn_count();
+	free_page(page);
+	KT_EXPECT_EQ(t, warn_count(), warns);
+}
+
 KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kthread_bind_no_such_cpu),
 	    KTEST_CASE(misuse_kthread_bind_absent_cpu),
@@ -235,4 +278,6 @@ KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_vmap_bogus_page),
 	    KTEST_CASE(misuse_vmap_reserved_or_free_page),
 	    KTEST_CASE(misuse_free_of_kmapped_page),
-	    KTEST_CASE(misuse_kmap_of_free_page));
+	    KTEST_CASE(misuse_kmap_of_free_page),
+	    KTEST_CASE(misuse_kmap_local_of_free_page),
+	    KTEST_CASE(misuse_free_of_kmap_local_mapped_page));

@@ -41,8 +41,8 @@ struct task;
  * CPU cannot go offline.
  * Context: any, interrupts included, once the scheduler is up.
  * Return: the page's address, or NULL if the task already holds
- * KM_MAX_IDX maps (reported by name; pass the NULL to kunmap_local,
- * which then does nothing).
+ * KM_MAX_IDX maps or the page is free (each reported by name; pass the
+ * NULL to kunmap_local, which then does nothing).
  */
 void *kmap_local_page(struct page *page);
 
@@ -102,6 +102,14 @@ void kmap_stats(struct kmap_stats *out);
  * KERN_INFO. Context: as pkmap_get_stats().
  */
 void kmap_stats_print(const char *label);
+
+/*
+ * Does the running task (or the interrupt handler on top of it) hold
+ * page in one of its local map slots? The page allocator asks before a
+ * free. Other tasks' maps are theirs and are not looked at.
+ * Context: any.
+ */
+bool kmap_local_holds_page(const struct page *page);
 
 /* Is kmap.force_map=1 (lowmem pages mapped through slots too) on? */
 bool kmap_force_map_enabled(void);
