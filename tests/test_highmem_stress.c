@@ -10,6 +10,12 @@
  * stale TLB entry or a slot clobbered by a context switch shows up as a
  * mismatch: there must be none. At the end every counter must balance
  * and every page come back.
+ *
+ * Beside the 48 contended pages, a cold set of twice the pkmap pool's
+ * size is swept with kmap(), sixteen pages at a time, so the pool wraps
+ * many times while the others work: every wrap's flush is exercised
+ * under load, and without it (break=pkmap_flush) a CPU reads a page
+ * through a slot that another CPU has since given to another page.
  */
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
@@ -23,6 +29,8 @@
 #include <mm/vmalloc.h>
 
 #define STRESS_PAGES	48
+#define COLD_PAGES	(2 * LAST_PKMAP)
+#define SWEEP_PAGES	16
 #define WORDS		(PAGE_SIZE / 4)
 
 enum api { API_LOCAL, API_ATOMIC, API_KMAP, API_VMAP, NR_APIS };
@@ -35,11 +43,13 @@ struct stress_page {
 
 struct stress_run {
 	struct stress_page pages[STRESS_PAGES];
+	struct stress_page cold[COLD_PAGES];
 	unsigned int ops_each;		/* operations per worker */
 	volatile unsigned int finished;	/* workers done with theirs */
 	unsigned long mismatches;
 	unsigned long ops[NR_APIS];
 	unsigned long nested;
+	unsigned long sweeps;
 };
 
 struct stress_worker {
@@ -140,6 +150,21 @@ static void touch_pair(struct stress_worker *w, unsigned int a, unsigned int b)
 	__sync_fetch_and_add(&w->run->nested, 1);
 }
 
+/* kmap() a run of cold pages one by one: the pool's wraps come from here. */
+static void sweep_cold(struct stress_worker *w)
+{
+	unsigned int first = rng_below(&w->rng, COLD_PAGES);
+
+	for (unsigned int i = 0; i < SWEEP_PAGES; i++) {
+		struct stress_page *sp = &w->run->cold[(first + i) % COLD_PAGES];
+
+		mutex_lock(&sp->lock);
+		touch_page(w, sp, API_KMAP);
+		mutex_unlock(&sp->lock);
+	}
+	__sync_fetch_and_add(&w->run->sweeps, 1);
+}
+
 static int stress_worker(void *arg)
 {
 	struct stress_worker *w = arg;
@@ -149,6 +174,10 @@ static int stress_worker(void *arg)
 		unsigned int a = rng_below(&w->rng, STRESS_PAGES);
 		unsigned int b = rng_below(&w->rng, STRESS_PAGES);
 
+		if (rng_below(&w->rng, 4) == 0) {
+			sweep_cold(w);
+			continue;
+		}
 		if (a != b && rng_below(&w->rng, 8) == 0) {
 			touch_pair(w, a, b);
 			continue;
@@ -163,18 +192,24 @@ static int stress_worker(void *arg)
 	return 0;
 }
 
-static bool stress_pages_alloc(struct ktest *t, struct stress_run *run)
+static void stress_pages_free(struct stress_page *pages, unsigned int count)
 {
-	for (unsigned int i = 0; i < STRESS_PAGES; i++) {
-		struct stress_page *sp = &run->pages[i];
+	for (unsigned int i = 0; i < count; i++)
+		free_page(pages[i].page);
+}
+
+/* count pages of random contents; false (all freed) if memory ran out. */
+static bool stress_pages_fill(struct ktest *t, struct stress_page *pages,
+			      unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		struct stress_page *sp = &pages[i];
 		uint32_t *va;
 
 		mutex_init(&sp->lock, "stress_page");
 		sp->page = alloc_page(GFP_HIGHUSER);
 		if (!sp->page) {
-			while (i--)
-				free_page(run->pages[i].page);
-			kt_skip(t, "out of memory");
+			stress_pages_free(pages, i);
 			return false;
 		}
 		va = kmap_local_page(sp->page);
@@ -183,6 +218,29 @@ static bool stress_pages_alloc(struct ktest *t, struct stress_run *run)
 		sp->sum = page_sum(va);
 		kunmap_local(va);
 	}
+	return true;
+}
+
+static bool stress_pages_alloc(struct ktest *t, struct stress_run *run)
+{
+	if (!stress_pages_fill(t, run->pages, STRESS_PAGES)) {
+		kt_skip(t, "out of memory");
+		return false;
+	}
+	if (!stress_pages_fill(t, run->cold, COLD_PAGES)) {
+		stress_pages_free(run->pages, STRESS_PAGES);
+		kt_skip(t, "out of memory for %u cold pages", COLD_PAGES);
+		return false;
+	}
+	return true;
+}
+
+/* Do the sweeps go through the pool? Only if every cold page is high. */
+static bool cold_pages_all_highmem(const struct stress_run *run)
+{
+	for (unsigned int i = 0; i < COLD_PAGES; i++)
+		if (!PageHighMem(run->cold[i].page))
+			return false;
 	return true;
 }
 
@@ -195,6 +253,7 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 	struct kmap_stats ks0, ks1;
 	struct pkmap_stats ps0, ps1;
 	unsigned int n = 0;
+	bool pooled;
 
 	kmap_flush_unused();
 	vmap_purge();
@@ -220,21 +279,28 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 		return;
 	for (unsigned int i = 0; i < n; i++)
 		kthread_join(th[i]);
-	for (unsigned int i = 0; i < STRESS_PAGES; i++)
-		free_page(run.pages[i].page);
+	pooled = cold_pages_all_highmem(&run);
+	stress_pages_free(run.pages, STRESS_PAGES);
+	stress_pages_free(run.cold, COLD_PAGES);
+	pkmap_get_stats(&ps1);
 	kt_diag(t, "%u workers: kmap_local %lu, kmap_atomic %lu, kmap %lu, "
-		"vmap %lu, nested pairs %lu, mismatches %lu", n,
-		run.ops[API_LOCAL], run.ops[API_ATOMIC], run.ops[API_KMAP],
-		run.ops[API_VMAP], run.nested, run.mismatches);
+		"vmap %lu, nested pairs %lu, sweeps %lu, pool wraps %lu, "
+		"mismatches %lu", n, run.ops[API_LOCAL], run.ops[API_ATOMIC],
+		run.ops[API_KMAP], run.ops[API_VMAP], run.nested, run.sweeps,
+		ps1.wraps - ps0.wraps, run.mismatches);
 	KT_EXPECT_EQ(t, run.mismatches, 0);
+	/* Every operation counted once: a sweep's kmaps are one sweep. */
 	KT_EXPECT_EQ(t, run.ops[API_LOCAL] + run.ops[API_ATOMIC] +
-			run.ops[API_KMAP] + run.ops[API_VMAP] + run.nested,
+			(run.ops[API_KMAP] - run.sweeps * SWEEP_PAGES) +
+			run.ops[API_VMAP] + run.nested + run.sweeps,
 		     (unsigned long)n * run.ops_each);
+	/* Each sweep maps 16 new pages: the pool must turn over, often. */
+	if (pooled)
+		KT_EXPECT_GE(t, ps1.wraps - ps0.wraps, 4);
 	for (int api = 0; api < NR_APIS; api++)
 		KT_EXPECT_GT(t, run.ops[api], 0);
 	kmap_stats_print("after highmem_stress");
 	kmap_stats(&ks1);
-	pkmap_get_stats(&ps1);
 	KT_EXPECT_EQ(t, ks1.local_maps - ks0.local_maps,
 		     ks1.local_unmaps - ks0.local_unmaps);
 	KT_EXPECT_EQ(t, ks1.atomic_maps - ks0.atomic_maps,
