@@ -384,7 +384,7 @@ void lockdep_acquire(struct lockdep_map *map, const struct lockdep_site *site,
 		     bool trylock)
 {
 	bool irqs_were_on = !arch_irqs_disabled(), in_irq = in_interrupt();
-	struct lockdep_held entry = { map, site, in_irq };
+	struct lockdep_held entry = { map, site, in_irq, false };
 	struct cpu_held *ch;
 	struct lock_class *c;
 	unsigned long flags;
@@ -442,7 +442,7 @@ void lockdep_mutex_wait(struct lockdep_map *map,
 void lockdep_mutex_acquired(struct lockdep_map *map,
 			    const struct lockdep_site *site)
 {
-	struct lockdep_held entry = { map, site, false };
+	struct lockdep_held entry = { map, site, false, false };
 	struct task *t = current_task();
 
 	if (!READ_ONCE(lockdep_on) || !t || !class_of(map))
@@ -464,19 +464,24 @@ void lockdep_mutex_release(struct lockdep_map *map)
 bool lockdep_sleep_check(const char *file, int line)
 {
 	struct lockdep_held top = { 0 };
-	const struct cpu_held *ch;
+	struct cpu_held *ch;
 	unsigned long flags;
+	bool held, first = false;
 
 	if (!READ_ONCE(lockdep_on) || in_interrupt())
 		return false;
 	/* Interrupts off: the task stays on this CPU while it looks. */
 	flags = arch_irq_save();
 	ch = &cpu_held[smp_processor_id()];
-	if (ch->depth)
+	held = ch->depth > 0;
+	if (held) {
+		first = !ch->held[ch->depth - 1].sleep_reported;
+		ch->held[ch->depth - 1].sleep_reported = true;
 		top = ch->held[ch->depth - 1];
+	}
 	arch_irq_restore(flags);
-	if (!top.map)
-		return false;
+	if (!held || !first)
+		return held;
 	__sync_fetch_and_add(&reports, 1);
 	warn_at(file, line, "might_sleep",
 		"lockdep: thread %s may sleep while holding spinlock %s "

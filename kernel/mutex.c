@@ -54,7 +54,11 @@ void mutex_lock_at(struct mutex *m, const struct lockdep_site *site)
 
 void mutex_unlock(struct mutex *m)
 {
-	unsigned long flags = spin_lock_irqsave(&m->wq.lock);
+	unsigned long flags;
+
+	/* Before the queue's lock, which is not taken "inside" the mutex. */
+	lockdep_mutex_release(&m->dep);
+	flags = spin_lock_irqsave(&m->wq.lock);
 
 	if (unlikely(m->owner != current_task()))
 		panic("mutex %s: unlocked by thread %s, owner is %s",
@@ -62,6 +66,5 @@ void mutex_unlock(struct mutex *m)
 		      m->owner ? m->owner->name : "nobody");
 	m->owner = NULL;
 	spin_unlock_irqrestore(&m->wq.lock, flags);
-	lockdep_mutex_release(&m->dep);
 	wake_up(&m->wq);
 }

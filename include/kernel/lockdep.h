@@ -69,6 +69,7 @@ struct lockdep_held {
 	struct lockdep_map *map;
 	const struct lockdep_site *site;
 	bool in_irq;		/* taken in an interrupt handler */
+	bool sleep_reported;	/* a sleep under it was reported */
 };
 
 #define LOCKDEP_TASK_HELD_MAX 8
@@ -96,7 +97,9 @@ void lockdep_mutex_release(struct lockdep_map *map);
 
 /*
  * The caller (file:line) may sleep: report it, naming the lock, if this
- * CPU holds a spinlock in task context. Returns true if it reported.
+ * CPU holds a spinlock in task context (once per time the lock is
+ * held). Returns true if a spinlock is held: the caller need not
+ * report the atomic context again.
  */
 bool lockdep_sleep_check(const char *file, int line);
 
