@@ -144,7 +144,7 @@ static void paging_pte_reaches_frame(struct ktest *t)
 #define TORN_ROUNDS 2000000
 
 struct torn_race {
-	pteval_t entry;			/* aligned: pteval_t is 8 bytes */
+	pteval_t entry __aligned(8);	/* i386 aligns a u64 member to 4 only */
 	volatile unsigned int ready, stop;
 	unsigned long torn, present_seen;
 };
