@@ -113,8 +113,11 @@ QEMU_COMMON := -accel tcg -cpu max -m $(MEM) -smp $(SMP) -boot d \
 run: all
 	$(QEMU) $(QEMU_COMMON) -cdrom $(BUILD)/kernel.iso -serial mon:stdio
 
+# The matrix, then the lock order it showed against docs/smp.rst.
 test: all
-	python3 tools/ktest.py --elf $(BUILD)/kernel.elf
+	@rc=0; python3 tools/ktest.py --elf $(BUILD)/kernel.elf || rc=$$?; \
+	python3 tools/lockorder.py $(BUILD)/test/lockdep-edges.json || rc=1; \
+	exit $$rc
 
 # Benchmarks report; they never fail the build (docs/bench.rst).
 bench: all

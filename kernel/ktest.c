@@ -20,6 +20,7 @@
 #include <arch/cpu.h>
 #include <kernel/cmdline.h>
 #include <kernel/ktest.h>
+#include <kernel/lockdep.h>
 #include <kernel/panic.h>
 #include <kernel/preempt.h>
 #include <kernel/printk.h>
@@ -368,6 +369,7 @@ bool ktest_run_all(void)
 					    &skipped);
 	pr_report("# ktest: %u passed, %u failed, %u skipped\n", passed, failed,
 	       skipped);
+	lockdep_print_edges();	/* the order graph, for tools/lockorder.py */
 	/* Asked for tests and got none: a typo must not look like a pass. */
 	if (!nsuites) {
 		pr_report("# ktest: ktest=%s selected no test: the run fails\n",

@@ -478,7 +478,14 @@ static unsigned long might_sleep_count;
 
 void __might_sleep(const char *file, int line)
 {
-	if (!in_atomic() || !current_task())
+	if (!current_task())
+		return;
+	/* Holding a spinlock: lockdep's report names it, instead of ours. */
+	if (lockdep_sleep_check(file, line)) {
+		__sync_fetch_and_add(&might_sleep_count, 1);
+		return;
+	}
+	if (!in_atomic())
 		return;
 	__sync_fetch_and_add(&might_sleep_count, 1);
 	warn_at(file, line, "might_sleep",

@@ -31,7 +31,6 @@
  */
 #include <arch/cpu.h>
 #include <kernel/cmdline.h>
-#include <kernel/ksyms.h>
 #include <kernel/panic.h>
 #include <kernel/printk.h>
 #include <kernel/spinlock.h>
@@ -72,27 +71,32 @@ void spinlock_select_mode(void)
 					 : "no hypervisor");
 }
 
-void spin_lock_init(spinlock_t *lock, const char *name)
+void spin_lock_init_at(spinlock_t *lock, const char *name, const char *file,
+		       int line)
 {
 	lock->owner = lock->next = 0;
 	lock->taken = 0;
-	lock->name = name;
 	lock->holder_cpu = -1;
-	lock->holder_pc = 0;
+	lock->holder_site = NULL;
+	lock->dep = (struct lockdep_map){ .name = name, .file = file,
+					  .line = line };
 }
 
 static noinline void spin_report(spinlock_t *lock, const char *what)
 {
-	char where[64];
+	const struct lockdep_site *site = lock->holder_site;
 
-	ksym_format(lock->holder_pc, where, sizeof(where));
-	panic("spinlock %s: %s (held by CPU %d, taken at %s)", lock->name,
-	      what, lock->holder_cpu, where);
+	if (!site)
+		panic("spinlock %s: %s (held by CPU %d)", lock->dep.name, what,
+		      lock->holder_cpu);
+	panic("spinlock %s: %s (held by CPU %d, taken at %s:%d in %s())",
+	      lock->dep.name, what, lock->holder_cpu, site->file, site->line,
+	      site->func);
 }
 
 /*
  * The waits live out of line, so the uncontended path through
- * raw_spin_lock_at() is one atomic instruction and a not-taken branch.
+ * spin_acquire() is one atomic instruction and a not-taken branch.
  */
 static noinline void spin_wait_tas(spinlock_t *lock)
 {
@@ -119,11 +123,25 @@ static noinline void spin_wait_ticket(spinlock_t *lock, uint16_t ticket)
 	}
 }
 
-static inline void raw_spin_lock_at(spinlock_t *lock, uintptr_t pc)
+static inline void spin_mark_held(spinlock_t *lock,
+				  const struct lockdep_site *site)
+{
+	lock->holder_cpu = smp_processor_id();
+	lock->holder_site = site;
+}
+
+/*
+ * lockdep hears of an acquisition before the wait, so an order that
+ * can deadlock is reported even on the run where it does.
+ */
+
+static inline void spin_acquire(spinlock_t *lock,
+				const struct lockdep_site *site)
 {
 	if (unlikely(lock->holder_cpu == (int)smp_processor_id() &&
 		     spin_is_locked(lock)))
 		spin_report(lock, "recursive locking on this CPU");
+	lockdep_acquire(&lock->dep, site, false);
 	if (spinlock_test_and_set) {
 		if (unlikely(__atomic_exchange_n(&lock->taken, 1,
 						 __ATOMIC_ACQUIRE)))
@@ -138,19 +156,19 @@ static inline void raw_spin_lock_at(spinlock_t *lock, uintptr_t pc)
 		if (unlikely(READ_ONCE(lock->owner) != ticket))
 			spin_wait_ticket(lock, ticket);
 	}
-	lock->holder_cpu = smp_processor_id();
-	lock->holder_pc = pc;
+	spin_mark_held(lock, site);
 }
 
-void raw_spin_lock(spinlock_t *lock)
+void raw_spin_lock_at(spinlock_t *lock, const struct lockdep_site *site)
 {
-	raw_spin_lock_at(lock, (uintptr_t)__builtin_return_address(0));
+	spin_acquire(lock, site);
 }
 
 void raw_spin_unlock(spinlock_t *lock)
 {
 	if (unlikely(lock->holder_cpu != (int)smp_processor_id()))
 		spin_report(lock, "unlocked by a CPU that does not hold it");
+	lockdep_release(&lock->dep);
 	lock->holder_cpu = -1;
 	barrier();
 	/* Only the holder writes owner; x86 stores are not reordered. */
@@ -160,13 +178,13 @@ void raw_spin_unlock(spinlock_t *lock)
 		WRITE_ONCE(lock->owner, lock->owner + 1);
 }
 
-void spin_lock(spinlock_t *lock)
+void spin_lock_at(spinlock_t *lock, const struct lockdep_site *site)
 {
 	preempt_disable();
-	raw_spin_lock_at(lock, (uintptr_t)__builtin_return_address(0));
+	spin_acquire(lock, site);
 }
 
-bool spin_trylock(spinlock_t *lock)
+bool spin_trylock_at(spinlock_t *lock, const struct lockdep_site *site)
 {
 	uint32_t old, new;
 	uint16_t ticket;
@@ -186,8 +204,8 @@ bool spin_trylock(spinlock_t *lock)
 	if (!__sync_bool_compare_and_swap((uint32_t *)lock, old, new))
 		goto fail;
 taken:
-	lock->holder_cpu = smp_processor_id();
-	lock->holder_pc = (uintptr_t)__builtin_return_address(0);
+	spin_mark_held(lock, site);
+	lockdep_acquire(&lock->dep, site, true);
 	return true;
 fail:
 	preempt_enable();
@@ -200,12 +218,13 @@ void spin_unlock(spinlock_t *lock)
 	preempt_enable();
 }
 
-unsigned long spin_lock_irqsave(spinlock_t *lock)
+unsigned long spin_lock_irqsave_at(spinlock_t *lock,
+				   const struct lockdep_site *site)
 {
 	unsigned long flags = arch_irq_save();
 
 	preempt_disable();
-	raw_spin_lock_at(lock, (uintptr_t)__builtin_return_address(0));
+	spin_acquire(lock, site);
 	return flags;
 }
 

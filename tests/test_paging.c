@@ -149,7 +149,7 @@ static void paging_pte_reaches_frame(struct ktest *t)
 #define TORN_BATCH 1000		/* reads between looks at the counts */
 
 struct torn_race {
-	pteval_t entry;			/* aligned: pteval_t is 8 bytes */
+	pteval_t entry __aligned(8);	/* i386 aligns a u64 member to 4 only */
 	volatile unsigned int ready, stop;
 	volatile unsigned long flips;	/* install-and-clear pairs */
 	unsigned long reads, torn, present_seen;

@@ -12,6 +12,10 @@ docs/bench.rst says how to read them.  Boots, each with
   host    plain TCG -smp 1, 2 and 8, the shootdown and IPI benchmarks
           only, so their scaling with the CPU count shows.
 
+Every boot has lockdep=0: the figures are the kernel's own paths, not
+the validator's.  One more icount boot runs the lock benchmarks with
+lockdep on (mode "icount-lockdep"), so its cost per lock is a figure.
+
 Each kernel prints one `BENCH_JSON {...}` line per benchmark.  The
 output is a JSON array of {"bench", "mode", "unit", "smp", "min",
 "median", "samples"}; with --runs N > 1 a host figure is the median of
@@ -30,14 +34,16 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 ROOT = Path(__file__).resolve().parent.parent
 SCALING = "tlb_shootdown*,ipi_roundtrip*"
+LOCKS = "lock_*"
 
 
-def boot(elf, glob, smp, icount, mem, timeout):
+def boot(elf, glob, smp, icount, mem, timeout, lockdep=False):
     """One boot; returns the parsed BENCH_JSON objects."""
     with tempfile.TemporaryDirectory() as d:
         iso, log = Path(d) / "bench.iso", Path(d) / "serial.log"
         subprocess.run([str(ROOT / "tools/mkiso"), str(elf), str(iso),
-                        f"ktest=none bench={glob} ktest.exit=1"],
+                        f"ktest=none bench={glob} ktest.exit=1 "
+                        f"lockdep={int(lockdep)}"],
                        check=True, capture_output=True)
         cmd = ["qemu-system-i386", "-accel", "tcg", "-cpu", "max",
                "-m", mem, "-smp", str(smp), "-boot", "d", "-cdrom",
@@ -93,6 +99,8 @@ def main():
 
     result = merge([boot(args.elf, args.bench, 1, True, args.mem, 600)],
                    "icount", "instructions")
+    result += merge([boot(args.elf, LOCKS, 1, True, args.mem, 300,
+                          lockdep=True)], "icount-lockdep", "instructions")
     host = [boot(args.elf, args.bench, 4, False, args.mem, 300)
             for _ in range(args.runs)]
     for smp in (1, 2, 8):

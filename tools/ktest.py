@@ -101,6 +101,7 @@ def judge(o, filtered):
     why = []
     if code is None:
         why.append(f"timeout after {cfg.timeout} s")
+    why += lockdep_reports(o.log_lines)
 
     if isinstance(cfg.expect, dict) and "panic" in cfg.expect:
         # One regex, or a list that must match lines in that order (a
@@ -185,6 +186,53 @@ def judge(o, filtered):
     o.reason = "; ".join(why)
     if o.status == "FAIL":
         o.failed = max(o.failed, 1)
+
+
+# A lockdep report is a WARNING whose reason starts "lockdep: ".  Only
+# the lockdep suite's planted locks (named planted_*) may have one: any
+# other is a real lock-order bug in the kernel (or a test) and fails
+# the configuration it appeared in.
+LOCKDEP_REPORT_RE = r"^WARNING at .*: lockdep: "
+
+
+def lockdep_reports(lines):
+    bad = [ln.strip() for ln in lines
+           if re.search(LOCKDEP_REPORT_RE, ln)
+           and not re.search(r"\bplanted_\w+", ln)]
+    return [f"lockdep report: {bad[0]!r}" + (f" (and {len(bad) - 1} more)"
+                                             if len(bad) > 1 else "")
+            ] if bad else []
+
+
+# "LOCKDEP_EDGE a (file:line) -> b (file:line) first at file:line in f()",
+# printed by kernel/lockdep.c: lockdep_print_edges at the end of a run.
+EDGE_RE = re.compile(r"^LOCKDEP_EDGE (\S+) \((\S+)\) -> (\S+) \((\S+)\) "
+                     r"first at (.*)$")
+
+
+def collect_lock_edges(outcomes, path):
+    """The union of the order graphs every run printed, for
+    tools/lockorder.py: each edge with its classes' sites, where it was
+    first seen and which configurations saw it."""
+    edges, runs = {}, []
+    for o in outcomes:
+        seen = False
+        for ln in o.log_lines:
+            m = EDGE_RE.match(ln.strip())
+            if not m:
+                seen |= ln.startswith("# lockdep: ")
+                continue
+            seen = True
+            a, a_site, b, b_site, first = m.groups()
+            e = edges.setdefault((a, b), {
+                "from": a, "from_site": a_site, "to": b, "to_site": b_site,
+                "first": first, "configs": []})
+            e["configs"].append(o.cfg.name)
+        if seen:
+            runs.append(o.cfg.name)
+    path.write_text(json.dumps({"configs": runs,
+                                "edges": list(edges.values())},
+                               indent=2) + "\n")
 
 
 def judge_poweroff(lines):
@@ -533,6 +581,7 @@ def main():
     order = [c.name for c in chosen]
     outcomes.sort(key=lambda o: order.index(o.cfg.name))
     write_json(args.outdir / "results.json", outcomes)
+    collect_lock_edges(outcomes, args.outdir / "lockdep-edges.json")
     total = [sum(getattr(o, f) for o in outcomes)
              for f in ("passed", "failed", "skipped")]
     print("ktest: %d passed, %d failed, %d skipped" % tuple(total),

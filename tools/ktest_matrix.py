@@ -377,6 +377,13 @@ MATRIX = [
                                           r"^\s+#\d+\s+[0-9a-f]{8} "]},
            timeout=30, tags=("cmdline",)),
 
+    # lockdep=0 (what make bench boots with): the validator is off and
+    # says so where the order graph would be; the lockdep cases skip.
+    Config("lockdep-off", mem="64M", smp=1,
+           cmdline="lockdep=0 ktest=lockdep,locking",
+           expect={"fail": [], "lines": [r"^# lockdep: off$"]},
+           timeout=30, tags=("cmdline",)),
+
     # A malformed option on the boot's own command line: the test that
     # checks the boot was clean fails, and says which word was refused.
     Config("cmdline-bad-option", mem="64M", smp=1,

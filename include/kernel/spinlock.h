@@ -5,46 +5,64 @@
  * and waits until `owner` reaches it, so waiters are served in arrival
  * order and none starves. In test-and-set mode whoever swaps `taken`
  * from 0 to 1 first gets the lock: unfair, but it never waits for a
- * particular CPU (kernel/spinlock.c says when and why each is used). Holding a spinlock disables preemption; the _irqsave
+ * particular CPU (kernel/spinlock.c says when and why each is used).
+ * Holding a spinlock disables preemption; the _irqsave
  * variants also disable interrupts on this CPU, which is required for
  * any lock an interrupt handler also takes.
  *
  * Each lock carries its name, the CPU holding it and where it was taken,
  * so a lock-up report can say who holds what. A CPU that spins far too
- * long reports that and panics.
+ * long reports that and panics. Each also belongs to a lockdep class
+ * (include/kernel/lockdep.h), which checks the order locks are taken in.
  */
 #ifndef KERNEL_SPINLOCK_H
 #define KERNEL_SPINLOCK_H
 
+#include <kernel/lockdep.h>
 #include <kernel/preempt.h>
 
 typedef struct spinlock {
 	volatile uint16_t owner;	/* ticket being served */
 	volatile uint16_t next;		/* next ticket to hand out */
 	volatile uint16_t taken;	/* test-and-set mode: 1 if held */
-	const char *name;
 	int holder_cpu;			/* -1 when free */
-	uintptr_t holder_pc;		/* where it was taken */
+	const struct lockdep_site *holder_site;	/* where it was taken */
+	struct lockdep_map dep;		/* its name and lockdep class */
 } spinlock_t;
 
+/* The lock's lockdep class is this line: where it is defined. */
 #define SPINLOCK_INIT(lockname) \
-	{ .owner = 0, .next = 0, .taken = 0, .name = #lockname, \
-	  .holder_cpu = -1 }
+	{ .owner = 0, .next = 0, .taken = 0, .holder_cpu = -1, \
+	  .dep = LOCKDEP_MAP_INIT(#lockname) }
 #define DEFINE_SPINLOCK(lockname) spinlock_t lockname = SPINLOCK_INIT(lockname)
 
-void spin_lock_init(spinlock_t *lock, const char *name);
+/* The lock's lockdep class is the line that calls spin_lock_init(). */
+#define spin_lock_init(lock, name) \
+	spin_lock_init_at(lock, name, __FILE__, __LINE__)
+void spin_lock_init_at(spinlock_t *lock, const char *name, const char *file,
+		       int line);
 
-/* Context: any; the caller must not already hold the lock. */
-void spin_lock(spinlock_t *lock);
+/*
+ * Each taking macro passes its call site, for lockdep's reports and for
+ * a lock-up report's "taken at".
+ *
+ * Context: any; the caller must not already hold the lock.
+ */
+#define spin_lock(lock)		spin_lock_at(lock, LOCKDEP_SITE())
+#define spin_trylock(lock)	spin_trylock_at(lock, LOCKDEP_SITE())
+void spin_lock_at(spinlock_t *lock, const struct lockdep_site *site);
+bool spin_trylock_at(spinlock_t *lock, const struct lockdep_site *site);
 void spin_unlock(spinlock_t *lock);
-bool spin_trylock(spinlock_t *lock);
 
 /* Context: any. Restores the interrupt state saved in flags. */
-unsigned long spin_lock_irqsave(spinlock_t *lock);
+#define spin_lock_irqsave(lock)	spin_lock_irqsave_at(lock, LOCKDEP_SITE())
+unsigned long spin_lock_irqsave_at(spinlock_t *lock,
+				   const struct lockdep_site *site);
 void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
 
 /* The raw lock without preemption bookkeeping, for the scheduler. */
-void raw_spin_lock(spinlock_t *lock);
+#define raw_spin_lock(lock)	raw_spin_lock_at(lock, LOCKDEP_SITE())
+void raw_spin_lock_at(spinlock_t *lock, const struct lockdep_site *site);
 void raw_spin_unlock(spinlock_t *lock);
 
 /*

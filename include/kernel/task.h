@@ -9,6 +9,7 @@
 #define KERNEL_TASK_H
 
 #include <kernel/list.h>
+#include <kernel/lockdep.h>
 #include <kernel/percpu.h>
 #include <mm/kmap_types.h>
 
@@ -38,6 +39,7 @@ struct task {
 	 */
 	struct kmap_ctrl kmap_ctrl;
 	int pagefault_disabled;
+	struct lockdep_task lockdep;	/* the mutexes it holds */
 
 	/*
 	 * Protected by the lock of the run queue of `cpu`. A task moves
