@@ -65,7 +65,7 @@ struct cpu_held {
 	struct lockdep_held held[LOCKDEP_CPU_HELD_MAX];
 };
 
-static bool lockdep_on = true;
+bool lockdep_on = true;
 static unsigned long reports;
 static volatile int graph_lock_word;
 
@@ -380,8 +380,8 @@ static void check_acquire(struct lock_class *c, const struct lockdep_site *site,
 		edge_add(pc, c, site);
 }
 
-void lockdep_acquire(struct lockdep_map *map, const struct lockdep_site *site,
-		     bool trylock)
+void __lockdep_acquire(struct lockdep_map *map,
+		       const struct lockdep_site *site, bool trylock)
 {
 	bool irqs_were_on = !arch_irqs_disabled(), in_irq = in_interrupt();
 	struct lockdep_held entry = { map, site, in_irq, false };
@@ -409,7 +409,7 @@ static noinline void release_unheld(const struct lockdep_map *map,
 	     "count", map->name, holder);
 }
 
-void lockdep_release(struct lockdep_map *map)
+void __lockdep_release(struct lockdep_map *map)
 {
 	struct cpu_held *ch;
 	unsigned long flags;
@@ -423,7 +423,7 @@ void lockdep_release(struct lockdep_map *map)
 	arch_irq_restore(flags);
 }
 
-void lockdep_mutex_wait(struct lockdep_map *map,
+void __lockdep_mutex_wait(struct lockdep_map *map,
 			const struct lockdep_site *site)
 {
 	struct lock_class *c;
@@ -439,7 +439,7 @@ void lockdep_mutex_wait(struct lockdep_map *map,
 }
 
 /* Context: the task that now owns the mutex. */
-void lockdep_mutex_acquired(struct lockdep_map *map,
+void __lockdep_mutex_acquired(struct lockdep_map *map,
 			    const struct lockdep_site *site)
 {
 	struct lockdep_held entry = { map, site, false, false };
@@ -451,7 +451,7 @@ void lockdep_mutex_acquired(struct lockdep_map *map,
 		  &entry);
 }
 
-void lockdep_mutex_release(struct lockdep_map *map)
+void __lockdep_mutex_release(struct lockdep_map *map)
 {
 	struct task *t = current_task();
 
@@ -461,7 +461,7 @@ void lockdep_mutex_release(struct lockdep_map *map)
 		release_unheld(map, "this thread");
 }
 
-bool lockdep_sleep_check(const char *file, int line)
+bool __lockdep_sleep_check(const char *file, int line)
 {
 	struct lockdep_held top = { 0 };
 	struct cpu_held *ch;

@@ -81,19 +81,60 @@ struct lockdep_task {
 };
 
 /*
+ * lockdep=0 (the benchmarks' setting) must cost the lock path one
+ * predicted branch, not a call: each test below is inline, the work
+ * out of line. Written at boot, and cleared if a table overflows.
+ */
+extern bool lockdep_on;
+
+/*
  * Called by the lock code: after a spinlock is taken (sleeps false) or
  * before a task waits for a mutex (sleeps true; lockdep_mutex_acquired
  * once it has it). A trylock records no order (it never waits) but
  * counts as held. Context: any.
  */
-void lockdep_acquire(struct lockdep_map *map, const struct lockdep_site *site,
-		     bool trylock);
-void lockdep_release(struct lockdep_map *map);
-void lockdep_mutex_wait(struct lockdep_map *map,
-			const struct lockdep_site *site);
-void lockdep_mutex_acquired(struct lockdep_map *map,
-			    const struct lockdep_site *site);
-void lockdep_mutex_release(struct lockdep_map *map);
+void __lockdep_acquire(struct lockdep_map *map,
+		       const struct lockdep_site *site, bool trylock);
+void __lockdep_release(struct lockdep_map *map);
+
+static inline void lockdep_acquire(struct lockdep_map *map,
+				   const struct lockdep_site *site,
+				   bool trylock)
+{
+	if (READ_ONCE(lockdep_on))
+		__lockdep_acquire(map, site, trylock);
+}
+
+static inline void lockdep_release(struct lockdep_map *map)
+{
+	if (READ_ONCE(lockdep_on))
+		__lockdep_release(map);
+}
+void __lockdep_mutex_wait(struct lockdep_map *map,
+			  const struct lockdep_site *site);
+void __lockdep_mutex_acquired(struct lockdep_map *map,
+			      const struct lockdep_site *site);
+void __lockdep_mutex_release(struct lockdep_map *map);
+
+static inline void lockdep_mutex_wait(struct lockdep_map *map,
+				      const struct lockdep_site *site)
+{
+	if (READ_ONCE(lockdep_on))
+		__lockdep_mutex_wait(map, site);
+}
+
+static inline void lockdep_mutex_acquired(struct lockdep_map *map,
+					  const struct lockdep_site *site)
+{
+	if (READ_ONCE(lockdep_on))
+		__lockdep_mutex_acquired(map, site);
+}
+
+static inline void lockdep_mutex_release(struct lockdep_map *map)
+{
+	if (READ_ONCE(lockdep_on))
+		__lockdep_mutex_release(map);
+}
 
 /*
  * The caller (file:line) may sleep: report it, naming the lock, if this
@@ -101,7 +142,12 @@ void lockdep_mutex_release(struct lockdep_map *map);
  * held). Returns true if a spinlock is held: the caller need not
  * report the atomic context again.
  */
-bool lockdep_sleep_check(const char *file, int line);
+bool __lockdep_sleep_check(const char *file, int line);
+
+static inline bool lockdep_sleep_check(const char *file, int line)
+{
+	return READ_ONCE(lockdep_on) && __lockdep_sleep_check(file, line);
+}
 
 /* Reports since boot (every kind), for tests. */
 unsigned long lockdep_report_count(void);
