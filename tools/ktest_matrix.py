@@ -107,6 +107,18 @@ MATRIX = [
                r"^hmos: the kernel needs all of the above"], "exit": 39},
            tags=("cpu",)),
 
+    # More CPUs than NR_CPUS (8): the boot must name the ones it
+    # ignores, and smp_expected_cpus_online expects NR_CPUS online and
+    # the rest counted as ignored.  Only 8 vCPUs ever run: the others
+    # wait for a start-up IPI that never comes.
+    Config("smp16-capped", mem="64M", smp=16,
+           cmdline="ktest=smp.smp_expected_cpus_online", timeout=90,
+           expect={"fail": [], "lines": [
+               r"^SMP: the firmware lists 16 CPUs, this kernel has room "
+               r"for NR_CPUS = 8: 8 CPU\(s\) ignored, never started "
+               r"\(APIC ids 8 9 10 11 12 13 14 15\)"]},
+           tags=("smp",)),
+
     # A small machine with highmem: lowmem clamped to 64 MiB leaves about
     # 448 MiB of ZONE_HIGHMEM below 4 GiB, cheap enough to run every time.
     Config("m512-low64", mem="512M", smp=1, cmdline="lowmem=64M",
