@@ -84,6 +84,18 @@ MATRIX = [
     # mm.debug=1 here: freed pages are poisoned (pmm_freed_pages_poisoned).
     Config("m64", mem="64M", smp=1, cmdline="mm.debug=1", tags=("lowmem",)),
 
+    # The smallest machine the kernel boots on (README): 4 MiB, about 100
+    # free pages once the kernel is in.  Every case must pass or skip
+    # with its reason; vmalloc and vmap run out of memory here, and
+    # must say so with NULL, leaving nothing mapped or leaked.  Two
+    # CPUs, so the SMP cases and both stress workers meet the shortage.
+    Config("m4", mem="4M", smp=2, tags=("lowmem", "small")),
+
+    # 8 MiB: no free block of the largest buddy orders
+    # (pmm_blocks_are_aligned tries the orders there are).
+    Config("m8", mem="8M", smp=1, cmdline="ktest=boot,pmm,vmalloc",
+           timeout=40, tags=("lowmem", "small")),
+
     # CPUs the kernel must refuse (boot/entry.S: cpu_needs): each
     # missing feature named, then QEMU left with exit code 0x13 (39)
     # at once instead of a halt the runner would wait out.  max,-cx8
