@@ -430,14 +430,14 @@ static void vmap_fill_area_then_reuse(struct ktest *t)
 	static uintptr_t got[1024];
 	static struct page *same[FILL_CHUNK];
 	struct page *page = alloc_page(GFP_HIGHUSER);
-	unsigned long free_pages = zone_free_pages(ZONE_NORMAL) +
-				   zone_free_pages(ZONE_HIGHMEM);
+	unsigned long nr_free = zone_free_pages(ZONE_NORMAL) +
+				zone_free_pages(ZONE_HIGHMEM);
 	unsigned int n = 0, small = 0;
 	uintptr_t top = 0;
 	void *again;
 
 	KT_ASSERT_NOT_NULL(t, page);
-	KT_ASSERT_GE(t, free_pages, 2);
+	KT_ASSERT_GE(t, nr_free, 2);
 	for (unsigned int i = 0; i < FILL_CHUNK; i++)
 		same[i] = page;
 	vmap_purge();
@@ -478,7 +478,7 @@ static void vmap_fill_area_then_reuse(struct ktest *t)
 	KT_EXPECT_NOT_NULL(t, again);
 	vunmap(again);
 	/* As much as a quarter chunk, but no more than half of free RAM. */
-	again = vmalloc(MIN(FILL_CHUNK / 4, free_pages / 2) * PAGE_SIZE);
+	again = vmalloc(MIN(FILL_CHUNK / 4, nr_free / 2) * PAGE_SIZE);
 	KT_EXPECT_NOT_NULL(t, again);
 	vfree(again);
 	vmap_purge();
