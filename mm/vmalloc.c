@@ -140,9 +140,9 @@ static bool take_range(size_t size, struct vmap_area *va)
 }
 
 /*
- * May a failing allocation purge? A purge may wait for other CPUs, so
- * not while interrupts are off in early boot, when nothing is lazy yet
- * worth waiting for.
+ * May a failing allocation purge? A purge takes a mutex and may wait
+ * for other CPUs: not in early boot, with interrupts off on the only
+ * CPU (where vmap's context rule allows a call, and nothing sleeps).
  */
 static bool may_purge(void)
 {

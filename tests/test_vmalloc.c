@@ -278,6 +278,41 @@ static void vmalloc_out_of_pages_returns_null(struct ktest *t)
 	KT_EXPECT_EQ(t, vmap_addr_state(probe), VMAP_FREE);
 }
 
+/*
+ * With every page taken kmalloc cannot grow, and the descriptors of
+ * lazily freed areas hold its objects until a purge: a vmap must then
+ * purge to get one, not fail. DESC_ROUNDS areas of a page and a guard
+ * stay under VMAP_LAZY_MAX_PAGES, so no threshold purge comes first.
+ */
+#define DESC_ROUNDS	4000
+static void vmap_purges_for_its_descriptor(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_HIGHUSER);
+	struct vmap_stats before, after;
+	unsigned int done = 0;
+	LIST_HEAD(held);
+
+	KT_ASSERT_NOT_NULL(t, page);
+	vmap_purge();
+	before = vmap_get_stats();
+	take_every_page(&held);
+	for (; done < DESC_ROUNDS; done++) {
+		void *v = vmap(&page, 1, MAP_READ);
+
+		if (!v)
+			break;
+		vunmap(v);
+	}
+	after = vmap_get_stats();
+	give_back_pages(&held, ~0ul);	/* all */
+	vmap_purge();
+	free_page(page);
+	kt_diag(t, "%u of %u vmap/vunmap rounds with no free page, %lu "
+		"purge(s)", done, DESC_ROUNDS, after.purges - before.purges);
+	KT_EXPECT_EQ(t, done, DESC_ROUNDS);
+	KT_EXPECT_GT(t, after.purges, before.purges);
+}
+
 #define STRESS_WORKERS	4
 #define STRESS_SLOTS	8
 
@@ -493,5 +528,6 @@ KTEST_SUITE(vmalloc,
 	    KTEST_CASE(vmap_misuse_refused),
 	    KTEST_CASE(vmalloc_more_than_lowmem),
 	    KTEST_CASE(vmalloc_out_of_pages_returns_null),
+	    KTEST_CASE(vmap_purges_for_its_descriptor),
 	    KTEST_CASE(vmalloc_stress_concurrent),
 	    KTEST_CASE(vmap_fill_area_then_reuse));
