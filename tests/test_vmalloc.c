@@ -279,16 +279,50 @@ static void vmalloc_out_of_pages_returns_null(struct ktest *t)
 }
 
 /*
- * With every page taken kmalloc cannot grow, and the descriptors of
- * lazily freed areas hold its objects until a purge: a vmap must then
- * purge to get one, not fail. DESC_ROUNDS areas of a page and a guard
- * stay under VMAP_LAZY_MAX_PAGES, so no threshold purge comes first.
+ * The small kmalloc classes (16 to 128 bytes: an area descriptor is in
+ * one of them), each drained into a chain linked through the objects'
+ * first word.
+ */
+#define SMALL_CLASSES	4
+static void hold_small_objects(void *chain[SMALL_CLASSES])
+{
+	for (unsigned int c = 0; c < SMALL_CLASSES; c++) {
+		void **o;
+
+		chain[c] = NULL;
+		while ((o = kmalloc(16u << c))) {
+			*o = chain[c];
+			chain[c] = o;
+		}
+	}
+}
+
+/* Free up to n objects of each chain. */
+static void release_small_objects(void *chain[SMALL_CLASSES], unsigned long n)
+{
+	for (unsigned int c = 0; c < SMALL_CLASSES; c++)
+		for (unsigned long i = 0; i < n && chain[c]; i++) {
+			void **o = chain[c];
+
+			chain[c] = *o;
+			kfree(o);
+		}
+}
+
+/*
+ * With every page taken kmalloc cannot grow; with its small objects
+ * held too, only a few are left for area descriptors, and lazily freed
+ * areas keep theirs until a purge. A vmap must then purge to get one,
+ * not fail. DESC_ROUNDS areas of a page and a guard stay under
+ * VMAP_LAZY_MAX_PAGES, so no threshold purge comes first.
  */
 #define DESC_ROUNDS	4000
+#define DESC_SPARE	8	/* objects given back in each class */
 static void vmap_purges_for_its_descriptor(struct ktest *t)
 {
 	struct page *page = alloc_page(GFP_HIGHUSER);
 	struct vmap_stats before, after;
+	void *objects[SMALL_CLASSES];
 	unsigned int done = 0;
 	LIST_HEAD(held);
 
@@ -296,6 +330,8 @@ static void vmap_purges_for_its_descriptor(struct ktest *t)
 	vmap_purge();
 	before = vmap_get_stats();
 	take_every_page(&held);
+	hold_small_objects(objects);
+	release_small_objects(objects, DESC_SPARE);
 	for (; done < DESC_ROUNDS; done++) {
 		void *v = vmap(&page, 1, MAP_READ);
 
@@ -304,7 +340,8 @@ static void vmap_purges_for_its_descriptor(struct ktest *t)
 		vunmap(v);
 	}
 	after = vmap_get_stats();
-	give_back_pages(&held, ~0ul);	/* all */
+	release_small_objects(objects, ~0ul);	/* all */
+	give_back_pages(&held, ~0ul);
 	vmap_purge();
 	free_page(page);
 	kt_diag(t, "%u of %u vmap/vunmap rounds with no free page, %lu "
