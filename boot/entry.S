@@ -4,8 +4,8 @@
  * GRUB enters _start in 32-bit protected mode with paging off, EAX =
  * the multiboot2 magic and EBX = the physical address of its boot
  * information. This file, linked at its physical address (see
- * linker.ld), checks that the CPU can do what the kernel needs (PAE
- * and NX), builds a throw-away set of PAE page tables, turns paging on,
+ * linker.ld), checks that the CPU can do what the kernel needs (PAE,
+ * NX, CMPXCHG8B and the rest of the cpu_needs table), builds a throw-away set of PAE page tables, turns paging on,
  * and jumps to kmain() in the higher half. arch/x86/paging.c replaces
  * these tables with the real ones soon after.
  */
@@ -41,22 +41,7 @@ _start:
 	movl	%ebx, %edi		/* pointer for kmain() */
 
 	call	early_serial_init
-
-	/* CPUID leaf 1, EDX bit 6: PAE. */
-	movl	$1, %eax
-	cpuid
-	testl	$(1 << 6), %edx
-	jz	no_pae
-
-	/* CPUID 0x80000001, EDX bit 20: NX (execute disable). */
-	movl	$0x80000000, %eax
-	cpuid
-	cmpl	$0x80000001, %eax
-	jb	no_nx
-	movl	$0x80000001, %eax
-	cpuid
-	testl	$(1 << 20), %edx
-	jz	no_nx
+	call	check_cpu_features
 
 	call	build_boot_page_tables
 
@@ -134,22 +119,141 @@ early_puts:
 	jmp	1b
 3:	ret
 
-no_pae:
-	movl	$msg_no_pae, %esi
-	jmp	die
-no_nx:
-	movl	$msg_no_nx, %esi
-die:
+/*
+ * What the kernel needs of the CPU: one row per feature, the CPUID leaf
+ * whose EDX has it, its bit, and what to print when it is missing. A
+ * CPU that lacks any is refused before the kernel runs one instruction
+ * that needs it; every missing feature is named, not just the first.
+ */
+	.section .boot.data, "a"
+	.balign	4
+cpu_needs:
+	.long	1, 1 << 4, need_tsc
+	.long	1, 1 << 5, need_msr
+	.long	1, 1 << 6, need_pae
+	.long	1, 1 << 8, need_cx8
+	.long	1, 1 << 9, need_apic
+	.long	1, 1 << 13, need_pge
+	.long	1, 1 << 15, need_cmov
+	.long	0x80000001, 1 << 20, need_nx
+	.long	0			/* end */
+
+need_tsc:
+	.asciz	"TSC (CPUID 1 EDX bit 4): the timer is calibrated with RDTSC"
+need_msr:
+	.asciz	"MSRs (CPUID 1 EDX bit 5): NX and the local APIC are turned on through them"
+need_pae:
+	.asciz	"PAE (CPUID 1 EDX bit 6): 64-bit page-table entries, memory above 4 GiB"
+need_cx8:
+	.asciz	"CMPXCHG8B (CPUID 1 EDX bit 8): a 64-bit PTE is written in one atomic step"
+need_apic:
+	.asciz	"local APIC (CPUID 1 EDX bit 9): the timer tick and the IPIs between CPUs"
+need_pge:
+	.asciz	"PGE (CPUID 1 EDX bit 13): kernel mappings are global pages"
+need_cmov:
+	.asciz	"CMOV (CPUID 1 EDX bit 15): the kernel is compiled for the i686"
+need_nx:
+	.asciz	"NX (CPUID 0x80000001 EDX bit 20): no-execute pages"
+msg_lacks:
+	.asciz	"hmos: this CPU has no "
+msg_newline:
+	.asciz	"\r\n"
+msg_no_cpuid:
+	.asciz	"hmos: this CPU has no CPUID instruction (a 386 or early 486): the kernel cannot tell what it can do\r\n"
+msg_refused:
+	.asciz	"hmos: the kernel needs all of the above (QEMU: -cpu max). Halting (QEMU: exit code 0x13 through isa-debug-exit).\r\n"
+
+	.section .boot.text, "ax"
+/*
+ * Print every feature of cpu_needs this CPU lacks; refuse it if any.
+ * Returns only if it has them all, with %esi and %edi (the multiboot2
+ * magic and info pointer) as they were.
+ */
+check_cpu_features:
+	pushl	%esi
+	pushl	%edi
+	call	cpuid_present
+	jnz	1f
+	movl	$msg_no_cpuid, %esi
 	call	early_puts
+	jmp	refuse_cpu
+1:	xorl	%edi, %edi		/* features missing so far */
+	movl	$cpu_needs, %ecx	/* early_puts keeps %ecx and %edi */
+2:	movl	(%ecx), %eax
+	testl	%eax, %eax
+	jz	4f
+	call	cpuid_edx
+	testl	4(%ecx), %edx
+	jnz	3f
+	incl	%edi
+	movl	$msg_lacks, %esi
+	call	early_puts
+	movl	8(%ecx), %esi
+	call	early_puts
+	movl	$msg_newline, %esi
+	call	early_puts
+3:	addl	$12, %ecx
+	jmp	2b
+4:	testl	%edi, %edi
+	jnz	refuse_cpu
+	popl	%edi
+	popl	%esi
+	ret
+
+/*
+ * ZF clear if the CPUID instruction exists: only then can EFLAGS.ID
+ * (bit 21) be flipped. EFLAGS is left as it was.
+ */
+cpuid_present:
+	pushfl
+	pushfl
+	xorl	$(1 << 21), (%esp)
+	popfl
+	pushfl
+	popl	%eax
+	xorl	(%esp), %eax		/* the bits that changed */
+	popfl
+	testl	$(1 << 21), %eax
+	ret
+
+/*
+ * EDX of CPUID leaf %eax, or 0 if the CPU has no such leaf (the first
+ * leaf of each range, 0 or 0x80000000, gives the range's last one).
+ * Keeps %ebx and %ecx.
+ */
+cpuid_edx:
+	pushl	%ebx
+	pushl	%ecx
+	pushl	%eax
+	andl	$0x80000000, %eax
+	cpuid
+	cmpl	(%esp), %eax
+	popl	%eax
+	jb	1f
+	cpuid
+	jmp	2f
+1:	xorl	%edx, %edx
+2:	popl	%ecx
+	popl	%ebx
+	ret
+
+/*
+ * The kernel cannot run here. A test runner should not wait for its
+ * timeout to learn that: leave QEMU with exit code QEMU_EXIT_NO_CPU if
+ * its isa-debug-exit device is there (a write to a port nothing
+ * decodes is ignored on a PC, so trying is safe), else halt.
+ */
+#define QEMU_DEBUG_EXIT_PORT	0xf4
+#define QEMU_EXIT_NO_CPU	0x13	/* QEMU's status: (0x13 << 1) | 1 = 39 */
+refuse_cpu:
+	movl	$msg_refused, %esi
+	call	early_puts
+	movw	$QEMU_DEBUG_EXIT_PORT, %dx
+	movl	$QEMU_EXIT_NO_CPU, %eax
+	outl	%eax, %dx
 1:	cli
 	hlt
 	jmp	1b
-
-	.section .boot.data, "a"
-msg_no_pae:
-	.asciz	"hmos: this CPU has no PAE; the kernel needs it (QEMU: -cpu max). Halting.\r\n"
-msg_no_nx:
-	.asciz	"hmos: this CPU has no NX; the kernel needs it (QEMU: -cpu max). Halting.\r\n"
 
 	.section .boot.bss, "aw", @nobits
 	.balign	4096

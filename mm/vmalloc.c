@@ -140,6 +140,33 @@ static bool take_range(size_t size, struct vmap_area *va)
 }
 
 /*
+ * May a failing allocation purge? A purge takes a mutex and may wait
+ * for other CPUs: not in early boot, with interrupts off on the only
+ * CPU (where vmap's context rule allows a call, and nothing sleeps).
+ */
+static bool may_purge(void)
+{
+	return num_online_cpus() > 1 || !arch_irqs_disabled();
+}
+
+/*
+ * The descriptor of a new area. On a small machine the lazy areas'
+ * own descriptors can be what fills kmalloc (thousands of one-page
+ * areas wait for a purge): a purge frees them, so purge once and ask
+ * again before giving up.
+ */
+static struct vmap_area *area_struct_alloc(void)
+{
+	struct vmap_area *va = kmalloc(sizeof(*va));
+
+	if (!va && may_purge()) {
+		vmap_purge();
+		va = kmalloc(sizeof(*va));
+	}
+	return va;
+}
+
+/*
  * Reserve a range for nr_pages mapped pages plus its guard page(s).
  * A failing search purges the lazy ranges once and tries again.
  */
@@ -152,7 +179,7 @@ static struct vmap_area *area_alloc(unsigned int nr_pages,
 
 	if (!nr_pages || nr_pages > (VMAP_AREA_END - vmalloc_start) >> PAGE_SHIFT)
 		return NULL;
-	va = kmalloc(sizeof(*va));
+	va = area_struct_alloc();
 	if (!va)
 		return NULL;
 	for (int attempt = 0;; attempt++) {
@@ -175,7 +202,7 @@ static struct vmap_area *area_alloc(unsigned int nr_pages,
 		spin_unlock(&vmap_lock);
 		if (ok)
 			return va;
-		if (attempt || (num_online_cpus() == 1 && arch_irqs_disabled()))
+		if (attempt || !may_purge())
 			break;
 		vmap_purge();
 	}
@@ -422,13 +449,13 @@ void *vmap(struct page **pages, unsigned int count, unsigned int prot)
 }
 
 /*
- * Clear the area's PTEs; with free_them, free the pages they mapped.
- * vunmap's pages belong to its caller, so it does not even read the
- * entries: a page-table walk per page saved.
+ * Clear the PTEs of the area's first n pages; with free_them, free the
+ * pages they mapped. vunmap's pages belong to its caller, so it does
+ * not even read the entries: a page-table walk per page saved.
  */
-static void unmap_pages(struct vmap_area *va, bool free_them)
+static void unmap_pages(struct vmap_area *va, unsigned int n, bool free_them)
 {
-	for (unsigned int i = 0; i < va->nr_pages; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		uintptr_t a = va->addr + (i << PAGE_SHIFT);
 		pteval_t pte;
 
@@ -489,7 +516,22 @@ void vunmap(const void *addr)
 	va = lookup_for_free(addr, "vunmap", false);
 	if (!va)
 		return;
-	unmap_pages(va, false);
+	unmap_pages(va, va->nr_pages, false);
+	area_free_lazy(va);
+}
+
+/*
+ * Out of pages after the first got ones were mapped: unmap and free
+ * exactly those, once, and park the range for the next purge (this CPU
+ * may have cached the mappings it just wrote). The area is still busy
+ * and ours, so nobody else can have touched it.
+ */
+static void vmalloc_give_up(struct vmap_area *va, unsigned int got)
+{
+	struct vmap_area *same = area_unlink(va->addr);
+
+	BUG_ON(same != va);
+	unmap_pages(va, got, true);
 	area_free_lazy(va);
 }
 
@@ -508,10 +550,7 @@ static void *do_vmalloc(size_t size, unsigned int flags, const char *owner)
 		struct page *page = alloc_page(GFP_HIGHUSER);
 
 		if (!page) {
-			va->nr_pages = i;	/* free what we got */
-			unmap_pages(va, true);
-			va->nr_pages = n;
-			vfree((void *)va->addr);
+			vmalloc_give_up(va, i);
 			return NULL;
 		}
 		arch_set_kernel_pte(va->addr + (i << PAGE_SHIFT),
@@ -541,7 +580,7 @@ void vfree(const void *addr)
 	va = lookup_for_free(addr, "vfree", true);
 	if (!va)
 		return;
-	unmap_pages(va, true);
+	unmap_pages(va, va->nr_pages, true);
 	area_free_lazy(va);
 }
 

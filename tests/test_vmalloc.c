@@ -212,6 +212,147 @@ static void vmalloc_more_than_lowmem(struct ktest *t)
 	KT_EXPECT_EQ(t, zone_free_pages(ZONE_HIGHMEM), high_before);
 }
 
+/* Take every free page (highmem and lowmem) onto held. */
+static void take_every_page(struct list_head *held)
+{
+	struct page *page;
+
+	while ((page = alloc_page(GFP_HIGHUSER)))
+		list_add(&page->list, held);
+}
+
+static void give_back_pages(struct list_head *held, unsigned long n)
+{
+	while (n-- && !list_empty(held)) {
+		struct page *page = list_first_entry(held, struct page, list);
+
+		list_del(&page->list);
+		free_page(page);
+	}
+}
+
+/*
+ * A vmalloc that runs out of pages half way returns NULL, gives back
+ * every page it took and leaves none of its range mapped. The range it
+ * reserved is known in advance: a probe of the same size, freed and
+ * purged, leaves the hole first fit will choose again.
+ */
+#define OOM_GOT		3	/* pages the failing vmalloc gets */
+#define OOM_PAGES	(OOM_GOT + 2)
+static void vmalloc_out_of_pages_returns_null(struct ktest *t)
+{
+	unsigned long low0, high0, slab0;
+	struct vmap_stats before, after;
+	LIST_HEAD(held);
+	uintptr_t probe;
+	void *v;
+
+	vmap_purge();
+	probe = (uintptr_t)vmalloc(OOM_PAGES * PAGE_SIZE);
+	KT_ASSERT_TRUE(t, probe);
+	vfree((void *)probe);
+	vmap_purge();
+	take_every_page(&held);
+	give_back_pages(&held, OOM_GOT);
+	low0 = zone_free_pages(ZONE_NORMAL);
+	high0 = zone_free_pages(ZONE_HIGHMEM);
+	slab0 = kmalloc_slab_pages();
+	before = vmap_get_stats();
+	v = vmalloc(OOM_PAGES * PAGE_SIZE);
+	after = vmap_get_stats();
+	kt_diag(t, "%lu pages free before the vmalloc of %u, %lu after",
+		low0 + high0, OOM_PAGES, zone_free_pages(ZONE_NORMAL) +
+		zone_free_pages(ZONE_HIGHMEM));
+	KT_EXPECT_TRUE(t, v == NULL);
+	/* kmalloc may have grown (it keeps its pages): not a leak. */
+	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL) +
+			     (kmalloc_slab_pages() - slab0), low0);
+	KT_EXPECT_EQ(t, zone_free_pages(ZONE_HIGHMEM), high0);
+	KT_EXPECT_EQ(t, after.busy_areas, before.busy_areas);
+	KT_EXPECT_EQ(t, after.busy_pages, before.busy_pages);
+	/* The failed range waits for a purge, with nothing mapped in it. */
+	KT_EXPECT_EQ(t, vmap_addr_state(probe), VMAP_LAZY);
+	for (unsigned int i = 0; i < OOM_PAGES; i++)
+		KT_EXPECT_FALSE(t, layout_kernel_address_mapped(
+					   probe + i * PAGE_SIZE));
+	give_back_pages(&held, ~0ul);	/* all */
+	vmap_purge();
+	KT_EXPECT_EQ(t, vmap_addr_state(probe), VMAP_FREE);
+}
+
+/*
+ * The small kmalloc classes (16 to 128 bytes: an area descriptor is in
+ * one of them), each drained into a chain linked through the objects'
+ * first word.
+ */
+#define SMALL_CLASSES	4
+static void hold_small_objects(void *chain[SMALL_CLASSES])
+{
+	for (unsigned int c = 0; c < SMALL_CLASSES; c++) {
+		void **o;
+
+		chain[c] = NULL;
+		while ((o = kmalloc(16u << c))) {
+			*o = chain[c];
+			chain[c] = o;
+		}
+	}
+}
+
+/* Free up to n objects of each chain. */
+static void release_small_objects(void *chain[SMALL_CLASSES], unsigned long n)
+{
+	for (unsigned int c = 0; c < SMALL_CLASSES; c++)
+		for (unsigned long i = 0; i < n && chain[c]; i++) {
+			void **o = chain[c];
+
+			chain[c] = *o;
+			kfree(o);
+		}
+}
+
+/*
+ * With every page taken kmalloc cannot grow; with its small objects
+ * held too, only a few are left for area descriptors, and lazily freed
+ * areas keep theirs until a purge. A vmap must then purge to get one,
+ * not fail. DESC_ROUNDS areas of a page and a guard stay under
+ * VMAP_LAZY_MAX_PAGES, so no threshold purge comes first.
+ */
+#define DESC_ROUNDS	4000
+#define DESC_SPARE	8	/* objects given back in each class */
+static void vmap_purges_for_its_descriptor(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_HIGHUSER);
+	struct vmap_stats before, after;
+	void *objects[SMALL_CLASSES];
+	unsigned int done = 0;
+	LIST_HEAD(held);
+
+	KT_ASSERT_NOT_NULL(t, page);
+	vmap_purge();
+	before = vmap_get_stats();
+	take_every_page(&held);
+	hold_small_objects(objects);
+	release_small_objects(objects, DESC_SPARE);
+	for (; done < DESC_ROUNDS; done++) {
+		void *v = vmap(&page, 1, MAP_READ);
+
+		if (!v)
+			break;
+		vunmap(v);
+	}
+	after = vmap_get_stats();
+	release_small_objects(objects, ~0ul);	/* all */
+	give_back_pages(&held, ~0ul);
+	vmap_purge();
+	free_page(page);
+	kt_diag(t, "%u of %u vmap/vunmap rounds with no free page, %lu "
+		"purge(s)", done, DESC_ROUNDS, after.purges - before.purges);
+	KT_EXPECT_EQ(t, done, DESC_ROUNDS);
+	KT_EXPECT_GT(t, after.purges, before.purges);
+}
+
+
 /*
  * The stress run: one worker per CPU (up to STRESS_WORKERS), each bound
  * to its CPU, in two phases, both bounded by work.
@@ -269,6 +410,7 @@ struct ring_area {
 struct stress_worker {
 	struct rng rng;
 	unsigned long ops, bad;
+	unsigned long fills, out_of_memory;	/* fills that got memory, not */
 	struct stress_slot slot[STRESS_SLOTS];
 	struct ring_area *mine, *theirs;
 	unsigned int read_gen;		/* of theirs, last checked */
@@ -304,6 +446,25 @@ static void stress_release(struct stress_worker *w, struct stress_slot *s)
 	s->va = NULL;
 }
 
+/*
+ * Pages for the slot, then their vmap; NULL, with nothing kept, when
+ * memory runs out on the way (vmap must never see a NULL page).
+ */
+static uint32_t *stress_vmap(struct stress_slot *s)
+{
+	uint32_t *va = NULL;
+	unsigned int got = 0;
+
+	while (got < s->pages && (s->pg[got] = alloc_page(GFP_HIGHUSER)))
+		got++;
+	if (got == s->pages)
+		va = vmap(s->pg, s->pages, MAP_READ | MAP_WRITE);
+	if (!va)
+		while (got--)
+			free_page(s->pg[got]);
+	return va;
+}
+
 static void stress_fill(struct stress_worker *w, struct stress_slot *s)
 {
 	bool vm = rng_below(&w->rng, 2);
@@ -311,20 +472,12 @@ static void stress_fill(struct stress_worker *w, struct stress_slot *s)
 	s->pages = 1 + rng_below(&w->rng, vm ? 8 : 16);
 	s->seed = rng_next(&w->rng);
 	s->vmapped = vm;
-	if (vm) {
-		for (unsigned int i = 0; i < s->pages; i++)
-			s->pg[i] = alloc_page(GFP_HIGHUSER);
-		for (unsigned int i = 0; i < s->pages; i++)
-			if (!s->pg[i])
-				w->bad++;	/* never expected */
-		s->va = vmap(s->pg, s->pages, MAP_READ | MAP_WRITE);
-	} else {
-		s->va = vmalloc(s->pages * PAGE_SIZE);
-	}
+	s->va = vm ? stress_vmap(s) : vmalloc(s->pages * PAGE_SIZE);
 	if (!s->va) {
-		w->bad++;
+		w->out_of_memory++;	/* a small machine: not an error */
 		return;
 	}
+	w->fills++;
 	for (unsigned int i = 0; i < s->pages * PAGE_SIZE / 4; i += 61)
 		s->va[i] = pattern(s->seed, i);
 }
@@ -516,10 +669,11 @@ static void vmalloc_stress_concurrent(struct ktest *t)
 		kt_diag(t, "worker %u on CPU %u: ring: %u generations of "
 			"CPU %u's area read (%lu stale), %lu remapped at the "
 			"same address, %lu spins%s; own slots: %lu operations, "
-			"%lu bad", i, cpus[i], w[i].read_gen,
-			cpus[(i + n - 1) % n], w[i].ring_bad, w[i].same_va,
-			w[i].spins, w[i].stalled ? ", STALLED" : "", w[i].ops,
-			w[i].bad);
+			"%lu fills, %lu out of memory, %lu bad", i, cpus[i],
+			w[i].read_gen, cpus[(i + n - 1) % n], w[i].ring_bad,
+			w[i].same_va, w[i].spins,
+			w[i].stalled ? ", STALLED" : "", w[i].ops, w[i].fills,
+			w[i].out_of_memory, w[i].bad);
 		same += w[i].same_va;
 		KT_EXPECT_EQ(t, w[i].ring_bad, 0);
 		KT_EXPECT_EQ(t, w[i].stalled, 0);
@@ -534,8 +688,10 @@ static void vmalloc_stress_concurrent(struct ktest *t)
 			"not checked");
 		return;
 	}
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < n; i++) {
 		KT_EXPECT_EQ(t, w[i].ops, STRESS_OPS);
+		KT_EXPECT_GT(t, w[i].fills, 0);	/* out of memory every time? */
+	}
 	vmap_purge();
 	/* kmalloc may have grown (it keeps its pages): not a leak. */
 	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL) +
@@ -555,11 +711,14 @@ static void vmap_fill_area_then_reuse(struct ktest *t)
 	static uintptr_t got[1024];
 	static struct page *same[FILL_CHUNK];
 	struct page *page = alloc_page(GFP_HIGHUSER);
+	unsigned long nr_free = zone_free_pages(ZONE_NORMAL) +
+				zone_free_pages(ZONE_HIGHMEM);
 	unsigned int n = 0, small = 0;
 	uintptr_t top = 0;
 	void *again;
 
 	KT_ASSERT_NOT_NULL(t, page);
+	KT_ASSERT_GE(t, nr_free, 2);
 	for (unsigned int i = 0; i < FILL_CHUNK; i++)
 		same[i] = page;
 	vmap_purge();
@@ -599,7 +758,8 @@ static void vmap_fill_area_then_reuse(struct ktest *t)
 	again = vmap(same, FILL_CHUNK, MAP_READ);
 	KT_EXPECT_NOT_NULL(t, again);
 	vunmap(again);
-	again = vmalloc(FILL_CHUNK * PAGE_SIZE / 4);
+	/* As much as a quarter chunk, but no more than half of free RAM. */
+	again = vmalloc(MIN(FILL_CHUNK / 4, nr_free / 2) * PAGE_SIZE);
 	KT_EXPECT_NOT_NULL(t, again);
 	vfree(again);
 	vmap_purge();
@@ -613,5 +773,7 @@ KTEST_SUITE(vmalloc,
 	    KTEST_CASE(vmap_purge_merges_out_of_order),
 	    KTEST_CASE(vmap_misuse_refused),
 	    KTEST_CASE(vmalloc_more_than_lowmem),
+	    KTEST_CASE(vmalloc_out_of_pages_returns_null),
+	    KTEST_CASE(vmap_purges_for_its_descriptor),
 	    KTEST_CASE(vmalloc_stress_concurrent),
 	    KTEST_CASE(vmap_fill_area_then_reuse));

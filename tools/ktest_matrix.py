@@ -25,7 +25,10 @@ Fields
                                        line checks
              {"refuse": [regex...]}    the kernel refuses the run (no
                                        case fails, QEMU exits 35) and
-                                       says why in lines matching these
+                                       says why in lines matching these;
+                                       with "exit": N, QEMU must exit N
+                                       instead (39: the early boot
+                                       refused the CPU, boot/entry.S)
              {"panic": "regex"}        the boot ends in a panic whose log
                                        matches regex, before the timeout;
                                        a list of regexes must match lines
@@ -34,6 +37,8 @@ Fields
                                        panic line on may match it
   timeout  seconds before the run is killed and counted as a hang
   tags     free-form labels (e.g. "highmem", "smp") for grouping
+  cpu      QEMU -cpu model ("max" unless a row tests a CPU the kernel
+           must refuse, e.g. "pentium" or "max,-cx8")
   exit_device  False: boot without QEMU's isa-debug-exit device (and
            without -no-reboot), as on Bochs or hardware.  The kernel
            must then say its exit failed and power off through ACPI:
@@ -66,6 +71,7 @@ class Config:
     gdb_break: str = ""
     gdb: tuple = ()
     exit_device: bool = True
+    cpu: str = "max"
 
     def cpus(self) -> int:
         """CPUs this run occupies on the host (for --jobs accounting)."""
@@ -77,6 +83,53 @@ MATRIX = [
     # to the direct map, and the allocator must cope with an empty zone.
     # mm.debug=1 here: freed pages are poisoned (pmm_freed_pages_poisoned).
     Config("m64", mem="64M", smp=1, cmdline="mm.debug=1", tags=("lowmem",)),
+
+    # The smallest machine the kernel boots on (README): 4 MiB, about 100
+    # free pages once the kernel is in.  Every case must pass or skip
+    # with its reason; vmalloc and vmap run out of memory here, and
+    # must say so with NULL, leaving nothing mapped or leaked.  Two
+    # CPUs, so the SMP cases and both stress workers meet the shortage.
+    Config("m4", mem="4M", smp=2, tags=("lowmem", "small")),
+
+    # 8 MiB: no free block of the largest buddy orders
+    # (pmm_blocks_are_aligned tries the orders there are).
+    Config("m8", mem="8M", smp=1, cmdline="ktest=boot,pmm,vmalloc",
+           timeout=40, tags=("lowmem", "small")),
+
+    # CPUs the kernel must refuse (boot/entry.S: cpu_needs): each
+    # missing feature named, then QEMU left with exit code 0x13 (39)
+    # at once instead of a halt the runner would wait out.  max,-cx8
+    # lacks only CMPXCHG8B, max,-nx only NX; the Pentium lacks several.
+    Config("cpu-no-cx8", mem="64M", smp=1, cpu="max,-cx8", timeout=30,
+           expect={"refuse": [
+               r"^hmos: this CPU has no CMPXCHG8B \(CPUID 1 EDX bit 8\)",
+               r"^hmos: the kernel needs all of the above"], "exit": 39},
+           tags=("cpu",)),
+    Config("cpu-no-nx", mem="64M", smp=1, cpu="max,-nx", timeout=30,
+           expect={"refuse": [
+               r"^hmos: this CPU has no NX \(CPUID 0x80000001 EDX bit 20\)",
+               r"^hmos: the kernel needs all of the above"], "exit": 39},
+           tags=("cpu",)),
+    Config("cpu-pentium", mem="64M", smp=1, cpu="pentium", timeout=30,
+           expect={"refuse": [
+               r"^hmos: this CPU has no PAE ",
+               r"^hmos: this CPU has no PGE ",
+               r"^hmos: this CPU has no CMOV ",
+               r"^hmos: this CPU has no NX ",
+               r"^hmos: the kernel needs all of the above"], "exit": 39},
+           tags=("cpu",)),
+
+    # More CPUs than NR_CPUS (8): the boot must name the ones it
+    # ignores, and smp_expected_cpus_online expects NR_CPUS online and
+    # the rest counted as ignored.  Only 8 vCPUs ever run: the others
+    # wait for a start-up IPI that never comes.
+    Config("smp16-capped", mem="64M", smp=16,
+           cmdline="ktest=smp.smp_expected_cpus_online", timeout=90,
+           expect={"fail": [], "lines": [
+               r"^SMP: the firmware lists 16 CPUs, this kernel has room "
+               r"for NR_CPUS = 8: 8 CPU\(s\) ignored, never started "
+               r"\(APIC ids 8 9 10 11 12 13 14 15\)"]},
+           tags=("smp",)),
 
     # A small machine with highmem: lowmem clamped to 64 MiB leaves about
     # 448 MiB of ZONE_HIGHMEM below 4 GiB, cheap enough to run every time.
@@ -465,8 +518,10 @@ def check_expect(cfg: Config) -> None:
               and set(e) <= {"fail", "lines", "absent"}
               and isinstance(e.get("lines", []), list)
               and isinstance(e.get("absent", []), list))
-          or (isinstance(e, dict) and set(e) == {"refuse"}
-              and isinstance(e["refuse"], list))
+          or (isinstance(e, dict) and "refuse" in e
+              and set(e) <= {"refuse", "exit"}
+              and isinstance(e["refuse"], list)
+              and isinstance(e.get("exit", 0), int))
           or (isinstance(e, dict) and isinstance(e.get("panic"), (str, list))
               and set(e) <= {"panic", "quiet_after"}
               and isinstance(e.get("quiet_after", ""), str)))

@@ -261,7 +261,8 @@ static void madt_add_cpu(uint8_t apic_id, uint32_t flags)
 	if (!(flags & MADT_LAPIC_ENABLED))
 		return;
 	if (madt.nr_cpus == NR_CPUS) {
-		madt.nr_cpus_ignored++;
+		if (madt.nr_cpus_ignored < MADT_MAX_APIC_IDS)
+			madt.ignored_apic_ids[madt.nr_cpus_ignored++] = apic_id;
 		return;
 	}
 	madt.apic_ids[madt.nr_cpus++] = apic_id;
@@ -315,9 +316,6 @@ static void madt_print(void)
 		if (madt.isa_gsi[irq] != irq || madt.isa_flags[irq])
 			pr_info("ACPI: ISA IRQ %u -> GSI %u (flags %#x)\n", irq,
 				madt.isa_gsi[irq], madt.isa_flags[irq]);
-	if (madt.nr_cpus_ignored)
-		pr_warn("ACPI: %u more CPUs ignored: NR_CPUS is %d\n",
-			madt.nr_cpus_ignored, NR_CPUS);
 }
 
 phys_addr_t acpi_table_find(const char *sig)

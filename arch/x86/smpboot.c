@@ -216,11 +216,38 @@ static bool start_ap(unsigned int cpu, unsigned int apic_id)
 	return false;
 }
 
+/*
+ * CPUs beyond NR_CPUS: the per-CPU areas, masks and stacks are sized
+ * by it, so those CPUs are never started. Say so once, by APIC id,
+ * so that a machine with more CPUs than online is never a mystery.
+ */
+static void report_ignored_cpus(void)
+{
+	static char ids[4 * MADT_MAX_APIC_IDS + 1];	/* " 255" each */
+	size_t len = 0;
+
+	if (!madt.nr_cpus_ignored)
+		return;
+	for (unsigned int i = 0; i < madt.nr_cpus_ignored; i++)
+		len += snprintf(ids + len, sizeof(ids) - len, " %u",
+				madt.ignored_apic_ids[i]);
+	pr_warn("SMP: the firmware lists %u CPUs, this kernel has room for "
+		"NR_CPUS = %d: %u CPU(s) ignored, never started (APIC "
+		"ids%s)\n", madt.nr_cpus + madt.nr_cpus_ignored, NR_CPUS,
+		madt.nr_cpus_ignored, ids);
+}
+
+unsigned int arch_smp_cpus_ignored(void)
+{
+	return madt.nr_cpus_ignored;
+}
+
 void arch_smp_boot_cpus(void)
 {
 	unsigned int bsp_apic = lapic_id(), next_cpu = 1;
 
 	printk("CPU 0 online (APIC id %u)\n", bsp_apic);
+	report_ignored_cpus();
 	deaf_apic_check(bsp_apic);
 	for (unsigned int cpu = 1; cpu < madt.nr_cpus; cpu++) {
 		snprintf(ap_stack_owner[cpu], sizeof(ap_stack_owner[cpu]),
@@ -235,6 +262,12 @@ void arch_smp_boot_cpus(void)
 	for (unsigned int i = 0; i < madt.nr_cpus; i++) {
 		if (madt.apic_ids[i] == bsp_apic)
 			continue;
+		if (next_cpu == NR_CPUS) {
+			/* The boot CPU was not among the first NR_CPUS. */
+			pr_warn("SMP: APIC id %u not started: NR_CPUS (%d) "
+				"CPUs are up\n", madt.apic_ids[i], NR_CPUS);
+			continue;
+		}
 		if (start_ap(next_cpu, madt.apic_ids[i]))
 			next_cpu++;
 	}

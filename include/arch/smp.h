@@ -26,6 +26,14 @@ void arch_irq_init(void);
 void arch_smp_boot_cpus(void);
 
 /*
+ * How many CPUs the firmware listed that this kernel never starts,
+ * because NR_CPUS (the size of the per-CPU areas and CPU masks) has
+ * no room for them; arch_smp_boot_cpus names them at boot.
+ * Context: any, after arch_irq_init().
+ */
+unsigned int arch_smp_cpus_ignored(void);
+
+/*
  * Send every other online CPU a non-maskable interrupt, which reaches it
  * even with interrupts off; its handler panics, and as another CPU is
  * already panicking, it halts (kernel/panic.c). For panic() only.

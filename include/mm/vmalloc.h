@@ -46,8 +46,8 @@
  * small kmalloc, one PTE write per page; no TLB flush (a new mapping
  * cannot be cached anywhere).
  * Context: may sleep (see above).
- * Return: the address, or NULL if count is 0, no room is left even
- * after a purge, or a page is not one the caller can own (NULL, not a
+ * Return: the address, or NULL if count is 0, no room or no memory
+ * for the area's descriptor is left even after a purge, or a page is not one the caller can own (NULL, not a
  * struct page, reserved or free: a warning names which and why, see
  * page_not_owned_reason).
  */
@@ -70,7 +70,9 @@ void vunmap(const void *addr);
  * runs out.
  * Cost: as vmap, plus one page allocation per page.
  * Context: may sleep.
- * Return: the address, or NULL (size 0, or out of pages or addresses).
+ * Return: the address, or NULL (size 0, or out of pages or addresses):
+ * a vmalloc that fails half way gives back every page it took and
+ * leaves nothing mapped.
  */
 void *vmalloc(size_t size);
 

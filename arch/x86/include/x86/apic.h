@@ -38,12 +38,16 @@
 #define ISA_IRQ_PIT		0
 #define NR_ISA_IRQS		16
 
+/* A MADT local-APIC entry's id is one byte: at most 256 CPUs listed. */
+#define MADT_MAX_APIC_IDS	256
+
 /* What the MADT describes (acpi.c fills it, everything else reads it). */
 struct madt_info {
 	phys_addr_t lapic_phys;
 	unsigned int nr_cpus;			/* enabled LAPICs, capped */
 	unsigned int nr_cpus_ignored;		/* beyond NR_CPUS */
 	uint8_t apic_ids[NR_CPUS];		/* in MADT order */
+	uint8_t ignored_apic_ids[MADT_MAX_APIC_IDS];	/* the others */
 	bool has_ioapic;
 	phys_addr_t ioapic_phys;
 	uint32_t ioapic_gsi_base;
