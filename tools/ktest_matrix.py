@@ -40,6 +40,10 @@ Fields
            QEMU exits 0, accepted for such a row only with the KTAP plan
            complete, the failed-exit and power-off lines in the log and
            one boot only (a triple fault reboots, a hang times out)
+  qemu_args  extra QEMU arguments, appended to the runner's, for what the
+           fields above do not say: ("-icount", "shift=0,sleep=off") for
+           a deterministic run, ("-machine", "acpi=off") for a PC
+           without ACPI tables
 """
 
 from dataclasses import dataclass, field
@@ -66,9 +70,13 @@ class Config:
     gdb_break: str = ""
     gdb: tuple = ()
     exit_device: bool = True
+    qemu_args: tuple = ()
 
     def cpus(self) -> int:
-        """CPUs this run occupies on the host (for --jobs accounting)."""
+        """CPUs this run occupies on the host (for --jobs accounting).
+        Under -icount every vCPU shares one host thread."""
+        if "-icount" in self.qemu_args:
+            return 1
         return max(1, self.smp)
 
 
