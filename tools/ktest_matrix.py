@@ -101,6 +101,21 @@ MATRIX = [
     # CPUs, so AP start-up also runs with ACPI tables above lowmem.
     Config("m8g", mem="8G", smp=2, tags=("highmem", "above4g", "smp")),
 
+    # A lowmem= too small for the machine: mem_map (16 bytes for each
+    # of 1310720 frames, RAM reaching 5 GiB) alone is 20 MiB of lowmem.
+    # The kernel must raise the limit and say why with the arithmetic,
+    # not die in the boot allocator; then zones and kmaps must work on
+    # a lowmem that small beside 4 GiB of highmem.
+    Config("m4g-lowmem16", mem="4G", smp=1,
+           cmdline="lowmem=16M ktest=boot,pmm,kmap",
+           expect={"fail": [], "lines": [
+               r"^lowmem=16M is too small for this machine: mem_map needs "
+               r"1310720 frames \(RAM up to 0x140000000\) x 16 bytes = "
+               r"20480 KiB of lowmem, plus 16 MiB for the kernel: lowmem "
+               r"raised to 36M",
+               r"^zone Normal  pfn 0x000000-0x002400"]},
+           tags=("highmem", "above4g", "cmdline")),
+
     # The crash reports themselves (include/kernel/panic.h): a NULL pointer read
     # must panic with the decoded fault, the region and a backtrace; a
     # runaway recursion must hit the boot stack's guard page and be
