@@ -367,11 +367,57 @@ MATRIX = [
            expect={"fail": ["smp.smp_expected_cpus_online"]},
            tags=("smp", "fault-injection")),
 
-    # A MADT whose checksum is wrong (acpi.corrupt=MADT) must be reported
-    # by name; without it the kernel cannot find its CPUs and panics.
-    Config("acpi-bad-madt", mem="64M", smp=1, cmdline="acpi.corrupt=MADT",
-           expect={"panic": r"ACPI: MADT checksum bad \(sum 0x01\)"},
-           tags=("fault-injection",)),
+    # A PC without ACPI tables (-machine acpi=off, QEMU's -no-acpi):
+    # nothing lists the CPUs or an IOAPIC.  The kernel must boot on the
+    # boot CPU alone, its local APIC found through the APIC base MSR,
+    # say why, and pass every test one CPU can run (the rest skip by
+    # name); power-off must say it cannot work, not fault.  Two vCPUs
+    # and ktest.expect_cpus=1: the second exists, but nothing names it.
+    Config("acpi-off", mem="64M", smp=2, cmdline="ktest.expect_cpus=1",
+           qemu_args=("-machine", "acpi=off"),
+           expect={"fail": [], "lines": [
+               r"^ACPI: no valid RSDP found",
+               r"^ACPI: power-off \(S5\) will not work: there is no FADT",
+               r"^ACPI: no usable MADT, so nothing lists the CPUs or the "
+               r"IOAPIC: booting on the boot CPU alone \(APIC id 0, local "
+               r"APIC at 0xfee00000 from the APIC base MSR\)",
+               r"^IOAPIC: none known",
+               r"^SMP: 1 of 1 CPUs online",
+               r"smp_legacy_timer_irq_routed # SKIP the firmware named no "
+               r"interrupt controller"]},
+           tags=("acpi", "fault-injection")),
+
+    # Bad tables on the way to the MADT (acpi.corrupt=NAME spoils that
+    # table's checksum): each is reported by name and the boot goes on
+    # as on a PC without ACPI.  A bad RSDP must also fail the BIOS-area
+    # scan the kernel falls back to; a bad RSDT hides every table.
+    Config("acpi-bad-rsdp", mem="64M", smp=2,
+           cmdline="acpi.corrupt=RSDP ktest=boot,smp ktest.expect_cpus=1",
+           expect={"fail": [], "lines": [
+               r"^ACPI: RSDP checksum bad \(sum 0x01\)",
+               r"^ACPI: the boot loader's RSDP is unusable; scanning",
+               r"^ACPI: RSDP checksum bad \(sum 0x01\)",
+               r"^ACPI: no valid RSDP found",
+               r"^ACPI: no usable MADT, so nothing lists the CPUs",
+               r"^SMP: 1 of 1 CPUs online"]},
+           timeout=30, tags=("acpi", "fault-injection")),
+    Config("acpi-bad-rsdt", mem="64M", smp=2,
+           cmdline="acpi.corrupt=RSDT ktest=boot,smp ktest.expect_cpus=1",
+           expect={"fail": [], "lines": [
+               r"^ACPI: RSDT checksum bad \(sum 0x01\)",
+               r"^ACPI: no valid MADT among 0 tables",
+               r"^ACPI: no usable MADT, so nothing lists the CPUs",
+               r"^SMP: 1 of 1 CPUs online"]},
+           timeout=30, tags=("acpi", "fault-injection")),
+    Config("acpi-bad-madt", mem="64M", smp=2,
+           cmdline="acpi.corrupt=MADT ktest=boot,smp ktest.expect_cpus=1",
+           expect={"fail": [], "lines": [
+               r"^ACPI: MADT checksum bad \(sum 0x01\)",
+               r"^ACPI: no valid MADT among \d+ tables",
+               r"^ACPI: S5 is SLP_TYP",
+               r"^ACPI: no usable MADT, so nothing lists the CPUs",
+               r"^SMP: 1 of 1 CPUs online"]},
+           timeout=30, tags=("acpi", "fault-injection")),
 
     # Asked for tests, ran none: a typo in ktest= (or a list of empty
     # globs) must fail the run, not pass with zero tests.
