@@ -124,9 +124,10 @@ static void deaf_apic_check(unsigned int bsp_apic)
 
 /*
  * No usable MADT (no ACPI tables at all, or a bad RSDP, RSDT or MADT):
- * nothing lists the other CPUs, and their APIC ids cannot be guessed
- * safely (a start-up IPI to an id that is some other device's is not
- * harmless). The boot CPU and its local APIC are certain, so the
+ * nothing lists the other CPUs, and their APIC ids are not guessed:
+ * INIT and start-up IPIs sent to a guessed id might wake a CPU the
+ * firmware meant to leave off, and each id that answers nothing costs
+ * AP_ANSWER_MS. The boot CPU and its local APIC are certain, so the
  * kernel runs on that one CPU, and says why. Call after
  * lapic_init_boot().
  */
