@@ -17,6 +17,17 @@
 
 #define MAX_RESERVED	32
 #define PAE_PHYS_LIMIT	(1ull << 36)
+/*
+ * The smallest lowmem= accepted: room for the first MiB, the kernel
+ * image, the kernel half's page tables (2 MiB at most) and the pages
+ * the kernel runs on. The struct page array comes on top of it.
+ */
+#define LOWMEM_PARAM_MIN	(16u << 20)
+
+/* Even 64 GiB of frames leaves room: lowmem= can always be honoured. */
+_Static_assert((PAE_PHYS_LIMIT >> PAGE_SHIFT) * sizeof(struct page) +
+		       LOWMEM_PARAM_MIN <= MAX_LOWMEM,
+	       "mem_map for all of PAE's RAM must fit in lowmem");
 
 struct phys_range {
 	phys_addr_t start, end;	/* [start, end) */
@@ -39,7 +50,7 @@ static bool set_lowmem(const char *val)
 {
 	uint64_t size;
 
-	if (!parse_size(val, &size) || size < (16u << 20) ||
+	if (!parse_size(val, &size) || size < LOWMEM_PARAM_MIN ||
 	    size > MAX_LOWMEM)
 		return false;
 	lowmem_param = size;
@@ -111,10 +122,41 @@ phys_addr_t memblock_usable_end(void)
 	return top;
 }
 
+/*
+ * The lowmem limit this boot uses: lowmem= if given, else MAX_LOWMEM.
+ * mem_map, one struct page for every frame up to top, is reached
+ * through the direct map, so it must fit in lowmem beside the
+ * LOWMEM_PARAM_MIN the kernel needs anyway. A lowmem= too small for
+ * that is raised, with the arithmetic, rather than end in a panic of
+ * the boot allocator that names no cause.
+ */
+static uint64_t lowmem_limit(phys_addr_t top)
+{
+	pfn_t frames = top >> PAGE_SHIFT;
+	uint64_t map = (uint64_t)frames * sizeof(struct page);
+	uint64_t need = ALIGN_UP(map + LOWMEM_PARAM_MIN, 1ull << 20);
+	bool whole_mib = IS_ALIGNED(lowmem_param, 1ull << 20);
+
+	if (!lowmem_param)
+		return MAX_LOWMEM;
+	if (lowmem_param >= need)
+		return lowmem_param;
+	pr_warn("lowmem=%llu%s is too small for this machine: mem_map needs "
+		"%u frames (RAM up to %#llx) x %zu bytes = %llu KiB of "
+		"lowmem, plus %u MiB for the kernel: lowmem raised to "
+		"%lluM\n", (unsigned long long)(lowmem_param >>
+						 (whole_mib ? 20 : 10)),
+		whole_mib ? "M" : "K", frames,
+		(unsigned long long)top, sizeof(struct page),
+		(unsigned long long)(map >> 10), LOWMEM_PARAM_MIN >> 20,
+		(unsigned long long)(need >> 20));
+	return need;
+}
+
 void memblock_init(void)
 {
-	uint64_t limit = lowmem_param ? lowmem_param : MAX_LOWMEM;
 	phys_addr_t top = memblock_usable_end();
+	uint64_t limit = lowmem_limit(top);
 
 	memblock_reserve(0, 1u << 20, "BIOS area and AP trampoline");
 	memblock_reserve((uintptr_t)_kernel_phys_start,

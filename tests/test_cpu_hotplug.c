@@ -3,6 +3,7 @@
  * promise kmap_local_page() relies on: a CPU cannot go offline while a
  * task on it has migration disabled.
  */
+#include <arch/cpu.h>
 #include <kernel/hotplug.h>
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
@@ -49,6 +50,13 @@ static int busy_thread(void *arg)
 			b->on_victim[a->id]++;
 		migrate_enable();
 		b->rounds[a->id]++;
+		/*
+		 * A spin loop, so it says so: under QEMU -icount, which
+		 * runs every vCPU on one host thread, PAUSE is where the
+		 * turn passes to the next vCPU; a CPU full of busy threads
+		 * that never pause would starve the others for good.
+		 */
+		arch_cpu_relax();
 	}
 	return 0;
 }

@@ -301,6 +301,7 @@ def run_config(cfg, args):
            "-display", "none", "-no-reboot", "-serial", f"file:{log}",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
            "-monitor", "none"]
+    cmd += list(cfg.qemu_args)
     if not cfg.exit_device:
         cmd = [c for c in cmd if c != "-no-reboot"]
         i = cmd.index("-device")

@@ -45,6 +45,10 @@ Fields
            QEMU exits 0, accepted for such a row only with the KTAP plan
            complete, the failed-exit and power-off lines in the log and
            one boot only (a triple fault reboots, a hang times out)
+  qemu_args  extra QEMU arguments, appended to the runner's, for what the
+           fields above do not say: ("-icount", "shift=0,sleep=off") for
+           a deterministic run, ("-machine", "acpi=off") for a PC
+           without ACPI tables
 """
 
 from dataclasses import dataclass, field
@@ -72,9 +76,13 @@ class Config:
     gdb: tuple = ()
     exit_device: bool = True
     cpu: str = "max"
+    qemu_args: tuple = ()
 
     def cpus(self) -> int:
-        """CPUs this run occupies on the host (for --jobs accounting)."""
+        """CPUs this run occupies on the host (for --jobs accounting).
+        Under -icount every vCPU shares one host thread."""
+        if "-icount" in self.qemu_args:
+            return 1
         return max(1, self.smp)
 
 
@@ -145,6 +153,21 @@ MATRIX = [
     # truncated physical addresses show up as wrong data, not luck.  Two
     # CPUs, so AP start-up also runs with ACPI tables above lowmem.
     Config("m8g", mem="8G", smp=2, tags=("highmem", "above4g", "smp")),
+
+    # A lowmem= too small for the machine: mem_map (16 bytes for each
+    # of 1310720 frames, RAM reaching 5 GiB) alone is 20 MiB of lowmem.
+    # The kernel must raise the limit and say why with the arithmetic,
+    # not die in the boot allocator; then zones and kmaps must work on
+    # a lowmem that small beside 4 GiB of highmem.
+    Config("m4g-lowmem16", mem="4G", smp=1,
+           cmdline="lowmem=16M ktest=boot,pmm,kmap",
+           expect={"fail": [], "lines": [
+               r"^lowmem=16M is too small for this machine: mem_map needs "
+               r"1310720 frames \(RAM up to 0x140000000\) x 16 bytes = "
+               r"20480 KiB of lowmem, plus 16 MiB for the kernel: lowmem "
+               r"raised to 36M",
+               r"^zone Normal  pfn 0x000000-0x002400"]},
+           tags=("highmem", "above4g", "cmdline")),
 
     # The crash reports themselves (include/kernel/panic.h): a NULL pointer read
     # must panic with the decoded fault, the region and a backtrace; a
@@ -260,6 +283,29 @@ MATRIX = [
     # highmem).
     Config("smp8", mem="512M", smp=8, cmdline="lowmem=64M", timeout=120,
            tags=("smp", "highmem")),
+
+    # A deterministic SMP run: under -icount shift=0,sleep=off QEMU
+    # runs every vCPU on one host thread, by turns, and the guest clock
+    # is the instruction count, so an interleaving repeats exactly.
+    # QEMU 7.2 hands the turn on only when the running vCPU halts or
+    # executes PAUSE: a CPU that spins without PAUSE starves the others
+    # for good (CPU 1 took no tick at all, its LAPIC showed the call
+    # IPI in service at the handler's first instruction for 10 s of
+    # the asker's clock).  Hence cpu_relax=pause, which auto never
+    # picks under TCG, and PAUSE in the tests' busy threads.  Only
+    # suites whose waits span CPUs, and of cpu_hotplug the case that
+    # first showed the starvation and the one that calls and shoots
+    # down around an offline CPU: its other cases, like the stress
+    # suites, spend seconds of ticks with ten busy threads, and a tick
+    # here is 10^7 instructions emulated on one host thread (the whole
+    # of cpu_hotplug took over 3 minutes on a loaded host).
+    Config("icount-smp2", mem="512M", smp=2,
+           cmdline="lowmem=64M cpu_relax=pause "
+                   "ktest=cpu_hotplug.*_moves_running_tasks,"
+                   "cpu_hotplug.*_offline_cpu_gets_no_ipis,"
+                   "cpu_hotplug_edges,smp,tlb",
+           qemu_args=("-icount", "shift=0,sleep=off"), timeout=420,
+           tags=("smp", "icount")),
 
     # kmap.debug=1: a guard page on each side of every kmap_local slot
     # (mm/kmap_local.c).  Runs only the kmap suites: the rest of the
@@ -403,11 +449,57 @@ MATRIX = [
            expect={"fail": ["smp.smp_expected_cpus_online"]},
            tags=("smp", "fault-injection")),
 
-    # A MADT whose checksum is wrong (acpi.corrupt=MADT) must be reported
-    # by name; without it the kernel cannot find its CPUs and panics.
-    Config("acpi-bad-madt", mem="64M", smp=1, cmdline="acpi.corrupt=MADT",
-           expect={"panic": r"ACPI: MADT checksum bad \(sum 0x01\)"},
-           tags=("fault-injection",)),
+    # A PC without ACPI tables (-machine acpi=off, QEMU's -no-acpi):
+    # nothing lists the CPUs or an IOAPIC.  The kernel must boot on the
+    # boot CPU alone, its local APIC found through the APIC base MSR,
+    # say why, and pass every test one CPU can run (the rest skip by
+    # name); power-off must say it cannot work, not fault.  Two vCPUs
+    # and ktest.expect_cpus=1: the second exists, but nothing names it.
+    Config("acpi-off", mem="64M", smp=2, cmdline="ktest.expect_cpus=1",
+           qemu_args=("-machine", "acpi=off"),
+           expect={"fail": [], "lines": [
+               r"^ACPI: no valid RSDP found",
+               r"^ACPI: power-off \(S5\) will not work: there is no FADT",
+               r"^ACPI: no usable MADT, so nothing lists the CPUs or the "
+               r"IOAPIC: booting on the boot CPU alone \(APIC id 0, local "
+               r"APIC at 0xfee00000 from the APIC base MSR\)",
+               r"^IOAPIC: none known",
+               r"^SMP: 1 of 1 CPUs online",
+               r"smp_legacy_timer_irq_routed # SKIP the firmware named no "
+               r"interrupt controller"]},
+           tags=("acpi", "fault-injection")),
+
+    # Bad tables on the way to the MADT (acpi.corrupt=NAME spoils that
+    # table's checksum): each is reported by name and the boot goes on
+    # as on a PC without ACPI.  A bad RSDP must also fail the BIOS-area
+    # scan the kernel falls back to; a bad RSDT hides every table.
+    Config("acpi-bad-rsdp", mem="64M", smp=2,
+           cmdline="acpi.corrupt=RSDP ktest=boot,smp ktest.expect_cpus=1",
+           expect={"fail": [], "lines": [
+               r"^ACPI: RSDP checksum bad \(sum 0x01\)",
+               r"^ACPI: the boot loader's RSDP is unusable; scanning",
+               r"^ACPI: RSDP checksum bad \(sum 0x01\)",
+               r"^ACPI: no valid RSDP found",
+               r"^ACPI: no usable MADT, so nothing lists the CPUs",
+               r"^SMP: 1 of 1 CPUs online"]},
+           timeout=30, tags=("acpi", "fault-injection")),
+    Config("acpi-bad-rsdt", mem="64M", smp=2,
+           cmdline="acpi.corrupt=RSDT ktest=boot,smp ktest.expect_cpus=1",
+           expect={"fail": [], "lines": [
+               r"^ACPI: RSDT checksum bad \(sum 0x01\)",
+               r"^ACPI: no valid MADT among 0 tables",
+               r"^ACPI: no usable MADT, so nothing lists the CPUs",
+               r"^SMP: 1 of 1 CPUs online"]},
+           timeout=30, tags=("acpi", "fault-injection")),
+    Config("acpi-bad-madt", mem="64M", smp=2,
+           cmdline="acpi.corrupt=MADT ktest=boot,smp ktest.expect_cpus=1",
+           expect={"fail": [], "lines": [
+               r"^ACPI: MADT checksum bad \(sum 0x01\)",
+               r"^ACPI: no valid MADT among \d+ tables",
+               r"^ACPI: S5 is SLP_TYP",
+               r"^ACPI: no usable MADT, so nothing lists the CPUs",
+               r"^SMP: 1 of 1 CPUs online"]},
+           timeout=30, tags=("acpi", "fault-injection")),
 
     # Asked for tests, ran none: a typo in ktest= (or a list of empty
     # globs) must fail the run, not pass with zero tests.

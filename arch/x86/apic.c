@@ -16,6 +16,12 @@
  *
  * Boot CPU: pic_disable, lapic_init_boot, ioapic_init. Each AP:
  * lapic_setup. All register access is uncached (MAP_NOCACHE).
+ *
+ * Without ACPI's MADT the local APIC is still there, at the address the
+ * APIC base MSR holds. An IOAPIC is not assumed: 0xfec00000 is only a
+ * convention, and registers written blind might belong to something
+ * else. ISA interrupts then stay off, which this kernel can afford: its
+ * tick is the LAPIC timer, calibrated by polling the PIT.
  */
 #include <arch/irq.h>
 #include <arch/mmu.h>
@@ -35,6 +41,7 @@
 
 #define MSR_APIC_BASE		0x1b
 #define APIC_BASE_ENABLE	(1u << 11)
+#define APIC_BASE_ADDR_MASK	0xffffff000ull	/* bits 12-35 */
 #define SVR_ENABLE		(1u << 8)
 #define LVT_NMI			(4u << 8)
 
@@ -145,6 +152,8 @@ void lapic_init_boot(void)
 
 	if (!(base & APIC_BASE_ENABLE))
 		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
+	if (!madt.lapic_phys)	/* no MADT: the MSR is the only word */
+		madt.lapic_phys = base & APIC_BASE_ADDR_MASK;
 	lapic_base = (volatile uint32_t *)set_fixmap(
 		FIX_LAPIC, madt.lapic_phys, MAP_WRITE | MAP_NOCACHE);
 	arch_set_interrupt_handler(APIC_SPURIOUS_VECTOR, spurious_interrupt);
@@ -203,8 +212,11 @@ static void ioapic_write(unsigned int reg, uint32_t val)
 
 void ioapic_init(void)
 {
-	if (!madt.has_ioapic)
-		panic("the MADT lists no IOAPIC; this kernel needs one");
+	if (!madt.has_ioapic) {
+		pr_warn("IOAPIC: none known (no MADT, or it lists none): ISA "
+			"interrupts stay off; the legacy PIC stays masked\n");
+		return;
+	}
 	ioapic_base = (volatile uint32_t *)set_fixmap(
 		FIX_IOAPIC, madt.ioapic_phys, MAP_WRITE | MAP_NOCACHE);
 	ioapic_nr_pins = ((ioapic_read(IOAPIC_REG_VER) >> 16) & 0xff) + 1;
@@ -213,6 +225,11 @@ void ioapic_init(void)
 	pr_info("IOAPIC: at %#llx, %u pins from GSI %u\n",
 		(unsigned long long)madt.ioapic_phys, ioapic_nr_pins,
 		madt.ioapic_gsi_base);
+}
+
+bool ioapic_present(void)
+{
+	return ioapic_base != NULL;
 }
 
 static unsigned int isa_irq_pin(unsigned int irq)

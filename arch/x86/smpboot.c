@@ -122,15 +122,35 @@ static void deaf_apic_check(unsigned int bsp_apic)
 	deaf_apic_id = -1;
 }
 
+/*
+ * No usable MADT (no ACPI tables at all, or a bad RSDP, RSDT or MADT):
+ * nothing lists the other CPUs, and their APIC ids are not guessed:
+ * INIT and start-up IPIs sent to a guessed id might wake a CPU the
+ * firmware meant to leave off, and each id that answers nothing costs
+ * AP_ANSWER_MS. The boot CPU and its local APIC are certain, so the
+ * kernel runs on that one CPU, and says why. Call after
+ * lapic_init_boot().
+ */
+static void madt_boot_cpu_only(void)
+{
+	madt.apic_ids[0] = lapic_id();
+	madt.nr_cpus = 1;
+	pr_warn("ACPI: no usable MADT, so nothing lists the CPUs or the "
+		"IOAPIC: booting on the boot CPU alone (APIC id %u, local "
+		"APIC at %#llx from the APIC base MSR)\n", madt.apic_ids[0],
+		(unsigned long long)madt.lapic_phys);
+}
+
 void arch_irq_init(void)
 {
 	struct percpu *boot_cpu = &percpu_areas[0];
+	bool have_madt = acpi_parse_madt();
 
-	if (!acpi_parse_madt())
-		panic("ACPI: cannot find the CPUs and interrupt controllers");
 	acpi_sleep_init();
 	pic_disable();
 	lapic_init_boot();
+	if (!have_madt)
+		madt_boot_cpu_only();
 	ioapic_init();
 	ipi_init();
 	boot_cpu->apic_id = lapic_id();

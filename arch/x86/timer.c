@@ -12,7 +12,8 @@
  * The PIT's own interrupt (ISA IRQ0) is routed through the IOAPIC,
  * following the MADT's override (GSI 2 on QEMU), but kept masked: it is
  * only unmasked by arch_timer_check_legacy_irq(), which proves that the
- * override was read and applied correctly.
+ * override was read and applied correctly. With no IOAPIC known (no
+ * ACPI tables) IRQ0 has no route, and nothing here needs one.
  */
 #include <arch/cpu.h>
 #include <arch/irq.h>
@@ -145,7 +146,8 @@ void arch_timer_init(void)
 	arch_set_interrupt_handler(LOCAL_TIMER_VECTOR, timer_interrupt);
 	arch_set_interrupt_handler(ISA_VECTOR_BASE + ISA_IRQ_PIT,
 				   pit_interrupt);
-	ioapic_route_isa_irq(ISA_IRQ_PIT, lapic_id(), true);
+	if (ioapic_present())
+		ioapic_route_isa_irq(ISA_IRQ_PIT, lapic_id(), true);
 	lapic_timer_calibrate();
 	lapic_timer_start();
 }
@@ -155,11 +157,18 @@ void arch_timer_init(void)
  * 100 ms for its interrupt. Masks IRQ0 again. Context: interrupts on,
  * on the boot CPU (where IRQ0 is routed).
  */
+bool arch_timer_has_legacy_irq(void)
+{
+	return ioapic_present();
+}
+
 bool arch_timer_check_legacy_irq(void)
 {
 	unsigned long before = pit_irqs;
 	uint16_t count = PIT_HZ / 1000;
 
+	if (!ioapic_present())
+		return false;
 	ioapic_mask_isa_irq(ISA_IRQ_PIT, false);
 	outb(PIT_MODE, PIT_CH0_ONESHOT);
 	outb(PIT_CH0, count & 0xff);

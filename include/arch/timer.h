@@ -15,8 +15,16 @@
 void arch_timer_init(void);
 
 /*
+ * Has the legacy timer's interrupt a route to a CPU? False when the
+ * firmware tables named no interrupt controller to carry it (a PC
+ * without ACPI tables). Context: any, after arch_timer_init().
+ */
+bool arch_timer_has_legacy_irq(void);
+
+/*
  * Prove the legacy timer's interrupt reaches the boot CPU through the
- * routing the firmware tables gave. True if it arrived. Context: boot
+ * routing the firmware tables gave. True if it arrived; false too if
+ * there is no route (arch_timer_has_legacy_irq()). Context: boot
  * CPU, interrupts on; takes up to 100 ms.
  */
 bool arch_timer_check_legacy_irq(void);

@@ -58,7 +58,10 @@ struct madt_info {
 
 extern struct madt_info madt;
 
-/* acpi.c: find and check the tables, fill madt. False if unusable. */
+/*
+ * acpi.c: find and check the tables, fill madt. False if unusable; madt
+ * then knows no CPU, no IOAPIC and no local APIC address.
+ */
 bool acpi_parse_madt(void);
 
 /* apic.c */
@@ -71,7 +74,8 @@ unsigned int lapic_id(void);
 void lapic_eoi(void);
 bool lapic_send_ipi(unsigned int apic_id, uint32_t icr_low);
 bool lapic_send_ipi_all_but_self(uint32_t icr_low);
-void ioapic_init(void);
+void ioapic_init(void);			/* nothing if none is known */
+bool ioapic_present(void);
 void ioapic_route_isa_irq(unsigned int irq, unsigned int apic_id,
 			  bool masked);
 void ioapic_mask_isa_irq(unsigned int irq, bool masked);
