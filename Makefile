@@ -21,6 +21,7 @@
 ##   make bochs            boot every test under Bochs with 4 CPUs, judged
 ##                         by the same KTAP judge (tools/bochs.py)
 ##   make compile_commands.json   for clangd and other editors (bear)
+##   make clangd-check     what clangd reports on every file: no error
 ##   make clean            remove build/ and build-debug/
 ##   make help             this text
 ##
@@ -84,7 +85,7 @@ OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) \
 
 .DELETE_ON_ERROR:
 .PHONY: all run test bench qemu-gdb gdb bochs clean deps lint docs help \
-	objs FORCE
+	objs clangd-check FORCE
 
 all: deps $(BUILD)/kernel.iso $(BUILD)/kernel.asm
 
@@ -228,16 +229,25 @@ gdb:
 bochs: all
 	python3 tools/bochs.py --elf $(BUILD)/kernel.elf
 
-# The compile commands of every object, for clangd and other editors.
+# The compile commands of every C file, for clangd and other editors.
 # bear records the compiler runs of a full build, done in a folder of
-# its own so that the real build's objects stay as they are.
+# its own so that the real build's objects stay as they are. The .S
+# files' commands are left out: clangd does not read assembly, and it
+# would borrow their flags (no -ffreestanding) for the headers beside.
 compile_commands.json: FORCE
 	$(Q)rm -rf $(BUILD)/ccdb
-	bear --output $@ -- $(MAKE) --no-print-directory -B \
+	bear --output $@.tmp -- $(MAKE) --no-print-directory -B \
 		BUILD=$(BUILD)/ccdb objs
-	$(Q)rm -rf $(BUILD)/ccdb
+	$(Q)python3 -c 'import json, sys; cmds = json.load(sys.stdin); \
+		json.dump([c for c in cmds if c["file"].endswith(".c")], \
+			  sys.stdout, indent=2)' < $@.tmp > $@
+	$(Q)rm -rf $(BUILD)/ccdb $@.tmp
 
 objs: $(OBJS)
+
+# Every file of the tree as clangd reads it: no error allowed.
+clangd-check: compile_commands.json
+	tools/clangd-check
 
 help:
 	@sed -n 's/^##\( \{0,1\}\)//p' Makefile
@@ -256,7 +266,8 @@ lint:
 		$(SRCDIRS)
 
 clean:
-	rm -rf build $(DEBUG_BUILD) docs/_gen compile_commands.json
+	rm -rf build $(DEBUG_BUILD) docs/_gen compile_commands.json \
+		compile_commands.json.tmp
 
 FORCE:
 
