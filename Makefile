@@ -252,13 +252,14 @@ clangd-check: compile_commands.json
 help:
 	@sed -n 's/^##\( \{0,1\}\)//p' Makefile
 
-# Static analysis. Two checks are off for the whole tree, for reasons
-# cppcheck cannot see: comparePointers (walking a linker section from its
-# start symbol to its end symbol is how section tables work) and
-# unusedStructMember (hardware and boot-protocol layouts name every
-# field, used or not).
+# tools/doccheck (docs/ and the README's table of command-line options
+# must match the tree), then static analysis. Two cppcheck checks are
+# off for the whole tree, for reasons cppcheck cannot see:
+# comparePointers (walking a linker section from its start symbol to
+# its end symbol is how section tables work) and unusedStructMember
+# (hardware and boot-protocol layouts name every field, used or not).
 lint:
-	$(Q)python3 tools/doccheck --readme
+	$(Q)python3 tools/doccheck
 	cppcheck --quiet --error-exitcode=1 --inline-suppr \
 		--enable=warning,style,performance,portability --std=c11 \
 		-Iinclude -Iarch/x86/include --suppress=missingIncludeSystem \
