@@ -503,6 +503,10 @@ def run_make(cfg, args, o, t0):
     previous run's line and fails here."""
     logs = []
     deadline = t0 + cfg.timeout
+    # A fresh make, as typed in a shell: not a child of `make test`'s
+    # make, whose flags and job server it would otherwise inherit.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
     for i, line in enumerate(cfg.make_run, 1):
         cmd = ["make", "-s", "--no-print-directory", "run",
                f"MEM={cfg.mem}", f"SMP={cfg.smp}", f"CMDLINE={line}"]
@@ -510,7 +514,7 @@ def run_make(cfg, args, o, t0):
                     line=f"make run CMDLINE={line!r}")
         try:
             p = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
-                               capture_output=True, text=True,
+                               capture_output=True, text=True, env=env,
                                timeout=max(1, deadline - time.monotonic()))
             code, text = p.returncode, p.stdout
             o.stderr += p.stderr
@@ -608,7 +612,7 @@ def main():
     table = ktest_matrix.by_name()
     if args.list:
         for c in table.values():
-            print(f"{c.name:14} -m {c.mem:5} -smp {c.smp}  "
+            print(f"{c.name:24} -m {c.mem:5} -smp {c.smp}  "
                   f"cmdline={c.cmdline!r}  expect={c.expect}  "
                   f"timeout={c.timeout}s  tags={','.join(c.tags)}")
         return 0

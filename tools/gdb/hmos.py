@@ -132,9 +132,13 @@ class Walk(gdb.Command):
         super().__init__("hmos-walk", gdb.COMMAND_USER)
 
     @staticmethod
-    def flags(e, last):
+    def flags(e, level):
+        """What entry e of level "PD" or "PT" says.  Bit 7 of a PD entry
+        makes it the last level (a 2 MiB page); in a PTE it is PAT."""
         if not e & PRESENT:
             return "NOT present"
+        large = level == "PD" and bool(e & LARGE)
+        last = level == "PT" or large
         bits = ["present", "writable" if e & WRITABLE else "read-only"]
         if last:
             bits.append("NX" if e & NX else "no NX")
@@ -143,7 +147,7 @@ class Walk(gdb.Command):
                         else "no NX: the PTE decides")
         if last and e & GLOBAL:
             bits.append("global")
-        if e & LARGE and not last:
+        if large:
             bits.append("2 MiB page")
         return ", ".join(bits)
 
@@ -167,12 +171,12 @@ class Walk(gdb.Command):
             pde = mem.u64((pdpte & FRAME) + 8 * i2)
             large = bool(pde & LARGE)
             print("          PD[%d]   = %016x (%s)" %
-                  (i2, pde, self.flags(pde, last=large)))
+                  (i2, pde, self.flags(pde, "PD")))
             entries = [pde]
             if pde & PRESENT and not large:
                 pte = mem.u64((pde & FRAME) + 8 * i1)
                 print("          PT[%d]   = %016x (%s)" %
-                      (i1, pte, self.flags(pte, last=True)))
+                      (i1, pte, self.flags(pte, "PT")))
                 entries.append(pte)
         last = entries[-1]
         if not last & PRESENT:
