@@ -18,7 +18,7 @@ boot.  A run that ends otherwise fails by name: the watchdog
 (--timeout, 900 s) or no power off within --grace seconds after the
 report's last line.
 
-The whole suite takes about 3.5 minutes on an idle two-core host.
+The whole suite took 3 to 4 minutes on a busy two-core host.
 Logs: build/bochs/serial.log, build/bochs/bochs.log.
 """
 

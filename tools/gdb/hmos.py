@@ -170,13 +170,13 @@ class Walk(gdb.Command):
                 return
             pde = mem.u64((pdpte & FRAME) + 8 * i2)
             large = bool(pde & LARGE)
-            print("          PD[%d]   = %016x (%s)" %
-                  (i2, pde, self.flags(pde, "PD")))
+            print("          %-8s= %016x (%s)" %
+                  ("PD[%d]" % i2, pde, self.flags(pde, "PD")))
             entries = [pde]
             if pde & PRESENT and not large:
                 pte = mem.u64((pde & FRAME) + 8 * i1)
-                print("          PT[%d]   = %016x (%s)" %
-                      (i1, pte, self.flags(pte, "PT")))
+                print("          %-8s= %016x (%s)" %
+                      ("PT[%d]" % i1, pte, self.flags(pte, "PT")))
                 entries.append(pte)
         last = entries[-1]
         if not last & PRESENT:
