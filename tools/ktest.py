@@ -13,6 +13,14 @@ print as each run finishes; the last line is always
 counting test cases over all configurations (a configuration that fails
 as a whole adds at least one failure).  Exit status 0 only if nothing
 failed.  build/test/results.json holds the same, per configuration.
+Every backtrace frame of a serial log gets its source file and line
+(addr2line on the ELF), so a failure's tail points at the code.
+
+Rows of other kinds: a monitor session typed over the serial port
+(Config.script), a gdb session through tools/qemu-gdb as `make
+qemu-gdb` and `make gdb` do (Config.gdb, on the -Og kernel of --debug-elf
+with Config.debug_build), and `make run` itself, typed twice in a row
+(Config.make_run).
 
 The kernel's side (docs/testing.rst): KTAP version 1 on COM1, suites as
 nested blocks, `# ` diagnostics before a failure, panics on a line that
