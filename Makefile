@@ -1,15 +1,40 @@
 # hmos: a teaching kernel for highmem on 32-bit x86 (PAE).
 #
-#   make          build build/kernel.elf and build/kernel.iso
-#   make run      boot it in QEMU (-smp 4), serial on this terminal
-#   make test     boot the test matrix (tools/ktest.py) and judge it
-#   make bench    boot the benchmarks (tools/bench.py): build/bench.json
-#   make docs     check docs/ against the tree, boot once for the
-#                 pictures, then Sphinx: build/docs/index.html
-#   make gdb      boot QEMU waiting for gdb, and attach gdb with symbols
-#   make clean    remove build/
-#
-# V=1 shows the full commands.
+# `make help` lists the targets and the variables; the lines starting
+# with `##` below are what it prints.
+
+##
+## Targets:
+##   make                  build build/kernel.elf, kernel.iso, kernel.asm
+##   make run              boot it in QEMU, serial console on this terminal
+##                         (leave with Ctrl-A x)
+##   make test             build (and the DEBUG=1 kernel), boot the test
+##                         matrix of tools/ktest_matrix.py, judge it
+##   make bench            boot the benchmarks: build/bench.json
+##   make docs             check docs/, boot once for the pictures, then
+##                         Sphinx: build/docs/index.html
+##   make lint             cppcheck, and the README's option table
+##   make qemu-gdb         boot QEMU stopped, waiting for gdb on a free port
+##                         (written to build/gdb-port); console here
+##   make gdb              from a second terminal: attach gdb to it, with
+##                         symbols and the helpers of tools/gdb/hmos.py
+##   make bochs            boot every test under Bochs with 4 CPUs, judged
+##                         by the same KTAP judge (tools/bochs.py)
+##   make compile_commands.json   for clangd and other editors (bear)
+##   make clangd-check     what clangd reports on every file: no error
+##   make clean            remove build/ and build-debug/
+##   make help             this text
+##
+## Variables (make VAR=value ...):
+##   CMDLINE="..."         kernel command line for run, qemu-gdb (default
+##                         loglevel=6); the options are in README.md
+##   MEM=1G SMP=4          QEMU's memory and CPUs for run and qemu-gdb
+##   DEBUG=1               build with -Og into build-debug/, so gdb sees
+##                         every variable (make DEBUG=1 qemu-gdb, then
+##                         make DEBUG=1 gdb)
+##   V=1                   show the full commands
+##   QEMU=... CROSS=...    the emulator, the cross toolchain's prefix
+##
 
 CROSS   ?= i686-linux-gnu-
 CC      := $(CROSS)gcc
@@ -17,7 +42,18 @@ LD      := $(CROSS)ld
 NM      := $(CROSS)nm
 OBJDUMP := $(CROSS)objdump
 QEMU    ?= qemu-system-i386
-BUILD   := build
+
+# DEBUG=1 is a second kernel, built with -Og into its own folder, so it
+# never mixes objects with the -O2 one: at -O2 gdb shows many arguments
+# and locals as <optimized out>; -Og keeps them where they can be seen.
+DEBUG_BUILD := build-debug
+ifeq ($(DEBUG),1)
+BUILD   ?= $(DEBUG_BUILD)
+OPT     := -Og
+else
+BUILD   ?= build
+OPT     := -O2
+endif
 
 # The command line `make run` boots with; the test matrix makes its own.
 CMDLINE ?= loglevel=6
@@ -33,7 +69,7 @@ endif
 CFLAGS := -std=gnu11 -ffreestanding -fno-pie -fno-pic -fno-stack-protector \
 	  -fno-omit-frame-pointer -fno-strict-aliasing -fno-common \
 	  -mgeneral-regs-only -mno-red-zone -march=i686 -m32 \
-	  -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	  $(OPT) -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	  -Wstrict-prototypes -Wmissing-prototypes \
 	  -Iinclude -MMD -MP
 ASFLAGS := -m32 -Iinclude -MMD -MP -g -D__ASSEMBLY__
@@ -48,7 +84,8 @@ OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) \
 	   $(patsubst %.S,$(BUILD)/%.o,$(S_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all run test bench gdb clean deps lint docs
+.PHONY: all run test bench qemu-gdb gdb bochs clean deps lint docs help \
+	objs clangd-check FORCE
 
 all: deps $(BUILD)/kernel.iso $(BUILD)/kernel.asm
 
@@ -102,20 +139,36 @@ $(BUILD)/kernel.elf: $(OBJS) $(BUILD)/ksyms.o linker.ld
 $(BUILD)/kernel.asm: $(BUILD)/kernel.elf
 	$(Q)$(OBJDUMP) -d -S $< > $@
 
-$(BUILD)/kernel.iso: $(BUILD)/kernel.elf tools/mkiso
-	@$(if $(Q),echo "  ISO     $@")
+# The ISO carries the command line (in GRUB's grub.cfg), so it must be
+# remade when the line changes, not only when the kernel does: this
+# file holds the line of the last ISO and is rewritten only when
+# CMDLINE differs from it.
+$(BUILD)/cmdline: FORCE
+	@mkdir -p $(BUILD)
+	$(Q)printf '%s\n' "$(CMDLINE)" | cmp -s - $@ || \
+		printf '%s\n' "$(CMDLINE)" > $@
+
+$(BUILD)/kernel.iso: $(BUILD)/kernel.elf $(BUILD)/cmdline tools/mkiso
+	@$(if $(Q),echo "  ISO     $@ ($(CMDLINE))")
 	$(Q)tools/mkiso $< $@ "$(CMDLINE)"
 
 QEMU_COMMON := -accel tcg -cpu max -m $(MEM) -smp $(SMP) -boot d \
 	       -display none -no-reboot \
 	       -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
+# QEMU's exit status 33 is the kernel's "all passed" (ktest.exit=1, or
+# the monitor's poweroff): make counts it as success.
 run: all
-	$(QEMU) $(QEMU_COMMON) -cdrom $(BUILD)/kernel.iso -serial mon:stdio
+	$(QEMU) $(QEMU_COMMON) -cdrom $(BUILD)/kernel.iso -serial mon:stdio \
+		|| [ $$? -eq 33 ]
 
-# The matrix, then the lock order it showed against docs/smp.rst.
+# The matrix (its gdb rows debug the DEBUG=1 kernel, as a person would:
+# build it too), then the lock order it showed against docs/smp.rst.
 test: all
-	@rc=0; python3 tools/ktest.py --elf $(BUILD)/kernel.elf || rc=$$?; \
+	$(Q)$(MAKE) --no-print-directory DEBUG=1 BUILD=$(DEBUG_BUILD) \
+		$(DEBUG_BUILD)/kernel.elf
+	@rc=0; python3 tools/ktest.py --elf $(BUILD)/kernel.elf \
+		--debug-elf $(DEBUG_BUILD)/kernel.elf || rc=$$?; \
 	python3 tools/lockorder.py $(BUILD)/test/lockdep-edges.json || rc=1; \
 	exit $$rc
 
@@ -151,16 +204,64 @@ docs: all $(DOCS_BOOT)/serial.log
 	$(Q)sphinx-build -q -W -b html docs $(BUILD)/docs
 	@echo "docs: $(BUILD)/docs/index.html"
 
-gdb: all
-	$(QEMU) $(QEMU_COMMON) -cdrom $(BUILD)/kernel.iso -serial mon:stdio -s -S &
-	gdb -q -x tools/gdbinit $(BUILD)/kernel.elf
+# Debugging takes two terminals, as in xv6 and JOS: `make qemu-gdb`
+# keeps the serial console (typing at hmos> reaches the kernel, Ctrl-C
+# goes to it too) while QEMU waits for gdb on a free port, which
+# tools/qemu-gdb writes to $(BUILD)/gdb-port; `make gdb`, in a second
+# terminal, reads that port and attaches.
+GDB_PORT := $(BUILD)/gdb-port
 
-# Static analysis. Two checks are off for the whole tree, for reasons
-# cppcheck cannot see: comparePointers (walking a linker section from its
-# start symbol to its end symbol is how section tables work) and
-# unusedStructMember (hardware and boot-protocol layouts name every
-# field, used or not).
+qemu-gdb: all
+	tools/qemu-gdb $(GDB_PORT) $(QEMU) $(QEMU_COMMON) \
+		-cdrom $(BUILD)/kernel.iso -serial mon:stdio || [ $$? -eq 33 ]
+
+gdb:
+	@test -s $(GDB_PORT) || { echo "gdb: no QEMU is waiting for gdb" \
+		"($(GDB_PORT) is missing): run 'make$(if $(filter 1,$(DEBUG)), DEBUG=1) qemu-gdb'" \
+		"in another terminal first"; exit 1; }
+	@test ! $(BUILD)/kernel.elf -nt $(GDB_PORT) || echo "gdb: warning:" \
+		"$(BUILD)/kernel.elf is newer than the kernel QEMU booted;" \
+		"restart make qemu-gdb, or the symbols will lie"
+	gdb -q -x tools/gdbinit \
+		-ex "target remote 127.0.0.1:$$(cat $(GDB_PORT))" \
+		-ex "break kmain" -ex "continue" $(BUILD)/kernel.elf
+
+# The test suite under Bochs, a second implementation of the PC
+# (tools/bochs.py says how it is judged and how long it takes).
+bochs: all
+	python3 tools/bochs.py --elf $(BUILD)/kernel.elf
+
+# The compile commands of every C file, for clangd and other editors.
+# bear records the compiler runs of a full build, done in a folder of
+# its own so that the real build's objects stay as they are. The .S
+# files' commands are left out: clangd does not read assembly, and it
+# would borrow their flags (no -ffreestanding) for the headers beside.
+compile_commands.json: FORCE
+	$(Q)rm -rf $(BUILD)/ccdb
+	bear --output $@.tmp -- $(MAKE) --no-print-directory -B \
+		BUILD=$(BUILD)/ccdb objs
+	$(Q)python3 -c 'import json, sys; cmds = json.load(sys.stdin); \
+		json.dump([c for c in cmds if c["file"].endswith(".c")], \
+			  sys.stdout, indent=2)' < $@.tmp > $@
+	$(Q)rm -rf $(BUILD)/ccdb $@.tmp
+
+objs: $(OBJS)
+
+# Every file of the tree as clangd reads it: no error allowed.
+clangd-check: compile_commands.json
+	tools/clangd-check
+
+help:
+	@sed -n 's/^##\( \{0,1\}\)//p' Makefile
+
+# tools/doccheck (docs/ and the README's table of command-line options
+# must match the tree), then static analysis. Two cppcheck checks are
+# off for the whole tree, for reasons cppcheck cannot see:
+# comparePointers (walking a linker section from its start symbol to
+# its end symbol is how section tables work) and unusedStructMember
+# (hardware and boot-protocol layouts name every field, used or not).
 lint:
+	$(Q)python3 tools/doccheck
 	cppcheck --quiet --error-exitcode=1 --inline-suppr \
 		--enable=warning,style,performance,portability --std=c11 \
 		-Iinclude -Iarch/x86/include --suppress=missingIncludeSystem \
@@ -168,6 +269,9 @@ lint:
 		$(SRCDIRS)
 
 clean:
-	rm -rf $(BUILD) docs/_gen
+	rm -rf build $(DEBUG_BUILD) docs/_gen compile_commands.json \
+		compile_commands.json.tmp
+
+FORCE:
 
 -include $(OBJS:.o=.d)

@@ -13,6 +13,14 @@ print as each run finishes; the last line is always
 counting test cases over all configurations (a configuration that fails
 as a whole adds at least one failure).  Exit status 0 only if nothing
 failed.  build/test/results.json holds the same, per configuration.
+Every backtrace frame of a serial log gets its source file and line
+(addr2line on the ELF), so a failure's tail points at the code.
+
+Rows of other kinds: a monitor session typed over the serial port
+(Config.script), a gdb session through tools/qemu-gdb as `make
+qemu-gdb` and `make gdb` do (Config.gdb, on the -Og kernel of --debug-elf
+with Config.debug_build), and `make run` itself, typed twice in a row
+(Config.make_run).
 
 The kernel's side (docs/testing.rst): KTAP version 1 on COM1, suites as
 nested blocks, `# ` diagnostics before a failure, panics on a line that
@@ -255,6 +263,64 @@ def judge_poweroff(lines):
 
 
 # ---------------------------------------------------------------------------
+# Backtraces that point at source
+
+# A frame as kernel/panic.c prints it: "  #3  c0108804 kmain+0xf4".
+FRAME_RE = re.compile(r"^(\s*#\d+\s+)([0-9a-f]{8})(\s+\S+.*)$")
+
+
+def addr2line():
+    """The cross binutils' addr2line, or the host's (it reads i386 ELF)."""
+    for name in ("i686-linux-gnu-addr2line", "addr2line"):
+        for d in os.environ.get("PATH", "").split(os.pathsep):
+            if os.access(os.path.join(d, name), os.X_OK):
+                return name
+    return None
+
+
+def source_lines(elf, addrs):
+    """{address: "file:line"} for each address, from the ELF's DWARF
+    through addr2line; an inlined call shows as "file:line, inlined
+    from file:line", innermost first.  The backtrace already steps a
+    return address back into its call, so each address is looked up as
+    printed."""
+    tool = addr2line()
+    if not tool or not addrs or not Path(elf).is_file():
+        return {}
+    p = subprocess.run([tool, "-e", str(elf), "-i", "-a"] + list(addrs),
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True)
+    where, cur = {}, None
+    for ln in p.stdout.splitlines():
+        if ln.startswith("0x"):
+            cur = format(int(ln, 16), "08x")
+            where[cur] = []
+        elif cur is not None:
+            path, _, line = ln.rpartition(":")
+            line = line.split(" ")[0]
+            if path == "??" or line in ("?", "0"):
+                continue
+            path = os.path.relpath(path, ROOT) if os.path.isabs(path) \
+                else path
+            where[cur].append(f"{path}:{line}")
+    return {a: ", inlined from ".join(w) for a, w in where.items() if w}
+
+
+def decode_backtrace(lines, elf):
+    """Each backtrace frame of lines, with " (file:line)" appended, as
+    Linux's scripts/decode_stacktrace.sh does for a kernel log."""
+    addrs = sorted({m.group(2) for m in map(FRAME_RE.match, lines) if m})
+    where = source_lines(elf, addrs)
+    out = []
+    for ln in lines:
+        m = FRAME_RE.match(ln)
+        if m and m.group(2) in where:
+            ln = f"{ln} ({where[m.group(2)]})"
+        out.append(ln)
+    return out
+
+
+# ---------------------------------------------------------------------------
 # Running QEMU
 
 def kernel_cmdline(cfg, args):
@@ -288,8 +354,11 @@ def run_config(cfg, args):
     d.mkdir(parents=True, exist_ok=True)
     iso, log = d / "kernel.iso", d / "serial.log"
     o.log_path = str(log)
+    if cfg.make_run:
+        return run_make(cfg, args, o, time.monotonic())
     cmdline = kernel_cmdline(cfg, args)
-    mk = subprocess.run([str(ROOT / "tools/mkiso"), str(args.elf), str(iso),
+    elf = args.debug_elf if cfg.debug_build else args.elf
+    mk = subprocess.run([str(ROOT / "tools/mkiso"), str(elf), str(iso),
                          cmdline], stdin=subprocess.DEVNULL,
                         capture_output=True, text=True)
     if mk.returncode != 0:
@@ -331,7 +400,7 @@ def run_config(cfg, args):
         RUNNING.discard(proc)
     o.seconds = time.monotonic() - t0
     text = log.read_text(errors="replace") if log.exists() else ""
-    o.log_lines = clean(text)
+    o.log_lines = decode_backtrace(clean(text), elf)
     o.ktap = parse_ktap(o.log_lines)
     judge(o, args.ktest is not None)
     return o
@@ -408,35 +477,59 @@ def run_script(cfg, args, o, cmd, log, t0):
     return o
 
 
+def wait_for_port(portfile, proc, deadline):
+    """The port tools/qemu-gdb wrote, or None if QEMU ended first."""
+    while proc.poll() is None and time.monotonic() < deadline:
+        if portfile.is_file():
+            text = portfile.read_text().strip()
+            if text.isdigit():
+                return int(text)
+        time.sleep(0.05)
+    return None
+
+
 def run_gdb(cfg, args, o, cmd, log, t0):
-    """QEMU waits for gdb (-S, a private port); gdb loads the helpers,
-    breaks at cfg.gdb_break, runs each command and quits.  Each command
-    whose output matches its regex is a passed case, "gdb.<command>"."""
-    port = 20000 + (os.getpid() + hash(cfg.name)) % 20000
-    qemu = subprocess.Popen(cmd + ["-gdb", f"tcp:127.0.0.1:{port}", "-S"],
-                            stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """The two-terminal debugging of `make qemu-gdb` and `make gdb`,
+    driven by a script: tools/qemu-gdb starts QEMU stopped, on a free
+    port it writes to a file; gdb reads tools/gdbinit (the helpers),
+    attaches to that port, breaks at cfg.gdb_break, runs each command
+    and quits.  Each command whose output matches its regex is a passed
+    case, "gdb.<command>"."""
+    elf = args.debug_elf if cfg.debug_build else args.elf
+    portfile = log.parent / "gdb-port"
+    portfile.unlink(missing_ok=True)
+    qemu = subprocess.Popen([str(ROOT / "tools/qemu-gdb"), str(portfile)]
+                            + cmd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
     with RUNNING_LOCK:
         RUNNING.add(qemu)
+    deadline = t0 + cfg.timeout
+    port = wait_for_port(portfile, qemu, deadline)
+    out = ""
     marker = "=== hmos-gdb-command: "
-    gdb_cmd = ["gdb", "-q", "-batch", "-nx",
-               "-ex", "set architecture i386", "-ex", "set pagination off",
-               "-ex", f"source {ROOT / 'tools/gdb/hmos.py'}",
-               "-ex", f"target remote 127.0.0.1:{port}",
-               "-ex", f"break {cfg.gdb_break}", "-ex", "continue"]
-    for line, _ in cfg.gdb:
-        gdb_cmd += ["-ex", f"echo {marker}{line}\\n", "-ex", line]
-    gdb_cmd += ["-ex", "kill", str(args.elf)]
-    time.sleep(0.5)                 # let QEMU open its gdb port
+    if port is not None:
+        gdb_cmd = ["gdb", "-q", "-batch", "-nx", "-x", "tools/gdbinit",
+                   "-ex", f"target remote 127.0.0.1:{port}",
+                   "-ex", f"break {cfg.gdb_break}", "-ex", "continue"]
+        for line, _ in cfg.gdb:
+            gdb_cmd += ["-ex", f"echo {marker}{line}\\n", "-ex", line]
+        gdb_cmd += ["-ex", "kill", str(elf)]
+        try:
+            out = subprocess.run(
+                gdb_cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                timeout=max(1, deadline - time.monotonic())).stdout
+        except subprocess.TimeoutExpired as e:
+            out = e.stdout or ""
+            out = out.decode(errors="replace") if isinstance(
+                out, bytes) else out
+    qemu.terminate()
     try:
-        out = subprocess.run(gdb_cmd, stdin=subprocess.DEVNULL,
-                             capture_output=True, text=True,
-                             timeout=cfg.timeout).stdout
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode(errors="replace") if isinstance(
-            e.stdout, bytes) else (e.stdout or "")
-    qemu.kill()
-    qemu.wait()
+        o.stderr = qemu.communicate(timeout=10)[1]
+    except subprocess.TimeoutExpired:
+        qemu.kill()
+        o.stderr = qemu.communicate()[1]
     with RUNNING_LOCK:
         RUNNING.discard(qemu)
     o.seconds = time.monotonic() - t0
@@ -450,10 +543,58 @@ def run_gdb(cfg, args, o, cmd, log, t0):
             [f"# expected /{want}/ in:"] +
             [f"#   {a}" for a in (answer or "(no output)").splitlines()[:12]],
             f"{line!r}: " + ("ok" if ok else "wrong answer")))
+    if port is None:
+        o.stderr += "\nktest: tools/qemu-gdb wrote no port: QEMU ended " \
+                    "or the timeout passed first"
     log.write_text(out)
     o.log_lines = out.splitlines()
     o.ktap.found = True
     o.exit_code = EXIT_PASS         # gdb ended QEMU on purpose
+    judge(o, False)
+    return o
+
+
+def run_make(cfg, args, o, t0):
+    """`make run` as a person types it, once per command line of
+    cfg.make_run, in a row: each boot must say it got the line it was
+    given ("command line: ..."), and exit 33.  The ISO is made by make,
+    so a rule that does not remake it when CMDLINE changes boots the
+    previous run's line and fails here."""
+    logs = []
+    deadline = t0 + cfg.timeout
+    # A fresh make, as typed in a shell: not a child of `make test`'s
+    # make, whose flags and job server it would otherwise inherit.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    for i, line in enumerate(cfg.make_run, 1):
+        cmd = ["make", "-s", "--no-print-directory", "run",
+               f"MEM={cfg.mem}", f"SMP={cfg.smp}", f"CMDLINE={line}"]
+        case = Case("make_run", f"run_{i}", "fail",
+                    line=f"make run CMDLINE={line!r}")
+        try:
+            p = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True, env=env,
+                               timeout=max(1, deadline - time.monotonic()))
+            code, text = p.returncode, p.stdout
+            o.stderr += p.stderr
+        except subprocess.TimeoutExpired as e:
+            code, text = None, e.stdout or ""
+            text = text.decode(errors="replace") if isinstance(
+                text, bytes) else text
+        lines = clean(text)
+        logs += [f"### make run CMDLINE={line}"] + lines
+        booted = [ln for ln in lines if ln.startswith("command line:")]
+        want = f"command line: {line}"
+        if booted == [want] and code == 0:
+            case.status = "ok"
+        case.diag = [f"# expected one line {want!r} and make exit 0 "
+                     f"(QEMU 33), got {booted} and exit {code}"]
+        o.ktap.cases.append(case)
+    o.seconds = time.monotonic() - t0
+    Path(o.log_path).write_text("\n".join(logs) + "\n")
+    o.log_lines = logs
+    o.ktap.found = True
+    o.exit_code = EXIT_PASS
     judge(o, False)
     return o
 
@@ -511,6 +652,9 @@ def write_json(path, outcomes):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--elf", type=Path, default=ROOT / "build/kernel.elf")
+    ap.add_argument("--debug-elf", type=Path,
+                    default=ROOT / "build-debug/kernel.elf",
+                    help="the -Og kernel (make DEBUG=1) the gdb rows debug")
     ap.add_argument("--config", default=os.environ.get("KTEST_CONFIG"),
                     help="names or globs, comma-separated (env KTEST_CONFIG)")
     ap.add_argument("--ktest", help="test glob, replaces ktest=all")
@@ -527,7 +671,7 @@ def main():
     table = ktest_matrix.by_name()
     if args.list:
         for c in table.values():
-            print(f"{c.name:14} -m {c.mem:5} -smp {c.smp}  "
+            print(f"{c.name:24} -m {c.mem:5} -smp {c.smp}  "
                   f"cmdline={c.cmdline!r}  expect={c.expect}  "
                   f"timeout={c.timeout}s  tags={','.join(c.tags)}")
         return 0
@@ -543,6 +687,10 @@ def main():
     if not args.elf.is_file():
         print(f"ktest: no kernel at {args.elf} (build it first)",
               file=sys.stderr)
+        return 2
+    if any(c.debug_build for c in chosen) and not args.debug_elf.is_file():
+        print(f"ktest: no -Og kernel at {args.debug_elf} for the gdb rows "
+              f"(build it with make DEBUG=1)", file=sys.stderr)
         return 2
     args.jobs = max(1, args.jobs)
     args.outdir.mkdir(parents=True, exist_ok=True)

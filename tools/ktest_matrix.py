@@ -74,6 +74,12 @@ class Config:
     # gdb_break, runs each command and must print what its regex says.
     gdb_break: str = ""
     gdb: tuple = ()
+    # The gdb session debugs the -Og kernel of `make DEBUG=1`
+    # (ktest.py --debug-elf), as `make DEBUG=1 gdb` does.
+    debug_build: bool = False
+    # `make run CMDLINE=...` once for each line, in this order, as a
+    # person would type it: each boot must print its own line.
+    make_run: tuple = ()
     exit_device: bool = True
     cpu: str = "max"
     qemu_args: tuple = ()
@@ -182,8 +188,11 @@ MATRIX = [
                r"^cause: read of 00000000, page not present",
                r"^region: 00000000 is in user space",
                r"^Backtrace:",
-               r"crash_null_dereference\+",
-               r"ktest_run_all\+"]},
+               # Each frame points at its source (addr2line, by the
+               # runner): the faulting line, and the caller's call.
+               r"crash_null_dereference\+0x[0-9a-f]+ "
+               r"\(tests/test_crash\.c:\d+\)$",
+               r"ktest_run_all\+0x[0-9a-f]+ \(kernel/ktest\.c:\d+"]},
            timeout=30, tags=("crash",)),
     Config("crash-stack", mem="64M", smp=1,
            cmdline="ktest=crash ktest.crash=stack_overflow",
@@ -585,8 +594,34 @@ MATRIX = [
                               r"\(3 users\) +pfn 0x[0-9a-f]+"),
                ("hmos-kmap-local boot", r"^boot \(cpu \d\): 0 live"),
                ("hmos-walk &kmain", r"PT\[\d+\] += [0-9a-f]{16} "
-                                    r"\(present, read-only, executable"),
+                                    r"\(present, read-only, no NX.*\n"
+                                    r"\s+-> phys 0x[0-9a-f]+: read-only, "
+                                    r"executable$"),
+               ("hmos-walk &pkmap_count", r"-> phys 0x[0-9a-f]+: writable, "
+                                          r"NX$"),
                ("hmos-walk 0", r"PDPT\[0\] = 0+ \(NOT present\)"),
+           )),
+
+    # `make DEBUG=1 qemu-gdb` then `make DEBUG=1 gdb`, as a newcomer
+    # runs them, stopped early in the boot (memblock_init, before
+    # arch_paging_init): the boot page tables, not the final ones, are
+    # live, so hmos-walk must start from the CPU's CR3 to find the
+    # running code.  And the -Og kernel: kmain's arguments can be read
+    # one frame up (at -O2 they are <optimized out> there).
+    Config("gdb-first-stop", mem="64M", smp=1, cmdline="ktest=boot",
+           timeout=60, tags=("gdb",), gdb_break="memblock_init",
+           debug_build=True, gdb=(
+               ("hmos-walk $pc", r"-> phys 0x[0-9a-f]+: \w+, executable$"),
+               ("frame 1", r"in kmain \(magic=920085129, "
+                           r"info_phys=\d+\)"),
+           )),
+
+    # `make run CMDLINE=...` twice in a row with different lines: the
+    # second boot must get the second line, not the ISO of the first.
+    Config("make-run-cmdline", mem="64M", smp=1, timeout=120,
+           tags=("make",), make_run=(
+               "ktest=boot.boot_cmdline* ktest.exit=1",
+               "ktest=boot.boot_ksym* ktest.exit=1",
            )),
 ]
 

@@ -5,6 +5,7 @@
 #ifndef X86_REGS_H
 #define X86_REGS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct arch_regs {
