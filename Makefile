@@ -201,6 +201,9 @@ $(DOCS_BOOT)/serial.log: $(BUILD)/kernel.elf tools/mkiso
 docs: all $(DOCS_BOOT)/serial.log
 	$(Q)python3 tools/doccheck
 	$(Q)python3 tools/layout_figure.py $(DOCS_BOOT)/serial.log docs/_gen
+	$(Q)python3 tools/hdr2rst.py docs/_gen/api.inc include/mm/highmem.h \
+		include/mm/highmem_helpers.h include/mm/vmalloc.h \
+		include/mm/tlbflush.h
 	$(Q)sphinx-build -q -W -b html docs $(BUILD)/docs
 	@echo "docs: $(BUILD)/docs/index.html"
 

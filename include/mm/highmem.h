@@ -36,9 +36,11 @@ struct task;
  * The address is valid only in the task (or interrupt handler) that
  * mapped it, and only until the matching kunmap_local(). The task may
  * be preempted and may take page faults meanwhile: its maps leave the
- * CPU when it is switched out and come back when it runs again. It
- * cannot change CPU while it holds one (migration is disabled), and its
- * CPU cannot go offline.
+ * CPU when it is switched out and come back when it runs again. While
+ * it holds a map that took a slot (a highmem page, or any page under
+ * kmap.force_map=1) it cannot change CPU (migration is disabled) and
+ * its CPU cannot go offline; a lowmem page's map takes no slot and
+ * pins nothing.
  * Context: any, interrupts included, once the scheduler is up.
  * Return: the page's address, or NULL if the task already holds
  * KM_MAX_IDX maps or the page is free (each reported by name; pass the
@@ -67,7 +69,7 @@ void kunmap_local(const void *addr);
  * caller runs with preemption disabled (so it must not sleep) and with
  * page faults disabled (a fault goes straight to its exception-table
  * fixup, or panics). The two disables happen even for a lowmem page.
- * Context: any, interrupts included.
+ * Context: any, interrupts included, once the scheduler is up.
  * Return: as kmap_local_page(); on NULL, still call kunmap_atomic(NULL)
  * to re-enable preemption and page faults.
  *
@@ -163,8 +165,10 @@ void kmap_local_describe(uintptr_t va);
  * Map page into the pkmap pool (lowmem: its direct-map address).
  * Context: may sleep (waits for a free slot when the pool is full);
  * process context with interrupts on. Calling it in atomic context is
- * reported by might_sleep(); with interrupts off or in an interrupt
- * handler it panics: the pool's flush would deadlock.
+ * reported by might_sleep(); for a highmem page, with interrupts off or
+ * in an interrupt handler it panics: the pool's flush would deadlock
+ * (a lowmem page never reaches the pool; kmap.force_map=1 does not
+ * change that).
  * Return: an address valid on every CPU until kunmap(page); NULL, with
  * a warning, if the page is free (freed, or never allocated).
  */
@@ -173,8 +177,8 @@ void *kmap(struct page *page);
 /*
  * Drop one kmap() of page. Reported by name (and refused) if the page
  * is not kmapped. Context: process context with interrupts on, as for
- * kmap() (it panics otherwise: waiting for kmap_lock could deadlock
- * against the pool's flush); does not sleep.
+ * kmap() (for a highmem page it panics otherwise: waiting for kmap_lock
+ * could deadlock against the pool's flush); does not sleep.
  */
 void kunmap(struct page *page);
 
