@@ -78,6 +78,11 @@ static void boot_cmdline_refused_value_changes_nothing(struct ktest *t)
 	KT_EXPECT_EQ(t, cmdline_parse_word("bench="), CMDLINE_MALFORMED);
 	KT_EXPECT_EQ(t, cmdline_parse_word("acpi.corrupt=LONGNAME"),
 		     CMDLINE_MALFORMED);
+	/* The table is "MADT": a name that spoils nothing is refused. */
+	KT_EXPECT_EQ(t, cmdline_parse_word("acpi.corrupt=APIC"),
+		     CMDLINE_MALFORMED);
+	KT_EXPECT_EQ(t, cmdline_parse_word("smp.deaf_apic=256"),
+		     CMDLINE_MALFORMED);
 	/* A misspelt crash name is refused, not a silent skip of them all. */
 	KT_EXPECT_EQ(t, cmdline_parse_word("ktest.crash=nul"),
 		     CMDLINE_MALFORMED);

@@ -538,6 +538,16 @@ MATRIX = [
            expect={"fail": [], "lines": [r"^# lockdep: off$"]},
            timeout=30, tags=("cmdline",)),
 
+    # smp.deaf_apic= naming the boot CPU (or an id no AP has) can only
+    # be known wrong once the MADT is read: the boot says so, with the
+    # ids that would work, and starts every CPU.
+    Config("deaf-apic-boot-cpu", mem="64M", smp=2,
+           cmdline="smp.deaf_apic=0 ktest=smp.smp_expected_cpus_online",
+           expect={"fail": [], "lines": [
+               r"smp.deaf_apic=0 names no AP \(the boot CPU is APIC id 0\); "
+               r"ignored\. The APs' APIC ids: 1"]},
+           timeout=30, tags=("cmdline", "smp")),
+
     # A malformed option on the boot's own command line: the test that
     # checks the boot was clean fails, and says which word was refused.
     Config("cmdline-bad-option", mem="64M", smp=1,
