@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the initramfs tools/linux_bench.py boots Linux with: say
 # what this machine is, run the module's behaviour checks with full
 # preemption (their preemption case needs a kernel that preempts a
