@@ -176,6 +176,25 @@ test: all
 bench: all
 	python3 tools/bench.py --elf $(BUILD)/kernel.elf || true
 
+# Side by side with Linux (docs/bench.rst, "Linux, side by side").
+# linux-bench downloads Debian 12's i386 Linux 6.1 and busybox with
+# apt-get (tools/linux-fetch says what and how big; cached in
+# build/linux), builds linux/hmos_bench/ and boots it in both QEMU
+# modes: build/linux-bench.json. compare sets it beside bench.json and
+# refreshes the tables the docs include (docs/generated/). The tooling
+# they rely on is checked without a download by test-tools, in make test.
+.PHONY: linux-bench compare test-tools
+linux-bench: deps
+	python3 tools/linux_bench.py
+
+compare:
+	@test -f $(BUILD)/bench.json || $(MAKE) bench
+	python3 tools/compare.py
+
+test: test-tools
+test-tools:
+	python3 tools/tests/test_linux_tools.py
+
 # The docs (docs/conf.py says how they are built). The pictures of the
 # memory layout and of the kmap slots come from one boot of this
 # kernel: the layout it prints at boot, and the SNAPSHOT lines of the

@@ -13,7 +13,8 @@ copyright = "hmos developers"
 extensions = []
 source_suffix = ".rst"
 root_doc = "index"
-exclude_patterns = ["_gen/*.txt"]
+# Included by other pages, not pages of their own.
+exclude_patterns = ["_gen/*.txt", "generated/*.rst"]
 highlight_language = "none"
 
 html_theme = "alabaster"

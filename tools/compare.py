@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""compare: hmos and Linux 6.1, row by row, costs and behaviour.
+
+`make compare` runs this after `make bench` (build/bench.json) and
+`make linux-bench` (build/linux-bench.json, build/linux-behave.json).
+It prints each benchmark row both kernels measured in the same mode
+and on the same number of CPUs, with the ratio hmos / Linux, and
+writes two tables that the docs include:
+
+  docs/generated/compare-bench.rst    the costs (docs/bench.rst)
+  docs/generated/compare-behave.rst   the behaviour (docs/highmem.rst)
+
+Both are kept in the tree: a fresh clone's docs show the last recorded
+comparison, and `make compare` refreshes them. A row only one kernel
+has (a benchmark Linux does not let a module run, a CPU count only
+hmos boots) is listed with a dash on the other side; it is never
+dropped silently.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.dont_write_bytecode = True
+ROOT = Path(__file__).resolve().parent.parent
+GEN = ROOT / "docs/generated"
+
+# Each behaviour case of linux/hmos_bench/behave.c: the property, the
+# hmos test that asserts it (file: case), and where hmos differs on
+# purpose, and why (empty: the kernels agree).
+PROPERTIES = [
+    ("page_address_null_until_kmap",
+     "page_address() of a highmem page is NULL until kmap() maps it, "
+     "then the kmap address",
+     "tests/test_kmap.c: kmap_same_page_shares_slot_count_users_plus_one",
+     ""),
+    ("kmap_local_never_sets_page_address",
+     "kmap_local_page() never records its address in page_address(); "
+     "a lowmem page maps to its direct-map address",
+     "tests/test_kmap_local.c: "
+     "kmap_local_map_is_not_recorded_in_page_address",
+     ""),
+    ("kmap_same_page_shares_one_address",
+     "kmap() of a page already mapped returns the same address",
+     "tests/test_kmap.c: kmap_same_page_shares_slot_count_users_plus_one",
+     "hmos also checks the slot's count (users + 1); Linux keeps "
+     "pkmap_count private to mm/highmem.c"),
+    ("kunmap_keeps_contents_refcount_and_cached_address",
+     "kunmap() releases the address, not the page: the page keeps its "
+     "contents and its reference count, and its address stays cached",
+     "tests/test_kmap.c: kmap_same_page_shares_slot_count_users_plus_one",
+     "hmos's test checks the cached address; no hmos test checks the "
+     "contents and the reference count across kunmap()"),
+    ("kmap_freed_page_keeps_its_cached_address",
+     "what page_address() says of a page freed while its kmap slot is "
+     "cached",
+     "tests/test_kmap.c: kmap_freed_page_loses_its_cached_address",
+     "differs: Linux keeps the old address until the pool wraps; hmos "
+     "drops it when the page is freed, so a freed page is never "
+     "reachable through a stale slot (the slot still waits for the "
+     "wrap's flush)"),
+    ("kmap_local_nests_in_order_and_reuses_the_top",
+     "nested kmap_local_page() maps take consecutive slots, the "
+     "next one a page lower, and the freed top slot is the next one "
+     "taken",
+     "tests/test_kmap_local.c: "
+     "kmap_local_takes_this_cpus_slot_at_the_stack_index",
+     ""),
+    ("kmap_atomic_disables_preemption_and_page_faults",
+     "kmap_atomic() disables preemption and page faults until "
+     "kunmap_atomic()",
+     "tests/test_kmap_atomic.c: "
+     "kmap_atomic_disables_preemption_and_page_faults",
+     ""),
+    ("kmap_local_valid_across_sleep",
+     "a kmap_local mapping stays valid across a sleep, on the same CPU",
+     "tests/test_kmap_local_ctx.c: kmap_local_holder_never_changes_cpu",
+     ""),
+    ("kmap_local_valid_across_preemption",
+     "a kmap_local mapping stays valid across a preemption on the same "
+     "CPU, while the thread that preempted it maps its own page at the "
+     "same address",
+     "tests/test_kmap_local_ctx.c: "
+     "kmap_local_switch_keeps_each_threads_own_maps",
+     ""),
+    ("kmap_each_wrap_flushes_once",
+     "the kmap pool wraps, and flushes once per pass",
+     "tests/test_kmap.c: kmap_each_wrap_does_one_shootdown",
+     ""),
+]
+
+# Properties hmos tests that no Linux module can check without harm.
+NOT_ON_LINUX = [
+    ("one kmap_local_page() past KM_MAX_IDX nested maps",
+     "tests/test_kmap_local.c: "
+     "kmap_local_nests_to_km_max_idx_and_refuses_one_more",
+     "not run: Linux stops the kernel (BUG_ON in kmap_local_idx_push)",
+     "differs: hmos warns and returns NULL, so the test can go on and "
+     "the reader sees the limit"),
+    ("kunmap_local() out of order",
+     "tests/test_kmap_local.c: "
+     "kmap_local_out_of_order_unmap_is_reported_and_slots_stay_consistent",
+     "not run: Linux warns once (WARN_ON_ONCE) and taints the kernel",
+     "differs: hmos reports every one and keeps the slots consistent"),
+]
+
+
+def load(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        return None
+
+
+def pair_rows(hmos, linux):
+    """[(bench, mode, smp, unit, hmos median or None, linux or None)],
+    hmos's order first, then rows only Linux has."""
+    key = lambda r: (r["mode"], r["smp"], r["bench"])  # noqa: E731
+    lin = {key(r): r for r in linux}
+    out, seen = [], set()
+    for r in sorted(hmos, key=key):
+        k = key(r)
+        seen.add(k)
+        other = lin.get(k)
+        out.append((r["bench"], r["mode"], r["smp"], r["unit"],
+                    r["median"], other and other["median"]))
+    for k in sorted(set(lin) - seen):
+        r = lin[k]
+        out.append((r["bench"], r["mode"], r["smp"], r["unit"], None,
+                    r["median"]))
+    return out
+
+
+def ratio(h, lx):
+    if not isinstance(h, int) or not isinstance(lx, int) or lx == 0:
+        return "-"
+    return f"{h / lx:.2f}"
+
+
+def fmt(v):
+    return "-" if v is None else str(v)
+
+
+def rst_table(title, header, rows, widths):
+    """A list-table; every cell a string."""
+    out = [f".. list-table:: {title}", "   :header-rows: 1",
+           f"   :widths: {' '.join(str(w) for w in widths)}", ""]
+    for row in [header] + rows:
+        for i, cell in enumerate(row):
+            lead = "   * - " if i == 0 else "     - "
+            out.append(lead + (cell or "..."))
+    return "\n".join(out) + "\n"
+
+
+def mark_skips(pairs, skips):
+    """A Linux cell with no figure says why, when the module said."""
+    return [(b, m, s, u, h, lx if lx is not None or b not in skips
+             else f"skipped: {skips[b]}") for b, m, s, u, h, lx in pairs]
+
+
+def bench_rst(pairs, linux_name):
+    head = (".. Generated by tools/compare.py (make compare) from "
+            "build/bench.json\n   and build/linux-bench.json: do not "
+            "edit.\n\n")
+    rows = [[f"``{b}``", f"{m} smp {s}", u, fmt(h), fmt(lx), ratio(h, lx)]
+            for b, m, s, u, h, lx in pairs]
+    return head + rst_table(
+        f"hmos and {linux_name}, medians per operation",
+        ["row", "mode", "unit", "hmos", "Linux", "hmos / Linux"], rows,
+        [30, 14, 14, 10, 10, 10])
+
+
+def linux_result(case, boots):
+    """One cell: the case's status in each boot, and its first diag."""
+    parts = []
+    for boot, cases in boots.items():
+        for c in cases:
+            if c["case"] == case:
+                status = {"ok": "holds", "skip": "skipped",
+                          "fail": "FAILS"}.get(c["status"], c["status"])
+                parts.append(f"{status} ({boot})")
+    return "; ".join(parts) or "not run"
+
+
+def behave_rst(behave):
+    head = (".. Generated by tools/compare.py (make compare) from "
+            "build/linux-behave.json:\n   do not edit.\n\n")
+    rows = []
+    for case, prop, test, diff in PROPERTIES:
+        rows.append([prop, f"``{test}``",
+                     f"``{case}``: {linux_result(case, behave['boots'])}",
+                     diff or "same"])
+    for prop, test, linux, diff in NOT_ON_LINUX:
+        rows.append([prop, f"``{test}``", linux, diff])
+    return head + rst_table(
+        f"Behaviour: hmos's tests, and {behave['kernel']} checked by "
+        "linux/hmos_bench/behave.c",
+        ["property", "hmos test", "Linux", "hmos differs?"], rows,
+        [30, 25, 25, 20])
+
+
+def print_pairs(pairs, linux_name):
+    print(f"{'row':28} {'mode':14} {'unit':12} {'hmos':>9} "
+          f"{'Linux':>9} {'hmos/Linux':>10}")
+    for b, m, s, u, h, lx in pairs:
+        print(f"{b:28} {m + ' smp ' + str(s):14} {u:12} {fmt(h):>9} "
+              f"{fmt(lx):>9} {ratio(h, lx):>10}".rstrip())
+    both = sum(1 for p in pairs if ratio(p[4], p[5]) != "-")
+    print(f"compare: {both} rows measured by both hmos and {linux_name}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--hmos", default=ROOT / "build/bench.json")
+    ap.add_argument("--linux", default=ROOT / "build/linux-bench.json")
+    ap.add_argument("--behave", default=ROOT / "build/linux-behave.json")
+    ap.add_argument("--out", type=Path, default=GEN)
+    args = ap.parse_args(argv)
+
+    hmos, linux = load(args.hmos), load(args.linux)
+    behave = load(args.behave)
+    missing = [str(p) for p, d in ((args.hmos, hmos), (args.linux, linux),
+                                   (args.behave, behave)) if d is None]
+    if missing:
+        print("compare: missing " + ", ".join(missing) + ": run `make "
+              "bench` and `make linux-bench` first; the docs keep the "
+              f"recorded tables in {args.out}", file=sys.stderr)
+        return 1
+    linux_name = behave["kernel"]
+    pairs = mark_skips(pair_rows(hmos, linux),
+                       behave.get("skipped_rows", {}))
+    print_pairs(pairs, linux_name)
+    for case, _, _, _ in PROPERTIES:
+        print(f"behave {case}: {linux_result(case, behave['boots'])}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "compare-bench.rst").write_text(bench_rst(pairs, linux_name))
+    (args.out / "compare-behave.rst").write_text(behave_rst(behave))
+    print(f"compare: wrote {args.out}/compare-bench.rst and "
+          "compare-behave.rst")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

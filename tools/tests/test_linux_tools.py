@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""test_linux_tools: the Linux comparison's tooling, with no download.
+
+`make test` runs it (target test-tools). It checks, on a serial log
+recorded from a real `make linux-bench` boot (linux-serial.log, cut
+short) and a few rows of a real build/bench.json (bench.json):
+
+  * tools/linux_bench.py's parser finds the rows, the skipped row and
+    its reason, the behaviour cases and the end of the boot, and its
+    judge names what is wrong with a log that lacks them;
+  * tools/compare.py pairs the rows, computes the ratios, marks rows
+    one side lacks, and writes both tables;
+  * the names cannot drift: every row of linux/hmos_bench/ is a row of
+    tests/bench_*.c with the same operations per sample, every
+    behaviour case has a line in compare.py's table and back, and
+    every hmos test that table names is a registered test case;
+  * tools/mkinitramfs.py writes what Linux unpacks (read back).
+
+Standard library only; exits 0 when every check passes.
+"""
+
+import contextlib
+import gzip
+import io
+import json
+import re
+import stat
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.dont_write_bytecode = True
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import compare  # noqa: E402
+import linux_bench  # noqa: E402
+import mkinitramfs  # noqa: E402
+
+LOG = (HERE / "linux-serial.log").read_text()
+
+
+class ParseLog(unittest.TestCase):
+    def test_rows_skips_cases_and_end_are_found(self):
+        got = linux_bench.parse_log(LOG)
+        names = {r["bench"] for r in got["rows"]}
+        self.assertIn("kmap_local_highmem", names)
+        row = next(r for r in got["rows"]
+                   if r["bench"] == "kmap_local_highmem")
+        self.assertEqual((row["smp"], row["samples"], row["iters"]),
+                         (1, 200, 64))
+        self.assertIn("kmap_flush_unused", got["skips"]["pkmap_wrap_flush"])
+        self.assertEqual(len(got["cases"]), len(compare.PROPERTIES))
+        self.assertTrue(all(c["status"] == "ok" for c in got["cases"]))
+        self.assertTrue(got["done"])
+        self.assertIn("cpus 1", got["facts"])
+        self.assertEqual(linux_bench.judge("icount", 1, got, LOG), [])
+
+    def test_judge_names_a_failed_case(self):
+        bad = LOG.replace("  ok 9 kmap_local_valid_across_preemption",
+                          "  not ok 9 kmap_local_valid_across_preemption")
+        self.assertNotEqual(bad, LOG)
+        problems = linux_bench.judge("icount", 1,
+                                     linux_bench.parse_log(bad), bad)
+        self.assertEqual(len(problems), 1)
+        self.assertIn("kmap_local_valid_across_preemption fail",
+                      problems[0])
+
+    def test_judge_names_a_boot_that_did_not_end(self):
+        cut = LOG[:LOG.index("# bench: running")]
+        problems = linux_bench.judge("host", 4, linux_bench.parse_log(cut),
+                                     cut)
+        self.assertEqual(len(problems), 1)
+        self.assertIn("did not reach 'HMOS_LINUX done'", problems[0])
+
+    def test_judge_names_missing_ktap(self):
+        no_ktap = "\n".join(ln for ln in LOG.splitlines()
+                            if "KTAP" not in ln)
+        problems = linux_bench.judge("host", 4,
+                                     linux_bench.parse_log(no_ktap), no_ktap)
+        self.assertTrue(any("no behaviour KTAP" in p for p in problems),
+                        problems)
+
+
+class Compare(unittest.TestCase):
+    def setUp(self):
+        self.hmos = json.loads((HERE / "bench.json").read_text())
+        got = linux_bench.parse_log(LOG)
+        self.linux = linux_bench.bench.merge([got["rows"]], "icount",
+                                             "instructions")
+        self.behave = {"kernel": "Linux test", "skipped_rows": got["skips"],
+                       "boots": {"icount smp 1": got["cases"]}}
+
+    def test_rows_pair_with_their_ratio(self):
+        pairs = {(p[0], p[1], p[2]): p for p in
+                 compare.pair_rows(self.hmos, self.linux)}
+        _, _, _, unit, h, lx = pairs[("kmap_local_highmem", "icount", 1)]
+        self.assertEqual((unit, h, lx), ("instructions", 118, 259))
+        self.assertEqual(compare.ratio(h, lx), "0.46")
+        # Only hmos boots -smp 8: its row stays, Linux's side a dash.
+        self.assertEqual(pairs[("ipi_roundtrip_all", "host", 8)][5], None)
+        self.assertEqual(compare.ratio(5, None), "-")
+
+    def test_tables_written_with_every_row_and_property(self):
+        with tempfile.TemporaryDirectory() as d:
+            hmos, linux = Path(d) / "h.json", Path(d) / "l.json"
+            beh = Path(d) / "b.json"
+            hmos.write_text(json.dumps(self.hmos))
+            linux.write_text(json.dumps(self.linux))
+            beh.write_text(json.dumps(self.behave))
+            out = Path(d) / "gen"
+            with contextlib.redirect_stdout(io.StringIO()):
+                rc = compare.main(["--hmos", str(hmos), "--linux",
+                                   str(linux), "--behave", str(beh),
+                                   "--out", str(out)])
+            self.assertEqual(rc, 0)
+            bench_rst = (out / "compare-bench.rst").read_text()
+            behave_rst = (out / "compare-behave.rst").read_text()
+        self.assertIn("``kmap_local_highmem``", bench_rst)
+        self.assertIn("skipped: kmap_flush_unused", bench_rst)
+        for case, _, test, _ in compare.PROPERTIES:
+            self.assertIn(f"``{case}``: holds (icount smp 1)", behave_rst)
+            self.assertIn(test, behave_rst)
+
+    def test_missing_input_is_named(self):
+        with tempfile.TemporaryDirectory() as d:
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                rc = compare.main(["--hmos", str(Path(d) / "none.json"),
+                                   "--out", d])
+        self.assertIn("none.json", err.getvalue())
+        self.assertEqual(rc, 1)
+
+
+def hmos_bench_rows():
+    """{name: operations per sample} of tests/bench_*.c."""
+    rows = {}
+    for f in (ROOT / "tests").glob("bench_*.c"):
+        text = f.read_text()
+        for m in re.finditer(r"BENCH(?:_TEARDOWN|_SAMPLED)?\(\s*(\w+),\s*"
+                             r"\w+,\s*([^,)]+)", text):
+            rows[m.group(1)] = m.group(2).strip()
+        for m in re.finditer(r'\.name = "(\w+)",\s*\.run = \w+,\s*'
+                             r"\.iters = (\w+)", text):
+            rows[m.group(1)] = m.group(2)
+    return rows
+
+
+def linux_bench_rows():
+    rows = {}
+    for f in (ROOT / "linux/hmos_bench").glob("bench_*.c"):
+        for m in re.finditer(r"BENCH_ROW\(\s*(\w+),\s*\w+,\s*([^,]+),",
+                             f.read_text()):
+            rows[m.group(1)] = m.group(2).strip()
+    return rows
+
+
+class NoDrift(unittest.TestCase):
+    def test_linux_rows_are_hmos_rows_with_the_same_counts(self):
+        hmos, linux = hmos_bench_rows(), linux_bench_rows()
+        self.assertGreater(len(hmos), 20)
+        self.assertEqual(sorted(hmos), sorted(linux))
+        for name, iters in hmos.items():
+            self.assertEqual(linux[name], iters, name)
+
+    def test_every_behaviour_case_is_in_the_table_and_back(self):
+        text = (ROOT / "linux/hmos_bench/behave.c").read_text()
+        cases = re.findall(r"^\s*CASE\((\w+)\),", text, re.M)
+        self.assertEqual(cases, [p[0] for p in compare.PROPERTIES])
+
+    def test_every_hmos_test_named_is_registered(self):
+        registered = set()
+        for f in (ROOT / "tests").glob("test_*.c"):
+            registered |= set(re.findall(r"KTEST_CASE\((\w+)\)",
+                                         f.read_text()))
+        named = [p[2] for p in compare.PROPERTIES] + \
+                [p[1] for p in compare.NOT_ON_LINUX]
+        for ref in named:
+            path, case = (s.strip() for s in ref.split(":"))
+            self.assertTrue((ROOT / path).exists(), path)
+            self.assertIn(case, registered, ref)
+
+
+class Initramfs(unittest.TestCase):
+    def test_written_archive_reads_back(self):
+        with tempfile.TemporaryDirectory() as d:
+            host = Path(d) / "x"
+            host.write_bytes(b"12345")      # not a multiple of 4
+            out = Path(d) / "i.cpio.gz"
+            rc = mkinitramfs.main(["mk", str(out), "dir:/dev",
+                                   "char:/dev/console=5,1",
+                                   f"file:/init={host}",
+                                   "link:/sh=/bin/busybox"])
+            self.assertEqual(rc, 0)
+            items = mkinitramfs.read(gzip.decompress(out.read_bytes()))
+        self.assertEqual([i[0] for i in items],
+                         ["dev", "dev/console", "init", "sh"])
+        self.assertTrue(stat.S_ISCHR(items[1][1]))
+        self.assertEqual(items[1][3], (5, 1))
+        self.assertEqual(items[2][2], b"12345")
+        self.assertEqual(items[3][2], b"/bin/busybox")
+
+    def test_bad_spec_is_refused_by_name(self):
+        with self.assertRaisesRegex(ValueError, "unknown kind 'pipe'"):
+            mkinitramfs.build(["pipe:/x"])
+
+
+if __name__ == "__main__":
+    r = unittest.main(verbosity=1, exit=False).result
+    ok = r.wasSuccessful()
+    print(f"test-tools: {r.testsRun} checks, "
+          f"{len(r.failures) + len(r.errors)} failed")
+    sys.exit(0 if ok else 1)
