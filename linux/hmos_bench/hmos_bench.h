@@ -36,6 +36,7 @@ struct bench {
 extern struct bench bench_kmap_local_rows[];
 extern struct bench bench_kmap_rows[];
 extern struct bench bench_mm_rows[];
+extern struct bench bench_lock_rows[];
 
 /* Free the pages the vmap rows keep between samples. */
 void bench_mm_free(void);

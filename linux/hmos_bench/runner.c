@@ -104,7 +104,7 @@ static void run_one(struct bench *b)
 void bench_run_all(void)
 {
 	struct bench *tables[] = { bench_kmap_local_rows, bench_kmap_rows,
-				   bench_mm_rows };
+				   bench_mm_rows, bench_lock_rows };
 
 	pr_notice("# bench: running all on CPU %u of %u\n",
 		  raw_smp_processor_id(), num_online_cpus());
