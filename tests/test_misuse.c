@@ -267,6 +267,38 @@ static void misuse_free_of_kmap_local_mapped_page(struct ktest *t)
 	KT_EXPECT_EQ(t, warn_count(), warns);
 }
 
+/*
+ * kfree() of a large block this thread still maps with kmap_local_page()
+ * (kmap.force_map=1 puts lowmem through a slot): the free is refused,
+ * and the block must stay kmalloc's, so the kfree after kunmap_local is
+ * an ordinary one. Skipped unless lowmem goes through a slot.
+ */
+static void misuse_kfree_of_kmap_local_mapped_large_block(struct ktest *t)
+{
+	unsigned long warns, live;
+	void *p, *addr;
+
+	if (!kmap_force_map_enabled()) {
+		kt_skip(t, "kmap.force_map=0: lowmem is never in a slot");
+		return;
+	}
+	p = kmalloc(2 * PAGE_SIZE);
+	KT_ASSERT_NOT_NULL(t, p);
+	addr = kmap_local_page(virt_to_page(p));
+	KT_ASSERT_NOT_NULL(t, addr);
+	live = kmalloc_live_objects();
+	warns = warn_count();
+	kfree(p);				/* the misuse under test */
+	KT_EXPECT_WARNED(t, warns, "still mapped by this thread's "
+			 "kmap_local_page()");
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
+	kunmap_local(addr);
+	warns = warn_count();
+	kfree(p);				/* now it is fine */
+	KT_EXPECT_EQ(t, warn_count(), warns);
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live - 1);
+}
+
 KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kthread_bind_no_such_cpu),
 	    KTEST_CASE(misuse_kthread_bind_absent_cpu),
@@ -280,4 +312,5 @@ KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_free_of_kmapped_page),
 	    KTEST_CASE(misuse_kmap_of_free_page),
 	    KTEST_CASE(misuse_kmap_local_of_free_page),
-	    KTEST_CASE(misuse_free_of_kmap_local_mapped_page));
+	    KTEST_CASE(misuse_free_of_kmap_local_mapped_page),
+	    KTEST_CASE(misuse_kfree_of_kmap_local_mapped_large_block));
