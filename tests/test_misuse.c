@@ -7,6 +7,7 @@
  * Read it as the list of mistakes the kernel catches for you; the
  * message each one gets is in the KT_EXPECT_WARNED line.
  */
+#include <arch/cpu.h>
 #include <kernel/errno.h>
 #include <kernel/ktest.h>
 #include <kernel/kthread.h>
@@ -299,6 +300,35 @@ static void misuse_kfree_of_kmap_local_mapped_large_block(struct ktest *t)
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), live - 1);
 }
 
+/*
+ * Freeing a page kmap() still maps, with interrupts off (free_pages is
+ * "Context: any"): refused as with interrupts on, or the users' pointers
+ * reach the page's next owner.
+ */
+static void misuse_free_of_kmapped_page_irqs_off(struct ktest *t)
+{
+	struct page *page = kt_highmem_page(t);
+	unsigned long warns, flags;
+	void *addr;
+	bool refused;
+
+	if (!page)
+		return;
+	addr = kmap(page);
+	KT_ASSERT_NOT_NULL(t, addr);
+	warns = warn_count();
+	flags = arch_irq_save();
+	free_page(page);		/* the misuse under test */
+	arch_irq_restore(flags);
+	refused = page_not_owned_reason(page) == NULL;
+	KT_EXPECT_TRUE(t, refused);
+	KT_EXPECT_WARNED(t, warns, "the page is still kmapped: kunmap it "
+			 "first (refused)");
+	kunmap(page);
+	if (refused)
+		free_page(page);
+}
+
 KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kthread_bind_no_such_cpu),
 	    KTEST_CASE(misuse_kthread_bind_absent_cpu),
@@ -313,4 +343,5 @@ KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kmap_of_free_page),
 	    KTEST_CASE(misuse_kmap_local_of_free_page),
 	    KTEST_CASE(misuse_free_of_kmap_local_mapped_page),
-	    KTEST_CASE(misuse_kfree_of_kmap_local_mapped_large_block));
+	    KTEST_CASE(misuse_kfree_of_kmap_local_mapped_large_block),
+	    KTEST_CASE(misuse_free_of_kmapped_page_irqs_off));
