@@ -214,7 +214,7 @@ static const char *free_of_mapped_page(struct page *page, unsigned int order)
 	return NULL;
 }
 
-void free_pages(struct page *page, unsigned int order)
+bool free_pages(struct page *page, unsigned int order)
 {
 	struct zone *zone = page_zone(page);
 	pfn_t pfn = page_to_pfn(page);
@@ -225,7 +225,7 @@ void free_pages(struct page *page, unsigned int order)
 	if (reason) {
 		WARN(1, "free_pages: pfn %#lx: %s (refused)",
 		     (unsigned long)page_to_pfn(page), reason);
-		return;
+		return false;
 	}
 	flags = spin_lock_irqsave(&zone->lock);
 	reason = bad_free_reason(page, order);
@@ -234,7 +234,7 @@ void free_pages(struct page *page, unsigned int order)
 		spin_unlock_irqrestore(&zone->lock, flags);
 		WARN(1, "free_pages: %s: pfn %#lx order %u (refused)", reason,
 		     (unsigned long)pfn, order);
-		return;
+		return false;
 	}
 	/* Poison only a free we accepted, and before anyone can reuse it. */
 	if (mm_debug && !PageHighMem(page))
@@ -246,6 +246,7 @@ void free_pages(struct page *page, unsigned int order)
 	zone->free_pages += 1u << order;
 	free_block(zone, pfn, order);
 	spin_unlock_irqrestore(&zone->lock, flags);
+	return true;
 }
 
 void *get_free_pages(unsigned int order)
