@@ -329,6 +329,49 @@ static void misuse_free_of_kmapped_page_irqs_off(struct ktest *t)
 		free_page(page);
 }
 
+/*
+ * The right page with too large an order, next to a page someone else
+ * kmapped: refused as a wrong order (and counted), and the neighbour,
+ * which nobody freed, keeps its kmap and its cached address.
+ */
+static void misuse_free_wrong_order_next_to_a_kmapped_page(struct ktest *t)
+{
+	struct page *pages[16], *p = NULL, *q = NULL;
+	unsigned long warns, bad;
+	unsigned int n = 0;
+	void *addr;
+
+	while (n < 16 && (pages[n] = alloc_pages_zone(ZONE_HIGHMEM, 0)))
+		n++;
+	for (unsigned int i = 0; i < n && !p; i++)
+		for (unsigned int j = 0; j < n && !p; j++)
+			if (!(page_to_pfn(pages[i]) & 1) &&
+			    page_to_pfn(pages[j]) == page_to_pfn(pages[i]) + 1) {
+				p = pages[i];
+				q = pages[j];
+			}
+	if (!p) {
+		kt_skip(t, "no two adjacent highmem pages");
+		goto out;
+	}
+	addr = kmap(q);			/* q is someone else's, kmapped */
+	KT_ASSERT_NOT_NULL(t, addr);
+	warns = warn_count();
+	bad = total_bad_frees();
+	free_pages(p, 1);		/* the misuse under test */
+	KT_EXPECT_WARNED(t, warns, "free with the wrong order");
+	KT_EXPECT_EQ(t, total_bad_frees(), bad + 1);
+	kunmap(q);			/* q: cached now, no users */
+	KT_EXPECT_TRUE(t, page_address(q) == addr);
+	warns = warn_count();
+	free_pages(p, 1);		/* the misuse again */
+	KT_EXPECT_WARNED(t, warns, "free with the wrong order");
+	KT_EXPECT_TRUE(t, page_address(q) == addr);
+out:
+	while (n)
+		free_page(pages[--n]);
+}
+
 KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kthread_bind_no_such_cpu),
 	    KTEST_CASE(misuse_kthread_bind_absent_cpu),
@@ -344,4 +387,5 @@ KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kmap_local_of_free_page),
 	    KTEST_CASE(misuse_free_of_kmap_local_mapped_page),
 	    KTEST_CASE(misuse_kfree_of_kmap_local_mapped_large_block),
-	    KTEST_CASE(misuse_free_of_kmapped_page_irqs_off));
+	    KTEST_CASE(misuse_free_of_kmapped_page_irqs_off),
+	    KTEST_CASE(misuse_free_wrong_order_next_to_a_kmapped_page));
