@@ -221,7 +221,16 @@ bool free_pages(struct page *page, unsigned int order)
 	unsigned long flags;
 	const char *reason;
 
-	reason = free_of_mapped_page(page, order);
+	/*
+	 * Walk the pages only if they are the caller's block: with a wrong
+	 * order (or a page not allocated) the walk would ask about, and
+	 * drop the cached pkmap slots of, other owners' pages, or run past
+	 * mem_map. Checked here without the lock (the block of a caller
+	 * that owns it cannot change), and again under it below, where a
+	 * bad free is reported and counted.
+	 */
+	reason = bad_free_reason(page, order) ? NULL :
+		 free_of_mapped_page(page, order);
 	if (reason) {
 		WARN(1, "free_pages: pfn %#lx: %s (refused)",
 		     (unsigned long)page_to_pfn(page), reason);
