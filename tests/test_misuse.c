@@ -372,6 +372,38 @@ out:
 		free_page(pages[--n]);
 }
 
+/*
+ * kfree() of the second page of a live block from alloc_pages(): not
+ * kmalloc's, and not free either, whatever PG_freed it kept from a past
+ * life as the head of a free block (zone_alloc clears it on the head
+ * only): the report must not call it freed.
+ */
+static void misuse_kfree_tail_of_a_live_block(struct ktest *t)
+{
+	struct page *singles[32], *blocks[64], *block = NULL;
+	unsigned int n = 0, m = 0;
+	unsigned long warns;
+
+	/* Pages freed one by one: each carries PG_freed, and they merge. */
+	while (n < 32 && (singles[n] = alloc_page(GFP_KERNEL)))
+		n++;
+	while (n)
+		free_page(singles[--n]);
+	while (m < 64 && !block && (blocks[m] = alloc_pages(GFP_KERNEL, 1)))
+		if (blocks[m++][1].flags & PG_freed)
+			block = blocks[m - 1];
+	if (!block) {
+		kt_skip(t, "no block with a once-freed second page");
+		goto out;
+	}
+	warns = warn_count();
+	kfree(lowmem_page_address(block + 1));	/* the misuse under test */
+	KT_EXPECT_WARNED(t, warns, "a page kmalloc does not own");
+out:
+	while (m)
+		free_pages(blocks[--m], 1);
+}
+
 KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kthread_bind_no_such_cpu),
 	    KTEST_CASE(misuse_kthread_bind_absent_cpu),
@@ -379,6 +411,7 @@ KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kfree_vmalloc_address),
 	    KTEST_CASE(misuse_kfree_page_from_alloc_page),
 	    KTEST_CASE(misuse_kfree_not_the_start),
+	    KTEST_CASE(misuse_kfree_tail_of_a_live_block),
 	    KTEST_CASE(misuse_vmap_null_page),
 	    KTEST_CASE(misuse_vmap_bogus_page),
 	    KTEST_CASE(misuse_vmap_reserved_or_free_page),
