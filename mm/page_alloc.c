@@ -80,13 +80,16 @@ static void del_free_block(struct zone *zone, struct page *page,
 /*
  * Every page of a free block carries PG_unowned, not just its head, so
  * a mapping interface handed any page can tell at once whether someone
- * owns it. Zone lock held.
+ * owns it. An allocated block's pages also lose PG_freed, which each
+ * may keep from a past life as the head of a free block. Zone lock
+ * held.
  */
 static void mark_block_unowned(struct page *head, unsigned int order,
 			       bool unowned)
 {
 	for (unsigned int i = 0; i < 1u << order; i++)
-		page_flags_update(head + i, PG_unowned,
+		page_flags_update(head + i,
+				  unowned ? PG_unowned : PG_unowned | PG_freed,
 				  unowned ? PG_unowned : 0);
 }
 
@@ -142,7 +145,6 @@ static struct page *zone_alloc(struct zone *zone, unsigned int order)
 			k--;
 			add_free_block(zone, page + (1u << k), k);
 		}
-		page_flags_clear(page, PG_freed);
 		mark_block_unowned(page, order, false);
 		set_page_order(page, order);
 		page->refcount = 1;
