@@ -444,8 +444,19 @@ void __lockdep_mutex_acquired(struct lockdep_map *map,
 {
 	struct lockdep_held entry = { map, site, false, false };
 	struct task *t = current_task();
+	struct lock_class *c;
+	unsigned long flags;
 
-	if (!READ_ONCE(lockdep_on) || !t || !class_of(map))
+	if (!READ_ONCE(lockdep_on) || !t)
+		return;
+	/*
+	 * A mutex_trylock() may be the mutex's first acquisition: the
+	 * lookup then takes graph_lock, which needs interrupts off.
+	 */
+	flags = arch_irq_save();
+	c = class_of(map);
+	arch_irq_restore(flags);
+	if (!c)
 		return;
 	held_push(t->lockdep.held, &t->lockdep.depth, LOCKDEP_TASK_HELD_MAX,
 		  &entry);

@@ -41,9 +41,9 @@
 
 /*
  * Protects pkmap_count, pkmap_page, last_pkmap_nr, the PG_pkmap flag
- * and slot number in struct page, and the pool's PTEs. Taken with
- * interrupts ON, always (see above). Lock order: kmap_lock, then a wait
- * queue's lock.
+ * and slot number in struct page, and the pool's PTEs. Waited for with
+ * interrupts ON, always (see above); with them off it is only tried
+ * (pkmap_page_freeing). Lock order: kmap_lock, then a wait queue's lock.
  */
 static DEFINE_SPINLOCK(kmap_lock);
 static int pkmap_count[LAST_PKMAP];
@@ -262,10 +262,31 @@ const char *pkmap_page_freeing(struct page *page)
 
 	if (!page_pkmapped(page))
 		return NULL;
-	/* kmap_lock needs interrupts on; see the top of the file. */
-	if (arch_irqs_disabled() || in_interrupt())
-		return NULL;
-	spin_lock(&kmap_lock);
+	/*
+	 * With interrupts off, or in a handler, kmap_lock must not be
+	 * waited for (see the top of the file), but trying it never waits.
+	 * If it is busy, look without it: only the page's owner, who is
+	 * freeing it, maps or unmaps it, so a count of 2 or more read
+	 * while the flag still names the slot is this page's (the flush
+	 * clears the flag before the slot goes to another page, and x86
+	 * keeps both the stores and these loads in order). The cached
+	 * slot then stays the page's until the next wrap.
+	 */
+	if (arch_irqs_disabled() || in_interrupt()) {
+		if (!spin_trylock(&kmap_lock)) {
+			uint32_t flags = READ_ONCE(page->flags);
+
+			nr = (flags & PG_PKMAP_MASK) >> PG_PKMAP_SHIFT;
+			if ((flags & PG_pkmap) &&
+			    READ_ONCE(pkmap_count[nr]) >= 2 &&
+			    READ_ONCE(page->flags) == flags)
+				return "the page is still kmapped: kunmap it "
+				       "first";
+			return NULL;
+		}
+	} else {
+		spin_lock(&kmap_lock);
+	}
 	nr = page_pkmap_nr(page);
 	if (!page_pkmapped(page)) {
 		/* a wrap's flush took the slot meanwhile */

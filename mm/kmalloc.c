@@ -206,9 +206,16 @@ void kfree(const void *ptr)
 	page = virt_to_page(ptr);
 	c = page_slab_class(page);
 	if (c == CLASS_LARGE) {
-		mark_large_block(page, page_order(page), false);
+		unsigned int order = page_order(page);
+
+		/* Unlabel first: once freed, the pages may be someone's. */
+		mark_large_block(page, order, false);
+		if (!free_pages(page, order)) {
+			/* Refused (reported): the block is still ours. */
+			mark_large_block(page, order, true);
+			return;
+		}
 		__sync_fetch_and_sub(&live_large, 1);
-		free_pages(page, page_order(page));
 		return;
 	}
 	if (WARN((uintptr_t)ptr % (16u << c),

@@ -80,13 +80,16 @@ static void del_free_block(struct zone *zone, struct page *page,
 /*
  * Every page of a free block carries PG_unowned, not just its head, so
  * a mapping interface handed any page can tell at once whether someone
- * owns it. Zone lock held.
+ * owns it. An allocated block's pages also lose PG_freed, which each
+ * may keep from a past life as the head of a free block. Zone lock
+ * held.
  */
 static void mark_block_unowned(struct page *head, unsigned int order,
 			       bool unowned)
 {
 	for (unsigned int i = 0; i < 1u << order; i++)
-		page_flags_update(head + i, PG_unowned,
+		page_flags_update(head + i,
+				  unowned ? PG_unowned : PG_unowned | PG_freed,
 				  unowned ? PG_unowned : 0);
 }
 
@@ -142,7 +145,6 @@ static struct page *zone_alloc(struct zone *zone, unsigned int order)
 			k--;
 			add_free_block(zone, page + (1u << k), k);
 		}
-		page_flags_clear(page, PG_freed);
 		mark_block_unowned(page, order, false);
 		set_page_order(page, order);
 		page->refcount = 1;
@@ -214,18 +216,27 @@ static const char *free_of_mapped_page(struct page *page, unsigned int order)
 	return NULL;
 }
 
-void free_pages(struct page *page, unsigned int order)
+bool free_pages(struct page *page, unsigned int order)
 {
 	struct zone *zone = page_zone(page);
 	pfn_t pfn = page_to_pfn(page);
 	unsigned long flags;
 	const char *reason;
 
-	reason = free_of_mapped_page(page, order);
+	/*
+	 * Walk the pages only if they are the caller's block: with a wrong
+	 * order (or a page not allocated) the walk would ask about, and
+	 * drop the cached pkmap slots of, other owners' pages, or run past
+	 * mem_map. Checked here without the lock (the block of a caller
+	 * that owns it cannot change), and again under it below, where a
+	 * bad free is reported and counted.
+	 */
+	reason = bad_free_reason(page, order) ? NULL :
+		 free_of_mapped_page(page, order);
 	if (reason) {
 		WARN(1, "free_pages: pfn %#lx: %s (refused)",
 		     (unsigned long)page_to_pfn(page), reason);
-		return;
+		return false;
 	}
 	flags = spin_lock_irqsave(&zone->lock);
 	reason = bad_free_reason(page, order);
@@ -234,7 +245,7 @@ void free_pages(struct page *page, unsigned int order)
 		spin_unlock_irqrestore(&zone->lock, flags);
 		WARN(1, "free_pages: %s: pfn %#lx order %u (refused)", reason,
 		     (unsigned long)pfn, order);
-		return;
+		return false;
 	}
 	/* Poison only a free we accepted, and before anyone can reuse it. */
 	if (mm_debug && !PageHighMem(page))
@@ -246,6 +257,7 @@ void free_pages(struct page *page, unsigned int order)
 	zone->free_pages += 1u << order;
 	free_block(zone, pfn, order);
 	spin_unlock_irqrestore(&zone->lock, flags);
+	return true;
 }
 
 void *get_free_pages(unsigned int order)

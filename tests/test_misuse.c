@@ -7,6 +7,7 @@
  * Read it as the list of mistakes the kernel catches for you; the
  * message each one gets is in the KT_EXPECT_WARNED line.
  */
+#include <arch/cpu.h>
 #include <kernel/errno.h>
 #include <kernel/ktest.h>
 #include <kernel/kthread.h>
@@ -267,6 +268,142 @@ static void misuse_free_of_kmap_local_mapped_page(struct ktest *t)
 	KT_EXPECT_EQ(t, warn_count(), warns);
 }
 
+/*
+ * kfree() of a large block this thread still maps with kmap_local_page()
+ * (kmap.force_map=1 puts lowmem through a slot): the free is refused,
+ * and the block must stay kmalloc's, so the kfree after kunmap_local is
+ * an ordinary one. Skipped unless lowmem goes through a slot.
+ */
+static void misuse_kfree_of_kmap_local_mapped_large_block(struct ktest *t)
+{
+	unsigned long warns, live;
+	void *p, *addr;
+
+	if (!kmap_force_map_enabled()) {
+		kt_skip(t, "kmap.force_map=0: lowmem is never in a slot");
+		return;
+	}
+	p = kmalloc(2 * PAGE_SIZE);
+	KT_ASSERT_NOT_NULL(t, p);
+	addr = kmap_local_page(virt_to_page(p));
+	KT_ASSERT_NOT_NULL(t, addr);
+	live = kmalloc_live_objects();
+	warns = warn_count();
+	kfree(p);				/* the misuse under test */
+	KT_EXPECT_WARNED(t, warns, "still mapped by this thread's "
+			 "kmap_local_page()");
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
+	kunmap_local(addr);
+	warns = warn_count();
+	kfree(p);				/* now it is fine */
+	KT_EXPECT_EQ(t, warn_count(), warns);
+	KT_EXPECT_EQ(t, kmalloc_live_objects(), live - 1);
+}
+
+/*
+ * Freeing a page kmap() still maps, with interrupts off (free_pages is
+ * "Context: any"): refused as with interrupts on, or the users' pointers
+ * reach the page's next owner.
+ */
+static void misuse_free_of_kmapped_page_irqs_off(struct ktest *t)
+{
+	struct page *page = kt_highmem_page(t);
+	unsigned long warns, flags;
+	void *addr;
+	bool refused;
+
+	if (!page)
+		return;
+	addr = kmap(page);
+	KT_ASSERT_NOT_NULL(t, addr);
+	warns = warn_count();
+	flags = arch_irq_save();
+	free_page(page);		/* the misuse under test */
+	arch_irq_restore(flags);
+	refused = page_not_owned_reason(page) == NULL;
+	KT_EXPECT_TRUE(t, refused);
+	KT_EXPECT_WARNED(t, warns, "the page is still kmapped: kunmap it "
+			 "first (refused)");
+	kunmap(page);
+	if (refused)
+		free_page(page);
+}
+
+/*
+ * The right page with too large an order, next to a page someone else
+ * kmapped: refused as a wrong order (and counted), and the neighbour,
+ * which nobody freed, keeps its kmap and its cached address.
+ */
+static void misuse_free_wrong_order_next_to_a_kmapped_page(struct ktest *t)
+{
+	struct page *pages[16], *p = NULL, *q = NULL;
+	unsigned long warns, bad;
+	unsigned int n = 0;
+	void *addr;
+
+	while (n < 16 && (pages[n] = alloc_pages_zone(ZONE_HIGHMEM, 0)))
+		n++;
+	for (unsigned int i = 0; i < n && !p; i++)
+		for (unsigned int j = 0; j < n && !p; j++)
+			if (!(page_to_pfn(pages[i]) & 1) &&
+			    page_to_pfn(pages[j]) == page_to_pfn(pages[i]) + 1) {
+				p = pages[i];
+				q = pages[j];
+			}
+	if (!p) {
+		kt_skip(t, "no two adjacent highmem pages");
+		goto out;
+	}
+	addr = kmap(q);			/* q is someone else's, kmapped */
+	KT_ASSERT_NOT_NULL(t, addr);
+	warns = warn_count();
+	bad = total_bad_frees();
+	free_pages(p, 1);		/* the misuse under test */
+	KT_EXPECT_WARNED(t, warns, "free with the wrong order");
+	KT_EXPECT_EQ(t, total_bad_frees(), bad + 1);
+	kunmap(q);			/* q: cached now, no users */
+	KT_EXPECT_TRUE(t, page_address(q) == addr);
+	warns = warn_count();
+	free_pages(p, 1);		/* the misuse again */
+	KT_EXPECT_WARNED(t, warns, "free with the wrong order");
+	KT_EXPECT_TRUE(t, page_address(q) == addr);
+out:
+	while (n)
+		free_page(pages[--n]);
+}
+
+/*
+ * kfree() of the second page of a live block from alloc_pages(): not
+ * kmalloc's, and not free either, whatever PG_freed it kept from a past
+ * life as the head of a free block (zone_alloc clears it on the head
+ * only): the report must not call it freed.
+ */
+static void misuse_kfree_tail_of_a_live_block(struct ktest *t)
+{
+	struct page *singles[32], *blocks[64], *block = NULL;
+	unsigned int n = 0, m = 0;
+	unsigned long warns;
+
+	/* Pages freed one by one: each carries PG_freed, and they merge. */
+	while (n < 32 && (singles[n] = alloc_page(GFP_KERNEL)))
+		n++;
+	while (n)
+		free_page(singles[--n]);
+	while (m < 64 && !block && (blocks[m] = alloc_pages(GFP_KERNEL, 1)))
+		if (blocks[m++][1].flags & PG_freed)
+			block = blocks[m - 1];
+	if (!block) {
+		kt_skip(t, "no block with a once-freed second page");
+		goto out;
+	}
+	warns = warn_count();
+	kfree(lowmem_page_address(block + 1));	/* the misuse under test */
+	KT_EXPECT_WARNED(t, warns, "a page kmalloc does not own");
+out:
+	while (m)
+		free_pages(blocks[--m], 1);
+}
+
 KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kthread_bind_no_such_cpu),
 	    KTEST_CASE(misuse_kthread_bind_absent_cpu),
@@ -274,10 +411,14 @@ KTEST_SUITE(misuse,
 	    KTEST_CASE(misuse_kfree_vmalloc_address),
 	    KTEST_CASE(misuse_kfree_page_from_alloc_page),
 	    KTEST_CASE(misuse_kfree_not_the_start),
+	    KTEST_CASE(misuse_kfree_tail_of_a_live_block),
 	    KTEST_CASE(misuse_vmap_null_page),
 	    KTEST_CASE(misuse_vmap_bogus_page),
 	    KTEST_CASE(misuse_vmap_reserved_or_free_page),
 	    KTEST_CASE(misuse_free_of_kmapped_page),
 	    KTEST_CASE(misuse_kmap_of_free_page),
 	    KTEST_CASE(misuse_kmap_local_of_free_page),
-	    KTEST_CASE(misuse_free_of_kmap_local_mapped_page));
+	    KTEST_CASE(misuse_free_of_kmap_local_mapped_page),
+	    KTEST_CASE(misuse_kfree_of_kmap_local_mapped_large_block),
+	    KTEST_CASE(misuse_free_of_kmapped_page_irqs_off),
+	    KTEST_CASE(misuse_free_wrong_order_next_to_a_kmapped_page));

@@ -11,6 +11,7 @@
 #include <arch/smp.h>
 #include <arch/timer.h>
 #include <kernel/ktest.h>
+#include <kernel/kthread.h>
 #include <kernel/panic.h>
 #include <kernel/preempt.h>
 #include <kernel/sched.h>
@@ -292,6 +293,66 @@ static void smp_legacy_timer_irq_routed(struct ktest *t)
 	KT_EXPECT_TRUE(t, arch_timer_check_legacy_irq());
 }
 
+/*
+ * Two CPUs each send the other two asynchronous calls with interrupts
+ * off. The contract allows it (only a waiting call needs interrupts on)
+ * and says an asynchronous call returns at once; but the second call
+ * must claim the csd the first still holds at a CPU that, interrupts
+ * off too, cannot run it.
+ */
+struct async_pair {
+	unsigned int cpu[2];
+	volatile int arrived, left;
+};
+
+static void do_nothing(void *arg)
+{
+}
+
+static int async_twice_irqs_off(void *arg)
+{
+	struct async_pair *p = arg;
+	unsigned int me = smp_processor_id();
+	unsigned int other = p->cpu[0] == me ? p->cpu[1] : p->cpu[0];
+	unsigned long flags = arch_irq_save();
+
+	__sync_fetch_and_add(&p->arrived, 1);
+	while (READ_ONCE(p->arrived) < 2)
+		arch_cpu_relax();
+	smp_call_function_single(other, do_nothing, NULL, false);
+	smp_call_function_single(other, do_nothing, NULL, false);
+	__sync_fetch_and_add(&p->left, 1);
+	arch_irq_restore(flags);
+	return 0;
+}
+
+static void smp_async_calls_with_irqs_off_both_ways(struct ktest *t)
+{
+	struct async_pair p = { .cpu = { smp_processor_id(), 0 } };
+	struct task *a, *b;
+	unsigned int c;
+
+	for (c = 0; c < NR_CPUS; c++)
+		if (c != p.cpu[0] && cpu_is_online(c))
+			break;
+	if (c == NR_CPUS) {
+		kt_skip(t, "one CPU online");
+		return;
+	}
+	p.cpu[1] = c;
+	a = kthread_create(async_twice_irqs_off, &p, "async_a");
+	b = kthread_create(async_twice_irqs_off, &p, "async_b");
+	KT_ASSERT_NOT_NULL(t, a);
+	KT_ASSERT_NOT_NULL(t, b);
+	kthread_bind(a, p.cpu[0]);
+	kthread_bind(b, p.cpu[1]);
+	kthread_start(a);
+	kthread_start(b);
+	kthread_join(a);
+	kthread_join(b);
+	KT_EXPECT_EQ(t, p.left, 2);
+}
+
 KTEST_SUITE(smp,
 	    KTEST_CASE(smp_expected_cpus_online),
 	    KTEST_CASE(smp_apic_ids_distinct),
@@ -305,4 +366,5 @@ KTEST_SUITE(smp,
 	    KTEST_CASE(smp_broadcast_only_when_all_online),
 	    KTEST_CASE(smp_reschedule_ipi_arrives),
 	    KTEST_CASE(smp_wait_with_irqs_off_warns),
+	    KTEST_CASE(smp_async_calls_with_irqs_off_both_ways),
 	    KTEST_CASE(smp_legacy_timer_irq_routed));

@@ -194,8 +194,9 @@ void kmap_flush_unused(void);
  * still has kmap() users must not be freed (returns why, and the free
  * is refused); a cached slot stops belonging to it, so a freed page
  * never answers page_address() and its next owner starts with NULL.
- * From an interrupt handler or with interrupts off kmap_lock cannot be
- * taken: the page then keeps its cached address until the next wrap.
+ * From an interrupt handler or with interrupts off kmap_lock is only
+ * tried, never waited for: if it is busy, a kmapped page is still
+ * refused, and a cached one keeps its address until the next wrap.
  * Return: NULL if the free may go on, else the reason it may not.
  */
 const char *pkmap_page_freeing(struct page *page);

@@ -62,8 +62,9 @@ static inline struct page *alloc_page(gfp_t gfp)
  * free, or a free of a page that was never allocated, is reported by
  * name (with a backtrace) and refused: the allocator stays consistent.
  * Context: any.
+ * Return: true if the block was freed, false if the free was refused.
  */
-void free_pages(struct page *page, unsigned int order);
+bool free_pages(struct page *page, unsigned int order);
 
 static inline void free_page(struct page *page)
 {
