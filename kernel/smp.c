@@ -201,6 +201,21 @@ static void csd_wait_all(cpumask_t cpus, struct call_single_data *const *csd)
 	wait_for_cpus(CALL_WHAT, csd_set_pending, &set);
 }
 
+static void run_queued_calls(void);
+
+/*
+ * As csd_pending, for a caller that may have interrupts off: it cannot
+ * take the call IPI, so while it waits it runs its own queued calls by
+ * hand. Otherwise two CPUs that each claim a csd the other holds, both
+ * with interrupts off, would wait for each other until the deadline.
+ */
+static cpumask_t csd_claim_pending(const void *arg)
+{
+	if (arch_irqs_disabled())
+		run_queued_calls();
+	return csd_pending(arg);
+}
+
 /*
  * Claim a csd: wait until the target has finished with its last use.
  * The swap fails only while a target still holds the csd, so each
@@ -209,7 +224,7 @@ static void csd_wait_all(cpumask_t cpus, struct call_single_data *const *csd)
 static void csd_claim(struct call_single_data *csd)
 {
 	while (!__sync_bool_compare_and_swap(&csd->busy, 0, 1))
-		csd_wait(csd);
+		wait_for_cpus(CALL_WHAT, csd_claim_pending, csd);
 }
 
 /* A macro, so the warning names the public function that was misused. */
@@ -373,14 +388,17 @@ static void queue_take_all(struct call_queue *q, struct list_head *out)
 	list_init(&q->list);
 }
 
-void smp_call_function_interrupt(void)
+/*
+ * Run every call queued for this CPU. Interrupts off: from the call IPI,
+ * or from a CPU that claims a csd with interrupts off (csd_claim).
+ */
+static void run_queued_calls(void)
 {
 	struct percpu *me = this_cpu();
 	struct call_queue *q = &call_queues[me->cpu];
 	struct list_head *pos, *next, todo;
 
-	me->ipi_received++;
-	raw_spin_lock(&q->lock);	/* interrupts are already off */
+	raw_spin_lock(&q->lock);
 	queue_take_all(q, &todo);
 	raw_spin_unlock(&q->lock);
 
@@ -402,6 +420,12 @@ void smp_call_function_interrupt(void)
 		if (wait)
 			WRITE_ONCE(csd->busy, 0);
 	}
+}
+
+void smp_call_function_interrupt(void)
+{
+	this_cpu()->ipi_received++;
+	run_queued_calls();	/* interrupts are already off */
 }
 
 void smp_send_reschedule(unsigned int cpu)
