@@ -9,6 +9,7 @@
  * and jumps to kmain() in the higher half. arch/x86/paging.c replaces
  * these tables with the real ones soon after.
  */
+#include <kernel/emulator_exit.h>
 #include <x86/asm.h>
 #include <x86/paging_on.h>
 
@@ -244,7 +245,6 @@ cpuid_edx:
  * decodes is ignored on a PC, so trying is safe), else halt.
  */
 #define QEMU_DEBUG_EXIT_PORT	0xf4
-#define QEMU_EXIT_NO_CPU	0x13	/* QEMU's status: (0x13 << 1) | 1 = 39 */
 refuse_cpu:
 	movl	$msg_refused, %esi
 	call	early_puts

@@ -8,6 +8,7 @@
 #include <arch/cpu.h>
 #include <kernel/bench.h>
 #include <kernel/cmdline.h>
+#include <kernel/emulator_exit.h>
 #include <kernel/ktest.h>
 #include <kernel/monitor.h>
 #include <kernel/printk.h>
@@ -18,7 +19,6 @@
 #include <mm/highmem.h>
 #include <mm/page.h>
 
-#define QEMU_EXIT_PASS 0x10
 
 extern struct bench __benches_start[];
 extern struct bench __benches_end[];

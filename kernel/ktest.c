@@ -19,6 +19,7 @@
  */
 #include <arch/cpu.h>
 #include <kernel/cmdline.h>
+#include <kernel/emulator_exit.h>
 #include <kernel/ktest.h>
 #include <kernel/lockdep.h>
 #include <kernel/panic.h>
@@ -31,8 +32,6 @@
 #include <lib/parse.h>
 #include <lib/string.h>
 
-#define QEMU_EXIT_PASS 0x10
-#define QEMU_EXIT_FAIL 0x11
 
 extern const struct ktest_suite __ktest_suites_start[];
 extern const struct ktest_suite __ktest_suites_end[];

@@ -5,6 +5,7 @@
  */
 #include <arch/console.h>
 #include <arch/cpu.h>
+#include <kernel/emulator_exit.h>
 #include <kernel/hotplug.h>
 #include <kernel/ktest.h>
 #include <kernel/monitor.h>
@@ -20,7 +21,6 @@
 #define LINE_MAX	128
 #define PROMPT		"hmos> "
 #define POLL_MS		5
-#define QEMU_EXIT_OK	0x10
 
 extern const struct monitor_cmd __monitor_cmds_start[];
 extern const struct monitor_cmd __monitor_cmds_end[];
@@ -123,7 +123,7 @@ DEFINE_MONITOR_CMD("online", cmd_online, "online N",
 static void cmd_poweroff(const char *args)
 {
 	printk("powering off\n");
-	arch_emulator_exit(QEMU_EXIT_OK);
+	arch_emulator_exit(QEMU_EXIT_PASS);
 	printk("no isa-debug-exit device: powering off through ACPI\n");
 	arch_power_off();
 }

@@ -14,6 +14,7 @@
 #include <arch/cpu.h>
 #include <arch/smp.h>
 #include <arch/stacktrace.h>
+#include <kernel/emulator_exit.h>
 #include <kernel/ksyms.h>
 #include <kernel/ktest.h>
 #include <kernel/panic.h>
@@ -27,7 +28,6 @@
 #include <lib/string.h>
 
 #define BACKTRACE_MAX_FRAMES 32
-#define QEMU_EXIT_PANIC	0x12
 
 static int panic_cpu = -1;	/* the CPU that is panicking, or -1 */
 static volatile int cpus_stopped;	/* CPUs halted by a panic */
