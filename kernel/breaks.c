@@ -36,11 +36,6 @@ bool break_enabled(enum break_id id)
 	return id < NR_BREAKS && enabled[id];
 }
 
-const char *break_name(enum break_id id)
-{
-	return id < NR_BREAKS ? breaks[id].name : "?";
-}
-
 static int break_lookup(const char *name, size_t len)
 {
 	for (int i = 0; i < NR_BREAKS; i++)

@@ -107,11 +107,6 @@ void cmdline_parse(const char *cmdline)
 	}
 }
 
-const char *cmdline_get(void)
-{
-	return cmdline_copy;
-}
-
 unsigned int cmdline_error_count(void)
 {
 	return cmdline_errors;

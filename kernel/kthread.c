@@ -172,11 +172,6 @@ void task_exit(int code)
 	panic("dead thread %s was scheduled again", self->name);
 }
 
-void kthread_exit(int code)
-{
-	task_exit(code);
-}
-
 /* Called once t is off its stack for good (see finish_switch). */
 void task_dead_notify(struct task *t)
 {

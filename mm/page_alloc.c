@@ -267,11 +267,6 @@ void *get_free_pages(unsigned int order)
 	return page ? lowmem_page_address(page) : NULL;
 }
 
-void free_pages_addr(void *addr, unsigned int order)
-{
-	free_pages(virt_to_page(addr), order);
-}
-
 unsigned long zone_free_pages(enum zone_type z)
 {
 	return READ_ONCE(zones[z].free_pages);

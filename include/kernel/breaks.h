@@ -35,10 +35,4 @@ enum break_id {
  */
 bool break_enabled(enum break_id id);
 
-/*
- * The switch's command-line name, e.g. "tlb_shootdown".
- * Context: any. Return: a static string, or "?" for a bad id.
- */
-const char *break_name(enum break_id id);
-
 #endif

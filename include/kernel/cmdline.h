@@ -47,9 +47,6 @@ void cmdline_parse(const char *cmdline);
 /* Parse one "name=value" word (also used by the tests). */
 enum cmdline_result cmdline_parse_word(const char *word);
 
-/* The command line as the boot loader gave it. */
-const char *cmdline_get(void);
-
 /* How many words were unknown or malformed at boot. */
 unsigned int cmdline_error_count(void);
 

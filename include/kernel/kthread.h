@@ -1,5 +1,6 @@
 /*
- * Kernel threads: create, bind to a CPU, start, exit, join.
+ * Kernel threads: create, bind to a CPU, start, join. A thread ends by
+ * returning from its function; kthread_join() gets the value.
  *
  *	struct task *t = kthread_create(worker, &arg, "worker");
  *	kthread_bind(t, 2);		// optional, before start
@@ -27,7 +28,5 @@ int kthread_bind(struct task *t, unsigned int cpu);
 void kthread_start(struct task *t);
 struct task *kthread_run(int (*fn)(void *arg), void *arg, const char *name);
 int kthread_join(struct task *t);
-/* The calling thread ends with this exit code. */
-void kthread_exit(int code) __noreturn;
 
 #endif

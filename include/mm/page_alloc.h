@@ -84,7 +84,6 @@ const char *page_not_owned_reason(const struct page *page);
 
 /* Convenience for lowmem: a direct-map address, or NULL. */
 void *get_free_pages(unsigned int order);
-void free_pages_addr(void *addr, unsigned int order);
 
 /* Build mem_map and the zones from the boot memory map. Boot only. */
 void page_alloc_init(void);
