@@ -10,6 +10,7 @@
 #include <kernel/smp.h>
 #include <mm/highmem.h>
 #include <mm/page_alloc.h>
+#include "test_util.h"
 
 /* A highmem page, or NULL with the case marked skipped. */
 static inline struct page *kt_highmem_page(struct ktest *t)
@@ -34,15 +35,6 @@ static inline struct page *kt_slot_page(struct ktest *t)
 	if (!p)
 		kt_skip(t, "no highmem, and kmap.force_map=0");
 	return p;
-}
-
-/* A CPU other than the caller's, or the caller's on a uniprocessor. */
-static inline unsigned int kt_other_cpu(void)
-{
-	for (unsigned int c = 0; c < NR_CPUS; c++)
-		if (c != smp_processor_id() && cpu_is_online(c))
-			return c;
-	return smp_processor_id();
 }
 
 /* Fill a mapped page with a pattern derived from seed. */

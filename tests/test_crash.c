@@ -20,6 +20,7 @@
 #include <mm/highmem.h>
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
+#include "test_util.h"
 
 static const char *crash_choice = "";
 
@@ -361,20 +362,9 @@ static int crash_deaf_asker(void *arg)
 	return 0;
 }
 
-/* The first online CPU other than deaf_cpu, or deaf_cpu if none. */
-static unsigned int crash_other_cpu(void)
-{
-	unsigned int cpu;
-
-	for_each_online_cpu(cpu)
-		if (cpu != deaf_cpu)
-			return cpu;
-	return deaf_cpu;
-}
-
 static void crash_deaf_cpu(struct ktest *t, const struct deaf_question *q)
 {
-	unsigned int asker_cpu = crash_other_cpu();
+	unsigned int asker_cpu = kt_online_cpu_other_than(deaf_cpu);
 	struct task *deaf, *asker;
 
 	if (!crash_selected(t, q->crash))

@@ -9,15 +9,7 @@
 #include <kernel/smp.h>
 #include <kernel/time.h>
 #include <kernel/wait.h>
-
-/* A CPU other than the caller's, or the caller's on a uniprocessor. */
-static unsigned int other_cpu(void)
-{
-	for (unsigned int c = 0; c < NR_CPUS; c++)
-		if (c != smp_processor_id() && cpu_is_online(c))
-			return c;
-	return smp_processor_id();
-}
+#include "test_util.h"
 
 static int return_arg(void *arg)
 {
@@ -81,7 +73,7 @@ static int pinger(void *arg)
  */
 static void sched_completion_pingpong_bound(struct ktest *t)
 {
-	struct pingpong pp = { .rounds = 2000, .cpu = other_cpu() };
+	struct pingpong pp = { .rounds = 2000, .cpu = kt_other_cpu() };
 	struct task *a, *b;
 
 	completion_init(&pp.ping);
@@ -170,7 +162,7 @@ static int spin_self(void *arg)
 static void run_spin_pair(struct ktest *t, bool disable_preemption)
 {
 	struct spin_pair sp = { .disable_preemption = disable_preemption };
-	unsigned int cpu = other_cpu();
+	unsigned int cpu = kt_other_cpu();
 	struct task *a = kthread_create(spin_self, &sp, "spinner");
 	struct task *b = kthread_create(spin_other, &sp, "other");
 
@@ -271,7 +263,7 @@ static int pinned_worker(void *arg)
 static void sched_migrate_disable_pins_task(struct ktest *t)
 {
 	static struct pin_run pr;
-	unsigned int home = other_cpu();
+	unsigned int home = kt_other_cpu();
 	struct task *w, *y, *k;
 
 	if (num_online_cpus() < 3) {
@@ -419,7 +411,7 @@ static int lw_a_thread(void *arg)
 static void sched_completion_wakes_sleeper_not_taker(struct ktest *t)
 {
 	static struct lost_wake lw;
-	unsigned int bx = other_cpu(), ay = smp_processor_id();
+	unsigned int bx = kt_other_cpu(), ay = smp_processor_id();
 
 	if (bx == ay) {
 		kt_skip(t, "needs a second CPU");

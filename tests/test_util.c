@@ -2,6 +2,7 @@
  * Helpers shared by several test suites.
  */
 #include <kernel/percpu.h>
+#include <kernel/smp.h>
 #include <mm/page_alloc.h>
 #include "test_util.h"
 
@@ -39,4 +40,14 @@ void sum_ipis(unsigned long *sent, unsigned long *received)
 		*sent += READ_ONCE(percpu_areas[cpu].ipi_sent);
 		*received += READ_ONCE(percpu_areas[cpu].ipi_received);
 	}
+}
+
+unsigned int kt_online_cpu_other_than(unsigned int cpu)
+{
+	unsigned int c;
+
+	for_each_online_cpu(c)
+		if (c != cpu)
+			return c;
+	return cpu;
 }

@@ -2,6 +2,7 @@
 #ifndef TESTS_TEST_UTIL_H
 #define TESTS_TEST_UTIL_H
 
+#include <kernel/smp.h>
 #include <mm/page.h>
 
 /*
@@ -10,6 +11,18 @@
  * Free it with free_pages(block, MAX_ORDER).
  */
 struct page *alloc_highest_block(void);
+
+/*
+ * The first online CPU other than cpu, or cpu itself when it is the
+ * only one online.
+ */
+unsigned int kt_online_cpu_other_than(unsigned int cpu);
+
+/* A CPU other than the caller's, or the caller's on a uniprocessor. */
+static inline unsigned int kt_other_cpu(void)
+{
+	return kt_online_cpu_other_than(smp_processor_id());
+}
 
 /* IPIs sent and handled, summed over every CPU (struct percpu). */
 void sum_ipis(unsigned long *sent, unsigned long *received);
