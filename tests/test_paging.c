@@ -155,6 +155,20 @@ struct torn_race {
 	unsigned long reads, torn, present_seen;
 };
 
+/*
+ * Stay a while in each state. Back to back, install and clear share
+ * one block of TCG's translated code, and a reader whose locked 8-byte
+ * read makes QEMU stop the other vCPUs at a block boundary would only
+ * ever find the entry cleared: "0 present" in 2,000,000 reads, seen on
+ * a loaded host. The torn-read window, between the halves of one
+ * write, is unchanged.
+ */
+static void dwell(void)
+{
+	for (int i = 0; i < 16; i++)
+		arch_cpu_relax();
+}
+
 static int pte_flipper(void *arg)
 {
 	struct torn_race *r = arg;
@@ -164,7 +178,9 @@ static int pte_flipper(void *arg)
 	r->ready = 1;
 	while (!r->stop) {
 		arch_pte_install(&r->entry, val);
+		dwell();
 		arch_pte_clear(&r->entry);
+		dwell();
 		r->flips++;
 	}
 	return 0;
