@@ -195,7 +195,7 @@ def check(mutants, root=ROOT):
         try:
             apply(m, src.read_text())
         except ListError as e:
-            errs.append(f"{where}: {e}")
+            errs.append(f"mutants.txt:{m.lineno}: {e}")
     return errs
 
 
@@ -207,11 +207,19 @@ def git(*args):
                           capture_output=True, text=True).stdout
 
 
+# What a result depends on: the kernel's sources and the runner. Docs
+# and this tool's own list are left out, so editing them (or adding a
+# mutant) does not throw away the results already measured.
+HASHED = ("boot", "arch", "kernel", "mm", "lib", "tests", "include",
+          "linker.ld", "Makefile", "tools/ktest.py", "tools/ktest_matrix.py",
+          "tools/ktap.py", "tools/mkiso", "tools/gensyms")
+
+
 def tree_hash():
-    """The tracked files as they are now, committed or not: a result is
-    only reused for the very tree it was measured on."""
+    """The kernel's tracked files as they are now, committed or not: a
+    result is only reused for the very kernel it was measured on."""
     h = hashlib.sha256()
-    for name in git("ls-files", "-z").split("\0"):
+    for name in git("ls-files", "-z", "--", *HASHED).split("\0"):
         p = ROOT / name
         if name and p.is_file():
             h.update(name.encode() + b"\0" + p.read_bytes())
