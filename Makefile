@@ -194,6 +194,16 @@ compare:
 test: test-tools
 test-tools:
 	python3 tools/tests/test_linux_tools.py
+	python3 tools/mutate.py --check
+
+# Mutation testing (docs/testing.rst): every mutant of tools/mutants.txt
+# planted in a scratch copy under build/mutate/, built, and booted in the
+# rows that cover it; results in build/mutate.json, reused while neither
+# the tree nor the mutant changes. MUTANTS=id1,id2 picks some; J=2 runs
+# two at once.
+.PHONY: mutate
+mutate: deps $(BUILD)/kernel.elf
+	python3 tools/mutate.py --only "$(MUTANTS)" -j $(or $(J),1)
 
 # The docs (docs/conf.py says how they are built). The pictures of the
 # memory layout and of the kmap slots come from one boot of this

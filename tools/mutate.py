@@ -1,0 +1,395 @@
+#!/usr/bin/env python3
+"""mutate: plant each mutant of tools/mutants.txt in a scratch copy of the
+tree, build it, boot the rows that cover it, and record who killed it.
+
+A test suite that passes proves little until we know it fails when the
+code is wrong. A mutant is one small, deliberate mistake in a mechanism
+the docs teach (a dropped invlpg, two steps swapped, a bound off by
+one). For each mutant this tool:
+
+  1. copies the checkout's tracked files, and its build/ objects with
+     their times kept (so only the mutated file recompiles), into
+     build/mutate/<id>/; the checkout itself is never written;
+  2. applies the mutant's edits there and runs `make build/kernel.elf`:
+     a mutant that does not compile is "stillborn";
+  3. boots the mutant's rows one by one with tools/ktest.py (--config,
+     --ktest, --outdir inside the scratch copy) and stops at the first
+     row that fails: the mutant is "killed", by that row and the cases
+     it names, or "hung" when the row timed out (a kill too, by the
+     runner's watchdog); if every row passes, it "survived".
+
+Results go to build/mutate.json, keyed by mutant id, each with a hash of
+the tree (tracked files) and of the mutant's own text: a run skips a
+mutant whose entry has both hashes unchanged, so an interrupted run
+resumes where it stopped. MUTANTS=id1,id2 (or --only) picks a subset;
+-j runs that many mutants at once; --check validates the list only (no
+build, no QEMU), which is what `make test-tools` runs.
+"""
+
+import argparse
+import concurrent.futures
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import ktest_matrix  # noqa: E402
+
+LIST = ROOT / "tools/mutants.txt"
+KEYS = ("id", "file", "after", "find", "with", "swap", "what", "rows",
+        "equivalent")
+# How far below its `after:` line an edit's anchor may be: one function.
+AFTER_WINDOW = 60
+
+
+@dataclass
+class Edit:
+    find: str
+    with_: str = None        # replace `find` (a substring) by this
+    swap: str = None         # or: exchange the line with this one's line
+
+
+@dataclass
+class Mutant:
+    id: str
+    lineno: int              # where its block starts in mutants.txt
+    file: str = ""
+    after: str = None
+    edits: list = field(default_factory=list)
+    what: str = ""
+    rows: list = field(default_factory=list)   # [(config, glob or None)]
+    equivalent: str = None
+    text: str = ""           # its block, verbatim: part of its hash
+
+
+class ListError(Exception):
+    pass
+
+
+def parse(path=LIST):
+    """The mutants of `path`. Blocks are separated by blank lines; each
+    line is `key: value` (# starts a comment line). See the file's top."""
+    mutants, cur = [], None
+    for n, raw in enumerate(path.read_text().splitlines(), 1):
+        if raw.startswith("#"):
+            continue
+        if not raw.strip():
+            cur = None
+            continue
+        m = re.match(r"^(\w+):(?: (.*))?$", raw)
+        if not m or m.group(1) not in KEYS:
+            raise ListError(f"{path.name}:{n}: not `key: value` with a key "
+                            f"among {', '.join(KEYS)}: {raw!r}")
+        key, val = m.group(1), m.group(2) or ""
+        if key == "id":
+            cur = Mutant(id=val.strip(), lineno=n)
+            mutants.append(cur)
+        elif cur is None:
+            raise ListError(f"{path.name}:{n}: {key}: before any id:")
+        elif key == "find":
+            cur.edits.append(Edit(find=val))
+        elif key in ("with", "swap"):
+            if not cur.edits or (cur.edits[-1].with_ is not None or
+                                 cur.edits[-1].swap is not None):
+                raise ListError(f"{path.name}:{n}: {key}: without its find:")
+            if key == "with":
+                cur.edits[-1].with_ = val
+            else:
+                cur.edits[-1].swap = val
+        elif key == "rows":
+            for word in val.split():
+                cfg, _, glob = word.partition(":")
+                cur.rows.append((cfg, glob or None))
+        elif key == "equivalent":
+            cur.equivalent = val.strip()
+        else:
+            setattr(cur, key, val.strip())
+        if cur is not None:
+            cur.text += raw + "\n"
+    return mutants
+
+
+def locate(lines, m, needle, start):
+    """Index of the one line holding `needle`: within AFTER_WINDOW lines
+    of `start` (the after: line) if the mutant has one, else the whole
+    file, where it must be unique."""
+    if m.after is not None:
+        for i in range(start, min(start + AFTER_WINDOW, len(lines))):
+            if needle in lines[i]:
+                return i
+        raise ListError(f"{m.id}: {needle!r} not within {AFTER_WINDOW} lines "
+                        f"after {m.after!r} in {m.file}")
+    hits = [i for i, ln in enumerate(lines) if needle in ln]
+    if len(hits) != 1:
+        raise ListError(f"{m.id}: {needle!r} matches {len(hits)} lines of "
+                        f"{m.file}, not exactly one (add an after: anchor)")
+    return hits[0]
+
+
+def apply(m, text):
+    """`text` with m's edits made. Every anchor is found in the original
+    text first, so one edit cannot move another's anchor."""
+    lines = text.split("\n")
+    start = 0
+    if m.after is not None:
+        hits = [i for i, ln in enumerate(lines) if m.after in ln]
+        if len(hits) != 1:
+            raise ListError(f"{m.id}: after: {m.after!r} matches {len(hits)} "
+                            f"lines of {m.file}, not exactly one")
+        start = hits[0]
+    plan = []
+    for e in m.edits:
+        i = locate(lines, m, e.find, start)
+        j = locate(lines, m, e.swap, start) if e.swap is not None else None
+        plan.append((e, i, j))
+    for e, i, j in plan:
+        if j is not None:
+            lines[i], lines[j] = lines[j], lines[i]
+        else:
+            lines[i] = lines[i].replace(e.find, e.with_, 1)
+    out = "\n".join(lines)
+    if out == text:
+        raise ListError(f"{m.id}: its edits change nothing")
+    return out
+
+
+def check(mutants, root=ROOT):
+    """Every problem with the list, as strings (empty: the list is sound)."""
+    errs, seen = [], set()
+    table = ktest_matrix.by_name()
+    for m in mutants:
+        where = f"mutants.txt:{m.lineno}: {m.id}"
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", m.id):
+            errs.append(f"{where}: id must be lower-case words and dashes")
+        if m.id in seen:
+            errs.append(f"{where}: duplicate id")
+        seen.add(m.id)
+        for key in ("file", "what"):
+            if not getattr(m, key):
+                errs.append(f"{where}: no {key}:")
+        if not m.edits:
+            errs.append(f"{where}: no find:")
+        for e in m.edits:
+            if e.with_ is None and e.swap is None:
+                errs.append(f"{where}: find {e.find!r} has no with: or swap:")
+        if not m.rows:
+            errs.append(f"{where}: no rows:")
+        for cfg, _ in m.rows:
+            if cfg not in table:
+                errs.append(f"{where}: row {cfg!r} is not in ktest_matrix")
+        src = root / m.file
+        if not src.is_file():
+            errs.append(f"{where}: no file {m.file}")
+            continue
+        if any(e.with_ is None and e.swap is None for e in m.edits):
+            continue
+        try:
+            apply(m, src.read_text())
+        except ListError as e:
+            errs.append(f"mutants.txt:{m.lineno}: {e}")
+    return errs
+
+
+# ---------------------------------------------------------------------------
+# Running
+
+def git(*args):
+    return subprocess.run(["git", "-C", str(ROOT), *args], check=True,
+                          capture_output=True, text=True).stdout
+
+
+# What a result depends on: the kernel's sources and the runner. Docs
+# and this tool's own list are left out, so editing them (or adding a
+# mutant) does not throw away the results already measured.
+HASHED = ("boot", "arch", "kernel", "mm", "lib", "tests", "include",
+          "linker.ld", "Makefile", "tools/ktest.py", "tools/ktest_matrix.py",
+          "tools/ktap.py", "tools/mkiso", "tools/gensyms")
+
+
+def tree_hash():
+    """The kernel's tracked files as they are now, committed or not: a
+    result is only reused for the very kernel it was measured on."""
+    h = hashlib.sha256()
+    for name in git("ls-files", "-z", "--", *HASHED).split("\0"):
+        p = ROOT / name
+        if name and p.is_file():
+            h.update(name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def mutant_hash(m):
+    return hashlib.sha256(m.text.encode()).hexdigest()[:16]
+
+
+def make_scratch(m):
+    d = ROOT / "build/mutate" / m.id
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    for name in git("ls-files", "-z").split("\0"):
+        if not name:
+            continue
+        src, dst = ROOT / name, d / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+    # The checkout's objects, times kept: make rebuilds only what the
+    # mutant touched (and what includes it).
+    shutil.copytree(ROOT / "build", d / "build", symlinks=True,
+                    ignore=shutil.ignore_patterns("mutate", "mutate.json",
+                                                  "test", "docs", "*.iso"))
+    return d
+
+
+def run_rows(m, d, log):
+    """(status, killer, detail) after booting m's rows in order."""
+    for cfg, glob in m.rows:
+        outdir = d / "test"
+        cmd = [sys.executable, str(d / "tools/ktest.py"), "--config", cfg,
+               "--elf", str(d / "build/kernel.elf"), "--outdir", str(outdir),
+               "--jobs", "2"]
+        if glob:
+            cmd += ["--ktest", glob]
+        r = subprocess.run(cmd, cwd=d, capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL)
+        log.write(f"$ {' '.join(cmd)}\n{r.stdout}{r.stderr}\n")
+        if r.returncode == 0:
+            continue
+        row = f"{cfg}:{glob}" if glob else cfg
+        try:
+            res = json.loads((outdir / "results.json").read_text())[0]
+        except (OSError, ValueError, IndexError):
+            return "killed", row, "ktest.py exit %d, no results" % r.returncode
+        reason = res.get("reason", "")
+        status = "hung" if "timeout after" in reason else "killed"
+        cases = res.get("not_ok", [])
+        return status, row, (", ".join(cases[:4]) + " | " if cases else
+                             "") + reason[:300]
+    return "survived", None, ""
+
+
+def run_one(m):
+    t0 = time.monotonic()
+    d = make_scratch(m)
+    f = d / m.file
+    f.write_text(apply(m, f.read_text()))
+    with open(d / "mutate.log", "w") as log:
+        b = subprocess.run(["make", "-C", str(d), "build/kernel.elf"],
+                           capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL)
+        log.write(b.stdout + b.stderr)
+        if b.returncode != 0:
+            err = [ln for ln in (b.stdout + b.stderr).splitlines()
+                   if "error" in ln][:2]
+            res = ("stillborn", None, " / ".join(err)[:300])
+        else:
+            res = run_rows(m, d, log)
+    # Keep the logs, drop the objects: sixty copies of build/ add up.
+    shutil.rmtree(d / "build", ignore_errors=True)
+    status, killer, detail = res
+    return {"status": status, "killer": killer, "detail": detail,
+            "file": m.file, "what": m.what, "equivalent": m.equivalent,
+            "seconds": round(time.monotonic() - t0, 1)}
+
+
+def summary(mutants, results):
+    n = {s: 0 for s in ("killed", "hung", "survived", "stillborn",
+                        "equivalent", "not run")}
+    for m in mutants:
+        r = results.get(m.id)
+        if not r:
+            n["not run"] += 1
+        elif r["status"] == "survived" and m.equivalent:
+            n["equivalent"] += 1
+        else:
+            n[r["status"]] += 1
+    dead = n["killed"] + n["hung"]
+    judged = dead + n["survived"]
+    score = f"{100 * dead / judged:.0f}%" if judged else "n/a"
+    return (f"mutate: {dead} killed ({n['hung']} by hang), {n['survived']} "
+            f"survived, {n['equivalent']} equivalent, {n['stillborn']} "
+            f"stillborn, {n['not run']} not run of {len(mutants)}; "
+            f"score {score}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--check", action="store_true",
+                    help="validate tools/mutants.txt against the tree only")
+    ap.add_argument("--only", default=os.environ.get("MUTANTS", ""),
+                    help="ids, comma-separated (env MUTANTS)")
+    ap.add_argument("--jobs", "-j", type=int, default=1)
+    ap.add_argument("--force", action="store_true",
+                    help="rerun mutants that already have a result")
+    args = ap.parse_args()
+
+    try:
+        mutants = parse()
+    except ListError as e:
+        print(f"mutate: {e}", file=sys.stderr)
+        return 1
+    errs = check(mutants)
+    if errs:
+        print("\n".join(errs), file=sys.stderr)
+        print(f"mutate: {len(errs)} problem(s) in tools/mutants.txt",
+              file=sys.stderr)
+        return 1
+    if args.check:
+        print(f"mutate: {len(mutants)} mutants, every anchor found once")
+        return 0
+
+    want = [w for w in args.only.split(",") if w]
+    unknown = set(want) - {m.id for m in mutants}
+    if unknown:
+        print(f"mutate: no mutant {', '.join(sorted(unknown))}",
+              file=sys.stderr)
+        return 1
+    chosen = [m for m in mutants if not want or m.id in want]
+    if not (ROOT / "build/kernel.elf").is_file():
+        subprocess.run(["make", "-C", str(ROOT), "build/kernel.elf"],
+                       check=True)
+    out = ROOT / "build/mutate.json"
+    results = json.loads(out.read_text()) if out.exists() else {}
+    th = tree_hash()
+    todo = [m for m in chosen if args.force or not (
+        results.get(m.id, {}).get("tree") == th and
+        results[m.id].get("mutant") == mutant_hash(m))]
+    print(f"mutate: {len(chosen) - len(todo)} of {len(chosen)} already "
+          f"measured on this tree; running {len(todo)}", flush=True)
+    lock = threading.Lock()
+
+    def one(m):
+        try:
+            r = run_one(m)
+        except Exception as e:      # a tool bug must not stop the rest
+            r = {"status": "stillborn", "killer": None,
+                 "detail": f"mutate.py error: {e!r}", "file": m.file,
+                 "what": m.what, "equivalent": m.equivalent, "seconds": 0}
+        r.update(tree=th, mutant=mutant_hash(m))
+        with lock:
+            results[m.id] = r
+            out.write_text(json.dumps(results, indent=2, sort_keys=True)
+                           + "\n")
+            by = f" by {r['killer']}" if r["killer"] else ""
+            print(f"{r['status'].upper():9} {m.id}{by} ({r['seconds']} s)"
+                  + (f": {r['detail']}" if r["detail"] else ""), flush=True)
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as ex:
+        list(ex.map(one, todo))
+    print(summary(chosen, results))
+    for m in chosen:
+        r = results.get(m.id, {})
+        if r.get("status") == "survived" and not m.equivalent:
+            print(f"  survivor: {m.id} ({m.file}): {m.what}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
