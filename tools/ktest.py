@@ -37,7 +37,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.dont_write_bytecode = True          # no __pycache__ in tools/
@@ -348,7 +348,18 @@ RUNNING_LOCK = threading.Lock()
 STOPPING = threading.Event()       # ^C seen: kill QEMUs as they start
 
 
+def host_timeout(seconds):
+    """A row's timeout as this host stands now.  The timeout only
+    catches a hang (every wait inside the kernel has its own watchdog,
+    which fails by name), so on a host busier than its cores (another
+    make test beside this one, say) it is stretched by the load, up to
+    four times, rather than kill a run that is merely slow."""
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return int(seconds * min(4.0, max(1.0, load)))
+
+
 def run_config(cfg, args):
+    cfg = replace(cfg, timeout=host_timeout(cfg.timeout))
     o = Outcome(cfg)
     d = args.outdir / cfg.name
     d.mkdir(parents=True, exist_ok=True)
