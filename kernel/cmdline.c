@@ -5,6 +5,7 @@
 #include <kernel/cmdline.h>
 #include <kernel/printk.h>
 #include <lib/format.h>
+#include <lib/parse.h>
 #include <lib/string.h>
 
 #define CMDLINE_MAX 1024
@@ -84,24 +85,13 @@ static void note_refused_word(const char *word)
  */
 void cmdline_parse(const char *cmdline)
 {
-	char *s = cmdline_words;
+	char *s = cmdline_words, *word;
 
 	if (strlcpy(cmdline_copy, cmdline, sizeof(cmdline_copy)) >=
 	    sizeof(cmdline_copy))
 		pr_warn("cmdline: longer than %d bytes, cut\n", CMDLINE_MAX - 1);
 	strlcpy(cmdline_words, cmdline_copy, sizeof(cmdline_words));
-	for (;;) {
-		char *word;
-
-		while (*s == ' ')
-			s++;
-		if (!*s)
-			break;
-		word = s;
-		while (*s && *s != ' ')
-			s++;
-		if (*s)
-			*s++ = '\0';
+	while ((word = next_word(&s))) {
 		if (cmdline_parse_word(word) != CMDLINE_OK)
 			note_refused_word(word);
 	}

@@ -132,25 +132,16 @@ DEFINE_MONITOR_CMD("poweroff", cmd_poweroff, "poweroff",
 
 void monitor_execute(char *line)
 {
-	char *args;
-	size_t name_len;
+	char *args = line;
+	const char *name = next_word(&args);
 
-	while (*line == ' ')
-		line++;
-	if (!*line)
+	if (!name)
 		return;
-	args = line;
-	while (*args && *args != ' ')
-		args++;
-	name_len = args - line;
-	while (*args == ' ')
-		args++;
 	for (size_t n = strlen(args); n && args[n - 1] == ' '; n--)
 		args[n - 1] = '\0';
 	for (const struct monitor_cmd *c = __monitor_cmds_start;
 	     c < __monitor_cmds_end; c++) {
-		if (strlen(c->name) == name_len &&
-		    !strncmp(c->name, line, name_len)) {
+		if (!strcmp(c->name, name)) {
 			/* "mem 3" is a mistake; say so rather than ignore the 3. */
 			if (*args && !strchr(c->usage, ' '))
 				printk("'%s' takes no arguments\n", c->name);
@@ -159,7 +150,7 @@ void monitor_execute(char *line)
 			return;
 		}
 	}
-	printk("unknown command '%.*s'; type help\n", (int)name_len, line);
+	printk("unknown command '%s'; type help\n", name);
 }
 
 /*

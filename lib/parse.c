@@ -2,6 +2,7 @@
  * Strict parsers: they accept the whole string or nothing, so a typo on
  * the command line ("lowmem=64MB") is reported instead of half-read.
  */
+#include <stddef.h>
 #include <lib/parse.h>
 
 static bool parse_digits(const char **sp, uint64_t *out)
@@ -63,4 +64,25 @@ bool parse_size(const char *s, uint64_t *out)
 		return false;
 	*out = val << shift;
 	return true;
+}
+
+char *next_word(char **cursor)
+{
+	char *s = *cursor, *word;
+
+	while (*s == ' ')
+		s++;
+	if (!*s) {
+		*cursor = s;
+		return NULL;
+	}
+	word = s;
+	while (*s && *s != ' ')
+		s++;
+	if (*s)
+		*s++ = '\0';
+	while (*s == ' ')
+		s++;
+	*cursor = s;
+	return word;
 }

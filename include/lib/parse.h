@@ -14,4 +14,13 @@ bool parse_u64(const char *s, uint64_t *out);
 /* A size: a number with an optional K, M or G suffix (powers of 1024). */
 bool parse_size(const char *s, uint64_t *out);
 
+/*
+ * Cut the next space-separated word out of *cursor, in place: skip the
+ * spaces, end the word with a NUL, and leave *cursor just past it (past
+ * the spaces after it, too, so *cursor is then the rest of the line).
+ * Returns the word, or NULL at the end of the string. The kernel's
+ * command line and the monitor's lines are both split with it.
+ */
+char *next_word(char **cursor);
+
 #endif
