@@ -75,7 +75,9 @@ CFLAGS := -std=gnu11 -ffreestanding -fno-pie -fno-pic -fno-stack-protector \
 ASFLAGS := -m32 -Iinclude -MMD -MP -g -D__ASSEMBLY__
 LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack \
 	   -Wl,-T,linker.ld -Wl,-z,max-page-size=4096
-LIBGCC  := $(shell $(CC) -print-libgcc-file-name 2>/dev/null)
+# Evaluated when a link runs, not when make starts: on a fresh machine
+# the deps target installs the cross compiler first.
+LIBGCC   = $(shell $(CC) -print-libgcc-file-name 2>/dev/null)
 
 SRCDIRS := boot arch/x86 kernel mm lib tests
 C_SRCS  := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))
