@@ -94,51 +94,91 @@ static int stale_remapper(void *arg)
 	return 0;
 }
 
-static void tlb_stale_after_remap(struct ktest *t)
-{
-	unsigned int n = num_online_cpus(), pairs = n * (n - 1);
-	unsigned int total_stale = 0, total_iters = 0, total_skipped = 0;
+/* One CPU pair's run, and its two threads. */
+struct stale_pair {
+	struct stale_run r;
+	struct task *remapper, *reader;
 	unsigned int a, b;
+};
 
-	if (n < 2) {
-		kt_skip(t, "needs two CPUs");
-		return;
-	}
+/*
+ * Every pair's threads are created, bound, before the first purge.
+ * Under break=tlb_shootdown a purge leaves other CPUs with stale
+ * entries for whatever it freed, thread stacks included; a stack
+ * allocated after it, at a recycled address, would run on a CPU that
+ * still maps the old page there, and the kernel would crash instead of
+ * failing this case by name. Stacks made first never meet a stale
+ * entry.
+ */
+static bool stale_pairs_create(struct ktest *t, struct stale_pair *pair,
+			       unsigned int *count)
+{
+	unsigned int n = num_online_cpus(), a, b;
+
+	*count = 0;
 	for_each_online_cpu(a) {
 		for_each_online_cpu(b) {
-			struct stale_run r = { .iters = MAX(2u, 120 / pairs) };
-			struct task *ta, *tb;
+			struct stale_pair *p = &pair[*count];
 
 			if (a == b)
 				continue;
-			r.p1 = alloc_page(GFP_KERNEL);
-			r.p2 = alloc_page(GFP_KERNEL);
-			KT_ASSERT_TRUE(t, r.p1 && r.p2);
-			r.v1 = lowmem_page_address(r.p1);
-			r.v2 = lowmem_page_address(r.p2);
-			ta = kthread_create(stale_remapper, &r, "tlb_remap");
-			tb = kthread_create(stale_reader, &r, "tlb_reader");
-			KT_ASSERT_TRUE(t, ta && tb);
-			kthread_bind(ta, a);
-			kthread_bind(tb, b);
-			kthread_start(tb);
-			kthread_start(ta);
-			kthread_join(ta);
-			kthread_join(tb);
-			if (r.stale)
-				kt_diag(t, "CPU %u read a stale page %u of %u "
-					"times after CPU %u remapped it", b,
-					r.stale, r.iters - r.not_reused, a);
-			KT_EXPECT_EQ(t, r.wrong_first, 0);
-			total_stale += r.stale;
-			total_iters += r.iters - r.not_reused;
-			total_skipped += r.not_reused;
-			free_page(r.p1);
-			free_page(r.p2);
+			*p = (struct stale_pair){
+				.r = { .iters = MAX(2u, 120 / (n * (n - 1))) },
+				.a = a, .b = b };
+			p->r.p1 = alloc_page(GFP_KERNEL);
+			p->r.p2 = alloc_page(GFP_KERNEL);
+			p->remapper = kthread_create(stale_remapper, &p->r,
+						     "tlb_remap");
+			p->reader = kthread_create(stale_reader, &p->r,
+						   "tlb_reader");
+			(*count)++;
+			if (!p->r.p1 || !p->r.p2 || !p->remapper ||
+			    !p->reader) {
+				KT_FAIL(t, "out of memory for CPU pair %u, %u",
+					a, b);
+				return false;
+			}
+			p->r.v1 = lowmem_page_address(p->r.p1);
+			p->r.v2 = lowmem_page_address(p->r.p2);
+			kthread_bind(p->remapper, a);
+			kthread_bind(p->reader, b);
 		}
 	}
+	return true;
+}
+
+static void tlb_stale_after_remap(struct ktest *t)
+{
+	static struct stale_pair pair[NR_CPUS * (NR_CPUS - 1)];
+	unsigned int total_stale = 0, total_iters = 0, total_skipped = 0;
+	unsigned int count;
+
+	if (num_online_cpus() < 2) {
+		kt_skip(t, "needs two CPUs");
+		return;
+	}
+	if (!stale_pairs_create(t, pair, &count))
+		return;	/* nothing started: the threads are leaked */
+	for (unsigned int i = 0; i < count; i++) {
+		struct stale_pair *p = &pair[i];
+
+		kthread_start(p->reader);
+		kthread_start(p->remapper);
+		kthread_join(p->remapper);
+		kthread_join(p->reader);
+		if (p->r.stale)
+			kt_diag(t, "CPU %u read a stale page %u of %u times "
+				"after CPU %u remapped it", p->b, p->r.stale,
+				p->r.iters - p->r.not_reused, p->a);
+		KT_EXPECT_EQ(t, p->r.wrong_first, 0);
+		total_stale += p->r.stale;
+		total_iters += p->r.iters - p->r.not_reused;
+		total_skipped += p->r.not_reused;
+		free_page(p->r.p1);
+		free_page(p->r.p2);
+	}
 	kt_diag(t, "%u CPU pairs, %u remaps checked, %u stale reads, %u "
-		"iterations without address reuse", pairs, total_iters,
+		"iterations without address reuse", count, total_iters,
 		total_stale, total_skipped);
 	/* Most iterations must really reuse the address, or we test nothing. */
 	KT_EXPECT_GT(t, total_iters, total_skipped);
