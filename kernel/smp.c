@@ -30,6 +30,7 @@
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
+#include <kernel/trace.h>
 
 struct call_single_data {
 	struct list_head node;		/* in the target's queue */
@@ -340,6 +341,7 @@ static void call_many(cpumask_t mask, void (*fn)(void *), void *arg,
 			if (csd_enqueue(cpu, csd[cpu]))
 				owed |= CPU_MASK(cpu);
 		send_call_ipis(owed);
+		trace_event(TR_SMP_CALL, mask, (uintptr_t)fn, 0);
 		arch_irq_restore(flags);
 	}
 	if (here)
@@ -396,6 +398,7 @@ void smp_call_function_interrupt(void)
 		barrier();
 		if (!wait)
 			WRITE_ONCE(csd->busy, 0);
+		trace_event(TR_SMP_CALL_RUN, (uintptr_t)fn, 0, 0);
 		fn(arg);
 		me->calls_run++;
 		barrier();
