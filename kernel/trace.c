@@ -137,9 +137,17 @@ bool trace_select(const char *globs)
 	return true;
 }
 
+static bool trace_on_cmdline;
+
 static bool set_trace(const char *val)
 {
-	return trace_select(val);
+	trace_on_cmdline = trace_select(val);
+	return trace_on_cmdline;
+}
+
+bool trace_requested(void)
+{
+	return trace_on_cmdline;
 }
 DEFINE_PARAM("trace", set_trace,
 	     "event globs, comma-separated (kmap_local*,sched_switch, or *)");

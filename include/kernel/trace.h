@@ -104,6 +104,9 @@ bool trace_select(const char *globs);
  */
 bool trace_start(void);
 
+/* Was trace= on the command line? (The scenario `make trace` boots.) */
+bool trace_requested(void);
+
 /* trace_stop - record nothing more; the rings keep what they hold. */
 void trace_stop(void);
 
