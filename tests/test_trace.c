@@ -15,6 +15,7 @@
 #include <kernel/trace.h>
 #include <lib/string.h>
 #include <mm/highmem.h>
+#include <mm/maccess.h>
 #include <mm/vmalloc.h>
 #include "kmap_helpers.h"
 
@@ -171,6 +172,21 @@ static uint32_t scen_word(const struct scen_worker *w, int d, unsigned int r)
 }
 
 /*
+ * Is our word still there? Read without risking a fault: under
+ * break=kmap_local_switch the slot may have been emptied by another
+ * task, and the row that boots that way wants a failed case and a
+ * finished trace, not a panic.
+ */
+static bool scen_word_is(const struct scen_worker *w, const uint32_t *va,
+			 int d, unsigned int r)
+{
+	uint32_t v;
+
+	return !copy_from_kernel_nofault(&v, &va[r], sizeof(v)) &&
+	       v == scen_word(w, d, r);
+}
+
+/*
  * Nest SCEN_DEPTH local maps, write each page, and yield while holding
  * them: the switch saves them and restores them when this task runs
  * again. Then a kmap_atomic, and a yield with no map held, where the
@@ -191,7 +207,7 @@ static int scen_worker_fn(void *arg)
 		}
 		yield();
 		for (int d = SCEN_DEPTH - 1; d >= 0; d--) {
-			w->bad += va[d][r] != scen_word(w, d, r);
+			w->bad += !scen_word_is(w, va[d], d, r);
 			kunmap_local(va[d]);
 		}
 		va[0] = kmap_atomic(w->page[0]);
