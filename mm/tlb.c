@@ -159,9 +159,9 @@ void tlb_flush_interrupt(void)
 			continue;
 		trace_event(TR_TLB_RECV, s, 0, 0);
 		do_local_flush(r->start, r->end, r->full);
+		trace_event(TR_TLB_ACK, s, 0, 0);
 		/* The reads above must finish before the sender sees us go. */
 		__sync_fetch_and_and(&r->pending, ~bit);
-		trace_event(TR_TLB_ACK, s, 0, 0);
 	}
 }
 

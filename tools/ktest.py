@@ -203,6 +203,9 @@ def judge_trace(o, outdir):
         (outdir / "trace.json").write_text(json.dumps(doc))
         problems += [f"chrome: {w}"
                      for w in trace_check.validate_chrome(doc)]
+        if o.cfg.trace_check == "ok" and not problems:
+            problems += [f"planted: {w}"
+                         for w in trace_check.planted(tr, doc)]
     want = o.cfg.trace_check
     if want == "ok" and problems:
         why = f"trace_check: {len(problems)} problem(s), first: " \

@@ -140,11 +140,15 @@ def check_wrap(tr):
             why.append(f"{at(s)}: the wrap's shootdown went to "
                        f"{mask:#x}, not to every other online CPU "
                        f"({online & ~(1 << e.cpu):#x})")
+        # Its answers come before the sender's next shootdown: a sender
+        # waits for every ack before it can send again.
         j = ev.index(s)
+        k = next((k for k in range(j + 1, len(ev)) if ev[k].cpu == e.cpu
+                  and ev[k].name == "tlb_send"), len(ev))
         for cpu in range(32):
             if not mask & (1 << cpu):
                 continue
-            got = {f.name for f in ev[j + 1:] if f.cpu == cpu
+            got = {f.name for f in ev[j + 1:k] if f.cpu == cpu
                    and f.name in ("tlb_recv", "tlb_ack")
                    and f.args["from"] == e.cpu}
             for need in ("tlb_recv", "tlb_ack"):
@@ -265,6 +269,69 @@ def validate_chrome(doc):
     return why
 
 
+# --------------------------------------------------------------------------
+# The checker's own test: plant one fault in a good trace, and the check
+# that guards against it must find it.
+
+def first(tr, name, **args):
+    return next(i for i, e in enumerate(tr.events) if e.name == name and
+                all(e.args.get(k) == v for k, v in args.items()))
+
+
+def plant_unmap_out_of_order(tr):
+    i = first(tr, "kmap_local_unmap", idx=2)
+    tr.events[i].args["idx"] = 1
+
+
+def plant_lost_save(tr):
+    i = next(i for i, e in enumerate(tr.events)
+             if e.name == "sched_switch" and e.args["prev_depth"])
+    del tr.events[i + 1]
+    tr.footer -= 1
+
+
+def plant_lost_ack(tr):
+    w = first(tr, "pkmap_wrap")
+    i = next(i for i, e in enumerate(tr.events)
+             if i > w and e.name == "tlb_ack")
+    del tr.events[i]
+    tr.footer -= 1
+
+
+def plant_miscount(tr):
+    tr.counts["kmap_local_map"] += 1
+
+
+def plant_unclosed_span(doc):
+    i = next(i for i, e in enumerate(doc["traceEvents"]) if e["ph"] == "E")
+    del doc["traceEvents"][i]
+
+
+PLANTS = (("stack", plant_unmap_out_of_order), ("switch", plant_lost_save),
+          ("wrap", plant_lost_ack), ("counts", plant_miscount))
+
+
+def planted(tr, doc):
+    """Plant each fault in a copy; return the plants nothing caught."""
+    import copy
+    missed = []
+    for check_name, plant in PLANTS:
+        bad = copy.deepcopy(tr)
+        try:
+            plant(bad)
+        except StopIteration:
+            missed.append(f"{plant.__name__}: nothing to plant it in")
+            continue
+        if not any(w.startswith(check_name + ":") for w in check(bad)):
+            missed.append(f"{plant.__name__}: the {check_name} check "
+                          f"did not notice")
+    bad = copy.deepcopy(doc)
+    plant_unclosed_span(bad)
+    if not validate_chrome(bad):
+        missed.append("plant_unclosed_span: validate_chrome did not notice")
+    return missed
+
+
 CHECKS = (("whole", check_whole), ("stack", check_stack),
           ("switch", check_switch), ("wrap", check_wrap),
           ("counts", check_counts))
@@ -282,12 +349,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("log")
     ap.add_argument("--json", help="also validate this Chrome trace JSON")
+    ap.add_argument("--planted", action="store_true",
+                    help="also plant one fault per check in copies of a "
+                         "good trace: each must be caught (needs --json)")
     args = ap.parse_args()
     tr = trace_log.read(args.log)
     why = check(tr)
     if args.json:
         doc = json.loads(Path(args.json).read_text())
         why += [f"chrome: {w}" for w in validate_chrome(doc)]
+        if args.planted and not why:
+            why += [f"planted: {w}" for w in planted(tr, doc)]
     for w in why[:40]:
         print(f"trace_check: {w}")
     if len(why) > 40:

@@ -43,7 +43,7 @@ enum trace_event_id {
 	TR_PKMAP_WAKE,		/* pfn waited for */
 	TR_TLB_SEND,		/* CPU mask, start, end */
 	TR_TLB_RECV,		/* sender CPU */
-	TR_TLB_ACK,		/* sender CPU */
+	TR_TLB_ACK,		/* sender CPU (just before the sender may see it) */
 	TR_SMP_CALL,		/* CPU mask, function */
 	TR_SMP_CALL_RUN,	/* function */
 	TR_VMAP,		/* address, pages */
