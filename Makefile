@@ -6,6 +6,8 @@
 #   make bench    boot the benchmarks (tools/bench.py): build/bench.json
 #   make docs     check docs/ against the tree, boot once for the
 #                 pictures, then Sphinx: build/docs/index.html
+#   make trace    boot the traced scenario, check it: build/trace.json
+#                 (Chrome trace format) and build/trace.svg
 #   make gdb      boot QEMU waiting for gdb, and attach gdb with symbols
 #   make clean    remove build/
 #
@@ -48,7 +50,7 @@ OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) \
 	   $(patsubst %.S,$(BUILD)/%.o,$(S_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all run test bench gdb clean deps lint docs
+.PHONY: all run test bench gdb clean deps lint docs trace
 
 all: deps $(BUILD)/kernel.iso $(BUILD)/kernel.asm
 
@@ -119,6 +121,14 @@ test: all
 # Benchmarks report; they never fail the build (docs/bench.rst).
 bench: all
 	python3 tools/bench.py --elf $(BUILD)/kernel.elf || true
+
+# The event trace (docs/trace.rst): boot the test matrix's `trace` row
+# (tests/test_trace.c's scenario with trace=*), which the runner checks
+# with tools/trace_check.py, then draw what it recorded.
+trace: all
+	python3 tools/ktest.py --elf $(BUILD)/kernel.elf --config trace
+	python3 tools/trace2chrome.py $(BUILD)/test/trace/serial.log \
+		--json $(BUILD)/trace.json --svg $(BUILD)/trace.svg
 
 # The docs (docs/conf.py says how they are built). The pictures of the
 # memory layout and of the kmap slots come from one boot of this

@@ -284,9 +284,8 @@ def plant_unmap_out_of_order(tr):
 
 
 def plant_lost_save(tr):
-    i = next(i for i, e in enumerate(tr.events)
-             if e.name == "sched_switch" and e.args["prev_depth"])
-    del tr.events[i + 1]
+    i = first(tr, "kmap_local_save")
+    del tr.events[i]
     tr.footer -= 1
 
 
