@@ -155,12 +155,14 @@ KTEST_SUITE(trace,
 #define SCEN_WORKERS	4
 #define SCEN_ROUNDS	6
 #define SCEN_DEPTH	3
-#define SCEN_POOL_PAGES	(LAST_PKMAP + 16)	/* more than fit: a wrap */
+#define SCEN_POOL_PAGES	(LAST_PKMAP + 16)	/* more than fit: wraps */
 #define SCEN_VMAPS	3
 
 struct scen_worker {
 	struct ktest *t;
-	const bool *go;			/* every worker has started */
+	bool bound;			/* shares its CPU with a partner */
+	unsigned int *started;		/* workers at the start line */
+	const bool *go;			/* the trace runs: go */
 	struct page *page[SCEN_DEPTH];
 	unsigned int bad;		/* words that were not ours */
 	bool done;
@@ -187,6 +189,18 @@ static bool scen_word_is(const struct scen_worker *w, const uint32_t *va,
 }
 
 /*
+ * Keep the CPU, maps held, until the tick preempts us: the partner
+ * bound to this CPU is runnable, so it comes within a time slice.
+ */
+static void scen_wait_preempted(struct scen_worker *w)
+{
+	unsigned long p0 = current_task()->preemptions;
+
+	if (!KT_WAIT_UNTIL_SPIN(w->t, current_task()->preemptions != p0))
+		w->bad++;
+}
+
+/*
  * Nest SCEN_DEPTH local maps, write each page, and yield while holding
  * them: the switch saves them and restores them when this task runs
  * again. Then a kmap_atomic, and a yield with no map held, where the
@@ -198,6 +212,7 @@ static int scen_worker_fn(void *arg)
 	uint32_t *va[SCEN_DEPTH];
 
 	/* Start together, so that each yield has a partner to run. */
+	__atomic_add_fetch(w->started, 1, __ATOMIC_SEQ_CST);
 	if (!KT_WAIT_UNTIL_YIELD(w->t, READ_ONCE(*w->go)))
 		return 1;
 	for (unsigned int r = 0; r < SCEN_ROUNDS; r++) {
@@ -206,6 +221,8 @@ static int scen_worker_fn(void *arg)
 			va[d][r] = scen_word(w, d, r);
 		}
 		yield();
+		if (w->bound && r == SCEN_ROUNDS / 2)
+			scen_wait_preempted(w);
 		for (int d = SCEN_DEPTH - 1; d >= 0; d--) {
 			w->bad += !scen_word_is(w, va[d], d, r);
 			kunmap_local(va[d]);
@@ -238,20 +255,30 @@ static bool scen_run_workers(struct ktest *t, struct scen_worker *w)
 	static const char *const names[SCEN_WORKERS] = {
 		"tw0", "tw1", "tw2", "tw3" };
 	struct task *th[SCEN_WORKERS];
+	static unsigned int started;
 	static bool go;
 	bool ok;
 
 	WRITE_ONCE(go, false);
+	WRITE_ONCE(started, 0);
 	for (unsigned int i = 0; i < SCEN_WORKERS; i++) {
 		w[i].t = t;
+		w[i].started = &started;
 		w[i].go = &go;
 		th[i] = kthread_create(scen_worker_fn, &w[i], names[i]);
-		if (i < 2)
-			kthread_bind(th[i], kt_other_cpu());
+		w[i].bound = i < 2 && kthread_bind(th[i], kt_other_cpu()) == 0;
 	}
 	for (unsigned int i = 0; i < SCEN_WORKERS; i++)
 		kthread_start(th[i]);
+	/*
+	 * Trace from the moment they all wait: their yields at the start
+	 * line would fill the rings with switches that show nothing.
+	 */
+	ok = KT_WAIT_UNTIL(t, READ_ONCE(started) == SCEN_WORKERS);
+	KT_EXPECT_TRUE(t, trace_start());
 	WRITE_ONCE(go, true);
+	if (!ok)
+		return false;
 	ok = KT_WAIT_UNTIL(t, scen_all_done(w));
 	for (unsigned int i = 0; ok && i < SCEN_WORKERS; i++)
 		kthread_join(th[i]);
@@ -271,6 +298,57 @@ static void scen_wrap_pool(struct page **pool)
 		}
 		kunmap(pool[i]);
 	}
+}
+
+struct scen_sleeper {
+	struct page *page;
+	bool mapped;
+};
+
+static int scen_sleeper_fn(void *arg)
+{
+	struct scen_sleeper *s = arg;
+
+	kmap(s->page);			/* the pool is full: sleeps */
+	WRITE_ONCE(s->mapped, true);
+	kunmap(s->page);
+	return 0;
+}
+
+static bool scen_pool_waits_grew(unsigned long waits)
+{
+	struct pkmap_stats now;
+
+	pkmap_get_stats(&now);
+	return now.waits > waits;
+}
+
+/*
+ * Hold every pool slot, then let a thread kmap one more page: it
+ * sleeps until a kunmap frees a slot, and takes it after a wrap.
+ */
+static void scen_pool_full_sleep(struct ktest *t, struct page **pool)
+{
+	struct scen_sleeper s = { pool[LAST_PKMAP], false };
+	struct pkmap_stats before;
+	struct task *th;
+
+	for (unsigned int nr = 0; nr < LAST_PKMAP; nr++)
+		if (pkmap_slot_count(nr) > 1) {
+			kt_diag(t, "pkmap slot %u is in use: no full-pool sleep",
+				nr);
+			return;
+		}
+	for (unsigned int i = 0; i < LAST_PKMAP; i++)
+		kmap(pool[i]);
+	pkmap_get_stats(&before);
+	th = kthread_run(scen_sleeper_fn, &s, "tw-sleep");
+	KT_EXPECT_TRUE(t, KT_WAIT_UNTIL(t, scen_pool_waits_grew(before.waits)));
+	kunmap(pool[0]);		/* one slot free: the sleeper wakes */
+	if (KT_WAIT_UNTIL(t, READ_ONCE(s.mapped)))
+		kthread_join(th);
+	for (unsigned int i = 1; i < LAST_PKMAP; i++)
+		kunmap(pool[i]);
 }
 
 /* vmap and vunmap a few areas, then purge them: one shootdown. */
@@ -340,9 +418,9 @@ static void trace_scenario_runs_and_dumps(struct ktest *t)
 		memcpy(w[i].page, &pool[i * SCEN_DEPTH], sizeof(w[i].page));
 	kmap_stats(&k0);
 	pkmap_get_stats(&p0);
-	KT_ASSERT_TRUE(t, trace_start());
 	if (scen_run_workers(t, w)) {
 		scen_wrap_pool(pool);
+		scen_pool_full_sleep(t, pool);
 		scen_vmap_purge(pool);
 	}
 	trace_stop();

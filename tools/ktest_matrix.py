@@ -256,6 +256,14 @@ MATRIX = [
                        r"kmap_local_save",
            tags=("trace", "kmap", "break")),
 
+    # And with break=pkmap_flush: the pool's wraps send no shootdown,
+    # which no case of the scenario can see but the checker must.
+    Config("trace-broken-pkmap", mem="512M", smp=3,
+           cmdline="lowmem=64M ktest=trace_scenario trace=* "
+                   "break=pkmap_flush",
+           trace_check=r"pkmap_wrap followed by 0 tlb_send",
+           tags=("trace", "kmap", "break")),
+
     # A write that runs off the end of a kmap_local page under
     # kmap.debug=1 hits the guard page; the fault report must name the
     # slot, the page and the thread.
