@@ -130,6 +130,13 @@ trace: all
 	python3 tools/trace2chrome.py $(BUILD)/test/trace/serial.log \
 		--json $(BUILD)/trace.json --svg $(BUILD)/trace.svg
 
+# docs/trace.rst shows the timeline of that boot.
+docs: docs/_gen/trace.svg
+docs/_gen/trace.svg: $(BUILD)/kernel.elf
+	$(Q)$(MAKE) --no-print-directory trace >/dev/null
+	@mkdir -p $(dir $@)
+	$(Q)cp $(BUILD)/trace.svg $@
+
 # The docs (docs/conf.py says how they are built). The pictures of the
 # memory layout and of the kmap slots come from one boot of this
 # kernel: the layout it prints at boot, and the SNAPSHOT lines of the

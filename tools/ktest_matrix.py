@@ -456,6 +456,11 @@ MATRIX = [
                # Arrow keys (ESC [ A, ESC O B) are keys, not text.
                ("\x1b[A\x1bOBmem", r"zone HighMem\s+\d+ pages managed"),
                ("y" * 140, r"line too long \(the limit is 127 characters\)"),
+               # The event trace: record a demo, then dump it.
+               ("trace start", r"trace: recording"),
+               ("demo kmap_local", r"kunmap_local\(A\): the stack is empty"),
+               ("trace dump", r"kmap_local_unmap: idx=0"),
+               ("trace frob", r"trace: say start, stop, dump or clear"),
            )),
 
     # The gdb helpers (tools/gdb/hmos.py) on a kernel stopped inside a

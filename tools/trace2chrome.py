@@ -286,13 +286,12 @@ def svg(tr, tl, width=1000):
                         f'</title></rect>')
             y += row
         y += gap
-    legend = "  ".join(f"{esc(tl.names.get(t, t))}" for t in colour)
-    parts.append(f'<text x="4" y="{y + 12}" font-size="11">tasks: {legend}'
-                 f'</text>')
     for n, task in enumerate(colour):
-        parts.append(f'<rect x="{4 + n * 70}" y="{y + 18}" width="60" '
-                     f'height="8" fill="{colour[task]}"/>')
-    height = y + 34
+        parts.append(f'<rect x="{4 + n * 100}" y="{y + 4}" width="10" '
+                     f'height="10" fill="{colour[task]}"/>')
+        parts.append(f'<text x="{18 + n * 100}" y="{y + 13}" font-size='
+                     f'"11">{esc(tl.names.get(task, task))}</text>')
+    height = y + 24
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
             f'height="{height}" font-family="sans-serif">\n'
             f'<rect width="100%" height="100%" fill="white"/>\n'
