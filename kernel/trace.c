@@ -113,11 +113,14 @@ bool trace_select(const char *globs)
 {
 	char glob[40];
 	const char *p = globs;
-	uint32_t mask = 0, one;
+	uint32_t mask = 0;
 	size_t len;
 
 	while (p && glob_list_next(&p, glob, sizeof(glob), &len)) {
-		one = events_matching(glob);
+		uint32_t one = events_matching(glob);
+
+		if (!len)
+			continue;	/* "a,,b": nothing between the commas */
 		if (!one) {
 			if (glob[0])
 				pr_err("trace: '%s' names no event\n", glob);

@@ -41,6 +41,7 @@ static void trace_records_a_local_map_and_unmap(struct ktest *t)
 {
 	struct page *p = kt_slot_page(t);
 	struct trace_rec maps[2], unmaps[2];
+	unsigned int nmaps, nunmaps;
 	void *va;
 
 	if (!p)
@@ -54,8 +55,12 @@ static void trace_records_a_local_map_and_unmap(struct ktest *t)
 	va = kmap_local_page(p);
 	kunmap_local(va);
 	trace_stop();
-	KT_EXPECT_EQ(t, my_records(0, TR_KMAP_LOCAL_MAP, maps, 2), 1u);
-	KT_EXPECT_EQ(t, my_records(0, TR_KMAP_LOCAL_UNMAP, unmaps, 2), 1u);
+	nmaps = my_records(0, TR_KMAP_LOCAL_MAP, maps, 2);
+	nunmaps = my_records(0, TR_KMAP_LOCAL_UNMAP, unmaps, 2);
+	KT_EXPECT_EQ(t, nmaps, 1u);
+	KT_EXPECT_EQ(t, nunmaps, 1u);
+	if (nmaps != 1 || nunmaps != 1)
+		goto out;
 	KT_EXPECT_EQ(t, maps[0].arg[0], 0u);
 	KT_EXPECT_EQ(t, maps[0].arg[1], (uint32_t)page_to_pfn(p));
 	KT_EXPECT_EQ(t, maps[0].cpu, smp_processor_id());
@@ -97,8 +102,10 @@ static void trace_unchosen_event_is_not_recorded(struct ktest *t)
 	trace_event(TR_VUNMAP, 4, 5, 6);
 	trace_stop();
 	KT_EXPECT_EQ(t, my_records(0, TR_VMAP, e, 1), 0u);
-	KT_EXPECT_EQ(t, my_records(0, TR_VUNMAP, e, 1), 1u);
-	KT_EXPECT_EQ(t, e[0].arg[2], 6u);
+	if (my_records(0, TR_VUNMAP, e, 1) == 1)
+		KT_EXPECT_EQ(t, e[0].arg[2], 6u);
+	else
+		KT_EXPECT_TRUE(t, false);	/* the chosen event is missing */
 	migrate_enable();
 	KT_EXPECT_TRUE(t, trace_select("*"));
 }
