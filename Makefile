@@ -8,6 +8,7 @@
 #                 pictures, then Sphinx: build/docs/index.html
 #   make trace    boot the traced scenario, check it: build/trace.json
 #                 (Chrome trace format) and build/trace.svg
+#   make trace-view  that JSON in speedscope, headless: a screenshot
 #   make gdb      boot QEMU waiting for gdb, and attach gdb with symbols
 #   make clean    remove build/
 #
@@ -50,7 +51,7 @@ OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) \
 	   $(patsubst %.S,$(BUILD)/%.o,$(S_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all run test bench gdb clean deps lint docs trace
+.PHONY: all run test bench gdb clean deps lint docs trace trace-view
 
 all: deps $(BUILD)/kernel.iso $(BUILD)/kernel.asm
 
@@ -129,6 +130,15 @@ trace: all
 	python3 tools/ktest.py --elf $(BUILD)/kernel.elf --config trace
 	python3 tools/trace2chrome.py $(BUILD)/test/trace/serial.log \
 		--json $(BUILD)/trace.json --svg $(BUILD)/trace.svg
+
+# The same JSON in speedscope (npm, offline, under build/: never
+# committed), drawn by headless Chromium: the timeline of task tw0.
+trace-view: trace
+	@test -d $(BUILD)/speedscope/node_modules/speedscope || \
+		{ mkdir -p $(BUILD)/speedscope && cd $(BUILD)/speedscope && \
+		  npm install --no-audit --no-fund speedscope@1.25.0; }
+	python3 tools/trace_view.py $(BUILD)/trace.json \
+		$(BUILD)/trace-speedscope.png tw0
 
 # docs/trace.rst shows the timeline of that boot.
 docs: docs/_gen/trace.svg

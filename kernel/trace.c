@@ -195,6 +195,13 @@ void trace_clear(void)
 	}
 }
 
+void trace_free(void)
+{
+	BUG_ON(READ_ONCE(trace_on));
+	vfree(rings);
+	rings = NULL;
+}
+
 bool trace_start(void)
 {
 	might_sleep();

@@ -71,6 +71,7 @@ out:
 	migrate_enable();
 	free_page(p);
 	KT_EXPECT_TRUE(t, trace_select("*"));
+	trace_free();
 }
 
 static void trace_stopped_records_nothing(struct ktest *t)
@@ -89,6 +90,7 @@ static void trace_stopped_records_nothing(struct ktest *t)
 	KT_EXPECT_EQ(t, trace_count(smp_processor_id()), before);
 	migrate_enable();
 	free_page(p);
+	trace_free();
 }
 
 static void trace_unchosen_event_is_not_recorded(struct ktest *t)
@@ -108,6 +110,7 @@ static void trace_unchosen_event_is_not_recorded(struct ktest *t)
 		KT_EXPECT_TRUE(t, false);	/* the chosen event is missing */
 	migrate_enable();
 	KT_EXPECT_TRUE(t, trace_select("*"));
+	trace_free();
 }
 
 static void trace_select_refuses_unknown_names(struct ktest *t)
@@ -116,6 +119,7 @@ static void trace_select_refuses_unknown_names(struct ktest *t)
 	KT_EXPECT_FALSE(t, trace_select("vmap,nosuch"));
 	KT_EXPECT_TRUE(t, trace_select("vmap,pkmap_*"));
 	KT_EXPECT_TRUE(t, trace_select("*"));
+	trace_free();
 }
 
 /* A full ring keeps its oldest records and counts each one it drops. */
@@ -145,6 +149,7 @@ static void trace_full_ring_counts_what_it_drops(struct ktest *t)
 	KT_EXPECT_EQ(t, trace_dropped(cpu), 0ul);
 	migrate_enable();
 	KT_EXPECT_TRUE(t, trace_select("*"));
+	trace_free();
 }
 
 KTEST_SUITE(trace,
@@ -433,6 +438,7 @@ static void trace_scenario_runs_and_dumps(struct ktest *t)
 	trace_stop();
 	scen_print_counts(t, &k0, &p0);
 	trace_dump();
+	trace_free();
 	for (unsigned int i = 0; i < SCEN_WORKERS; i++)
 		bad += w[i].bad;
 	KT_EXPECT_EQ(t, bad, 0u);

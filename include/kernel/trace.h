@@ -114,6 +114,12 @@ void trace_stop(void);
 void trace_clear(void);
 
 /*
+ * trace_free - give the rings' memory back (the next trace_start
+ * allocates them again). Context: thread, tracing stopped.
+ */
+void trace_free(void);
+
+/*
  * trace_dump - print every record, oldest first across CPUs, one line
  * each (format in docs/trace.rst), between a header and a footer that
  * give the clock rate and each CPU's count of dropped records.
