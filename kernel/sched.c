@@ -303,6 +303,8 @@ bool wake_up_task(struct task *t)
 		}
 		task_rq_unlock(rq, flags);
 	}
+	if (was_asleep)
+		trace_event(TR_SCHED_WAKEUP, (uintptr_t)t, t->cpu, 0);
 	if (kick)
 		rq_kick(rq);
 	return was_asleep;

@@ -62,6 +62,7 @@ static const struct {
 	[TR_KMAP_LOCAL_RESTORE]	= { "kmap_local_restore", "depth=%u" },
 	[TR_SCHED_SWITCH]	= { "sched_switch",
 				    "prev_depth=%u next=%08x next_depth=%u" },
+	[TR_SCHED_WAKEUP]	= { "sched_wakeup", "task=%08x cpu=%u" },
 	[TR_PREEMPT_OFF]	= { "preempt_off", "count=%#x" },
 	[TR_PREEMPT_ON]		= { "preempt_on", "count=%#x" },
 	[TR_PKMAP_TAKE]		= { "pkmap_take", "slot=%u pfn=%#x" },

@@ -32,6 +32,7 @@ enum trace_event_id {
 	TR_KMAP_LOCAL_SAVE,	/* prev's depth (its slots left this CPU) */
 	TR_KMAP_LOCAL_RESTORE,	/* next's depth (its slots came back) */
 	TR_SCHED_SWITCH,	/* prev depth, next task, next depth */
+	TR_SCHED_WAKEUP,	/* task woken, its CPU */
 	TR_PREEMPT_OFF,		/* preempt count after */
 	TR_PREEMPT_ON,		/* preempt count before */
 	TR_PKMAP_TAKE,		/* slot, pfn */
