@@ -13,6 +13,11 @@
  * global word, false while tracing is off (a predicted branch), with
  * the recording out of line.
  *
+ * The control calls below (trace_select, trace_start, trace_stop,
+ * trace_clear, trace_free, trace_dump) are for one thread at a time:
+ * the boot's tests or the monitor, which never run together, so they
+ * take no lock of their own.
+ *
  * Usage:
  *	trace=kmap_local*,sched_switch      (command line: which events)
  *	trace_start();  ...  trace_stop();  trace_dump();
