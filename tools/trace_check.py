@@ -124,9 +124,13 @@ def check_wrap(tr):
     for i, e in enumerate(ev):
         if e.name != "pkmap_wrap":
             continue
-        mine = [f for f in ev[i + 1:] if f.cpu == e.cpu and not f.irq]
+        # The flush and its shootdown are the wrapping task's own work,
+        # under kmap_lock, before it takes a slot, wraps again or sleeps.
+        mine = [f for f in ev[i + 1:] if f.cpu == e.cpu and not f.irq
+                and f.task == e.task]
         upto = next((k for k, f in enumerate(mine)
-                     if f.name in ("pkmap_take", "pkmap_wrap")), len(mine))
+                     if f.name in ("pkmap_take", "pkmap_wrap",
+                                   "pkmap_sleep")), len(mine))
         mine = mine[:upto]
         flush = [f for f in mine if f.name == "pkmap_flush"]
         sends = [f for f in mine if f.name == "tlb_send"]

@@ -23,6 +23,8 @@ HEADER_RE = re.compile(r"^# tracer: hmos events, (\d+) CPUs, clock (\d+) "
 FOOTER_RE = re.compile(r"^# end of trace: (\d+) records")
 DROPPED_RE = re.compile(r"^# dropped: cpu (\d+) lost (\d+) records")
 COUNTS_RE = re.compile(r"TRACE_COUNTS (.*)$")
+# Arguments that name a task: its id, 8 hex digits, kept as text.
+TASK_KEYS = ("next", "task")
 
 
 @dataclass
@@ -59,7 +61,7 @@ def parse_args(text):
         key, eq, val = word.partition("=")
         if not eq:
             raise ValueError(f"argument {word!r} is not key=value")
-        out[key] = number(val) if key != "next" else val
+        out[key] = val if key in TASK_KEYS else number(val)
     return out
 
 
