@@ -20,6 +20,12 @@
 ##                         symbols and the helpers of tools/gdb/hmos.py
 ##   make bochs            boot every test under Bochs with 4 CPUs, judged
 ##                         by the same KTAP judge (tools/bochs.py)
+##   make trace            boot the traced scenario, check it: build/trace.json
+##                         (Chrome trace format) and build/trace.svg
+##   make trace-view       that JSON in speedscope, headless: a screenshot
+##   make linux-bench      Linux 6.1's figures for the same rows (downloads)
+##   make compare          hmos and Linux side by side; the docs' tables
+##   make mutate           the mutation score (tools/mutants.txt)
 ##   make compile_commands.json   for clangd and other editors (bear)
 ##   make clangd-check     what clangd reports on every file: no error
 ##   make clean            remove build/ and build-debug/
@@ -87,7 +93,7 @@ OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) \
 
 .DELETE_ON_ERROR:
 .PHONY: all run test bench qemu-gdb gdb bochs clean deps lint docs help \
-	objs clangd-check FORCE
+	objs clangd-check trace trace-view FORCE
 
 all: deps $(BUILD)/kernel.iso $(BUILD)/kernel.asm
 
@@ -206,6 +212,30 @@ test-tools:
 .PHONY: mutate
 mutate: deps $(BUILD)/kernel.elf
 	python3 tools/mutate.py --only "$(MUTANTS)" -j $(or $(J),1)
+
+# The event trace (docs/trace.rst): boot the test matrix's `trace` row
+# (tests/test_trace.c's scenario with trace=*), which the runner checks
+# with tools/trace_check.py, then draw what it recorded.
+trace: all
+	python3 tools/ktest.py --elf $(BUILD)/kernel.elf --config trace
+	python3 tools/trace2chrome.py $(BUILD)/test/trace/serial.log \
+		--json $(BUILD)/trace.json --svg $(BUILD)/trace.svg
+
+# The same JSON in speedscope (npm, offline, under build/: never
+# committed), drawn by headless Chromium: the timeline of task tw0.
+trace-view: trace
+	@test -d $(BUILD)/speedscope/node_modules/speedscope || \
+		{ mkdir -p $(BUILD)/speedscope && cd $(BUILD)/speedscope && \
+		  npm install --no-audit --no-fund speedscope@1.25.0; }
+	python3 tools/trace_view.py $(BUILD)/trace.json \
+		$(BUILD)/trace-speedscope.png tw0
+
+# docs/trace.rst shows the timeline of that boot.
+docs: docs/_gen/trace.svg
+docs/_gen/trace.svg: $(BUILD)/kernel.elf
+	$(Q)$(MAKE) --no-print-directory trace >/dev/null
+	@mkdir -p $(dir $@)
+	$(Q)cp $(BUILD)/trace.svg $@
 
 # The docs (docs/conf.py says how they are built). The pictures of the
 # memory layout and of the kmap slots come from one boot of this

@@ -25,6 +25,7 @@
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
+#include <kernel/trace.h>
 #include <lib/string.h>
 #include "sched_internal.h"
 
@@ -129,6 +130,8 @@ static struct task *context_switch(struct runqueue *rq, struct task *prev,
 	next->switches_in++;
 	rq->switched_from = prev;
 	rq->nr_switches++;
+	trace_event(TR_SCHED_SWITCH, prev->kmap_ctrl.idx, (uintptr_t)next,
+		    next->kmap_ctrl.idx);
 	this_cpu()->current = next;
 	sched_switch_hook(prev, next);
 	arch_switch_to(&prev->saved_sp, next->saved_sp);
@@ -300,6 +303,8 @@ bool wake_up_task(struct task *t)
 		}
 		task_rq_unlock(rq, flags);
 	}
+	if (was_asleep)
+		trace_event(TR_SCHED_WAKEUP, (uintptr_t)t, t->cpu, 0);
 	if (kick)
 		rq_kick(rq);
 	return was_asleep;

@@ -30,6 +30,7 @@
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
+#include <kernel/trace.h>
 
 struct call_single_data {
 	struct list_head node;		/* in the target's queue */
@@ -355,6 +356,7 @@ static void call_many(cpumask_t mask, void (*fn)(void *), void *arg,
 			if (csd_enqueue(cpu, csd[cpu]))
 				owed |= CPU_MASK(cpu);
 		send_call_ipis(owed);
+		trace_event(TR_SMP_CALL, mask, (uintptr_t)fn, 0);
 		arch_irq_restore(flags);
 	}
 	if (here)
@@ -414,6 +416,7 @@ static void run_queued_calls(void)
 		barrier();
 		if (!wait)
 			WRITE_ONCE(csd->busy, 0);
+		trace_event(TR_SMP_CALL_RUN, (uintptr_t)fn, 0, 0);
 		fn(arg);
 		me->calls_run++;
 		barrier();

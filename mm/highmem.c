@@ -34,6 +34,7 @@
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/spinlock.h>
+#include <kernel/trace.h>
 #include <kernel/wait.h>
 #include <mm/highmem.h>
 #include <mm/tlbflush.h>
@@ -110,6 +111,7 @@ static void flush_all_zero_pkmaps(void)
 		arch_clear_kernel_pte(PKMAP_ADDR(nr));
 		need_flush = true;
 	}
+	trace_event(TR_PKMAP_FLUSH, need_flush, 0, 0);
 	if (!need_flush)
 		return;
 	if (break_enabled(BREAK_PKMAP_FLUSH)) {
@@ -128,6 +130,7 @@ static int pkmap_take_slot(struct page *page)
 		last_pkmap_nr = (last_pkmap_nr + 1) & (LAST_PKMAP - 1);
 		if (last_pkmap_nr == 0) {
 			stats.wraps++;
+			trace_event(TR_PKMAP_WRAP, stats.wraps, 0, 0);
 			flush_all_zero_pkmaps();
 			scanned = 0;	/* every slot at 1 is now free */
 		}
@@ -143,6 +146,7 @@ static int pkmap_take_slot(struct page *page)
 	page_flags_update(page, PG_pkmap | PG_PKMAP_MASK,
 			  PG_pkmap | (last_pkmap_nr << PG_PKMAP_SHIFT));
 	pkmap_check_slot(last_pkmap_nr);
+	trace_event(TR_PKMAP_TAKE, last_pkmap_nr, page_to_pfn(page), 0);
 	return last_pkmap_nr;
 }
 
@@ -168,7 +172,9 @@ static unsigned int pkmap_map_new(struct page *page)
 		stats.waits++;
 		prepare_to_wait(&pkmap_wait, &w);
 		spin_unlock(&kmap_lock);
+		trace_event(TR_PKMAP_SLEEP, page_to_pfn(page), 0, 0);
 		schedule();
+		trace_event(TR_PKMAP_WAKE, page_to_pfn(page), 0, 0);
 		finish_wait(&pkmap_wait, &w);
 		spin_lock(&kmap_lock);
 	}
@@ -206,6 +212,7 @@ void *kmap(struct page *page)
 	if (page_pkmapped(page)) {
 		nr = page_pkmap_nr(page);
 		stats.hits++;
+		trace_event(TR_PKMAP_HIT, nr, page_to_pfn(page), 0);
 	} else {
 		nr = pkmap_map_new(page);
 	}
@@ -249,6 +256,7 @@ void kunmap(struct page *page)
 	 * that find no slot queue themselves again.
 	 */
 	wake = --pkmap_count[nr] == 1 && !list_empty(&pkmap_wait.waiters);
+	trace_event(TR_PKMAP_RELEASE, nr, pkmap_count[nr], 0);
 	pkmap_check_slot(nr);
 	spin_unlock(&kmap_lock);
 	if (wake)

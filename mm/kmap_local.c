@@ -54,6 +54,7 @@
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
+#include <kernel/trace.h>
 #include <lib/string.h>
 #include <mm/fault.h>
 #include <mm/fixmap.h>
@@ -206,6 +207,7 @@ static noinline void *kmap_local_stale(struct task *t, int idx, pteval_t pte)
 	arch_pte_install(ptep, pte);
 	arch_fixmap_flush_local(va);
 	kmap_count(local_maps);
+	trace_event(TR_KMAP_LOCAL_MAP, idx, arch_pte_phys(pte) >> PAGE_SHIFT, 0);
 	return (void *)va;
 }
 
@@ -247,6 +249,7 @@ static __always_inline void *kmap_local_map(struct page *page)
 	 */
 	arch_pte_install(ptep, pte);
 	kmap_count(local_maps);
+	trace_event(TR_KMAP_LOCAL_MAP, idx, page_to_pfn(page), 0);
 	return (void *)va;
 }
 
@@ -353,6 +356,7 @@ static noinline void kmap_local_unmap_slow(const void *addr,
 	}
 	kmap_slot_clear(t, idx, va);
 	kmap_count(local_unmaps);
+	trace_event(TR_KMAP_LOCAL_UNMAP, idx, 0, 0);
 	if (idx == top) {
 		kmap_local_pop(t, top);
 		return;
@@ -399,6 +403,7 @@ static __always_inline void kmap_local_unmap(const void *addr,
 	/* Clear before the pop (see the top of the file). */
 	kmap_slot_clear(t, top, va);
 	kmap_count(local_unmaps);
+	trace_event(TR_KMAP_LOCAL_UNMAP, top, 0, 0);
 	kmap_local_pop(t, top);
 }
 
@@ -410,8 +415,10 @@ void kunmap_local(const void *addr)
 void *kmap_atomic(struct page *page)
 {
 	preempt_disable();
+	trace_event(TR_PREEMPT_OFF, preempt_count(), 0, 0);
 	pagefault_disable();
 	kmap_count(atomic_maps);
+	trace_event(TR_KMAP_ATOMIC_MAP, page_to_pfn(page), 0, 0);
 	return __kmap_local_page(page);
 }
 
@@ -419,7 +426,9 @@ void kunmap_atomic(const void *addr)
 {
 	kmap_local_unmap(addr, "kunmap_atomic");
 	kmap_count(atomic_unmaps);
+	trace_event(TR_KMAP_ATOMIC_UNMAP, (uintptr_t)addr, 0, 0);
 	pagefault_enable();
+	trace_event(TR_PREEMPT_ON, preempt_count(), 0, 0);
 	preempt_enable();
 }
 
@@ -442,6 +451,7 @@ void kmap_local_switch(struct task *prev, struct task *next)
 			arch_fixmap_flush_local(va);
 		}
 		kmap_count(switch_saves);
+		trace_event(TR_KMAP_LOCAL_SAVE, prev->kmap_ctrl.idx, 0, 0);
 	}
 	if (next->kmap_ctrl.idx) {
 		/* I3: only a pinned task can come back with maps. */
@@ -455,6 +465,7 @@ void kmap_local_switch(struct task *prev, struct task *next)
 					pte);
 		}
 		kmap_count(switch_restores);
+		trace_event(TR_KMAP_LOCAL_RESTORE, next->kmap_ctrl.idx, 0, 0);
 	}
 }
 

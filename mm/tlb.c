@@ -44,6 +44,7 @@
 #include <kernel/printk.h>
 #include <kernel/preempt.h>
 #include <kernel/smp.h>
+#include <kernel/trace.h>
 #include <mm/tlbflush.h>
 
 struct flush_request {
@@ -126,6 +127,7 @@ static void shootdown(uintptr_t start, uintptr_t end, bool full)
 	/* x86 keeps stores in order; stop the compiler reordering them. */
 	barrier();
 	r->pending = targets;
+	trace_event(TR_TLB_SEND, targets, start, end);
 	arch_send_tlb_flush_ipi_mask(targets);
 	wait_for_cpus("TLB shootdown", flush_pending, r);
 	preempt_enable();
@@ -155,7 +157,9 @@ void tlb_flush_interrupt(void)
 
 		if (!(READ_ONCE(r->pending) & bit))
 			continue;
+		trace_event(TR_TLB_RECV, s, 0, 0);
 		do_local_flush(r->start, r->end, r->full);
+		trace_event(TR_TLB_ACK, s, 0, 0);
 		/* The reads above must finish before the sender sees us go. */
 		__sync_fetch_and_and(&r->pending, ~bit);
 	}

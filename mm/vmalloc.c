@@ -39,6 +39,7 @@
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
+#include <kernel/trace.h>
 #include <lib/format.h>
 #include <mm/kmalloc.h>
 #include <mm/page_alloc.h>
@@ -385,6 +386,7 @@ void vmap_purge(void)
 
 	if (!list_empty(&todo)) {
 		/* After this no CPU can reach the old pages through them. */
+		trace_event(TR_VMAP_PURGE, lo, hi, 0);
 		flush_tlb_kernel_range(lo, hi);
 		if (!sorted) {
 			struct vmap_area *chain = NULL;
@@ -445,6 +447,7 @@ void *vmap(struct page **pages, unsigned int count, unsigned int prot)
 	if (!va)
 		return NULL;
 	map_pages(va->addr, pages, count, prot);
+	trace_event(TR_VMAP, va->addr, count, 0);
 	return (void *)va->addr;
 }
 
@@ -517,6 +520,7 @@ void vunmap(const void *addr)
 	if (!va)
 		return;
 	unmap_pages(va, va->nr_pages, false);
+	trace_event(TR_VUNMAP, va->addr, va->nr_pages, 0);
 	area_free_lazy(va);
 }
 

@@ -244,6 +244,43 @@ def collect_lock_edges(outcomes, path):
                                indent=2) + "\n")
 
 
+def judge_trace(o, outdir):
+    """A traced row: convert the log to Chrome JSON (trace.json beside
+    it), then check the events and the JSON (tools/trace_check.py).
+    trace_check "ok": any problem fails the row; otherwise a regex that
+    one of the checker's problems must match (the checker must fail)."""
+    import trace2chrome
+    import trace_check
+    import trace_log
+    tr = trace_log.parse(o.log_lines)
+    problems = trace_check.check(tr)
+    if tr.events:
+        tl = trace2chrome.Timeline(tr)
+        doc = {"traceEvents": trace2chrome.chrome_events(tr, tl)}
+        (outdir / "trace.json").write_text(json.dumps(doc))
+        problems += [f"chrome: {w}"
+                     for w in trace_check.validate_chrome(doc)]
+        if o.cfg.trace_check == "ok" and not problems:
+            problems += [f"planted: {w}"
+                         for w in trace_check.planted(tr, doc)]
+    want = o.cfg.trace_check
+    if want == "ok" and problems:
+        why = f"trace_check: {len(problems)} problem(s), first: " \
+              f"{problems[0]}"
+    elif want != "ok" and not any(re.search(want, p) for p in problems):
+        why = (f"trace_check should have found /{want}/; it found "
+               f"{len(problems)} problem(s)"
+               + (f", first: {problems[0]}" if problems else ""))
+    else:
+        if want != "ok":
+            o.note += f"; trace_check found: {problems[0]}" if o.note \
+                else f"trace_check found: {problems[0]}"
+        return
+    o.status = "FAIL"
+    o.reason = "; ".join(filter(None, [o.reason, why]))
+    o.failed = max(o.failed, 1)
+
+
 def judge_poweroff(lines):
     """Without an exit device, exit 0 is ACPI power-off only if the log
     says so after a finished plan, and the kernel booted once: a triple
@@ -414,6 +451,8 @@ def run_config(cfg, args):
     o.log_lines = decode_backtrace(clean(text), elf)
     o.ktap = parse_ktap(o.log_lines)
     judge(o, args.ktest is not None)
+    if cfg.trace_check:
+        judge_trace(o, d)
     return o
 
 

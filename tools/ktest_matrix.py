@@ -83,6 +83,11 @@ class Config:
     exit_device: bool = True
     cpu: str = "max"
     qemu_args: tuple = ()
+    # The event trace's checker (tools/trace_check.py) on the serial
+    # log, after the KTAP verdict: "" runs none, "ok" demands that it
+    # pass, anything else is a regex its failure report must match (it
+    # must fail: the checker's own test).
+    trace_check: str = ""
 
     def cpus(self) -> int:
         """CPUs this run occupies on the host (for --jobs accounting).
@@ -346,6 +351,34 @@ MATRIX = [
                "kmap_local.kmap_local_switch_keeps_each_threads_own_maps"]},
            tags=("kmap", "break")),
 
+    # The scenario `make trace` draws (tests/test_trace.c:
+    # trace_scenario_runs_and_dumps), traced, then checked: the events'
+    # invariants and counts (tools/trace_check.py) and the Chrome JSON
+    # made from them against the format's rules.
+    Config("trace", mem="512M", smp=3,
+           cmdline="lowmem=64M ktest=trace_scenario trace=*",
+           trace_check="ok", tags=("trace", "kmap", "smp")),
+
+    # The same with break=kmap_local_switch: the workers' maps are
+    # trampled (the case fails) and the checker must find switches that
+    # left a task's maps behind without a save.
+    Config("trace-broken-switch", mem="512M", smp=3,
+           cmdline="lowmem=64M ktest=trace_scenario trace=* "
+                   "break=kmap_local_switch",
+           expect={"fail": [
+               "trace_scenario.trace_scenario_runs_and_dumps"]},
+           trace_check=r"switched out holding \d+ local map\(s\) with no "
+                       r"kmap_local_save",
+           tags=("trace", "kmap", "break")),
+
+    # And with break=pkmap_flush: the pool's wraps send no shootdown,
+    # which no case of the scenario can see but the checker must.
+    Config("trace-broken-pkmap", mem="512M", smp=3,
+           cmdline="lowmem=64M ktest=trace_scenario trace=* "
+                   "break=pkmap_flush",
+           trace_check=r"pkmap_wrap followed by 0 tlb_send",
+           tags=("trace", "kmap", "break")),
+
     # A write that runs off the end of a kmap_local page under
     # kmap.debug=1 hits the guard page; the fault report must name the
     # slot, the page and the thread.
@@ -601,6 +634,11 @@ MATRIX = [
                # Arrow keys (ESC [ A, ESC O B) are keys, not text.
                ("\x1b[A\x1bOBmem", r"zone HighMem\s+\d+ pages managed"),
                ("y" * 140, r"line too long \(the limit is 127 characters\)"),
+               # The event trace: record a demo, then dump it.
+               ("trace start", r"trace: recording"),
+               ("demo kmap_local", r"kunmap_local\(A\): the stack is empty"),
+               ("trace dump", r"kmap_local_unmap: idx=0"),
+               ("trace frob", r"trace: say start, stop, dump or clear"),
            )),
 
     # The gdb helpers (tools/gdb/hmos.py) on a kernel stopped inside a
