@@ -550,6 +550,18 @@ MATRIX = [
                r"^SMP: 1 of 1 CPUs online"]},
            timeout=30, tags=("acpi", "fault-injection")),
 
+    # Machines where kmap_local_map_is_not_recorded_in_page_address
+    # once failed: the page it allocated still had a cached pkmap slot
+    # from an earlier kmap test, so page_address() answered. A freed page
+    # now drops its cached address (mm/highmem.c: pkmap_page_freeing).
+    Config("m897", mem="897M", smp=1, cmdline="ktest=kmap*",
+           timeout=60, tags=("highmem",)),
+    Config("m17-low16", mem="17M", smp=1, cmdline="lowmem=16M ktest=kmap*",
+           timeout=60, tags=("highmem", "small")),
+    Config("q35-1g", mem="1G", smp=2, cmdline="ktest=kmap*",
+           qemu_args=("-machine", "q35"), timeout=60,
+           tags=("highmem", "q35", "smp")),
+
     # Asked for tests, ran none: a typo in ktest= (or a list of empty
     # globs) must fail the run, not pass with zero tests.
     Config("ktest-selects-nothing", mem="64M", smp=1, cmdline="ktest=nosuch",
