@@ -315,16 +315,18 @@ static void boot_mb2_huge_tag_size_ends_parse(struct ktest *t)
 	KT_EXPECT_EQ(t, nr, 1);
 }
 
-KTEST_SUITE(boot,
-	    KTEST_CASE(boot_memory_map_matches_qemu),
-	    KTEST_CASE(boot_cmdline_bad_options_reported),
-	    KTEST_CASE(boot_cmdline_refused_value_changes_nothing),
-	    KTEST_CASE(boot_cmdline_choice_words),
-	    KTEST_CASE(boot_format_conversions),
-	    KTEST_CASE(boot_ksyms_name_functions),
-	    KTEST_CASE(boot_glob_selects),
-	    KTEST_CASE(boot_glob_list_walks),
-	    KTEST_CASE(boot_warn_is_counted),
-	    KTEST_CASE(boot_mb2_tag_past_block_end),
-	    KTEST_CASE(boot_mb2_mmap_entry_size_too_small),
-	    KTEST_CASE(boot_mb2_huge_tag_size_ends_parse));
+static const struct ktest_case boot_cases[] = {
+	KTEST_CASE(boot_memory_map_matches_qemu),
+	KTEST_CASE(boot_cmdline_bad_options_reported),
+	KTEST_CASE(boot_cmdline_refused_value_changes_nothing),
+	KTEST_CASE(boot_cmdline_choice_words),
+	KTEST_CASE(boot_format_conversions),
+	KTEST_CASE(boot_ksyms_name_functions),
+	KTEST_CASE(boot_glob_selects),
+	KTEST_CASE(boot_glob_list_walks),
+	KTEST_CASE(boot_warn_is_counted),
+	KTEST_CASE(boot_mb2_tag_past_block_end),
+	KTEST_CASE(boot_mb2_mmap_entry_size_too_small),
+	KTEST_CASE(boot_mb2_huge_tag_size_ends_parse),
+};
+KTEST_SUITE(boot, boot_cases);

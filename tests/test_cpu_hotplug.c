@@ -331,9 +331,11 @@ static void cpu_hotplug_bad_requests_refused(struct ktest *t)
 	KT_EXPECT_EQ(t, cpu_online(victim), HOTPLUG_EBUSY);
 }
 
-KTEST_SUITE(cpu_hotplug,
-	    KTEST_CASE(cpu_hotplug_offline_moves_running_tasks),
-	    KTEST_CASE(cpu_hotplug_waits_for_migrate_disabled_task),
-	    KTEST_CASE(cpu_hotplug_offline_cpu_gets_no_ipis),
-	    KTEST_CASE(cpu_hotplug_wake_task_homed_offline),
-	    KTEST_CASE(cpu_hotplug_bad_requests_refused));
+static const struct ktest_case cpu_hotplug_cases[] = {
+	KTEST_CASE(cpu_hotplug_offline_moves_running_tasks),
+	KTEST_CASE(cpu_hotplug_waits_for_migrate_disabled_task),
+	KTEST_CASE(cpu_hotplug_offline_cpu_gets_no_ipis),
+	KTEST_CASE(cpu_hotplug_wake_task_homed_offline),
+	KTEST_CASE(cpu_hotplug_bad_requests_refused),
+};
+KTEST_SUITE(cpu_hotplug, cpu_hotplug_cases);

@@ -383,8 +383,10 @@ static void cpu_hotplug_edges_refusals_say_why(struct ktest *t)
 	KT_EXPECT_EQ(t, cpu_online(victim), HOTPLUG_EBUSY);
 }
 
-KTEST_SUITE(cpu_hotplug_edges,
-	    KTEST_CASE(cpu_hotplug_edges_online_cpu_flushed_before_seen),
-	    KTEST_CASE(cpu_hotplug_edges_call_to_offline_cpu_refused),
-	    KTEST_CASE(cpu_hotplug_edges_refusals_say_why),
-	    KTEST_CASE(cpu_hotplug_edges_pinned_caller_refused));
+static const struct ktest_case cpu_hotplug_edges_cases[] = {
+	KTEST_CASE(cpu_hotplug_edges_online_cpu_flushed_before_seen),
+	KTEST_CASE(cpu_hotplug_edges_call_to_offline_cpu_refused),
+	KTEST_CASE(cpu_hotplug_edges_refusals_say_why),
+	KTEST_CASE(cpu_hotplug_edges_pinned_caller_refused),
+};
+KTEST_SUITE(cpu_hotplug_edges, cpu_hotplug_edges_cases);

@@ -37,5 +37,7 @@ static void cpu_caches_enabled_on_every_cpu(struct ktest *t)
 	}
 }
 
-KTEST_SUITE(cpu_setup,
-	    KTEST_CASE(cpu_caches_enabled_on_every_cpu));
+static const struct ktest_case cpu_setup_cases[] = {
+	KTEST_CASE(cpu_caches_enabled_on_every_cpu),
+};
+KTEST_SUITE(cpu_setup, cpu_setup_cases);

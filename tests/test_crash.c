@@ -416,16 +416,18 @@ static void crash_deaf_cpu_call_async(struct ktest *t)
 	crash_deaf_cpu(t, &q);
 }
 
-KTEST_SUITE(crash,
-	    KTEST_CASE(crash_null_dereference),
-	    KTEST_CASE(crash_stack_overflow),
-	    KTEST_CASE(crash_kthread_stack_overflow),
-	    KTEST_CASE(crash_vmalloc_guard),
-	    KTEST_CASE(crash_kmap_guard_overrun),
-	    KTEST_CASE(crash_kunmap_irqs_off),
-	    KTEST_CASE(crash_irq_leaks_kmap),
-	    KTEST_CASE(crash_panic_stops_others),
-	    KTEST_CASE(crash_ap_stack_overflow),
-	    KTEST_CASE(crash_deaf_cpu_shootdown),
-	    KTEST_CASE(crash_deaf_cpu_call),
-	    KTEST_CASE(crash_deaf_cpu_call_async));
+static const struct ktest_case crash_cases[] = {
+	KTEST_CASE(crash_null_dereference),
+	KTEST_CASE(crash_stack_overflow),
+	KTEST_CASE(crash_kthread_stack_overflow),
+	KTEST_CASE(crash_vmalloc_guard),
+	KTEST_CASE(crash_kmap_guard_overrun),
+	KTEST_CASE(crash_kunmap_irqs_off),
+	KTEST_CASE(crash_irq_leaks_kmap),
+	KTEST_CASE(crash_panic_stops_others),
+	KTEST_CASE(crash_ap_stack_overflow),
+	KTEST_CASE(crash_deaf_cpu_shootdown),
+	KTEST_CASE(crash_deaf_cpu_call),
+	KTEST_CASE(crash_deaf_cpu_call_async),
+};
+KTEST_SUITE(crash, crash_cases);

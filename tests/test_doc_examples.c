@@ -278,10 +278,12 @@ static void doc_examples_helpers_round_trip(struct ktest *t)
 	free_page(p);
 }
 
-KTEST_SUITE(doc_examples,
-	    KTEST_CASE(doc_examples_kmap_local_bumps_a_highmem_counter),
-	    KTEST_CASE(doc_examples_nested_maps_copy_a_page),
-	    KTEST_CASE(doc_examples_atomic_and_local_sums_agree),
-	    KTEST_CASE(doc_examples_kmap_address_read_on_another_cpu),
-	    KTEST_CASE(doc_examples_vmap_zeroes_many_pages),
-	    KTEST_CASE(doc_examples_helpers_round_trip));
+static const struct ktest_case doc_examples_cases[] = {
+	KTEST_CASE(doc_examples_kmap_local_bumps_a_highmem_counter),
+	KTEST_CASE(doc_examples_nested_maps_copy_a_page),
+	KTEST_CASE(doc_examples_atomic_and_local_sums_agree),
+	KTEST_CASE(doc_examples_kmap_address_read_on_another_cpu),
+	KTEST_CASE(doc_examples_vmap_zeroes_many_pages),
+	KTEST_CASE(doc_examples_helpers_round_trip),
+};
+KTEST_SUITE(doc_examples, doc_examples_cases);

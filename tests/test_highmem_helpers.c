@@ -140,8 +140,10 @@ static void highmem_helpers_range_past_the_page_end_is_refused_by_name(
 	free_pages(pair, 1);
 }
 
-KTEST_SUITE(highmem_helpers,
-	    KTEST_CASE(highmem_helpers_copy_to_and_back_from_a_highmem_page),
-	    KTEST_CASE(highmem_helpers_memzero_zeroes_only_its_range),
-	    KTEST_CASE(highmem_helpers_copy_highpage_copies_every_byte),
-	    KTEST_CASE(highmem_helpers_range_past_the_page_end_is_refused_by_name));
+static const struct ktest_case highmem_helpers_cases[] = {
+	KTEST_CASE(highmem_helpers_copy_to_and_back_from_a_highmem_page),
+	KTEST_CASE(highmem_helpers_memzero_zeroes_only_its_range),
+	KTEST_CASE(highmem_helpers_copy_highpage_copies_every_byte),
+	KTEST_CASE(highmem_helpers_range_past_the_page_end_is_refused_by_name),
+};
+KTEST_SUITE(highmem_helpers, highmem_helpers_cases);

@@ -333,5 +333,7 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 		KT_EXPECT_EQ(t, pkmap_slot_count(nr), 0);
 }
 
-KTEST_SUITE(highmem_stress,
-	    KTEST_CASE(highmem_stress_all_apis_all_cpus));
+static const struct ktest_case highmem_stress_cases[] = {
+	KTEST_CASE(highmem_stress_all_apis_all_cpus),
+};
+KTEST_SUITE(highmem_stress, highmem_stress_cases);

@@ -447,15 +447,17 @@ static void kmap_freed_page_loses_its_cached_address(struct ktest *t)
 	KT_EXPECT_EQ(t, pkmap_slot_count(nr), 0);
 }
 
-KTEST_SUITE(kmap,
-	    KTEST_CASE(kmap_pointer_valid_on_every_cpu),
-	    KTEST_CASE(kmap_lowmem_page_is_its_direct_map_address),
-	    KTEST_CASE(kmap_same_page_shares_slot_count_users_plus_one),
-	    KTEST_CASE(kunmap_of_unmapped_page_is_reported),
-	    KTEST_CASE(kmap_in_atomic_context_is_caught_by_might_sleep),
-	    KTEST_CASE(kmap_full_pool_sleeps_until_kunmap),
-	    KTEST_CASE(kmap_freed_slot_wakes_a_waiter_that_needs_it),
-	    KTEST_CASE(kmap_each_wrap_does_one_shootdown),
-	    KTEST_CASE(kmap_stale_entry_never_visible_on_other_cpu),
-	    KTEST_CASE(kmap_maps_ram_above_4g),
-	    KTEST_CASE(kmap_freed_page_loses_its_cached_address));
+static const struct ktest_case kmap_cases[] = {
+	KTEST_CASE(kmap_pointer_valid_on_every_cpu),
+	KTEST_CASE(kmap_lowmem_page_is_its_direct_map_address),
+	KTEST_CASE(kmap_same_page_shares_slot_count_users_plus_one),
+	KTEST_CASE(kunmap_of_unmapped_page_is_reported),
+	KTEST_CASE(kmap_in_atomic_context_is_caught_by_might_sleep),
+	KTEST_CASE(kmap_full_pool_sleeps_until_kunmap),
+	KTEST_CASE(kmap_freed_slot_wakes_a_waiter_that_needs_it),
+	KTEST_CASE(kmap_each_wrap_does_one_shootdown),
+	KTEST_CASE(kmap_stale_entry_never_visible_on_other_cpu),
+	KTEST_CASE(kmap_maps_ram_above_4g),
+	KTEST_CASE(kmap_freed_page_loses_its_cached_address),
+};
+KTEST_SUITE(kmap, kmap_cases);

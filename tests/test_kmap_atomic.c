@@ -180,10 +180,12 @@ static void kmap_local_and_atomic_reach_ram_above_4g(struct ktest *t)
 	free_pages(block, MAX_ORDER);
 }
 
-KTEST_SUITE(kmap_atomic,
-	    KTEST_CASE(kmap_atomic_disables_preemption_and_page_faults),
-	    KTEST_CASE(kmap_atomic_lazy_touch_fails_cleanly_through_the_fixup),
-	    KTEST_CASE(copy_from_kernel_nofault_returns_efault_on_unmapped_source),
-	    KTEST_CASE(kmap_atomic_writes_land_in_the_page_seen_from_another_cpu),
-	    KTEST_CASE(kmap_atomic_nests_on_the_same_stack_as_kmap_local),
-	    KTEST_CASE(kmap_local_and_atomic_reach_ram_above_4g));
+static const struct ktest_case kmap_atomic_cases[] = {
+	KTEST_CASE(kmap_atomic_disables_preemption_and_page_faults),
+	KTEST_CASE(kmap_atomic_lazy_touch_fails_cleanly_through_the_fixup),
+	KTEST_CASE(copy_from_kernel_nofault_returns_efault_on_unmapped_source),
+	KTEST_CASE(kmap_atomic_writes_land_in_the_page_seen_from_another_cpu),
+	KTEST_CASE(kmap_atomic_nests_on_the_same_stack_as_kmap_local),
+	KTEST_CASE(kmap_local_and_atomic_reach_ram_above_4g),
+};
+KTEST_SUITE(kmap_atomic, kmap_atomic_cases);

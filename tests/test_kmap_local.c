@@ -335,20 +335,22 @@ static void kmap_local_debug_guard_pages_surround_each_slot(struct ktest *t)
 	free_page(page);
 }
 
-KTEST_SUITE(kmap_local,
-	    KTEST_CASE(kmap_local_writes_land_in_the_page_seen_from_another_cpu),
-	    KTEST_CASE(kmap_local_lowmem_page_uses_no_slot),
-	    KTEST_CASE(kmap_local_takes_this_cpus_slot_at_the_stack_index),
-	    KTEST_CASE(kmap_local_nests_to_km_max_idx_and_refuses_one_more),
-	    KTEST_CASE(kmap_local_out_of_order_unmap_is_reported_and_slots_stay_consistent),
-	    KTEST_CASE(kmap_local_unmap_with_an_empty_stack_is_reported),
-	    KTEST_CASE(kmap_local_switch_keeps_each_threads_own_maps),
-	    KTEST_CASE(kmap_local_holder_never_changes_cpu),
-	    KTEST_CASE(kmap_local_cpu_offline_waits_until_the_holder_unmaps),
-	    KTEST_CASE(kmap_local_timer_interrupt_maps_on_top_of_the_task),
-	    KTEST_CASE(kmap_local_ipi_handler_maps_on_top_of_the_task),
-	    KTEST_CASE(kmap_local_preempted_map_is_not_reported_stale),
-	    KTEST_CASE(kmap_local_page_faults_allowed_lazy_touch_succeeds),
-	    KTEST_CASE(kmap_local_lazy_fault_at_full_depth_is_filled),
-	    KTEST_CASE(kmap_local_map_is_not_recorded_in_page_address),
-	    KTEST_CASE(kmap_local_debug_guard_pages_surround_each_slot));
+static const struct ktest_case kmap_local_cases[] = {
+	KTEST_CASE(kmap_local_writes_land_in_the_page_seen_from_another_cpu),
+	KTEST_CASE(kmap_local_lowmem_page_uses_no_slot),
+	KTEST_CASE(kmap_local_takes_this_cpus_slot_at_the_stack_index),
+	KTEST_CASE(kmap_local_nests_to_km_max_idx_and_refuses_one_more),
+	KTEST_CASE(kmap_local_out_of_order_unmap_is_reported_and_slots_stay_consistent),
+	KTEST_CASE(kmap_local_unmap_with_an_empty_stack_is_reported),
+	KTEST_CASE(kmap_local_switch_keeps_each_threads_own_maps),
+	KTEST_CASE(kmap_local_holder_never_changes_cpu),
+	KTEST_CASE(kmap_local_cpu_offline_waits_until_the_holder_unmaps),
+	KTEST_CASE(kmap_local_timer_interrupt_maps_on_top_of_the_task),
+	KTEST_CASE(kmap_local_ipi_handler_maps_on_top_of_the_task),
+	KTEST_CASE(kmap_local_preempted_map_is_not_reported_stale),
+	KTEST_CASE(kmap_local_page_faults_allowed_lazy_touch_succeeds),
+	KTEST_CASE(kmap_local_lazy_fault_at_full_depth_is_filled),
+	KTEST_CASE(kmap_local_map_is_not_recorded_in_page_address),
+	KTEST_CASE(kmap_local_debug_guard_pages_surround_each_slot),
+};
+KTEST_SUITE(kmap_local, kmap_local_cases);

@@ -147,4 +147,7 @@ out:
 			free_page(kpage[i]);
 }
 
-KTEST_SUITE(kmap_snapshot, KTEST_CASE(kmap_snapshot_pool_and_slots));
+static const struct ktest_case kmap_snapshot_cases[] = {
+	KTEST_CASE(kmap_snapshot_pool_and_slots),
+};
+KTEST_SUITE(kmap_snapshot, kmap_snapshot_cases);

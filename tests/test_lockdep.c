@@ -165,9 +165,11 @@ static void lockdep_sleep_holding_spinlock_reported(struct ktest *t)
 	lockdep_forget(&m.dep);
 }
 
-KTEST_SUITE(lockdep,
-	    KTEST_CASE(lockdep_ab_ba_inversion_reported),
-	    KTEST_CASE(lockdep_three_lock_cycle_reported),
-	    KTEST_CASE(lockdep_consistent_order_silent),
-	    KTEST_CASE(lockdep_irq_unsafe_class_reported),
-	    KTEST_CASE(lockdep_sleep_holding_spinlock_reported));
+static const struct ktest_case lockdep_cases[] = {
+	KTEST_CASE(lockdep_ab_ba_inversion_reported),
+	KTEST_CASE(lockdep_three_lock_cycle_reported),
+	KTEST_CASE(lockdep_consistent_order_silent),
+	KTEST_CASE(lockdep_irq_unsafe_class_reported),
+	KTEST_CASE(lockdep_sleep_holding_spinlock_reported),
+};
+KTEST_SUITE(lockdep, lockdep_cases);

@@ -148,7 +148,9 @@ static void locking_trylock_and_holder(struct ktest *t)
 	KT_EXPECT_EQ(t, lock.holder_cpu, -1);
 }
 
-KTEST_SUITE(locking,
-	    KTEST_CASE(locking_spinlock_counts_exactly),
-	    KTEST_CASE(locking_racy_increment_loses_updates),
-	    KTEST_CASE(locking_trylock_and_holder));
+static const struct ktest_case locking_cases[] = {
+	KTEST_CASE(locking_spinlock_counts_exactly),
+	KTEST_CASE(locking_racy_increment_loses_updates),
+	KTEST_CASE(locking_trylock_and_holder),
+};
+KTEST_SUITE(locking, locking_cases);

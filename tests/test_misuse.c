@@ -404,21 +404,23 @@ out:
 		free_pages(blocks[--m], 1);
 }
 
-KTEST_SUITE(misuse,
-	    KTEST_CASE(misuse_kthread_bind_no_such_cpu),
-	    KTEST_CASE(misuse_kthread_bind_absent_cpu),
-	    KTEST_CASE(misuse_kthread_bind_after_start),
-	    KTEST_CASE(misuse_kfree_vmalloc_address),
-	    KTEST_CASE(misuse_kfree_page_from_alloc_page),
-	    KTEST_CASE(misuse_kfree_not_the_start),
-	    KTEST_CASE(misuse_kfree_tail_of_a_live_block),
-	    KTEST_CASE(misuse_vmap_null_page),
-	    KTEST_CASE(misuse_vmap_bogus_page),
-	    KTEST_CASE(misuse_vmap_reserved_or_free_page),
-	    KTEST_CASE(misuse_free_of_kmapped_page),
-	    KTEST_CASE(misuse_kmap_of_free_page),
-	    KTEST_CASE(misuse_kmap_local_of_free_page),
-	    KTEST_CASE(misuse_free_of_kmap_local_mapped_page),
-	    KTEST_CASE(misuse_kfree_of_kmap_local_mapped_large_block),
-	    KTEST_CASE(misuse_free_of_kmapped_page_irqs_off),
-	    KTEST_CASE(misuse_free_wrong_order_next_to_a_kmapped_page));
+static const struct ktest_case misuse_cases[] = {
+	KTEST_CASE(misuse_kthread_bind_no_such_cpu),
+	KTEST_CASE(misuse_kthread_bind_absent_cpu),
+	KTEST_CASE(misuse_kthread_bind_after_start),
+	KTEST_CASE(misuse_kfree_vmalloc_address),
+	KTEST_CASE(misuse_kfree_page_from_alloc_page),
+	KTEST_CASE(misuse_kfree_not_the_start),
+	KTEST_CASE(misuse_kfree_tail_of_a_live_block),
+	KTEST_CASE(misuse_vmap_null_page),
+	KTEST_CASE(misuse_vmap_bogus_page),
+	KTEST_CASE(misuse_vmap_reserved_or_free_page),
+	KTEST_CASE(misuse_free_of_kmapped_page),
+	KTEST_CASE(misuse_kmap_of_free_page),
+	KTEST_CASE(misuse_kmap_local_of_free_page),
+	KTEST_CASE(misuse_free_of_kmap_local_mapped_page),
+	KTEST_CASE(misuse_kfree_of_kmap_local_mapped_large_block),
+	KTEST_CASE(misuse_free_of_kmapped_page_irqs_off),
+	KTEST_CASE(misuse_free_wrong_order_next_to_a_kmapped_page),
+};
+KTEST_SUITE(misuse, misuse_cases);

@@ -234,11 +234,13 @@ static void paging_pte_read_never_torn(struct ktest *t)
 	KT_EXPECT_EQ(t, r.torn, 0);
 }
 
-KTEST_SUITE(paging,
-	    KTEST_CASE(paging_text_read_only_executable),
-	    KTEST_CASE(paging_rodata_read_only_nx),
-	    KTEST_CASE(paging_data_and_direct_map_nx),
-	    KTEST_CASE(paging_low_addresses_unmapped),
-	    KTEST_CASE(paging_layout_regions_in_order),
-	    KTEST_CASE(paging_pte_reaches_frame),
-	    KTEST_CASE(paging_pte_read_never_torn));
+static const struct ktest_case paging_cases[] = {
+	KTEST_CASE(paging_text_read_only_executable),
+	KTEST_CASE(paging_rodata_read_only_nx),
+	KTEST_CASE(paging_data_and_direct_map_nx),
+	KTEST_CASE(paging_low_addresses_unmapped),
+	KTEST_CASE(paging_layout_regions_in_order),
+	KTEST_CASE(paging_pte_reaches_frame),
+	KTEST_CASE(paging_pte_read_never_torn),
+};
+KTEST_SUITE(paging, paging_cases);

@@ -269,15 +269,17 @@ static void pmm_kfree_double_free_refused(struct ktest *t)
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
 }
 
-KTEST_SUITE(pmm,
-	    KTEST_CASE(pmm_exhaust_and_refill_lowmem),
-	    KTEST_CASE(pmm_exhaust_and_refill_highmem),
-	    KTEST_CASE(pmm_buddy_split_and_merge),
-	    KTEST_CASE(pmm_blocks_are_aligned),
-	    KTEST_CASE(pmm_gfp_chooses_zone),
-	    KTEST_CASE(pmm_double_free_refused),
-	    KTEST_CASE(pmm_free_of_unallocated_refused),
-	    KTEST_CASE(pmm_freed_pages_poisoned),
-	    KTEST_CASE(pmm_kmalloc_sizes),
-	    KTEST_CASE(pmm_kmalloc_huge_size_fails),
-	    KTEST_CASE(pmm_kfree_double_free_refused));
+static const struct ktest_case pmm_cases[] = {
+	KTEST_CASE(pmm_exhaust_and_refill_lowmem),
+	KTEST_CASE(pmm_exhaust_and_refill_highmem),
+	KTEST_CASE(pmm_buddy_split_and_merge),
+	KTEST_CASE(pmm_blocks_are_aligned),
+	KTEST_CASE(pmm_gfp_chooses_zone),
+	KTEST_CASE(pmm_double_free_refused),
+	KTEST_CASE(pmm_free_of_unallocated_refused),
+	KTEST_CASE(pmm_freed_pages_poisoned),
+	KTEST_CASE(pmm_kmalloc_sizes),
+	KTEST_CASE(pmm_kmalloc_huge_size_fails),
+	KTEST_CASE(pmm_kfree_double_free_refused),
+};
+KTEST_SUITE(pmm, pmm_cases);

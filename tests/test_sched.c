@@ -443,11 +443,13 @@ static void sched_completion_wakes_sleeper_not_taker(struct ktest *t)
 	kthread_join(lw.b);
 }
 
-KTEST_SUITE(sched,
-	    KTEST_CASE(sched_threads_run_and_join),
-	    KTEST_CASE(sched_completion_pingpong_bound),
-	    KTEST_CASE(sched_might_sleep_in_atomic_is_caught),
-	    KTEST_CASE(sched_spinner_is_preempted),
-	    KTEST_CASE(sched_no_preemption_when_disabled),
-	    KTEST_CASE(sched_migrate_disable_pins_task),
-	    KTEST_CASE(sched_completion_wakes_sleeper_not_taker));
+static const struct ktest_case sched_cases[] = {
+	KTEST_CASE(sched_threads_run_and_join),
+	KTEST_CASE(sched_completion_pingpong_bound),
+	KTEST_CASE(sched_might_sleep_in_atomic_is_caught),
+	KTEST_CASE(sched_spinner_is_preempted),
+	KTEST_CASE(sched_no_preemption_when_disabled),
+	KTEST_CASE(sched_migrate_disable_pins_task),
+	KTEST_CASE(sched_completion_wakes_sleeper_not_taker),
+};
+KTEST_SUITE(sched, sched_cases);

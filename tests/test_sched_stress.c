@@ -184,6 +184,8 @@ static void sched_msleep_sleeps_at_least(struct ktest *t)
 	KT_EXPECT_LE(t, waited * MS_PER_TICK, 500);
 }
 
-KTEST_SUITE(sched_stress,
-	    KTEST_CASE(sched_msleep_sleeps_at_least),
-	    KTEST_CASE(sched_stress_waitqueue_mutex_completion));
+static const struct ktest_case sched_stress_cases[] = {
+	KTEST_CASE(sched_msleep_sleeps_at_least),
+	KTEST_CASE(sched_stress_waitqueue_mutex_completion),
+};
+KTEST_SUITE(sched_stress, sched_stress_cases);

@@ -353,18 +353,20 @@ static void smp_async_calls_with_irqs_off_both_ways(struct ktest *t)
 	KT_EXPECT_EQ(t, p.left, 2);
 }
 
-KTEST_SUITE(smp,
-	    KTEST_CASE(smp_expected_cpus_online),
-	    KTEST_CASE(smp_apic_ids_distinct),
-	    KTEST_CASE(smp_percpu_areas_distinct),
-	    KTEST_CASE(smp_ticks_advance),
-	    KTEST_CASE(smp_call_single_runs_on_target),
-	    KTEST_CASE(smp_on_each_cpu_once),
-	    KTEST_CASE(smp_call_many_skips_self),
-	    KTEST_CASE(smp_call_async_completes),
-	    KTEST_CASE(smp_ipi_counters_match),
-	    KTEST_CASE(smp_broadcast_only_when_all_online),
-	    KTEST_CASE(smp_reschedule_ipi_arrives),
-	    KTEST_CASE(smp_wait_with_irqs_off_warns),
-	    KTEST_CASE(smp_async_calls_with_irqs_off_both_ways),
-	    KTEST_CASE(smp_legacy_timer_irq_routed));
+static const struct ktest_case smp_cases[] = {
+	KTEST_CASE(smp_expected_cpus_online),
+	KTEST_CASE(smp_apic_ids_distinct),
+	KTEST_CASE(smp_percpu_areas_distinct),
+	KTEST_CASE(smp_ticks_advance),
+	KTEST_CASE(smp_call_single_runs_on_target),
+	KTEST_CASE(smp_on_each_cpu_once),
+	KTEST_CASE(smp_call_many_skips_self),
+	KTEST_CASE(smp_call_async_completes),
+	KTEST_CASE(smp_ipi_counters_match),
+	KTEST_CASE(smp_broadcast_only_when_all_online),
+	KTEST_CASE(smp_reschedule_ipi_arrives),
+	KTEST_CASE(smp_wait_with_irqs_off_warns),
+	KTEST_CASE(smp_async_calls_with_irqs_off_both_ways),
+	KTEST_CASE(smp_legacy_timer_irq_routed),
+};
+KTEST_SUITE(smp, smp_cases);

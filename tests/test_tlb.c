@@ -274,7 +274,9 @@ static void tlb_empty_range_is_free(struct ktest *t)
 	}
 }
 
-KTEST_SUITE(tlb,
-	    KTEST_CASE(tlb_stale_after_remap),
-	    KTEST_CASE(tlb_counters_match_flushes),
-	    KTEST_CASE(tlb_empty_range_is_free));
+static const struct ktest_case tlb_cases[] = {
+	KTEST_CASE(tlb_stale_after_remap),
+	KTEST_CASE(tlb_counters_match_flushes),
+	KTEST_CASE(tlb_empty_range_is_free),
+};
+KTEST_SUITE(tlb, tlb_cases);

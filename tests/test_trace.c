@@ -167,12 +167,14 @@ static void trace_full_ring_counts_what_it_drops(struct ktest *t)
 	trace_free();
 }
 
-KTEST_SUITE(trace,
+static const struct ktest_case trace_cases[] = {
 	KTEST_CASE(trace_records_a_local_map_and_unmap),
 	KTEST_CASE(trace_stopped_records_nothing),
 	KTEST_CASE(trace_unchosen_event_is_not_recorded),
 	KTEST_CASE(trace_select_refuses_unknown_names),
-	KTEST_CASE(trace_full_ring_counts_what_it_drops));
+	KTEST_CASE(trace_full_ring_counts_what_it_drops),
+};
+KTEST_SUITE(trace, trace_cases);
 
 /*
  * trace_scenario: the boot `make trace` draws and tools/trace_check.py
@@ -461,5 +463,7 @@ out:
 	scen_free(pool, SCEN_POOL_PAGES);
 }
 
-KTEST_SUITE(trace_scenario,
-	KTEST_CASE(trace_scenario_runs_and_dumps));
+static const struct ktest_case trace_scenario_cases[] = {
+	KTEST_CASE(trace_scenario_runs_and_dumps),
+};
+KTEST_SUITE(trace_scenario, trace_scenario_cases);

@@ -766,14 +766,16 @@ static void vmap_fill_area_then_reuse(struct ktest *t)
 	free_page(page);
 }
 
-KTEST_SUITE(vmalloc,
-	    KTEST_CASE(vmalloc_to_page_round_trips),
-	    KTEST_CASE(vmalloc_guard_pages_named),
-	    KTEST_CASE(vmap_lazy_purge_reuses_only_after),
-	    KTEST_CASE(vmap_purge_merges_out_of_order),
-	    KTEST_CASE(vmap_misuse_refused),
-	    KTEST_CASE(vmalloc_more_than_lowmem),
-	    KTEST_CASE(vmalloc_out_of_pages_returns_null),
-	    KTEST_CASE(vmap_purges_for_its_descriptor),
-	    KTEST_CASE(vmalloc_stress_concurrent),
-	    KTEST_CASE(vmap_fill_area_then_reuse));
+static const struct ktest_case vmalloc_cases[] = {
+	KTEST_CASE(vmalloc_to_page_round_trips),
+	KTEST_CASE(vmalloc_guard_pages_named),
+	KTEST_CASE(vmap_lazy_purge_reuses_only_after),
+	KTEST_CASE(vmap_purge_merges_out_of_order),
+	KTEST_CASE(vmap_misuse_refused),
+	KTEST_CASE(vmalloc_more_than_lowmem),
+	KTEST_CASE(vmalloc_out_of_pages_returns_null),
+	KTEST_CASE(vmap_purges_for_its_descriptor),
+	KTEST_CASE(vmalloc_stress_concurrent),
+	KTEST_CASE(vmap_fill_area_then_reuse),
+};
+KTEST_SUITE(vmalloc, vmalloc_cases);

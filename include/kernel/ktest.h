@@ -15,7 +15,10 @@
  *		free_page(p);
  *	}
  *
- *	KTEST_SUITE(pmm, KTEST_CASE(pmm_alloc_returns_highmem));
+ *	static const struct ktest_case pmm_cases[] = {
+ *		KTEST_CASE(pmm_alloc_returns_highmem),
+ *	};
+ *	KTEST_SUITE(pmm, pmm_cases);
  *
  * KT_EXPECT_* records a failure and carries on; KT_ASSERT_* records it
  * and returns from the test function. Both print the file, line, the
@@ -34,7 +37,7 @@ struct ktest {
 	bool failed;
 	bool skipped;
 	char skip_reason[96];
-	struct rng rng;		/* seeded from ktest.seed and the name */
+	struct rng rng; /* seeded from ktest.seed and the name */
 };
 
 struct ktest_case {
@@ -48,23 +51,27 @@ struct ktest_suite {
 	unsigned int nr_cases;
 };
 
-#define KTEST_CASE(fn) { #fn, fn }
+#define KTEST_CASE(fn)  \
+	{               \
+#fn, fn \
+	}
 
-#define KTEST_SUITE(sname, ...)                                           \
-	static const struct ktest_case __ktest_cases_##sname[] = {        \
-		__VA_ARGS__ };                                            \
-	static const struct ktest_suite __ktest_suite_##sname __used      \
-		__section(".ktest_suites") __aligned(4) = {               \
-			#sname, __ktest_cases_##sname,                    \
-			ARRAY_SIZE(__ktest_cases_##sname) }
+/*
+ * Register the array of cases @cases as the suite @sname: the suite goes
+ * into the .ktest_suites section, where ktest_run_all() finds it.
+ */
+#define KTEST_SUITE(sname, cases)                                    \
+	static const struct ktest_suite __ktest_suite_##sname __used \
+		__section(".ktest_suites")                           \
+			__aligned(4) = { #sname, cases, ARRAY_SIZE(cases) }
 
 /* Settings from the command line (ktest.*). */
 struct ktest_config {
-	const char *glob;	/* ktest=GLOB; NULL: run nothing */
-	uint64_t seed;		/* ktest.seed=N */
-	unsigned int stress_ops; /* ktest.stress_ops=N: per stress worker */
-	bool exit;		/* ktest.exit=1 */
-	uint64_t expect_mem;	/* ktest.expect_mem=SIZE, 0 if not given */
+	const char *glob;	  /* ktest=GLOB; NULL: run nothing */
+	uint64_t seed;		  /* ktest.seed=N */
+	unsigned int stress_ops;  /* ktest.stress_ops=N: per stress worker */
+	bool exit;		  /* ktest.exit=1 */
+	uint64_t expect_mem;	  /* ktest.expect_mem=SIZE, 0 if not given */
 	unsigned int expect_cpus; /* ktest.expect_cpus=N, 0 if not given */
 };
 
@@ -112,57 +119,62 @@ void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
 #define KT_WAIT_TICKS (15 * HZ)
 
 struct kt_wait {
-	const char *cond;	/* the condition as written */
+	const char *cond; /* the condition as written */
 	const char *file;
 	int line;
-	enum kt_wait_how { KT_WAIT_SLEEP, KT_WAIT_YIELD, KT_WAIT_SPIN } how;
-	unsigned int cpu;	/* the CPU whose clock was read last */
-	uint64_t clock;		/* its tick count then */
-	uint64_t ticks;		/* ticks seen on the waiting CPU(s) */
+	enum kt_wait_how {
+		KT_WAIT_SLEEP,
+		KT_WAIT_YIELD,
+		KT_WAIT_SPIN
+	} how;
+	unsigned int cpu; /* the CPU whose clock was read last */
+	uint64_t clock;	  /* its tick count then */
+	uint64_t ticks;	  /* ticks seen on the waiting CPU(s) */
 	unsigned long polls;
 };
 
 /* One pause between polls; false (and the case failed) past the bound. */
 bool kt_wait_poll(struct ktest *t, struct kt_wait *w);
 
-#define __KT_WAIT(t, c, pause)                                         \
-	({                                                                \
-		struct kt_wait __w = { .cond = #c, .file = __FILE__,      \
-				       .line = __LINE__,                  \
-				       .how = (pause),                    \
-				       .cpu = -1u };                      \
-		bool __ok;                                                \
-		while (!(__ok = !!(c)) && kt_wait_poll(t, &__w))          \
-			;                                                 \
-		__ok;                                                     \
+#define __KT_WAIT(t, c, pause)                                   \
+	({                                                       \
+		struct kt_wait __w = { .cond = #c,               \
+				       .file = __FILE__,         \
+				       .line = __LINE__,         \
+				       .how = (pause),           \
+				       .cpu = -1u };             \
+		bool __ok;                                       \
+		while (!(__ok = !!(c)) && kt_wait_poll(t, &__w)) \
+			;                                        \
+		__ok;                                            \
 	})
 
-#define KT_WAIT_UNTIL(t, c) __KT_WAIT(t, c, KT_WAIT_SLEEP)
+#define KT_WAIT_UNTIL(t, c)	  __KT_WAIT(t, c, KT_WAIT_SLEEP)
 #define KT_WAIT_UNTIL_YIELD(t, c) __KT_WAIT(t, c, KT_WAIT_YIELD)
-#define KT_WAIT_UNTIL_SPIN(t, c) __KT_WAIT(t, c, KT_WAIT_SPIN)
+#define KT_WAIT_UNTIL_SPIN(t, c)  __KT_WAIT(t, c, KT_WAIT_SPIN)
 
-#define __KT_CHECK_BOOL(t, expr, want, kind, on_fail)                     \
-	do {                                                              \
-		if (unlikely((!!(expr)) != (want))) {                       \
-			__kt_fail(t, __FILE__, __LINE__, kind,            \
-				  "Expected %s to be %s", #expr,          \
-				  (want) ? "true" : "false");             \
-			on_fail;                                          \
-		}                                                         \
+#define __KT_CHECK_BOOL(t, expr, want, kind, on_fail)            \
+	do {                                                     \
+		if (unlikely((!!(expr)) != (want))) {            \
+			__kt_fail(t, __FILE__, __LINE__, kind,   \
+				  "Expected %s to be %s", #expr, \
+				  (want) ? "true" : "false");    \
+			on_fail;                                 \
+		}                                                \
 	} while (0)
 
-#define __KT_CHECK_OP(t, a, op, b, kind, on_fail)                         \
-	do {                                                              \
-		long long __a = (long long)(a), __b = (long long)(b);     \
-		if (unlikely(!(__a op __b))) {                            \
-			__kt_fail(t, __FILE__, __LINE__, kind,            \
-				  "Expected %s " #op " %s, but\n"         \
-				  "#   %s == %lld (%#llx)\n"              \
-				  "#   %s == %lld (%#llx)", #a, #b, #a,   \
-				  __a, (unsigned long long)__a, #b, __b,  \
-				  (unsigned long long)__b);               \
-			on_fail;                                          \
-		}                                                         \
+#define __KT_CHECK_OP(t, a, op, b, kind, on_fail)                           \
+	do {                                                                \
+		long long __a = (long long)(a), __b = (long long)(b);       \
+		if (unlikely(!(__a op __b))) {                              \
+			__kt_fail(t, __FILE__, __LINE__, kind,              \
+				  "Expected %s " #op " %s, but\n"           \
+				  "#   %s == %lld (%#llx)\n"                \
+				  "#   %s == %lld (%#llx)",                 \
+				  #a, #b, #a, __a, (unsigned long long)__a, \
+				  #b, __b, (unsigned long long)__b);        \
+			on_fail;                                            \
+		}                                                           \
 	} while (0)
 
 #define __KT_EXPECT ("EXPECTATION FAILED")
@@ -179,16 +191,16 @@ bool kt_wait_poll(struct ktest *t, struct kt_wait *w);
 #define KT_EXPECT_NOT_NULL(t, p) \
 	__KT_CHECK_BOOL(t, (p) != NULL, true, __KT_EXPECT, (void)0)
 
-#define KT_ASSERT_TRUE(t, e)  __KT_CHECK_BOOL(t, e, true, __KT_ASSERT, return)
-#define KT_ASSERT_FALSE(t, e) __KT_CHECK_BOOL(t, e, false, __KT_ASSERT, return)
-#define KT_ASSERT_EQ(t, a, b) __KT_CHECK_OP(t, a, ==, b, __KT_ASSERT, return)
-#define KT_ASSERT_NE(t, a, b) __KT_CHECK_OP(t, a, !=, b, __KT_ASSERT, return)
-#define KT_ASSERT_LT(t, a, b) __KT_CHECK_OP(t, a, <, b, __KT_ASSERT, return)
-#define KT_ASSERT_LE(t, a, b) __KT_CHECK_OP(t, a, <=, b, __KT_ASSERT, return)
-#define KT_ASSERT_GT(t, a, b) __KT_CHECK_OP(t, a, >, b, __KT_ASSERT, return)
-#define KT_ASSERT_GE(t, a, b) __KT_CHECK_OP(t, a, >=, b, __KT_ASSERT, return)
+#define KT_ASSERT_TRUE(t, e)  __KT_CHECK_BOOL(t, e, true, __KT_ASSERT, return )
+#define KT_ASSERT_FALSE(t, e) __KT_CHECK_BOOL(t, e, false, __KT_ASSERT, return )
+#define KT_ASSERT_EQ(t, a, b) __KT_CHECK_OP(t, a, ==, b, __KT_ASSERT, return )
+#define KT_ASSERT_NE(t, a, b) __KT_CHECK_OP(t, a, !=, b, __KT_ASSERT, return )
+#define KT_ASSERT_LT(t, a, b) __KT_CHECK_OP(t, a, <, b, __KT_ASSERT, return )
+#define KT_ASSERT_LE(t, a, b) __KT_CHECK_OP(t, a, <=, b, __KT_ASSERT, return )
+#define KT_ASSERT_GT(t, a, b) __KT_CHECK_OP(t, a, >, b, __KT_ASSERT, return )
+#define KT_ASSERT_GE(t, a, b) __KT_CHECK_OP(t, a, >=, b, __KT_ASSERT, return )
 #define KT_ASSERT_NOT_NULL(t, p) \
-	__KT_CHECK_BOOL(t, (p) != NULL, true, __KT_ASSERT, return)
+	__KT_CHECK_BOOL(t, (p) != NULL, true, __KT_ASSERT, return )
 
 /* Fail the case with a message of its own (file and line added). */
 #define KT_FAIL(t, fmt, ...) \

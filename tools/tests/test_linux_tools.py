@@ -186,7 +186,7 @@ class NoDrift(unittest.TestCase):
     def test_every_hmos_test_named_is_registered(self):
         registered = set()
         for f in (ROOT / "tests").glob("test_*.c"):
-            registered |= set(re.findall(r"KTEST_CASE\((\w+)\)",
+            registered |= set(re.findall(r"KTEST_CASE\(\s*(\w+)\s*\)",
                                          f.read_text()))
         named = [p[2] for p in compare.PROPERTIES] + \
                 [p[1] for p in compare.NOT_ON_LINUX]
