@@ -13,7 +13,8 @@
 ##   make bench            boot the benchmarks: build/bench.json
 ##   make docs             check docs/, boot once for the pictures, then
 ##                         Sphinx: build/docs/index.html
-##   make lint             cppcheck, and the README's option table
+##   make lint             the C format, cppcheck, and the docs checker
+##   make format           rewrite every .c and .h in .clang-format's format
 ##   make qemu-gdb         boot QEMU stopped, waiting for gdb on a free port
 ##                         (written to build/gdb-port); console here
 ##   make gdb              from a second terminal: attach gdb to it, with
@@ -93,6 +94,7 @@ OBJS    := $(patsubst %.c,$(BUILD)/%.o,$(C_SRCS)) \
 
 .DELETE_ON_ERROR:
 .PHONY: all run test bench qemu-gdb gdb bochs clean deps lint docs help \
+	format format-check \
 	objs clangd-check trace trace-view FORCE
 
 all: deps $(BUILD)/kernel.iso $(BUILD)/kernel.asm
@@ -324,7 +326,23 @@ help:
 # comparePointers (walking a linker section from its start symbol to
 # its end symbol is how section tables work) and unusedStructMember
 # (hardware and boot-protocol layouts name every field, used or not).
-lint:
+# Every C file and header in one format, the one .clang-format gives
+# (clang-format 14, Debian 12's): `make format` rewrites them, `make
+# lint` fails on any difference and names the file and line.
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || \
+	find $(SRCDIRS) include linux -name '*.[ch]')
+
+format:
+	$(Q)clang-format -i $(FORMAT_FILES)
+
+format-check:
+	$(Q)clang-format --version | grep -q 'version 14\.' || \
+		{ echo "format-check: needs clang-format 14 (Debian 12's);" \
+		"other versions format differently"; exit 1; }
+	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES) || \
+		{ echo "format-check: run 'make format'"; exit 1; }
+
+lint: format-check
 	$(Q)python3 tools/doccheck
 	cppcheck --quiet --error-exitcode=1 --inline-suppr \
 		--enable=warning,style,performance,portability --std=c11 \

@@ -19,11 +19,10 @@
 #include <mm/highmem.h>
 #include <mm/page.h>
 
-
 extern struct bench __benches_start[];
 extern struct bench __benches_end[];
 
-static const char *bench_glob;	/* bench=GLOB; NULL: none */
+static const char *bench_glob; /* bench=GLOB; NULL: none */
 static uint64_t samples[BENCH_SAMPLES];
 
 /* A refused value must change nothing: check before storing. */
@@ -90,13 +89,14 @@ static void warn_idle_bench_globs(void)
 static void run_one(struct bench *b)
 {
 	unsigned int n = 0, smp = num_online_cpus();
-	unsigned int want = b->samples && b->samples < BENCH_SAMPLES ?
-			    b->samples : BENCH_SAMPLES;
+	unsigned int want = b->samples && b->samples < BENCH_SAMPLES
+				    ? b->samples
+				    : BENCH_SAMPLES;
 	uint64_t min, median;
 
 	b->skip_reason = NULL;
 	b->priv = NULL;
-	b->run(b, 1);			/* warm up: caches, TLB, lazy state */
+	b->run(b, 1); /* warm up: caches, TLB, lazy state */
 	for (; n < want && !b->skip_reason; n++)
 		samples[n] = b->run(b, b->iters);
 	if (b->teardown)
@@ -110,13 +110,14 @@ static void run_one(struct bench *b)
 	min = (samples[0] + b->iters / 2) / b->iters;
 	median = (samples[n / 2] + b->iters / 2) / b->iters;
 	pr_report("# bench %s: min %llu median %llu ticks/op (%u samples x %u, "
-	       "smp %u)\n", b->name, (unsigned long long)min,
-	       (unsigned long long)median, n, b->iters, smp);
+		  "smp %u)\n",
+		  b->name, (unsigned long long)min, (unsigned long long)median,
+		  n, b->iters, smp);
 	pr_report("BENCH_JSON {\"bench\": \"%s\", \"unit\": \"ticks\", "
-	       "\"smp\": %u, \"min\": %llu, \"median\": %llu, "
-	       "\"samples\": %u, \"iters\": %u}\n", b->name, smp,
-	       (unsigned long long)min, (unsigned long long)median, n,
-	       b->iters);
+		  "\"smp\": %u, \"min\": %llu, \"median\": %llu, "
+		  "\"samples\": %u, \"iters\": %u}\n",
+		  b->name, smp, (unsigned long long)min,
+		  (unsigned long long)median, n, b->iters);
 }
 
 unsigned int bench_run_all(void)
@@ -127,15 +128,16 @@ unsigned int bench_run_all(void)
 		return 0;
 	might_sleep();
 	pr_report("# bench: running %s on CPU %u of %u\n", bench_glob,
-	       smp_processor_id(), num_online_cpus());
+		  smp_processor_id(), num_online_cpus());
 	/* What the struct page array costs, for the RAM of this boot. */
 	pr_report("# bench struct_page: %u bytes per 4 KiB page (%u.%02u%% of "
-	       "RAM); %u frames cost %u KiB of lowmem\n",
-	       (unsigned int)sizeof(struct page),
-	       (unsigned int)(sizeof(struct page) * 100 / PAGE_SIZE),
-	       (unsigned int)(sizeof(struct page) * 10000 / PAGE_SIZE % 100),
-	       max_pfn, (unsigned int)(((uint64_t)max_pfn *
-					 sizeof(struct page)) >> 10));
+		  "RAM); %u frames cost %u KiB of lowmem\n",
+		  (unsigned int)sizeof(struct page),
+		  (unsigned int)(sizeof(struct page) * 100 / PAGE_SIZE),
+		  (unsigned int)(sizeof(struct page) * 10000 / PAGE_SIZE % 100),
+		  max_pfn,
+		  (unsigned int)(((uint64_t)max_pfn * sizeof(struct page)) >>
+				 10));
 	warn_idle_bench_globs();
 	migrate_disable();
 	for (struct bench *b = __benches_start; b < __benches_end; b++) {

@@ -13,20 +13,20 @@
 
 struct break_switch {
 	const char *name;
-	bool wired;		/* false: declared, but nothing reads it yet */
-	const char *effect;	/* what goes wrong, for the boot warning */
+	bool wired;	    /* false: declared, but nothing reads it yet */
+	const char *effect; /* what goes wrong, for the boot warning */
 };
 
 static const struct break_switch breaks[NR_BREAKS] = {
 	[BREAK_TLB_SHOOTDOWN] = { "tlb_shootdown", true,
-		"TLB flushes stay on this CPU: other CPUs keep stale "
-		"translations" },
+				  "TLB flushes stay on this CPU: other CPUs keep stale "
+				  "translations" },
 	[BREAK_KMAP_LOCAL_SWITCH] = { "kmap_local_switch", true,
-		"kmap_local slots are not saved and restored on a context "
-		"switch: tasks on one CPU trample each other's maps" },
+				      "kmap_local slots are not saved and restored on a context "
+				      "switch: tasks on one CPU trample each other's maps" },
 	[BREAK_PKMAP_FLUSH] = { "pkmap_flush", true,
-		"no TLB shootdown when the pkmap pool wraps: other CPUs "
-		"keep stale pkmap translations" },
+				"no TLB shootdown when the pkmap pool wraps: other CPUs "
+				"keep stale pkmap translations" },
 };
 
 static bool enabled[NR_BREAKS];
@@ -62,7 +62,8 @@ static bool set_break(const char *val)
 		if (id < 0) {
 			pr_err("break: no switch named '%.*s' (have "
 			       "tlb_shootdown, kmap_local_switch, "
-			       "pkmap_flush)\n", (int)len, p);
+			       "pkmap_flush)\n",
+			       (int)len, p);
 			return false;
 		}
 		want[id] = true;
@@ -77,8 +78,10 @@ static bool set_break(const char *val)
 		pr_warn("****************************************************"
 			"********\n");
 		pr_warn("** BREAK SWITCH ON: break=%s\n", breaks[i].name);
-		pr_warn("** %s\n", breaks[i].wired ? breaks[i].effect :
-			"(not wired to anything yet: it changes nothing)");
+		pr_warn("** %s\n",
+			breaks[i].wired
+				? breaks[i].effect
+				: "(not wired to anything yet: it changes nothing)");
 		pr_warn("** THIS KERNEL IS BROKEN ON PURPOSE. Tests will "
 			"fail.\n");
 		pr_warn("****************************************************"

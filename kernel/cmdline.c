@@ -64,7 +64,8 @@ enum cmdline_result cmdline_parse_word(const char *word)
 	}
 	if (!p->set(val)) {
 		pr_warn("cmdline: malformed value '%s' for option '%s' "
-			"(expected %s; ignored)\n", val, p->name, p->help);
+			"(expected %s; ignored)\n",
+			val, p->name, p->help);
 		return CMDLINE_MALFORMED;
 	}
 	return CMDLINE_OK;
@@ -89,7 +90,8 @@ void cmdline_parse(const char *cmdline)
 
 	if (strlcpy(cmdline_copy, cmdline, sizeof(cmdline_copy)) >=
 	    sizeof(cmdline_copy))
-		pr_warn("cmdline: longer than %d bytes, cut\n", CMDLINE_MAX - 1);
+		pr_warn("cmdline: longer than %d bytes, cut\n",
+			CMDLINE_MAX - 1);
 	strlcpy(cmdline_words, cmdline_copy, sizeof(cmdline_words));
 	while ((word = next_word(&s))) {
 		if (cmdline_parse_word(word) != CMDLINE_OK)

@@ -77,7 +77,8 @@ static void push_tasks_away(unsigned int cpu, bool *empty,
 
 	raw_spin_lock(src < dst ? &src->lock : &dst->lock);
 	raw_spin_lock(src < dst ? &dst->lock : &src->lock);
-	list_for_each_safe(pos, tmp, &src->queue) {
+	list_for_each_safe(pos, tmp, &src->queue)
+	{
 		struct task *t = list_entry(pos, struct task, run_list);
 
 		if (READ_ONCE(t->migrate_disable)) {
@@ -86,7 +87,8 @@ static void push_tasks_away(unsigned int cpu, bool *empty,
 		}
 		if (t->bound_cpu == (int)cpu) {
 			pr_warn("cpu_offline(%u): thread %s was bound to it; "
-				"unbinding\n", cpu, t->name);
+				"unbinding\n",
+				cpu, t->name);
 			t->bound_cpu = -1;
 		}
 		move_queued_task(src, dst, t);
@@ -97,8 +99,7 @@ static void push_tasks_away(unsigned int cpu, bool *empty,
 	pinned->who = found;
 	if (found)
 		strlcpy(pinned->name, found->name, sizeof(pinned->name));
-	*empty = src->nr_queued == 0 &&
-		 percpu_areas[cpu].current == src->idle;
+	*empty = src->nr_queued == 0 && percpu_areas[cpu].current == src->idle;
 	raw_spin_unlock(&dst->lock);
 	raw_spin_unlock(&src->lock);
 	arch_irq_restore(flags);
@@ -119,8 +120,7 @@ static bool caller_pinned_to(unsigned int cpu)
 	struct task *self = current_task();
 
 	return self->bound_cpu == (int)cpu ||
-	       (READ_ONCE(self->migrate_disable) &&
-		smp_processor_id() == cpu);
+	       (READ_ONCE(self->migrate_disable) && smp_processor_id() == cpu);
 }
 
 /* The reason cpu cannot be offlined or onlined by number, or NULL. */
@@ -151,7 +151,8 @@ int cpu_offline(unsigned int cpu)
 	if (WARN(caller_pinned_to(cpu),
 		 "cpu_offline(%u): the caller, thread %s, is pinned "
 		 "to CPU %u (bound, or migration disabled) and would wait "
-		 "for itself forever", cpu, current_task()->name, cpu))
+		 "for itself forever",
+		 cpu, current_task()->name, cpu))
 		return HOTPLUG_ESELF;
 	mutex_lock(&hotplug_lock);
 	if (rq->offline) {
@@ -167,7 +168,8 @@ int cpu_offline(unsigned int cpu)
 			break;
 		if (pinned.who && pinned.who != reported) {
 			pr_info("cpu_offline(%u): waiting for thread %s "
-				"(migration disabled)\n", cpu, pinned.name);
+				"(migration disabled)\n",
+				cpu, pinned.name);
 			reported = pinned.who;
 			__sync_fetch_and_add(&pinned_waits, 1);
 		}

@@ -32,7 +32,6 @@
 #include <lib/parse.h>
 #include <lib/string.h>
 
-
 extern const struct ktest_suite __ktest_suites_start[];
 extern const struct ktest_suite __ktest_suites_end[];
 
@@ -46,8 +45,9 @@ static bool set_glob(const char *val)
 	ktest_config.glob = strcmp(val, "none") ? val : NULL;
 	return true;
 }
-DEFINE_PARAM("ktest", set_glob,
-	     "globs of suites or suite.case, comma-separated: all, none, kmap*");
+DEFINE_PARAM(
+	"ktest", set_glob,
+	"globs of suites or suite.case, comma-separated: all, none, kmap*");
 
 static bool set_seed(const char *val)
 {
@@ -117,7 +117,8 @@ void ktest_emulator_exit(uint8_t code)
 		return;
 	arch_emulator_exit(code);
 	printk(KERN_EMERG "ktest: ktest.exit=1, but exit code %#x did not "
-	       "end the emulator (no exit device?): powering off\n", code);
+			  "end the emulator (no exit device?): powering off\n",
+	       code);
 	arch_power_off();
 }
 
@@ -158,8 +159,10 @@ void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
 		nl = strchr(line_start, '\n');
 		if (nl)
 			*nl = '\0';
-		pr_report("  # %s\n", line_start[0] == '#' ? line_start + 1 + (line_start[1] == ' ')
-						   : line_start);
+		pr_report("  # %s\n",
+			  line_start[0] == '#'
+				  ? line_start + 1 + (line_start[1] == ' ')
+				  : line_start);
 		if (!nl)
 			break;
 	}
@@ -173,11 +176,13 @@ void __kt_expect_warned(struct ktest *t, const char *file, int line,
 	if (fired != 1)
 		__kt_fail(t, file, line, __KT_EXPECT,
 			  "Expected exactly one warning naming \"%s\", "
-			  "but %lu fired", needle, fired);
+			  "but %lu fired",
+			  needle, fired);
 	else if (!warn_last_contains(needle))
 		__kt_fail(t, file, line, __KT_EXPECT,
 			  "Expected the warning to name \"%s\", but it "
-			  "did not (see the WARNING line above)", needle);
+			  "did not (see the WARNING line above)",
+			  needle);
 }
 
 /*
@@ -273,14 +278,13 @@ static void warn_idle_globs(void)
 	char glob[64];
 	size_t len;
 
-	for (; glob_list_next(&list, glob, sizeof(glob), &len);
-	     p = list) {
+	for (; glob_list_next(&list, glob, sizeof(glob), &len); p = list) {
 		bool used = false;
 
 		if (len >= sizeof(glob)) {
 			pr_warn("ktest: glob '%.*s' is longer than %u characters: "
-				"ignored\n", (int)len, p,
-				(unsigned int)sizeof(glob) - 1);
+				"ignored\n",
+				(int)len, p, (unsigned int)sizeof(glob) - 1);
 			continue;
 		}
 		for (const struct ktest_suite *s = __ktest_suites_start;
@@ -290,7 +294,8 @@ static void warn_idle_globs(void)
 		if (!used)
 			pr_warn("ktest: '%s' selects no test (suites are named "
 				"like pmm or kmap_local, cases like "
-				"pmm.pmm_double_free)\n", glob);
+				"pmm.pmm_double_free)\n",
+				glob);
 	}
 }
 
@@ -321,7 +326,7 @@ static bool run_suite(const struct ktest_suite *s, unsigned int number,
 	bool suite_ok = true;
 
 	pr_report("  KTAP version 1\n  # Subtest: %s\n  1..%u\n", s->name,
-	       suite_selected_cases(s));
+		  suite_selected_cases(s));
 	for (unsigned int i = 0; i < s->nr_cases; i++) {
 		const struct ktest_case *c = &s->cases[i];
 		struct ktest t = { .suite = s->name, .name = c->name };
@@ -337,7 +342,7 @@ static bool run_suite(const struct ktest_suite *s, unsigned int number,
 			(*failed)++;
 		} else if (t.skipped) {
 			pr_report("  ok %u %s # SKIP %s\n", n, c->name,
-			       t.skip_reason);
+				  t.skip_reason);
 			(*skipped)++;
 		} else {
 			pr_report("  ok %u %s\n", n, c->name);
@@ -367,12 +372,12 @@ bool ktest_run_all(void)
 			all_ok &= run_suite(s, ++number, &passed, &failed,
 					    &skipped);
 	pr_report("# ktest: %u passed, %u failed, %u skipped\n", passed, failed,
-	       skipped);
-	lockdep_print_edges();	/* the order graph, for tools/lockorder.py */
+		  skipped);
+	lockdep_print_edges(); /* the order graph, for tools/lockorder.py */
 	/* Asked for tests and got none: a typo must not look like a pass. */
 	if (!nsuites) {
 		pr_report("# ktest: ktest=%s selected no test: the run fails\n",
-		       ktest_config.glob);
+			  ktest_config.glob);
 		all_ok = false;
 	}
 	ktest_emulator_exit(all_ok ? QEMU_EXIT_PASS : QEMU_EXIT_FAIL);

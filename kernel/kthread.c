@@ -69,7 +69,7 @@ static struct task *task_alloc(const char *name)
 		return NULL;
 	strlcpy(t->name, name, sizeof(t->name));
 	t->bound_cpu = -1;
-	t->state = TASK_SLEEPING;	/* until kthread_start() */
+	t->state = TASK_SLEEPING; /* until kthread_start() */
 	list_init(&t->timer_list);
 	return t;
 }
@@ -183,8 +183,8 @@ int kthread_join(struct task *t)
 	unsigned long flags;
 	int code;
 
-	wait_event(&exit_wq, READ_ONCE(t->state) == TASK_DEAD &&
-				     !READ_ONCE(t->on_cpu));
+	wait_event(&exit_wq,
+		   READ_ONCE(t->state) == TASK_DEAD && !READ_ONCE(t->on_cpu));
 	flags = spin_lock_irqsave(&task_list_lock);
 	list_del(&t->all_list);
 	spin_unlock_irqrestore(&task_list_lock, flags);
@@ -206,7 +206,7 @@ struct task *idle_task_create(unsigned int cpu)
 	BUG_ON(!t);
 	t->bound_cpu = cpu;
 	t->cpu = cpu;
-	t->state = TASK_RUNNING;	/* never queued: picked when none is */
+	t->state = TASK_RUNNING; /* never queued: picked when none is */
 	return t;
 }
 
@@ -244,7 +244,8 @@ static void cmd_ps(const char *args)
 	struct list_head *pos;
 
 	printk("%-16s %-8s cpu bound migr-off preempt kmap-local switches "
-	       "preempted\n", "name", "state");
+	       "preempted\n",
+	       "name", "state");
 	list_for_each(pos, &task_list) {
 		const struct task *t = list_entry(pos, struct task, all_list);
 		char preempt[12] = "-";
@@ -257,12 +258,13 @@ static void cmd_ps(const char *args)
 		       preempt, t->kmap_ctrl.idx, t->switches_in,
 		       t->preemptions);
 		for (int i = 0; i < t->kmap_ctrl.idx; i++)
-			printk("    kmap_local[%d]: pte %016llx (phys %#llx)\n", i,
-			       (unsigned long long)t->kmap_ctrl.pteval[i],
+			printk("    kmap_local[%d]: pte %016llx (phys %#llx)\n",
+			       i, (unsigned long long)t->kmap_ctrl.pteval[i],
 			       (unsigned long long)arch_pte_phys(
 				       t->kmap_ctrl.pteval[i]));
 	}
 	spin_unlock_irqrestore(&task_list_lock, flags);
 }
-DEFINE_MONITOR_CMD("ps", cmd_ps, "ps",
-		   "threads: state, CPU, pins, preempt count, kmap_local slots");
+DEFINE_MONITOR_CMD(
+	"ps", cmd_ps, "ps",
+	"threads: state, CPU, pins, preempt count, kmap_local slots");

@@ -38,25 +38,25 @@
 #include <kernel/task.h>
 #include <lib/string.h>
 
-#define LOCKDEP_CLASSES		128
-#define LOCKDEP_EDGES		512
-#define LOCKDEP_CPU_HELD_MAX	16
-#define CLASS_WORDS		(LOCKDEP_CLASSES / 32)
-#define CHAIN_PRINT_MAX		8	/* links of a chain a report prints */
+#define LOCKDEP_CLASSES	     128
+#define LOCKDEP_EDGES	     512
+#define LOCKDEP_CPU_HELD_MAX 16
+#define CLASS_WORDS	     (LOCKDEP_CLASSES / 32)
+#define CHAIN_PRINT_MAX	     8 /* links of a chain a report prints */
 
 struct lock_class {
 	const char *name;
 	const char *file;
 	int line;
 	/* Protected by graph_lock: */
-	const struct lockdep_site *irq_site;	/* first in a handler */
+	const struct lockdep_site *irq_site;	 /* first in a handler */
 	const struct lockdep_site *irqs_on_site; /* first with irqs on */
 	bool irq_reported;
 };
 
 struct lock_edge {
-	uint8_t from, to;		/* class numbers */
-	bool live;			/* false: free, or forgotten */
+	uint8_t from, to;		 /* class numbers */
+	bool live;			 /* false: free, or forgotten */
 	const struct lockdep_site *site; /* where it was first seen */
 };
 
@@ -229,7 +229,7 @@ struct chain_link {
 static unsigned int find_chain(unsigned int start, unsigned int goal,
 			       struct chain_link chain[CHAIN_PRINT_MAX])
 {
-	static int16_t via[LOCKDEP_CLASSES];	/* edge that reached a class */
+	static int16_t via[LOCKDEP_CLASSES]; /* edge that reached a class */
 	static uint8_t queue[LOCKDEP_CLASSES];
 	unsigned int head = 0, tail = 0, n = 0;
 
@@ -266,9 +266,8 @@ static unsigned int find_chain(unsigned int start, unsigned int goal,
 
 static void print_link(const char *label, const struct chain_link *l)
 {
-	printk(KERN_WARNING "lockdep: %-14s %s -> %s at %s:%d in %s()\n",
-	       label, l->from, l->to, l->site->file, l->site->line,
-	       l->site->func);
+	printk(KERN_WARNING "lockdep: %-14s %s -> %s at %s:%d in %s()\n", label,
+	       l->from, l->to, l->site->file, l->site->line, l->site->func);
 }
 
 static noinline void report_cycle(const struct chain_link *taken,
@@ -280,8 +279,8 @@ static noinline void report_cycle(const struct chain_link *taken,
 	__sync_fetch_and_add(&reports, 1);
 	warn_at(site->file, site->line, site->func,
 		"lockdep: lock order inversion: %s -> %s closes a cycle "
-		"(%s was already taken before %s)", taken->from, taken->to,
-		taken->to, taken->from);
+		"(%s was already taken before %s)",
+		taken->from, taken->to, taken->to, taken->from);
 	print_link("this order:", taken);
 	for (unsigned int i = 0; i < n && i < CHAIN_PRINT_MAX; i++)
 		print_link(i ? "" : "the other:", &chain[i]);
@@ -313,15 +312,16 @@ static noinline void edge_add(struct lock_class *from, struct lock_class *to,
 	int slot;
 
 	graph_lock();
-	if (edge_known(from, to)) {	/* another CPU was first */
+	if (edge_known(from, to)) { /* another CPU was first */
 		graph_unlock();
 		return;
 	}
 	n = find_chain(t, f, chain);
 	slot = edge_slot();
 	if (slot >= 0) {
-		edges[slot] = (struct lock_edge){ .from = f, .to = t,
-						  .live = true, .site = site };
+		edges[slot] = (struct lock_edge){
+			.from = f, .to = t, .live = true, .site = site
+		};
 		__atomic_fetch_or(&edge_bits[f][t / 32], 1u << (t % 32),
 				  __ATOMIC_RELEASE);
 	}
@@ -380,8 +380,8 @@ static void check_acquire(struct lock_class *c, const struct lockdep_site *site,
 		edge_add(pc, c, site);
 }
 
-void __lockdep_acquire(struct lockdep_map *map,
-		       const struct lockdep_site *site, bool trylock)
+void __lockdep_acquire(struct lockdep_map *map, const struct lockdep_site *site,
+		       bool trylock)
 {
 	bool irqs_were_on = !arch_irqs_disabled(), in_irq = in_interrupt();
 	struct lockdep_held entry = { map, site, in_irq, false };
@@ -405,8 +405,10 @@ static noinline void release_unheld(const struct lockdep_map *map,
 				    const char *holder)
 {
 	__sync_fetch_and_add(&reports, 1);
-	WARN(1, "lockdep: %s released, but %s does not hold it by lockdep's "
-	     "count", map->name, holder);
+	WARN(1,
+	     "lockdep: %s released, but %s does not hold it by lockdep's "
+	     "count",
+	     map->name, holder);
 }
 
 void __lockdep_release(struct lockdep_map *map)
@@ -424,7 +426,7 @@ void __lockdep_release(struct lockdep_map *map)
 }
 
 void __lockdep_mutex_wait(struct lockdep_map *map,
-			const struct lockdep_site *site)
+			  const struct lockdep_site *site)
 {
 	struct lock_class *c;
 	unsigned long flags;
@@ -440,7 +442,7 @@ void __lockdep_mutex_wait(struct lockdep_map *map,
 
 /* Context: the task that now owns the mutex. */
 void __lockdep_mutex_acquired(struct lockdep_map *map,
-			    const struct lockdep_site *site)
+			      const struct lockdep_site *site)
 {
 	struct lockdep_held entry = { map, site, false, false };
 	struct task *t = current_task();
@@ -496,8 +498,9 @@ bool __lockdep_sleep_check(const char *file, int line)
 	__sync_fetch_and_add(&reports, 1);
 	warn_at(file, line, "might_sleep",
 		"lockdep: thread %s may sleep while holding spinlock %s "
-		"(taken at %s:%d in %s())", current_task_name(), top.map->name,
-		top.site->file, top.site->line, top.site->func);
+		"(taken at %s:%d in %s())",
+		current_task_name(), top.map->name, top.site->file,
+		top.site->line, top.site->func);
 	return true;
 }
 
@@ -543,8 +546,8 @@ void lockdep_print_edges(void)
 		if (!ed->live)
 			continue;
 		pr_report("LOCKDEP_EDGE %s (%s:%d) -> %s (%s:%d) first at "
-			  "%s:%d in %s()\n", a->name, a->file, a->line,
-			  b->name, b->file, b->line, ed->site->file,
-			  ed->site->line, ed->site->func);
+			  "%s:%d in %s()\n",
+			  a->name, a->file, a->line, b->name, b->file, b->line,
+			  ed->site->file, ed->site->line, ed->site->func);
 	}
 }

@@ -18,9 +18,9 @@
 #include <mm/layout.h>
 #include <mm/page_alloc.h>
 
-#define LINE_MAX	128
-#define PROMPT		"hmos> "
-#define POLL_MS		5
+#define LINE_MAX 128
+#define PROMPT	 "hmos> "
+#define POLL_MS	 5
 
 extern const struct monitor_cmd __monitor_cmds_start[];
 extern const struct monitor_cmd __monitor_cmds_end[];
@@ -37,7 +37,8 @@ static void cmd_mem(const char *args)
 {
 	for (int z = 0; z < NR_ZONES; z++)
 		printk("zone %-7s %8lu pages managed, %8lu free (%lu MiB "
-		       "free)\n", zones[z].name, zones[z].managed_pages,
+		       "free)\n",
+		       zones[z].name, zones[z].managed_pages,
 		       zone_free_pages(z),
 		       zone_free_pages(z) >> (20 - PAGE_SHIFT));
 	printk("kmalloc: %lu live objects; refused frees: %lu\n",
@@ -60,7 +61,7 @@ static void cmd_cpus(const char *args)
 		struct task *cur = READ_ONCE(p->current);
 
 		if (!p->self)
-			continue;	/* never started */
+			continue; /* never started */
 		printk("%3u %4u %-6s %8lu %6u %8lu %8lu %s\n", c, p->apic_id,
 		       cpu_is_online(c) ? "yes" : "no", p->timer_ticks,
 		       sched_nr_queued(c), p->ipi_sent, p->ipi_received,
@@ -79,7 +80,7 @@ static void cmd_test(const char *args)
 		return;
 	}
 	ktest_config.glob = args;
-	ktest_config.exit = false;	/* a monitor run never ends QEMU */
+	ktest_config.exit = false; /* a monitor run never ends QEMU */
 	printk("%s\n", ktest_run_all() ? "all passed" : "SOME FAILED");
 	ktest_config.glob = saved;
 	ktest_config.exit = saved_exit;
@@ -117,8 +118,7 @@ static void cmd_online(const char *args)
 		printk("cpu_online(%u): %s\n", cpu,
 		       cpu_online(cpu) ? "refused" : "done");
 }
-DEFINE_MONITOR_CMD("online", cmd_online, "online N",
-		   "bring a parked CPU back");
+DEFINE_MONITOR_CMD("online", cmd_online, "online N", "bring a parked CPU back");
 
 static void cmd_poweroff(const char *args)
 {
@@ -142,7 +142,8 @@ void monitor_execute(char *line)
 	for (const struct monitor_cmd *c = __monitor_cmds_start;
 	     c < __monitor_cmds_end; c++) {
 		if (!strcmp(c->name, name)) {
-			/* "mem 3" is a mistake; say so rather than ignore the 3. */
+			/* "mem 3" is a mistake; say so rather than ignore
+			 * the 3. */
 			if (*args && !strchr(c->usage, ' '))
 				printk("'%s' takes no arguments\n", c->name);
 			else
@@ -160,7 +161,12 @@ void monitor_execute(char *line)
  * presses, not text. A line longer than the buffer is refused at Enter
  * with a message, never cut silently and run as something else.
  */
-enum escape_state { ESC_NONE, ESC_START, ESC_CSI, ESC_SS3 };
+enum escape_state {
+	ESC_NONE,
+	ESC_START,
+	ESC_CSI,
+	ESC_SS3
+};
 
 struct line_editor {
 	char *buf;
@@ -181,11 +187,11 @@ static bool editor_escape(struct line_editor *ed, int c)
 	case ESC_START:
 		ed->esc = c == '[' ? ESC_CSI : c == 'O' ? ESC_SS3 : ESC_NONE;
 		return true;
-	case ESC_CSI:	/* parameters and intermediates, then a final byte */
+	case ESC_CSI: /* parameters and intermediates, then a final byte */
 		if (c < 0x20 || c > 0x3f)
 			ed->esc = ESC_NONE;
 		return true;
-	case ESC_SS3:	/* one final byte */
+	case ESC_SS3: /* one final byte */
 		ed->esc = ESC_NONE;
 		return true;
 	}

@@ -16,7 +16,8 @@ void mutex_init_at(struct mutex *m, const char *name, const char *file,
 {
 	wait_queue_init(&m->wq);
 	m->owner = NULL;
-	m->dep = (struct lockdep_map){ .name = name, .file = file,
+	m->dep = (struct lockdep_map){ .name = name,
+				       .file = file,
 				       .line = line };
 }
 
@@ -43,7 +44,7 @@ bool mutex_trylock_at(struct mutex *m, const struct lockdep_site *site)
 
 void mutex_lock_at(struct mutex *m, const struct lockdep_site *site)
 {
-	__might_sleep(site->file, site->line);	/* the caller's line */
+	__might_sleep(site->file, site->line); /* the caller's line */
 	if (unlikely(m->owner == current_task()))
 		panic("mutex %s: recursive lock by thread %s", m->dep.name,
 		      current_task()->name);

@@ -29,8 +29,8 @@
 
 #define BACKTRACE_MAX_FRAMES 32
 
-static int panic_cpu = -1;	/* the CPU that is panicking, or -1 */
-static volatile int cpus_stopped;	/* CPUs halted by a panic */
+static int panic_cpu = -1;	  /* the CPU that is panicking, or -1 */
+static volatile int cpus_stopped; /* CPUs halted by a panic */
 static unsigned long warnings;
 
 /*
@@ -48,7 +48,7 @@ static char last_warning[160];
  * backtrace too, and one that hides the header hides both. (The level
  * must lead printk's format itself: hence a choice of two literals.)
  */
-#define backtrace_printk(warning, fmt, ...)                             \
+#define backtrace_printk(warning, fmt, ...) \
 	printk((warning) ? KERN_WARNING fmt : KERN_EMERG fmt, ##__VA_ARGS__)
 
 static void backtrace_at_level(bool warning, uintptr_t pc, uintptr_t fp)
@@ -110,7 +110,8 @@ static void panic_enter(const char *where)
 	if (!__sync_bool_compare_and_swap(&panic_cpu, -1, me)) {
 		if (panic_cpu == me) {
 			printk_enter_panic_mode();
-			printk(KERN_EMERG "PANIC while panicking, at %s (the "
+			printk(KERN_EMERG
+			       "PANIC while panicking, at %s (the "
 			       "report above is cut short there): halting\n",
 			       where);
 			ktest_emulator_exit(QEMU_EXIT_PANIC);
@@ -141,8 +142,8 @@ static void print_who(void)
 		       READ_ONCE(cpus_stopped), others);
 }
 
-void panic_at(const char *file, int line, const char *func,
-	      const char *fmt, ...)
+void panic_at(const char *file, int line, const char *func, const char *fmt,
+	      ...)
 {
 	char reason[256], where[96];
 	uintptr_t pc, fp;
@@ -206,8 +207,7 @@ bool warn_last_contains(const char *needle)
 	return found;
 }
 
-void warn_at(const char *file, int line, const char *func,
-	     const char *fmt, ...)
+void warn_at(const char *file, int line, const char *func, const char *fmt, ...)
 {
 	char reason[256];
 	va_list ap;
@@ -217,8 +217,8 @@ void warn_at(const char *file, int line, const char *func,
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	record_last_warning(reason);
-	printk(KERN_WARNING "WARNING at %s:%d in %s(): %s\n", file, line,
-	       func, reason);
+	printk(KERN_WARNING "WARNING at %s:%d in %s(): %s\n", file, line, func,
+	       reason);
 	printk(KERN_WARNING "CPU %u, thread %s\n", smp_processor_id(),
 	       current_task_name());
 	dump_stack();

@@ -44,7 +44,7 @@ int vprintk(const char *fmt, va_list ap)
 		level = fmt[1] - '0';
 		fmt += 2;
 	} else if (fmt[0] == KERN_SOH[0] && fmt[1] == KERN_REPORT[1]) {
-		level = 0;	/* shown at every console level */
+		level = 0; /* shown at every console level */
 		fmt += 2;
 	}
 	if (level > console_loglevel)

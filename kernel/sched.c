@@ -152,7 +152,8 @@ static void __schedule(bool preempt)
 
 	if (unlikely(preempt_count() != 0))
 		panic("schedule() in atomic context (preempt_count %#x) "
-		      "by thread %s", preempt_count(), prev->name);
+		      "by thread %s",
+		      preempt_count(), prev->name);
 	if (unlikely(prev->stack && *task_stack_magic(prev) != TASK_MAGIC))
 		panic("stack canary of thread %s overwritten (%08x)",
 		      prev->name, *task_stack_magic(prev));
@@ -319,7 +320,8 @@ void scheduler_tick(void)
 
 	raw_spin_lock(&rq->lock);
 	rq->clock++;
-	list_for_each_safe(pos, tmp, &rq->sleepers) {
+	list_for_each_safe(pos, tmp, &rq->sleepers)
+	{
 		struct task *t = list_entry(pos, struct task, timer_list);
 
 		if (t->wake_tick <= rq->clock) {
@@ -343,7 +345,8 @@ void scheduler_tick(void)
 	 * which locks the run queue each one is on now: a task preempted
 	 * on its way into msleep() may have moved since it queued here.
 	 */
-	list_for_each_safe(pos, tmp, &expired) {
+	list_for_each_safe(pos, tmp, &expired)
+	{
 		struct task *t = list_entry(pos, struct task, timer_list);
 
 		list_del_init(&t->timer_list);

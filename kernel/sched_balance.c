@@ -68,7 +68,7 @@ static bool pull_one(struct runqueue *src, struct runqueue *dst)
 			move_queued_task(src, dst, t);
 			return true;
 		}
-		if (task_may_go(t, dst - runqueues))	/* pinned */
+		if (task_may_go(t, dst - runqueues)) /* pinned */
 			pinned_refusals[src - runqueues]++;
 	}
 	return false;
@@ -121,12 +121,14 @@ void balance_push_away(unsigned int cpu)
 		if (c == cpu || !cpu_is_online(c) || READ_ONCE(dst->offline))
 			continue;
 		double_rq_lock(src, dst);
-		list_for_each_safe(pos, tmp, &src->queue) {
+		list_for_each_safe(pos, tmp, &src->queue)
+		{
 			struct task *t = list_entry(pos, struct task, run_list);
 
 			if (!READ_ONCE(t->migrate_disable)) {
-				t->bound_cpu = t->bound_cpu == (int)cpu ?
-						       -1 : t->bound_cpu;
+				t->bound_cpu = t->bound_cpu == (int)cpu
+						       ? -1
+						       : t->bound_cpu;
 				move_queued_task(src, dst, t);
 			}
 		}

@@ -13,15 +13,15 @@ struct runqueue {
 	/* Lock order: by CPU number when two are held. IRQs off. */
 	spinlock_t lock;
 	/* protected by lock: */
-	struct list_head queue;		/* runnable, not running */
+	struct list_head queue; /* runnable, not running */
 	unsigned int nr_queued;
-	struct list_head sleepers;	/* msleep()ing tasks */
+	struct list_head sleepers; /* msleep()ing tasks */
 	struct task *idle;
-	struct task *switched_from;	/* for finish_switch() */
-	uint64_t clock;			/* ticks on this CPU */
+	struct task *switched_from; /* for finish_switch() */
+	uint64_t clock;		    /* ticks on this CPU */
 	unsigned long nr_switches;
 	bool need_resched;
-	bool offline;			/* cpu_offline(): take no work */
+	bool offline; /* cpu_offline(): take no work */
 };
 
 extern struct runqueue runqueues[NR_CPUS];

@@ -33,17 +33,17 @@
 #include <kernel/trace.h>
 
 struct call_single_data {
-	struct list_head node;		/* in the target's queue */
+	struct list_head node; /* in the target's queue */
 	void (*fn)(void *);
 	void *arg;
-	bool wait;			/* the caller spins on busy */
-	unsigned int cpu;		/* the target, for a timeout's report */
-	volatile int busy;		/* see the top of the file */
+	bool wait;	   /* the caller spins on busy */
+	unsigned int cpu;  /* the target, for a timeout's report */
+	volatile int busy; /* see the top of the file */
 };
 
 struct call_queue {
 	spinlock_t lock;
-	struct list_head list;		/* protected by lock */
+	struct list_head list; /* protected by lock */
 };
 
 static struct call_queue call_queues[NR_CPUS];
@@ -188,9 +188,8 @@ static cpumask_t csd_set_pending(const void *arg)
 	cpumask_t late = 0;
 	unsigned int cpu;
 
-	for_each_cpu_in(cpu, set->cpus)
-		if (READ_ONCE(set->csd[cpu]->busy))
-			late |= CPU_MASK(cpu);
+	for_each_cpu_in(cpu, set->cpus) if (READ_ONCE(set->csd[cpu]->busy))
+		late |= CPU_MASK(cpu);
 	return late;
 }
 
@@ -229,8 +228,8 @@ static void csd_claim(struct call_single_data *csd)
 }
 
 /* A macro, so the warning names the public function that was misused. */
-#define warn_if_deadlock_prone(wait)                                     \
-	WARN((wait) && arch_irqs_disabled(),                             \
+#define warn_if_deadlock_prone(wait)         \
+	WARN((wait) && arch_irqs_disabled(), \
 	     "cross-CPU call waits with interrupts off: may deadlock")
 
 static void run_here(void (*fn)(void *), void *arg)
@@ -256,7 +255,7 @@ static struct call_single_data *csd_prepare(unsigned int cpu,
 		wait ? stack_csd : &async_csd[smp_processor_id()][cpu];
 
 	BUG_ON(!cpu_takes_ipis(cpu));
-	csd->cpu = cpu;		/* the target never reads it: no race */
+	csd->cpu = cpu; /* the target never reads it: no race */
 	if (wait)
 		csd->busy = 1;
 	else
@@ -286,8 +285,8 @@ static void queue_one(unsigned int cpu, struct call_single_data *csd)
  * before taking it: an offline CPU keeps taking interrupts and empties
  * its queue (cpu_takes_ipis), and cpu_offline() does not wait for it.
  */
-int smp_call_function_single(unsigned int cpu, void (*fn)(void *),
-			     void *arg, bool wait)
+int smp_call_function_single(unsigned int cpu, void (*fn)(void *), void *arg,
+			     bool wait)
 {
 	struct call_single_data stack_csd;
 
@@ -312,13 +311,12 @@ int smp_call_function_single(unsigned int cpu, void (*fn)(void *),
 	return 0;
 }
 
-int smp_call_function_offline(unsigned int cpu, void (*fn)(void *),
-			      void *arg)
+int smp_call_function_offline(unsigned int cpu, void (*fn)(void *), void *arg)
 {
 	preempt_disable();
 	if (WARN(!cpu_takes_ipis(cpu) || cpu_is_online(cpu),
-		 "smp_call_function_offline: CPU %u is %s; call refused",
-		 cpu, cpu_is_online(cpu) ? "online" : "not started")) {
+		 "smp_call_function_offline: CPU %u is %s; call refused", cpu,
+		 cpu_is_online(cpu) ? "online" : "not started")) {
 		preempt_enable();
 		return -EINVAL;
 	}
@@ -333,8 +331,8 @@ int smp_call_function_offline(unsigned int cpu, void (*fn)(void *),
  * targets run fn in parallel and, when they are every other CPU, one
  * broadcast IPI reaches them all (include/arch/smp.h).
  */
-static void call_many(cpumask_t mask, void (*fn)(void *), void *arg,
-		      bool wait, bool here)
+static void call_many(cpumask_t mask, void (*fn)(void *), void *arg, bool wait,
+		      bool here)
 {
 	struct call_single_data stack_csd[NR_CPUS], *csd[NR_CPUS];
 	unsigned int me;
@@ -348,13 +346,11 @@ static void call_many(cpumask_t mask, void (*fn)(void *), void *arg,
 		unsigned long flags;
 		unsigned int cpu;
 
-		for_each_cpu_in(cpu, mask)
-			csd[cpu] = csd_prepare(cpu, fn, arg, wait,
-					       &stack_csd[cpu]);
+		for_each_cpu_in(cpu, mask) csd[cpu] =
+			csd_prepare(cpu, fn, arg, wait, &stack_csd[cpu]);
 		flags = arch_irq_save();
-		for_each_cpu_in(cpu, mask)
-			if (csd_enqueue(cpu, csd[cpu]))
-				owed |= CPU_MASK(cpu);
+		for_each_cpu_in(cpu, mask) if (csd_enqueue(cpu, csd[cpu]))
+			owed |= CPU_MASK(cpu);
 		send_call_ipis(owed);
 		trace_event(TR_SMP_CALL, mask, (uintptr_t)fn, 0);
 		arch_irq_restore(flags);
@@ -428,7 +424,7 @@ static void run_queued_calls(void)
 void smp_call_function_interrupt(void)
 {
 	this_cpu()->ipi_received++;
-	run_queued_calls();	/* interrupts are already off */
+	run_queued_calls(); /* interrupts are already off */
 }
 
 void smp_send_reschedule(unsigned int cpu)

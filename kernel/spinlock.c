@@ -38,7 +38,11 @@
 
 #define SPIN_LIMIT (1u << 30)
 
-enum spin_mode_choice { SPIN_AUTO, SPIN_TICKET, SPIN_TAS };
+enum spin_mode_choice {
+	SPIN_AUTO,
+	SPIN_TICKET,
+	SPIN_TAS
+};
 
 static const char *const spin_words[] = {
 	[SPIN_AUTO] = "auto", [SPIN_TICKET] = "ticket", [SPIN_TAS] = "tas"
@@ -78,7 +82,8 @@ void spin_lock_init_at(spinlock_t *lock, const char *name, const char *file,
 	lock->taken = 0;
 	lock->holder_cpu = -1;
 	lock->holder_site = NULL;
-	lock->dep = (struct lockdep_map){ .name = name, .file = file,
+	lock->dep = (struct lockdep_map){ .name = name,
+					  .file = file,
 					  .line = line };
 }
 

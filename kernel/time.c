@@ -38,8 +38,9 @@ void tick_periodic(void)
 	scheduler_tick();
 	/* One plain load per tick; the exchange only when there is work. */
 	if (unlikely(READ_ONCE(tick_once[me->cpu].fn))) {
-		void (*fn)(void *) = __atomic_exchange_n(&tick_once[me->cpu].fn,
-							 NULL, __ATOMIC_ACQUIRE);
+		void (*fn)(void *) =
+			__atomic_exchange_n(&tick_once[me->cpu].fn, NULL,
+					    __ATOMIC_ACQUIRE);
 
 		if (fn)
 			fn(READ_ONCE(tick_once[me->cpu].arg));

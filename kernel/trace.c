@@ -35,18 +35,18 @@
 #include <mm/vmalloc.h>
 
 /* Records per CPU: enough for `make trace`'s scenario, with room. */
-#define TRACE_RING_RECS	8192
+#define TRACE_RING_RECS 8192
 
 struct trace_ring {
 	/* Written by the owner CPU only, interrupts off. */
-	unsigned int count;		/* records filled: rec[0..count) */
-	unsigned long dropped;		/* records lost to a full ring */
+	unsigned int count;    /* records filled: rec[0..count) */
+	unsigned long dropped; /* records lost to a full ring */
 	struct trace_rec rec[TRACE_RING_RECS];
 };
 
 uint32_t trace_on;
 static uint32_t trace_chosen = ~0u >> (32 - TR_NR_EVENTS);
-static struct trace_ring *rings;	/* NR_CPUS of them, or NULL */
+static struct trace_ring *rings; /* NR_CPUS of them, or NULL */
 static uint64_t trace_start_tsc;
 
 /* How each event's three arguments print (unused ones are ignored). */
@@ -54,32 +54,32 @@ static const struct {
 	const char *name;
 	const char *args;
 } events[TR_NR_EVENTS] = {
-	[TR_KMAP_LOCAL_MAP]	= { "kmap_local_map", "idx=%u pfn=%#x" },
-	[TR_KMAP_LOCAL_UNMAP]	= { "kmap_local_unmap", "idx=%u" },
-	[TR_KMAP_ATOMIC_MAP]	= { "kmap_atomic_map", "pfn=%#x" },
-	[TR_KMAP_ATOMIC_UNMAP]	= { "kmap_atomic_unmap", "addr=%#x" },
-	[TR_KMAP_LOCAL_SAVE]	= { "kmap_local_save", "depth=%u" },
-	[TR_KMAP_LOCAL_RESTORE]	= { "kmap_local_restore", "depth=%u" },
-	[TR_SCHED_SWITCH]	= { "sched_switch",
-				    "prev_depth=%u next=%08x next_depth=%u" },
-	[TR_SCHED_WAKEUP]	= { "sched_wakeup", "task=%08x cpu=%u" },
-	[TR_PREEMPT_OFF]	= { "preempt_off", "count=%#x" },
-	[TR_PREEMPT_ON]		= { "preempt_on", "count=%#x" },
-	[TR_PKMAP_TAKE]		= { "pkmap_take", "slot=%u pfn=%#x" },
-	[TR_PKMAP_HIT]		= { "pkmap_hit", "slot=%u pfn=%#x" },
-	[TR_PKMAP_RELEASE]	= { "pkmap_release", "slot=%u count=%u" },
-	[TR_PKMAP_WRAP]		= { "pkmap_wrap", "wraps=%u" },
-	[TR_PKMAP_FLUSH]	= { "pkmap_flush", "shootdown=%u" },
-	[TR_PKMAP_SLEEP]	= { "pkmap_sleep", "pfn=%#x" },
-	[TR_PKMAP_WAKE]		= { "pkmap_wake", "pfn=%#x" },
-	[TR_TLB_SEND]		= { "tlb_send", "mask=%#x start=%#x end=%#x" },
-	[TR_TLB_RECV]		= { "tlb_recv", "from=%u" },
-	[TR_TLB_ACK]		= { "tlb_ack", "from=%u" },
-	[TR_SMP_CALL]		= { "smp_call", "mask=%#x fn=%#x" },
-	[TR_SMP_CALL_RUN]	= { "smp_call_run", "fn=%#x" },
-	[TR_VMAP]		= { "vmap", "addr=%#x pages=%u" },
-	[TR_VUNMAP]		= { "vunmap", "addr=%#x pages=%u" },
-	[TR_VMAP_PURGE]		= { "vmap_purge", "start=%#x end=%#x" },
+	[TR_KMAP_LOCAL_MAP] = { "kmap_local_map", "idx=%u pfn=%#x" },
+	[TR_KMAP_LOCAL_UNMAP] = { "kmap_local_unmap", "idx=%u" },
+	[TR_KMAP_ATOMIC_MAP] = { "kmap_atomic_map", "pfn=%#x" },
+	[TR_KMAP_ATOMIC_UNMAP] = { "kmap_atomic_unmap", "addr=%#x" },
+	[TR_KMAP_LOCAL_SAVE] = { "kmap_local_save", "depth=%u" },
+	[TR_KMAP_LOCAL_RESTORE] = { "kmap_local_restore", "depth=%u" },
+	[TR_SCHED_SWITCH] = { "sched_switch",
+			      "prev_depth=%u next=%08x next_depth=%u" },
+	[TR_SCHED_WAKEUP] = { "sched_wakeup", "task=%08x cpu=%u" },
+	[TR_PREEMPT_OFF] = { "preempt_off", "count=%#x" },
+	[TR_PREEMPT_ON] = { "preempt_on", "count=%#x" },
+	[TR_PKMAP_TAKE] = { "pkmap_take", "slot=%u pfn=%#x" },
+	[TR_PKMAP_HIT] = { "pkmap_hit", "slot=%u pfn=%#x" },
+	[TR_PKMAP_RELEASE] = { "pkmap_release", "slot=%u count=%u" },
+	[TR_PKMAP_WRAP] = { "pkmap_wrap", "wraps=%u" },
+	[TR_PKMAP_FLUSH] = { "pkmap_flush", "shootdown=%u" },
+	[TR_PKMAP_SLEEP] = { "pkmap_sleep", "pfn=%#x" },
+	[TR_PKMAP_WAKE] = { "pkmap_wake", "pfn=%#x" },
+	[TR_TLB_SEND] = { "tlb_send", "mask=%#x start=%#x end=%#x" },
+	[TR_TLB_RECV] = { "tlb_recv", "from=%u" },
+	[TR_TLB_ACK] = { "tlb_ack", "from=%u" },
+	[TR_SMP_CALL] = { "smp_call", "mask=%#x fn=%#x" },
+	[TR_SMP_CALL_RUN] = { "smp_call_run", "fn=%#x" },
+	[TR_VMAP] = { "vmap", "addr=%#x pages=%u" },
+	[TR_VUNMAP] = { "vunmap", "addr=%#x pages=%u" },
+	[TR_VMAP_PURGE] = { "vmap_purge", "start=%#x end=%#x" },
 };
 
 const char *trace_event_name(unsigned int id)
@@ -121,13 +121,14 @@ bool trace_select(const char *globs)
 		uint32_t one = events_matching(glob);
 
 		if (!len)
-			continue;	/* "a,,b": nothing between the commas */
+			continue; /* "a,,b": nothing between the commas */
 		if (!one) {
 			if (glob[0])
 				pr_err("trace: '%s' names no event\n", glob);
 			else
 				pr_err("trace: a glob of %zu characters is too "
-				       "long\n", len);
+				       "long\n",
+				       len);
 			print_event_names();
 			return false;
 		}
@@ -156,8 +157,7 @@ bool trace_requested(void)
 DEFINE_PARAM("trace", set_trace,
 	     "event globs, comma-separated (kmap_local*,sched_switch, or *)");
 
-void trace_record(enum trace_event_id id, uint32_t a, uint32_t b,
-		  uint32_t c)
+void trace_record(enum trace_event_id id, uint32_t a, uint32_t b, uint32_t c)
 {
 	unsigned long flags = arch_irq_save();
 	unsigned int cpu = smp_processor_id();
@@ -180,7 +180,7 @@ void trace_record(enum trace_event_id id, uint32_t a, uint32_t b,
 	e->arg[0] = a;
 	e->arg[1] = b;
 	e->arg[2] = c;
-	barrier();			/* fill, then publish */
+	barrier(); /* fill, then publish */
 	r->count++;
 	arch_irq_restore(flags);
 }
@@ -258,8 +258,8 @@ static void dump_one(const struct trace_rec *e, uint64_t per_ms)
 	uint64_t ns = (e->tsc - trace_start_tsc) * 1000000ull / per_ms;
 	char args[96];
 
-	snprintf(args, sizeof(args), events[e->id].args, e->arg[0],
-		 e->arg[1], e->arg[2]);
+	snprintf(args, sizeof(args), events[e->id].args, e->arg[0], e->arg[1],
+		 e->arg[2]);
 	pr_report("%16s-%08x [%03u] %c %6llu.%06llu: %s: %s\n", e->comm,
 		  (unsigned int)e->task, e->cpu, e->in_irq ? 'h' : '.',
 		  (unsigned long long)(ns / 1000000000ull),
@@ -276,7 +276,7 @@ static int oldest_next(const unsigned int pos[NR_CPUS])
 		if (pos[cpu] >= trace_count(cpu))
 			continue;
 		if (best < 0 || rings[cpu].rec[pos[cpu]].tsc <
-				rings[best].rec[pos[best]].tsc)
+					rings[best].rec[pos[best]].tsc)
 			best = cpu;
 	}
 	return best;
@@ -294,7 +294,8 @@ void trace_dump(void)
 	for (unsigned int c = 0; c < NR_CPUS; c++)
 		if (trace_dropped(c))
 			pr_report("# dropped: cpu %u lost %lu records (ring "
-				  "full)\n", c, trace_dropped(c));
+				  "full)\n",
+				  c, trace_dropped(c));
 	pr_report("#             TASK-ID       CPU  IRQ  TIMESTAMP  "
 		  "EVENT: ARGS\n");
 	while (rings && per_ms && (cpu = oldest_next(pos)) >= 0) {

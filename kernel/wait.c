@@ -60,8 +60,8 @@ static void wake_some(struct wait_queue_head *wq, bool all)
 	unsigned long flags = spin_lock_irqsave(&wq->lock);
 
 	while (!list_empty(&wq->waiters)) {
-		struct waiter *w = list_first_entry(&wq->waiters,
-						    struct waiter, link);
+		struct waiter *w =
+			list_first_entry(&wq->waiters, struct waiter, link);
 
 		/* Off the queue: it requeues itself if it sleeps again. */
 		list_del_init(&w->link);
@@ -133,7 +133,7 @@ void complete_all(struct completion *c)
 {
 	unsigned long flags = spin_lock_irqsave(&c->wq.lock);
 
-	c->done = UINT32_MAX;	/* every present and future waiter passes */
+	c->done = UINT32_MAX; /* every present and future waiter passes */
 	spin_unlock_irqrestore(&c->wq.lock, flags);
 	wake_up_all(&c->wq);
 }

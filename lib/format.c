@@ -11,7 +11,7 @@
 struct outbuf {
 	char *buf;
 	size_t size;
-	size_t len;	/* what the output would be, even if cut */
+	size_t len; /* what the output would be, even if cut */
 };
 
 static void put(struct outbuf *o, char c)
@@ -24,7 +24,7 @@ static void put(struct outbuf *o, char c)
 struct spec {
 	bool left, zero, plus, space, alt;
 	int width;
-	int precision;	/* -1: none */
+	int precision; /* -1: none */
 };
 
 /* prefix: a sign or "0x", placed before any zero padding. */
@@ -96,7 +96,7 @@ static const char *parse_spec(const char *fmt, struct spec *sp, va_list *ap)
 	}
 	if (*fmt == '*') {
 		sp->width = va_arg(*ap, int);
-		if (sp->width < 0) {	/* a negative width means "-" */
+		if (sp->width < 0) { /* a negative width means "-" */
 			sp->left = true;
 			sp->width = -sp->width;
 		}
@@ -109,7 +109,7 @@ static const char *parse_spec(const char *fmt, struct spec *sp, va_list *ap)
 		sp->precision = 0;
 		if (*fmt == '*') {
 			sp->precision = va_arg(*ap, int);
-			if (sp->precision < 0)	/* as if none was given */
+			if (sp->precision < 0) /* as if none was given */
 				sp->precision = -1;
 			fmt++;
 		}
@@ -130,8 +130,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 	va_copy(ap, ap_in);
 	for (; *fmt; fmt++) {
 		struct spec sp;
-		int lng = 0;	/* 0: int, 1: long, 2: long long */
-		int shrt = 0;	/* 1: short (h), 2: char (hh) */
+		int lng = 0;  /* 0: int, 1: long, 2: long long */
+		int shrt = 0; /* 1: short (h), 2: char (hh) */
 		uint64_t uval;
 		int64_t sval;
 
@@ -150,10 +150,13 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 		switch (*fmt) {
 		case 'd':
 		case 'i':
-			sval = lng >= 2 ? va_arg(ap, long long) : va_arg(ap, long);
-			/* A short or char was promoted to int: narrow it back. */
+			sval = lng >= 2 ? va_arg(ap, long long)
+					: va_arg(ap, long);
+			/* A short or char was promoted to int: narrow it back.
+			 */
 			if (shrt)
-				sval = shrt == 1 ? (short)sval : (signed char)sval;
+				sval = shrt == 1 ? (short)sval
+						 : (signed char)sval;
 			uval = sval < 0 ? -(uint64_t)sval : (uint64_t)sval;
 			put_number(&o, uval, sval < 0, 10, false, &sp);
 			break;
@@ -167,7 +170,9 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
 				uval = shrt == 1 ? (unsigned short)uval
 						 : (unsigned char)uval;
 			put_number(&o, uval, false,
-				   *fmt == 'u' ? 10 : *fmt == 'o' ? 8 : 16,
+				   *fmt == 'u'	 ? 10
+				   : *fmt == 'o' ? 8
+						 : 16,
 				   *fmt == 'X', &sp);
 			break;
 		case 'p':

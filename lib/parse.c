@@ -28,7 +28,7 @@ static bool parse_digits(const char **sp, uint64_t *out)
 		else
 			break;
 		if (val > (UINT64_MAX - d) / base)
-			return false;	/* overflow */
+			return false; /* overflow */
 		val = val * base + d;
 		any = true;
 	}
@@ -56,9 +56,21 @@ bool parse_size(const char *s, uint64_t *out)
 	if (!parse_digits(&s, &val))
 		return false;
 	switch (*s) {
-	case 'K': case 'k': shift = 10; s++; break;
-	case 'M': case 'm': shift = 20; s++; break;
-	case 'G': case 'g': shift = 30; s++; break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		s++;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		s++;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		s++;
+		break;
 	}
 	if (*s != '\0' || (shift && val > (UINT64_MAX >> shift)))
 		return false;

@@ -35,8 +35,8 @@ static void show_slot(const char *what, const void *va)
 	struct task *self = current_task();
 
 	printk("  %s at %08lx on CPU %u; this task holds %d local map(s); "
-	       "PTE %016llx\n", what, (unsigned long)va, smp_processor_id(),
-	       self->kmap_ctrl.idx,
+	       "PTE %016llx\n",
+	       what, (unsigned long)va, smp_processor_id(), self->kmap_ctrl.idx,
 	       (unsigned long long)arch_get_kernel_pte((uintptr_t)va &
 						       PAGE_MASK));
 }
@@ -62,8 +62,8 @@ static void demo_kmap_local(void)
 	printk("3. kunmap_local(B) first (strict stack order): clear its "
 	       "PTE, invlpg here, pop\n");
 	kunmap_local(pb);
-	printk("   B's slot PTE is now %016llx\n", (unsigned long long)
-	       arch_get_kernel_pte((uintptr_t)pb));
+	printk("   B's slot PTE is now %016llx\n",
+	       (unsigned long long)arch_get_kernel_pte((uintptr_t)pb));
 	printk("4. kunmap_local(A): the stack is empty, migration back on\n");
 	kunmap_local(pa);
 	show_slot("A's old slot", pa);
@@ -94,7 +94,8 @@ static void demo_kmap(void)
 	p = kmap(page);
 	nr = PKMAP_NR(p);
 	printk("   address %p (slot %u), pkmap_count %d = 1 user + 1; "
-	       "valid on every CPU\n", p, nr, pkmap_slot_count(nr));
+	       "valid on every CPU\n",
+	       p, nr, pkmap_slot_count(nr));
 	printk("2. kmap(page) again: the same slot, one more user\n");
 	kmap(page);
 	printk("   pkmap_count %d\n", pkmap_slot_count(nr));

@@ -64,7 +64,7 @@ static bool lazy_fault(const struct page_fault *pf)
 		return false;
 	}
 	arch_irq_enable();
-	might_sleep();		/* the rule above, asserted */
+	might_sleep(); /* the rule above, asserted */
 	ok = vmalloc_lazy_fill(pf->address);
 	arch_irq_disable();
 	if (!ok)

@@ -55,5 +55,6 @@ const void *fixmap_map_boot_range(phys_addr_t pa, size_t size)
 	for (unsigned int i = 0; i < pages; i++)
 		set_fixmap(FIX_ACPI_END - i, first + i * PAGE_SIZE, MAP_READ);
 	boot_window_pages = pages;
-	return (const void *)(fix_to_virt(FIX_ACPI_END) + (uintptr_t)(pa - first));
+	return (const void *)(fix_to_virt(FIX_ACPI_END) +
+			      (uintptr_t)(pa - first));
 }

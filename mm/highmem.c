@@ -106,7 +106,7 @@ static void flush_all_zero_pkmaps(void)
 			continue;
 		pkmap_count[nr] = 0;
 		pkmap_page[nr] = NULL;
-		if (page)	/* NULL: its page was freed meanwhile */
+		if (page) /* NULL: its page was freed meanwhile */
 			page_flags_clear(page, PG_pkmap | PG_PKMAP_MASK);
 		arch_clear_kernel_pte(PKMAP_ADDR(nr));
 		need_flush = true;
@@ -132,7 +132,7 @@ static int pkmap_take_slot(struct page *page)
 			stats.wraps++;
 			trace_event(TR_PKMAP_WRAP, stats.wraps, 0, 0);
 			flush_all_zero_pkmaps();
-			scanned = 0;	/* every slot at 1 is now free */
+			scanned = 0; /* every slot at 1 is now free */
 		}
 		if (pkmap_count[last_pkmap_nr] == 0)
 			break;
@@ -192,7 +192,8 @@ static void pkmap_check_context(const char *who)
 	if (arch_irqs_disabled() || in_interrupt())
 		panic("%s() with interrupts off or in an interrupt handler "
 		      "(thread %s): the pool flush could deadlock; use "
-		      "kmap_local_page()", who, current_task_name());
+		      "kmap_local_page()",
+		      who, current_task_name());
 }
 
 void *kmap(struct page *page)
@@ -202,7 +203,8 @@ void *kmap(struct page *page)
 	might_sleep();
 	if (WARN(READ_ONCE(page->flags) & PG_unowned,
 		 "kmap(pfn %#lx): the page is free (freed, or never "
-		 "allocated); refused", (unsigned long)page_to_pfn(page)))
+		 "allocated); refused",
+		 (unsigned long)page_to_pfn(page)))
 		return NULL;
 	if (!PageHighMem(page))
 		return lowmem_page_address(page);
@@ -238,8 +240,8 @@ void kunmap(struct page *page)
 		spin_unlock(&kmap_lock);
 		WARN(1, "kunmap(pfn %#lx): the page is not kmapped (%s)",
 		     (unsigned long)page_to_pfn(page),
-		     page_pkmapped(page) ? "only cached, no users" :
-					   "no pkmap slot");
+		     page_pkmapped(page) ? "only cached, no users"
+					 : "no pkmap slot");
 		return;
 	}
 	stats.unmaps++;
@@ -301,7 +303,7 @@ const char *pkmap_page_freeing(struct page *page)
 	} else if (pkmap_count[nr] >= 2) {
 		refusal = "the page is still kmapped: kunmap it first";
 	} else {
-		pkmap_page[nr] = NULL;	/* the slot waits for the flush */
+		pkmap_page[nr] = NULL; /* the slot waits for the flush */
 		page_flags_clear(page, PG_pkmap | PG_PKMAP_MASK);
 		stats.freed_while_cached++;
 		pkmap_check_slot(nr);
@@ -342,8 +344,8 @@ static void cmd_pkmap(const char *args)
 	for (unsigned int nr = 0; nr < LAST_PKMAP; nr++)
 		state[MIN(pkmap_count[nr], 2)]++;
 	printk("pkmap pool at %08x: %u free, %u cached (count 1), %u in use;"
-	       " cursor at %u\n", PKMAP_BASE, state[0], state[1], state[2],
-	       last_pkmap_nr);
+	       " cursor at %u\n",
+	       PKMAP_BASE, state[0], state[1], state[2], last_pkmap_nr);
 	for (unsigned int nr = 0; nr < LAST_PKMAP && shown < 16; nr++) {
 		if (pkmap_count[nr] < 2)
 			continue;
@@ -356,8 +358,9 @@ static void cmd_pkmap(const char *args)
 	s = stats;
 	spin_unlock(&kmap_lock);
 	printk("maps %lu (hits %lu), unmaps %lu, wraps %lu, shootdowns %lu, "
-	       "waits %lu, bad unmaps %lu\n", s.maps, s.hits, s.unmaps,
-	       s.wraps, s.shootdowns, s.waits, s.bad_unmaps);
+	       "waits %lu, bad unmaps %lu\n",
+	       s.maps, s.hits, s.unmaps, s.wraps, s.shootdowns, s.waits,
+	       s.bad_unmaps);
 }
 DEFINE_MONITOR_CMD("pkmap", cmd_pkmap, "pkmap",
 		   "the kmap pool: slots in use, counters");

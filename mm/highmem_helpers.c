@@ -23,9 +23,10 @@ static bool page_range_ok(const char *who, const struct page *page,
 {
 	if (offset <= PAGE_SIZE && len <= PAGE_SIZE - offset)
 		return true;
-	WARN(1, "%s(pfn %#lx, offset %zu, len %zu): the range passes the "
-	     "end of the page (%u bytes); refused, nothing touched", who,
-	     (unsigned long)page_to_pfn(page), offset, len,
+	WARN(1,
+	     "%s(pfn %#lx, offset %zu, len %zu): the range passes the "
+	     "end of the page (%u bytes); refused, nothing touched",
+	     who, (unsigned long)page_to_pfn(page), offset, len,
 	     (unsigned int)PAGE_SIZE);
 	return false;
 }
@@ -39,14 +40,13 @@ bool memcpy_to_page(struct page *page, size_t offset, const void *from,
 		return false;
 	va = kmap_local_page(page);
 	if (!va)
-		return false;	/* kmap_local_page() said why */
+		return false; /* kmap_local_page() said why */
 	memcpy(va + offset, from, len);
 	kunmap_local(va);
 	return true;
 }
 
-bool memcpy_from_page(void *to, struct page *page, size_t offset,
-		      size_t len)
+bool memcpy_from_page(void *to, struct page *page, size_t offset, size_t len)
 {
 	const char *va;
 
@@ -84,7 +84,7 @@ bool copy_highpage(struct page *to, struct page *from)
 	dst = kmap_local_page(to);
 	if (dst) {
 		memcpy(dst, src, PAGE_SIZE);
-		kunmap_local(dst);	/* the last one mapped goes first */
+		kunmap_local(dst); /* the last one mapped goes first */
 	}
 	kunmap_local(src);
 	return dst != NULL;

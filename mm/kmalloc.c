@@ -18,15 +18,15 @@
 #include <mm/layout.h>
 #include <mm/page_alloc.h>
 
-#define NR_CLASSES	8	/* 16, 32, ... 2048 */
-#define MIN_SHIFT	4
+#define NR_CLASSES 8 /* 16, 32, ... 2048 */
+#define MIN_SHIFT  4
 /*
  * The size-class field of a block kmalloc took whole from the page
  * allocator: so kfree can tell its own large blocks from pages that
  * alloc_page handed to someone else.
  */
-#define CLASS_LARGE	0xFu
-#define CLASS_LARGE_TAIL 0xEu	/* the block's other pages */
+#define CLASS_LARGE	 0xFu
+#define CLASS_LARGE_TAIL 0xEu /* the block's other pages */
 _Static_assert(NR_CLASSES <= CLASS_LARGE_TAIL,
 	       "no class numbers left for large blocks");
 
@@ -42,7 +42,7 @@ struct free_slot {
 	uint32_t mark;
 };
 
-#define SLOT_FREE_MARK	0xf7ee51a7u
+#define SLOT_FREE_MARK 0xf7ee51a7u
 
 struct size_class {
 	spinlock_t lock;
@@ -53,7 +53,7 @@ struct size_class {
 
 static struct size_class classes[NR_CLASSES];
 static unsigned long live_large;
-static unsigned long slab_pages;	/* pages cut into slots, ever */
+static unsigned long slab_pages; /* pages cut into slots, ever */
 
 static unsigned int page_slab_class(const struct page *page)
 {
@@ -61,8 +61,7 @@ static unsigned int page_slab_class(const struct page *page)
 }
 
 /* Label (or unlabel) every page of a large block as kmalloc's own. */
-static void mark_large_block(struct page *head, unsigned int order,
-			     bool mark)
+static void mark_large_block(struct page *head, unsigned int order, bool mark)
 {
 	for (unsigned int i = 0; i < 1u << order; i++) {
 		uint32_t class = i ? CLASS_LARGE_TAIL : CLASS_LARGE;
@@ -146,7 +145,7 @@ void *kmalloc(size_t size)
 	if (sc->free || class_grow(sc, c)) {
 		fs = sc->free;
 		sc->free = fs->next;
-		fs->mark = 0;	/* live now: kfree need not search */
+		fs->mark = 0; /* live now: kfree need not search */
 		sc->live++;
 	}
 	spin_unlock_irqrestore(&sc->lock, flags);
@@ -175,8 +174,10 @@ static bool kfree_refuses(const void *ptr)
 	const char *why = NULL;
 
 	if (va < PAGE_OFFSET || va >= high_memory) {
-		WARN(1, "kfree(%p): not an address kmalloc returned (it is in "
-		     "%s)", ptr, layout_region_describe(va));
+		WARN(1,
+		     "kfree(%p): not an address kmalloc returned (it is in "
+		     "%s)",
+		     ptr, layout_region_describe(va));
 		return true;
 	}
 	page = virt_to_page(ptr);
@@ -188,8 +189,10 @@ static bool kfree_refuses(const void *ptr)
 		 (page_slab_class(page) == CLASS_LARGE && (va & ~PAGE_MASK)))
 		why = "inside a large kmalloc block, not at its start";
 	if (why)
-		WARN(1, "kfree(%p): not an address kmalloc returned (%s, in "
-		     "%s)", ptr, why, layout_region_describe(va));
+		WARN(1,
+		     "kfree(%p): not an address kmalloc returned (%s, in "
+		     "%s)",
+		     ptr, why, layout_region_describe(va));
 	return why != NULL;
 }
 
@@ -219,8 +222,7 @@ void kfree(const void *ptr)
 		return;
 	}
 	if (WARN((uintptr_t)ptr % (16u << c),
-		 "kfree(%p): not the start of a %u-byte object", ptr,
-		 16u << c))
+		 "kfree(%p): not the start of a %u-byte object", ptr, 16u << c))
 		return;
 	sc = &classes[c];
 	flags = spin_lock_irqsave(&sc->lock);
@@ -230,8 +232,10 @@ void kfree(const void *ptr)
 	 */
 	if (fs->mark == SLOT_FREE_MARK && slot_is_free(sc, fs)) {
 		spin_unlock_irqrestore(&sc->lock, flags);
-		WARN(1, "kfree(%p): double free of a %u-byte object "
-		     "(refused)", ptr, 16u << c);
+		WARN(1,
+		     "kfree(%p): double free of a %u-byte object "
+		     "(refused)",
+		     ptr, 16u << c);
 		return;
 	}
 	fs->next = sc->free;

@@ -93,7 +93,7 @@ bool kmap_force_map_enabled(void)
  * cannot split it, and no other CPU writes there, so neither a lock
  * prefix nor a per-CPU index computation is needed.
  */
-#define kmap_count(field)	this_cpu_inc(kmap.field)
+#define kmap_count(field) this_cpu_inc(kmap.field)
 
 /*
  * Map (cpu, idx) takes the fixmap slot `off` pages below the first kmap
@@ -117,8 +117,8 @@ uintptr_t kmap_local_slot_address(unsigned int cpu, int idx)
 }
 
 /* The kmap range, lowest address first (the fixmap grows down). */
-#define KMAP_RANGE_START	fix_to_virt(FIX_KMAP_END)
-#define KMAP_RANGE_END		(fix_to_virt(FIX_KMAP_BEGIN) + PAGE_SIZE)
+#define KMAP_RANGE_START fix_to_virt(FIX_KMAP_END)
+#define KMAP_RANGE_END	 (fix_to_virt(FIX_KMAP_BEGIN) + PAGE_SIZE)
 
 static bool in_kmap_range(uintptr_t va)
 {
@@ -163,10 +163,12 @@ static noinline void *kmap_local_refuse(struct task *t, int idx)
 	migrate_disable();
 	cpu = smp_processor_id();
 	kmap_count(refused);
-	WARN(1, "kmap_local: nesting deeper than KM_MAX_IDX (%d) in "
+	WARN(1,
+	     "kmap_local: nesting deeper than KM_MAX_IDX (%d) in "
 	     "thread %s on CPU %u: the top map is at %08lx, and the "
 	     "next slot, %08lx, is not this CPU's (refused, returning "
-	     "NULL)", KM_MAX_IDX, t->name, cpu,
+	     "NULL)",
+	     KM_MAX_IDX, t->name, cpu,
 	     (unsigned long)kmap_slot_va(cpu, idx - 1),
 	     (unsigned long)kmap_slot_va(cpu, idx));
 	migrate_enable();
@@ -177,7 +179,8 @@ static noinline void *kmap_local_refuse(struct task *t, int idx)
 static noinline void *kmap_local_refuse_free(struct page *page)
 {
 	kmap_count(refused);
-	WARN(1, "kmap_local: pfn %#lx is a free page (freed, or never "
+	WARN(1,
+	     "kmap_local: pfn %#lx is a free page (freed, or never "
 	     "allocated) in thread %s (refused, returning NULL)",
 	     (unsigned long)page_to_pfn(page), current_task_name());
 	return NULL;
@@ -196,18 +199,20 @@ static noinline void *kmap_local_stale(struct task *t, int idx, pteval_t pte)
 	pteval_t *ptep = arch_fixmap_pte(va);
 
 	kmap_count(stale_slots);
-	WARN(1, "kmap_local: slot %08lx (CPU %u, index %d) was still "
-	     "mapped (phys %#llx) when thread %s took it", (unsigned long)va,
-	     cpu, idx, (unsigned long long)arch_pte_phys(arch_pte_read(ptep)),
-	     t->name);
+	WARN(1,
+	     "kmap_local: slot %08lx (CPU %u, index %d) was still "
+	     "mapped (phys %#llx) when thread %s took it",
+	     (unsigned long)va, cpu, idx,
+	     (unsigned long long)arch_pte_phys(arch_pte_read(ptep)), t->name);
 	t->kmap_ctrl.pteval[idx] = pte;
-	barrier();			/* save, then write */
+	barrier(); /* save, then write */
 	/* Never rewrite a present PAE entry in place: clear, then install. */
 	arch_pte_clear(ptep);
 	arch_pte_install(ptep, pte);
 	arch_fixmap_flush_local(va);
 	kmap_count(local_maps);
-	trace_event(TR_KMAP_LOCAL_MAP, idx, arch_pte_phys(pte) >> PAGE_SHIFT, 0);
+	trace_event(TR_KMAP_LOCAL_MAP, idx, arch_pte_phys(pte) >> PAGE_SHIFT,
+		    0);
 	return (void *)va;
 }
 
@@ -226,7 +231,7 @@ static __always_inline void *kmap_local_map(struct page *page)
 		return kmap_local_refuse(t, idx);
 	migrate_disable();
 	t->kmap_ctrl.idx = idx + 1;
-	barrier();			/* push, then check */
+	barrier(); /* push, then check */
 	pte = arch_make_kernel_rw_pte(page_to_phys(page));
 	/* smp_processor_id() is stable now: we cannot migrate. */
 	va = kmap_slot_va(smp_processor_id(), idx);
@@ -239,7 +244,7 @@ static __always_inline void *kmap_local_map(struct page *page)
 	 */
 	if (unlikely(arch_pte_mapped(ptep)))
 		return kmap_local_stale(t, idx, pte);
-	barrier();			/* check, then save */
+	barrier(); /* check, then save */
 	t->kmap_ctrl.pteval[idx] = pte;
 	/*
 	 * The install is a compiler barrier: the save goes first. A switch
@@ -315,8 +320,7 @@ static __always_inline void kmap_local_pop(struct task *t, int top)
  * Everything but the common case: NULL, a bad address, an empty stack,
  * an unmap out of order. Out of line; each case is reported by name.
  */
-static noinline void kmap_local_unmap_slow(const void *addr,
-					     const char *who)
+static noinline void kmap_local_unmap_slow(const void *addr, const char *who)
 {
 	uintptr_t va = (uintptr_t)addr & PAGE_MASK;
 	struct task *t = current_task();
@@ -325,33 +329,37 @@ static noinline void kmap_local_unmap_slow(const void *addr,
 	uintptr_t top_va;
 
 	if (!addr)
-		return;		/* a refused map: nothing was taken */
+		return; /* a refused map: nothing was taken */
 	if (va >= PAGE_OFFSET && va < high_memory) {
 		kmap_count(direct_unmaps);
-		return;		/* lowmem: no slot was taken */
+		return; /* lowmem: no slot was taken */
 	}
 	if (!in_kmap_range(va)) {
 		kmap_count(bad_unmaps);
-		WARN(1, "%s(%08lx) in thread %s: not an address kmap_local_page "
-		     "or kmap_atomic returns (it is in %s)", who,
-		     (unsigned long)addr, t->name,
+		WARN(1,
+		     "%s(%08lx) in thread %s: not an address kmap_local_page "
+		     "or kmap_atomic returns (it is in %s)",
+		     who, (unsigned long)addr, t->name,
 		     layout_region_describe(va));
 		return;
 	}
 	if (top < 0) {
 		kmap_count(bad_unmaps);
-		WARN(1, "%s(%08lx) in thread %s on CPU %u: the thread holds no "
-		     "local map (popping an empty stack; ignored)", who,
-		     (unsigned long)addr, t->name, cpu);
+		WARN(1,
+		     "%s(%08lx) in thread %s on CPU %u: the thread holds no "
+		     "local map (popping an empty stack; ignored)",
+		     who, (unsigned long)addr, t->name, cpu);
 		return;
 	}
 	top_va = kmap_slot_va(cpu, top);
 	if (!kmap_slot_decode(va, &scpu, &idx) || scpu != cpu || idx > top ||
 	    (t->kmap_ctrl.holes & (1u << idx))) {
 		kmap_count(bad_unmaps);
-		WARN(1, "%s(%08lx) in thread %s on CPU %u: not one of the "
-		     "thread's live maps; the top map is %08lx (ignored)", who,
-		     (unsigned long)addr, t->name, cpu, (unsigned long)top_va);
+		WARN(1,
+		     "%s(%08lx) in thread %s on CPU %u: not one of the "
+		     "thread's live maps; the top map is %08lx (ignored)",
+		     who, (unsigned long)addr, t->name, cpu,
+		     (unsigned long)top_va);
 		return;
 	}
 	kmap_slot_clear(t, idx, va);
@@ -367,9 +375,10 @@ static noinline void kmap_local_unmap_slow(const void *addr,
 	 * hole the stack pops past later.
 	 */
 	kmap_count(out_of_order);
-	WARN(1, "%s(%08lx) out of order in thread %s on CPU %u: the top map "
-	     "is %08lx; unmapped it, leaving a hole at index %d", who,
-	     (unsigned long)va, t->name, cpu, (unsigned long)top_va, idx);
+	WARN(1,
+	     "%s(%08lx) out of order in thread %s on CPU %u: the top map "
+	     "is %08lx; unmapped it, leaving a hole at index %d",
+	     who, (unsigned long)va, t->name, cpu, (unsigned long)top_va, idx);
 	t->kmap_ctrl.holes |= 1u << idx;
 	migrate_enable();
 }
@@ -379,8 +388,7 @@ static noinline void kmap_local_unmap_slow(const void *addr,
  * slot address must be exactly this task's top slot on this CPU, and
  * anything else (NULL included) goes to the slow path to be judged.
  */
-static __always_inline void kmap_local_unmap(const void *addr,
-					     const char *who)
+static __always_inline void kmap_local_unmap(const void *addr, const char *who)
 {
 	uintptr_t va = (uintptr_t)addr & PAGE_MASK;
 	struct task *t;
@@ -389,7 +397,7 @@ static __always_inline void kmap_local_unmap(const void *addr,
 	if (va < KMAP_RANGE_START) {
 		if (likely(va >= PAGE_OFFSET && va < high_memory)) {
 			kmap_count(direct_unmaps);
-			return;		/* lowmem: no slot was taken */
+			return; /* lowmem: no slot was taken */
 		}
 		kmap_local_unmap_slow(addr, who);
 		return;
@@ -460,9 +468,9 @@ void kmap_local_switch(struct task *prev, struct task *next)
 			pteval_t pte = next->kmap_ctrl.pteval[i];
 
 			if (arch_pte_present(pte))
-				arch_pte_install(
-					arch_fixmap_pte(kmap_slot_va(cpu, i)),
-					pte);
+				arch_pte_install(arch_fixmap_pte(
+							 kmap_slot_va(cpu, i)),
+						 pte);
 		}
 		kmap_count(switch_restores);
 		trace_event(TR_KMAP_LOCAL_RESTORE, next->kmap_ctrl.idx, 0, 0);
@@ -471,7 +479,9 @@ void kmap_local_switch(struct task *prev, struct task *next)
 
 void kmap_stats(struct kmap_stats *out)
 {
-	enum { N = sizeof(*out) / sizeof(unsigned long) };
+	enum {
+		N = sizeof(*out) / sizeof(unsigned long)
+	};
 	unsigned long *sum = (unsigned long *)out;
 
 	memset(out, 0, sizeof(*out));
@@ -493,14 +503,14 @@ void kmap_stats_print(const char *label)
 	pkmap_get_stats(&p);
 	pr_info("kmap_stats %s: local maps %lu unmaps %lu, direct %lu/%lu, "
 		"atomic %lu/%lu, switches saved %lu restored %lu, refused "
-		"%lu, bad unmaps %lu, out of order %lu, stale %lu\n", label,
-		s.local_maps, s.local_unmaps, s.direct_maps, s.direct_unmaps,
-		s.atomic_maps, s.atomic_unmaps, s.switch_saves,
+		"%lu, bad unmaps %lu, out of order %lu, stale %lu\n",
+		label, s.local_maps, s.local_unmaps, s.direct_maps,
+		s.direct_unmaps, s.atomic_maps, s.atomic_unmaps, s.switch_saves,
 		s.switch_restores, s.refused, s.bad_unmaps, s.out_of_order,
 		s.stale_slots);
 	pr_info("kmap_stats %s: pkmap maps %lu (hits %lu) unmaps %lu, wraps "
-		"%lu, shootdowns %lu, waits %lu, bad unmaps %lu\n", label,
-		p.maps, p.hits, p.unmaps, p.wraps, p.shootdowns, p.waits,
+		"%lu, shootdowns %lu, waits %lu, bad unmaps %lu\n",
+		label, p.maps, p.hits, p.unmaps, p.wraps, p.shootdowns, p.waits,
 		p.bad_unmaps);
 }
 
@@ -513,12 +523,13 @@ static void describe_slot(const char *what, unsigned int cpu, int idx)
 
 	if (!arch_pte_present(pte)) {
 		printk(KERN_EMERG "kmap: %s: slot %08lx (CPU %u, index %d) is "
-		       "not mapped\n", what, (unsigned long)va, cpu, idx);
+				  "not mapped\n",
+		       what, (unsigned long)va, cpu, idx);
 		return;
 	}
 	printk(KERN_EMERG "kmap: %s: slot %08lx (CPU %u, index %d) maps page "
-	       "pfn %#llx (phys %#llx) for thread %s\n", what,
-	       (unsigned long)va, cpu, idx,
+			  "pfn %#llx (phys %#llx) for thread %s\n",
+	       what, (unsigned long)va, cpu, idx,
 	       (unsigned long long)(arch_pte_phys(pte) >> PAGE_SHIFT),
 	       (unsigned long long)arch_pte_phys(pte), t ? t->name : "?");
 }
@@ -537,12 +548,14 @@ void kmap_local_describe(uintptr_t va)
 	n = (virt_to_fix(va) - FIX_KMAP_BEGIN) / 2;
 	if (!kmap_debug || n >= NR_CPUS * KM_MAX_IDX) {
 		printk(KERN_EMERG "kmap: %08lx is in the kmap slot range but "
-		       "past the last CPU's slots\n", (unsigned long)va);
+				  "past the last CPU's slots\n",
+		       (unsigned long)va);
 		return;
 	}
 	/* Guard n sits just above map n and just below map n - 1. */
 	printk(KERN_EMERG "kmap: %08lx is a kmap.debug guard page: an access "
-	       "ran off a mapped page\n", (unsigned long)va);
+			  "ran off a mapped page\n",
+	       (unsigned long)va);
 	describe_slot("overrun past the end of", n / KM_MAX_IDX,
 		      n % KM_MAX_IDX);
 	if (n > 0)

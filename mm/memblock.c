@@ -15,29 +15,30 @@
 #include <mm/memblock.h>
 #include <mm/page.h>
 
-#define MAX_RESERVED	32
-#define PAE_PHYS_LIMIT	(1ull << 36)
+#define MAX_RESERVED   32
+#define PAE_PHYS_LIMIT (1ull << 36)
 /*
  * The smallest lowmem= accepted: room for the first MiB, the kernel
  * image, the kernel half's page tables (2 MiB at most) and the pages
  * the kernel runs on. The struct page array comes on top of it.
  */
-#define LOWMEM_PARAM_MIN	(16u << 20)
+#define LOWMEM_PARAM_MIN (16u << 20)
 
 /* Even 64 GiB of frames leaves room: lowmem= can always be honoured. */
 _Static_assert((PAE_PHYS_LIMIT >> PAGE_SHIFT) * sizeof(struct page) +
-		       LOWMEM_PARAM_MIN <= MAX_LOWMEM,
+			       LOWMEM_PARAM_MIN <=
+		       MAX_LOWMEM,
 	       "mem_map for all of PAE's RAM must fit in lowmem");
 
 struct phys_range {
-	phys_addr_t start, end;	/* [start, end) */
+	phys_addr_t start, end; /* [start, end) */
 	const char *why;
 };
 
 static struct phys_range reserved[MAX_RESERVED];
 static unsigned int nr_reserved;
 static bool retired;
-static uint64_t lowmem_param;	/* lowmem=SIZE, 0 if not given */
+static uint64_t lowmem_param; /* lowmem=SIZE, 0 if not given */
 
 uintptr_t high_memory;
 uintptr_t vmalloc_start;
@@ -144,12 +145,11 @@ static uint64_t lowmem_limit(phys_addr_t top)
 	pr_warn("lowmem=%llu%s is too small for this machine: mem_map needs "
 		"%u frames (RAM up to %#llx) x %zu bytes = %llu KiB of "
 		"lowmem, plus %u MiB for the kernel: lowmem raised to "
-		"%lluM\n", (unsigned long long)(lowmem_param >>
-						 (whole_mib ? 20 : 10)),
-		whole_mib ? "M" : "K", frames,
-		(unsigned long long)top, sizeof(struct page),
-		(unsigned long long)(map >> 10), LOWMEM_PARAM_MIN >> 20,
-		(unsigned long long)(need >> 20));
+		"%lluM\n",
+		(unsigned long long)(lowmem_param >> (whole_mib ? 20 : 10)),
+		whole_mib ? "M" : "K", frames, (unsigned long long)top,
+		sizeof(struct page), (unsigned long long)(map >> 10),
+		LOWMEM_PARAM_MIN >> 20, (unsigned long long)(need >> 20));
 	return need;
 }
 
@@ -212,7 +212,8 @@ void memblock_for_each_free_range(void (*fn)(pfn_t start, pfn_t end))
 			pfn_t run = pfn;
 
 			while (run < last &&
-			       !memblock_is_reserved((phys_addr_t)run << PAGE_SHIFT,
+			       !memblock_is_reserved((phys_addr_t)run
+							     << PAGE_SHIFT,
 						     PAGE_SIZE))
 				run++;
 			if (run > pfn)

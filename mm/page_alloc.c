@@ -21,7 +21,7 @@
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
 
-#define PAGE_POISON 0x6b	/* freed memory under mm.debug=1 */
+#define PAGE_POISON 0x6b /* freed memory under mm.debug=1 */
 
 struct zone zones[NR_ZONES] = {
 	[ZONE_NORMAL] = { .name = "Normal",
@@ -121,7 +121,7 @@ static void free_block(struct zone *zone, pfn_t pfn, unsigned int order)
 		if (!is_free_buddy(zone, buddy, order))
 			break;
 		del_free_block(zone, pfn_to_page(buddy), order);
-		pfn &= ~(1u << order);	/* the lower half heads the union */
+		pfn &= ~(1u << order); /* the lower half heads the union */
 		order++;
 	}
 	add_free_block(zone, pfn_to_page(pfn), order);
@@ -156,8 +156,10 @@ static struct page *zone_alloc(struct zone *zone, unsigned int order)
 
 struct page *alloc_pages_zone(enum zone_type z, unsigned int order)
 {
-	if (WARN(order > MAX_ORDER, "alloc_pages: order %u is above "
-		 "MAX_ORDER %u", order, MAX_ORDER))
+	if (WARN(order > MAX_ORDER,
+		 "alloc_pages: order %u is above "
+		 "MAX_ORDER %u",
+		 order, MAX_ORDER))
 		return NULL;
 	return zone_alloc(&zones[z], order);
 }
@@ -179,14 +181,14 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 }
 
 /* Why this free must be refused, or NULL if it is fine. */
-static const char *bad_free_reason(const struct page *page,
-				   unsigned int order)
+static const char *bad_free_reason(const struct page *page, unsigned int order)
 {
 	if (page->flags & PG_reserved)
 		return "free of a reserved page (never allocatable)";
 	if (page->refcount == 0)
-		return (page->flags & PG_freed) ? "double free"
-						: "free of a never-allocated page";
+		return (page->flags & PG_freed)
+			       ? "double free"
+			       : "free of a never-allocated page";
 	if (page_order(page) != order)
 		return "free with the wrong order";
 	return NULL;
@@ -204,8 +206,9 @@ static const char *free_of_mapped_page(struct page *page, unsigned int order)
 	if (!PageHighMem(page) && !kmap_force_map_enabled())
 		return NULL;
 	for (unsigned int i = 0; i < 1u << order; i++) {
-		const char *why = PageHighMem(page + i) ?
-				  pkmap_page_freeing(page + i) : NULL;
+		const char *why = PageHighMem(page + i)
+					  ? pkmap_page_freeing(page + i)
+					  : NULL;
 
 		if (!why && kmap_local_holds_page(page + i))
 			why = "the page is still mapped by this thread's "
@@ -231,8 +234,9 @@ bool free_pages(struct page *page, unsigned int order)
 	 * that owns it cannot change), and again under it below, where a
 	 * bad free is reported and counted.
 	 */
-	reason = bad_free_reason(page, order) ? NULL :
-		 free_of_mapped_page(page, order);
+	reason = bad_free_reason(page, order)
+			 ? NULL
+			 : free_of_mapped_page(page, order);
 	if (reason) {
 		WARN(1, "free_pages: pfn %#lx: %s (refused)",
 		     (unsigned long)page_to_pfn(page), reason);
@@ -314,16 +318,18 @@ void page_alloc_init(void)
 			list_init(&zones[z].free_area[k].free_list);
 	/* Every frame starts reserved; free RAM is released below. */
 	for (pfn_t pfn = 0; pfn < max_pfn; pfn++)
-		mem_map[pfn].flags = PG_reserved |
-				     (pfn >= max_low_pfn ? PG_highmem : 0);
+		mem_map[pfn].flags =
+			PG_reserved | (pfn >= max_low_pfn ? PG_highmem : 0);
 	memblock_for_each_free_range(release_range);
 	memblock_retire();
 	pr_info("mem_map: %u frames, %zu bytes of struct page each: "
-		"%llu KiB of lowmem\n", max_pfn, sizeof(struct page),
+		"%llu KiB of lowmem\n",
+		max_pfn, sizeof(struct page),
 		(unsigned long long)(map_bytes >> 10));
 	for (int z = 0; z < NR_ZONES; z++)
 		pr_info("zone %-7s pfn %#08x-%#08x: %lu pages managed "
-			"(%lu MiB)\n", zones[z].name, zones[z].start_pfn,
-			zones[z].end_pfn, zones[z].managed_pages,
+			"(%lu MiB)\n",
+			zones[z].name, zones[z].start_pfn, zones[z].end_pfn,
+			zones[z].managed_pages,
 			zones[z].managed_pages >> (20 - PAGE_SHIFT));
 }

@@ -48,11 +48,11 @@
 #include <mm/tlbflush.h>
 
 struct flush_request {
-	uintptr_t start;		/* written by the owner before pending */
+	uintptr_t start; /* written by the owner before pending */
 	uintptr_t end;
 	bool full;
-	volatile cpumask_t pending;	/* targets that have not flushed */
-} __aligned(64);			/* one cache line per sender */
+	volatile cpumask_t pending; /* targets that have not flushed */
+} __aligned(64);		    /* one cache line per sender */
 
 static struct flush_request requests[NR_CPUS];
 
@@ -104,11 +104,12 @@ static void shootdown(uintptr_t start, uintptr_t end, bool full)
 	me = smp_processor_id();
 	targets = cpu_online_mask() & ~CPU_MASK(me);
 	if (break_enabled(BREAK_TLB_SHOOTDOWN))
-		targets = 0;		/* the teaching bug: local flush only */
+		targets = 0; /* the teaching bug: local flush only */
 	if (unlikely(targets && arch_irqs_disabled()))
 		panic("TLB shootdown with interrupts off on CPU %u: a CPU "
 		      "that cannot take IPIs must not wait for others' "
-		      "(deadlock rule, include/mm/tlbflush.h)", me);
+		      "(deadlock rule, include/mm/tlbflush.h)",
+		      me);
 
 	flags = arch_irq_save();
 	do_local_flush(start, end, full);

@@ -52,21 +52,21 @@
  */
 #define VMAP_AREA_END VMALLOC_LAZY_START
 
-#define VM_ALLOC	(1u << 0)	/* pages are ours: vfree frees them */
-#define VM_GUARD_BELOW	(1u << 1)	/* a guard page before the pages */
-#define VM_STACK	(1u << 2)	/* a kernel stack; owner names it */
+#define VM_ALLOC       (1u << 0) /* pages are ours: vfree frees them */
+#define VM_GUARD_BELOW (1u << 1) /* a guard page before the pages */
+#define VM_STACK       (1u << 2) /* a kernel stack; owner names it */
 
-#define VMAP_HASH_BITS	6
-#define VMAP_HASH_SIZE	(1u << VMAP_HASH_BITS)
+#define VMAP_HASH_BITS 6
+#define VMAP_HASH_SIZE (1u << VMAP_HASH_BITS)
 
 struct vmap_area {
-	uintptr_t start, end;		/* whole range, guards included */
-	uintptr_t addr;			/* first mapped page (handed out) */
-	unsigned int nr_pages;		/* mapped pages */
-	unsigned int flags;		/* VM_* */
-	const char *owner;		/* VM_STACK: the thread's name */
-	struct vmap_area *hash_next;	/* busy: hash chain */
-	struct list_head list;		/* free, busy or lazy list */
+	uintptr_t start, end;	     /* whole range, guards included */
+	uintptr_t addr;		     /* first mapped page (handed out) */
+	unsigned int nr_pages;	     /* mapped pages */
+	unsigned int flags;	     /* VM_* */
+	const char *owner;	     /* VM_STACK: the thread's name */
+	struct vmap_area *hash_next; /* busy: hash chain */
+	struct list_head list;	     /* free, busy or lazy list */
 };
 
 /*
@@ -111,7 +111,8 @@ static void check_context(const char *who)
 {
 	if (unlikely(in_interrupt()))
 		panic("%s from an interrupt handler (it may wait for "
-		      "other CPUs)", who);
+		      "other CPUs)",
+		      who);
 	if (num_online_cpus() > 1 || !arch_irqs_disabled())
 		might_sleep();
 }
@@ -171,14 +172,15 @@ static struct vmap_area *area_struct_alloc(void)
  * Reserve a range for nr_pages mapped pages plus its guard page(s).
  * A failing search purges the lazy ranges once and tries again.
  */
-static struct vmap_area *area_alloc(unsigned int nr_pages,
-				    unsigned int flags, const char *owner)
+static struct vmap_area *area_alloc(unsigned int nr_pages, unsigned int flags,
+				    const char *owner)
 {
-	size_t size = ((size_t)nr_pages + 1 +
-		       !!(flags & VM_GUARD_BELOW)) << PAGE_SHIFT;
+	size_t size = ((size_t)nr_pages + 1 + !!(flags & VM_GUARD_BELOW))
+		      << PAGE_SHIFT;
 	struct vmap_area *va;
 
-	if (!nr_pages || nr_pages > (VMAP_AREA_END - vmalloc_start) >> PAGE_SHIFT)
+	if (!nr_pages ||
+	    nr_pages > (VMAP_AREA_END - vmalloc_start) >> PAGE_SHIFT)
 		return NULL;
 	va = area_struct_alloc();
 	if (!va)
@@ -252,7 +254,7 @@ static void area_free_lazy(struct vmap_area *va)
 
 	spin_lock(&vmap_lock);
 	if (va->start < lazy_hi)
-		lazy_sorted = false;	/* below the last one: out of order */
+		lazy_sorted = false; /* below the last one: out of order */
 	lazy_lo = MIN(lazy_lo, va->start);
 	lazy_hi = MAX(lazy_hi, va->end);
 	list_add_tail(&va->list, &lazy_list);
@@ -319,26 +321,28 @@ static void merge_into_free_list(struct list_head *todo)
 		struct vmap_area *va = list_entry(p, struct vmap_area, list),
 				 *cur, *prev, *next;
 
-		after = p->next;	/* va's links are reused below */
+		after = p->next; /* va's links are reused below */
 		va->flags = 0;
 		va->owner = NULL;
 		while (pos != &free_list &&
 		       list_entry(pos, struct vmap_area, list)->start <
 			       va->start)
 			pos = pos->next;
-		prev = pos->prev == &free_list ? NULL :
-			list_entry(pos->prev, struct vmap_area, list);
+		prev = pos->prev == &free_list
+			       ? NULL
+			       : list_entry(pos->prev, struct vmap_area, list);
 		if (prev && prev->end == va->start) {
 			prev->end = va->end;
 			kfree(va);
 			cur = prev;
 		} else {
-			list_add_tail(&va->list, pos);	/* before pos */
+			list_add_tail(&va->list, pos); /* before pos */
 			stats.free_ranges++;
 			cur = va;
 		}
-		next = pos == &free_list ? NULL :
-			list_entry(pos, struct vmap_area, list);
+		next = pos == &free_list
+			       ? NULL
+			       : list_entry(pos, struct vmap_area, list);
 		if (next && cur->end == next->start) {
 			cur->end = next->end;
 			pos = pos->next;
@@ -414,7 +418,8 @@ static void map_pages(uintptr_t addr, struct page **pages, unsigned int n,
 {
 	for (unsigned int i = 0; i < n; i++)
 		arch_set_kernel_pte(addr + (i << PAGE_SHIFT),
-				    arch_make_pte(page_to_phys(pages[i]), prot));
+				    arch_make_pte(page_to_phys(pages[i]),
+						  prot));
 }
 
 /*
@@ -469,7 +474,8 @@ static void unmap_pages(struct vmap_area *va, unsigned int n, bool free_them)
 		pte = arch_get_kernel_pte(a);
 		arch_clear_kernel_pte(a);
 		if (arch_pte_present(pte))
-			free_page(pfn_to_page(arch_pte_phys(pte) >> PAGE_SHIFT));
+			free_page(
+				pfn_to_page(arch_pte_phys(pte) >> PAGE_SHIFT));
 	}
 }
 
@@ -481,9 +487,11 @@ static struct vmap_area *lookup_for_free(const void *addr, const char *who,
 	struct vmap_area *va;
 
 	if (!in_vmalloc_area(a)) {
-		WARN(1, "%s: %08lx is not in the vmalloc area (%08lx-%08lx); "
-		     "refused", who, (unsigned long)a,
-		     (unsigned long)vmalloc_start, (unsigned long)VMAP_AREA_END);
+		WARN(1,
+		     "%s: %08lx is not in the vmalloc area (%08lx-%08lx); "
+		     "refused",
+		     who, (unsigned long)a, (unsigned long)vmalloc_start,
+		     (unsigned long)VMAP_AREA_END);
 		return NULL;
 	}
 	va = area_unlink(a);
@@ -643,11 +651,12 @@ struct vmap_stats vmap_get_stats(void)
 }
 
 /* vmap_lock held: name the busy area va falls in. */
-static void describe_busy(const struct vmap_area *a, uintptr_t va,
-			  char *buf, size_t len)
+static void describe_busy(const struct vmap_area *a, uintptr_t va, char *buf,
+			  size_t len)
 {
-	const char *kind = (a->flags & VM_STACK) ? "stack" :
-			   (a->flags & VM_ALLOC) ? "vmalloc" : "vmap";
+	const char *kind = (a->flags & VM_STACK)   ? "stack"
+			   : (a->flags & VM_ALLOC) ? "vmalloc"
+						   : "vmap";
 	uintptr_t top = a->addr + (a->nr_pages << PAGE_SHIFT);
 
 	if (va < a->addr)
@@ -657,9 +666,10 @@ static void describe_busy(const struct vmap_area *a, uintptr_t va,
 		snprintf(buf, len, "guard page above thread %s's stack",
 			 a->owner ? a->owner : "?");
 	else if (va >= top)
-		snprintf(buf, len, "guard page after the %s area at %08lx "
-			 "(%u pages)", kind, (unsigned long)a->addr,
-			 a->nr_pages);
+		snprintf(buf, len,
+			 "guard page after the %s area at %08lx "
+			 "(%u pages)",
+			 kind, (unsigned long)a->addr, a->nr_pages);
 	else if (a->flags & VM_STACK)
 		snprintf(buf, len, "page %lu of %u of thread %s's stack",
 			 (unsigned long)((va - a->addr) >> PAGE_SHIFT) + 1,
@@ -684,7 +694,8 @@ bool vmalloc_describe(uintptr_t va, char *buf, size_t len)
 	if ((a = find_in(&busy_list, va)))
 		describe_busy(a, va, buf, len);
 	else if (find_in(&lazy_list, va))
-		snprintf(buf, len, "a freed area awaiting its TLB purge "
+		snprintf(buf, len,
+			 "a freed area awaiting its TLB purge "
 			 "(use after vunmap/vfree?)");
 	else
 		snprintf(buf, len, "no area: free vmalloc space");

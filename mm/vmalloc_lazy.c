@@ -132,7 +132,7 @@ bool vmalloc_lazy_fill(uintptr_t va)
 	}
 	spin_unlock_irqrestore(&lazy_lock, flags);
 	if (!installed)
-		free_page(page);	/* another CPU filled it first */
+		free_page(page); /* another CPU filled it first */
 	return true;
 }
 

@@ -22,7 +22,7 @@
 #include <mm/page_alloc.h>
 #include "bench_pages.h"
 
-#define HELD_PAGES	256	/* fits the pool twice over */
+#define HELD_PAGES 256 /* fits the pool twice over */
 
 /* Free the pages, and drop the pool's cached slots with them. */
 static void page_set_free(struct bench *b)
@@ -108,8 +108,7 @@ static uint64_t bench_kmap_miss(struct bench *b, unsigned int n)
 }
 BENCH_TEARDOWN(kmap_miss, bench_kmap_miss, 16, page_set_free);
 /* One sample = one trip round the pool, wrap and shootdown included. */
-BENCH_TEARDOWN(kmap_miss_amortised, bench_kmap_miss, LAST_PKMAP,
-	       page_set_free);
+BENCH_TEARDOWN(kmap_miss_amortised, bench_kmap_miss, LAST_PKMAP, page_set_free);
 
 /* Fill every slot with a cached mapping (untimed), then time the flush. */
 static uint64_t bench_pkmap_wrap_flush(struct bench *b, unsigned int n)
@@ -136,7 +135,7 @@ BENCH_SAMPLED(pkmap_wrap_flush, bench_pkmap_wrap_flush, 1, 20);
 
 struct hammer {
 	struct page_set *set;
-	unsigned int first;		/* this thread's pages */
+	unsigned int first; /* this thread's pages */
 	volatile unsigned int *go;
 	uint64_t ticks;
 	unsigned int ops;
@@ -181,7 +180,7 @@ static uint64_t bench_kmap_throughput(struct bench *b, unsigned int n)
 		if (!cpu_is_online(cpu))
 			continue;
 		h[cpus] = (struct hammer){ set, cpu * 64, &go, 0,
-					    n / num_online_cpus() + 1 };
+					   n / num_online_cpus() + 1 };
 		th[cpus] = kthread_create(hammer_thread, &h[cpus], "hammer");
 		if (!th[cpus])
 			break;
@@ -196,8 +195,10 @@ static uint64_t bench_kmap_throughput(struct bench *b, unsigned int n)
 	/* Wall time of the slowest CPU for n operations in all. */
 	return slowest;
 }
-static struct bench __bench_kmap_throughput_all_cpus __used
-	__section(".benches") __aligned(4) = {
-		.name = "kmap_throughput_all_cpus",
-		.run = bench_kmap_throughput, .iters = 4096, .samples = 10,
-		.teardown = page_set_free };
+static struct bench
+	__bench_kmap_throughput_all_cpus __used __section(".benches")
+		__aligned(4) = { .name = "kmap_throughput_all_cpus",
+				 .run = bench_kmap_throughput,
+				 .iters = 4096,
+				 .samples = 10,
+				 .teardown = page_set_free };

@@ -154,12 +154,11 @@ static int ctxsw_thread(void *arg)
 }
 
 /* n switches between two threads that each hold `maps` local maps. */
-static uint64_t bench_ctxsw(struct bench *b, unsigned int n,
-			    unsigned int maps)
+static uint64_t bench_ctxsw(struct bench *b, unsigned int n, unsigned int maps)
 {
 	struct ctxsw c = { .maps = maps, .rounds = n > 1 ? n / 2 : 1 };
 	struct ctxsw_arg arg[2] = { { &c, 0 }, { &c, 1 } };
-	unsigned int cpu = smp_processor_id();	/* the runner is pinned */
+	unsigned int cpu = smp_processor_id(); /* the runner is pinned */
 	struct task *th[2];
 
 	c.page = alloc_page(GFP_HIGHUSER);

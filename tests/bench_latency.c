@@ -26,8 +26,8 @@
 #include <mm/page_alloc.h>
 #include <lib/string.h>
 
-#define LAT_PAGES	16
-#define LAT_PASSES	8	/* writes of a whole page per map */
+#define LAT_PAGES  16
+#define LAT_PASSES 8 /* writes of a whole page per map */
 
 struct lat_state {
 	struct page *page[LAT_PAGES];
@@ -150,7 +150,7 @@ static uint64_t bench_latency(struct bench *b, bool atomic)
 	s->rng ^= s->rng << 5;
 	for (unsigned int n = s->rng % 20000; n; n--)
 		barrier();
-	migrate_disable();		/* wake from a CPU that is not theirs */
+	migrate_disable(); /* wake from a CPU that is not theirs */
 	s->woke_at = arch_timestamp();
 	complete(&s->kick);
 	wait_for_completion(&s->done);
@@ -203,8 +203,8 @@ static void lat_teardown(struct bench *b)
 	lat_sort(s->lat, s->n);
 	if (s->n)
 		pr_report("LATENCY %s: wake-up to run, %u samples: median %llu "
-			  "p99 %llu max %llu ticks\n", b->name, s->n,
-			  (unsigned long long)s->lat[s->n / 2],
+			  "p99 %llu max %llu ticks\n",
+			  b->name, s->n, (unsigned long long)s->lat[s->n / 2],
 			  (unsigned long long)s->lat[s->n * 99 / 100],
 			  (unsigned long long)s->lat[s->n - 1]);
 	for (unsigned int i = 0; i < LAT_PAGES; i++)
@@ -213,7 +213,5 @@ static void lat_teardown(struct bench *b)
 	kfree(s);
 }
 
-BENCH_TEARDOWN(latency_kmap_atomic, bench_latency_kmap_atomic, 1,
-	       lat_teardown);
-BENCH_TEARDOWN(latency_kmap_local, bench_latency_kmap_local, 1,
-	       lat_teardown);
+BENCH_TEARDOWN(latency_kmap_atomic, bench_latency_kmap_atomic, 1, lat_teardown);
+BENCH_TEARDOWN(latency_kmap_local, bench_latency_kmap_local, 1, lat_teardown);

@@ -40,8 +40,8 @@ static uint64_t bench_tlb_local_range_ceiling(struct bench *b, unsigned int n)
 	uint64_t t0 = arch_timestamp();
 
 	for (unsigned int i = 0; i < n; i++)
-		flush_tlb_local_range(va, va + TLB_FLUSH_CEILING_PAGES *
-						       PAGE_SIZE);
+		flush_tlb_local_range(va,
+				      va + TLB_FLUSH_CEILING_PAGES * PAGE_SIZE);
 	return arch_timestamp() - t0;
 }
 BENCH(tlb_local_range_ceiling, bench_tlb_local_range_ceiling, 16);
@@ -113,8 +113,7 @@ static bool get_pages(struct bench *b)
 	return true;
 }
 
-static uint64_t vmap_loop(struct bench *b, unsigned int n,
-			  unsigned int count)
+static uint64_t vmap_loop(struct bench *b, unsigned int n, unsigned int count)
 {
 	uint64_t t0;
 
@@ -151,8 +150,7 @@ static uint64_t bench_vmap1_vunmap_amortised(struct bench *b, unsigned int n)
 BENCH_SAMPLED(vmap1_vunmap_amortised, bench_vmap1_vunmap_amortised,
 	      VMAP_LAZY_MAX_PAGES / 2 + 1, 9);
 
-static uint64_t bench_vmap16_vunmap_amortised(struct bench *b,
-					      unsigned int n)
+static uint64_t bench_vmap16_vunmap_amortised(struct bench *b, unsigned int n)
 {
 	return vmap_loop(b, n, 16);
 }

@@ -14,7 +14,7 @@
 #include <mm/kmalloc.h>
 #include <mm/page_alloc.h>
 
-#define BENCH_PAGES	1024
+#define BENCH_PAGES 1024
 
 struct page_set {
 	unsigned int count;

@@ -52,9 +52,10 @@ static void boot_cmdline_bad_options_reported(struct ktest *t)
 	KT_EXPECT_EQ(t, cmdline_parse_word("mm.debug=yes"), CMDLINE_MALFORMED);
 	/* The boot's own command line, from the runner, was clean. */
 	if (before)
-		KT_FAIL(t, "the boot command line had %lu error(s): %s (each "
-			"is named in a 'cmdline:' warning at boot)", before,
-			cmdline_refused_words());
+		KT_FAIL(t,
+			"the boot command line had %lu error(s): %s (each "
+			"is named in a 'cmdline:' warning at boot)",
+			before, cmdline_refused_words());
 }
 
 /*
@@ -86,7 +87,7 @@ static void boot_cmdline_refused_value_changes_nothing(struct ktest *t)
 	/* A misspelt crash name is refused, not a silent skip of them all. */
 	KT_EXPECT_EQ(t, cmdline_parse_word("ktest.crash=nul"),
 		     CMDLINE_MALFORMED);
-	ktest_config = saved;	/* whatever happened, the run goes on */
+	ktest_config = saved; /* whatever happened, the run goes on */
 
 	KT_EXPECT_FALSE(t, parse_u64("3x", &v));
 	KT_EXPECT_FALSE(t, parse_u64("", &v));
@@ -143,14 +144,15 @@ static void boot_format_conversions(struct ktest *t)
 {
 	char buf[96];
 
-	snprintf(buf, sizeof(buf), "%d|%u|%x|%X|%5d|%-4d|%05x|%c|%s|%.3s",
-		 -42, 42u, 0xbeefu, 0xbeefu, 7, 7, 0xab, 'z', "str", "abcdef");
-	KT_EXPECT_EQ(t, strcmp(buf, "-42|42|beef|BEEF|    7|7   |000ab|z|str|abc"),
+	snprintf(buf, sizeof(buf), "%d|%u|%x|%X|%5d|%-4d|%05x|%c|%s|%.3s", -42,
+		 42u, 0xbeefu, 0xbeefu, 7, 7, 0xab, 'z', "str", "abcdef");
+	KT_EXPECT_EQ(t,
+		     strcmp(buf, "-42|42|beef|BEEF|    7|7   |000ab|z|str|abc"),
 		     0);
-	snprintf(buf, sizeof(buf), "%llx|%lld|%p|%#x|%%",
-		 0x123456789abcull, -5000000000ll, (void *)0xc0100000,
-		 0x10u);
-	KT_EXPECT_EQ(t, strcmp(buf, "123456789abc|-5000000000|0xc0100000|0x10|%"),
+	snprintf(buf, sizeof(buf), "%llx|%lld|%p|%#x|%%", 0x123456789abcull,
+		 -5000000000ll, (void *)0xc0100000, 0x10u);
+	KT_EXPECT_EQ(t,
+		     strcmp(buf, "123456789abc|-5000000000|0xc0100000|0x10|%"),
 		     0);
 	/* The rarer corners: h and hh narrow, a negative * width means
 	 * "-", precision is a minimum digit count (and .0 prints 0 as
@@ -197,12 +199,12 @@ static void boot_glob_list_walks(struct ktest *t)
 	KT_ASSERT_TRUE(t, glob_list_next(&list, glob, sizeof(glob), &len));
 	KT_EXPECT_EQ(t, strcmp(glob, "kmap*"), 0);
 	KT_ASSERT_TRUE(t, glob_list_next(&list, glob, sizeof(glob), &len));
-	KT_EXPECT_EQ(t, len, 0);			/* ",," */
+	KT_EXPECT_EQ(t, len, 0); /* ",," */
 	KT_ASSERT_TRUE(t, glob_list_next(&list, glob, sizeof(glob), &len));
-	KT_EXPECT_EQ(t, glob[0], '\0');		/* too long: empty */
+	KT_EXPECT_EQ(t, glob[0], '\0'); /* too long: empty */
 	KT_EXPECT_EQ(t, len, strlen("tlb.tlb_stale_after_remap"));
 	KT_ASSERT_TRUE(t, glob_list_next(&list, glob, sizeof(glob), &len));
-	KT_EXPECT_EQ(t, len, 8);			/* exactly too long */
+	KT_EXPECT_EQ(t, len, 8); /* exactly too long */
 	KT_EXPECT_EQ(t, glob[0], '\0');
 	KT_EXPECT_TRUE(t, list == NULL);
 	KT_EXPECT_FALSE(t, glob_list_next(&list, glob, sizeof(glob), &len));
@@ -223,8 +225,8 @@ static void boot_warn_is_counted(struct ktest *t)
  * outside the block and must not loop. Each block is parsed into an
  * empty boot_info, which is put back afterwards.
  */
-#define MB2_MAGIC	0x36d76289u
-#define MB2_MMAP	6u
+#define MB2_MAGIC 0x36d76289u
+#define MB2_MMAP  6u
 
 static uint32_t mb2_block[64] __aligned(8);
 static struct boot_info saved_boot_info;
@@ -243,8 +245,7 @@ static bool mb2_parse(unsigned int *nr_mem)
 }
 
 /* One memory map entry of 24 bytes at w: base, length, type. */
-static void mb2_entry(uint32_t *w, uint32_t base, uint32_t len,
-		      uint32_t type)
+static void mb2_entry(uint32_t *w, uint32_t base, uint32_t len, uint32_t type)
 {
 	w[0] = base;
 	w[1] = 0;
@@ -264,12 +265,12 @@ static void boot_mb2_tag_past_block_end(struct ktest *t)
 	unsigned int nr = 0;
 
 	memset(mb2_block, 0, sizeof(mb2_block));
-	mb2_block[0] = 8 + 16 + 24 + 8;		/* total_size */
+	mb2_block[0] = 8 + 16 + 24 + 8; /* total_size */
 	mb2_block[2] = MB2_MMAP;
-	mb2_block[3] = 16 + 2 * 24;		/* claims two entries */
-	mb2_block[4] = 24;			/* entry_size */
+	mb2_block[3] = 16 + 2 * 24; /* claims two entries */
+	mb2_block[4] = 24;	    /* entry_size */
 	mb2_entry(&mb2_block[6], 0x100000, 0x100000, BOOT_MEM_USABLE);
-	mb2_block[13] = 8;			/* the end tag */
+	mb2_block[13] = 8; /* the end tag */
 	/* Past total_size: what a second entry would be read from. */
 	mb2_block[14] = 0x40000000;
 	mb2_block[16] = 0x1000;
@@ -287,7 +288,7 @@ static void boot_mb2_mmap_entry_size_too_small(struct ktest *t)
 	mb2_block[0] = 8 + 16 + 24 + 8;
 	mb2_block[2] = MB2_MMAP;
 	mb2_block[3] = 16 + 24;
-	mb2_block[4] = 0;			/* entry_size */
+	mb2_block[4] = 0; /* entry_size */
 	mb2_entry(&mb2_block[6], 0x100000, 0x100000, BOOT_MEM_USABLE);
 	mb2_block[13] = 8;
 	KT_EXPECT_FALSE(t, mb2_parse(&nr));
@@ -308,9 +309,9 @@ static void boot_mb2_huge_tag_size_ends_parse(struct ktest *t)
 	mb2_block[3] = 16 + 24;
 	mb2_block[4] = 24;
 	mb2_entry(&mb2_block[6], 0x100000, 0x100000, BOOT_MEM_USABLE);
-	mb2_block[12] = 0x4242;			/* an unknown tag ... */
-	mb2_block[13] = 0xfffffff9u;		/* ... of absurd size */
-	mb2_block[15] = 8;			/* the end tag */
+	mb2_block[12] = 0x4242;	     /* an unknown tag ... */
+	mb2_block[13] = 0xfffffff9u; /* ... of absurd size */
+	mb2_block[15] = 8;	     /* the end tag */
 	KT_EXPECT_TRUE(t, mb2_parse(&nr));
 	KT_EXPECT_EQ(t, nr, 1);
 }

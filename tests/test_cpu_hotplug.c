@@ -15,11 +15,11 @@
 #include <mm/tlbflush.h>
 #include "test_util.h"
 
-#define BUSY_THREADS 10	/* more than CPUs, so every CPU is wanted */
+#define BUSY_THREADS 10 /* more than CPUs, so every CPU is wanted */
 
 struct busy {
 	volatile unsigned int stop;
-	volatile unsigned int victim;	/* the CPU being taken away */
+	volatile unsigned int victim; /* the CPU being taken away */
 	volatile unsigned long rounds[BUSY_THREADS];
 	volatile unsigned long on_victim[BUSY_THREADS]; /* rounds seen there */
 	volatile unsigned int last_cpu[BUSY_THREADS];
@@ -136,12 +136,12 @@ static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
 	/* Every thread, those that ran there too, runs on elsewhere. */
 	KT_WAIT_UNTIL(t, all_ran_since(&b, rounds));
 	KT_EXPECT_EQ(t, sum(b.on_victim), seen_there);
-	KT_EXPECT_GT(t, sum(b.rounds), before);	/* still running */
+	KT_EXPECT_GT(t, sum(b.rounds), before); /* still running */
 	KT_ASSERT_EQ(t, cpu_online(victim), 0);
 	KT_WAIT_UNTIL(t, sum(b.on_victim) > seen_there);
 	kt_diag(t, "after online: %lu rounds on CPU %u",
 		sum(b.on_victim) - seen_there, victim);
-	KT_EXPECT_GT(t, sum(b.on_victim), seen_there);	/* it takes work */
+	KT_EXPECT_GT(t, sum(b.on_victim), seen_there); /* it takes work */
 	b.stop = 1;
 	for (unsigned int i = 0; i < BUSY_THREADS; i++)
 		kthread_join(th[i]);
@@ -149,10 +149,10 @@ static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
 
 struct pinned_holder {
 	struct ktest *t;
-	unsigned long waits;	/* hotplug_pinned_waits() at the start */
+	unsigned long waits; /* hotplug_pinned_waits() at the start */
 	unsigned int cpu;
-	volatile unsigned int pinned;	/* migrate_disable() done */
-	volatile unsigned long released_at;	/* jiffies at migrate_enable */
+	volatile unsigned int pinned;	    /* migrate_disable() done */
+	volatile unsigned long released_at; /* jiffies at migrate_enable */
 	bool stayed;
 };
 
@@ -173,7 +173,7 @@ static int pinned_holder(void *arg)
 	ph->pinned = 1;
 	/* Hold the pin across sleeps, as a kmap_local user may. */
 	KT_WAIT_UNTIL(ph->t, offline_is_waiting(ph));
-	ph->released_at = jiffies + 1;	/* never 0 */
+	ph->released_at = jiffies + 1; /* never 0 */
 	migrate_enable();
 	return 0;
 }
@@ -195,7 +195,7 @@ static void cpu_hotplug_waits_for_migrate_disabled_task(struct ktest *t)
 	kthread_bind(th, victim);
 	kthread_start(th);
 	KT_WAIT_UNTIL(t, ph.pinned);
-	th->bound_cpu = -1;	/* only migrate_disable() holds it now */
+	th->bound_cpu = -1; /* only migrate_disable() holds it now */
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
 	/* cpu_offline returned only after the holder let go. */
 	KT_EXPECT_NE(t, ph.released_at, 0);
@@ -208,8 +208,8 @@ static void cpu_hotplug_waits_for_migrate_disabled_task(struct ktest *t)
 
 struct sleeper {
 	struct completion go;
-	volatile unsigned int asleep;	/* about to wait for go */
-	volatile int ran_on;		/* the CPU it woke up on */
+	volatile unsigned int asleep; /* about to wait for go */
+	volatile int ran_on;	      /* the CPU it woke up on */
 };
 
 static int sleeper_thread(void *arg)
@@ -247,10 +247,10 @@ static void cpu_hotplug_wake_task_homed_offline(struct ktest *t)
 	kthread_bind(sleeper, victim);
 	kthread_start(sleeper);
 	KT_WAIT_UNTIL(t, s.asleep &&
-			 READ_ONCE(sleeper->state) == TASK_SLEEPING &&
-			 !READ_ONCE(sleeper->on_cpu) &&
-			 !READ_ONCE(sleeper->queued));
-	sleeper->bound_cpu = -1;	/* free to move, but asleep */
+				 READ_ONCE(sleeper->state) == TASK_SLEEPING &&
+				 !READ_ONCE(sleeper->on_cpu) &&
+				 !READ_ONCE(sleeper->queued));
+	sleeper->bound_cpu = -1; /* free to move, but asleep */
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
 	b = (struct busy){ .victim = victim };
 	for (unsigned int i = 0; i < BUSY_THREADS; i++) {
@@ -295,7 +295,7 @@ static void cpu_hotplug_offline_cpu_gets_no_ipis(struct ktest *t)
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
 		calls_ran[cpu] = 0;
-	mdelay(20);	/* cpu_offline's last reschedule IPI lands */
+	mdelay(20); /* cpu_offline's last reschedule IPI lands */
 	sum_ipis(&sent0, &recv0);
 	preempt_disable();
 	me = smp_processor_id();
@@ -308,7 +308,7 @@ static void cpu_hotplug_offline_cpu_gets_no_ipis(struct ktest *t)
 	}
 	KT_EXPECT_EQ(t, percpu_areas[me].ipi_broadcasts, broadcasts);
 	preempt_enable();
-	mdelay(20);	/* an IPI sent by mistake would have landed */
+	mdelay(20); /* an IPI sent by mistake would have landed */
 	/* A broadcast reaching the offline CPU is received, never sent. */
 	sum_ipis(&sent1, &recv1);
 	KT_EXPECT_EQ(t, sent1 - sent0, recv1 - recv0);
@@ -316,8 +316,7 @@ static void cpu_hotplug_offline_cpu_gets_no_ipis(struct ktest *t)
 	KT_EXPECT_EQ(t, READ_ONCE(percpu_areas[victim].tlb_full_flushes),
 		     flushes);
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
-		KT_EXPECT_EQ(t, calls_ran[cpu],
-			     cpu_is_online(cpu) ? 10 : 0);
+		KT_EXPECT_EQ(t, calls_ran[cpu], cpu_is_online(cpu) ? 10 : 0);
 	KT_EXPECT_EQ(t, cpu_online(victim), 0);
 }
 

@@ -22,8 +22,8 @@
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
 
-#define OLD_WORD 0x01d01d01u	/* in the page the CPU cached */
-#define NEW_WORD 0x0e50e50eu	/* in the page mapped there since */
+#define OLD_WORD 0x01d01d01u /* in the page the CPU cached */
+#define NEW_WORD 0x0e50e50eu /* in the page mapped there since */
 
 static unsigned int highest_online_cpu(void)
 {
@@ -36,10 +36,10 @@ static unsigned int highest_online_cpu(void)
 }
 
 /* Some online CPU other than 0 and not, except if none is left. */
-static unsigned int third_cpu(unsigned int not)
+static unsigned int third_cpu(unsigned int not )
 {
 	for (unsigned int c = 1; c < NR_CPUS; c++)
-		if (c != not && cpu_is_online(c))
+		if (c != not &&cpu_is_online(c))
 			return c;
 	return 0;
 }
@@ -88,13 +88,13 @@ struct first_look {
 	unsigned int victim, onliner_cpu;
 	uintptr_t addr;
 	struct irq_hold hold;
-	volatile bool ready;		/* the watcher is spinning */
-	volatile bool entering;		/* cpu_online() is being called */
-	volatile bool onlined;		/* cpu_online() has returned */
-	unsigned long sent_before;	/* the onliner CPU's IPIs, shootdowns */
+	volatile bool ready;	   /* the watcher is spinning */
+	volatile bool entering;	   /* cpu_online() is being called */
+	volatile bool onlined;	   /* cpu_online() has returned */
+	unsigned long sent_before; /* the onliner CPU's IPIs, shootdowns */
 	bool saw_online;
-	unsigned long flushes_then;	/* the victim's, at first sight */
-	uint32_t seen;			/* what a call there read then */
+	unsigned long flushes_then; /* the victim's, at first sight */
+	uint32_t seen;		    /* what a call there read then */
 	int online_ret;
 };
 
@@ -179,7 +179,7 @@ static uintptr_t remap_while_offline(struct ktest *t, struct first_look *f,
 		msleep(1);
 	if (cpu_offline(f->victim) != 0)
 		return 0;
-	vmap_purge();	/* the shootdown the victim does not get */
+	vmap_purge(); /* the shootdown the victim does not get */
 	again = (uintptr_t)vmap(&new, 1, MAP_READ | MAP_WRITE);
 	if (again != f->addr)
 		kt_diag(t, "vmap gave %#lx, not %#lx again",
@@ -187,12 +187,12 @@ static uintptr_t remap_while_offline(struct ktest *t, struct first_look *f,
 	return again;
 }
 
-static void cpu_hotplug_edges_online_cpu_flushed_before_seen(
-	struct ktest *t)
+static void cpu_hotplug_edges_online_cpu_flushed_before_seen(struct ktest *t)
 {
 	static struct first_look f;
 	unsigned int victim = highest_online_cpu(), watcher;
-	struct page *old = alloc_page(GFP_KERNEL), *new = alloc_page(GFP_KERNEL);
+	struct page *old = alloc_page(GFP_KERNEL),
+		    *new = alloc_page(GFP_KERNEL);
 	struct read_req r;
 	struct task *look, *on;
 	unsigned long before;
@@ -206,13 +206,13 @@ static void cpu_hotplug_edges_online_cpu_flushed_before_seen(
 	*(uint32_t *)lowmem_page_address(old) = OLD_WORD;
 	*(uint32_t *)lowmem_page_address(new) = NEW_WORD;
 	f = (struct first_look){ .victim = victim, .onliner_cpu = 0 };
-	vmap_purge();	/* a clean free list: the hole comes back below */
+	vmap_purge(); /* a clean free list: the hole comes back below */
 	f.addr = (uintptr_t)vmap(&old, 1, MAP_READ | MAP_WRITE);
 	KT_ASSERT_NE(t, f.addr, 0);
 	r = (struct read_req){ .addr = f.addr };
 	KT_ASSERT_EQ(t, smp_call_function_single(victim, read_word, &r, true),
 		     0);
-	KT_ASSERT_EQ(t, r.seen, OLD_WORD);	/* now in the victim's TLB */
+	KT_ASSERT_EQ(t, r.seen, OLD_WORD); /* now in the victim's TLB */
 	if (remap_while_offline(t, &f, new) != f.addr) {
 		f.hold.release = true;
 		cpu_online(victim);
@@ -232,9 +232,10 @@ static void cpu_hotplug_edges_online_cpu_flushed_before_seen(
 	KT_EXPECT_EQ(t, f.online_ret, 0);
 	KT_EXPECT_FALSE(t, f.hold.gave_up);
 	KT_ASSERT_TRUE(t, f.saw_online);
-	kt_diag(t, "CPU %u: full flushes %lu while offline, %lu when CPU %u "
-		"first saw it online; a call there read %#x", victim, before,
-		f.flushes_then, watcher, f.seen);
+	kt_diag(t,
+		"CPU %u: full flushes %lu while offline, %lu when CPU %u "
+		"first saw it online; a call there read %#x",
+		victim, before, f.flushes_then, watcher, f.seen);
 	KT_EXPECT_GT(t, f.flushes_then, before);
 	KT_EXPECT_EQ(t, f.seen, NEW_WORD);
 	vunmap((void *)f.addr);
@@ -265,25 +266,29 @@ static void cpu_hotplug_edges_call_to_offline_cpu_refused(struct ktest *t)
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
 	calls_ran = 0;
 	warns = warn_count();
-	KT_EXPECT_EQ(t, smp_call_function_single(victim, count_call, NULL,
-						 true), -EINVAL);
-	KT_EXPECT_EQ(t, smp_call_function_single(victim, count_call, NULL,
-						 false), -EINVAL);
-	KT_EXPECT_EQ(t, smp_call_function_single(NR_CPUS, count_call, NULL,
-						 true), -EINVAL);
+	KT_EXPECT_EQ(t,
+		     smp_call_function_single(victim, count_call, NULL, true),
+		     -EINVAL);
+	KT_EXPECT_EQ(t,
+		     smp_call_function_single(victim, count_call, NULL, false),
+		     -EINVAL);
+	KT_EXPECT_EQ(t,
+		     smp_call_function_single(NR_CPUS, count_call, NULL, true),
+		     -EINVAL);
 	KT_EXPECT_EQ(t, warn_count(), warns + 3);
 	KT_EXPECT_EQ(t, cpu_online(victim), 0);
 	/* Anything queued by mistake has surely run by the next call. */
-	KT_EXPECT_EQ(t, smp_call_function_single(victim, count_call, NULL,
-						 true), 0);
+	KT_EXPECT_EQ(t,
+		     smp_call_function_single(victim, count_call, NULL, true),
+		     0);
 	KT_EXPECT_EQ(t, calls_ran, 1);
 }
 
 struct self_offliner {
 	unsigned int cpu;
-	bool kmap;			/* pin by a kmap_local map */
+	bool kmap; /* pin by a kmap_local map */
 	struct page *page;
-	volatile bool pinned;		/* pinned to cpu, about to ask */
+	volatile bool pinned; /* pinned to cpu, about to ask */
 	volatile bool done;
 	int ret;
 };
@@ -297,7 +302,7 @@ static int self_offliner(void *arg)
 	if (s->kmap)
 		map = s->page ? kmap_local_page(s->page) : NULL;
 	if (s->kmap && !map)
-		migrate_disable();	/* no highmem: the pin kmap takes */
+		migrate_disable(); /* no highmem: the pin kmap takes */
 	s->cpu = smp_processor_id();
 	WRITE_ONCE(s->pinned, true);
 	s->ret = cpu_offline(s->cpu);
@@ -328,7 +333,7 @@ static bool run_self_offliner(struct ktest *t, struct self_offliner *s,
 	while (!READ_ONCE(s->pinned))
 		msleep(1);
 	if (s->kmap)
-		th->bound_cpu = -1;	/* only the kmap pin holds it now */
+		th->bound_cpu = -1; /* only the kmap pin holds it now */
 	while (!READ_ONCE(s->done) && hotplug_pinned_waits() == waits)
 		msleep(1);
 	if (!READ_ONCE(s->done)) {

@@ -29,10 +29,18 @@ static const char *crash_choice = "";
  * every case quietly, and a run meant to end in a panic would not.
  */
 static const char *const crash_names[] = {
-	"null", "stack_overflow", "kthread_stack_overflow", "vmalloc_guard",
-	"kmap_guard", "kunmap_irqs_off", "irq_leaks_kmap",
-	"panic_stops_others", "ap_stack_overflow", "deaf_cpu_shootdown",
-	"deaf_cpu_call", "deaf_cpu_call_async",
+	"null",
+	"stack_overflow",
+	"kthread_stack_overflow",
+	"vmalloc_guard",
+	"kmap_guard",
+	"kunmap_irqs_off",
+	"irq_leaks_kmap",
+	"panic_stops_others",
+	"ap_stack_overflow",
+	"deaf_cpu_shootdown",
+	"deaf_cpu_call",
+	"deaf_cpu_call_async",
 };
 
 static bool set_crash(const char *val)
@@ -89,7 +97,7 @@ static noinline void crash_null_dereference(struct ktest *t)
 	/* A read of address 0: nothing is mapped below PAGE_OFFSET. */
 	// cppcheck-suppress nullPointer ; the bug is the point
 	(void)*(volatile uint32_t *)0;
-	KT_EXPECT_TRUE(t, false);	/* not reached */
+	KT_EXPECT_TRUE(t, false); /* not reached */
 }
 
 /* Each call pushes a 1 KiB frame the compiler cannot remove. */
@@ -98,7 +106,7 @@ static noinline unsigned int crash_recurse(unsigned int depth)
 	volatile uint8_t frame[1024];
 
 	frame[0] = (uint8_t)depth;
-	if (depth == UINT32_MAX)	/* never: the guard page comes first */
+	if (depth == UINT32_MAX) /* never: the guard page comes first */
 		return 0;
 	return crash_recurse(depth + 1) + frame[0];
 }
@@ -107,12 +115,12 @@ static void crash_stack_overflow(struct ktest *t)
 {
 	if (!crash_selected(t, "stack_overflow"))
 		return;
-	KT_EXPECT_EQ(t, crash_recurse(0), 0);	/* not reached */
+	KT_EXPECT_EQ(t, crash_recurse(0), 0); /* not reached */
 }
 
 static int crash_deep_thread(void *arg)
 {
-	return (int)crash_recurse(0);	/* never returns */
+	return (int)crash_recurse(0); /* never returns */
 }
 
 static void crash_recurse_here(void *arg)
@@ -135,7 +143,7 @@ static void crash_ap_stack_overflow(struct ktest *t)
 			other = cpu;
 	KT_ASSERT_NE(t, other, me);
 	smp_call_function_single(other, crash_recurse_here, NULL, true);
-	KT_EXPECT_TRUE(t, false);	/* not reached */
+	KT_EXPECT_TRUE(t, false); /* not reached */
 }
 
 /* The same recursion on a kthread's stack, which is in the vmalloc area. */
@@ -148,7 +156,7 @@ static void crash_kthread_stack_overflow(struct ktest *t)
 	deep = kthread_run(crash_deep_thread, NULL, "crash_deep");
 	KT_ASSERT_NOT_NULL(t, deep);
 	kthread_join(deep);
-	KT_EXPECT_TRUE(t, false);	/* not reached */
+	KT_EXPECT_TRUE(t, false); /* not reached */
 }
 
 /* One byte past a two-page vmalloc buffer: its guard page. */
@@ -161,7 +169,7 @@ static noinline void crash_vmalloc_guard(struct ktest *t)
 	buf = vmalloc(2 * PAGE_SIZE);
 	KT_ASSERT_NOT_NULL(t, buf);
 	buf[2 * PAGE_SIZE] = 1;
-	KT_EXPECT_TRUE(t, false);	/* not reached */
+	KT_EXPECT_TRUE(t, false); /* not reached */
 }
 
 /*
@@ -179,11 +187,11 @@ static void crash_kmap_guard_overrun(struct ktest *t)
 	page = alloc_page(GFP_HIGHUSER);
 	KT_ASSERT_NOT_NULL(t, page);
 	va = kmap_local_page(page);
-	kt_diag(t, "page pfn %#x mapped at %08lx", (unsigned int)page_to_pfn(page),
-		(unsigned long)va);
-	for (unsigned int i = 0; i <= PAGE_SIZE; i++)	/* one too many */
+	kt_diag(t, "page pfn %#x mapped at %08lx",
+		(unsigned int)page_to_pfn(page), (unsigned long)va);
+	for (unsigned int i = 0; i <= PAGE_SIZE; i++) /* one too many */
 		((volatile uint8_t *)va)[i] = 0xee;
-	KT_EXPECT_TRUE(t, false);	/* not reached */
+	KT_EXPECT_TRUE(t, false); /* not reached */
 }
 
 /*
@@ -233,7 +241,7 @@ static void crash_kunmap_irqs_off(struct ktest *t)
 
 		kmap(mine);
 		flags = arch_irq_save();
-		kunmap(mine);		/* the bug under test */
+		kunmap(mine); /* the bug under test */
 		arch_irq_restore(flags);
 	}
 }
@@ -251,7 +259,7 @@ static struct page *leaky_page;
 
 static void crash_leaky_irq_handler(struct arch_regs *regs)
 {
-	(void)kmap_local_page(leaky_page);	/* the bug under test */
+	(void)kmap_local_page(leaky_page); /* the bug under test */
 }
 
 static void crash_irq_leaks_kmap(struct ktest *t)
@@ -263,7 +271,7 @@ static void crash_irq_leaks_kmap(struct ktest *t)
 	arch_set_interrupt_handler(LEAKY_VECTOR, crash_leaky_irq_handler);
 	KT_ASSERT_FALSE(t, arch_irqs_disabled());
 	arch_raise_interrupt(LEAKY_VECTOR);
-	KT_EXPECT_TRUE(t, false);	/* not reached */
+	KT_EXPECT_TRUE(t, false); /* not reached */
 }
 
 /*
@@ -312,7 +320,7 @@ static volatile bool deaf_cpu_silent;
 
 static int crash_deaf_thread(void *arg)
 {
-	(void)arch_irq_save();		/* for good: the point of the case */
+	(void)arch_irq_save(); /* for good: the point of the case */
 	WRITE_ONCE(deaf_cpu_silent, true);
 	for (;;)
 		arch_cpu_relax();
@@ -345,11 +353,11 @@ static void ask_call_async_twice(void)
 }
 
 struct deaf_question {
-	const char *crash;		/* its ktest.crash= name */
-	void (*ask)(void);		/* must not return */
+	const char *crash; /* its ktest.crash= name */
+	void (*ask)(void); /* must not return */
 };
 
-static const struct deaf_question *deaf_question;	/* set before start */
+static const struct deaf_question *deaf_question; /* set before start */
 
 /* The asker: waits until the deaf CPU is silent, then asks it. */
 static int crash_deaf_asker(void *arg)
@@ -370,7 +378,8 @@ static void crash_deaf_cpu(struct ktest *t, const struct deaf_question *q)
 	if (!crash_selected(t, q->crash))
 		return;
 	if (!cpu_is_online(deaf_cpu) || asker_cpu == deaf_cpu) {
-		kt_diag(t, "ktest.deaf_cpu=%u cannot work: it needs an online "
+		kt_diag(t,
+			"ktest.deaf_cpu=%u cannot work: it needs an online "
 			"CPU and another to ask it (online mask %#x)",
 			deaf_cpu, cpu_online_mask());
 		KT_ASSERT_TRUE(t, false);
@@ -384,34 +393,33 @@ static void crash_deaf_cpu(struct ktest *t, const struct deaf_question *q)
 	KT_ASSERT_NOT_NULL(t, deaf);
 	kthread_bind(asker, asker_cpu);
 	kthread_bind(deaf, deaf_cpu);
-	kt_diag(t, "CPU %u goes deaf; CPU %u asks it (%s)", deaf_cpu,
-		asker_cpu, q->crash);
+	kt_diag(t, "CPU %u goes deaf; CPU %u asks it (%s)", deaf_cpu, asker_cpu,
+		q->crash);
 	kthread_start(asker);
 	kthread_start(deaf);
-	kthread_join(asker);		/* never returns: the asker panics */
-	KT_EXPECT_TRUE(t, false);	/* not reached */
+	kthread_join(asker);	  /* never returns: the asker panics */
+	KT_EXPECT_TRUE(t, false); /* not reached */
 }
 
 static void crash_deaf_cpu_shootdown(struct ktest *t)
 {
-	static const struct deaf_question q = {
-		"deaf_cpu_shootdown", ask_shootdown };
+	static const struct deaf_question q = { "deaf_cpu_shootdown",
+						ask_shootdown };
 
 	crash_deaf_cpu(t, &q);
 }
 
 static void crash_deaf_cpu_call(struct ktest *t)
 {
-	static const struct deaf_question q = {
-		"deaf_cpu_call", ask_call_all };
+	static const struct deaf_question q = { "deaf_cpu_call", ask_call_all };
 
 	crash_deaf_cpu(t, &q);
 }
 
 static void crash_deaf_cpu_call_async(struct ktest *t)
 {
-	static const struct deaf_question q = {
-		"deaf_cpu_call_async", ask_call_async_twice };
+	static const struct deaf_question q = { "deaf_cpu_call_async",
+						ask_call_async_twice };
 
 	crash_deaf_cpu(t, &q);
 }

@@ -20,7 +20,7 @@ static void example_bump_counter(struct page *page)
 {
 	uint32_t *counter = kmap_local_page(page);
 
-	*counter += 1;			/* may be preempted: that is fine */
+	*counter += 1; /* may be preempted: that is fine */
 	kunmap_local(counter);
 }
 /* doc:kmap_local end */
@@ -30,10 +30,10 @@ static void example_bump_counter(struct page *page)
 static void example_copy_page(struct page *to, struct page *from)
 {
 	const void *src = kmap_local_page(from);
-	void *dst = kmap_local_page(to);	/* nests on top of src */
+	void *dst = kmap_local_page(to); /* nests on top of src */
 
 	memcpy(dst, src, PAGE_SIZE);
-	kunmap_local(dst);			/* last mapped, first unmapped */
+	kunmap_local(dst); /* last mapped, first unmapped */
 	kunmap_local(src);
 }
 /* doc:nested end */
@@ -83,7 +83,7 @@ static uint32_t example_sum_local_no_preempt(struct page *page)
 	for (unsigned int i = 0; i < PAGE_SIZE / 4; i++)
 		sum += w[i];
 	kunmap_local(w);
-	pagefault_enable();		/* in the reverse order */
+	pagefault_enable(); /* in the reverse order */
 	preempt_enable();
 	return sum;
 }
@@ -92,7 +92,7 @@ static uint32_t example_sum_local_no_preempt(struct page *page)
 /* doc:handoff begin */
 /* A kmap() address is valid on every CPU: another thread may use it. */
 struct handoff {
-	const uint32_t *word;		/* a kmap() address */
+	const uint32_t *word; /* a kmap() address */
 	uint32_t seen;
 	bool done;
 };
@@ -107,13 +107,12 @@ static int example_reader(void *arg)
 }
 
 /* Map page with kmap(), and start a reader on another CPU. */
-static struct task *example_handoff_start(struct page *page,
-					  unsigned int cpu,
+static struct task *example_handoff_start(struct page *page, unsigned int cpu,
 					  struct handoff *h)
 {
 	struct task *reader;
 
-	h->word = kmap(page);		/* may sleep: process context */
+	h->word = kmap(page); /* may sleep: process context */
 	reader = kthread_create(example_reader, h, "reader");
 	kthread_bind(reader, cpu);
 	kthread_start(reader);
@@ -124,7 +123,7 @@ static struct task *example_handoff_start(struct page *page,
 static void example_handoff_finish(struct task *reader, struct page *page)
 {
 	kthread_join(reader);
-	kunmap(page);			/* by page, not by address */
+	kunmap(page); /* by page, not by address */
 }
 /* doc:handoff end */
 
@@ -137,7 +136,7 @@ static bool example_zero_pages(struct page **pages, unsigned int n)
 	if (!va)
 		return false;
 	memset(va, 0, (size_t)n * PAGE_SIZE);
-	vunmap(va);			/* the pages stay allocated */
+	vunmap(va); /* the pages stay allocated */
 	return true;
 }
 /* doc:vmap end */
@@ -150,7 +149,7 @@ static bool example_record_round_trip(struct page *page, size_t off)
 	char back[sizeof(rec)];
 
 	if (!memcpy_to_page(page, off, rec, sizeof(rec)))
-		return false;	/* off + sizeof(rec) passes the page end */
+		return false; /* off + sizeof(rec) passes the page end */
 	memcpy_from_page(back, page, off, sizeof(back));
 	memzero_page(page, off, sizeof(rec));
 	return memcmp(rec, back, sizeof(rec)) == 0;
@@ -232,7 +231,7 @@ static void doc_examples_kmap_address_read_on_another_cpu(struct ktest *t)
 	reader = example_handoff_start(p, kt_other_cpu(), &h);
 	KT_EXPECT_TRUE(t, KT_WAIT_UNTIL(t, READ_ONCE(h.done)));
 	if (!READ_ONCE(h.done))
-		return;		/* a reader that never ran: leave it be */
+		return; /* a reader that never ran: leave it be */
 	example_handoff_finish(reader, p);
 	KT_EXPECT_EQ(t, h.seen, 0xfeed);
 	free_page(p);

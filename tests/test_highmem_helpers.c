@@ -10,7 +10,7 @@
 #include <mm/highmem_helpers.h>
 #include "kmap_helpers.h"
 
-#define FILL	0xa5	/* what a page holds before a helper runs */
+#define FILL 0xa5 /* what a page holds before a helper runs */
 
 /* Set every byte of a page to c, through a local map. */
 static void page_set(struct page *page, uint8_t c)
@@ -22,8 +22,8 @@ static void page_set(struct page *page, uint8_t c)
 }
 
 /* How many bytes of [from, to) in page differ from c. */
-static unsigned int page_count_not(struct page *page, size_t from,
-				   size_t to, uint8_t c)
+static unsigned int page_count_not(struct page *page, size_t from, size_t to,
+				   uint8_t c)
 {
 	const uint8_t *va = kmap_local_page(page);
 	unsigned int bad = 0;
@@ -34,8 +34,8 @@ static unsigned int page_count_not(struct page *page, size_t from,
 	return bad;
 }
 
-static void highmem_helpers_copy_to_and_back_from_a_highmem_page(
-	struct ktest *t)
+static void
+highmem_helpers_copy_to_and_back_from_a_highmem_page(struct ktest *t)
 {
 	struct page *p = kt_highmem_page(t);
 	char in[40], out[40];
@@ -51,8 +51,8 @@ static void highmem_helpers_copy_to_and_back_from_a_highmem_page(
 	KT_EXPECT_EQ(t, memcmp(in, out, sizeof(in)), 0);
 	/* Only the range was written. */
 	KT_EXPECT_EQ(t, page_count_not(p, 0, 1000, FILL), 0);
-	KT_EXPECT_EQ(t, page_count_not(p, 1000 + sizeof(in), PAGE_SIZE,
-				       FILL), 0);
+	KT_EXPECT_EQ(t, page_count_not(p, 1000 + sizeof(in), PAGE_SIZE, FILL),
+		     0);
 	/* A range that ends exactly at the page's end is fine. */
 	KT_EXPECT_TRUE(t, memcpy_to_page(p, PAGE_SIZE - 8, in, 8));
 	KT_EXPECT_EQ(t, kmap_local_depth(), depth);
@@ -88,8 +88,8 @@ static void highmem_helpers_copy_highpage_copies_every_byte(struct ktest *t)
 	kunmap_local(va);
 	page_set(high, 0);
 	page_set(low, 0);
-	KT_EXPECT_TRUE(t, copy_highpage(high, src));	/* high to high */
-	KT_EXPECT_TRUE(t, copy_highpage(low, high));	/* high to low */
+	KT_EXPECT_TRUE(t, copy_highpage(high, src)); /* high to high */
+	KT_EXPECT_TRUE(t, copy_highpage(low, high)); /* high to low */
 	va = kmap_local_page(high);
 	KT_EXPECT_EQ(t, kt_check(va, 0x5eed), 0);
 	kunmap_local(va);
@@ -110,8 +110,8 @@ out:
  * the direct map. Each bad range must be refused by name, and neither
  * page may change.
  */
-static void highmem_helpers_range_past_the_page_end_is_refused_by_name(
-	struct ktest *t)
+static void
+highmem_helpers_range_past_the_page_end_is_refused_by_name(struct ktest *t)
 {
 	struct page *pair = alloc_pages(GFP_KERNEL, 1);
 	char buf[32] = { 0 };

@@ -28,27 +28,33 @@
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
 
-#define STRESS_PAGES	48
-#define COLD_PAGES	(2 * LAST_PKMAP)
-#define SWEEP_PAGES	16
-#define WORDS		(PAGE_SIZE / 4)
+#define STRESS_PAGES 48
+#define COLD_PAGES   (2 * LAST_PKMAP)
+#define SWEEP_PAGES  16
+#define WORDS	     (PAGE_SIZE / 4)
 
-enum api { API_LOCAL, API_ATOMIC, API_KMAP, API_VMAP, NR_APIS };
+enum api {
+	API_LOCAL,
+	API_ATOMIC,
+	API_KMAP,
+	API_VMAP,
+	NR_APIS
+};
 
 struct stress_page {
 	struct mutex lock;
 	struct page *page;
-	uint32_t sum;		/* protected by lock */
+	uint32_t sum; /* protected by lock */
 };
 
 struct stress_run {
 	struct stress_page pages[STRESS_PAGES];
 	struct stress_page cold[COLD_PAGES];
 	unsigned int ops_each;		/* operations per worker */
-	volatile unsigned int finished;	/* workers done with theirs */
+	volatile unsigned int finished; /* workers done with theirs */
 	unsigned long mismatches;
 	unsigned long ops[NR_APIS];
-	unsigned long vmap_out_of_memory;	/* a small machine's NULLs */
+	unsigned long vmap_out_of_memory; /* a small machine's NULLs */
 	unsigned long nested;
 	unsigned long sweeps;
 };
@@ -164,7 +170,8 @@ static void sweep_cold(struct stress_worker *w)
 	unsigned int first = rng_below(&w->rng, COLD_PAGES);
 
 	for (unsigned int i = 0; i < SWEEP_PAGES; i++) {
-		struct stress_page *sp = &w->run->cold[(first + i) % COLD_PAGES];
+		struct stress_page *sp =
+			&w->run->cold[(first + i) % COLD_PAGES];
 
 		mutex_lock(&sp->lock);
 		touch_page(w, sp, API_KMAP);
@@ -291,21 +298,23 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 	stress_pages_free(run.pages, STRESS_PAGES);
 	stress_pages_free(run.cold, COLD_PAGES);
 	pkmap_get_stats(&ps1);
-	kt_diag(t, "%u workers: kmap_local %lu, kmap_atomic %lu, kmap %lu, "
+	kt_diag(t,
+		"%u workers: kmap_local %lu, kmap_atomic %lu, kmap %lu, "
 		"vmap %lu (%lu out of memory), nested pairs %lu, sweeps %lu, "
-		"pool wraps %lu, mismatches %lu", n, run.ops[API_LOCAL],
-		run.ops[API_ATOMIC], run.ops[API_KMAP], run.ops[API_VMAP],
-		run.vmap_out_of_memory, run.nested, run.sweeps,
-		ps1.wraps - ps0.wraps, run.mismatches);
+		"pool wraps %lu, mismatches %lu",
+		n, run.ops[API_LOCAL], run.ops[API_ATOMIC], run.ops[API_KMAP],
+		run.ops[API_VMAP], run.vmap_out_of_memory, run.nested,
+		run.sweeps, ps1.wraps - ps0.wraps, run.mismatches);
 	KT_EXPECT_EQ(t, run.mismatches, 0);
 	/*
 	 * Every operation counted once: a sweep's kmaps are one sweep, and
 	 * a vmap that found no memory is an operation too.
 	 */
-	KT_EXPECT_EQ(t, run.ops[API_LOCAL] + run.ops[API_ATOMIC] +
-			(run.ops[API_KMAP] - run.sweeps * SWEEP_PAGES) +
-			run.ops[API_VMAP] + run.vmap_out_of_memory +
-			run.nested + run.sweeps,
+	KT_EXPECT_EQ(t,
+		     run.ops[API_LOCAL] + run.ops[API_ATOMIC] +
+			     (run.ops[API_KMAP] - run.sweeps * SWEEP_PAGES) +
+			     run.ops[API_VMAP] + run.vmap_out_of_memory +
+			     run.nested + run.sweeps,
 		     (unsigned long)n * run.ops_each);
 	/* Each sweep maps 16 new pages: the pool must turn over, often. */
 	if (pooled)
@@ -326,8 +335,9 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 	vmap_purge();
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), kmalloc_live);
 	KT_EXPECT_EQ(t, zone_free_pages(ZONE_HIGHMEM), free_high);
-	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL) +
-				(kmalloc_slab_pages() - slab_pages),
+	KT_EXPECT_EQ(t,
+		     zone_free_pages(ZONE_NORMAL) +
+			     (kmalloc_slab_pages() - slab_pages),
 		     free_low);
 	for (unsigned int nr = 0; nr < LAST_PKMAP; nr++)
 		KT_EXPECT_EQ(t, pkmap_slot_count(nr), 0);

@@ -12,7 +12,7 @@
 #include <mm/vmalloc.h>
 #include "test_util.h"
 
-#define PATTERN(pfn, i) ((uint32_t)(pfn) * 2654435761u + (i))
+#define PATTERN(pfn, i) ((uint32_t)(pfn)*2654435761u + (i))
 
 static struct page *highmem_page(struct ktest *t)
 {
@@ -89,7 +89,7 @@ static void kmap_lowmem_page_is_its_direct_map_address(struct ktest *t)
 	KT_EXPECT_TRUE(t, page_address(page) == lowmem_page_address(page));
 	kunmap(page);
 	pkmap_get_stats(&after);
-	KT_EXPECT_EQ(t, after.maps, before.maps);	/* no slot used */
+	KT_EXPECT_EQ(t, after.maps, before.maps); /* no slot used */
 	free_page(page);
 }
 
@@ -103,7 +103,7 @@ static void kmap_same_page_shares_slot_count_users_plus_one(struct ktest *t)
 
 	if (!page)
 		return;
-	kmap_flush_unused();	/* a page freed while cached is cached still */
+	kmap_flush_unused(); /* a page freed while cached is cached still */
 	KT_EXPECT_TRUE(t, page_address(page) == NULL);
 	a = kmap(page);
 	b = kmap(page);
@@ -134,7 +134,7 @@ static void kunmap_of_unmapped_page_is_reported(struct ktest *t)
 	if (!page)
 		return;
 	pkmap_get_stats(&before);
-	kunmap(page);		/* the bug under test */
+	kunmap(page); /* the bug under test */
 	pkmap_get_stats(&after);
 	KT_EXPECT_EQ(t, after.bad_unmaps, before.bad_unmaps + 1);
 	KT_EXPECT_EQ(t, warn_count(), warns + 1);
@@ -149,8 +149,8 @@ static void kmap_in_atomic_context_is_caught_by_might_sleep(struct ktest *t)
 	if (!page)
 		return;
 	preempt_disable();
-	kmap(page);		/* the bug under test: a slot is free, so */
-	kunmap(page);		/* it goes on, but it is reported */
+	kmap(page);   /* the bug under test: a slot is free, so */
+	kunmap(page); /* it goes on, but it is reported */
 	preempt_enable();
 	KT_EXPECT_EQ(t, might_sleep_violations(), before + 1);
 	free_page(page);
@@ -168,7 +168,7 @@ static int late_mapper(void *arg)
 {
 	struct pool_fill *pf = arg;
 
-	kmap(pf->pages[LAST_PKMAP]);	/* sleeps: the pool is full */
+	kmap(pf->pages[LAST_PKMAP]); /* sleeps: the pool is full */
 	pf->waiter_mapped = 1;
 	kunmap(pf->pages[LAST_PKMAP]);
 	return 0;
@@ -217,12 +217,13 @@ static void kmap_full_pool_sleeps_until_kunmap(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, waiter);
 	/* Its kmap() counts a wait, then sleeps: wait for both. */
 	KT_EXPECT_TRUE(t, KT_WAIT_UNTIL(t, pool_waits() > before.waits &&
-				   READ_ONCE(waiter->state) == TASK_SLEEPING));
+						   READ_ONCE(waiter->state) ==
+							   TASK_SLEEPING));
 	pkmap_get_stats(&after);
 	KT_EXPECT_EQ(t, pf.waiter_mapped, 0);
 	KT_EXPECT_EQ(t, READ_ONCE(waiter->state), TASK_SLEEPING);
 	KT_EXPECT_GE(t, after.waits, before.waits + 1);
-	kunmap(pf.pages[0]);		/* frees exactly one slot */
+	kunmap(pf.pages[0]); /* frees exactly one slot */
 	kthread_join(waiter);
 	KT_EXPECT_EQ(t, pf.waiter_mapped, 1);
 	for (unsigned int i = 1; i < LAST_PKMAP; i++)
@@ -252,7 +253,7 @@ static int pool_waiter_fn(void *arg)
 {
 	struct pool_waiter *w = arg;
 
-	kmap(w->page);			/* sleeps: the pool is full */
+	kmap(w->page); /* sleeps: the pool is full */
 	w->mapped = 1;
 	KT_WAIT_UNTIL(w->t, READ_ONCE(w->release));
 	kunmap(w->page);
@@ -261,11 +262,11 @@ static int pool_waiter_fn(void *arg)
 
 static void kmap_freed_slot_wakes_a_waiter_that_needs_it(struct ktest *t)
 {
-	static struct pool_fill pf;	/* pages[LAST_PKMAP] is P */
+	static struct pool_fill pf; /* pages[LAST_PKMAP] is P */
 	static struct page *q;
 	static struct pool_waiter w[3];
 	static const char *const names[3] = { "pkwait_a", "pkwait_b",
-					       "pkwait_c" };
+					      "pkwait_c" };
 	struct task *task[3];
 	unsigned int freed = 0;
 
@@ -280,8 +281,9 @@ static void kmap_freed_slot_wakes_a_waiter_that_needs_it(struct ktest *t)
 	for (pf.held = 0; pf.held < LAST_PKMAP; pf.held++)
 		kmap(pf.pages[pf.held]);
 	for (int i = 0; i < 3; i++) {
-		w[i] = (struct pool_waiter){ t, i < 2 ? pf.pages[LAST_PKMAP]
-						      : q, 0, 0 };
+		w[i] = (struct pool_waiter){ t,
+					     i < 2 ? pf.pages[LAST_PKMAP] : q,
+					     0, 0 };
 		task[i] = kthread_run(pool_waiter_fn, &w[i], names[i]);
 		KT_ASSERT_NOT_NULL(t, task[i]);
 		/* Queue them in order: each is asleep before the next. */
@@ -293,8 +295,8 @@ static void kmap_freed_slot_wakes_a_waiter_that_needs_it(struct ktest *t)
 		KT_WAIT_UNTIL(t, READ_ONCE(w[i].mapped));
 	if (!w[0].mapped || !w[1].mapped || !w[2].mapped) {
 		kt_diag(t, "a waiter still asleep beside a free slot: lost "
-			"wake-up");
-		kunmap(pf.pages[freed++]);	/* let it go */
+			   "wake-up");
+		kunmap(pf.pages[freed++]); /* let it go */
 		for (int i = 0; i < 3; i++)
 			KT_WAIT_UNTIL(t, READ_ONCE(w[i].mapped));
 	}
@@ -373,8 +375,8 @@ static void kmap_stale_entry_never_visible_on_other_cpu(struct ktest *t)
 		kunmap(pf.pages[i]);
 	}
 	first = kmap(pf.pages[0]);
-	KT_EXPECT_EQ(t, read_on_cpu(other, first), PATTERN(page_to_pfn(
-							  pf.pages[0]), 0));
+	KT_EXPECT_EQ(t, read_on_cpu(other, first),
+		     PATTERN(page_to_pfn(pf.pages[0]), 0));
 	kunmap(pf.pages[0]);
 	/* Hold new mappings until one lands in page 0's old slot. */
 	for (i = 1; i < POOL_PAGES; i++) {
@@ -433,12 +435,12 @@ static void kmap_freed_page_loses_its_cached_address(struct ktest *t)
 		return;
 	addr = kmap(page);
 	kunmap(page);
-	KT_EXPECT_TRUE(t, page_address(page) == addr);	/* cached */
+	KT_EXPECT_TRUE(t, page_address(page) == addr); /* cached */
 	nr = PKMAP_NR(addr);
 	KT_EXPECT_EQ(t, pkmap_slot_count(nr), 1);
 	free_page(page);
 	KT_EXPECT_TRUE(t, page_address(page) == NULL);
-	KT_EXPECT_EQ(t, pkmap_slot_count(nr), 1);	/* awaits the flush */
+	KT_EXPECT_EQ(t, pkmap_slot_count(nr), 1); /* awaits the flush */
 	again = alloc_page(GFP_HIGHUSER);
 	KT_ASSERT_NOT_NULL(t, again);
 	KT_EXPECT_TRUE(t, page_address(again) == NULL);

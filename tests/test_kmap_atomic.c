@@ -46,8 +46,8 @@ static void kmap_atomic_disables_preemption_and_page_faults(struct ktest *t)
  * filled: it goes to the copy's exception-table fixup and fails
  * cleanly. Once kunmap_atomic re-enables faults, the same touch works.
  */
-static void kmap_atomic_lazy_touch_fails_cleanly_through_the_fixup(
-	struct ktest *t)
+static void
+kmap_atomic_lazy_touch_fails_cleanly_through_the_fixup(struct ktest *t)
 {
 	struct page *page = alloc_page(GFP_HIGHUSER);
 	uint32_t *lazy = vmalloc_lazy(PAGE_SIZE);
@@ -71,8 +71,8 @@ static void kmap_atomic_lazy_touch_fails_cleanly_through_the_fixup(
 }
 
 /* copy_from_kernel_nofault returns an error instead of crashing. */
-static void copy_from_kernel_nofault_returns_efault_on_unmapped_source(
-	struct ktest *t)
+static void
+copy_from_kernel_nofault_returns_efault_on_unmapped_source(struct ktest *t)
 {
 	uint32_t src = 0x600df00d, dst = 0;
 	uint32_t *lazy = vmalloc_lazy(PAGE_SIZE);
@@ -81,8 +81,10 @@ static void copy_from_kernel_nofault_returns_efault_on_unmapped_source(
 	KT_EXPECT_EQ(t, copy_from_kernel_nofault(&dst, &src, sizeof(dst)), 0);
 	KT_EXPECT_EQ(t, dst, 0x600df00d);
 	/* The hole after the direct map is never mapped. */
-	KT_EXPECT_EQ(t, copy_from_kernel_nofault(&dst, (void *)high_memory,
-						 sizeof(dst)), -EFAULT);
+	KT_EXPECT_EQ(t,
+		     copy_from_kernel_nofault(&dst, (void *)high_memory,
+					      sizeof(dst)),
+		     -EFAULT);
 	KT_EXPECT_EQ(t, copy_from_kernel_nofault(&dst, NULL, sizeof(dst)),
 		     -EFAULT);
 	/* Page faults are off inside it, even outside kmap_atomic. */
@@ -108,8 +110,8 @@ static int local_reader_thread(void *arg)
 	return 0;
 }
 
-static void kmap_atomic_writes_land_in_the_page_seen_from_another_cpu(
-	struct ktest *t)
+static void
+kmap_atomic_writes_land_in_the_page_seen_from_another_cpu(struct ktest *t)
 {
 	struct local_reader r = { .page = kt_slot_page(t), .seed = 0xa70a1c };
 	struct task *th;
@@ -133,8 +135,7 @@ static void kmap_atomic_writes_land_in_the_page_seen_from_another_cpu(
 }
 
 /* kmap_atomic and kmap_local_page share one stack, in strict order. */
-static void kmap_atomic_nests_on_the_same_stack_as_kmap_local(
-	struct ktest *t)
+static void kmap_atomic_nests_on_the_same_stack_as_kmap_local(struct ktest *t)
 {
 	struct page *page = kt_slot_page(t);
 	unsigned int cpu;

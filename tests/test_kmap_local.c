@@ -42,8 +42,8 @@ static unsigned int kt_cpu_other_than(unsigned int cpu)
 	return cpu;
 }
 
-static void kmap_local_writes_land_in_the_page_seen_from_another_cpu(
-	struct ktest *t)
+static void
+kmap_local_writes_land_in_the_page_seen_from_another_cpu(struct ktest *t)
 {
 	struct remote_check rc = { .expect = 0x1234abcd, .write = 0x5a5a0001 };
 	unsigned int wrote_on, target;
@@ -52,7 +52,7 @@ static void kmap_local_writes_land_in_the_page_seen_from_another_cpu(
 
 	if (kt_other_cpu() == smp_processor_id()) {
 		kt_skip(t, "one CPU: the page can only be read back where it "
-			"was written");
+			   "was written");
 		return;
 	}
 	page = kt_slot_page(t);
@@ -60,7 +60,7 @@ static void kmap_local_writes_land_in_the_page_seen_from_another_cpu(
 		return;
 	rc.page = page;
 	va = kmap_local_page(page);
-	wrote_on = smp_processor_id();	/* pinned by the map */
+	wrote_on = smp_processor_id(); /* pinned by the map */
 	kt_fill(va, rc.expect);
 	kunmap_local(va);
 	/* Another CPU reads it through another API: kmap_atomic in an IPI. */
@@ -101,8 +101,7 @@ static void kmap_local_lowmem_page_uses_no_slot(struct ktest *t)
 	free_page(page);
 }
 
-static void kmap_local_takes_this_cpus_slot_at_the_stack_index(
-	struct ktest *t)
+static void kmap_local_takes_this_cpus_slot_at_the_stack_index(struct ktest *t)
 {
 	struct page *page = kt_slot_page(t);
 	int base = current_task()->kmap_ctrl.idx;
@@ -124,8 +123,7 @@ static void kmap_local_takes_this_cpus_slot_at_the_stack_index(
 	free_page(page);
 }
 
-static void kmap_local_nests_to_km_max_idx_and_refuses_one_more(
-	struct ktest *t)
+static void kmap_local_nests_to_km_max_idx_and_refuses_one_more(struct ktest *t)
 {
 	struct page *page = kt_slot_page(t);
 	struct kmap_stats before, after;
@@ -142,7 +140,7 @@ static void kmap_local_nests_to_km_max_idx_and_refuses_one_more(
 	}
 	extra = kmap_local_page(page);
 	KT_EXPECT_TRUE(t, extra == NULL);
-	kunmap_local(extra);	/* NULL: nothing to undo */
+	kunmap_local(extra); /* NULL: nothing to undo */
 	for (int i = KM_MAX_IDX - 1; i >= 0; i--) {
 		/* Every map reaches the same page: it holds the last write. */
 		KT_EXPECT_EQ(t, *(volatile uint32_t *)va[i], KM_MAX_IDX - 1);
@@ -173,7 +171,7 @@ static void kmap_local_out_of_order_unmap_is_reported_and_slots_stay_consistent(
 		va[i] = kmap_local_page(p[i]);
 		kt_fill(va[i], 0x100 + i);
 	}
-	kunmap_local(va[1]);	/* wrong: va[2] is the top */
+	kunmap_local(va[1]); /* wrong: va[2] is the top */
 	kmap_stats(&after);
 	KT_EXPECT_EQ(t, after.out_of_order, before.out_of_order + 1);
 	KT_EXPECT_EQ(t, warn_count(), warns + 1);
@@ -188,7 +186,7 @@ static void kmap_local_out_of_order_unmap_is_reported_and_slots_stay_consistent(
 	KT_EXPECT_EQ(t, (uintptr_t)va[1],
 		     kmap_local_slot_address(smp_processor_id(), 3));
 	kunmap_local(va[1]);
-	kunmap_local(va[2]);	/* pops past the hole */
+	kunmap_local(va[2]); /* pops past the hole */
 	KT_EXPECT_EQ(t, self->kmap_ctrl.idx, 1);
 	kunmap_local(va[0]);
 	KT_EXPECT_EQ(t, self->kmap_ctrl.idx, 0);
@@ -216,8 +214,7 @@ static void kmap_local_unmap_with_an_empty_stack_is_reported(struct ktest *t)
 }
 
 /* "It's valid to take page faults in a local kmap region." */
-static void kmap_local_page_faults_allowed_lazy_touch_succeeds(
-	struct ktest *t)
+static void kmap_local_page_faults_allowed_lazy_touch_succeeds(struct ktest *t)
 {
 	struct page *page = kt_slot_page(t);
 	uint32_t *lazy = vmalloc_lazy(2 * PAGE_SIZE);
@@ -265,7 +262,7 @@ static void kmap_local_lazy_fault_at_full_depth_is_filled(struct ktest *t)
 		va[i] = kmap_local_page(page);
 	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, KM_MAX_IDX);
 	*(volatile uint32_t *)va[KM_MAX_IDX - 1] = 0x600dcafe;
-	v = ((volatile uint32_t *)lazy)[5];	/* the fault, at full depth */
+	v = ((volatile uint32_t *)lazy)[5]; /* the fault, at full depth */
 	lazy[6] = 0xfeed;
 	KT_EXPECT_EQ(t, v, 0);
 	KT_EXPECT_EQ(t, lazy[6], 0xfeed);
@@ -340,7 +337,8 @@ static const struct ktest_case kmap_local_cases[] = {
 	KTEST_CASE(kmap_local_lowmem_page_uses_no_slot),
 	KTEST_CASE(kmap_local_takes_this_cpus_slot_at_the_stack_index),
 	KTEST_CASE(kmap_local_nests_to_km_max_idx_and_refuses_one_more),
-	KTEST_CASE(kmap_local_out_of_order_unmap_is_reported_and_slots_stay_consistent),
+	KTEST_CASE(
+		kmap_local_out_of_order_unmap_is_reported_and_slots_stay_consistent),
 	KTEST_CASE(kmap_local_unmap_with_an_empty_stack_is_reported),
 	KTEST_CASE(kmap_local_switch_keeps_each_threads_own_maps),
 	KTEST_CASE(kmap_local_holder_never_changes_cpu),

@@ -19,7 +19,7 @@
  * slot indices, hand a completion back and forth: every hand-over is a
  * context switch, and each must always read its own data.
  */
-#define SWITCH_ROUNDS 1200	/* some hand-overs need no switch */
+#define SWITCH_ROUNDS 1200 /* some hand-overs need no switch */
 
 struct switch_pair {
 	struct completion turn[2];
@@ -106,7 +106,7 @@ struct holder {
 	struct page *page;
 	struct completion mapped;
 	volatile bool release;
-	bool sleep;		/* msleep while waiting, not just yield */
+	bool sleep; /* msleep while waiting, not just yield */
 	unsigned int cpu_at_map, moved;
 	unsigned int bad;
 };
@@ -142,9 +142,9 @@ static int holder_thread(void *arg)
  * attempts are a fact the case checks, reached by work, not a hope
  * about timing.
  */
-#define PIN_CROWD	3
-#define PIN_REFUSALS	8
-#define PIN_ROUNDS	100000
+#define PIN_CROWD    3
+#define PIN_REFUSALS 8
+#define PIN_ROUNDS   100000
 
 struct pinned {
 	struct page *page;
@@ -221,8 +221,10 @@ void kmap_local_holder_never_changes_cpu(struct ktest *t)
 	kthread_join(th);
 	for (int i = 0; i < PIN_CROWD; i++)
 		kthread_join(busy[i]);
-	kt_diag(t, "held on CPU %u: %u yields, %lu pulls refused by "
-		"migrate_disable", p.cpu_at_map, p.rounds, p.refusals);
+	kt_diag(t,
+		"held on CPU %u: %u yields, %lu pulls refused by "
+		"migrate_disable",
+		p.cpu_at_map, p.rounds, p.refusals);
 	KT_EXPECT_GE(t, p.refusals, PIN_REFUSALS);
 	KT_EXPECT_EQ(t, p.moved, 0);
 	KT_EXPECT_EQ(t, p.bad, 0);
@@ -244,8 +246,7 @@ static int offline_thread(void *arg)
 	return 0;
 }
 
-void kmap_local_cpu_offline_waits_until_the_holder_unmaps(
-	struct ktest *t)
+void kmap_local_cpu_offline_waits_until_the_holder_unmaps(struct ktest *t)
 {
 	struct holder h = { .page = kt_slot_page(t), .sleep = true };
 	struct offliner o = { .cpu = 0 };
@@ -358,7 +359,7 @@ static void irq_maps_on_top(struct ktest *t, bool by_ipi)
 	b = kmap_local_page(p[1]);
 	kt_fill(a, 0xa);
 	kt_fill(b, 0xb);
-	cpu = smp_processor_id();	/* stable: the maps pin us */
+	cpu = smp_processor_id(); /* stable: the maps pin us */
 	if (by_ipi) {
 		snd.target = cpu;
 		sender = kthread_create(ipi_sender_thread, &snd, "kipi");
@@ -390,8 +391,7 @@ out:
 			free_page(p[i]);
 }
 
-void kmap_local_timer_interrupt_maps_on_top_of_the_task(
-	struct ktest *t)
+void kmap_local_timer_interrupt_maps_on_top_of_the_task(struct ktest *t)
 {
 	irq_maps_on_top(t, false);
 }
@@ -434,12 +434,11 @@ static int preempt_mapper_fn(void *arg)
 	return 0;
 }
 
-#define PREEMPT_SWITCHES 1000	/* switches in, each mapper */
+#define PREEMPT_SWITCHES 1000 /* switches in, each mapper */
 
 /* One reschedule IPI, spaced out; true once both mappers had enough. */
 static bool kick_until_switched(unsigned int cpu, struct task *const *w,
-				const unsigned long *in0,
-				unsigned long *kicks)
+				const unsigned long *in0, unsigned long *kicks)
 {
 	resched_cpu(cpu);
 	(*kicks)++;
@@ -490,10 +489,11 @@ void kmap_local_preempted_map_is_not_reported_stale(struct ktest *t)
 	kthread_join(w[0]);
 	kthread_join(w[1]);
 	kmap_stats(&after);
-	kt_diag(t, "CPU %u: %lu kicks, %lu + %lu rounds, %lu + %lu switches "
-		"in, %lu saves, %lu stale", cpu, kicks, pm[0].rounds,
-		pm[1].rounds, pm[0].switches, pm[1].switches,
-		after.switch_saves - before.switch_saves,
+	kt_diag(t,
+		"CPU %u: %lu kicks, %lu + %lu rounds, %lu + %lu switches "
+		"in, %lu saves, %lu stale",
+		cpu, kicks, pm[0].rounds, pm[1].rounds, pm[0].switches,
+		pm[1].switches, after.switch_saves - before.switch_saves,
 		after.stale_slots - before.stale_slots);
 	KT_EXPECT_EQ(t, pm[0].bad + pm[1].bad, 0);
 	KT_EXPECT_EQ(t, after.stale_slots, before.stale_slots);

@@ -24,15 +24,15 @@
 #include <kernel/wait.h>
 #include "kmap_helpers.h"
 
-#define SNAP_PKMAP_PAGES	3
-#define SNAP_MAX_LOCAL		3
+#define SNAP_PKMAP_PAGES 3
+#define SNAP_MAX_LOCAL	 3
 
 struct snap_worker {
 	struct ktest *t;
-	unsigned int nr;		/* local maps to hold */
+	unsigned int nr; /* local maps to hold */
 	struct page *page[SNAP_MAX_LOCAL];
 	struct completion ready, go, done, release;
-	unsigned int bad;		/* slots not mapping their page */
+	unsigned int bad; /* slots not mapping their page */
 };
 
 static int snap_worker_fn(void *arg)
@@ -45,7 +45,7 @@ static int snap_worker_fn(void *arg)
 		va[i] = kmap_local_page(w->page[i]);
 	complete(&w->ready);
 	wait_for_completion(&w->go);
-	cpu = smp_processor_id();	/* stable: migration is disabled */
+	cpu = smp_processor_id(); /* stable: migration is disabled */
 	for (unsigned int i = 0; i < w->nr; i++) {
 		uintptr_t slot = kmap_local_slot_address(cpu, i);
 		pteval_t pte = arch_get_kernel_pte(slot);
@@ -53,8 +53,10 @@ static int snap_worker_fn(void *arg)
 			  arch_pte_phys(pte) == page_to_phys(w->page[i]);
 
 		w->bad += !ok;
-		kt_diag(w->t, "SNAPSHOT kmap_local cpu=%u idx=%u addr=%#lx "
-			"pfn=%#llx thread=%s", cpu, i, (unsigned long)slot,
+		kt_diag(w->t,
+			"SNAPSHOT kmap_local cpu=%u idx=%u addr=%#lx "
+			"pfn=%#llx thread=%s",
+			cpu, i, (unsigned long)slot,
 			(unsigned long long)(arch_pte_phys(pte) >> PAGE_SHIFT),
 			current_task()->name);
 	}
@@ -72,17 +74,21 @@ static void snap_print_pool(struct ktest *t)
 
 	for (unsigned int nr = 0; nr < LAST_PKMAP; nr++)
 		state[MIN(pkmap_slot_count(nr), 2)]++;
-	kt_diag(t, "SNAPSHOT pkmap base=%#lx slots=%u free=%u cached=%u "
-		"used=%u", (unsigned long)PKMAP_BASE, LAST_PKMAP, state[0],
-		state[1], state[2]);
+	kt_diag(t,
+		"SNAPSHOT pkmap base=%#lx slots=%u free=%u cached=%u "
+		"used=%u",
+		(unsigned long)PKMAP_BASE, LAST_PKMAP, state[0], state[1],
+		state[2]);
 	for (unsigned int nr = 0; nr < LAST_PKMAP; nr++) {
 		int count = pkmap_slot_count(nr);
 		pteval_t pte = arch_get_kernel_pte(PKMAP_ADDR(nr));
 
 		if (count < 2)
 			continue;
-		kt_diag(t, "SNAPSHOT pkmap slot=%u addr=%#lx count=%d "
-			"pfn=%#llx", nr, (unsigned long)PKMAP_ADDR(nr), count,
+		kt_diag(t,
+			"SNAPSHOT pkmap slot=%u addr=%#lx count=%d "
+			"pfn=%#llx",
+			nr, (unsigned long)PKMAP_ADDR(nr), count,
 			(unsigned long long)(arch_pte_phys(pte) >> PAGE_SHIFT));
 	}
 }
@@ -111,7 +117,7 @@ static void kmap_snapshot_pool_and_slots(struct ktest *t)
 				goto out;
 	for (unsigned int i = 0; i < SNAP_PKMAP_PAGES; i++)
 		kaddr[i] = kmap(kpage[i]);
-	kmap(kpage[0]);		/* a second user of the same slot */
+	kmap(kpage[0]); /* a second user of the same slot */
 	KT_EXPECT_EQ(t, pkmap_slot_count(PKMAP_NR(kaddr[0])), 3);
 
 	for (unsigned int n = 0; n < 2; n++) {

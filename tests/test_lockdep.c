@@ -18,8 +18,8 @@
 #include <kernel/panic.h>
 #include <kernel/spinlock.h>
 
-#define PLANT_IRQ_VECTOR	(FIRST_EXTERNAL_VECTOR + 0x21)
-#define IRQ_WAIT_ROUNDS		10000000u
+#define PLANT_IRQ_VECTOR (FIRST_EXTERNAL_VECTOR + 0x21)
+#define IRQ_WAIT_ROUNDS	 10000000u
 
 static bool lockdep_needed(struct ktest *t)
 {
@@ -52,7 +52,8 @@ static void lockdep_ab_ba_inversion_reported(struct ktest *t)
 	warns = warn_count();
 	reports = lockdep_report_count();
 	take_in_order(&b, &a);
-	KT_EXPECT_WARNED(t, warns, "lockdep: lock order inversion: "
+	KT_EXPECT_WARNED(t, warns,
+			 "lockdep: lock order inversion: "
 			 "planted_ab_b -> planted_ab_a closes a cycle");
 	KT_EXPECT_EQ(t, lockdep_report_count() - reports, 1);
 	/* Known now: the same inversion again is not a new report. */
@@ -78,7 +79,8 @@ static void lockdep_three_lock_cycle_reported(struct ktest *t)
 	take_in_order(&b, &c);
 	warns = warn_count();
 	take_in_order(&c, &a);
-	KT_EXPECT_WARNED(t, warns, "lockdep: lock order inversion: "
+	KT_EXPECT_WARNED(t, warns,
+			 "lockdep: lock order inversion: "
 			 "planted_abc_c -> planted_abc_a closes a cycle");
 	lockdep_forget(&a.dep);
 	lockdep_forget(&b.dep);
@@ -126,7 +128,7 @@ static void lockdep_irq_unsafe_class_reported(struct ktest *t)
 		return;
 	spin_lock_init(&irq_planted, "planted_irq_unsafe");
 	KT_ASSERT_FALSE(t, arch_irqs_disabled());
-	spin_lock(&irq_planted);		/* interrupts on: the bug */
+	spin_lock(&irq_planted); /* interrupts on: the bug */
 	spin_unlock(&irq_planted);
 	warns = warn_count();
 	irq_took_lock = false;
@@ -134,8 +136,9 @@ static void lockdep_irq_unsafe_class_reported(struct ktest *t)
 	arch_raise_interrupt(PLANT_IRQ_VECTOR);
 	while (!READ_ONCE(irq_took_lock) && ++rounds < IRQ_WAIT_ROUNDS)
 		arch_cpu_relax();
-	KT_ASSERT_TRUE(t, irq_took_lock);	/* the handler never ran */
-	KT_EXPECT_WARNED(t, warns, "lockdep: irq-unsafe lock "
+	KT_ASSERT_TRUE(t, irq_took_lock); /* the handler never ran */
+	KT_EXPECT_WARNED(t, warns,
+			 "lockdep: irq-unsafe lock "
 			 "planted_irq_unsafe: taken in an interrupt handler");
 	lockdep_forget(&irq_planted.dep);
 }
@@ -159,7 +162,8 @@ static void lockdep_sleep_holding_spinlock_reported(struct ktest *t)
 	mutex_lock(&m);
 	mutex_unlock(&m);
 	spin_unlock(&lock);
-	KT_EXPECT_WARNED(t, warns, "may sleep while holding spinlock "
+	KT_EXPECT_WARNED(t, warns,
+			 "may sleep while holding spinlock "
 			 "planted_sleep_spin");
 	lockdep_forget(&lock.dep);
 	lockdep_forget(&m.dep);

@@ -22,20 +22,20 @@
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
 
-#define INCREMENTS	1000000	/* per worker, test-and-set lock */
-#define TICKET_INCREMENTS 20000	/* per worker, ticket lock */
-#define RACY_ROUNDS	256
-#define MAX_WORKERS	4
+#define INCREMENTS	  1000000 /* per worker, test-and-set lock */
+#define TICKET_INCREMENTS 20000	  /* per worker, ticket lock */
+#define RACY_ROUNDS	  256
+#define MAX_WORKERS	  4
 
 struct counter_run {
 	struct ktest *t;
 	spinlock_t lock;
 	volatile unsigned long value;
-	bool locked;				/* else the racy twin */
-	unsigned long each;			/* increments per worker */
-	unsigned int n;				/* workers */
-	volatile unsigned int go;		/* all started: count */
-	volatile unsigned int loaded, stored;	/* racy rounds' handshake */
+	bool locked;			      /* else the racy twin */
+	unsigned long each;		      /* increments per worker */
+	unsigned int n;			      /* workers */
+	volatile unsigned int go;	      /* all started: count */
+	volatile unsigned int loaded, stored; /* racy rounds' handshake */
 	volatile unsigned int finished;
 };
 
@@ -101,12 +101,12 @@ static unsigned long run_counters(struct ktest *t, bool locked,
 		kthread_bind(th[n], cpu);
 		n++;
 	}
-	run.n = n;	/* before any worker runs and reads it */
+	run.n = n; /* before any worker runs and reads it */
 	for (unsigned int i = 0; i < n; i++)
 		kthread_start(th[i]);
 	WRITE_ONCE(run.go, 1);
 	if (!KT_WAIT_UNTIL(t, run.finished == n))
-		return ~0ul;	/* run is static: leave them */
+		return ~0ul; /* run is static: leave them */
 	for (unsigned int i = 0; i < n; i++)
 		kthread_join(th[i]);
 	kt_diag(t, "%u workers, %lu %s each: counter %lu", n, each,
@@ -116,12 +116,12 @@ static unsigned long run_counters(struct ktest *t, bool locked,
 
 static void locking_spinlock_counts_exactly(struct ktest *t)
 {
-	unsigned long each = spinlock_test_and_set ? INCREMENTS :
-						     TICKET_INCREMENTS;
+	unsigned long each =
+		spinlock_test_and_set ? INCREMENTS : TICKET_INCREMENTS;
 	unsigned int n = MIN(num_online_cpus(), MAX_WORKERS);
 
-	kt_diag(t, "spinlock mode: %s", spinlock_test_and_set ?
-			"test-and-set" : "ticket order");
+	kt_diag(t, "spinlock mode: %s",
+		spinlock_test_and_set ? "test-and-set" : "ticket order");
 	KT_EXPECT_EQ(t, run_counters(t, true, each), n * each);
 }
 

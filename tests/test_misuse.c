@@ -84,7 +84,8 @@ static void misuse_kfree_vmalloc_address(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, v);
 	warns = warn_count();
 	kfree(v);
-	KT_EXPECT_WARNED(t, warns, "not an address kmalloc returned (it is "
+	KT_EXPECT_WARNED(t, warns,
+			 "not an address kmalloc returned (it is "
 			 "in vmalloc area)");
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
 	vfree(v);
@@ -199,15 +200,16 @@ static void misuse_free_of_kmapped_page(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, addr);
 	warns = warn_count();
 	bad = total_bad_frees();
-	free_page(page);		/* the misuse under test */
-	KT_EXPECT_WARNED(t, warns, "the page is still kmapped: kunmap it "
+	free_page(page); /* the misuse under test */
+	KT_EXPECT_WARNED(t, warns,
+			 "the page is still kmapped: kunmap it "
 			 "first (refused)");
 	KT_EXPECT_TRUE(t, page_not_owned_reason(page) == NULL);
 	KT_EXPECT_TRUE(t, page_address(page) == addr);
 	KT_EXPECT_EQ(t, total_bad_frees(), bad);
 	kunmap(page);
 	warns = warn_count();
-	free_page(page);		/* now it is fine */
+	free_page(page); /* now it is fine */
 	KT_EXPECT_EQ(t, warn_count(), warns);
 }
 
@@ -220,8 +222,9 @@ static void misuse_kmap_of_free_page(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, page);
 	free_page(page);
 	warns = warn_count();
-	KT_EXPECT_TRUE(t, kmap(page) == NULL);	/* the misuse under test */
-	KT_EXPECT_WARNED(t, warns, "the page is free (freed, or never "
+	KT_EXPECT_TRUE(t, kmap(page) == NULL); /* the misuse under test */
+	KT_EXPECT_WARNED(t, warns,
+			 "the page is free (freed, or never "
 			 "allocated); refused");
 }
 
@@ -236,12 +239,13 @@ static void misuse_kmap_local_of_free_page(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, page);
 	free_page(page);
 	warns = warn_count();
-	addr = kmap_local_page(page);		/* the misuse under test */
+	addr = kmap_local_page(page); /* the misuse under test */
 	KT_EXPECT_TRUE(t, addr == NULL);
-	KT_EXPECT_WARNED(t, warns, "is a free page (freed, or never "
+	KT_EXPECT_WARNED(t, warns,
+			 "is a free page (freed, or never "
 			 "allocated)");
 	KT_EXPECT_EQ(t, kmap_local_depth(), depth);
-	kunmap_local(addr);			/* NULL: does nothing */
+	kunmap_local(addr); /* NULL: does nothing */
 }
 
 /* Freeing a page this thread still maps with kmap_local_page(). */
@@ -257,8 +261,9 @@ static void misuse_free_of_kmap_local_mapped_page(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, addr);
 	*addr = 0x5a5a5a5a;
 	warns = warn_count();
-	free_page(page);			/* the misuse under test */
-	KT_EXPECT_WARNED(t, warns, "still mapped by this thread's "
+	free_page(page); /* the misuse under test */
+	KT_EXPECT_WARNED(t, warns,
+			 "still mapped by this thread's "
 			 "kmap_local_page()");
 	KT_EXPECT_TRUE(t, page_not_owned_reason(page) == NULL);
 	KT_EXPECT_EQ(t, *addr, 0x5a5a5a5a);
@@ -289,13 +294,14 @@ static void misuse_kfree_of_kmap_local_mapped_large_block(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, addr);
 	live = kmalloc_live_objects();
 	warns = warn_count();
-	kfree(p);				/* the misuse under test */
-	KT_EXPECT_WARNED(t, warns, "still mapped by this thread's "
+	kfree(p); /* the misuse under test */
+	KT_EXPECT_WARNED(t, warns,
+			 "still mapped by this thread's "
 			 "kmap_local_page()");
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
 	kunmap_local(addr);
 	warns = warn_count();
-	kfree(p);				/* now it is fine */
+	kfree(p); /* now it is fine */
 	KT_EXPECT_EQ(t, warn_count(), warns);
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), live - 1);
 }
@@ -318,11 +324,12 @@ static void misuse_free_of_kmapped_page_irqs_off(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, addr);
 	warns = warn_count();
 	flags = arch_irq_save();
-	free_page(page);		/* the misuse under test */
+	free_page(page); /* the misuse under test */
 	arch_irq_restore(flags);
 	refused = page_not_owned_reason(page) == NULL;
 	KT_EXPECT_TRUE(t, refused);
-	KT_EXPECT_WARNED(t, warns, "the page is still kmapped: kunmap it "
+	KT_EXPECT_WARNED(t, warns,
+			 "the page is still kmapped: kunmap it "
 			 "first (refused)");
 	kunmap(page);
 	if (refused)
@@ -346,7 +353,8 @@ static void misuse_free_wrong_order_next_to_a_kmapped_page(struct ktest *t)
 	for (unsigned int i = 0; i < n && !p; i++)
 		for (unsigned int j = 0; j < n && !p; j++)
 			if (!(page_to_pfn(pages[i]) & 1) &&
-			    page_to_pfn(pages[j]) == page_to_pfn(pages[i]) + 1) {
+			    page_to_pfn(pages[j]) ==
+				    page_to_pfn(pages[i]) + 1) {
 				p = pages[i];
 				q = pages[j];
 			}
@@ -354,17 +362,17 @@ static void misuse_free_wrong_order_next_to_a_kmapped_page(struct ktest *t)
 		kt_skip(t, "no two adjacent highmem pages");
 		goto out;
 	}
-	addr = kmap(q);			/* q is someone else's, kmapped */
+	addr = kmap(q); /* q is someone else's, kmapped */
 	KT_ASSERT_NOT_NULL(t, addr);
 	warns = warn_count();
 	bad = total_bad_frees();
-	free_pages(p, 1);		/* the misuse under test */
+	free_pages(p, 1); /* the misuse under test */
 	KT_EXPECT_WARNED(t, warns, "free with the wrong order");
 	KT_EXPECT_EQ(t, total_bad_frees(), bad + 1);
-	kunmap(q);			/* q: cached now, no users */
+	kunmap(q); /* q: cached now, no users */
 	KT_EXPECT_TRUE(t, page_address(q) == addr);
 	warns = warn_count();
-	free_pages(p, 1);		/* the misuse again */
+	free_pages(p, 1); /* the misuse again */
 	KT_EXPECT_WARNED(t, warns, "free with the wrong order");
 	KT_EXPECT_TRUE(t, page_address(q) == addr);
 out:
@@ -397,7 +405,7 @@ static void misuse_kfree_tail_of_a_live_block(struct ktest *t)
 		goto out;
 	}
 	warns = warn_count();
-	kfree(lowmem_page_address(block + 1));	/* the misuse under test */
+	kfree(lowmem_page_address(block + 1)); /* the misuse under test */
 	KT_EXPECT_WARNED(t, warns, "a page kmalloc does not own");
 out:
 	while (m)

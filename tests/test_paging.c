@@ -55,7 +55,8 @@ static void paging_data_and_direct_map_nx(struct ktest *t)
 	KT_EXPECT_FALSE(t, info.executable);
 	/* Every direct-map page outside the kernel image: RW, NX, global,
 	 * and mapping exactly its own physical frame. */
-	for (uintptr_t va = (uintptr_t)_end; va < high_memory; va += PAGE_SIZE) {
+	for (uintptr_t va = (uintptr_t)_end; va < high_memory;
+	     va += PAGE_SIZE) {
 		if (!arch_kernel_pte_info(va, &info) || !info.present ||
 		    !info.writable || info.executable || !info.global ||
 		    info.phys != va - PAGE_OFFSET)
@@ -104,8 +105,8 @@ static void paging_layout_regions_in_order(struct ktest *t)
 static void paging_pte_reaches_frame(struct ktest *t)
 {
 	struct page *block = alloc_highest_block();
-	struct page *page = block ? block + (1u << MAX_ORDER) - 1
-				  : alloc_page(GFP_KERNEL);
+	struct page *page =
+		block ? block + (1u << MAX_ORDER) - 1 : alloc_page(GFP_KERNEL);
 	volatile uint32_t *pa, *pb;
 	uintptr_t a, b;
 
@@ -146,12 +147,12 @@ static void paging_pte_reaches_frame(struct ktest *t)
  */
 #define TORN_READS 2000000
 #define TORN_FLIPS 100000
-#define TORN_BATCH 1000		/* reads between looks at the counts */
+#define TORN_BATCH 1000 /* reads between looks at the counts */
 
 struct torn_race {
-	pteval_t entry __aligned(8);	/* i386 aligns a u64 member to 4 only */
+	pteval_t entry __aligned(8); /* i386 aligns a u64 member to 4 only */
 	volatile unsigned int ready, stop;
-	volatile unsigned long flips;	/* install-and-clear pairs */
+	volatile unsigned long flips; /* install-and-clear pairs */
 	unsigned long reads, torn, present_seen;
 };
 
@@ -187,8 +188,7 @@ static int pte_flipper(void *arg)
 }
 
 /* A batch of reads; true once both sides have done their share. */
-static bool read_batch(struct torn_race *r, pteval_t val,
-		       unsigned long flips0)
+static bool read_batch(struct torn_race *r, pteval_t val, unsigned long flips0)
 {
 	for (unsigned int i = 0; i < TORN_BATCH; i++) {
 		pteval_t seen = arch_pte_read(&r->entry);

@@ -35,8 +35,8 @@ static void exhaust_zone(struct ktest *t, enum zone_type z)
 		list_add(&page->list, &held);
 		taken++;
 	}
-	kt_diag(t, "zone %s: took %lu pages, highest pfn %#x",
-		zones[z].name, taken, highest);
+	kt_diag(t, "zone %s: took %lu pages, highest pfn %#x", zones[z].name,
+		taken, highest);
 	KT_EXPECT_EQ(t, taken, before);
 	KT_EXPECT_EQ(t, zone_free_pages(z), 0);
 	KT_EXPECT_FALSE(t, wrong_zone);
@@ -114,9 +114,10 @@ static void pmm_blocks_are_aligned(struct ktest *t)
 
 	KT_ASSERT_GE(t, top, 0);
 	if (top < MAX_ORDER)
-		kt_diag(t, "no free lowmem block above order %d on this "
-			"machine: orders %d-%d not tried", top, top + 1,
-			MAX_ORDER);
+		kt_diag(t,
+			"no free lowmem block above order %d on this "
+			"machine: orders %d-%d not tried",
+			top, top + 1, MAX_ORDER);
 	for (unsigned int order = 0; order <= (unsigned int)top; order++) {
 		struct page *page = alloc_pages(GFP_KERNEL, order);
 
@@ -156,7 +157,7 @@ static void pmm_double_free_refused(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, page);
 	free_page(page);
 	free_before = zone_free_pages(ZONE_NORMAL);
-	free_page(page);	/* the bug under test */
+	free_page(page); /* the bug under test */
 	KT_EXPECT_EQ(t, total_bad_frees(), bad + 1);
 	KT_EXPECT_EQ(t, warn_count(), warns + 1);
 	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL), free_before);
@@ -256,7 +257,7 @@ static void pmm_kfree_double_free_refused(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, p);
 	kfree(p);
 	warns = warn_count();
-	kfree(p);				/* double free */
+	kfree(p); /* double free */
 	KT_EXPECT_EQ(t, warn_count() - warns, 1);
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
 	a = kmalloc(24);

@@ -34,7 +34,7 @@ struct pingpong {
 	unsigned int rounds;
 	unsigned int seen_cpu_mismatch;
 	unsigned int cpu;
-	unsigned long pinger_switches;	/* read by the pinger at its end */
+	unsigned long pinger_switches; /* read by the pinger at its end */
 };
 
 static int ponger(void *arg)
@@ -98,7 +98,7 @@ static void sched_might_sleep_in_atomic_is_caught(struct ktest *t)
 {
 	unsigned long before = might_sleep_violations();
 
-	might_sleep();	/* fine here */
+	might_sleep(); /* fine here */
 	KT_EXPECT_EQ(t, might_sleep_violations(), before);
 	preempt_disable();
 	might_sleep();
@@ -122,7 +122,7 @@ static bool spin_until(const volatile unsigned int *flag, uint64_t ticks)
 }
 
 struct spin_pair {
-	volatile unsigned int spinning;	/* the spinner is in position */
+	volatile unsigned int spinning; /* the spinner is in position */
 	volatile unsigned int other_ran;
 	volatile unsigned int stop;
 	bool disable_preemption;
@@ -146,7 +146,7 @@ static int spin_self(void *arg)
 		preempt_disable();
 		sp->spinning = 1;
 		sp->ran_while_disabled = spin_until(&sp->other_ran, HZ / 5);
-		preempt_enable();	/* the other thread runs here */
+		preempt_enable(); /* the other thread runs here */
 	}
 	sp->spinning = 1;
 	sp->ran_after = spin_until(&sp->other_ran, 5 * HZ);
@@ -171,7 +171,7 @@ static void run_spin_pair(struct ktest *t, bool disable_preemption)
 	kthread_bind(a, cpu);
 	kthread_bind(b, cpu);
 	kthread_start(a);
-	KT_WAIT_UNTIL(t, sp.spinning);	/* failed: still start b, join */
+	KT_WAIT_UNTIL(t, sp.spinning); /* failed: still start b, join */
 	kthread_start(b);
 	kthread_join(a);
 	kthread_join(b);
@@ -192,7 +192,7 @@ static void sched_no_preemption_when_disabled(struct ktest *t)
 
 struct pin_run {
 	volatile unsigned int stop;
-	volatile unsigned int phase;	/* 0: pinned, 1: free, 2: done */
+	volatile unsigned int phase; /* 0: pinned, 1: free, 2: done */
 	unsigned int home;
 	unsigned int moved_while_pinned;
 	unsigned long preemptions_pinned;
@@ -275,8 +275,8 @@ static void sched_migrate_disable_pins_task(struct ktest *t)
 	y = kthread_create(yielder, &pr, "yielder");
 	KT_ASSERT_NOT_NULL(t, w);
 	KT_ASSERT_NOT_NULL(t, y);
-	kthread_bind(w, home);	/* start there, then unbind: only the */
-	kthread_start(w);	/* migrate_disable() holds it */
+	kthread_bind(w, home); /* start there, then unbind: only the */
+	kthread_start(w);      /* migrate_disable() holds it */
 	KT_WAIT_UNTIL(t, READ_ONCE(pr.phase) != 3);
 	w->bound_cpu = -1;
 	kthread_bind(y, home);
@@ -313,9 +313,9 @@ static void sched_migrate_disable_pins_task(struct ktest *t)
  * that "done" itself. Before the fix B was found in the window within
  * a few ticks and A stayed asleep.
  */
-#define LW_STOCK (1u << 30)
-#define LW_TICKS 100
-#define LW_SPIN_MS 10000	/* the probe's bound on each wait, in ms */
+#define LW_STOCK   (1u << 30)
+#define LW_TICKS   100
+#define LW_SPIN_MS 10000 /* the probe's bound on each wait, in ms */
 
 struct lost_wake {
 	struct ktest *t;
@@ -323,11 +323,11 @@ struct lost_wake {
 	struct task *a, *b;
 	volatile unsigned int a_go, a_waiting, a_done;
 	volatile unsigned int b_stop, hit;
-	volatile unsigned long b_taken;	/* B's returns from the wait */
+	volatile unsigned long b_taken; /* B's returns from the wait */
 	unsigned int tries;
-	bool in_window;		/* B was found with its "done" taken */
-	bool a_slept;		/* A asleep on c before the complete() */
-	bool a_woke;		/* ... and awake after it, B still frozen */
+	bool in_window; /* B was found with its "done" taken */
+	bool a_slept;	/* A asleep on c before the complete() */
+	bool a_woke;	/* ... and awake after it, B still frozen */
 };
 
 /* In B's CPU's tick, c.wq.lock held. */
@@ -338,8 +338,7 @@ static bool lw_b_in_window(struct lost_wake *lw)
 	if (current_task() != lw->b || list_empty(&lw->c.wq.waiters))
 		return false;
 	first = list_first_entry(&lw->c.wq.waiters, struct waiter, link);
-	return first->task == lw->b &&
-	       lw->c.done == LW_STOCK - lw->b_taken - 1;
+	return first->task == lw->b && lw->c.done == LW_STOCK - lw->b_taken - 1;
 }
 
 static bool lw_a_asleep(const struct lost_wake *lw)
@@ -364,11 +363,11 @@ static void lw_probe(void *arg)
 	struct lost_wake *lw = arg;
 	unsigned long flags = spin_lock_irqsave(&lw->c.wq.lock);
 	bool in_window = lw_b_in_window(lw);
-	bool play = in_window || (current_task() == lw->b &&
-				  lw->tries >= LW_TICKS);
+	bool play =
+		in_window || (current_task() == lw->b && lw->tries >= LW_TICKS);
 
 	if (play)
-		lw->c.done = 0;	/* as if B had taken the last one */
+		lw->c.done = 0; /* as if B had taken the last one */
 	spin_unlock_irqrestore(&lw->c.wq.lock, flags);
 	if (!play) {
 		lw->tries++;
@@ -388,7 +387,7 @@ static int lw_b_thread(void *arg)
 {
 	struct lost_wake *lw = arg;
 
-	tick_call_once(lw_probe, lw);	/* bound: this CPU's tick */
+	tick_call_once(lw_probe, lw); /* bound: this CPU's tick */
 	while (!lw->b_stop) {
 		wait_for_completion(&lw->c);
 		lw->b_taken++;
@@ -430,9 +429,9 @@ static void sched_completion_wakes_sleeper_not_taker(struct ktest *t)
 	kthread_start(lw.b);
 	if (KT_WAIT_UNTIL(t, READ_ONCE(lw.hit))) {
 		kt_diag(t, "played after %u ticks, B %s; A %s, done %u",
-			lw.tries, lw.in_window ? "in its window" :
-			"never in its window", lw.a_woke ? "woke" :
-			"still asleep", lw.c.done);
+			lw.tries,
+			lw.in_window ? "in its window" : "never in its window",
+			lw.a_woke ? "woke" : "still asleep", lw.c.done);
 		KT_EXPECT_TRUE(t, lw.a_slept);
 		KT_EXPECT_TRUE(t, lw.a_woke);
 	}

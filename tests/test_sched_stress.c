@@ -21,17 +21,17 @@
 
 struct stress {
 	struct mutex lock;
-	unsigned long protected_count;	/* protected by lock */
-	volatile unsigned int inside;	/* threads inside lock: 0 or 1 */
+	unsigned long protected_count; /* protected by lock */
+	volatile unsigned int inside;  /* threads inside lock: 0 or 1 */
 	unsigned int overlaps;
 
 	struct wait_queue_head token_wq;
 	spinlock_t token_lock;
-	unsigned long tokens;		/* protected by token_lock */
+	unsigned long tokens; /* protected by token_lock */
 
 	struct completion baton;
 	unsigned int rounds;		/* each thread's */
-	volatile unsigned int finished;	/* threads done with their rounds */
+	volatile unsigned int finished; /* threads done with their rounds */
 };
 
 struct stress_thread {
@@ -60,7 +60,7 @@ static void mutex_round(struct stress_thread *st)
 		s->overlaps++;
 	s->protected_count++;
 	if (rng_below(&st->rng, 8) == 0)
-		yield();	/* hold it across a switch */
+		yield(); /* hold it across a switch */
 	__sync_lock_release(&s->inside);
 	mutex_unlock(&s->lock);
 	st->mutex_ops++;
@@ -147,9 +147,10 @@ static void sched_stress_waitqueue_mutex_completion(struct ktest *t)
 		baton_ops += st[i].baton_ops;
 		sleeps += st[i].sleeps;
 	}
-	kt_diag(t, "%u threads, %u rounds each: %lu mutex, %lu token, %lu "
-		"baton rounds, %lu sleeps", n, s.rounds, mutex_ops,
-		token_ops, baton_ops, sleeps);
+	kt_diag(t,
+		"%u threads, %u rounds each: %lu mutex, %lu token, %lu "
+		"baton rounds, %lu sleeps",
+		n, s.rounds, mutex_ops, token_ops, baton_ops, sleeps);
 	KT_EXPECT_EQ(t, mutex_ops + token_ops + baton_ops + sleeps,
 		     (unsigned long)n * s.rounds);
 	KT_EXPECT_EQ(t, s.protected_count, mutex_ops);

@@ -42,9 +42,10 @@ static void smp_expected_cpus_online(struct ktest *t)
 		return;
 	}
 	if (given > NR_CPUS)
-		kt_diag(t, "QEMU has %u CPUs, NR_CPUS is %d: %u expected "
-			"online, %u ignored at boot", given, NR_CPUS, want,
-			given - want);
+		kt_diag(t,
+			"QEMU has %u CPUs, NR_CPUS is %d: %u expected "
+			"online, %u ignored at boot",
+			given, NR_CPUS, want, given - want);
 	KT_EXPECT_EQ(t, num_online_cpus(), want);
 	KT_EXPECT_EQ(t, arch_smp_cpus_ignored(), given - want);
 	for (cpu = 0; cpu < want; cpu++)
@@ -101,8 +102,8 @@ static void smp_ticks_advance(struct ktest *t)
 	mdelay(50);
 	KT_EXPECT_GT(t, jiffies - j0, 0);
 	for_each_online_cpu(cpu) {
-		unsigned long d = READ_ONCE(percpu_areas[cpu].timer_ticks) -
-				  before[cpu];
+		unsigned long d =
+			READ_ONCE(percpu_areas[cpu].timer_ticks) - before[cpu];
 
 		if (!d)
 			kt_diag(t, "CPU %u did not tick in 50 ms", cpu);
@@ -112,7 +113,7 @@ static void smp_ticks_advance(struct ktest *t)
 
 struct where_ran {
 	volatile int cpu;
-	volatile int hardirq;	/* in_interrupt() or the caller's CPU */
+	volatile int hardirq; /* in_interrupt() or the caller's CPU */
 	volatile int irqs_off;
 };
 
@@ -209,7 +210,7 @@ static void smp_ipi_counters_match(struct ktest *t)
 	if (others)
 		KT_EXPECT_GE(t, sent1 - sent0, 20 * others);
 	else
-		KT_EXPECT_GE(t, sent1 - sent0, 1);	/* resched to self */
+		KT_EXPECT_GE(t, sent1 - sent0, 1); /* resched to self */
 }
 
 /*
@@ -234,7 +235,7 @@ static void smp_broadcast_only_when_all_online(struct ktest *t)
 			   num_online_cpus() >= 3;
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
 		hits[cpu] = 0;
-	preempt_disable();	/* no other task here adds a broadcast */
+	preempt_disable(); /* no other task here adds a broadcast */
 	me = smp_processor_id();
 	b0 = percpu_areas[me].ipi_broadcasts;
 	sum_ipis(&sent0, &recv0);
@@ -244,8 +245,8 @@ static void smp_broadcast_only_when_all_online(struct ktest *t)
 	preempt_enable();
 	mdelay(20);
 	sum_ipis(&sent1, &recv1);
-	kt_diag(t, "%u of %u CPUs online: %lu broadcasts",
-		num_online_cpus(), ktest_config.expect_cpus, b1 - b0);
+	kt_diag(t, "%u of %u CPUs online: %lu broadcasts", num_online_cpus(),
+		ktest_config.expect_cpus, b1 - b0);
 	KT_EXPECT_EQ(t, b1 - b0, expect_broadcast ? 2 : 0);
 	for (cpu = 0; cpu < NR_CPUS; cpu++)
 		KT_EXPECT_EQ(t, hits[cpu], cpu_is_online(cpu) ? 1 : 0);
@@ -257,7 +258,8 @@ static void smp_reschedule_ipi_arrives(struct ktest *t)
 	unsigned int cpu;
 
 	for_each_online_cpu(cpu) {
-		unsigned long before = READ_ONCE(percpu_areas[cpu].ipi_received);
+		unsigned long before =
+			READ_ONCE(percpu_areas[cpu].ipi_received);
 		unsigned int ms;
 
 		smp_send_reschedule(cpu);

@@ -21,9 +21,9 @@
 /* The reader/remapper handshake, one pair of CPUs at a time. */
 struct stale_run {
 	struct page *p1, *p2;
-	volatile uint32_t *v1, *v2;	/* the pages through the direct map */
-	volatile uintptr_t addr;	/* what the reader reads through */
-	volatile int phase;		/* 1: read, 2: done; 3: reread, 4 */
+	volatile uint32_t *v1, *v2; /* the pages through the direct map */
+	volatile uintptr_t addr;    /* what the reader reads through */
+	volatile int phase;	    /* 1: read, 2: done; 3: reread, 4 */
 	volatile uint32_t seen;
 	volatile int quit;
 	unsigned int iters, stale, not_reused, wrong_first;
@@ -35,7 +35,7 @@ static bool wait_phase(struct stale_run *r, int want)
 		if (READ_ONCE(r->quit))
 			return false;
 		else
-			arch_cpu_relax();	/* interrupts on: we ack IPIs */
+			arch_cpu_relax(); /* interrupts on: we ack IPIs */
 	return true;
 }
 
@@ -46,11 +46,11 @@ static int stale_reader(void *arg)
 	for (;;) {
 		if (!wait_phase(r, 1))
 			return 0;
-		r->seen = *(volatile uint32_t *)r->addr;  /* now cached */
+		r->seen = *(volatile uint32_t *)r->addr; /* now cached */
 		WRITE_ONCE(r->phase, 2);
 		if (!wait_phase(r, 3))
 			return 0;
-		r->seen = *(volatile uint32_t *)r->addr;  /* the same va */
+		r->seen = *(volatile uint32_t *)r->addr; /* the same va */
 		WRITE_ONCE(r->phase, 4);
 	}
 }
@@ -75,7 +75,7 @@ static int stale_remapper(void *arg)
 		wait_phase(r, 2);
 		r->wrong_first += r->seen != old_val;
 		vunmap((void *)a);
-		vmap_purge();	/* the shootdown under test */
+		vmap_purge(); /* the shootdown under test */
 		b = (uintptr_t)vmap(&r->p2, 1, MAP_READ | MAP_WRITE);
 		if (b != a) {
 			r->not_reused++;
@@ -124,7 +124,9 @@ static bool stale_pairs_create(struct ktest *t, struct stale_pair *pair,
 				continue;
 			*p = (struct stale_pair){
 				.r = { .iters = MAX(2u, 120 / (n * (n - 1))) },
-				.a = a, .b = b };
+				.a = a,
+				.b = b
+			};
 			p->r.p1 = alloc_page(GFP_KERNEL);
 			p->r.p2 = alloc_page(GFP_KERNEL);
 			p->remapper = kthread_create(stale_remapper, &p->r,
@@ -158,7 +160,7 @@ static void tlb_stale_after_remap(struct ktest *t)
 		return;
 	}
 	if (!stale_pairs_create(t, pair, &count))
-		return;	/* nothing started: the threads are leaked */
+		return; /* nothing started: the threads are leaked */
 	for (unsigned int i = 0; i < count; i++) {
 		struct stale_pair *p = &pair[i];
 
@@ -167,9 +169,11 @@ static void tlb_stale_after_remap(struct ktest *t)
 		kthread_join(p->remapper);
 		kthread_join(p->reader);
 		if (p->r.stale)
-			kt_diag(t, "CPU %u read a stale page %u of %u times "
-				"after CPU %u remapped it", p->b, p->r.stale,
-				p->r.iters - p->r.not_reused, p->a);
+			kt_diag(t,
+				"CPU %u read a stale page %u of %u times "
+				"after CPU %u remapped it",
+				p->b, p->r.stale, p->r.iters - p->r.not_reused,
+				p->a);
 		KT_EXPECT_EQ(t, p->r.wrong_first, 0);
 		total_stale += p->r.stale;
 		total_iters += p->r.iters - p->r.not_reused;
@@ -177,9 +181,10 @@ static void tlb_stale_after_remap(struct ktest *t)
 		free_page(p->r.p1);
 		free_page(p->r.p2);
 	}
-	kt_diag(t, "%u CPU pairs, %u remaps checked, %u stale reads, %u "
-		"iterations without address reuse", count, total_iters,
-		total_stale, total_skipped);
+	kt_diag(t,
+		"%u CPU pairs, %u remaps checked, %u stale reads, %u "
+		"iterations without address reuse",
+		count, total_iters, total_stale, total_skipped);
 	/* Most iterations must really reuse the address, or we test nothing. */
 	KT_EXPECT_GT(t, total_iters, total_skipped);
 	KT_EXPECT_EQ(t, total_stale, 0);
@@ -192,7 +197,8 @@ struct tlb_counts {
 static void snapshot(struct tlb_counts *c)
 {
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
-		c->shootdowns[cpu] = READ_ONCE(percpu_areas[cpu].tlb_shootdowns);
+		c->shootdowns[cpu] =
+			READ_ONCE(percpu_areas[cpu].tlb_shootdowns);
 		c->range[cpu] = READ_ONCE(percpu_areas[cpu].tlb_range_flushes);
 		c->full[cpu] = READ_ONCE(percpu_areas[cpu].tlb_full_flushes);
 	}
@@ -222,9 +228,10 @@ static void expect_one_flush(struct ktest *t, const char *scenario,
 		unsigned long all = now.full[cpu] - was->full[cpu];
 
 		if (range != !full || all != full)
-			kt_diag(t, "%s: CPU %u made %lu range and %lu full "
-				"flushes, want %u and %u", scenario, cpu,
-				range, all, !full, full);
+			kt_diag(t,
+				"%s: CPU %u made %lu range and %lu full "
+				"flushes, want %u and %u",
+				scenario, cpu, range, all, !full, full);
 		KT_EXPECT_EQ(t, range, !full);
 		KT_EXPECT_EQ(t, all, full);
 	}
@@ -243,13 +250,14 @@ static void tlb_counters_match_flushes(struct ktest *t)
 	expect_one_flush(t, "one page", &c, false, me);
 
 	snapshot(&c);
-	flush_tlb_kernel_range(base, base + TLB_FLUSH_CEILING_PAGES * PAGE_SIZE);
+	flush_tlb_kernel_range(base,
+			       base + TLB_FLUSH_CEILING_PAGES * PAGE_SIZE);
 	expect_one_flush(t, "range at the ceiling", &c, false, me);
 
 	/* One page over the ceiling: a full flush instead. */
 	snapshot(&c);
 	flush_tlb_kernel_range(base, base + (TLB_FLUSH_CEILING_PAGES + 1) *
-					     PAGE_SIZE);
+						     PAGE_SIZE);
 	expect_one_flush(t, "range over the ceiling", &c, true, me);
 
 	snapshot(&c);

@@ -58,7 +58,7 @@ static void trace_records_a_local_map_and_unmap(struct ktest *t)
 
 	if (!p)
 		return;
-	migrate_disable();		/* read back this CPU's ring */
+	migrate_disable(); /* read back this CPU's ring */
 	KT_ASSERT_TRUE(t, trace_select("kmap_local_*"));
 	if (!start_or_skip(t))
 		goto out;
@@ -113,7 +113,7 @@ static void trace_unchosen_event_is_not_recorded(struct ktest *t)
 	KT_ASSERT_TRUE(t, trace_select("vunmap"));
 	if (!start_or_skip(t))
 		return;
-	migrate_disable();		/* this CPU's ring, from here on */
+	migrate_disable(); /* this CPU's ring, from here on */
 	trace_event(TR_VMAP, 1, 2, 3);
 	trace_event(TR_VUNMAP, 4, 5, 6);
 	trace_stop();
@@ -121,7 +121,7 @@ static void trace_unchosen_event_is_not_recorded(struct ktest *t)
 	if (my_records(0, TR_VUNMAP, e, 1) == 1)
 		KT_EXPECT_EQ(t, e[0].arg[2], 6u);
 	else
-		KT_EXPECT_TRUE(t, false);	/* the chosen event is missing */
+		KT_EXPECT_TRUE(t, false); /* the chosen event is missing */
 	migrate_enable();
 	KT_EXPECT_TRUE(t, trace_select("*"));
 	trace_free();
@@ -184,16 +184,16 @@ KTEST_SUITE(trace, trace_cases);
 #define SCEN_WORKERS	4
 #define SCEN_ROUNDS	6
 #define SCEN_DEPTH	3
-#define SCEN_POOL_PAGES	(LAST_PKMAP + 16)	/* more than fit: wraps */
+#define SCEN_POOL_PAGES (LAST_PKMAP + 16) /* more than fit: wraps */
 #define SCEN_VMAPS	3
 
 struct scen_worker {
 	struct ktest *t;
-	bool bound;			/* shares its CPU with a partner */
-	unsigned int *started;		/* workers at the start line */
-	const bool *go;			/* the trace runs: go */
+	bool bound;	       /* shares its CPU with a partner */
+	unsigned int *started; /* workers at the start line */
+	const bool *go;	       /* the trace runs: go */
 	struct page *page[SCEN_DEPTH];
-	unsigned int bad;		/* words that were not ours */
+	unsigned int bad; /* words that were not ours */
 	bool done;
 };
 
@@ -208,8 +208,8 @@ static uint32_t scen_word(const struct scen_worker *w, int d, unsigned int r)
  * task, and the row that boots that way wants a failed case and a
  * finished trace, not a panic.
  */
-static bool scen_word_is(const struct scen_worker *w, const uint32_t *va,
-			 int d, unsigned int r)
+static bool scen_word_is(const struct scen_worker *w, const uint32_t *va, int d,
+			 unsigned int r)
 {
 	uint32_t v;
 
@@ -281,8 +281,8 @@ static bool scen_all_done(const struct scen_worker *w)
  */
 static bool scen_run_workers(struct ktest *t, struct scen_worker *w)
 {
-	static const char *const names[SCEN_WORKERS] = {
-		"tw0", "tw1", "tw2", "tw3" };
+	static const char *const names[SCEN_WORKERS] = { "tw0", "tw1", "tw2",
+							 "tw3" };
 	struct task *th[SCEN_WORKERS];
 	static unsigned int started;
 	static bool go;
@@ -321,7 +321,7 @@ static void scen_wrap_pool(struct page **pool)
 		uint32_t *va = kmap(pool[i]);
 
 		va[0] = i;
-		if (i == 0) {		/* mapped already: a hit */
+		if (i == 0) { /* mapped already: a hit */
 			kmap(pool[i]);
 			kunmap(pool[i]);
 		}
@@ -338,7 +338,7 @@ static int scen_sleeper_fn(void *arg)
 {
 	struct scen_sleeper *s = arg;
 
-	kmap(s->page);			/* the pool is full: sleeps */
+	kmap(s->page); /* the pool is full: sleeps */
 	WRITE_ONCE(s->mapped, true);
 	kunmap(s->page);
 	return 0;
@@ -364,7 +364,8 @@ static void scen_pool_full_sleep(struct ktest *t, struct page **pool)
 
 	for (unsigned int nr = 0; nr < LAST_PKMAP; nr++)
 		if (pkmap_slot_count(nr) > 1) {
-			kt_diag(t, "pkmap slot %u is in use: no full-pool sleep",
+			kt_diag(t,
+				"pkmap slot %u is in use: no full-pool sleep",
 				nr);
 			return;
 		}
@@ -373,7 +374,7 @@ static void scen_pool_full_sleep(struct ktest *t, struct page **pool)
 	pkmap_get_stats(&before);
 	th = kthread_run(scen_sleeper_fn, &s, "tw-sleep");
 	KT_EXPECT_TRUE(t, KT_WAIT_UNTIL(t, scen_pool_waits_grew(before.waits)));
-	kunmap(pool[0]);		/* one slot free: the sleeper wakes */
+	kunmap(pool[0]); /* one slot free: the sleeper wakes */
 	if (KT_WAIT_UNTIL(t, READ_ONCE(s.mapped)))
 		kthread_join(th);
 	for (unsigned int i = 1; i < LAST_PKMAP; i++)
@@ -401,7 +402,8 @@ static void scen_print_counts(struct ktest *t, const struct kmap_stats *k0,
 
 	kmap_stats(&k);
 	pkmap_get_stats(&p);
-	kt_diag(t, "TRACE_COUNTS kmap_local_map=%lu kmap_local_unmap=%lu "
+	kt_diag(t,
+		"TRACE_COUNTS kmap_local_map=%lu kmap_local_unmap=%lu "
 		"kmap_atomic_map=%lu kmap_atomic_unmap=%lu "
 		"kmap_local_save=%lu kmap_local_restore=%lu",
 		k.local_maps - k0->local_maps,
@@ -410,12 +412,13 @@ static void scen_print_counts(struct ktest *t, const struct kmap_stats *k0,
 		k.atomic_unmaps - k0->atomic_unmaps,
 		k.switch_saves - k0->switch_saves,
 		k.switch_restores - k0->switch_restores);
-	kt_diag(t, "TRACE_COUNTS pkmap_take=%lu pkmap_hit=%lu "
+	kt_diag(t,
+		"TRACE_COUNTS pkmap_take=%lu pkmap_hit=%lu "
 		"pkmap_release=%lu pkmap_wrap=%lu pkmap_shootdowns=%lu "
-		"online=%#x", p.maps - p.hits - (p0->maps - p0->hits),
-		p.hits - p0->hits, p.unmaps - p0->unmaps,
-		p.wraps - p0->wraps, p.shootdowns - p0->shootdowns,
-		(unsigned int)cpu_online_mask());
+		"online=%#x",
+		p.maps - p.hits - (p0->maps - p0->hits), p.hits - p0->hits,
+		p.unmaps - p0->unmaps, p.wraps - p0->wraps,
+		p.shootdowns - p0->shootdowns, (unsigned int)cpu_online_mask());
 	KT_EXPECT_GT(t, p.wraps - p0->wraps, 0ul);
 }
 

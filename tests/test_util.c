@@ -32,7 +32,6 @@ struct page *alloc_highest_block(void)
 	return best;
 }
 
-
 void sum_ipis(unsigned long *sent, unsigned long *received)
 {
 	*sent = *received = 0;

@@ -29,8 +29,9 @@ static void vmalloc_to_page_round_trips(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, p);
 	KT_EXPECT_EQ(t, vmap_addr_state((uintptr_t)p), VMAP_BUSY);
 	for (unsigned int i = 0; i < ARRAY_SIZE(pages); i++) {
-		KT_EXPECT_EQ(t, (uintptr_t)vmalloc_to_page(p + i * PAGE_SIZE +
-							   123),
+		KT_EXPECT_EQ(t,
+			     (uintptr_t)vmalloc_to_page(p + i * PAGE_SIZE +
+							123),
 			     (uintptr_t)pages[i]);
 		p[i * PAGE_SIZE] = (uint8_t)i;
 	}
@@ -52,9 +53,9 @@ static void vmalloc_guard_pages_named(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, buf);
 	memset(buf, 0x5a, 3 * PAGE_SIZE);
 	KT_EXPECT_FALSE(t, layout_kernel_address_mapped((uintptr_t)buf +
-							  3 * PAGE_SIZE));
-	KT_ASSERT_TRUE(t, vmalloc_describe((uintptr_t)buf + 3 * PAGE_SIZE,
-					   what, sizeof(what)));
+							3 * PAGE_SIZE));
+	KT_ASSERT_TRUE(t, vmalloc_describe((uintptr_t)buf + 3 * PAGE_SIZE, what,
+					   sizeof(what)));
 	kt_diag(t, "%s", what);
 	KT_EXPECT_TRUE(t, strstr(what, "guard page after the vmalloc area"));
 	vfree(buf);
@@ -162,10 +163,10 @@ static void vmap_misuse_refused(struct ktest *t)
 	m = vmalloc(100);
 	KT_ASSERT_TRUE(t, v && m);
 	before = vmap_get_stats();
-	vunmap((char *)v + PAGE_SIZE / 2);	/* not the start */
-	vunmap((void *)PAGE_OFFSET);		/* not in the area */
-	vunmap(m);				/* a vmalloc area */
-	vfree(v);				/* a vmap area */
+	vunmap((char *)v + PAGE_SIZE / 2); /* not the start */
+	vunmap((void *)PAGE_OFFSET);	   /* not in the area */
+	vunmap(m);			   /* a vmalloc area */
+	vfree(v);			   /* a vmap area */
 	after = vmap_get_stats();
 	KT_EXPECT_EQ(t, warn_count() - warns, 4);
 	KT_EXPECT_EQ(t, after.busy_areas, before.busy_areas);
@@ -173,7 +174,7 @@ static void vmap_misuse_refused(struct ktest *t)
 	vunmap(v);
 	vfree(m);
 	warns = warn_count();
-	vfree(m);				/* double free */
+	vfree(m); /* double free */
 	KT_EXPECT_EQ(t, warn_count() - warns, 1);
 	vfree(NULL);
 	KT_EXPECT_TRUE(t, vmap(&page, 0, MAP_READ) == NULL);
@@ -192,8 +193,10 @@ static void vmalloc_more_than_lowmem(struct ktest *t)
 
 	if ((uint64_t)high_before * PAGE_SIZE < size + (8u << 20) ||
 	    VMALLOC_END - vmalloc_start < size + (8u << 20)) {
-		kt_skip(t, "needs more than lowmem (%zu MiB) free in highmem "
-			"and in the vmalloc area", lowmem >> 20);
+		kt_skip(t,
+			"needs more than lowmem (%zu MiB) free in highmem "
+			"and in the vmalloc area",
+			lowmem >> 20);
 		return;
 	}
 	buf = vmalloc(size);
@@ -203,9 +206,12 @@ static void vmalloc_more_than_lowmem(struct ktest *t)
 	for (size_t i = 0; i < words; i++)
 		bad += buf[i] != (uint32_t)i * 0x9e3779b1u;
 	for (size_t off = 0; off < size; off += PAGE_SIZE)
-		highmem_pages += PageHighMem(vmalloc_to_page((char *)buf + off));
-	kt_diag(t, "%zu MiB vmalloc'd over %zu MiB of lowmem, %u highmem "
-		"pages", size >> 20, lowmem >> 20, highmem_pages);
+		highmem_pages +=
+			PageHighMem(vmalloc_to_page((char *)buf + off));
+	kt_diag(t,
+		"%zu MiB vmalloc'd over %zu MiB of lowmem, %u highmem "
+		"pages",
+		size >> 20, lowmem >> 20, highmem_pages);
 	KT_EXPECT_EQ(t, bad, 0);
 	KT_EXPECT_EQ(t, highmem_pages, size / PAGE_SIZE);
 	vfree(buf);
@@ -237,8 +243,8 @@ static void give_back_pages(struct list_head *held, unsigned long n)
  * reserved is known in advance: a probe of the same size, freed and
  * purged, leaves the hole first fit will choose again.
  */
-#define OOM_GOT		3	/* pages the failing vmalloc gets */
-#define OOM_PAGES	(OOM_GOT + 2)
+#define OOM_GOT	  3 /* pages the failing vmalloc gets */
+#define OOM_PAGES (OOM_GOT + 2)
 static void vmalloc_out_of_pages_returns_null(struct ktest *t)
 {
 	unsigned long low0, high0, slab0;
@@ -261,21 +267,23 @@ static void vmalloc_out_of_pages_returns_null(struct ktest *t)
 	v = vmalloc(OOM_PAGES * PAGE_SIZE);
 	after = vmap_get_stats();
 	kt_diag(t, "%lu pages free before the vmalloc of %u, %lu after",
-		low0 + high0, OOM_PAGES, zone_free_pages(ZONE_NORMAL) +
-		zone_free_pages(ZONE_HIGHMEM));
+		low0 + high0, OOM_PAGES,
+		zone_free_pages(ZONE_NORMAL) + zone_free_pages(ZONE_HIGHMEM));
 	KT_EXPECT_TRUE(t, v == NULL);
 	/* kmalloc may have grown (it keeps its pages): not a leak. */
-	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL) +
-			     (kmalloc_slab_pages() - slab0), low0);
+	KT_EXPECT_EQ(t,
+		     zone_free_pages(ZONE_NORMAL) +
+			     (kmalloc_slab_pages() - slab0),
+		     low0);
 	KT_EXPECT_EQ(t, zone_free_pages(ZONE_HIGHMEM), high0);
 	KT_EXPECT_EQ(t, after.busy_areas, before.busy_areas);
 	KT_EXPECT_EQ(t, after.busy_pages, before.busy_pages);
 	/* The failed range waits for a purge, with nothing mapped in it. */
 	KT_EXPECT_EQ(t, vmap_addr_state(probe), VMAP_LAZY);
 	for (unsigned int i = 0; i < OOM_PAGES; i++)
-		KT_EXPECT_FALSE(t, layout_kernel_address_mapped(
-					   probe + i * PAGE_SIZE));
-	give_back_pages(&held, ~0ul);	/* all */
+		KT_EXPECT_FALSE(t, layout_kernel_address_mapped(probe +
+								i * PAGE_SIZE));
+	give_back_pages(&held, ~0ul); /* all */
 	vmap_purge();
 	KT_EXPECT_EQ(t, vmap_addr_state(probe), VMAP_FREE);
 }
@@ -285,7 +293,7 @@ static void vmalloc_out_of_pages_returns_null(struct ktest *t)
  * one of them), each drained into a chain linked through the objects'
  * first word.
  */
-#define SMALL_CLASSES	4
+#define SMALL_CLASSES 4
 static void hold_small_objects(void *chain[SMALL_CLASSES])
 {
 	for (unsigned int c = 0; c < SMALL_CLASSES; c++) {
@@ -318,8 +326,8 @@ static void release_small_objects(void *chain[SMALL_CLASSES], unsigned long n)
  * not fail. DESC_ROUNDS areas of a page and a guard stay under
  * VMAP_LAZY_MAX_PAGES, so no threshold purge comes first.
  */
-#define DESC_ROUNDS	4000
-#define DESC_SPARE	8	/* objects given back in each class */
+#define DESC_ROUNDS 4000
+#define DESC_SPARE  8 /* objects given back in each class */
 static void vmap_purges_for_its_descriptor(struct ktest *t)
 {
 	struct page *page = alloc_page(GFP_HIGHUSER);
@@ -342,16 +350,17 @@ static void vmap_purges_for_its_descriptor(struct ktest *t)
 		vunmap(v);
 	}
 	after = vmap_get_stats();
-	release_small_objects(objects, ~0ul);	/* all */
+	release_small_objects(objects, ~0ul); /* all */
 	give_back_pages(&held, ~0ul);
 	vmap_purge();
 	free_page(page);
-	kt_diag(t, "%u of %u vmap/vunmap rounds with no free page, %lu "
-		"purge(s)", done, DESC_ROUNDS, after.purges - before.purges);
+	kt_diag(t,
+		"%u of %u vmap/vunmap rounds with no free page, %lu "
+		"purge(s)",
+		done, DESC_ROUNDS, after.purges - before.purges);
 	KT_EXPECT_EQ(t, done, DESC_ROUNDS);
 	KT_EXPECT_GT(t, after.purges, before.purges);
 }
-
 
 /*
  * The stress run: one worker per CPU (up to STRESS_WORKERS), each bound
@@ -379,18 +388,18 @@ static void vmap_purges_for_its_descriptor(struct ktest *t)
  *    (any worker's) they would write into freed pages: the phase is
  *    then skipped, and the ring's failure is the report.
  */
-#define STRESS_WORKERS	4
-#define STRESS_SLOTS	8
-#define STRESS_OPS	2000
-#define RING_PAGES	2
-#define RING_ROUNDS	100
-#define RING_MAX_SPINS	40000000
+#define STRESS_WORKERS 4
+#define STRESS_SLOTS   8
+#define STRESS_OPS     2000
+#define RING_PAGES     2
+#define RING_ROUNDS    100
+#define RING_MAX_SPINS 40000000
 
 struct stress_slot {
 	uint32_t *va;
 	unsigned int pages;
-	bool vmapped;			/* else vmalloc'd */
-	struct page *pg[8];		/* vmapped: its pages */
+	bool vmapped;	    /* else vmalloc'd */
+	struct page *pg[8]; /* vmapped: its pages */
 	uint32_t seed;
 };
 
@@ -403,18 +412,18 @@ struct ring_area {
 	uint32_t *va;
 	uint32_t seed;
 	struct page *pg[RING_PAGES];
-	unsigned int gen;		/* published generation, 0: none */
-	unsigned int seen;		/* the last generation read */
+	unsigned int gen;  /* published generation, 0: none */
+	unsigned int seen; /* the last generation read */
 };
 
 struct stress_worker {
 	struct rng rng;
 	unsigned long ops, bad;
-	unsigned long fills, out_of_memory;	/* fills that got memory, not */
+	unsigned long fills, out_of_memory; /* fills that got memory, not */
 	struct stress_slot slot[STRESS_SLOTS];
 	struct ring_area *mine, *theirs;
-	unsigned int read_gen;		/* of theirs, last checked */
-	uint32_t *read_va;		/* of theirs, where it was */
+	unsigned int read_gen; /* of theirs, last checked */
+	uint32_t *read_va;     /* of theirs, where it was */
 	unsigned long ring_bad, same_va, stalled, spins;
 	unsigned int nr_workers;
 };
@@ -474,7 +483,7 @@ static void stress_fill(struct stress_worker *w, struct stress_slot *s)
 	s->vmapped = vm;
 	s->va = vm ? stress_vmap(s) : vmalloc(s->pages * PAGE_SIZE);
 	if (!s->va) {
-		w->out_of_memory++;	/* a small machine: not an error */
+		w->out_of_memory++; /* a small machine: not an error */
 		return;
 	}
 	w->fills++;
@@ -532,14 +541,14 @@ static void ring_remap(struct stress_worker *w, struct ring_area *a)
 		old[i] = a->pg[i];
 		pg[i] = alloc_page(GFP_HIGHUSER);
 		if (!pg[i]) {
-			w->ring_bad++;		/* never expected */
+			w->ring_bad++; /* never expected */
 			return;
 		}
 		ring_fill_page(pg[i], i, seed);
 	}
 	if (old_va)
 		vunmap(old_va);
-	vmap_purge();			/* the shootdown under test */
+	vmap_purge(); /* the shootdown under test */
 	va = vmap(pg, RING_PAGES, MAP_READ);
 	if (!va) {
 		w->ring_bad++;
@@ -576,7 +585,8 @@ static void ring_read(struct stress_worker *w)
 static bool ring_done(const struct stress_worker *w)
 {
 	return __atomic_load_n(&w->mine->seen, __ATOMIC_ACQUIRE) ==
-		       RING_ROUNDS && w->read_gen == RING_ROUNDS;
+		       RING_ROUNDS &&
+	       w->read_gen == RING_ROUNDS;
 }
 
 static void ring_phase(struct stress_worker *w)
@@ -666,12 +676,13 @@ static void vmalloc_stress_concurrent(struct ktest *t)
 		kthread_start(th[i]);
 	for (unsigned int i = 0; i < n; i++) {
 		kthread_join(th[i]);
-		kt_diag(t, "worker %u on CPU %u: ring: %u generations of "
+		kt_diag(t,
+			"worker %u on CPU %u: ring: %u generations of "
 			"CPU %u's area read (%lu stale), %lu remapped at the "
 			"same address, %lu spins%s; own slots: %lu operations, "
-			"%lu fills, %lu out of memory, %lu bad", i, cpus[i],
-			w[i].read_gen, cpus[(i + n - 1) % n], w[i].ring_bad,
-			w[i].same_va, w[i].spins,
+			"%lu fills, %lu out of memory, %lu bad",
+			i, cpus[i], w[i].read_gen, cpus[(i + n - 1) % n],
+			w[i].ring_bad, w[i].same_va, w[i].spins,
 			w[i].stalled ? ", STALLED" : "", w[i].ops, w[i].fills,
 			w[i].out_of_memory, w[i].bad);
 		same += w[i].same_va;
@@ -685,17 +696,19 @@ static void vmalloc_stress_concurrent(struct ktest *t)
 		ring_release(&ring[i]);
 	if (ring_failed) {
 		kt_diag(t, "a stale ring read: own-slot phase skipped, leaks "
-			"not checked");
+			   "not checked");
 		return;
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		KT_EXPECT_EQ(t, w[i].ops, STRESS_OPS);
-		KT_EXPECT_GT(t, w[i].fills, 0);	/* out of memory every time? */
+		KT_EXPECT_GT(t, w[i].fills, 0); /* out of memory every time? */
 	}
 	vmap_purge();
 	/* kmalloc may have grown (it keeps its pages): not a leak. */
-	KT_EXPECT_EQ(t, zone_free_pages(ZONE_NORMAL) +
-			     (kmalloc_slab_pages() - slab0), low0);
+	KT_EXPECT_EQ(t,
+		     zone_free_pages(ZONE_NORMAL) +
+			     (kmalloc_slab_pages() - slab0),
+		     low0);
 	KT_EXPECT_EQ(t, zone_free_pages(ZONE_HIGHMEM), high0);
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), objs0);
 }
@@ -705,14 +718,14 @@ static void vmalloc_stress_concurrent(struct ktest *t)
  * allocation that then finds no room must purge and succeed. The last
  * area's guard page is the area's last page, below the lazy window.
  */
-#define FILL_CHUNK	1024
+#define FILL_CHUNK 1024
 static void vmap_fill_area_then_reuse(struct ktest *t)
 {
 	static uintptr_t got[1024];
 	static struct page *same[FILL_CHUNK];
 	struct page *page = alloc_page(GFP_HIGHUSER);
-	unsigned long nr_free = zone_free_pages(ZONE_NORMAL) +
-				zone_free_pages(ZONE_HIGHMEM);
+	unsigned long nr_free =
+		zone_free_pages(ZONE_NORMAL) + zone_free_pages(ZONE_HIGHMEM);
 	unsigned int n = 0, small = 0;
 	uintptr_t top = 0;
 	void *again;
@@ -741,8 +754,8 @@ static void vmap_fill_area_then_reuse(struct ktest *t)
 	kt_diag(t, "%u areas (%u single pages)", n, small);
 	KT_ASSERT_LT(t, n, ARRAY_SIZE(got));
 	for (unsigned int i = 0; i < n; i++) {
-		uintptr_t end = got[i] + (i < n - small ? FILL_CHUNK : 1) *
-					       PAGE_SIZE;
+		uintptr_t end =
+			got[i] + (i < n - small ? FILL_CHUNK : 1) * PAGE_SIZE;
 
 		top = MAX(top, end);
 		KT_EXPECT_EQ(t, (uintptr_t)vmalloc_to_page((void *)got[i]),

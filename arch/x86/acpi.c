@@ -28,25 +28,25 @@
 #include <x86/acpi.h>
 #include <x86/apic.h>
 
-#define RSDP_SCAN_START	0xe0000
+#define RSDP_SCAN_START 0xe0000
 #define RSDP_SCAN_END	0x100000
 #define RSDP_V1_LEN	20
-#define RSDP_V2_LEN	36	/* all of struct rsdp; length says so */
-#define MAX_SDT_ENTRIES	64
+#define RSDP_V2_LEN	36 /* all of struct rsdp; length says so */
+#define MAX_SDT_ENTRIES 64
 
 /* The RSDT/XSDT's list of tables, read once by acpi_parse_madt(). */
 static phys_addr_t sdt_tables[MAX_SDT_ENTRIES];
 static unsigned int nr_sdt_tables;
 
 struct rsdp {
-	char signature[8];	/* "RSD PTR " */
-	uint8_t checksum;	/* over the first 20 bytes */
+	char signature[8]; /* "RSD PTR " */
+	uint8_t checksum;  /* over the first 20 bytes */
 	char oem_id[6];
-	uint8_t revision;	/* 0: ACPI 1.0, only the fields above */
+	uint8_t revision; /* 0: ACPI 1.0, only the fields above */
 	uint32_t rsdt_phys;
-	uint32_t length;	/* ACPI 2.0+ from here on */
+	uint32_t length; /* ACPI 2.0+ from here on */
 	uint64_t xsdt_phys;
-	uint8_t ext_checksum;	/* over all `length` bytes */
+	uint8_t ext_checksum; /* over all `length` bytes */
 	uint8_t reserved[3];
 } __packed;
 
@@ -61,18 +61,27 @@ struct madt_entry {
 	uint8_t type;
 	uint8_t length;
 	union {
-		struct { uint8_t acpi_id, apic_id; uint32_t flags; } __packed
-			lapic;
-		struct { uint8_t id, reserved; uint32_t addr, gsi_base; }
-			__packed ioapic;
-		struct { uint8_t bus, source; uint32_t gsi; uint16_t flags; }
-			__packed override;
-		struct { uint16_t reserved; uint64_t addr; } __packed
-			lapic_addr;
+		struct {
+			uint8_t acpi_id, apic_id;
+			uint32_t flags;
+		} __packed lapic;
+		struct {
+			uint8_t id, reserved;
+			uint32_t addr, gsi_base;
+		} __packed ioapic;
+		struct {
+			uint8_t bus, source;
+			uint32_t gsi;
+			uint16_t flags;
+		} __packed override;
+		struct {
+			uint16_t reserved;
+			uint64_t addr;
+		} __packed lapic_addr;
 	};
 } __packed;
 
-#define MADT_LAPIC_ENABLED	(1u << 0)
+#define MADT_LAPIC_ENABLED (1u << 0)
 
 struct madt_info madt;
 
@@ -84,7 +93,7 @@ struct madt_info madt;
  * checks can be named; anything else is refused at boot with the list.
  */
 static const char *const corruptible[] = { "RSDP", "RSDT", "XSDT", "MADT",
-					    "FADT" };
+					   "FADT" };
 static const char *corrupt_table = "";
 
 static bool set_corrupt(const char *val)
@@ -201,7 +210,7 @@ static bool sdt_signature_is(phys_addr_t pa, const char *sig)
  * what reports call it (the MADT is signed "APIC").
  */
 const struct sdt_header *acpi_table_map(phys_addr_t pa, const char *want,
-				       const char *name)
+					const char *name)
 {
 	const struct sdt_header *h = fixmap_map_boot_range(pa, sizeof(*h));
 	uint32_t len;
@@ -233,7 +242,8 @@ static void rsdp_print(const struct rsdp *r, unsigned int nr_tables)
 						       : "found by scanning",
 		xsdt ? "XSDT" : "RSDT",
 		xsdt ? (unsigned long long)r->xsdt_phys
-		     : (unsigned long long)r->rsdt_phys, nr_tables);
+		     : (unsigned long long)r->rsdt_phys,
+		nr_tables);
 }
 
 /* Copy the RSDT/XSDT's table addresses out; returns how many. */
@@ -255,7 +265,7 @@ static unsigned int sdt_list(const struct rsdp *r, phys_addr_t *out)
 	for (unsigned int i = 0; i < n; i++, p += width) {
 		uint64_t pa = 0;
 
-		memcpy(&pa, p, width);	/* entries may be unaligned */
+		memcpy(&pa, p, width); /* entries may be unaligned */
 		out[i] = pa;
 	}
 	return n;
@@ -286,7 +296,7 @@ static void madt_add_override(uint8_t bus, uint8_t irq, uint32_t gsi,
 
 static void madt_parse_entries(const struct sdt_header *h)
 {
-	const uint8_t *p = (const uint8_t *)(h + 1) + 8;	/* addr, flags */
+	const uint8_t *p = (const uint8_t *)(h + 1) + 8; /* addr, flags */
 	const uint8_t *end = (const uint8_t *)h + h->length;
 
 	for (; p + 2 <= end; p += ((const struct madt_entry *)p)->length) {
@@ -314,8 +324,8 @@ static void madt_parse_entries(const struct sdt_header *h)
 static void madt_print(void)
 {
 	pr_info("ACPI: MADT: %u CPUs, local APIC at %#llx, IOAPIC at %#llx "
-		"(GSI base %u)\n", madt.nr_cpus,
-		(unsigned long long)madt.lapic_phys,
+		"(GSI base %u)\n",
+		madt.nr_cpus, (unsigned long long)madt.lapic_phys,
 		(unsigned long long)madt.ioapic_phys, madt.ioapic_gsi_base);
 	for (unsigned int irq = 0; irq < NR_ISA_IRQS; irq++)
 		if (madt.isa_gsi[irq] != irq || madt.isa_flags[irq])
@@ -336,7 +346,7 @@ static void madt_reset(void)
 {
 	memset(&madt, 0, sizeof(madt));
 	for (unsigned int irq = 0; irq < NR_ISA_IRQS; irq++)
-		madt.isa_gsi[irq] = irq;	/* identity unless overridden */
+		madt.isa_gsi[irq] = irq; /* identity unless overridden */
 }
 
 static bool madt_find_and_read(void)
@@ -363,7 +373,8 @@ static bool madt_find_and_read(void)
 		/* The header, then the LAPIC address and flags (4 + 4). */
 		if (h->length < sizeof(*h) + 8) {
 			pr_err("ACPI: MADT of %u bytes is too short to hold "
-			       "the LAPIC address\n", h->length);
+			       "the LAPIC address\n",
+			       h->length);
 			break;
 		}
 		madt.lapic_phys = *(const uint32_t *)(h + 1);

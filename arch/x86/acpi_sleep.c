@@ -34,31 +34,31 @@
 struct fadt {
 	struct sdt_header h;
 	uint32_t firmware_ctrl;
-	uint32_t dsdt;			/* physical address of the DSDT */
+	uint32_t dsdt; /* physical address of the DSDT */
 	uint8_t reserved, pm_profile;
 	uint16_t sci_int;
-	uint32_t smi_cmd;		/* port: ACPI_ENABLE written here */
+	uint32_t smi_cmd; /* port: ACPI_ENABLE written here */
 	uint8_t acpi_enable, acpi_disable, s4bios_req, pstate_cnt;
 	uint32_t pm1a_evt_blk, pm1b_evt_blk;
-	uint32_t pm1a_cnt_blk, pm1b_cnt_blk;	/* ports; b: 0 if none */
+	uint32_t pm1a_cnt_blk, pm1b_cnt_blk; /* ports; b: 0 if none */
 } __packed;
 
 _Static_assert(sizeof(struct fadt) == 72, "FADT layout");
 
 /* ACPI 2.0+: X_DSDT, a 64-bit DSDT address, preferred when set. */
-#define FADT_X_DSDT_OFFSET	140
+#define FADT_X_DSDT_OFFSET 140
 
-#define PM1_SCI_EN		(1u << 0)	/* ACPI mode, not legacy */
-#define PM1_SLP_TYP_SHIFT	10
-#define PM1_SLP_TYP_MASK	(7u << PM1_SLP_TYP_SHIFT)
-#define PM1_SLP_EN		(1u << 13)
+#define PM1_SCI_EN	  (1u << 0) /* ACPI mode, not legacy */
+#define PM1_SLP_TYP_SHIFT 10
+#define PM1_SLP_TYP_MASK  (7u << PM1_SLP_TYP_SHIFT)
+#define PM1_SLP_EN	  (1u << 13)
 
-#define AML_ZERO_OP		0x00
-#define AML_ONE_OP		0x01
-#define AML_NAME_OP		0x08
-#define AML_BYTE_PREFIX		0x0a
-#define AML_PACKAGE_OP		0x12
-#define AML_ROOT_CHAR		'\\'
+#define AML_ZERO_OP	0x00
+#define AML_ONE_OP	0x01
+#define AML_NAME_OP	0x08
+#define AML_BYTE_PREFIX 0x0a
+#define AML_PACKAGE_OP	0x12
+#define AML_ROOT_CHAR	'\\'
 
 /*
  * The DSDT may be larger than the boot window (FIX_ACPI_PAGES), so it
@@ -67,22 +67,21 @@ _Static_assert(sizeof(struct fadt) == 72, "FADT layout");
  * S5_MAX_BYTES forward of the part searched, so a declaration that
  * straddles two windows is still read whole.
  */
-#define DSDT_WINDOW		(4 * PAGE_SIZE)
-#define S5_LOOKBEHIND		2
-#define S5_MAX_BYTES		16	/* name, op, PkgLength, count, 2 x 2 */
+#define DSDT_WINDOW   (4 * PAGE_SIZE)
+#define S5_LOOKBEHIND 2
+#define S5_MAX_BYTES  16 /* name, op, PkgLength, count, 2 x 2 */
 
 /* Filled once by acpi_sleep_init(); read-only afterwards. */
 static struct {
-	const char *unusable;		/* why S5 cannot be entered, or NULL */
-	uint16_t pm1a_cnt, pm1b_cnt;	/* I/O ports; pm1b_cnt 0: none */
+	const char *unusable;	     /* why S5 cannot be entered, or NULL */
+	uint16_t pm1a_cnt, pm1b_cnt; /* I/O ports; pm1b_cnt 0: none */
 	uint16_t smi_cmd;
 	uint8_t acpi_enable;
-	uint8_t slp_typ[2];		/* for PM1a, PM1b */
+	uint8_t slp_typ[2]; /* for PM1a, PM1b */
 } s5 = { .unusable = "ACPI tables not read yet" };
 
 /* A small AML integer at *pp (Zero, One or a byte), stepping past it. */
-static bool aml_small_int(const uint8_t **pp, const uint8_t *end,
-			  uint8_t *out)
+static bool aml_small_int(const uint8_t **pp, const uint8_t *end, uint8_t *out)
 {
 	const uint8_t *p = *pp;
 
@@ -116,13 +115,13 @@ static bool s5_read_package(const uint8_t *p, const uint8_t *end)
 	p += 4;
 	if (p + 2 > end || *p++ != AML_PACKAGE_OP)
 		return false;
-	p += 1 + (*p >> 6);	/* PkgLength: its lead byte, then 0-3 more */
+	p += 1 + (*p >> 6); /* PkgLength: its lead byte, then 0-3 more */
 	if (p >= end)
 		return false;
 	count = *p++;
 	return count >= 2 && aml_small_int(&p, end, &s5.slp_typ[0]) &&
-	       aml_small_int(&p, end, &s5.slp_typ[1]) &&
-	       s5.slp_typ[0] <= 7 && s5.slp_typ[1] <= 7;
+	       aml_small_int(&p, end, &s5.slp_typ[1]) && s5.slp_typ[0] <= 7 &&
+	       s5.slp_typ[1] <= 7;
 }
 
 /*
@@ -144,11 +143,13 @@ static const char *dsdt_find_s5(phys_addr_t pa)
 	for (unsigned int i = 0; i < sizeof(*h); i++)
 		sum += ((const uint8_t *)h)[i];
 	for (off = sizeof(*h); off < len; off += DSDT_WINDOW) {
-		uint32_t stop = len - off < DSDT_WINDOW ? len : off + DSDT_WINDOW;
-		uint32_t map_end = len - stop < S5_MAX_BYTES ? len
-							    : stop + S5_MAX_BYTES;
-		const uint8_t *base = fixmap_map_boot_range(
-			pa + off - S5_LOOKBEHIND, map_end - off + S5_LOOKBEHIND);
+		uint32_t stop =
+			len - off < DSDT_WINDOW ? len : off + DSDT_WINDOW;
+		uint32_t map_end =
+			len - stop < S5_MAX_BYTES ? len : stop + S5_MAX_BYTES;
+		const uint8_t *base =
+			fixmap_map_boot_range(pa + off - S5_LOOKBEHIND,
+					      map_end - off + S5_LOOKBEHIND);
 		const uint8_t *p, *end;
 
 		if (!base)
@@ -211,8 +212,8 @@ void acpi_sleep_init(void)
 		pr_warn("ACPI: power-off (S5) will not work: %s\n", why);
 	else
 		pr_info("ACPI: S5 is SLP_TYP %u/%u at PM1a_CNT %#x, "
-			"PM1b_CNT %#x\n", s5.slp_typ[0], s5.slp_typ[1],
-			s5.pm1a_cnt, s5.pm1b_cnt);
+			"PM1b_CNT %#x\n",
+			s5.slp_typ[0], s5.slp_typ[1], s5.pm1a_cnt, s5.pm1b_cnt);
 }
 
 /*
@@ -222,15 +223,14 @@ void acpi_sleep_init(void)
  */
 static void acpi_mode_on(void)
 {
-	if ((inw(s5.pm1a_cnt) & PM1_SCI_EN) || !s5.smi_cmd ||
-	    !s5.acpi_enable)
+	if ((inw(s5.pm1a_cnt) & PM1_SCI_EN) || !s5.smi_cmd || !s5.acpi_enable)
 		return;
 	outb(s5.smi_cmd, s5.acpi_enable);
 	for (int i = 0; i < 3000 && !(inw(s5.pm1a_cnt) & PM1_SCI_EN); i++)
 		arch_udelay(100);
 	if (!(inw(s5.pm1a_cnt) & PM1_SCI_EN))
 		printk(KERN_EMERG "ACPI: the firmware did not enter ACPI "
-		       "mode; trying S5 anyway\n");
+				  "mode; trying S5 anyway\n");
 }
 
 /* Keep the register's other bits (SCI_EN among them); set the state. */
@@ -244,13 +244,13 @@ static void pm1_cnt_enter(uint16_t port, uint8_t slp_typ)
 void acpi_enter_s5(void)
 {
 	if (s5.unusable) {
-		printk(KERN_EMERG "ACPI: cannot power off: %s\n",
-		       s5.unusable);
+		printk(KERN_EMERG "ACPI: cannot power off: %s\n", s5.unusable);
 		return;
 	}
 	acpi_mode_on();
 	printk(KERN_EMERG "ACPI: powering off (S5: SLP_TYP %u to PM1a_CNT "
-	       "%#x)\n", s5.slp_typ[0], s5.pm1a_cnt);
+			  "%#x)\n",
+	       s5.slp_typ[0], s5.pm1a_cnt);
 	pm1_cnt_enter(s5.pm1a_cnt, s5.slp_typ[0]);
 	if (s5.pm1b_cnt)
 		pm1_cnt_enter(s5.pm1b_cnt, s5.slp_typ[1]);
@@ -258,5 +258,5 @@ void acpi_enter_s5(void)
 	for (int i = 0; i < 1000; i++)
 		arch_udelay(100);
 	printk(KERN_EMERG "ACPI: still running 100 ms after entering S5: "
-	       "power-off failed\n");
+			  "power-off failed\n");
 }

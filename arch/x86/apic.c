@@ -32,32 +32,32 @@
 #include <x86/apic.h>
 #include <x86/cpu.h>
 
-#define PIC1_CMD	0x20
-#define PIC1_DATA	0x21
-#define PIC2_CMD	0xa0
-#define PIC2_DATA	0xa1
-#define PIC_SPURIOUS_1	(PIC_VECTOR_BASE + 7)
-#define PIC_SPURIOUS_2	(PIC_VECTOR_BASE + 15)
+#define PIC1_CMD       0x20
+#define PIC1_DATA      0x21
+#define PIC2_CMD       0xa0
+#define PIC2_DATA      0xa1
+#define PIC_SPURIOUS_1 (PIC_VECTOR_BASE + 7)
+#define PIC_SPURIOUS_2 (PIC_VECTOR_BASE + 15)
 
-#define MSR_APIC_BASE		0x1b
-#define APIC_BASE_ENABLE	(1u << 11)
-#define APIC_BASE_ADDR_MASK	0xffffff000ull	/* bits 12-35 */
-#define SVR_ENABLE		(1u << 8)
-#define LVT_NMI			(4u << 8)
+#define MSR_APIC_BASE	    0x1b
+#define APIC_BASE_ENABLE    (1u << 11)
+#define APIC_BASE_ADDR_MASK 0xffffff000ull /* bits 12-35 */
+#define SVR_ENABLE	    (1u << 8)
+#define LVT_NMI		    (4u << 8)
 
-#define IOAPIC_REGSEL	0x00
-#define IOAPIC_WINDOW	0x10
-#define IOAPIC_REG_VER	0x01
-#define IOAPIC_REDIR(n)	(0x10 + 2 * (n))
+#define IOAPIC_REGSEL	 0x00
+#define IOAPIC_WINDOW	 0x10
+#define IOAPIC_REG_VER	 0x01
+#define IOAPIC_REDIR(n)	 (0x10 + 2 * (n))
 #define REDIR_ACTIVE_LOW (1u << 13)
-#define REDIR_LEVEL	(1u << 15)
-#define REDIR_MASKED	(1u << 16)
+#define REDIR_LEVEL	 (1u << 15)
+#define REDIR_MASKED	 (1u << 16)
 
 /* MPS INTI flags in an interrupt source override (ACPI MADT). */
-#define INTI_POLARITY_MASK	0x3
-#define INTI_POLARITY_LOW	0x3
-#define INTI_TRIGGER_MASK	0xc
-#define INTI_TRIGGER_LEVEL	0xc
+#define INTI_POLARITY_MASK 0x3
+#define INTI_POLARITY_LOW  0x3
+#define INTI_TRIGGER_MASK  0xc
+#define INTI_TRIGGER_LEVEL 0xc
 
 static volatile uint32_t *lapic_base;
 static volatile uint32_t *ioapic_base;
@@ -78,8 +78,8 @@ void pic_disable(void)
 	outb(PIC2_CMD, 0x11);
 	outb(PIC1_DATA, PIC_VECTOR_BASE);
 	outb(PIC2_DATA, PIC_VECTOR_BASE + 8);
-	outb(PIC1_DATA, 1 << 2);	/* the slave is on line 2 */
-	outb(PIC2_DATA, 2);		/* ... and knows it */
+	outb(PIC1_DATA, 1 << 2); /* the slave is on line 2 */
+	outb(PIC2_DATA, 2);	 /* ... and knows it */
 	outb(PIC1_DATA, 0x01);
 	outb(PIC2_DATA, 0x01);
 	outb(PIC1_DATA, 0xff);
@@ -123,7 +123,7 @@ static void error_interrupt(struct arch_regs *regs)
 {
 	uint32_t esr;
 
-	lapic_write(LAPIC_ESR, 0);	/* latch the errors, then read */
+	lapic_write(LAPIC_ESR, 0); /* latch the errors, then read */
 	esr = lapic_read(LAPIC_ESR);
 	pr_err("APIC error on CPU %u: ESR %#x\n", smp_processor_id(), esr);
 }
@@ -143,7 +143,7 @@ void lapic_setup(void)
 	lapic_write(LAPIC_ESR, 0);
 	lapic_write(LAPIC_ESR, 0);
 	lapic_write(LAPIC_SVR, SVR_ENABLE | APIC_SPURIOUS_VECTOR);
-	lapic_eoi();	/* in case the firmware left one in service */
+	lapic_eoi(); /* in case the firmware left one in service */
 }
 
 void lapic_init_boot(void)
@@ -152,10 +152,10 @@ void lapic_init_boot(void)
 
 	if (!(base & APIC_BASE_ENABLE))
 		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
-	if (!madt.lapic_phys)	/* no MADT: the MSR is the only word */
+	if (!madt.lapic_phys) /* no MADT: the MSR is the only word */
 		madt.lapic_phys = base & APIC_BASE_ADDR_MASK;
-	lapic_base = (volatile uint32_t *)set_fixmap(
-		FIX_LAPIC, madt.lapic_phys, MAP_WRITE | MAP_NOCACHE);
+	lapic_base = (volatile uint32_t *)set_fixmap(FIX_LAPIC, madt.lapic_phys,
+						     MAP_WRITE | MAP_NOCACHE);
 	arch_set_interrupt_handler(APIC_SPURIOUS_VECTOR, spurious_interrupt);
 	arch_set_interrupt_handler(APIC_ERROR_VECTOR, error_interrupt);
 	lapic_setup();
@@ -217,8 +217,9 @@ void ioapic_init(void)
 			"interrupts stay off; the legacy PIC stays masked\n");
 		return;
 	}
-	ioapic_base = (volatile uint32_t *)set_fixmap(
-		FIX_IOAPIC, madt.ioapic_phys, MAP_WRITE | MAP_NOCACHE);
+	ioapic_base =
+		(volatile uint32_t *)set_fixmap(FIX_IOAPIC, madt.ioapic_phys,
+						MAP_WRITE | MAP_NOCACHE);
 	ioapic_nr_pins = ((ioapic_read(IOAPIC_REG_VER) >> 16) & 0xff) + 1;
 	for (unsigned int pin = 0; pin < ioapic_nr_pins; pin++)
 		ioapic_write(IOAPIC_REDIR(pin), REDIR_MASKED);
@@ -249,8 +250,7 @@ static unsigned int isa_irq_pin(unsigned int irq)
  * lines are active-high and edge-triggered unless the override says
  * otherwise.
  */
-void ioapic_route_isa_irq(unsigned int irq, unsigned int apic_id,
-			  bool masked)
+void ioapic_route_isa_irq(unsigned int irq, unsigned int apic_id, bool masked)
 {
 	unsigned int pin = isa_irq_pin(irq);
 	uint16_t flags = madt.isa_flags[irq];

@@ -46,10 +46,10 @@ static uint64_t make_desc(uint32_t base, uint32_t limit, uint8_t access,
 	return d;
 }
 
-#define ACC_CODE	0x9A	/* present, ring 0, code, readable */
-#define ACC_DATA	0x92	/* present, ring 0, data, writable */
-#define ACC_TSS		0x89	/* present, ring 0, 32-bit TSS available */
-#define FLAGS_4K_32	0xC0	/* 4 KiB granularity, 32-bit */
+#define ACC_CODE    0x9A /* present, ring 0, code, readable */
+#define ACC_DATA    0x92 /* present, ring 0, data, writable */
+#define ACC_TSS	    0x89 /* present, ring 0, 32-bit TSS available */
+#define FLAGS_4K_32 0xC0 /* 4 KiB granularity, 32-bit */
 
 struct tss *cpu_main_tss(unsigned int cpu)
 {
@@ -66,7 +66,7 @@ static void df_tss_init(unsigned int cpu, uint32_t cr3)
 	t->cs = GDT_KERNEL_CS;
 	t->ds = t->es = t->ss = t->gs = GDT_KERNEL_DS;
 	t->fs = GDT_PERCPU;
-	t->eflags = 0x2;	/* interrupts off */
+	t->eflags = 0x2; /* interrupts off */
 	t->cr3 = cr3;
 	t->iomap_base = sizeof(*t);
 }
@@ -85,8 +85,7 @@ void arch_cpu_tables_init(struct percpu *pcpu)
 {
 	unsigned int cpu = pcpu->cpu;
 	uint64_t *g = gdt[cpu];
-	struct gdt_desc desc = { sizeof(gdt[cpu]) - 1,
-				 (uint32_t)(uintptr_t)g };
+	struct gdt_desc desc = { sizeof(gdt[cpu]) - 1, (uint32_t)(uintptr_t)g };
 
 	pcpu->self = pcpu;
 	memset(&main_tss[cpu], 0, sizeof(main_tss[cpu]));

@@ -9,8 +9,8 @@
 #include <x86/asm.h>
 #include <x86/regs.h>
 
-#define GATE_INTR32	0x8E	/* present, ring 0, 32-bit interrupt gate */
-#define GATE_TASK	0x85	/* present, ring 0, task gate */
+#define GATE_INTR32	    0x8E /* present, ring 0, 32-bit interrupt gate */
+#define GATE_TASK	    0x85 /* present, ring 0, task gate */
 #define VECTOR_DOUBLE_FAULT 8
 
 struct idt_gate {
@@ -42,7 +42,8 @@ static void set_gate(unsigned int vec, uint32_t offset, uint16_t sel,
 void idt_init(void)
 {
 	for (unsigned int v = 0; v < 256; v++)
-		set_gate(v, (uint32_t)(uintptr_t)(trap_stubs + v * TRAP_STUB_SIZE),
+		set_gate(v,
+			 (uint32_t)(uintptr_t)(trap_stubs + v * TRAP_STUB_SIZE),
 			 GDT_KERNEL_CS, GATE_INTR32);
 	set_gate(VECTOR_DOUBLE_FAULT, 0, GDT_DF_TSS, GATE_TASK);
 }

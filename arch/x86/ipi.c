@@ -58,7 +58,8 @@ void arch_stop_other_cpus(void)
 
 	for_each_online_cpu(cpu)
 		if (cpu != me)
-			lapic_send_ipi(cpu_to_apic_id(cpu), ICR_NMI | ICR_ASSERT);
+			lapic_send_ipi(cpu_to_apic_id(cpu),
+				       ICR_NMI | ICR_ASSERT);
 }
 
 void arch_raise_interrupt(unsigned int vector)
@@ -90,7 +91,7 @@ static bool broadcast_fits(cpumask_t mask)
 	cpumask_t online;
 
 	if (!(mask & (mask - 1)))
-		return false;	/* one target: a plain send is as short */
+		return false; /* one target: a plain send is as short */
 	online = cpu_online_mask();
 	return mask == (online & ~CPU_MASK(smp_processor_id())) &&
 	       !madt.nr_cpus_ignored && cpumask_weight(online) == madt.nr_cpus;
@@ -112,8 +113,7 @@ static void send_ipi_mask(cpumask_t mask, unsigned int vector)
 	if (!broadcast_fits(mask)) {
 		unsigned int cpu;
 
-		for_each_cpu_in(cpu, mask)
-			send_ipi(cpu, vector);
+		for_each_cpu_in(cpu, mask) send_ipi(cpu, vector);
 		return;
 	}
 	flags = arch_irq_save();

@@ -14,14 +14,14 @@
 
 #define MB2_BOOTLOADER_MAGIC 0x36d76289
 
-#define MB2_TAG_END		0
-#define MB2_TAG_CMDLINE		1
-#define MB2_TAG_LOADER_NAME	2
-#define MB2_TAG_MMAP		6
-#define MB2_TAG_ACPI_OLD	14
-#define MB2_TAG_ACPI_NEW	15
+#define MB2_TAG_END	    0
+#define MB2_TAG_CMDLINE	    1
+#define MB2_TAG_LOADER_NAME 2
+#define MB2_TAG_MMAP	    6
+#define MB2_TAG_ACPI_OLD    14
+#define MB2_TAG_ACPI_NEW    15
 
-#define BOOT_MAP_LIMIT (1u << 30)	/* what boot/entry.S mapped */
+#define BOOT_MAP_LIMIT (1u << 30) /* what boot/entry.S mapped */
 
 struct mb2_tag {
 	uint32_t type;
@@ -47,12 +47,18 @@ struct boot_info boot_info;
 const char *boot_mem_type_name(uint32_t type)
 {
 	switch (type) {
-	case BOOT_MEM_USABLE: return "usable";
-	case BOOT_MEM_RESERVED: return "reserved";
-	case BOOT_MEM_ACPI_RECLAIMABLE: return "ACPI reclaimable";
-	case BOOT_MEM_ACPI_NVS: return "ACPI NVS";
-	case BOOT_MEM_BAD: return "bad RAM";
-	default: return "unknown";
+	case BOOT_MEM_USABLE:
+		return "usable";
+	case BOOT_MEM_RESERVED:
+		return "reserved";
+	case BOOT_MEM_ACPI_RECLAIMABLE:
+		return "ACPI reclaimable";
+	case BOOT_MEM_ACPI_NVS:
+		return "ACPI NVS";
+	case BOOT_MEM_BAD:
+		return "bad RAM";
+	default:
+		return "unknown";
 	}
 }
 
@@ -74,7 +80,8 @@ static void parse_mmap(const struct mb2_tag_mmap *t)
 	}
 	if (t->entry_size < sizeof(struct mb2_mmap_entry)) {
 		pr_warn("multiboot2: memory map entries of %u bytes (%u "
-			"expected); map ignored\n", t->entry_size,
+			"expected); map ignored\n",
+			t->entry_size,
 			(unsigned int)sizeof(struct mb2_mmap_entry));
 		return;
 	}
@@ -84,7 +91,8 @@ static void parse_mmap(const struct mb2_tag_mmap *t)
 
 		if (boot_info.nr_mem == BOOT_MEM_RANGES_MAX) {
 			pr_warn("multiboot2: more than %d memory ranges; "
-				"ignoring the rest\n", BOOT_MEM_RANGES_MAX);
+				"ignoring the rest\n",
+				BOOT_MEM_RANGES_MAX);
 			return;
 		}
 		r = &boot_info.mem[boot_info.nr_mem++];
@@ -97,8 +105,8 @@ static void parse_mmap(const struct mb2_tag_mmap *t)
 /* A string tag's text, which must not be read past the tag's end. */
 static void copy_tag_string(char *dst, size_t size, const struct mb2_tag *tag)
 {
-	size_t len = strnlen((const char *)(tag + 1),
-			     MIN(tag->size - 8, size - 1));
+	size_t len =
+		strnlen((const char *)(tag + 1), MIN(tag->size - 8, size - 1));
 
 	memcpy(dst, tag + 1, len);
 	dst[len] = '\0';
@@ -130,8 +138,8 @@ static void copy_cmdline(const struct mb2_tag *tag)
 	while (keep < len && src[keep] == ' ')
 		keep++;
 	pr_warn("boot: command line of %u bytes is longer than %u: ignoring "
-		"it from '%.*s' on\n", (unsigned int)len,
-		(unsigned int)sizeof(boot_info.cmdline) - 1,
+		"it from '%.*s' on\n",
+		(unsigned int)len, (unsigned int)sizeof(boot_info.cmdline) - 1,
 		(int)MIN(len - keep, 40u), src + keep);
 }
 
@@ -142,19 +150,22 @@ bool arch_parse_boot_info(uint32_t magic, uint32_t info_phys)
 
 	if (magic != MB2_BOOTLOADER_MAGIC) {
 		pr_emerg("boot: not loaded by a multiboot2 loader (magic %08x,"
-			 " expected %08x)\n", magic, MB2_BOOTLOADER_MAGIC);
+			 " expected %08x)\n",
+			 magic, MB2_BOOTLOADER_MAGIC);
 		return false;
 	}
 	if (info_phys >= BOOT_MAP_LIMIT - 8) {
 		pr_emerg("boot: multiboot2 info at %08x is above the boot "
-			 "mapping\n", info_phys);
+			 "mapping\n",
+			 info_phys);
 		return false;
 	}
 	info = (const uint8_t *)(uintptr_t)(info_phys + PAGE_OFFSET);
 	total = *(const uint32_t *)info;
 	if (total < 8 || total > BOOT_MAP_LIMIT - info_phys) {
 		pr_emerg("boot: multiboot2 info at %08x has an impossible "
-			 "size %u\n", info_phys, total);
+			 "size %u\n",
+			 info_phys, total);
 		return false;
 	}
 	end = info + total;
@@ -174,8 +185,8 @@ bool arch_parse_boot_info(uint32_t magic, uint32_t info_phys)
 		if (tag->size < 8 || tag->size > (size_t)(end - p)) {
 			pr_warn("multiboot2: tag type %u at offset %u has "
 				"size %u, with %u bytes left in the block; "
-				"ignoring it and the rest\n", tag->type,
-				(unsigned int)(p - info), tag->size,
+				"ignoring it and the rest\n",
+				tag->type, (unsigned int)(p - info), tag->size,
 				(unsigned int)(end - p));
 			break;
 		}
@@ -192,8 +203,8 @@ bool arch_parse_boot_info(uint32_t magic, uint32_t info_phys)
 			break;
 		case MB2_TAG_ACPI_OLD:
 		case MB2_TAG_ACPI_NEW: {
-			size_t len = MIN(tag->size - 8,
-					 sizeof(boot_info.rsdp_copy));
+			size_t len =
+				MIN(tag->size - 8, sizeof(boot_info.rsdp_copy));
 			/* Prefer the ACPI 2.0 RSDP if both are given. */
 			if (boot_info.has_rsdp && tag->type == MB2_TAG_ACPI_OLD)
 				break;

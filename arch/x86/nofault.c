@@ -14,8 +14,7 @@
 size_t arch_copy_nofault(void *dst, const void *src, size_t len)
 {
 	asm volatile("1:	rep movsb\n"
-		     "2:\n"
-		     EXTABLE_ENTRY(1b, 2b)
+		     "2:\n" EXTABLE_ENTRY(1b, 2b)
 		     : "+D"(dst), "+S"(src), "+c"(len)
 		     :
 		     : "memory");

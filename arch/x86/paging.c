@@ -29,20 +29,20 @@
 #include <x86/cpu.h>
 #include <x86/regs.h>
 
-#define PTE_NX		(1ull << 63)
-#define PTE_ADDR_MASK	0x000FFFFFFFFFF000ull
-#define PDE_INDEX(va)	(((va) >> 21) & 511)
-#define PTE_INDEX(va)	(((va) >> 12) & 511)
+#define PTE_NX		  (1ull << 63)
+#define PTE_ADDR_MASK	  0x000FFFFFFFFFF000ull
+#define PDE_INDEX(va)	  (((va) >> 21) & 511)
+#define PTE_INDEX(va)	  (((va) >> 12) & 511)
 #define KERNEL_PDPT_INDEX 3
 
 typedef uint64_t pte_t;
 
 static pte_t kernel_pdpt[4] __aligned(32);
-static bool kernel_tables_live;	/* false while the boot tables run */
+static bool kernel_tables_live; /* false while the boot tables run */
 static pte_t kernel_pd[512] __aligned(4096);
 
 extern char _text[], _etext[], _erodata[];
-extern char boot_stack[];	/* boot/entry.S */
+extern char boot_stack[]; /* boot/entry.S */
 
 /*
  * Entry writes keep the safe PAE order (high word first on install,
@@ -74,10 +74,10 @@ pteval_t arch_fixmap_ptes[512] __aligned(4096);
 _Static_assert(__ARCH_PTE_PRESENT == PTE_P, "arch/pte.h: present bit");
 _Static_assert(__ARCH_PTE_ADDR_MASK == PTE_ADDR_MASK, "arch/pte.h: address");
 _Static_assert(__ARCH_PTE_KERNEL_RW ==
-	       (PTE_P | PTE_W | PTE_A | PTE_D | PTE_G | PTE_NX),
+		       (PTE_P | PTE_W | PTE_A | PTE_D | PTE_G | PTE_NX),
 	       "arch/pte.h: kernel read-write entry");
 _Static_assert(PDE_INDEX(FIXADDR_START) == 511 &&
-	       (FIXADDR_START & ((2u << 20) - 1)) == 0,
+		       (FIXADDR_START & ((2u << 20) - 1)) == 0,
 	       "the fixmap is the last page directory entry's 2 MiB");
 
 /* The page table covering kernel address va, or NULL if none. */
@@ -149,8 +149,8 @@ bool arch_kernel_pte_info(uintptr_t va, struct pte_info *info)
 
 	if (!kernel_tables_live) {
 		/* boot/entry.S maps all of the top GiB, RWX, 2 MiB pages. */
-		*info = (struct pte_info){ va >= PAGE_OFFSET, true, true,
-					   false, va - PAGE_OFFSET };
+		*info = (struct pte_info){ va >= PAGE_OFFSET, true, true, false,
+					   va - PAGE_OFFSET };
 		return va >= PAGE_OFFSET;
 	}
 	if (!ptep)
@@ -209,8 +209,8 @@ void arch_paging_init(void)
 	alloc_page_tables(PAGE_OFFSET, high_memory);
 	alloc_page_tables(vmalloc_start, VMALLOC_END);
 	alloc_page_tables(PKMAP_BASE, PKMAP_END);
-	kernel_pd[PDE_INDEX(FIXADDR_START)] = __pa(arch_fixmap_ptes) | PTE_P |
-					      PTE_W;
+	kernel_pd[PDE_INDEX(FIXADDR_START)] =
+		__pa(arch_fixmap_ptes) | PTE_P | PTE_W;
 
 	for (pfn_t pfn = 0; pfn < max_low_pfn; pfn++) {
 		uintptr_t va = PAGE_OFFSET + (pfn << PAGE_SHIFT);
@@ -258,7 +258,7 @@ uint32_t paging_kernel_cr3(void)
 
 void paging_map_low_identity(void)
 {
-	low_identity_pd[0] = PTE_P | PTE_W | PTE_PS;	/* physical 0 */
+	low_identity_pd[0] = PTE_P | PTE_W | PTE_PS; /* physical 0 */
 	kernel_pdpt[0] = __pa(low_identity_pd) | PTE_P;
 }
 

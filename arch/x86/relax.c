@@ -39,7 +39,11 @@
 /* CPUID leaf 0x40000000 names the hypervisor in ebx, ecx, edx. */
 #define CPUID_HYPERVISOR_LEAF 0x40000000u
 
-enum relax_choice { RELAX_AUTO, RELAX_PAUSE, RELAX_NONE };
+enum relax_choice {
+	RELAX_AUTO,
+	RELAX_PAUSE,
+	RELAX_NONE
+};
 
 static const char *const relax_words[] = {
 	[RELAX_AUTO] = "auto", [RELAX_PAUSE] = "pause", [RELAX_NONE] = "none"
@@ -83,7 +87,9 @@ void arch_relax_select(void)
 	if (relax_choice == RELAX_AUTO)
 		pr_info("cpu_relax: %s (auto: %s)\n",
 			arch_relax_with_pause ? "pause" : "none",
-			tcg ? "QEMU TCG" : name[0] ? name : "no hypervisor");
+			tcg	  ? "QEMU TCG"
+			: name[0] ? name
+				  : "no hypervisor");
 	else
 		pr_info("cpu_relax: %s (cpu_relax=%s)\n",
 			relax_words[relax_choice], relax_words[relax_choice]);

@@ -44,17 +44,17 @@
 #include <x86/apic.h>
 #include <x86/asm.h>
 
-#define AP_STACK_SIZE	(16 * 1024)
-#define AP_ANSWER_MS	500	/* QEMU TCG answers in 1-5 ms */
-#define INIT_DELAY_US	10000
-#define SIPI_DELAY_US	200
+#define AP_STACK_SIZE (16 * 1024)
+#define AP_ANSWER_MS  500 /* QEMU TCG answers in 1-5 ms */
+#define INIT_DELAY_US 10000
+#define SIPI_DELAY_US 200
 
 /* The layout of trampoline_params in boot/trampoline.S. */
 struct trampoline_params {
 	uint32_t cr3;
-	uint32_t stack;		/* initial %esp, in the higher half */
-	uint32_t entry;		/* ap_entry */
-	uint32_t cpu;		/* its argument */
+	uint32_t stack; /* initial %esp, in the higher half */
+	uint32_t entry; /* ap_entry */
+	uint32_t cpu;	/* its argument */
 };
 
 extern const char trampoline_start[], trampoline_end[];
@@ -103,7 +103,7 @@ DEFINE_PARAM("smp.deaf_apic", set_deaf_apic,
 /* Report an smp.deaf_apic= that names no AP, with the ids that would. */
 static void deaf_apic_check(unsigned int bsp_apic)
 {
-	char ids[4 * NR_CPUS + 1] = "";	/* " 255" per AP at most */
+	char ids[4 * NR_CPUS + 1] = ""; /* " 255" per AP at most */
 	size_t len = 0;
 
 	if (deaf_apic_id < 0)
@@ -117,8 +117,8 @@ static void deaf_apic_check(unsigned int bsp_apic)
 				madt.apic_ids[i]);
 	}
 	pr_err("smp.deaf_apic=%d names no AP (the boot CPU is APIC id %u); "
-	       "ignored. The APs' APIC ids:%s\n", deaf_apic_id, bsp_apic,
-	       len ? ids : " none");
+	       "ignored. The APs' APIC ids:%s\n",
+	       deaf_apic_id, bsp_apic, len ? ids : " none");
 	deaf_apic_id = -1;
 }
 
@@ -137,8 +137,8 @@ static void madt_boot_cpu_only(void)
 	madt.nr_cpus = 1;
 	pr_warn("ACPI: no usable MADT, so nothing lists the CPUs or the "
 		"IOAPIC: booting on the boot CPU alone (APIC id %u, local "
-		"APIC at %#llx from the APIC base MSR)\n", madt.apic_ids[0],
-		(unsigned long long)madt.lapic_phys);
+		"APIC at %#llx from the APIC base MSR)\n",
+		madt.apic_ids[0], (unsigned long long)madt.lapic_phys);
 }
 
 void arch_irq_init(void)
@@ -162,9 +162,9 @@ void ap_entry(unsigned int cpu)
 	struct percpu *me = &percpu_areas[cpu];
 
 	if (!__sync_bool_compare_and_swap(&ap_expected, (int)cpu, -1))
-		arch_halt_forever();	/* written off: see ap_expected */
-	arch_cpu_tables_init(me);	/* this_cpu() works from here */
-	sched_init_cpu(cpu);		/* this context is idle/N */
+		arch_halt_forever(); /* written off: see ap_expected */
+	arch_cpu_tables_init(me);    /* this_cpu() works from here */
+	sched_init_cpu(cpu);	     /* this context is idle/N */
 	lapic_setup();
 	lapic_timer_start();
 	set_cpu_online(cpu);
@@ -217,7 +217,8 @@ static bool start_ap(unsigned int cpu, unsigned int apic_id)
 	lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
 	tsc_delay_us(INIT_DELAY_US);
 	for (int i = 0; i < 2 && READ_ONCE(ap_answered) != (int)cpu &&
-			(int)apic_id != deaf_apic_id; i++) {
+			(int)apic_id != deaf_apic_id;
+	     i++) {
 		lapic_send_ipi(apic_id, ICR_STARTUP | (TRAMPOLINE_PHYS >> 12));
 		tsc_delay_us(SIPI_DELAY_US);
 	}
@@ -243,7 +244,7 @@ static bool start_ap(unsigned int cpu, unsigned int apic_id)
  */
 static void report_ignored_cpus(void)
 {
-	static char ids[4 * MADT_MAX_APIC_IDS + 1];	/* " 255" each */
+	static char ids[4 * MADT_MAX_APIC_IDS + 1]; /* " 255" each */
 	size_t len = 0;
 
 	if (!madt.nr_cpus_ignored)
@@ -253,7 +254,8 @@ static void report_ignored_cpus(void)
 				madt.ignored_apic_ids[i]);
 	pr_warn("SMP: the firmware lists %u CPUs, this kernel has room for "
 		"NR_CPUS = %d: %u CPU(s) ignored, never started (APIC "
-		"ids%s)\n", madt.nr_cpus + madt.nr_cpus_ignored, NR_CPUS,
+		"ids%s)\n",
+		madt.nr_cpus + madt.nr_cpus_ignored, NR_CPUS,
 		madt.nr_cpus_ignored, ids);
 }
 
@@ -272,8 +274,8 @@ void arch_smp_boot_cpus(void)
 	for (unsigned int cpu = 1; cpu < madt.nr_cpus; cpu++) {
 		snprintf(ap_stack_owner[cpu], sizeof(ap_stack_owner[cpu]),
 			 "idle/%u", cpu);
-		ap_stacks[cpu] = vmalloc_stack(AP_STACK_SIZE,
-					       ap_stack_owner[cpu]);
+		ap_stacks[cpu] =
+			vmalloc_stack(AP_STACK_SIZE, ap_stack_owner[cpu]);
 		if (!ap_stacks[cpu])
 			panic("no memory for CPU %u's stack", cpu);
 	}
@@ -285,7 +287,8 @@ void arch_smp_boot_cpus(void)
 		if (next_cpu == NR_CPUS) {
 			/* The boot CPU was not among the first NR_CPUS. */
 			pr_warn("SMP: APIC id %u not started: NR_CPUS (%d) "
-				"CPUs are up\n", madt.apic_ids[i], NR_CPUS);
+				"CPUs are up\n",
+				madt.apic_ids[i], NR_CPUS);
 			continue;
 		}
 		if (start_ap(next_cpu, madt.apic_ids[i]))
@@ -294,6 +297,5 @@ void arch_smp_boot_cpus(void)
 	/* APs reload CR3 (dropping the cached PDPT entry) as they leave. */
 	paging_unmap_low_identity();
 	WRITE_ONCE(smp_boot_done, true);
-	pr_info("SMP: %u of %u CPUs online\n", num_online_cpus(),
-		madt.nr_cpus);
+	pr_info("SMP: %u of %u CPUs online\n", num_online_cpus(), madt.nr_cpus);
 }

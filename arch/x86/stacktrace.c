@@ -47,8 +47,7 @@ void arch_current_frame(uintptr_t *pc, uintptr_t *fp)
 	*pc = frame[1];
 }
 
-void arch_regs_frame(const struct arch_regs *regs, uintptr_t *pc,
-		     uintptr_t *fp)
+void arch_regs_frame(const struct arch_regs *regs, uintptr_t *pc, uintptr_t *fp)
 {
 	*pc = regs->eip;
 	*fp = regs->ebp;
@@ -75,12 +74,12 @@ void arch_print_regs(const struct arch_regs *regs)
 			       "=r"(now.fs), "=r"(now.gs));
 		regs = &now;
 	}
-	printk(KERN_EMERG "EAX %08x  EBX %08x  ECX %08x  EDX %08x\n",
-	       regs->eax, regs->ebx, regs->ecx, regs->edx);
-	printk(KERN_EMERG "ESI %08x  EDI %08x  EBP %08x  ESP %08x\n",
-	       regs->esi, regs->edi, regs->ebp, regs_interrupted_esp(regs));
+	printk(KERN_EMERG "EAX %08x  EBX %08x  ECX %08x  EDX %08x\n", regs->eax,
+	       regs->ebx, regs->ecx, regs->edx);
+	printk(KERN_EMERG "ESI %08x  EDI %08x  EBP %08x  ESP %08x\n", regs->esi,
+	       regs->edi, regs->ebp, regs_interrupted_esp(regs));
 	printk(KERN_EMERG "EIP %08x  EFLAGS %08x  CS %04x  DS %04x  "
-	       "ES %04x  FS %04x  GS %04x\n",
+			  "ES %04x  FS %04x  GS %04x\n",
 	       regs->eip, regs->eflags, regs->cs & 0xFFFF, regs->ds & 0xFFFF,
 	       regs->es & 0xFFFF, regs->fs & 0xFFFF, regs->gs & 0xFFFF);
 	printk(KERN_EMERG "CR0 %08x  CR2 %08x  CR3 %08x  CR4 %08x\n",

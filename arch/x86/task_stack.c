@@ -9,11 +9,11 @@ uintptr_t arch_task_initial_sp(void *stack_top, void (*entry)(void))
 {
 	uint32_t *sp = stack_top;
 
-	*--sp = 0;			/* fake return address of entry() */
+	*--sp = 0; /* fake return address of entry() */
 	*--sp = (uint32_t)(uintptr_t)entry;
-	*--sp = 0;			/* ebp */
-	*--sp = 0;			/* ebx */
-	*--sp = 0;			/* esi */
-	*--sp = 0;			/* edi */
+	*--sp = 0; /* ebp */
+	*--sp = 0; /* ebx */
+	*--sp = 0; /* esi */
+	*--sp = 0; /* edi */
 	return (uintptr_t)sp;
 }

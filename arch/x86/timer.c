@@ -28,17 +28,17 @@
 #define PIT_CH0		0x40
 #define PIT_CH2		0x42
 #define PIT_MODE	0x43
-#define PIT_CH0_ONESHOT	0x30	/* channel 0, lo/hi byte, mode 0 */
-#define PIT_CH2_ONESHOT	0xb0	/* channel 2, lo/hi byte, mode 0 */
+#define PIT_CH0_ONESHOT 0x30 /* channel 0, lo/hi byte, mode 0 */
+#define PIT_CH2_ONESHOT 0xb0 /* channel 2, lo/hi byte, mode 0 */
 #define PORT_B		0x61
 #define PORT_B_GATE2	(1u << 0)
 #define PORT_B_SPEAKER	(1u << 1)
 #define PORT_B_OUT2	(1u << 5)
 
-#define CALIBRATE_MS	20
-#define LAPIC_DIV_16	0x3	/* the divide register's code for 16 */
+#define CALIBRATE_MS 20
+#define LAPIC_DIV_16 0x3 /* the divide register's code for 16 */
 
-static uint32_t lapic_ticks_per_period;	/* at divide-by-16, for HZ */
+static uint32_t lapic_ticks_per_period; /* at divide-by-16, for HZ */
 static uint32_t tsc_khz;
 static volatile unsigned long pit_irqs;
 
@@ -62,7 +62,7 @@ static void pit_ch2_run(void)
 void pit_wait_us(unsigned int us)
 {
 	while (us) {
-		unsigned int chunk = MIN(us, 50000u);	/* fits 16 bits */
+		unsigned int chunk = MIN(us, 50000u); /* fits 16 bits */
 
 		pit_ch2_load((uint16_t)((uint64_t)chunk * PIT_HZ / 1000000));
 		pit_ch2_run();
@@ -113,11 +113,12 @@ void lapic_timer_calibrate(void)
 	tsc1 = rdtsc();
 	lapic_write(LAPIC_TIMER_INIT, 0);
 
-	lapic_ticks_per_period = (uint64_t)lapic_ticks * 1000 /
-				 (CALIBRATE_MS * HZ);
+	lapic_ticks_per_period =
+		(uint64_t)lapic_ticks * 1000 / (CALIBRATE_MS * HZ);
 	tsc_khz = (tsc1 - tsc0) / CALIBRATE_MS;
 	pr_info("timer: LAPIC timer %u kHz (/16), TSC %u kHz; tick %u Hz = "
-		"%u LAPIC counts\n", lapic_ticks / CALIBRATE_MS, tsc_khz, HZ,
+		"%u LAPIC counts\n",
+		lapic_ticks / CALIBRATE_MS, tsc_khz, HZ,
 		lapic_ticks_per_period);
 	if (!lapic_ticks_per_period)
 		panic("timer: the LAPIC timer did not count during calibration");

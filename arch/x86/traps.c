@@ -25,24 +25,38 @@
 #include <x86/cpu.h>
 #include <x86/regs.h>
 
-#define VEC_NMI 2
+#define VEC_NMI	       2
 #define VEC_PAGE_FAULT 14
 
 /* Page-fault error code bits (Intel SDM vol. 3, 4.7). */
-#define PF_PRESENT	(1 << 0)	/* 0: page not present */
-#define PF_WRITE	(1 << 1)
-#define PF_USER		(1 << 2)
-#define PF_RSVD		(1 << 3)	/* reserved bit set in an entry */
-#define PF_INSTR	(1 << 4)	/* instruction fetch (NX) */
+#define PF_PRESENT (1 << 0) /* 0: page not present */
+#define PF_WRITE   (1 << 1)
+#define PF_USER	   (1 << 2)
+#define PF_RSVD	   (1 << 3) /* reserved bit set in an entry */
+#define PF_INSTR   (1 << 4) /* instruction fetch (NX) */
 
 static const char *const exception_names[32] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow",
-	"bound range exceeded", "invalid opcode", "device not available",
-	"double fault", "coprocessor segment overrun", "invalid TSS",
-	"segment not present", "stack-segment fault",
-	"general protection fault", "page fault", "reserved",
-	"x87 floating-point error", "alignment check", "machine check",
-	"SIMD floating-point error", "virtualization exception",
+	"divide error",
+	"debug",
+	"NMI",
+	"breakpoint",
+	"overflow",
+	"bound range exceeded",
+	"invalid opcode",
+	"device not available",
+	"double fault",
+	"coprocessor segment overrun",
+	"invalid TSS",
+	"segment not present",
+	"stack-segment fault",
+	"general protection fault",
+	"page fault",
+	"reserved",
+	"x87 floating-point error",
+	"alignment check",
+	"machine check",
+	"SIMD floating-point error",
+	"virtualization exception",
 	"control protection exception",
 };
 
@@ -75,8 +89,9 @@ static void print_page_fault(const struct arch_regs *regs)
 {
 	uint32_t addr = read_cr2();
 	uint32_t err = regs->error_code;
-	const char *access = (err & PF_INSTR) ? "instruction fetch"
-			     : (err & PF_WRITE) ? "write" : "read";
+	const char *access = (err & PF_INSTR)	? "instruction fetch"
+			     : (err & PF_WRITE) ? "write"
+						: "read";
 
 	printk(KERN_EMERG "cause: %s of %08x, %s%s\n", access, addr,
 	       (err & PF_PRESENT) ? "protection violation (page present)"
@@ -164,14 +179,14 @@ static noinline void handler_left_state(struct arch_regs *regs,
 		panic_regs(regs, print_no_details,
 			   "interrupt handler %s (vector %u) returned with %d "
 			   "local map(s) of its own still mapped (it must "
-			   "kunmap_local what it maps)", who, vec,
-			   kmap_local_depth() - maps_before);
+			   "kunmap_local what it maps)",
+			   who, vec, kmap_local_depth() - maps_before);
 	if (kmap_local_depth() < maps_before)
 		panic_regs(regs, print_no_details,
 			   "interrupt handler %s (vector %u) unmapped %d local "
 			   "map(s) of the task it interrupted (it may only "
-			   "kunmap_local its own)", who, vec,
-			   maps_before - kmap_local_depth());
+			   "kunmap_local its own)",
+			   who, vec, maps_before - kmap_local_depth());
 	panic_regs(regs, print_no_details,
 		   "interrupt handler %s (vector %u) returned with "
 		   "preempt_count %#x, not %#x (unbalanced preempt_disable)",
@@ -222,11 +237,22 @@ void double_fault_task(void)
 {
 	struct tss *t = cpu_main_tss(smp_processor_id());
 	struct arch_regs regs = {
-		.eax = t->eax, .ebx = t->ebx, .ecx = t->ecx, .edx = t->edx,
-		.esi = t->esi, .edi = t->edi, .ebp = t->ebp,
-		.esp_at_pusha = t->esp - REGS_ESP_ADJUST, .eip = t->eip, .eflags = t->eflags,
-		.cs = t->cs, .ds = t->ds, .es = t->es, .fs = t->fs,
-		.gs = t->gs, .vector = 8,
+		.eax = t->eax,
+		.ebx = t->ebx,
+		.ecx = t->ecx,
+		.edx = t->edx,
+		.esi = t->esi,
+		.edi = t->edi,
+		.ebp = t->ebp,
+		.esp_at_pusha = t->esp - REGS_ESP_ADJUST,
+		.eip = t->eip,
+		.eflags = t->eflags,
+		.cs = t->cs,
+		.ds = t->ds,
+		.es = t->es,
+		.fs = t->fs,
+		.gs = t->gs,
+		.vector = 8,
 	};
 	uintptr_t sp = t->esp;
 	char what[96] = "";

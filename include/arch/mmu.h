@@ -13,10 +13,10 @@
 #include <mm/layout.h>
 
 /* Permissions for a kernel mapping. Without MAP_EXEC it is NX. */
-#define MAP_READ	0
-#define MAP_WRITE	(1u << 0)
-#define MAP_EXEC	(1u << 1)
-#define MAP_NOCACHE	(1u << 2)	/* device memory */
+#define MAP_READ    0
+#define MAP_WRITE   (1u << 0)
+#define MAP_EXEC    (1u << 1)
+#define MAP_NOCACHE (1u << 2) /* device memory */
 
 /* An opaque page-table entry value, as kmap_local saves them. */
 typedef uint64_t pteval_t;

@@ -16,10 +16,10 @@
 
 #include <arch/mmu.h>
 
-#define __ARCH_PTE_PRESENT	0x1ull
-#define __ARCH_PTE_ADDR_MASK	0x000FFFFFFFFFF000ull
+#define __ARCH_PTE_PRESENT   0x1ull
+#define __ARCH_PTE_ADDR_MASK 0x000FFFFFFFFFF000ull
 /* Present, writable, accessed, dirty, global and NX: a kernel data page. */
-#define __ARCH_PTE_KERNEL_RW	0x8000000000000163ull
+#define __ARCH_PTE_KERNEL_RW 0x8000000000000163ull
 
 /*
  * The fixmap (FIXADDR_START up to 4 GiB) is exactly the 2 MiB that one
@@ -58,16 +58,18 @@ static inline void arch_pte_install(pteval_t *ptep, pteval_t val)
 	/* In one asm, so the compiler can neither reorder nor merge them. */
 	asm volatile("movl %2, 4(%0)\n\t"
 		     "movl %1, (%0)"
-		     : : "r"(ptep), "r"((uint32_t)val),
-		       "r"((uint32_t)(val >> 32))
+		     :
+		     : "r"(ptep), "r"((uint32_t)val), "r"((uint32_t)(val >> 32))
 		     : "memory");
 }
 
 static inline void arch_pte_clear(pteval_t *ptep)
 {
-	asm volatile("movl $0, (%0)\n\t"	/* not present from here on */
+	asm volatile("movl $0, (%0)\n\t" /* not present from here on */
 		     "movl $0, 4(%0)"
-		     : : "r"(ptep) : "memory");
+		     :
+		     : "r"(ptep)
+		     : "memory");
 }
 
 /*

@@ -38,29 +38,30 @@ struct bench {
 	const char *name;
 	/* Run the operation iters times; return the ticks that took. */
 	uint64_t (*run)(struct bench *b, unsigned int iters);
-	unsigned int iters;	/* operations per sample */
-	unsigned int samples;	/* 0: BENCH_SAMPLES */
+	unsigned int iters;   /* operations per sample */
+	unsigned int samples; /* 0: BENCH_SAMPLES */
 	/* Optional: free what run() set up in priv; called once, after. */
 	void (*teardown)(struct bench *b);
 	/* Per run, reset by the framework: */
 	const char *skip_reason;
-	void *priv;		/* the benchmark's own state */
+	void *priv; /* the benchmark's own state */
 };
 
 #define BENCH(bname, fn, n) BENCH_SAMPLED(bname, fn, n, 0)
 /* For long operations: fewer samples (at most BENCH_SAMPLES). */
 #define BENCH_SAMPLED(bname, fn, n, nsamples)                            \
-	static struct bench __bench_##bname __used                        \
-		__section(".benches") __aligned(4) = {                   \
-			.name = #bname, .run = fn, .iters = n,            \
-			.samples = nsamples }
+	static struct bench __bench_##bname __used __section(".benches") \
+		__aligned(4) = { .name = #bname,                         \
+				 .run = fn,                              \
+				 .iters = n,                             \
+				 .samples = nsamples }
 
 /* A benchmark whose run() keeps state in b->priv, freed by td(). */
-#define BENCH_TEARDOWN(bname, fn, n, td)                                  \
-	static struct bench __bench_##bname __used                        \
-		__section(".benches") __aligned(4) = {                   \
-			.name = #bname, .run = fn, .iters = n,            \
-			.teardown = td }
+#define BENCH_TEARDOWN(bname, fn, n, td)                                      \
+	static struct bench __bench_##bname __used __section(".benches")      \
+		__aligned(4) = {                                              \
+			.name = #bname, .run = fn, .iters = n, .teardown = td \
+		}
 
 /* Samples per benchmark (each of b->iters operations). */
 #define BENCH_SAMPLES 200

@@ -30,8 +30,8 @@ struct boot_info {
 	unsigned int nr_mem;
 	char cmdline[BOOT_CMDLINE_MAX];
 	char loader[64];
-	bool has_rsdp;		/* rsdp_copy holds an RSDP */
-	uint8_t rsdp_copy[36];	/* the RSDP (v1 or v2) as GRUB gave it */
+	bool has_rsdp;	       /* rsdp_copy holds an RSDP */
+	uint8_t rsdp_copy[36]; /* the RSDP (v1 or v2) as GRUB gave it */
 };
 
 extern struct boot_info boot_info;

@@ -19,10 +19,11 @@ struct kernel_param {
 	const char *help;
 };
 
-#define DEFINE_PARAM(pname, setter, helptext)                            \
-	static const struct kernel_param __param_##setter __used         \
-		__section(".kernel_params") __aligned(4) = {             \
-			.name = pname, .set = setter, .help = helptext }
+#define DEFINE_PARAM(pname, setter, helptext)                               \
+	static const struct kernel_param __param_##setter __used __section( \
+		".kernel_params") __aligned(4) = { .name = pname,           \
+						   .set = setter,           \
+						   .help = helptext }
 
 /*
  * For setters whose value is one word of a fixed list, such as
@@ -37,8 +38,8 @@ bool param_bool01(const char *val, bool *out);
 
 enum cmdline_result {
 	CMDLINE_OK,
-	CMDLINE_UNKNOWN,	/* no such option */
-	CMDLINE_MALFORMED,	/* the option's setter refused the value */
+	CMDLINE_UNKNOWN,   /* no such option */
+	CMDLINE_MALFORMED, /* the option's setter refused the value */
 };
 
 /* Parse the whole command line; keeps its own copy. Boot CPU only. */

@@ -16,29 +16,29 @@
 #define __section(s)	__attribute__((section(s)))
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
 #define noinline	__attribute__((noinline))
-#define __always_inline	inline __attribute__((always_inline))
+#define __always_inline inline __attribute__((always_inline))
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a) - 1))
-#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a) - 1)) == 0)
-#define MIN(a, b)	((a) < (b) ? (a) : (b))
-#define MAX(a, b)	((a) > (b) ? (a) : (b))
+#define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a)	 (((x) + (a)-1) & ~((__typeof__(x))(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((__typeof__(x))(a)-1))
+#define IS_ALIGNED(x, a) (((x) & ((__typeof__(x))(a)-1)) == 0)
+#define MIN(a, b)	 ((a) < (b) ? (a) : (b))
+#define MAX(a, b)	 ((a) > (b) ? (a) : (b))
 
 #define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
+	((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* The compiler may not move memory accesses across a barrier(). */
-#define barrier()	asm volatile("" ::: "memory")
+#define barrier() asm volatile("" ::: "memory")
 
 /*
  * One untorn access the compiler may neither cache nor repeat: for
  * data another CPU or an interrupt changes under us.
  */
-#define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
+#define READ_ONCE(x)	 (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
-#define _STR(x)		#x
-#define STR(x)		_STR(x)
+#define _STR(x) #x
+#define STR(x)	_STR(x)
 
 #endif

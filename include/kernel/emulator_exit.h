@@ -8,9 +8,9 @@
 #ifndef KERNEL_EMULATOR_EXIT_H
 #define KERNEL_EMULATOR_EXIT_H
 
-#define QEMU_EXIT_PASS		0x10	/* every test passed: status 33 */
-#define QEMU_EXIT_FAIL		0x11	/* a test failed, or none ran: 35 */
-#define QEMU_EXIT_PANIC		0x12	/* the kernel panicked: 37 */
-#define QEMU_EXIT_NO_CPU	0x13	/* boot/entry.S refused the CPU: 39 */
+#define QEMU_EXIT_PASS	 0x10 /* every test passed: status 33 */
+#define QEMU_EXIT_FAIL	 0x11 /* a test failed, or none ran: 35 */
+#define QEMU_EXIT_PANIC	 0x12 /* the kernel panicked: 37 */
+#define QEMU_EXIT_NO_CPU 0x13 /* boot/entry.S refused the CPU: 39 */
 
 #endif

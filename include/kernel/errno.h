@@ -6,7 +6,7 @@
 #ifndef KERNEL_ERRNO_H
 #define KERNEL_ERRNO_H
 
-#define EFAULT	14	/* a bad address: the access faulted */
-#define EINVAL	22	/* an argument out of range */
+#define EFAULT 14 /* a bad address: the access faulted */
+#define EINVAL 22 /* an argument out of range */
 
 #endif

@@ -21,9 +21,9 @@
 
 #include <kernel/compiler.h>
 
-#define HOTPLUG_EINVAL	(-1)	/* no such CPU, or CPU 0 */
-#define HOTPLUG_EBUSY	(-2)	/* already in that state */
-#define HOTPLUG_ESELF	(-3)	/* offlining the caller's own pinned CPU */
+#define HOTPLUG_EINVAL (-1) /* no such CPU, or CPU 0 */
+#define HOTPLUG_EBUSY  (-2) /* already in that state */
+#define HOTPLUG_ESELF  (-3) /* offlining the caller's own pinned CPU */
 
 int cpu_offline(unsigned int cpu);
 int cpu_online(unsigned int cpu);

@@ -18,8 +18,7 @@
 /* Each thread's stack, in the vmalloc area with a guard page below. */
 #define KTHREAD_STACK_SIZE (16 * 1024)
 
-struct task *kthread_create(int (*fn)(void *arg), void *arg,
-			    const char *name);
+struct task *kthread_create(int (*fn)(void *arg), void *arg, const char *name);
 /*
  * Run t only on cpu. Before kthread_start, to an online CPU; otherwise
  * it warns naming the reason, leaves t unbound and returns -EINVAL.

@@ -42,10 +42,13 @@ struct lockdep_site {
  * The site of the code this expands in. A statement expression, so
  * only inside a function: the lock macros use it.
  */
-#define LOCKDEP_SITE() ({                                               \
-	static const struct lockdep_site __lockdep_site = {             \
-		__FILE__, __LINE__, __func__ };                         \
-	&__lockdep_site; })
+#define LOCKDEP_SITE()                                              \
+	({                                                          \
+		static const struct lockdep_site __lockdep_site = { \
+			__FILE__, __LINE__, __func__                \
+		};                                                  \
+		&__lockdep_site;                                    \
+	})
 
 struct lock_class;
 
@@ -56,20 +59,23 @@ struct lock_class;
  */
 struct lockdep_map {
 	const char *name;
-	const char *file;	/* where the lock is defined or initialised */
+	const char *file; /* where the lock is defined or initialised */
 	int line;
 	struct lock_class *class;
 };
 
-#define LOCKDEP_MAP_INIT(lname) \
-	{ .name = lname, .file = __FILE__, .line = __LINE__, .class = NULL }
+#define LOCKDEP_MAP_INIT(lname)                                    \
+	{                                                          \
+		.name = lname, .file = __FILE__, .line = __LINE__, \
+		.class = NULL                                      \
+	}
 
 /* A lock held: by this CPU (spinlocks) or this task (mutexes). */
 struct lockdep_held {
 	struct lockdep_map *map;
 	const struct lockdep_site *site;
-	bool in_irq;		/* taken in an interrupt handler */
-	bool sleep_reported;	/* a sleep under it was reported */
+	bool in_irq;	     /* taken in an interrupt handler */
+	bool sleep_reported; /* a sleep under it was reported */
 };
 
 #define LOCKDEP_TASK_HELD_MAX 8
@@ -93,8 +99,8 @@ extern bool lockdep_on;
  * once it has it). A trylock records no order (it never waits) but
  * counts as held. Context: any.
  */
-void __lockdep_acquire(struct lockdep_map *map,
-		       const struct lockdep_site *site, bool trylock);
+void __lockdep_acquire(struct lockdep_map *map, const struct lockdep_site *site,
+		       bool trylock);
 void __lockdep_release(struct lockdep_map *map);
 
 static inline void lockdep_acquire(struct lockdep_map *map,

@@ -21,11 +21,11 @@ struct monitor_cmd {
 	void (*run)(const char *args);
 };
 
-#define DEFINE_MONITOR_CMD(cname, fn, use, text)                          \
-	static const struct monitor_cmd __monitor_cmd_##fn __used         \
-		__section(".monitor_cmds") __aligned(4) = {               \
-			.name = cname, .usage = use, .help = text,         \
-			.run = fn }
+#define DEFINE_MONITOR_CMD(cname, fn, use, text)                             \
+	static const struct monitor_cmd __monitor_cmd_##fn __used __section( \
+		".monitor_cmds") __aligned(4) = {                            \
+		.name = cname, .usage = use, .help = text, .run = fn         \
+	}
 
 /*
  * Read and run commands from the console, forever. Polls the UART

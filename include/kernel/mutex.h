@@ -14,21 +14,24 @@
 #include <kernel/wait.h>
 
 struct mutex {
-	struct wait_queue_head wq;	/* wq.lock also protects owner */
+	struct wait_queue_head wq; /* wq.lock also protects owner */
 	struct task *owner;
-	struct lockdep_map dep;		/* its name and lockdep class */
+	struct lockdep_map dep; /* its name and lockdep class */
 };
 
-#define MUTEX_INIT(m) { .wq = WAIT_QUEUE_HEAD_INIT(m.wq), .owner = NULL, \
-			.dep = LOCKDEP_MAP_INIT(#m) }
+#define MUTEX_INIT(m)                                            \
+	{                                                        \
+		.wq = WAIT_QUEUE_HEAD_INIT(m.wq), .owner = NULL, \
+		.dep = LOCKDEP_MAP_INIT(#m)                      \
+	}
 #define DEFINE_MUTEX(m) struct mutex m = MUTEX_INIT(m)
 
 #define mutex_init(m, name) mutex_init_at(m, name, __FILE__, __LINE__)
 void mutex_init_at(struct mutex *m, const char *name, const char *file,
 		   int line);
 
-#define mutex_lock(m)		mutex_lock_at(m, LOCKDEP_SITE())
-#define mutex_trylock(m)	mutex_trylock_at(m, LOCKDEP_SITE())
+#define mutex_lock(m)	 mutex_lock_at(m, LOCKDEP_SITE())
+#define mutex_trylock(m) mutex_trylock_at(m, LOCKDEP_SITE())
 void mutex_lock_at(struct mutex *m, const struct lockdep_site *site);
 bool mutex_trylock_at(struct mutex *m, const struct lockdep_site *site);
 void mutex_unlock(struct mutex *m);

@@ -21,8 +21,8 @@ struct arch_regs;
 #define panic(fmt, ...) \
 	panic_at(__FILE__, __LINE__, __func__, fmt, ##__VA_ARGS__)
 
-void panic_at(const char *file, int line, const char *func,
-	      const char *fmt, ...) __noreturn __printf(4, 5);
+void panic_at(const char *file, int line, const char *func, const char *fmt,
+	      ...) __noreturn __printf(4, 5);
 
 /*
  * A panic for a CPU exception: the registers are those the exception
@@ -33,8 +33,8 @@ void panic_regs(const struct arch_regs *regs,
 		void (*print_details)(const struct arch_regs *regs),
 		const char *fmt, ...) __noreturn __printf(3, 4);
 
-void warn_at(const char *file, int line, const char *func,
-	     const char *fmt, ...) __printf(4, 5);
+void warn_at(const char *file, int line, const char *func, const char *fmt, ...)
+	__printf(4, 5);
 
 /* How many WARN()s have fired since boot. */
 unsigned long warn_count(void);
@@ -42,19 +42,19 @@ unsigned long warn_count(void);
 /* Does the newest WARN()'s reason contain needle? (For tests.) */
 bool warn_last_contains(const char *needle);
 
-#define BUG_ON(cond)                                               \
-	do {                                                       \
-		if (unlikely(cond))                                \
-			panic("BUG_ON(%s) is true", #cond);        \
+#define BUG_ON(cond)                                        \
+	do {                                                \
+		if (unlikely(cond))                         \
+			panic("BUG_ON(%s) is true", #cond); \
 	} while (0)
 
-#define WARN(cond, fmt, ...)                                              \
-	({                                                                \
-		bool __warn_cond = !!(cond);                              \
-		if (unlikely(__warn_cond))                                \
-			warn_at(__FILE__, __LINE__, __func__, fmt,        \
-				##__VA_ARGS__);                           \
-		__warn_cond;                                              \
+#define WARN(cond, fmt, ...)                                       \
+	({                                                         \
+		bool __warn_cond = !!(cond);                       \
+		if (unlikely(__warn_cond))                         \
+			warn_at(__FILE__, __LINE__, __func__, fmt, \
+				##__VA_ARGS__);                    \
+		__warn_cond;                                       \
 	})
 
 #define WARN_ON(cond) WARN(cond, "WARN_ON(%s)", #cond)

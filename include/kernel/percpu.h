@@ -17,8 +17,8 @@
 struct task;
 
 struct percpu {
-	struct percpu *self;	/* must stay first: this_cpu() reads it */
-	unsigned int cpu;	/* logical number, 0 = the boot CPU */
+	struct percpu *self; /* must stay first: this_cpu() reads it */
+	unsigned int cpu;    /* logical number, 0 = the boot CPU */
 	unsigned int apic_id;
 	bool online;
 
@@ -31,14 +31,14 @@ struct percpu {
 	 * interrupt handlers, or in the IPI send path); other CPUs read
 	 * them for tests and reports.
 	 */
-	unsigned long timer_ticks;	/* LAPIC timer interrupts taken */
-	unsigned long ipi_sent;		/* IPIs this CPU sent (any kind) */
-	unsigned long ipi_received;	/* IPIs this CPU handled */
-	unsigned long ipi_broadcasts;	/* sends that reached all others */
-	unsigned long calls_run;	/* cross-CPU calls run here */
-	unsigned long tlb_shootdowns;	/* shootdowns started here */
+	unsigned long timer_ticks;	 /* LAPIC timer interrupts taken */
+	unsigned long ipi_sent;		 /* IPIs this CPU sent (any kind) */
+	unsigned long ipi_received;	 /* IPIs this CPU handled */
+	unsigned long ipi_broadcasts;	 /* sends that reached all others */
+	unsigned long calls_run;	 /* cross-CPU calls run here */
+	unsigned long tlb_shootdowns;	 /* shootdowns started here */
 	unsigned long tlb_range_flushes; /* page-range flushes done here */
-	unsigned long tlb_full_flushes;	/* full flushes done here */
+	unsigned long tlb_full_flushes;	 /* full flushes done here */
 
 	/*
 	 * kmap_local_page() and kmap_atomic() on this CPU, counted by
@@ -63,11 +63,11 @@ static inline struct percpu *this_cpu(void)
  * (arch/percpu.h says why). No compiler barrier: add one where order
  * matters.
  */
-#define this_cpu_read(field)		arch_this_cpu_read(field)
-#define this_cpu_add(field, val)	arch_this_cpu_add(field, val)
-#define this_cpu_inc(field)		arch_this_cpu_add(field, 1)
+#define this_cpu_read(field)	 arch_this_cpu_read(field)
+#define this_cpu_add(field, val) arch_this_cpu_add(field, val)
+#define this_cpu_inc(field)	 arch_this_cpu_add(field, 1)
 /* Decrement; true if the field reached zero. */
-#define this_cpu_dec_and_test(field)	arch_this_cpu_sub_and_test(field, 1)
+#define this_cpu_dec_and_test(field) arch_this_cpu_sub_and_test(field, 1)
 
 /* Stable only while the task cannot migrate, or in an interrupt. */
 static inline unsigned int smp_processor_id(void)

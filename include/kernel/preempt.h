@@ -14,10 +14,10 @@
 #include <arch/cpu.h>
 #include <kernel/percpu.h>
 
-#define PREEMPT_OFFSET	1
-#define HARDIRQ_OFFSET	(1 << 16)
-#define PREEMPT_MASK	0x000000FF
-#define HARDIRQ_MASK	0x00FF0000
+#define PREEMPT_OFFSET 1
+#define HARDIRQ_OFFSET (1 << 16)
+#define PREEMPT_MASK   0x000000FF
+#define HARDIRQ_MASK   0x00FF0000
 
 static inline int preempt_count(void)
 {

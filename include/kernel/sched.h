@@ -15,7 +15,7 @@
 #include <kernel/task.h>
 #include <kernel/time.h>
 
-#define TIME_SLICE_TICKS 2		/* 20 ms at HZ = 100 */
+#define TIME_SLICE_TICKS 2 /* 20 ms at HZ = 100 */
 
 /* Give up the CPU. Context: preemptible, may sleep. */
 void schedule(void);
@@ -44,14 +44,14 @@ void migrate_enable_unbalanced(struct task *self);
 static inline void migrate_disable(void)
 {
 	current_task()->migrate_disable++;
-	barrier();	/* pinned before anything that relies on it */
+	barrier(); /* pinned before anything that relies on it */
 }
 
 static inline void migrate_enable(void)
 {
 	struct task *self = current_task();
 
-	barrier();	/* done with whatever needed the pin */
+	barrier(); /* done with whatever needed the pin */
 	if (unlikely(self->migrate_disable <= 0)) {
 		migrate_enable_unbalanced(self);
 		return;

@@ -34,11 +34,11 @@ typedef uint32_t cpumask_t;
 
 _Static_assert(NR_CPUS <= 32, "cpumask_t is one 32-bit word");
 
-#define CPU_MASK(cpu)	((cpumask_t)1 << (cpu))
+#define CPU_MASK(cpu) ((cpumask_t)1 << (cpu))
 
-#define for_each_cpu_in(cpu, mask)                                \
-	for ((cpu) = 0; (cpu) < NR_CPUS; (cpu)++)                 \
-		if ((mask) & CPU_MASK(cpu))
+#define for_each_cpu_in(cpu, mask)                \
+	for ((cpu) = 0; (cpu) < NR_CPUS; (cpu)++) \
+		if ((mask)&CPU_MASK(cpu))
 
 static inline unsigned int cpumask_weight(cpumask_t mask)
 {
@@ -75,8 +75,8 @@ int apic_id_to_cpu(unsigned int apic_id);
  * Return: 0; or -EINVAL, with a warning and fn not run, if cpu is
  * offline or no CPU at all.
  */
-int smp_call_function_single(unsigned int cpu, void (*fn)(void *),
-			     void *arg, bool wait);
+int smp_call_function_single(unsigned int cpu, void (*fn)(void *), void *arg,
+			     bool wait);
 
 /*
  * For cpu_online() only: run fn(arg) on cpu, which has come up but is
@@ -88,8 +88,7 @@ int smp_call_function_single(unsigned int cpu, void (*fn)(void *),
  * Return: 0; or -EINVAL, with a warning, if cpu is online or never
  * came up.
  */
-int smp_call_function_offline(unsigned int cpu, void (*fn)(void *),
-			      void *arg);
+int smp_call_function_offline(unsigned int cpu, void (*fn)(void *), void *arg);
 
 /*
  * Run fn(arg) on every online CPU in mask except this one. With wait,

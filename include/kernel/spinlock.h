@@ -22,18 +22,20 @@
 #include <kernel/preempt.h>
 
 typedef struct spinlock {
-	volatile uint16_t owner;	/* ticket being served */
-	volatile uint16_t next;		/* next ticket to hand out */
-	volatile uint16_t taken;	/* test-and-set mode: 1 if held */
-	int holder_cpu;			/* -1 when free */
-	const struct lockdep_site *holder_site;	/* where it was taken */
-	struct lockdep_map dep;		/* its name and lockdep class */
+	volatile uint16_t owner; /* ticket being served */
+	volatile uint16_t next;	 /* next ticket to hand out */
+	volatile uint16_t taken; /* test-and-set mode: 1 if held */
+	int holder_cpu;		 /* -1 when free */
+	const struct lockdep_site *holder_site; /* where it was taken */
+	struct lockdep_map dep;			/* its name and lockdep class */
 } spinlock_t;
 
 /* The lock's lockdep class is this line: where it is defined. */
-#define SPINLOCK_INIT(lockname) \
-	{ .owner = 0, .next = 0, .taken = 0, .holder_cpu = -1, \
-	  .dep = LOCKDEP_MAP_INIT(#lockname) }
+#define SPINLOCK_INIT(lockname)                                      \
+	{                                                            \
+		.owner = 0, .next = 0, .taken = 0, .holder_cpu = -1, \
+		.dep = LOCKDEP_MAP_INIT(#lockname)                   \
+	}
 #define DEFINE_SPINLOCK(lockname) spinlock_t lockname = SPINLOCK_INIT(lockname)
 
 /* The lock's lockdep class is the line that calls spin_lock_init(). */
@@ -48,20 +50,20 @@ void spin_lock_init_at(spinlock_t *lock, const char *name, const char *file,
  *
  * Context: any; the caller must not already hold the lock.
  */
-#define spin_lock(lock)		spin_lock_at(lock, LOCKDEP_SITE())
-#define spin_trylock(lock)	spin_trylock_at(lock, LOCKDEP_SITE())
+#define spin_lock(lock)	   spin_lock_at(lock, LOCKDEP_SITE())
+#define spin_trylock(lock) spin_trylock_at(lock, LOCKDEP_SITE())
 void spin_lock_at(spinlock_t *lock, const struct lockdep_site *site);
 bool spin_trylock_at(spinlock_t *lock, const struct lockdep_site *site);
 void spin_unlock(spinlock_t *lock);
 
 /* Context: any. Restores the interrupt state saved in flags. */
-#define spin_lock_irqsave(lock)	spin_lock_irqsave_at(lock, LOCKDEP_SITE())
+#define spin_lock_irqsave(lock) spin_lock_irqsave_at(lock, LOCKDEP_SITE())
 unsigned long spin_lock_irqsave_at(spinlock_t *lock,
 				   const struct lockdep_site *site);
 void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags);
 
 /* The raw lock without preemption bookkeeping, for the scheduler. */
-#define raw_spin_lock(lock)	raw_spin_lock_at(lock, LOCKDEP_SITE())
+#define raw_spin_lock(lock) raw_spin_lock_at(lock, LOCKDEP_SITE())
 void raw_spin_lock_at(spinlock_t *lock, const struct lockdep_site *site);
 void raw_spin_unlock(spinlock_t *lock);
 

@@ -12,7 +12,7 @@
 
 #include <kernel/compiler.h>
 
-#define HZ 100			/* ticks per second, per CPU */
+#define HZ	    100 /* ticks per second, per CPU */
 #define MS_PER_TICK (1000 / HZ)
 
 /* Ticks of CPU 0 since its timer started. Written by CPU 0's tick only. */

@@ -30,31 +30,31 @@
 
 /* Names in kernel/trace.c (trace_event_names), in this order. */
 enum trace_event_id {
-	TR_KMAP_LOCAL_MAP,	/* idx, pfn */
-	TR_KMAP_LOCAL_UNMAP,	/* idx */
-	TR_KMAP_ATOMIC_MAP,	/* pfn */
-	TR_KMAP_ATOMIC_UNMAP,	/* address */
-	TR_KMAP_LOCAL_SAVE,	/* prev's depth (its slots left this CPU) */
-	TR_KMAP_LOCAL_RESTORE,	/* next's depth (its slots came back) */
-	TR_SCHED_SWITCH,	/* prev depth, next task, next depth */
-	TR_SCHED_WAKEUP,	/* task woken, its CPU */
-	TR_PREEMPT_OFF,		/* preempt count after */
-	TR_PREEMPT_ON,		/* preempt count before */
-	TR_PKMAP_TAKE,		/* slot, pfn */
-	TR_PKMAP_HIT,		/* slot, pfn */
-	TR_PKMAP_RELEASE,	/* slot, count left */
-	TR_PKMAP_WRAP,		/* wraps so far */
-	TR_PKMAP_FLUSH,		/* 1 if cached slots were freed (a shootdown follows) */
-	TR_PKMAP_SLEEP,		/* pfn waited for */
-	TR_PKMAP_WAKE,		/* pfn waited for */
-	TR_TLB_SEND,		/* CPU mask, start, end */
-	TR_TLB_RECV,		/* sender CPU */
-	TR_TLB_ACK,		/* sender CPU (just before the sender may see it) */
-	TR_SMP_CALL,		/* CPU mask, function */
-	TR_SMP_CALL_RUN,	/* function */
-	TR_VMAP,		/* address, pages */
-	TR_VUNMAP,		/* address, pages */
-	TR_VMAP_PURGE,		/* start, end */
+	TR_KMAP_LOCAL_MAP,     /* idx, pfn */
+	TR_KMAP_LOCAL_UNMAP,   /* idx */
+	TR_KMAP_ATOMIC_MAP,    /* pfn */
+	TR_KMAP_ATOMIC_UNMAP,  /* address */
+	TR_KMAP_LOCAL_SAVE,    /* prev's depth (its slots left this CPU) */
+	TR_KMAP_LOCAL_RESTORE, /* next's depth (its slots came back) */
+	TR_SCHED_SWITCH,       /* prev depth, next task, next depth */
+	TR_SCHED_WAKEUP,       /* task woken, its CPU */
+	TR_PREEMPT_OFF,	       /* preempt count after */
+	TR_PREEMPT_ON,	       /* preempt count before */
+	TR_PKMAP_TAKE,	       /* slot, pfn */
+	TR_PKMAP_HIT,	       /* slot, pfn */
+	TR_PKMAP_RELEASE,      /* slot, count left */
+	TR_PKMAP_WRAP,	       /* wraps so far */
+	TR_PKMAP_FLUSH, /* 1 if cached slots were freed (a shootdown follows) */
+	TR_PKMAP_SLEEP, /* pfn waited for */
+	TR_PKMAP_WAKE,	/* pfn waited for */
+	TR_TLB_SEND,	/* CPU mask, start, end */
+	TR_TLB_RECV,	/* sender CPU */
+	TR_TLB_ACK,	/* sender CPU (just before the sender may see it) */
+	TR_SMP_CALL,	/* CPU mask, function */
+	TR_SMP_CALL_RUN, /* function */
+	TR_VMAP,	 /* address, pages */
+	TR_VUNMAP,	 /* address, pages */
+	TR_VMAP_PURGE,	 /* start, end */
 	TR_NR_EVENTS
 };
 
@@ -68,28 +68,27 @@ _Static_assert(TR_NR_EVENTS <= 32, "one bit per event in trace_on");
 extern uint32_t trace_on;
 
 /* The out-of-line half of trace_event(). Context: any. */
-void trace_record(enum trace_event_id id, uint32_t a, uint32_t b,
-		  uint32_t c);
+void trace_record(enum trace_event_id id, uint32_t a, uint32_t b, uint32_t c);
 
 /*
  * trace_event - record event id with up to three arguments, if chosen.
  * Context: any (interrupt handlers, interrupts off, locks held).
  */
-#define trace_event(id, a, b, c)                                          \
-	do {                                                              \
-		if (unlikely(READ_ONCE(trace_on) & (1u << (id))))         \
-			trace_record((id), (uint32_t)(a), (uint32_t)(b),  \
-				     (uint32_t)(c));                      \
+#define trace_event(id, a, b, c)                                         \
+	do {                                                             \
+		if (unlikely(READ_ONCE(trace_on) & (1u << (id))))        \
+			trace_record((id), (uint32_t)(a), (uint32_t)(b), \
+				     (uint32_t)(c));                     \
 	} while (0)
 
 /* One record, as the ring holds it. */
 struct trace_rec {
-	uint64_t tsc;		/* arch_timestamp() when recorded */
-	uint32_t task;		/* the task's address: its id in the dump */
-	char comm[16];		/* its name, cut to 15 characters */
-	uint8_t id;		/* enum trace_event_id */
+	uint64_t tsc;  /* arch_timestamp() when recorded */
+	uint32_t task; /* the task's address: its id in the dump */
+	char comm[16]; /* its name, cut to 15 characters */
+	uint8_t id;    /* enum trace_event_id */
 	uint8_t cpu;
-	uint8_t in_irq;		/* recorded inside an interrupt handler */
+	uint8_t in_irq; /* recorded inside an interrupt handler */
 	uint8_t pad;
 	uint32_t arg[3];
 };

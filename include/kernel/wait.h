@@ -18,7 +18,7 @@
 struct wait_queue_head {
 	spinlock_t lock;
 	/* protected by lock: */
-	struct list_head waiters;	/* of struct waiter */
+	struct list_head waiters; /* of struct waiter */
 };
 
 struct waiter {
@@ -26,8 +26,11 @@ struct waiter {
 	struct list_head link;
 };
 
-#define WAIT_QUEUE_HEAD_INIT(name) \
-	{ .lock = SPINLOCK_INIT(name), .waiters = LIST_HEAD_INIT(name.waiters) }
+#define WAIT_QUEUE_HEAD_INIT(name)                      \
+	{                                               \
+		.lock = SPINLOCK_INIT(name),            \
+		.waiters = LIST_HEAD_INIT(name.waiters) \
+	}
 
 void wait_queue_init(struct wait_queue_head *wq);
 /*
@@ -47,22 +50,22 @@ void prepare_to_wait(struct wait_queue_head *wq, struct waiter *w);
 void finish_wait(struct wait_queue_head *wq, struct waiter *w);
 
 /* Sleep until cond is true. cond is re-tested after every wake-up. */
-#define wait_event(wq, cond)                                    \
-	do {                                                    \
-		struct waiter __w = { 0 };                      \
-		might_sleep();                                  \
-		for (;;) {                                      \
-			prepare_to_wait(wq, &__w);              \
-			if (cond)                               \
-				break;                          \
-			schedule();                             \
-		}                                               \
-		finish_wait(wq, &__w);                          \
+#define wait_event(wq, cond)                       \
+	do {                                       \
+		struct waiter __w = { 0 };         \
+		might_sleep();                     \
+		for (;;) {                         \
+			prepare_to_wait(wq, &__w); \
+			if (cond)                  \
+				break;             \
+			schedule();                \
+		}                                  \
+		finish_wait(wq, &__w);             \
 	} while (0)
 
 struct completion {
 	struct wait_queue_head wq;
-	unsigned int done;	/* protected by wq.lock */
+	unsigned int done; /* protected by wq.lock */
 };
 
 void completion_init(struct completion *c);

@@ -24,10 +24,10 @@ struct extable_entry {
 	uintptr_t fixup;
 };
 
-#define EXTABLE_ENTRY(insn, fixup)                      \
-	".pushsection __ex_table, \"a\"\n"              \
-	".balign 4\n"                                   \
-	".long " #insn ", " #fixup "\n"                 \
+#define EXTABLE_ENTRY(insn, fixup)         \
+	".pushsection __ex_table, \"a\"\n" \
+	".balign 4\n"                      \
+	".long " #insn ", " #fixup "\n"    \
 	".popsection\n"
 
 /* Return: the fixup for a faulting pc, or 0 if it has none. Context: any. */

@@ -24,19 +24,19 @@
 #include <mm/layout.h>
 
 /* How many pages one ACPI table may span while we read it. */
-#define FIX_ACPI_PAGES	8
+#define FIX_ACPI_PAGES 8
 
 /*
  * Room kept for the kmap_local/kmap_atomic slots: KM_MAX_IDX (16) per
  * CPU times NR_CPUS (8), doubled so kmap.debug can put an unmapped
  * guard slot after each one.
  */
-#define FIX_KMAP_PAGES	256
+#define FIX_KMAP_PAGES 256
 
 enum fixed_addresses {
-	FIX_LAPIC,		/* this CPU's local APIC (same address on all) */
-	FIX_IOAPIC,		/* the I/O APIC's two registers */
-	FIX_ACPI_BEGIN,		/* a window for reading one ACPI table */
+	FIX_LAPIC,	/* this CPU's local APIC (same address on all) */
+	FIX_IOAPIC,	/* the I/O APIC's two registers */
+	FIX_ACPI_BEGIN, /* a window for reading one ACPI table */
 	FIX_ACPI_END = FIX_ACPI_BEGIN + FIX_ACPI_PAGES - 1,
 	/*
 	 * The kmap slots come after the fixed devices. Add new fixed
@@ -47,7 +47,7 @@ enum fixed_addresses {
 	__end_of_fixed_addresses
 };
 
-#define FIXMAP_PAGES	((FIXADDR_TOP - FIXADDR_START) / PAGE_SIZE)
+#define FIXMAP_PAGES ((FIXADDR_TOP - FIXADDR_START) / PAGE_SIZE)
 
 _Static_assert(__end_of_fixed_addresses <= FIXMAP_PAGES,
 	       "fixmap slots do not fit between FIXADDR_START and FIXADDR_TOP");

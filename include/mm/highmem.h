@@ -135,7 +135,6 @@ void kmap_local_switch(struct task *prev, struct task *next);
 /* For mm_fault_describe: print what slot va is, if it is one. */
 void kmap_local_describe(uintptr_t va);
 
-
 /* ---- kmap and kunmap: the pkmap pool (mm/highmem.c) ---- */
 
 /*
@@ -158,8 +157,8 @@ void kmap_local_describe(uintptr_t va);
  * place (cached) until the pool next wraps, so kmapping the same page
  * again soon costs no page-table write at all.
  */
-#define PKMAP_ADDR(nr)	(PKMAP_BASE + ((uintptr_t)(nr) << PAGE_SHIFT))
-#define PKMAP_NR(va)	(((uintptr_t)(va) - PKMAP_BASE) >> PAGE_SHIFT)
+#define PKMAP_ADDR(nr) (PKMAP_BASE + ((uintptr_t)(nr) << PAGE_SHIFT))
+#define PKMAP_NR(va)   (((uintptr_t)(va)-PKMAP_BASE) >> PAGE_SHIFT)
 
 /*
  * Map page into the pkmap pool (lowmem: its direct-map address).
@@ -211,14 +210,14 @@ const char *pkmap_page_freeing(struct page *page);
 void *page_address(const struct page *page);
 
 struct pkmap_stats {
-	unsigned long maps;		/* kmap() of highmem pages */
-	unsigned long hits;		/* ...that found the page mapped */
+	unsigned long maps; /* kmap() of highmem pages */
+	unsigned long hits; /* ...that found the page mapped */
 	unsigned long unmaps;
-	unsigned long wraps;		/* cursor passed slot 0 */
-	unsigned long shootdowns;	/* global flushes of the pool */
-	unsigned long waits;		/* sleeps for a free slot */
+	unsigned long wraps;		  /* cursor passed slot 0 */
+	unsigned long shootdowns;	  /* global flushes of the pool */
+	unsigned long waits;		  /* sleeps for a free slot */
 	unsigned long freed_while_cached; /* pages freed with a slot at 1 */
-	unsigned long bad_unmaps;	/* kunmap of a page not kmapped */
+	unsigned long bad_unmaps;	  /* kunmap of a page not kmapped */
 };
 
 /*

@@ -43,8 +43,7 @@ bool memcpy_to_page(struct page *page, size_t offset, const void *from,
  * Return: true if copied; false, with a warning, if the range leaves
  * the page or the page could not be mapped (nothing is read).
  */
-bool memcpy_from_page(void *to, struct page *page, size_t offset,
-		      size_t len);
+bool memcpy_from_page(void *to, struct page *page, size_t offset, size_t len);
 
 /*
  * memzero_page - zero len bytes of a page

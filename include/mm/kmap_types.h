@@ -52,18 +52,18 @@ _Static_assert(KM_MAX_IDX <= 32, "kmap_ctrl.holes is one 32-bit word");
  * field only grows.
  */
 struct kmap_stats {
-	unsigned long local_maps;	/* slots taken (local and atomic) */
-	unsigned long local_unmaps;	/* slots given back */
-	unsigned long direct_maps;	/* lowmem: direct-map address given */
+	unsigned long local_maps;   /* slots taken (local and atomic) */
+	unsigned long local_unmaps; /* slots given back */
+	unsigned long direct_maps;  /* lowmem: direct-map address given */
 	unsigned long direct_unmaps;
-	unsigned long atomic_maps;	/* kmap_atomic calls, any page */
+	unsigned long atomic_maps; /* kmap_atomic calls, any page */
 	unsigned long atomic_unmaps;
-	unsigned long switch_saves;	/* switches out with live slots */
-	unsigned long switch_restores;	/* switches in with live slots */
-	unsigned long refused;		/* nesting past KM_MAX_IDX */
-	unsigned long bad_unmaps;	/* empty stack, not a live map */
-	unsigned long out_of_order;	/* unmaps not naming the top */
-	unsigned long stale_slots;	/* a slot found mapped when taken */
+	unsigned long switch_saves;    /* switches out with live slots */
+	unsigned long switch_restores; /* switches in with live slots */
+	unsigned long refused;	       /* nesting past KM_MAX_IDX */
+	unsigned long bad_unmaps;      /* empty stack, not a live map */
+	unsigned long out_of_order;    /* unmaps not naming the top */
+	unsigned long stale_slots;     /* a slot found mapped when taken */
 };
 
 #endif

@@ -43,29 +43,29 @@
 
 #include <kernel/compiler.h>
 
-#define PAGE_SHIFT	12
-#define PAGE_SIZE	(1u << PAGE_SHIFT)
-#define PAGE_MASK	(~(PAGE_SIZE - 1))
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  (1u << PAGE_SHIFT)
+#define PAGE_MASK  (~(PAGE_SIZE - 1))
 
-#define PAGE_OFFSET	0xC0000000u
-#define MAX_LOWMEM	(896u << 20)
-#define VMALLOC_OFFSET	(8u << 20)
+#define PAGE_OFFSET    0xC0000000u
+#define MAX_LOWMEM     (896u << 20)
+#define VMALLOC_OFFSET (8u << 20)
 
-#define FIXADDR_TOP	0xFFFFF000u
-#define FIXADDR_START	0xFFE00000u
-#define LAST_PKMAP	512
-#define PKMAP_BASE	0xFFC00000u
-#define PKMAP_END	(PKMAP_BASE + LAST_PKMAP * PAGE_SIZE)
-#define VMALLOC_END	(PKMAP_BASE - PAGE_SIZE)
-#define VMALLOC_LAZY_SIZE	(4u << 20)
-#define VMALLOC_LAZY_START	(VMALLOC_END - VMALLOC_LAZY_SIZE)
+#define FIXADDR_TOP	   0xFFFFF000u
+#define FIXADDR_START	   0xFFE00000u
+#define LAST_PKMAP	   512
+#define PKMAP_BASE	   0xFFC00000u
+#define PKMAP_END	   (PKMAP_BASE + LAST_PKMAP * PAGE_SIZE)
+#define VMALLOC_END	   (PKMAP_BASE - PAGE_SIZE)
+#define VMALLOC_LAZY_SIZE  (4u << 20)
+#define VMALLOC_LAZY_START (VMALLOC_END - VMALLOC_LAZY_SIZE)
 
 typedef uint64_t phys_addr_t;
 typedef uint32_t pfn_t;
 
 /* Set once by mm_init(), read-only afterwards. */
 extern uintptr_t high_memory;	/* end of the direct map (virtual) */
-extern uintptr_t vmalloc_start;	/* start of the vmalloc area */
+extern uintptr_t vmalloc_start; /* start of the vmalloc area */
 
 /* Print the layout above with this boot's boundaries. */
 void layout_print(void);
@@ -80,7 +80,7 @@ bool layout_kernel_address_mapped(uintptr_t va);
 struct layout_region {
 	const char *name;
 	uintptr_t start;
-	uintptr_t end;	/* exclusive; 0 means 4 GiB */
+	uintptr_t end; /* exclusive; 0 means 4 GiB */
 };
 
 /* The regions, lowest first. Returns how many. */

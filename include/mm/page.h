@@ -25,23 +25,23 @@ struct page {
 
 _Static_assert(sizeof(struct page) == 16, "struct page grew");
 
-#define PG_reserved	(1u << 0)	/* never given to the allocator */
-#define PG_buddy	(1u << 1)	/* head of a free block */
-#define PG_highmem	(1u << 2)	/* in ZONE_HIGHMEM */
-#define PG_freed	(1u << 3)	/* freed, not reallocated since */
-#define PG_slab		(1u << 4)	/* owned by kmalloc */
-#define PG_pkmap	(1u << 5)	/* has a pkmap slot (mm/highmem.c) */
-#define PG_unowned	(1u << 6)	/* in a free block: nobody owns it */
-#define PG_ORDER_SHIFT	8		/* bits 8-11: block order */
-#define PG_ORDER_MASK	(0xFu << PG_ORDER_SHIFT)
-#define PG_SLAB_SHIFT	12		/* bits 12-15: kmalloc size class */
-#define PG_SLAB_MASK	(0xFu << PG_SLAB_SHIFT)
-#define PG_PKMAP_SHIFT	16		/* bits 16-24: pkmap slot number */
-#define PG_PKMAP_MASK	(0x1FFu << PG_PKMAP_SHIFT)
+#define PG_reserved    (1u << 0) /* never given to the allocator */
+#define PG_buddy       (1u << 1) /* head of a free block */
+#define PG_highmem     (1u << 2) /* in ZONE_HIGHMEM */
+#define PG_freed       (1u << 3) /* freed, not reallocated since */
+#define PG_slab	       (1u << 4) /* owned by kmalloc */
+#define PG_pkmap       (1u << 5) /* has a pkmap slot (mm/highmem.c) */
+#define PG_unowned     (1u << 6) /* in a free block: nobody owns it */
+#define PG_ORDER_SHIFT 8	 /* bits 8-11: block order */
+#define PG_ORDER_MASK  (0xFu << PG_ORDER_SHIFT)
+#define PG_SLAB_SHIFT  12 /* bits 12-15: kmalloc size class */
+#define PG_SLAB_MASK   (0xFu << PG_SLAB_SHIFT)
+#define PG_PKMAP_SHIFT 16 /* bits 16-24: pkmap slot number */
+#define PG_PKMAP_MASK  (0x1FFu << PG_PKMAP_SHIFT)
 
 extern struct page *mem_map;
-extern pfn_t max_pfn;		/* one past the highest RAM frame */
-extern pfn_t max_low_pfn;	/* one past the last lowmem frame */
+extern pfn_t max_pfn;	  /* one past the highest RAM frame */
+extern pfn_t max_low_pfn; /* one past the last lowmem frame */
 
 static inline pfn_t page_to_pfn(const struct page *page)
 {
@@ -107,8 +107,8 @@ static inline void set_page_order(struct page *page, unsigned int order)
  * they panic, naming the caller's file and line, on an address outside
  * lowmem instead of returning garbage.
  */
-#define __pa(va)	virt_to_phys_at((uintptr_t)(va), __FILE__, __LINE__)
-#define __va(pa)	phys_to_virt_at((phys_addr_t)(pa), __FILE__, __LINE__)
+#define __pa(va) virt_to_phys_at((uintptr_t)(va), __FILE__, __LINE__)
+#define __va(pa) phys_to_virt_at((phys_addr_t)(pa), __FILE__, __LINE__)
 
 static inline phys_addr_t virt_to_phys_at(uintptr_t va, const char *file,
 					  int line)
@@ -120,13 +120,13 @@ static inline phys_addr_t virt_to_phys_at(uintptr_t va, const char *file,
 	return va - PAGE_OFFSET;
 }
 
-static inline void *phys_to_virt_at(phys_addr_t pa, const char *file,
-				    int line)
+static inline void *phys_to_virt_at(phys_addr_t pa, const char *file, int line)
 {
 	if (unlikely(pa >= (phys_addr_t)(high_memory - PAGE_OFFSET)))
 		panic_at(file, line, "__va",
 			 "physical %llx is above lowmem: it has no "
-			 "permanent mapping", (unsigned long long)pa);
+			 "permanent mapping",
+			 (unsigned long long)pa);
 	return (void *)(uintptr_t)(pa + PAGE_OFFSET);
 }
 

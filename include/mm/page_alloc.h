@@ -16,28 +16,32 @@
 
 #define MAX_ORDER 10
 
-enum zone_type { ZONE_NORMAL, ZONE_HIGHMEM, NR_ZONES };
+enum zone_type {
+	ZONE_NORMAL,
+	ZONE_HIGHMEM,
+	NR_ZONES
+};
 
 typedef unsigned int gfp_t;
-#define __GFP_HIGHMEM	(1u << 0)	/* highmem is fine (preferred) */
-#define GFP_KERNEL	0u
-#define GFP_HIGHUSER	__GFP_HIGHMEM
+#define __GFP_HIGHMEM (1u << 0) /* highmem is fine (preferred) */
+#define GFP_KERNEL    0u
+#define GFP_HIGHUSER  __GFP_HIGHMEM
 
 struct free_area {
 	struct list_head free_list;
-	unsigned long nr_free;		/* blocks of this order */
+	unsigned long nr_free; /* blocks of this order */
 };
 
 struct zone {
 	const char *name;
-	pfn_t start_pfn, end_pfn;	/* [start, end) */
-	unsigned long managed_pages;	/* given to the buddy allocator */
+	pfn_t start_pfn, end_pfn;    /* [start, end) */
+	unsigned long managed_pages; /* given to the buddy allocator */
 
 	spinlock_t lock;
 	/* protected by lock: */
 	struct free_area free_area[MAX_ORDER + 1];
 	unsigned long free_pages;
-	unsigned long bad_frees;	/* refused double/invalid frees */
+	unsigned long bad_frees; /* refused double/invalid frees */
 };
 
 extern struct zone zones[NR_ZONES];

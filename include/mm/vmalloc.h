@@ -37,7 +37,7 @@
 #include <mm/page.h>
 
 /* Lazily freed pages (guard pages included) that trigger a purge. */
-#define VMAP_LAZY_MAX_PAGES 8192	/* 32 MiB of address space */
+#define VMAP_LAZY_MAX_PAGES 8192 /* 32 MiB of address space */
 
 /*
  * Map count pages (any zone) contiguously with permissions prot
@@ -47,9 +47,9 @@
  * cannot be cached anywhere).
  * Context: may sleep (see above).
  * Return: the address, or NULL if count is 0, no room or no memory
- * for the area's descriptor is left even after a purge, or a page is not one the caller can own (NULL, not a
- * struct page, reserved or free: a warning names which and why, see
- * page_not_owned_reason).
+ * for the area's descriptor is left even after a purge, or a page is not one
+ * the caller can own (NULL, not a struct page, reserved or free: a warning
+ * names which and why, see page_not_owned_reason).
  */
 void *vmap(struct page **pages, unsigned int count, unsigned int prot);
 
@@ -115,10 +115,10 @@ void vmap_purge(void);
 
 /* What an address in the vmalloc area is, for tests. */
 enum vmap_state {
-	VMAP_NOT_IN_AREA,	/* outside the vmalloc area */
-	VMAP_FREE,		/* in a free range: may be handed out */
-	VMAP_BUSY,		/* in an allocated range (guards included) */
-	VMAP_LAZY,		/* freed, waiting for a purge */
+	VMAP_NOT_IN_AREA, /* outside the vmalloc area */
+	VMAP_FREE,	  /* in a free range: may be handed out */
+	VMAP_BUSY,	  /* in an allocated range (guards included) */
+	VMAP_LAZY,	  /* freed, waiting for a purge */
 };
 
 /*
@@ -128,12 +128,12 @@ enum vmap_state {
 enum vmap_state vmap_addr_state(uintptr_t va);
 
 struct vmap_stats {
-	unsigned long busy_areas;	/* allocated ranges */
-	unsigned long busy_pages;	/* mapped pages in them */
-	unsigned long lazy_areas;	/* freed, not yet purged */
-	unsigned long lazy_pages;	/* their pages, guards included */
-	unsigned long free_ranges;	/* holes in the area */
-	unsigned long purges;		/* since boot */
+	unsigned long busy_areas;  /* allocated ranges */
+	unsigned long busy_pages;  /* mapped pages in them */
+	unsigned long lazy_areas;  /* freed, not yet purged */
+	unsigned long lazy_pages;  /* their pages, guards included */
+	unsigned long free_ranges; /* holes in the area */
+	unsigned long purges;	   /* since boot */
 };
 
 /* Context: as vmap_addr_state. Return: a snapshot of the counters. */

@@ -21,8 +21,8 @@
 
 /* A spin that needs another thread's progress ends after this many
  * polls and fails by name, whatever the clock does. */
-#define SPIN_BOUND	(1u << 26)
-#define POOL_PAGES	1024	/* twice LAST_PKMAP: every kmap a miss */
+#define SPIN_BOUND (1u << 26)
+#define POOL_PAGES 1024 /* twice LAST_PKMAP: every kmap a miss */
 
 struct kt {
 	const char *name;
@@ -31,9 +31,9 @@ struct kt {
 };
 
 #define KT_EXPECT(t, cond) kt_expect(t, (cond), #cond, __LINE__, 0, 0, false)
-#define KT_EXPECT_EQ(t, a, b) \
-	kt_expect(t, (a) == (b), #a " == " #b, __LINE__, \
-		  (unsigned long)(a), (unsigned long)(b), true)
+#define KT_EXPECT_EQ(t, a, b)                                                \
+	kt_expect(t, (a) == (b), #a " == " #b, __LINE__, (unsigned long)(a), \
+		  (unsigned long)(b), true)
 
 static void kt_expect(struct kt *t, bool ok, const char *expr, int line,
 		      unsigned long a, unsigned long b, bool values)
@@ -42,11 +42,12 @@ static void kt_expect(struct kt *t, bool ok, const char *expr, int line,
 		return;
 	t->failed = true;
 	if (values)
-		pr_notice("    # %s: behave.c:%d: EXPECT %s failed: 0x%lx != 0x%lx\n",
-			  t->name, line, expr, a, b);
+		pr_notice(
+			"    # %s: behave.c:%d: EXPECT %s failed: 0x%lx != 0x%lx\n",
+			t->name, line, expr, a, b);
 	else
-		pr_notice("    # %s: behave.c:%d: EXPECT %s failed\n",
-			  t->name, line, expr);
+		pr_notice("    # %s: behave.c:%d: EXPECT %s failed\n", t->name,
+			  line, expr);
 }
 
 #define kt_diag(t, fmt, ...) \
@@ -110,7 +111,7 @@ static void kmap_local_never_sets_page_address(struct kt *t)
 	low = alloc_page(GFP_KERNEL);
 	if (!low)
 		return;
-	va = kmap_local_page(low);	/* lowmem: its direct-map address */
+	va = kmap_local_page(low); /* lowmem: its direct-map address */
 	KT_EXPECT_EQ(t, va, page_address(low));
 	kunmap_local(va);
 	__free_page(low);
@@ -190,7 +191,7 @@ static void kmap_local_nests_in_order_and_reuses_the_top(struct kt *t)
 	KT_EXPECT_EQ(t, (unsigned long)a - (unsigned long)b, PAGE_SIZE);
 	kunmap_local(b);
 	c = kmap_local_page(p[2]);
-	KT_EXPECT_EQ(t, c, b);		/* the freed top slot is reused */
+	KT_EXPECT_EQ(t, c, b); /* the freed top slot is reused */
 	kunmap_local(c);
 	kunmap_local(a);
 out:
@@ -236,8 +237,8 @@ static void kmap_local_valid_across_sleep(struct kt *t)
  * page while we are preempted with a map held. */
 struct intruder {
 	struct page *page;
-	void *va;		/* where its map landed */
-	bool ok;		/* it read back its own pattern */
+	void *va; /* where its map landed */
+	bool ok;  /* it read back its own pattern */
 	atomic_t done;
 	struct completion exited;
 };
@@ -324,10 +325,12 @@ static void kmap_each_wrap_flushes_once(struct kt *t)
 	while (n < POOL_PAGES) {
 		struct page *page = alloc_page(GFP_HIGHUSER);
 
-		if (!page || !PageHighMem(page) || nr_aside == ARRAY_SIZE(aside)) {
+		if (!page || !PageHighMem(page) ||
+		    nr_aside == ARRAY_SIZE(aside)) {
 			if (page)
 				__free_page(page);
-			t->skip = "needs 1,024 highmem pages without an address";
+			t->skip =
+				"needs 1,024 highmem pages without an address";
 			goto out;
 		}
 		if (page_address(page))
@@ -366,7 +369,10 @@ static const struct {
 	const char *name;
 	kt_case fn;
 } cases[] = {
-#define CASE(fn) { #fn, fn }
+#define CASE(fn)        \
+	{               \
+#fn, fn \
+	}
 	CASE(page_address_null_until_kmap),
 	CASE(kmap_local_never_sets_page_address),
 	CASE(kmap_same_page_shares_one_address),
@@ -404,7 +410,7 @@ int behave_run_all(void)
 		}
 	}
 	pr_notice("%s 1 linux_highmem\n", failed ? "not ok" : "ok");
-	pr_notice("# ktest: %u passed, %u failed, %u skipped\n", passed,
-		  failed, skipped);
+	pr_notice("# ktest: %u passed, %u failed, %u skipped\n", passed, failed,
+		  skipped);
 	return failed;
 }

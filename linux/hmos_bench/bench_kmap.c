@@ -17,7 +17,7 @@
 #include <asm/msr.h>
 #include "hmos_bench.h"
 
-#define HELD_PAGES	256	/* fits the pool twice over */
+#define HELD_PAGES 256 /* fits the pool twice over */
 
 static u64 bench_baseline_lowmem_write(struct bench *b, unsigned int n)
 {
@@ -99,7 +99,7 @@ static u64 bench_pkmap_wrap_flush(struct bench *b, unsigned int n)
 
 struct hammer {
 	struct page_set *set;
-	unsigned int first;		/* this thread's 64 pages */
+	unsigned int first; /* this thread's 64 pages */
 	atomic_t *go;
 	u64 ticks;
 	unsigned int ops;
@@ -171,5 +171,5 @@ struct bench bench_kmap_rows[] = {
 	BENCH_ROW(pkmap_wrap_flush, bench_pkmap_wrap_flush, 1, 20, NULL),
 	BENCH_ROW(kmap_throughput_all_cpus, bench_kmap_throughput, 4096, 10,
 		  bench_page_set_free),
-	{ }
+	{}
 };

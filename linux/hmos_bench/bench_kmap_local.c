@@ -124,7 +124,7 @@ static u64 bench_ctxsw(struct bench *b, unsigned int n, unsigned int maps)
 {
 	struct ctxsw c = { .maps = maps, .rounds = n > 1 ? n / 2 : 1 };
 	struct ctxsw_arg arg[2] = { { &c, 0 }, { &c, 1 } };
-	unsigned int cpu = raw_smp_processor_id();	/* runner is bound */
+	unsigned int cpu = raw_smp_processor_id(); /* runner is bound */
 	struct task_struct *th[2];
 
 	c.page = alloc_page(GFP_HIGHUSER);
@@ -183,5 +183,5 @@ struct bench bench_kmap_local_rows[] = {
 	BENCH_ROW(ctxsw_0maps, bench_ctxsw_0maps, 1000, 20, NULL),
 	BENCH_ROW(ctxsw_1map, bench_ctxsw_1map, 1000, 20, NULL),
 	BENCH_ROW(ctxsw_4maps, bench_ctxsw_4maps, 1000, 20, NULL),
-	{ }
+	{}
 };

@@ -50,8 +50,8 @@ static u64 bench_lock_mutex_pair(struct bench *b, unsigned int n)
 
 struct bench bench_lock_rows[] = {
 	BENCH_ROW(lock_spin_pair, bench_lock_spin_pair, 64, 0, NULL),
-	BENCH_ROW(lock_spin_irqsave_pair, bench_lock_spin_irqsave_pair, 64,
-		  0, NULL),
+	BENCH_ROW(lock_spin_irqsave_pair, bench_lock_spin_irqsave_pair, 64, 0,
+		  NULL),
 	BENCH_ROW(lock_mutex_pair, bench_lock_mutex_pair, 16, 0, NULL),
-	{ }
+	{}
 };

@@ -18,12 +18,12 @@
 #include <asm/tlbflush.h>
 #include "hmos_bench.h"
 
-#define TLB_FLUSH_CEILING_PAGES	32	/* hmos's include/mm/tlbflush.h */
-#define VMAP_LAZY_MAX_PAGES	8192	/* hmos's include/mm/vmalloc.h */
+#define TLB_FLUSH_CEILING_PAGES 32   /* hmos's include/mm/tlbflush.h */
+#define VMAP_LAZY_MAX_PAGES	8192 /* hmos's include/mm/vmalloc.h */
 
 static inline void invlpg(unsigned long va)
 {
-	asm volatile("invlpg (%0)" : : "r" (va) : "memory");
+	asm volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
 static u64 bench_tlb_local_invlpg(struct bench *b, unsigned int n)
@@ -40,7 +40,7 @@ static u64 bench_tlb_local_flush_all(struct bench *b, unsigned int n)
 {
 	u64 t0, t;
 
-	preempt_disable();		/* __flush_tlb_all's rule */
+	preempt_disable(); /* __flush_tlb_all's rule */
 	t0 = rdtsc_ordered();
 	for (unsigned int i = 0; i < n; i++)
 		__flush_tlb_all();
@@ -120,7 +120,7 @@ static u64 bench_ipi_roundtrip_all(struct bench *b, unsigned int n)
 	return rdtsc_ordered() - t0;
 }
 
-static struct page *vmap_pages[16];	/* kept until the module goes */
+static struct page *vmap_pages[16]; /* kept until the module goes */
 
 static bool get_pages(struct bench *b)
 {
@@ -173,10 +173,9 @@ static u64 bench_vmalloc64k_vfree(struct bench *b, unsigned int n)
 
 struct bench bench_mm_rows[] = {
 	BENCH_ROW(tlb_local_invlpg, bench_tlb_local_invlpg, 64, 0, NULL),
-	BENCH_ROW(tlb_local_flush_all, bench_tlb_local_flush_all, 16, 0,
+	BENCH_ROW(tlb_local_flush_all, bench_tlb_local_flush_all, 16, 0, NULL),
+	BENCH_ROW(tlb_local_range_ceiling, bench_tlb_local_range_ceiling, 16, 0,
 		  NULL),
-	BENCH_ROW(tlb_local_range_ceiling, bench_tlb_local_range_ceiling, 16,
-		  0, NULL),
 	BENCH_ROW(tlb_shootdown_page, bench_tlb_shootdown_page, 4, 0, NULL),
 	BENCH_ROW(tlb_shootdown_all, bench_tlb_shootdown_all, 4, 0, NULL),
 	BENCH_ROW(ipi_roundtrip_one, bench_ipi_roundtrip_one, 4, 0, NULL),
@@ -188,5 +187,5 @@ struct bench bench_mm_rows[] = {
 	BENCH_ROW(vmap16_vunmap_amortised, bench_vmap16_vunmap,
 		  VMAP_LAZY_MAX_PAGES / 17 + 1, 9, NULL),
 	BENCH_ROW(vmalloc64k_vfree, bench_vmalloc64k_vfree, 8, 0, NULL),
-	{ }
+	{}
 };

@@ -14,23 +14,25 @@
 #include <linux/mm.h>
 #include <linux/types.h>
 
-#define BENCH_SAMPLES	200	/* as hmos's include/kernel/bench.h */
-#define BENCH_PAGES	1024	/* as hmos's tests/bench_pages.h */
+#define BENCH_SAMPLES 200  /* as hmos's include/kernel/bench.h */
+#define BENCH_PAGES   1024 /* as hmos's tests/bench_pages.h */
 
 struct bench {
 	const char *name;
 	/* Run the operation iters times; return the TSC ticks that took. */
 	u64 (*run)(struct bench *b, unsigned int iters);
 	unsigned int iters;
-	unsigned int samples;		/* 0: BENCH_SAMPLES */
+	unsigned int samples; /* 0: BENCH_SAMPLES */
 	void (*teardown)(struct bench *b);
-	const char *skip_reason;	/* reset per run by the runner */
+	const char *skip_reason; /* reset per run by the runner */
 	void *priv;
 };
 
-#define BENCH_ROW(bname, fn, n, nsamples, td) \
-	{ .name = #bname, .run = fn, .iters = n, .samples = nsamples, \
-	  .teardown = td }
+#define BENCH_ROW(bname, fn, n, nsamples, td)                               \
+	{                                                                   \
+		.name = #bname, .run = fn, .iters = n, .samples = nsamples, \
+		.teardown = td                                              \
+	}
 
 /* The rows of each file, ended by an entry without a name. */
 extern struct bench bench_kmap_local_rows[];
@@ -52,8 +54,7 @@ struct page_set {
 	struct page *pages[BENCH_PAGES];
 };
 
-struct page_set *bench_pages(struct bench *b, bool highmem,
-			     unsigned int count);
+struct page_set *bench_pages(struct bench *b, bool highmem, unsigned int count);
 void bench_page_set_free(struct bench *b);
 
 static inline struct page *next_page(struct page_set *set)

@@ -44,8 +44,7 @@ static struct page_set *page_set_alloc(struct bench *b, gfp_t gfp,
 }
 
 /* b's page set, allocated on first use; NULL once b is skipped. */
-struct page_set *bench_pages(struct bench *b, bool highmem,
-			     unsigned int count)
+struct page_set *bench_pages(struct bench *b, bool highmem, unsigned int count)
 {
 	if (!b->priv)
 		b->priv = page_set_alloc(b, highmem ? GFP_HIGHUSER : GFP_KERNEL,
@@ -75,13 +74,14 @@ static int cmp_u64(const void *a, const void *b)
 static void run_one(struct bench *b)
 {
 	unsigned int n = 0, smp = num_online_cpus();
-	unsigned int want = b->samples && b->samples < BENCH_SAMPLES ?
-			    b->samples : BENCH_SAMPLES;
+	unsigned int want = b->samples && b->samples < BENCH_SAMPLES
+				    ? b->samples
+				    : BENCH_SAMPLES;
 	u64 min, median;
 
 	b->skip_reason = NULL;
 	b->priv = NULL;
-	b->run(b, 1);			/* warm up: caches, TLB, lazy state */
+	b->run(b, 1); /* warm up: caches, TLB, lazy state */
 	for (; n < want && !b->skip_reason; n++) {
 		samples[n] = b->run(b, b->iters);
 		cond_resched();
@@ -95,10 +95,12 @@ static void run_one(struct bench *b)
 	sort(samples, n, sizeof(samples[0]), cmp_u64, NULL);
 	min = div_u64(samples[0] + b->iters / 2, b->iters);
 	median = div_u64(samples[n / 2] + b->iters / 2, b->iters);
-	pr_notice("# bench %s: min %llu median %llu ticks/op (%u samples x %u, smp %u)\n",
-		  b->name, min, median, n, b->iters, smp);
-	pr_notice("BENCH_JSON {\"bench\": \"%s\", \"unit\": \"ticks\", \"smp\": %u, \"min\": %llu, \"median\": %llu, \"samples\": %u, \"iters\": %u}\n",
-		  b->name, smp, min, median, n, b->iters);
+	pr_notice(
+		"# bench %s: min %llu median %llu ticks/op (%u samples x %u, smp %u)\n",
+		b->name, min, median, n, b->iters, smp);
+	pr_notice(
+		"BENCH_JSON {\"bench\": \"%s\", \"unit\": \"ticks\", \"smp\": %u, \"min\": %llu, \"median\": %llu, \"samples\": %u, \"iters\": %u}\n",
+		b->name, smp, min, median, n, b->iters);
 }
 
 void bench_run_all(void)

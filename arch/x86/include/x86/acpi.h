@@ -11,7 +11,7 @@
 
 struct sdt_header {
 	char signature[4];
-	uint32_t length;	/* of the whole table, header included */
+	uint32_t length; /* of the whole table, header included */
 	uint8_t revision;
 	uint8_t checksum;
 	char oem_id[6];

@@ -63,8 +63,10 @@ static inline uint64_t rdmsr(uint32_t msr)
 
 static inline void wrmsr(uint32_t msr, uint64_t val)
 {
-	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val),
-		     "d"((uint32_t)(val >> 32)));
+	asm volatile("wrmsr"
+		     :
+		     : "c"(msr), "a"((uint32_t)val),
+		       "d"((uint32_t)(val >> 32)));
 }
 
 struct cpuid_regs {

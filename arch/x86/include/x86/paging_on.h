@@ -7,6 +7,9 @@
 
 #include <x86/asm.h>
 
+/* Assembly, not C: clang-format leaves it alone. */
+/* clang-format off */
+
 /*
  * Turn on PAE paging with NX, with cr3 (any movl source operand) as the
  * page-directory-pointer table: the same steps for the boot CPU
@@ -28,5 +31,6 @@
 	movl	$CR0_KERNEL, %eax	/* the whole value: see asm.h */
 	movl	%eax, %cr0
 .endm
+/* clang-format on */
 
 #endif
