@@ -29,9 +29,11 @@
 /* How long cpu_online waits for the CPU to flush and come back. */
 #define ONLINE_ANSWER_TIMEOUT_MS 5000
 
-/* Serialises cpu_offline and cpu_online. */
+/* Serialises cpu_offline and cpu_online; protects last_pinned_name. */
 static DEFINE_MUTEX(hotplug_lock);
 static unsigned long pinned_waits;
+static char last_pinned_name[TASK_NAME_MAX];
+void (*hotplug_report_window)(void);
 
 static unsigned int least_loaded_online(unsigned int except)
 {
@@ -167,6 +169,10 @@ int cpu_offline(unsigned int cpu)
 		if (!pinned.who && empty)
 			break;
 		if (pinned.who && pinned.who != reported) {
+			if (hotplug_report_window)
+				hotplug_report_window();
+			strlcpy(last_pinned_name, pinned.name,
+				sizeof(last_pinned_name));
 			pr_info("cpu_offline(%u): waiting for thread %s "
 				"(migration disabled)\n",
 				cpu, pinned.name);
@@ -249,4 +255,9 @@ int cpu_online(unsigned int cpu)
 unsigned long hotplug_pinned_waits(void)
 {
 	return READ_ONCE(pinned_waits);
+}
+
+const char *hotplug_last_pinned_name(void)
+{
+	return last_pinned_name;
 }

@@ -18,6 +18,7 @@
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/errno.h>
+#include <lib/string.h>
 #include <mm/highmem.h>
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
@@ -35,11 +36,11 @@ static unsigned int highest_online_cpu(void)
 	return last;
 }
 
-/* Some online CPU other than 0 and not, except if none is left. */
-static unsigned int third_cpu(unsigned int not )
+/* Some online CPU other than 0 and avoid, or 0 if none is left. */
+static unsigned int third_cpu(unsigned int avoid)
 {
 	for (unsigned int c = 1; c < NR_CPUS; c++)
-		if (c != not &&cpu_is_online(c))
+		if (c != avoid && cpu_is_online(c))
 			return c;
 	return 0;
 }
@@ -388,10 +389,93 @@ static void cpu_hotplug_edges_refusals_say_why(struct ktest *t)
 	KT_EXPECT_EQ(t, cpu_online(victim), HOTPLUG_EBUSY);
 }
 
+/*
+ * cpu_offline() names the pinned task it waits for, but prints that
+ * name after it has dropped the run queue locks that kept the task
+ * alive. If it read the name from the task then, a task that exited in
+ * between would be named from freed memory: kfree() writes its free-list
+ * link over the first bytes of the slot, and the name is the first field
+ * of struct task. The window is a few instructions wide, so the test
+ * widens it: the hook lets the holder go and waits, inside the window,
+ * until the test thread has joined it (which frees its struct task);
+ * the report must still carry the name the holder had. The join runs
+ * in the test thread, not in the hook, so that cpu_offline()'s
+ * hotplug_lock is not held across kfree and vfree: the lock order
+ * stays the one docs/smp.rst lists.
+ */
+#define WINDOW_HOLDER_NAME "offline_window"
+
+static struct {
+	struct ktest *t;
+	struct task *holder;
+	unsigned int victim;
+	int offline_result;
+	volatile unsigned int pinned;  /* migrate_disable() done */
+	volatile unsigned int release; /* the hook says: exit now */
+	volatile unsigned int freed;   /* the test thread joined it */
+} window;
+
+static int window_holder(void *arg)
+{
+	(void)arg;
+	migrate_disable();
+	window.pinned = 1;
+	KT_WAIT_UNTIL(window.t, window.release);
+	migrate_enable();
+	return 0;
+}
+
+/* Runs in cpu_offline(), between its scan and its report. */
+static void wait_for_the_holder_to_be_freed(void)
+{
+	hotplug_report_window = NULL; /* once is enough */
+	window.release = 1;
+	KT_WAIT_UNTIL(window.t, window.freed);
+}
+
+static int window_offliner(void *arg)
+{
+	(void)arg;
+	window.offline_result = cpu_offline(window.victim);
+	return 0;
+}
+
+static void cpu_hotplug_edges_pinned_task_freed_before_report(struct ktest *t)
+{
+	struct task *offliner;
+
+	window = (typeof(window)){ .t = t, .victim = highest_online_cpu() };
+	if (window.victim == 0) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	window.holder = kthread_create(window_holder, NULL, WINDOW_HOLDER_NAME);
+	KT_ASSERT_NOT_NULL(t, window.holder);
+	kthread_bind(window.holder, window.victim);
+	kthread_start(window.holder);
+	KT_WAIT_UNTIL(t, window.pinned);
+	window.holder->bound_cpu = -1; /* only migrate_disable() holds it */
+	hotplug_report_window = wait_for_the_holder_to_be_freed;
+	offliner = kthread_create(window_offliner, NULL, "offliner");
+	KT_ASSERT_NOT_NULL(t, offliner);
+	kthread_start(offliner);
+	KT_WAIT_UNTIL(t, window.release);
+	kthread_join(window.holder); /* waits for its exit, then frees it */
+	window.freed = 1;
+	kthread_join(offliner);
+	hotplug_report_window = NULL;
+	KT_EXPECT_EQ(t, window.offline_result, 0);
+	kt_diag(t, "the report named \"%s\"", hotplug_last_pinned_name());
+	KT_EXPECT_TRUE(t, strcmp(hotplug_last_pinned_name(),
+				 WINDOW_HOLDER_NAME) == 0);
+	KT_EXPECT_EQ(t, cpu_online(window.victim), 0);
+}
+
 static const struct ktest_case cpu_hotplug_edges_cases[] = {
 	KTEST_CASE(cpu_hotplug_edges_online_cpu_flushed_before_seen),
 	KTEST_CASE(cpu_hotplug_edges_call_to_offline_cpu_refused),
 	KTEST_CASE(cpu_hotplug_edges_refusals_say_why),
 	KTEST_CASE(cpu_hotplug_edges_pinned_caller_refused),
+	KTEST_CASE(cpu_hotplug_edges_pinned_task_freed_before_report),
 };
 KTEST_SUITE(cpu_hotplug_edges, cpu_hotplug_edges_cases);

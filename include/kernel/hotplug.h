@@ -31,4 +31,18 @@ int cpu_online(unsigned int cpu);
 /* How many times cpu_offline() has had to wait for a pinned task. */
 unsigned long hotplug_pinned_waits(void);
 
+/*
+ * The thread name cpu_offline()'s last "waiting for thread" report
+ * printed ("" before the first). Read it once cpu_offline() returned.
+ */
+const char *hotplug_last_pinned_name(void);
+
+/*
+ * For tests only: if set, cpu_offline() calls it (in its own thread,
+ * with hotplug_lock held and no spinlock) after it found a pinned task
+ * and dropped the run queue locks, just before it reports that task:
+ * the window in which the task may exit and be freed. NULL otherwise.
+ */
+extern void (*hotplug_report_window)(void);
+
 #endif
