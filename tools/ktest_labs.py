@@ -10,7 +10,8 @@ The command a student types and the row's machine are one thing
 written twice, so this module checks them against each other when it
 is loaded: under each `.. lab: NAME` comment of docs/labs.rst, the
 next literal block must hold exactly the `make run MEM=... SMP=...
-CMDLINE="..."` line that command() makes from row NAME, then, for a
+CMDLINE="..."` line that command() makes from row NAME (a line may be
+cut with a shell's " \\" continuation), then, for a
 row that types at the monitor, one `hmos> LINE` per line of its
 script, in order, and `hmos> poweroff`, which the runner types last.  Every lab- row must have its lab and every lab its
 row.  A mismatch raises ValueError naming the lab and both commands,
@@ -184,11 +185,17 @@ def lab_blocks(text):
         j = i + 1
         while j < len(lines) and not lines[j].startswith("    "):
             j += 1                  # the '::' and blank lines before
-        block = []
+        block, cont = [], False
         while j < len(lines) and (lines[j].startswith("    ")
                                   or not lines[j].strip()):
-            if lines[j].strip():
-                block.append(lines[j].strip())
+            text = lines[j].strip()
+            if text and cont:       # a shell continuation: one line
+                block[-1] += " " + text
+            elif text:
+                block.append(text)
+            if text:
+                cont = block[-1].endswith(" \\")
+                block[-1] = block[-1].removesuffix(" \\")
             j += 1
         found[m.group(1)] = (i + 1, block)
     return found
