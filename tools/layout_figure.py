@@ -538,8 +538,8 @@ def struct_page_rst(paths):
            "     - hole after the direct map"]
     for mem, frames, kib, low, free, hole in rows:
         out += [f"   * - {mem}", f"     - {frames:,}",
-                f"     - {size_text(kib * KiB) if kib >= 1024 else f'{kib} KiB'}",
-                f"     - {size_text(low) if low % MiB == 0 else f'{low / MiB:.1f} MiB'}",
+                f"     - {size_text(kib * KiB)}",
+                f"     - {low / MiB:.{0 if low % MiB == 0 else 1}f} MiB",
                 f"     - {100 * kib * KiB / low:.1f}%",
                 f"     - {free // MiB:,} MiB",
                 f"     - {mib_kib_text(hole)}"]
