@@ -692,6 +692,9 @@ MATRIX = [
            )),
 ]
 
+import ktest_labs  # noqa: E402  (the labs of docs/labs.rst, lab-* rows)
+MATRIX += ktest_labs.rows()
+
 
 def by_name() -> dict:
     """Map name -> Config; also checks the table for mistakes."""

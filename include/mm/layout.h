@@ -18,8 +18,9 @@
  * VMALLOC_LAZY_START -----------------------+  0xFF7FF000
  *              | vmalloc area              |  vmap, vmalloc, stacks
  *              |                           |
- * vmalloc_start+---------------------------+  high_memory + 8 MiB
- *              | 8 MiB hole                |  catches overruns
+ * vmalloc_start+---------------------------+  high_memory rounded up
+ *              | hole, 8 MiB to 10 MiB     |  to 2 MiB, + 8 MiB;
+ *              | less a page               |  catches overruns
  *  high_memory +---------------------------+  PAGE_OFFSET + lowmem
  *              | lowmem direct map         |  physical 0 .. lowmem
  *              |   (kernel image at +1MiB) |  limit, permanently
@@ -36,7 +37,16 @@
  *
  * The lowmem limit is at most MAX_LOWMEM (896 MiB), and lower with
  * lowmem=SIZE; RAM above it is highmem: it has no permanent address
- * and must be mapped before the kernel can touch it.
+ * and must be mapped before the kernel can touch it. 896 is 1024 less
+ * the 128 MiB above the direct map that the kernel keeps for what it
+ * maps on demand: with a full lowmem, the hole (8 MiB), the vmalloc
+ * area and its lazy window (116 MiB less a page), the guard page, the
+ * pkmap pool (2 MiB) and the fixmap with the top guard page (2 MiB).
+ *
+ * The hole is VMALLOC_OFFSET measured from high_memory rounded up to
+ * 2 MiB (mm/memblock.c: memblock_init): where RAM ends short of a
+ * 2 MiB boundary, as on QEMU's -m 64M, it is up to 2 MiB less a page
+ * longer.
  */
 #ifndef MM_LAYOUT_H
 #define MM_LAYOUT_H
