@@ -21,9 +21,9 @@
  */
 struct holes {
 	unsigned int nr_holes;
-	struct page *page;		  /* what every area maps */
-	struct page *pages[HOLES_PAGES];  /* the timed vmap's pages */
-	void *area[];			  /* 2N + 1 */
+	struct page *page;		 /* what every area maps */
+	struct page *pages[HOLES_PAGES]; /* the timed vmap's pages */
+	void *area[];			 /* 2N + 1 */
 };
 
 static void holes_free(struct bench *b)
