@@ -14,6 +14,7 @@
 #include <mm/kmalloc.h>
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
+#include "test_util.h"
 
 /*
  * The stress run: one worker per CPU (up to STRESS_WORKERS), each bound
@@ -297,10 +298,9 @@ static void ring_release(struct ring_area *a)
 static void vmalloc_stress_concurrent(struct ktest *t)
 {
 	static struct stress_worker w[STRESS_WORKERS];
-	struct task *th[STRESS_WORKERS];
-	unsigned int cpus[STRESS_WORKERS];
 	unsigned long low0, high0, objs0, slab0, same = 0;
-	unsigned int n = 0, cpu;
+	struct kt_workers ws;
+	unsigned int n;
 
 	vmap_purge();
 	low0 = zone_free_pages(ZONE_NORMAL);
@@ -308,33 +308,28 @@ static void vmalloc_stress_concurrent(struct ktest *t)
 	objs0 = kmalloc_live_objects();
 	slab0 = kmalloc_slab_pages();
 	memset(ring, 0, sizeof(ring));
+	memset(w, 0, sizeof(w));
 	ring_finished = 0;
 	ring_failed = false;
-	for_each_online_cpu(cpu) {
-		if (n == STRESS_WORKERS)
-			break;
-		memset(&w[n], 0, sizeof(w[n]));
-		rng_seed(&w[n].rng, rng_next(&t->rng) + n);
-		th[n] = kthread_create(stress_thread, &w[n], "vm_stress");
-		KT_ASSERT_NOT_NULL(t, th[n]);
-		kthread_bind(th[n], cpu);
-		cpus[n++] = cpu;
-	}
+	n = kt_workers_create(&ws, stress_thread, w, sizeof(w[0]),
+			      MIN(num_online_cpus(), STRESS_WORKERS),
+			      "vm_stress", true);
+	KT_ASSERT_EQ(t, n, MIN(num_online_cpus(), STRESS_WORKERS));
 	for (unsigned int i = 0; i < n; i++) {
+		rng_seed(&w[i].rng, rng_next(&t->rng) + i);
 		w[i].mine = &ring[i];
 		w[i].theirs = &ring[(i + n - 1) % n];
 		w[i].nr_workers = n;
 	}
-	for (unsigned int i = 0; i < n; i++)
-		kthread_start(th[i]);
+	kt_workers_start(&ws);
+	kt_workers_join(&ws);
 	for (unsigned int i = 0; i < n; i++) {
-		kthread_join(th[i]);
 		kt_diag(t,
 			"worker %u on CPU %u: ring: %u generations of "
 			"CPU %u's area read (%lu stale), %lu remapped at the "
 			"same address, %lu spins%s; own slots: %lu operations, "
 			"%lu fills, %lu out of memory, %lu bad",
-			i, cpus[i], w[i].read_gen, cpus[(i + n - 1) % n],
+			i, ws.cpu[i], w[i].read_gen, ws.cpu[(i + n - 1) % n],
 			w[i].ring_bad, w[i].same_va, w[i].spins,
 			w[i].stalled ? ", STALLED" : "", w[i].ops, w[i].fills,
 			w[i].out_of_memory, w[i].bad);
