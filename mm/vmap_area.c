@@ -33,7 +33,7 @@ static void update(struct vmap_area *n)
 
 /* Put new where old hangs from parent (or at the root). */
 static void replace_child(struct vmap_space *s, struct vmap_area *parent,
-			  struct vmap_area *old, struct vmap_area *new)
+			  const struct vmap_area *old, struct vmap_area *new)
 {
 	if (new)
 		new->parent = parent;
@@ -248,7 +248,7 @@ bool vmap_space_init(struct vmap_space *s, uintptr_t start, uintptr_t end)
 bool vmap_space_take(struct vmap_space *s, size_t size, size_t align,
 		     struct vmap_area *area)
 {
-	struct vmap_area *hole, *rest;
+	struct vmap_area *hole;
 	uintptr_t at = 0;
 
 	BUG_ON(!size || size & (PAGE_SIZE - 1) || align < PAGE_SIZE ||
@@ -258,7 +258,8 @@ bool vmap_space_take(struct vmap_space *s, size_t size, size_t align,
 		return false;
 	if (at != hole->start && at + size != hole->end) {
 		/* From the middle: the part above becomes a hole of its own. */
-		rest = s->node_alloc();
+		struct vmap_area *rest = s->node_alloc();
+
 		if (!rest)
 			return false;
 		rest->start = at + size;
