@@ -151,7 +151,7 @@ static void insert(struct vmap_space *s, struct vmap_area *node)
  */
 static struct vmap_area *erase(struct vmap_space *s, struct vmap_area *n)
 {
-	struct vmap_area *child, *parent;
+	struct vmap_area *child, *parent, *traded = NULL;
 
 	if (n->left && n->right) {
 		struct vmap_area *next = n->right;
@@ -160,6 +160,7 @@ static struct vmap_area *erase(struct vmap_space *s, struct vmap_area *n)
 			next = next->left;
 		n->start = next->start;
 		n->end = next->end;
+		traded = n;
 		n = next;
 	}
 	child = n->left ? n->left : n->right;
@@ -167,6 +168,12 @@ static struct vmap_area *erase(struct vmap_space *s, struct vmap_area *n)
 	replace_child(s, parent, n, child);
 	s->nr_holes--;
 	fix_upwards(s, parent);
+	/*
+	 * The walk above may stop below the node that took the next hole's
+	 * range (nothing changed there), but that node's own size did.
+	 */
+	if (traded)
+		fix_upwards(s, traded);
 	return n;
 }
 

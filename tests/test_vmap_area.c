@@ -289,6 +289,44 @@ static void vmap_area_largest_hole_follows_merges(struct ktest *t)
 	EXPECT_SPACE_OK(t, &s);
 }
 
+/*
+ * A seeded mix of takes and gives of random sizes, the tree checked
+ * after every one: erasing a hole with two children (its range traded
+ * with the next hole's), rotations after merges, splits by alignment.
+ */
+#define RANDOM_OPS   3000
+#define RANDOM_SLOTS 64
+static void vmap_area_random_ops_keep_invariants(struct ktest *t)
+{
+	struct vmap_area *slot[RANDOM_SLOTS] = { 0 };
+	unsigned int takes = 0, gives = 0;
+	struct vmap_space s;
+	char why[96];
+
+	KT_ASSERT_TRUE(t, space_init(&s, 1024));
+	for (unsigned int op = 0; op < RANDOM_OPS; op++) {
+		struct vmap_area **a = &slot[rng_below(&t->rng, RANDOM_SLOTS)];
+
+		if (*a) {
+			KT_ASSERT_TRUE(t, vmap_space_give(&s, *a));
+			*a = NULL;
+			gives++;
+		} else {
+			size_t align = P(1) << rng_below(&t->rng, 3);
+
+			*a = take(&s, P(1 + rng_below(&t->rng, 24)), align);
+			takes += *a != NULL;
+		}
+		if (vmap_space_check(&s, why, sizeof(why))) {
+			KT_FAIL(t, "after operation %u: %s", op, why);
+			return;
+		}
+	}
+	kt_diag(t, "%u takes, %u gives, %lu holes at the end", takes, gives,
+		s.nr_holes);
+	KT_EXPECT_GT(t, gives, RANDOM_OPS / 4);
+}
+
 /* A range that is free already is refused by name, nothing changed. */
 static void vmap_area_give_refuses_overlap(struct ktest *t)
 {
@@ -318,6 +356,7 @@ static const struct ktest_case vmap_area_cases[] = {
 	KTEST_CASE(vmap_area_guard_pages_counted),
 	KTEST_CASE(vmap_area_tree_stays_balanced),
 	KTEST_CASE(vmap_area_largest_hole_follows_merges),
+	KTEST_CASE(vmap_area_random_ops_keep_invariants),
 	KTEST_CASE(vmap_area_give_refuses_overlap),
 };
 KTEST_SUITE(vmap_area, vmap_area_cases);
