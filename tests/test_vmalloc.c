@@ -10,6 +10,7 @@
 #include <kernel/ktest.h>
 #include <kernel/panic.h>
 #include <kernel/smp.h>
+#include <kernel/system_state.h>
 #include <kernel/time.h>
 #include <lib/string.h>
 #include <kernel/sched.h>
@@ -181,6 +182,29 @@ static void vmap_misuse_refused(struct ktest *t)
 	vfree(NULL);
 	KT_EXPECT_TRUE(t, vmap(&page, 0, MAP_READ) == NULL);
 	KT_EXPECT_TRUE(t, vmalloc(0) == NULL);
+	free_page(page);
+}
+
+/*
+ * Once boot is over (system_state), vmap may sleep on every machine:
+ * called with interrupts off it is reported, on one CPU too, where
+ * "one CPU online and interrupts off" looks just like early boot.
+ */
+static void vmap_irqs_off_after_boot_is_reported(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	unsigned long warns, flags;
+	void *v;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	KT_EXPECT_EQ(t, system_state, SYSTEM_RUNNING);
+	warns = warn_count();
+	flags = arch_irq_save();
+	v = vmap(&page, 1, MAP_READ);
+	arch_irq_restore(flags);
+	KT_EXPECT_WARNED(t, warns, "called from atomic context");
+	KT_EXPECT_NOT_NULL(t, v);
+	vunmap(v);
 	free_page(page);
 }
 
@@ -436,6 +460,7 @@ static const struct ktest_case vmalloc_cases[] = {
 	KTEST_CASE(vmap_lazy_purge_reuses_only_after),
 	KTEST_CASE(vmap_purge_merges_out_of_order),
 	KTEST_CASE(vmap_misuse_refused),
+	KTEST_CASE(vmap_irqs_off_after_boot_is_reported),
 	KTEST_CASE(vmalloc_more_than_lowmem),
 	KTEST_CASE(vmalloc_out_of_pages_returns_null),
 	KTEST_CASE(vmap_purges_for_its_descriptor),
