@@ -8,7 +8,8 @@
  *   4. boot allocator, final page tables  (uses the boot tables' 1 GiB map)
  *   5. page allocator, kmalloc, the vmalloc area (thread stacks need it)
  *   6. interrupt controllers (ACPI MADT, LAPIC, IOAPIC), the timer
- *      calibrated against the PIT, the other CPUs; then interrupts on
+ *      calibrated against the PIT, the other CPUs; then interrupts on,
+ *      which ends the SYSTEM_BOOTING phase (include/kernel/system_state.h)
  *   7. the tests selected by ktest=, then the benchmarks bench= selects
  */
 #include <arch/console.h>
@@ -27,6 +28,7 @@
 #include <kernel/printk.h>
 #include <kernel/sched.h>
 #include <kernel/spinlock.h>
+#include <kernel/system_state.h>
 #include <lib/parse.h>
 #include <mm/kmalloc.h>
 #include <mm/memblock.h>
@@ -78,6 +80,8 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	arch_timer_init();
 	arch_smp_boot_cpus();
 	arch_irq_enable();
+	/* From here threads switch and sleep, and other CPUs run. */
+	system_state_enter(SYSTEM_RUNNING);
 
 	ktest_run_all();
 	bench_run_all();

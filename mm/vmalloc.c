@@ -1,33 +1,28 @@
 /*
- * The vmalloc area allocator: ranges of kernel virtual addresses for
- * vmap, vmalloc and kernel stacks (include/mm/vmalloc.h has the API
- * and the lazy-unmap story).
+ * The vmalloc area: vmap, vmalloc and kernel stacks map pages into
+ * ranges of it, and unmap them lazily (include/mm/vmalloc.h has the API
+ * and the lazy-unmap story). Which ranges are free is the range
+ * allocator's business (mm/vmap_area.c); this file maps, unmaps, and
+ * purges.
  *
- * Every range of the area is described by a struct vmap_area and is in
- * exactly one of three places:
- *   free_list   holes that may be handed out, sorted by address, never
- *               two adjacent (they are merged);
+ * Every range of the area is in exactly one of three places:
+ *   free        a hole of the range allocator's space (vmap_space);
  *   busy        allocated: on busy_list (for reports and leak checks)
  *               and in a hash table keyed by the address given out (so
  *               vunmap finds it in O(1));
  *   lazy_list   unmapped, but maybe still in some CPU's TLB: not
  *               reusable until vmap_purge() has done a shootdown.
  *
- * An area's [start, end) covers its guard pages too: a trailing guard
- * page always, and a leading one for stacks (VM_GUARD_BELOW). Since
- * ranges are handed out back to back, the page below any range is a
- * guard page or a free hole: unmapped either way.
+ * Freed ranges do not go back to the free space one by one: they wait
+ * on the lazy list, and one purge (one shootdown) returns them all.
  *
- * Allocation is first fit over the free list. Freed ranges do not go
- * back to it one by one: they wait on the lazy list, so the free list
- * usually holds one big hole and the search stops at once.
- *
- * Locking: vmap_lock protects the three lists, the hash table and the
- * counters. It is always taken with interrupts ON (never from an
- * interrupt handler), so a CPU waiting for it can still answer a
+ * Locking: vmap_lock protects the space, the two lists, the hash table
+ * and the counters. It is always taken with interrupts ON (never from
+ * an interrupt handler), so a CPU waiting for it can still answer a
  * shootdown (deadlock rule, include/mm/tlbflush.h). Page-table entries
  * of a busy area are written by whoever owns the area, outside the
- * lock. purge_lock (a mutex) serialises purges, so that an allocation
+ * lock; the lock is held for bookkeeping only, never across a wait.
+ * purge_lock (a mutex) serialises purges, so that an allocation
  * that fails and purges really sees every range freed before it.
  * Lock order: purge_lock, then vmap_lock, then the allocators' locks.
  */
@@ -39,12 +34,14 @@
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
+#include <kernel/system_state.h>
 #include <kernel/trace.h>
 #include <lib/format.h>
 #include <mm/kmalloc.h>
 #include <mm/page_alloc.h>
 #include <mm/tlbflush.h>
 #include <mm/vmalloc.h>
+#include <mm/vmap_area.h>
 
 /*
  * The allocator's part of the vmalloc area ends where the demand-paged
@@ -59,39 +56,31 @@
 #define VMAP_HASH_BITS 6
 #define VMAP_HASH_SIZE (1u << VMAP_HASH_BITS)
 
-struct vmap_area {
-	uintptr_t start, end;	     /* whole range, guards included */
-	uintptr_t addr;		     /* first mapped page (handed out) */
-	unsigned int nr_pages;	     /* mapped pages */
-	unsigned int flags;	     /* VM_* */
-	const char *owner;	     /* VM_STACK: the thread's name */
-	struct vmap_area *hash_next; /* busy: hash chain */
-	struct list_head list;	     /* free, busy or lazy list */
+/*
+ * An area of the vmalloc area: its range (the allocator's node while
+ * the range is free) and, while busy or lazy, what vmalloc knows of it.
+ */
+struct vm_area {
+	struct vmap_area range;	   /* [start, end), guards included */
+	uintptr_t addr;		   /* first mapped page (handed out) */
+	unsigned int nr_pages;	   /* mapped pages */
+	unsigned int flags;	   /* VM_* */
+	const char *owner;	   /* VM_STACK: the thread's name */
+	struct vm_area *hash_next; /* busy: hash chain */
+	struct list_head list;	   /* busy or lazy list */
 };
 
-/*
- * vmap_lock protects the lists, the hash and the statistics below; it
- * is held only for list work, never across a page allocation or a
- * shootdown. purge_lock serialises purges (one shootdown at a time)
- * and may sleep; lock order: purge_lock, then vmap_lock.
- */
+/* The locks, their order and their rules: the comment at the top. */
 static DEFINE_SPINLOCK(vmap_lock);
 static DEFINE_MUTEX(purge_lock);
 /* protected by vmap_lock: */
-static LIST_HEAD(free_list);
+static struct vmap_space space;
 static LIST_HEAD(busy_list);
 static LIST_HEAD(lazy_list);
-static struct vmap_area *busy_hash[VMAP_HASH_SIZE];
+static struct vm_area *busy_hash[VMAP_HASH_SIZE];
 static struct vmap_stats stats;
-/*
- * What vmap_purge needs to know about the lazy list, kept up to date
- * by area_free_lazy so the purge need not walk the list to learn it:
- * the span to flush, and whether the list is in address order (the
- * usual case: first fit hands out addresses upwards, and the ranges
- * are not reused until the purge, so frees tend to come in order too).
- */
+/* The span the next purge must flush: every lazy area is inside it. */
 static uintptr_t lazy_lo = UINTPTR_MAX, lazy_hi;
-static bool lazy_sorted = true;
 
 static inline unsigned int hash_of(uintptr_t addr)
 {
@@ -103,9 +92,31 @@ static inline bool in_vmalloc_area(uintptr_t va)
 	return va >= vmalloc_start && va < VMAP_AREA_END;
 }
 
+static inline struct vm_area *area_of(struct vmap_area *range)
+{
+	return container_of(range, struct vm_area, range);
+}
+
 /*
- * Where mapping and unmapping may happen. Sleeping must be allowed,
- * except during early boot: with one CPU online nothing ever waits.
+ * The space's descriptors are whole vm_areas: a freed area is its node.
+ * Not zeroed: the space sets the node's fields, area_alloc the rest.
+ */
+static struct vmap_area *node_alloc(void)
+{
+	struct vm_area *a = kmalloc(sizeof(*a));
+
+	return a ? &a->range : NULL;
+}
+
+static void node_free(struct vmap_area *range)
+{
+	kfree(area_of(range));
+}
+
+/*
+ * Where mapping and unmapping may happen: never in an interrupt
+ * handler, and where sleeping is allowed, except while booting (only
+ * the boot CPU runs, interrupts off: nothing it could wait for exists).
  */
 static void check_context(const char *who)
 {
@@ -113,42 +124,47 @@ static void check_context(const char *who)
 		panic("%s from an interrupt handler (it may wait for "
 		      "other CPUs)",
 		      who);
-	if (num_online_cpus() > 1 || !arch_irqs_disabled())
+	if (!system_booting())
 		might_sleep();
 }
 
-/* Take [start, start+size) from the first hole that fits. vmap_lock. */
-static bool take_range(size_t size, struct vmap_area *va)
-{
-	struct list_head *pos;
-
-	list_for_each(pos, &free_list) {
-		struct vmap_area *hole =
-			list_entry(pos, struct vmap_area, list);
-
-		if (hole->end - hole->start < size)
-			continue;
-		va->start = hole->start;
-		va->end = hole->start + size;
-		hole->start += size;
-		if (hole->start == hole->end) {
-			list_del(&hole->list);
-			kfree(hole);
-			stats.free_ranges--;
-		}
-		return true;
-	}
-	return false;
-}
-
 /*
- * May a failing allocation purge? A purge takes a mutex and may wait
- * for other CPUs: not in early boot, with interrupts off on the only
- * CPU (where vmap's context rule allows a call, and nothing sleeps).
+ * May a failing allocation purge (take a mutex, wait for every CPU's
+ * answer to a shootdown)? Not while booting, with interrupts off.
  */
 static bool may_purge(void)
 {
-	return num_online_cpus() > 1 || !arch_irqs_disabled();
+	return !system_booting();
+}
+
+/* One place links a busy area in, one unlinks it. vmap_lock held. */
+static void busy_link(struct vm_area *va)
+{
+	va->hash_next = busy_hash[hash_of(va->addr)];
+	busy_hash[hash_of(va->addr)] = va;
+	list_add_tail(&va->list, &busy_list);
+	stats.busy_areas++;
+	stats.busy_pages += va->nr_pages;
+}
+
+/* The hash link that holds (or would hold) the busy area at addr. */
+static struct vm_area **busy_slot(uintptr_t addr)
+{
+	struct vm_area **pp = &busy_hash[hash_of(addr)];
+
+	while (*pp && (*pp)->addr != addr)
+		pp = &(*pp)->hash_next;
+	return pp;
+}
+
+static void busy_unlink(struct vm_area **slot)
+{
+	struct vm_area *va = *slot;
+
+	*slot = va->hash_next;
+	list_del(&va->list);
+	stats.busy_areas--;
+	stats.busy_pages -= va->nr_pages;
 }
 
 /*
@@ -157,27 +173,26 @@ static bool may_purge(void)
  * areas wait for a purge): a purge frees them, so purge once and ask
  * again before giving up.
  */
-static struct vmap_area *area_struct_alloc(void)
+static struct vm_area *area_struct_alloc(void)
 {
-	struct vmap_area *va = kmalloc(sizeof(*va));
+	struct vmap_area *range = node_alloc();
 
-	if (!va && may_purge()) {
+	if (!range && may_purge()) {
 		vmap_purge();
-		va = kmalloc(sizeof(*va));
+		range = node_alloc();
 	}
-	return va;
+	return range ? area_of(range) : NULL;
 }
 
 /*
  * Reserve a range for nr_pages mapped pages plus its guard page(s).
  * A failing search purges the lazy ranges once and tries again.
  */
-static struct vmap_area *area_alloc(unsigned int nr_pages, unsigned int flags,
-				    const char *owner)
+static struct vm_area *area_alloc(unsigned int nr_pages, unsigned int flags,
+				  const char *owner)
 {
-	size_t size = ((size_t)nr_pages + 1 + !!(flags & VM_GUARD_BELOW))
-		      << PAGE_SHIFT;
-	struct vmap_area *va;
+	size_t size = vmap_area_span(nr_pages, flags & VM_GUARD_BELOW);
+	struct vm_area *va;
 
 	if (!nr_pages ||
 	    nr_pages > (VMAP_AREA_END - vmalloc_start) >> PAGE_SHIFT)
@@ -185,22 +200,18 @@ static struct vmap_area *area_alloc(unsigned int nr_pages, unsigned int flags,
 	va = area_struct_alloc();
 	if (!va)
 		return NULL;
+	va->nr_pages = nr_pages;
+	va->flags = flags;
+	va->owner = owner;
 	for (int attempt = 0;; attempt++) {
 		bool ok;
 
 		spin_lock(&vmap_lock);
-		ok = take_range(size, va);
+		ok = vmap_space_take(&space, size, PAGE_SIZE, &va->range);
 		if (ok) {
-			va->addr = va->start +
+			va->addr = va->range.start +
 				   ((flags & VM_GUARD_BELOW) ? PAGE_SIZE : 0);
-			va->nr_pages = nr_pages;
-			va->flags = flags;
-			va->owner = owner;
-			va->hash_next = busy_hash[hash_of(va->addr)];
-			busy_hash[hash_of(va->addr)] = va;
-			list_add_tail(&va->list, &busy_list);
-			stats.busy_areas++;
-			stats.busy_pages += nr_pages;
+			busy_link(va);
 		}
 		spin_unlock(&vmap_lock);
 		if (ok)
@@ -213,50 +224,29 @@ static struct vmap_area *area_alloc(unsigned int nr_pages, unsigned int flags,
 	return NULL;
 }
 
-/* Unlink the busy area handed out at addr; NULL if there is none. */
-static struct vmap_area *area_unlink(uintptr_t addr)
-{
-	struct vmap_area **pp, *va;
-
-	spin_lock(&vmap_lock);
-	for (pp = &busy_hash[hash_of(addr)]; (va = *pp); pp = &va->hash_next)
-		if (va->addr == addr)
-			break;
-	if (va) {
-		*pp = va->hash_next;
-		list_del(&va->list);
-		stats.busy_areas--;
-		stats.busy_pages -= va->nr_pages;
-	}
-	spin_unlock(&vmap_lock);
-	return va;
-}
-
-/* Was addr freed and not purged yet? For a precise error message. */
-static bool is_lazy_addr(uintptr_t addr)
+/* The area of list head whose range holds va, or NULL. vmap_lock. */
+static struct vm_area *find_in(struct list_head *head, uintptr_t va)
 {
 	struct list_head *pos;
-	bool found = false;
 
-	spin_lock(&vmap_lock);
-	list_for_each(pos, &lazy_list)
-		if (list_entry(pos, struct vmap_area, list)->addr == addr)
-			found = true;
-	spin_unlock(&vmap_lock);
-	return found;
+	list_for_each(pos, head) {
+		struct vm_area *a = list_entry(pos, struct vm_area, list);
+
+		if (va >= a->range.start && va < a->range.end)
+			return a;
+	}
+	return NULL;
 }
 
 /* The area's PTEs are clear: park it until a purge. */
-static void area_free_lazy(struct vmap_area *va)
+static void area_free_lazy(struct vm_area *va)
 {
-	unsigned long pages = (va->end - va->start) >> PAGE_SHIFT;
+	unsigned long pages = (va->range.end - va->range.start) >> PAGE_SHIFT;
 	bool purge;
 
 	spin_lock(&vmap_lock);
-	if (va->start < lazy_hi)
-		lazy_sorted = false; /* below the last one: out of order */
-	lazy_lo = MIN(lazy_lo, va->start);
-	lazy_hi = MAX(lazy_hi, va->end);
+	lazy_lo = MIN(lazy_lo, va->range.start);
+	lazy_hi = MAX(lazy_hi, va->range.end);
 	list_add_tail(&va->list, &lazy_list);
 	stats.lazy_areas++;
 	stats.lazy_pages += pages;
@@ -266,124 +256,54 @@ static void area_free_lazy(struct vmap_area *va)
 		vmap_purge();
 }
 
-/* Sort a list of areas by start address: merge sort, O(n log n). */
-static struct vmap_area *sort_by_start(struct vmap_area *head)
+/* Move every area of lazy_list onto the empty todo. vmap_lock held. */
+static void take_lazy_list(struct list_head *todo)
 {
-	struct vmap_area *a = NULL, *b = NULL, *out = NULL, **tail = &out;
-
-	if (!head || !head->hash_next)
-		return head;
-	/* Split alternately into a and b (hash_next links the chain). */
-	while (head) {
-		struct vmap_area *next = head->hash_next;
-
-		head->hash_next = a;
-		a = head;
-		head = next;
-		if (head) {
-			next = head->hash_next;
-			head->hash_next = b;
-			b = head;
-			head = next;
-		}
-	}
-	a = sort_by_start(a);
-	b = sort_by_start(b);
-	while (a && b) {
-		struct vmap_area **min = a->start < b->start ? &a : &b;
-
-		*tail = *min;
-		tail = &(*min)->hash_next;
-		*min = (*min)->hash_next;
-	}
-	*tail = a ? a : b;
-	return out;
-}
-
-/* Rebuild list todo, in the order of the hash_next chain sorted. */
-static void relink_in_order(struct list_head *todo, struct vmap_area *sorted)
-{
-	list_init(todo);
-	for (; sorted; sorted = sorted->hash_next)
-		list_add_tail(&sorted->list, todo);
+	if (list_empty(&lazy_list))
+		return;
+	todo->next = lazy_list.next;
+	todo->prev = lazy_list.prev;
+	todo->next->prev = todo;
+	todo->prev->next = todo;
+	list_init(&lazy_list);
 }
 
 /*
- * Return the already-flushed ranges on todo, sorted by address, to the
- * free list, merging with neighbours: one walk of both lists, so
- * O(lazy + free). vmap_lock held.
+ * Give every flushed area on todo back to the free space, in any
+ * order: each give finds its neighbours in the tree (O(log holes)).
+ * vmap_lock held.
  */
-static void merge_into_free_list(struct list_head *todo)
+static void give_back(struct list_head *todo)
 {
-	struct list_head *pos = free_list.next, *p, *after;
+	while (!list_empty(todo)) {
+		struct vm_area *va =
+			list_first_entry(todo, struct vm_area, list);
 
-	for (p = todo->next; p != todo; p = after) {
-		struct vmap_area *va = list_entry(p, struct vmap_area, list),
-				 *cur, *prev, *next;
-
-		after = p->next; /* va's links are reused below */
-		va->flags = 0;
-		va->owner = NULL;
-		while (pos != &free_list &&
-		       list_entry(pos, struct vmap_area, list)->start <
-			       va->start)
-			pos = pos->next;
-		prev = pos->prev == &free_list
-			       ? NULL
-			       : list_entry(pos->prev, struct vmap_area, list);
-		if (prev && prev->end == va->start) {
-			prev->end = va->end;
-			kfree(va);
-			cur = prev;
-		} else {
-			list_add_tail(&va->list, pos); /* before pos */
-			stats.free_ranges++;
-			cur = va;
-		}
-		next = pos == &free_list
-			       ? NULL
-			       : list_entry(pos, struct vmap_area, list);
-		if (next && cur->end == next->start) {
-			cur->end = next->end;
-			pos = pos->next;
-			list_del(&next->list);
-			kfree(next);
-			stats.free_ranges--;
-		}
+		list_del(&va->list);
+		/* Refused only if the bookkeeping is broken: say so, leak. */
+		vmap_space_give(&space, &va->range);
 	}
 }
 
 /*
- * The purge takes the whole lazy list at once (relinking two heads, not
- * unlinking each area), flushes the span area_free_lazy recorded, and
- * merges the ranges into the free list. The merge wants them in address
- * order; they usually are already (see lazy_sorted), and only when they
- * are not is the list sorted. Until the flush has returned the ranges
- * are on no list at all, so nothing can hand them out early.
+ * The purge takes the whole lazy list at once, flushes the span
+ * area_free_lazy recorded, and gives the ranges back to the free
+ * space. Until the flush has returned the ranges are on no list at
+ * all, so nothing can hand them out early.
  */
 void vmap_purge(void)
 {
-	struct list_head todo;
+	LIST_HEAD(todo);
 	uintptr_t lo, hi;
-	bool sorted;
 
 	check_context("vmap_purge");
 	mutex_lock(&purge_lock);
 	spin_lock(&vmap_lock);
-	list_init(&todo);
-	if (!list_empty(&lazy_list)) {
-		todo.next = lazy_list.next;
-		todo.prev = lazy_list.prev;
-		todo.next->prev = &todo;
-		todo.prev->next = &todo;
-		list_init(&lazy_list);
-	}
+	take_lazy_list(&todo);
 	lo = lazy_lo;
 	hi = lazy_hi;
-	sorted = lazy_sorted;
 	lazy_lo = UINTPTR_MAX;
 	lazy_hi = 0;
-	lazy_sorted = true;
 	stats.lazy_areas = 0;
 	stats.lazy_pages = 0;
 	spin_unlock(&vmap_lock);
@@ -392,21 +312,8 @@ void vmap_purge(void)
 		/* After this no CPU can reach the old pages through them. */
 		trace_event(TR_VMAP_PURGE, lo, hi, 0);
 		flush_tlb_kernel_range(lo, hi);
-		if (!sorted) {
-			struct vmap_area *chain = NULL;
-			struct list_head *p;
-
-			for (p = todo.next; p != &todo; p = p->next) {
-				struct vmap_area *va =
-					list_entry(p, struct vmap_area, list);
-
-				va->hash_next = chain;
-				chain = va;
-			}
-			relink_in_order(&todo, sort_by_start(chain));
-		}
 		spin_lock(&vmap_lock);
-		merge_into_free_list(&todo);
+		give_back(&todo);
 		stats.purges++;
 		spin_unlock(&vmap_lock);
 	}
@@ -443,7 +350,7 @@ static bool vmap_pages_refused(struct page **pages, unsigned int count)
 
 void *vmap(struct page **pages, unsigned int count, unsigned int prot)
 {
-	struct vmap_area *va;
+	struct vm_area *va;
 
 	check_context("vmap");
 	if (vmap_pages_refused(pages, count))
@@ -461,7 +368,7 @@ void *vmap(struct page **pages, unsigned int count, unsigned int prot)
  * pages they mapped. vunmap's pages belong to its caller, so it does
  * not even read the entries: a page-table walk per page saved.
  */
-static void unmap_pages(struct vmap_area *va, unsigned int n, bool free_them)
+static void unmap_pages(struct vm_area *va, unsigned int n, bool free_them)
 {
 	for (unsigned int i = 0; i < n; i++) {
 		uintptr_t a = va->addr + (i << PAGE_SHIFT);
@@ -479,12 +386,17 @@ static void unmap_pages(struct vmap_area *va, unsigned int n, bool free_them)
 	}
 }
 
-/* vunmap and vfree: find the area or say precisely what is wrong. */
-static struct vmap_area *lookup_for_free(const void *addr, const char *who,
-					 bool want_alloc)
+/*
+ * vunmap and vfree: unlink the busy area handed out at addr if it is of
+ * the kind the caller frees (VM_ALLOC or not); else say precisely what
+ * is wrong and leave it as it was.
+ */
+static struct vm_area *lookup_for_free(const void *addr, const char *who,
+				       bool want_alloc)
 {
 	uintptr_t a = (uintptr_t)addr;
-	struct vmap_area *va;
+	bool by_vmalloc, lazy;
+	struct vm_area *va;
 
 	if (!in_vmalloc_area(a)) {
 		WARN(1,
@@ -494,26 +406,24 @@ static struct vmap_area *lookup_for_free(const void *addr, const char *who,
 		     (unsigned long)VMAP_AREA_END);
 		return NULL;
 	}
-	va = area_unlink(a);
+	spin_lock(&vmap_lock);
+	va = *busy_slot(a);
+	by_vmalloc = va && (va->flags & VM_ALLOC);
+	if (va && by_vmalloc == want_alloc)
+		busy_unlink(busy_slot(a));
+	lazy = !va && find_in(&lazy_list, a);
+	spin_unlock(&vmap_lock);
 	if (!va) {
 		WARN(1, "%s: %08lx is not the start of a %s area (%s); refused",
 		     who, (unsigned long)a, want_alloc ? "vmalloc" : "vmap",
-		     is_lazy_addr(a) ? "double free: it was already freed"
-				     : "never allocated, or freed and purged");
+		     lazy ? "double free: it was already freed"
+			  : "never allocated, or freed and purged");
 		return NULL;
 	}
-	if (!!(va->flags & VM_ALLOC) != want_alloc) {
+	if (by_vmalloc != want_alloc) {
 		WARN(1, "%s: %08lx was made by %s; use %s (refused)", who,
 		     (unsigned long)a, want_alloc ? "vmap" : "vmalloc",
 		     want_alloc ? "vunmap" : "vfree");
-		/* Put it back as it was. */
-		spin_lock(&vmap_lock);
-		va->hash_next = busy_hash[hash_of(va->addr)];
-		busy_hash[hash_of(va->addr)] = va;
-		list_add_tail(&va->list, &busy_list);
-		stats.busy_areas++;
-		stats.busy_pages += va->nr_pages;
-		spin_unlock(&vmap_lock);
 		return NULL;
 	}
 	return va;
@@ -521,7 +431,7 @@ static struct vmap_area *lookup_for_free(const void *addr, const char *who,
 
 void vunmap(const void *addr)
 {
-	struct vmap_area *va;
+	struct vm_area *va;
 
 	check_context("vunmap");
 	va = lookup_for_free(addr, "vunmap", false);
@@ -538,11 +448,12 @@ void vunmap(const void *addr)
  * may have cached the mappings it just wrote). The area is still busy
  * and ours, so nobody else can have touched it.
  */
-static void vmalloc_give_up(struct vmap_area *va, unsigned int got)
+static void vmalloc_give_up(struct vm_area *va, unsigned int got)
 {
-	struct vmap_area *same = area_unlink(va->addr);
-
-	BUG_ON(same != va);
+	spin_lock(&vmap_lock);
+	BUG_ON(*busy_slot(va->addr) != va);
+	busy_unlink(busy_slot(va->addr));
+	spin_unlock(&vmap_lock);
 	unmap_pages(va, got, true);
 	area_free_lazy(va);
 }
@@ -550,7 +461,7 @@ static void vmalloc_give_up(struct vmap_area *va, unsigned int got)
 static void *do_vmalloc(size_t size, unsigned int flags, const char *owner)
 {
 	unsigned int n = ALIGN_UP(size, PAGE_SIZE) >> PAGE_SHIFT;
-	struct vmap_area *va;
+	struct vm_area *va;
 
 	check_context("vmalloc");
 	if (!size || size > VMAP_AREA_END - vmalloc_start)
@@ -584,7 +495,7 @@ void *vmalloc_stack(size_t size, const char *owner)
 
 void vfree(const void *addr)
 {
-	struct vmap_area *va;
+	struct vm_area *va;
 
 	if (!addr)
 		return;
@@ -609,20 +520,6 @@ struct page *vmalloc_to_page(const void *addr)
 	return pfn_to_page(arch_pte_phys(pte) >> PAGE_SHIFT);
 }
 
-/* The area of list head whose range holds va, or NULL. vmap_lock. */
-static struct vmap_area *find_in(struct list_head *head, uintptr_t va)
-{
-	struct list_head *pos;
-
-	list_for_each(pos, head) {
-		struct vmap_area *a = list_entry(pos, struct vmap_area, list);
-
-		if (va >= a->start && va < a->end)
-			return a;
-	}
-	return NULL;
-}
-
 enum vmap_state vmap_addr_state(uintptr_t va)
 {
 	enum vmap_state s = VMAP_NOT_IN_AREA;
@@ -634,7 +531,7 @@ enum vmap_state vmap_addr_state(uintptr_t va)
 		s = VMAP_BUSY;
 	else if (find_in(&lazy_list, va))
 		s = VMAP_LAZY;
-	else if (find_in(&free_list, va))
+	else if (vmap_space_hole_at(&space, va))
 		s = VMAP_FREE;
 	spin_unlock(&vmap_lock);
 	return s;
@@ -646,12 +543,13 @@ struct vmap_stats vmap_get_stats(void)
 
 	spin_lock(&vmap_lock);
 	s = stats;
+	s.free_ranges = space.nr_holes;
 	spin_unlock(&vmap_lock);
 	return s;
 }
 
 /* vmap_lock held: name the busy area va falls in. */
-static void describe_busy(const struct vmap_area *a, uintptr_t va, char *buf,
+static void describe_busy(const struct vm_area *a, uintptr_t va, char *buf,
 			  size_t len)
 {
 	const char *kind = (a->flags & VM_STACK)   ? "stack"
@@ -682,7 +580,7 @@ static void describe_busy(const struct vmap_area *a, uintptr_t va, char *buf,
 
 bool vmalloc_describe(uintptr_t va, char *buf, size_t len)
 {
-	struct vmap_area *a;
+	struct vm_area *a;
 
 	if (!in_vmalloc_area(va))
 		return false;
@@ -705,13 +603,10 @@ bool vmalloc_describe(uintptr_t va, char *buf, size_t len)
 
 void vmalloc_init(void)
 {
-	struct vmap_area *all = kzalloc(sizeof(*all));
-
-	BUG_ON(!all);
-	all->start = vmalloc_start;
-	all->end = VMAP_AREA_END;
-	list_add(&all->list, &free_list);
-	stats.free_ranges = 1;
+	space.node_alloc = node_alloc;
+	space.node_free = node_free;
+	if (!vmap_space_init(&space, vmalloc_start, VMAP_AREA_END))
+		panic("vmalloc: no memory for the area's first descriptor");
 	pr_info("vmalloc: %08lx-%08lx (%lu MiB), a guard page after every "
 		"area, lazy purge above %u pages (%u KiB)\n",
 		(unsigned long)vmalloc_start, (unsigned long)VMAP_AREA_END - 1,

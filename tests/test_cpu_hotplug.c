@@ -111,7 +111,7 @@ static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
 {
 	static struct busy b;
 	static struct busy_arg args[BUSY_THREADS];
-	struct task *th[BUSY_THREADS];
+	struct kt_workers ws;
 	unsigned int victim = highest_online_cpu();
 	unsigned long before, seen_there, rounds[BUSY_THREADS];
 
@@ -120,11 +120,13 @@ static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
 		return;
 	}
 	b = (struct busy){ .victim = victim };
-	for (unsigned int i = 0; i < BUSY_THREADS; i++) {
+	for (unsigned int i = 0; i < BUSY_THREADS; i++)
 		args[i] = (struct busy_arg){ &b, i };
-		th[i] = kthread_run(busy_thread, &args[i], "busy");
-		KT_ASSERT_NOT_NULL(t, th[i]);
-	}
+	KT_ASSERT_EQ(t,
+		     kt_workers_create(&ws, busy_thread, args, sizeof(args[0]),
+				       BUSY_THREADS, "busy", false),
+		     BUSY_THREADS);
+	kt_workers_start(&ws);
 	/* Work is running on the victim before it goes. */
 	KT_WAIT_UNTIL(t, sum(b.on_victim) > 0);
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
@@ -143,8 +145,7 @@ static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
 		sum(b.on_victim) - seen_there, victim);
 	KT_EXPECT_GT(t, sum(b.on_victim), seen_there); /* it takes work */
 	b.stop = 1;
-	for (unsigned int i = 0; i < BUSY_THREADS; i++)
-		kthread_join(th[i]);
+	kt_workers_join(&ws);
 }
 
 struct pinned_holder {
@@ -233,7 +234,8 @@ static void cpu_hotplug_wake_task_homed_offline(struct ktest *t)
 	static struct busy b;
 	static struct busy_arg args[BUSY_THREADS];
 	static struct sleeper s;
-	struct task *th[BUSY_THREADS], *sleeper;
+	struct task *sleeper;
+	struct kt_workers ws;
 	unsigned int victim = highest_online_cpu();
 
 	if (victim == 0) {
@@ -253,18 +255,19 @@ static void cpu_hotplug_wake_task_homed_offline(struct ktest *t)
 	sleeper->bound_cpu = -1; /* free to move, but asleep */
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
 	b = (struct busy){ .victim = victim };
-	for (unsigned int i = 0; i < BUSY_THREADS; i++) {
+	for (unsigned int i = 0; i < BUSY_THREADS; i++)
 		args[i] = (struct busy_arg){ &b, i };
-		th[i] = kthread_run(busy_thread, &args[i], "busy");
-		KT_ASSERT_NOT_NULL(t, th[i]);
-	}
+	KT_ASSERT_EQ(t,
+		     kt_workers_create(&ws, busy_thread, args, sizeof(args[0]),
+				       BUSY_THREADS, "busy", false),
+		     BUSY_THREADS);
+	kt_workers_start(&ws);
 	KT_WAIT_UNTIL(t, busy_on_every_online_cpu(&b));
 	complete(&s.go);
 	kthread_join(sleeper);
 	KT_EXPECT_NE(t, s.ran_on, (int)victim);
 	b.stop = 1;
-	for (unsigned int i = 0; i < BUSY_THREADS; i++)
-		kthread_join(th[i]);
+	kt_workers_join(&ws);
 	KT_EXPECT_EQ(t, cpu_online(victim), 0);
 }
 

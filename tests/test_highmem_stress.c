@@ -27,6 +27,7 @@
 #include <mm/kmalloc.h>
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
+#include "test_util.h"
 
 #define STRESS_PAGES 48
 #define COLD_PAGES   (2 * LAST_PKMAP)
@@ -263,7 +264,7 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 {
 	static struct stress_run run;
 	static struct stress_worker workers[2 * NR_CPUS];
-	struct task *th[2 * NR_CPUS];
+	struct kt_workers ws;
 	unsigned long free_low, free_high, slab_pages, kmalloc_live;
 	struct kmap_stats ks0, ks1;
 	struct pkmap_stats ps0, ps1;
@@ -283,17 +284,17 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 		return;
 	/* Two workers per CPU, so maps meet context switches. */
 	for (unsigned int i = 0; i < 2 * num_online_cpus(); i++) {
-		workers[n] = (struct stress_worker){ .run = &run };
-		rng_seed(&workers[n].rng, rng_next(&t->rng));
-		th[n] = kthread_run(stress_worker, &workers[n], "hm_stress");
-		KT_ASSERT_NOT_NULL(t, th[n]);
-		n++;
+		workers[i] = (struct stress_worker){ .run = &run };
+		rng_seed(&workers[i].rng, rng_next(&t->rng));
 	}
+	n = kt_workers_create(&ws, stress_worker, workers, sizeof(workers[0]),
+			      2 * num_online_cpus(), "hm_stress", false);
+	KT_ASSERT_EQ(t, n, 2 * num_online_cpus());
+	kt_workers_start(&ws);
 	/* A worker stuck for good: report it, leave it (run is static). */
 	if (!KT_WAIT_UNTIL(t, run.finished == n))
 		return;
-	for (unsigned int i = 0; i < n; i++)
-		kthread_join(th[i]);
+	kt_workers_join(&ws);
 	pooled = cold_pages_all_highmem(&run);
 	stress_pages_free(run.pages, STRESS_PAGES);
 	stress_pages_free(run.cold, COLD_PAGES);

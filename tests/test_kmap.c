@@ -7,7 +7,6 @@
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <mm/highmem.h>
-#include <mm/memblock.h>
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
 #include "test_util.h"
@@ -358,11 +357,11 @@ static void kmap_each_wrap_does_one_shootdown(struct ktest *t)
 static void kmap_stale_entry_never_visible_on_other_cpu(struct ktest *t)
 {
 	static struct pool_fill pf;
-	unsigned int other = smp_processor_id() ? 0 : 1;
+	unsigned int other = kt_other_cpu();
 	uint32_t *first, *p = NULL;
 	unsigned int i;
 
-	if (num_online_cpus() < 2 || !cpu_is_online(other)) {
+	if (other == smp_processor_id()) {
 		kt_skip(t, "needs a second CPU");
 		return;
 	}
@@ -396,18 +395,11 @@ static void kmap_stale_entry_never_visible_on_other_cpu(struct ktest *t)
 /* Frames above 4 GiB (with -m 8G) are mapped and verified. */
 static void kmap_maps_ram_above_4g(struct ktest *t)
 {
-	struct page *block;
-	struct page *page;
+	struct page *page = kt_page_above_4g(t);
 	uint32_t *p, *v;
 
-	if (memblock_usable_end() <= (1ull << 32)) {
-		kt_skip(t, "no RAM above 4 GiB");
+	if (!page)
 		return;
-	}
-	block = alloc_highest_block();
-	KT_ASSERT_NOT_NULL(t, block);
-	page = block + (1u << MAX_ORDER) - 1;
-	KT_EXPECT_GT(t, page_to_phys(page), 0xFFFFFFFFull);
 	p = kmap(page);
 	p[1023] = PATTERN(page_to_pfn(page), 1023);
 	v = vmap(&page, 1, MAP_READ);
@@ -415,7 +407,7 @@ static void kmap_maps_ram_above_4g(struct ktest *t)
 	KT_EXPECT_EQ(t, v[1023], PATTERN(page_to_pfn(page), 1023));
 	vunmap(v);
 	kunmap(page);
-	free_pages(block, MAX_ORDER);
+	kt_free_page_above_4g(page);
 }
 
 /*

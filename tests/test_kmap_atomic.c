@@ -12,7 +12,6 @@
 #include <kernel/sched.h>
 #include <mm/fault.h>
 #include <mm/maccess.h>
-#include <mm/memblock.h>
 #include <mm/vmalloc_lazy.h>
 #include "kmap_helpers.h"
 #include "test_util.h"
@@ -158,18 +157,12 @@ static void kmap_atomic_nests_on_the_same_stack_as_kmap_local(struct ktest *t)
 
 static void kmap_local_and_atomic_reach_ram_above_4g(struct ktest *t)
 {
-	struct page *block, *page;
+	struct page *page = kt_page_above_4g(t);
 	void *va;
 
-	if (memblock_usable_end() <= (1ull << 32)) {
-		kt_skip(t, "no RAM above 4 GiB (boot with -m 8G)");
+	if (!page)
 		return;
-	}
-	block = alloc_highest_block();
-	KT_ASSERT_NOT_NULL(t, block);
-	page = block + (1u << MAX_ORDER) - 1;
 	kt_diag(t, "frame %#llx", (unsigned long long)page_to_phys(page));
-	KT_EXPECT_GT(t, page_to_phys(page), 0xFFFFFFFFull);
 	va = kmap_local_page(page);
 	kt_fill(va, page_to_pfn(page));
 	KT_EXPECT_EQ(t, arch_pte_phys(arch_get_kernel_pte((uintptr_t)va)),
@@ -178,7 +171,7 @@ static void kmap_local_and_atomic_reach_ram_above_4g(struct ktest *t)
 	va = kmap_atomic(page);
 	KT_EXPECT_EQ(t, kt_check(va, page_to_pfn(page)), 0);
 	kunmap_atomic(va);
-	free_pages(block, MAX_ORDER);
+	kt_free_page_above_4g(page);
 }
 
 static const struct ktest_case kmap_atomic_cases[] = {

@@ -21,6 +21,7 @@
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
+#include "test_util.h"
 
 #define INCREMENTS	  1000000 /* per worker, test-and-set lock */
 #define TICKET_INCREMENTS 20000	  /* per worker, ticket lock */
@@ -86,29 +87,20 @@ static unsigned long run_counters(struct ktest *t, bool locked,
 				  unsigned long each)
 {
 	static struct counter_run run;
-	struct task *th[MAX_WORKERS];
-	unsigned int n = 0;
+	struct kt_workers ws;
+	unsigned int n;
 
 	run = (struct counter_run){ .t = t, .locked = locked, .each = each };
 	spin_lock_init(&run.lock, "test_counter");
-	run.n = MIN(num_online_cpus(), MAX_WORKERS);
-	for (unsigned int cpu = 0; cpu < NR_CPUS && n < run.n; cpu++) {
-		if (!cpu_is_online(cpu))
-			continue;
-		th[n] = kthread_create(count_worker, &run, "counter");
-		if (!th[n])
-			break;
-		kthread_bind(th[n], cpu);
-		n++;
-	}
+	n = kt_workers_create(&ws, count_worker, &run, 0,
+			      MIN(num_online_cpus(), MAX_WORKERS), "counter",
+			      true);
 	run.n = n; /* before any worker runs and reads it */
-	for (unsigned int i = 0; i < n; i++)
-		kthread_start(th[i]);
+	kt_workers_start(&ws);
 	WRITE_ONCE(run.go, 1);
 	if (!KT_WAIT_UNTIL(t, run.finished == n))
 		return ~0ul; /* run is static: leave them */
-	for (unsigned int i = 0; i < n; i++)
-		kthread_join(th[i]);
+	kt_workers_join(&ws);
 	kt_diag(t, "%u workers, %lu %s each: counter %lu", n, each,
 		locked ? "increments" : "racy rounds", run.value);
 	return run.value;

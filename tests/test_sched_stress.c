@@ -16,6 +16,7 @@
 #include <kernel/smp.h>
 #include <kernel/time.h>
 #include <kernel/wait.h>
+#include "test_util.h"
 
 #define MAX_STRESS_THREADS 8
 
@@ -112,7 +113,7 @@ static void sched_stress_waitqueue_mutex_completion(struct ktest *t)
 {
 	static struct stress s;
 	static struct stress_thread st[MAX_STRESS_THREADS];
-	struct task *th[MAX_STRESS_THREADS];
+	struct kt_workers ws;
 	unsigned int n = 2 * num_online_cpus();
 	unsigned long mutex_ops = 0, token_ops = 0, baton_ops = 0, sleeps = 0;
 
@@ -131,17 +132,20 @@ static void sched_stress_waitqueue_mutex_completion(struct ktest *t)
 	for (unsigned int i = 0; i < n; i++) {
 		st[i] = (struct stress_thread){ .s = &s };
 		rng_seed(&st[i].rng, rng_next(&t->rng));
-		th[i] = kthread_run(stress_thread, &st[i], "stress");
-		KT_ASSERT_NOT_NULL(t, th[i]);
 	}
+	KT_ASSERT_EQ(t,
+		     kt_workers_create(&ws, stress_thread, st, sizeof(st[0]), n,
+				       "stress", false),
+		     n);
+	kt_workers_start(&ws);
 	/* A thread asleep for good: report it, leave it (s is static). */
 	if (!KT_WAIT_UNTIL(t, s.finished == n)) {
 		kt_diag(t, "%u of %u threads finished: a lost wake-up?",
 			s.finished, n);
 		return;
 	}
+	kt_workers_join(&ws);
 	for (unsigned int i = 0; i < n; i++) {
-		kthread_join(th[i]);
 		mutex_ops += st[i].mutex_ops;
 		token_ops += st[i].token_ops;
 		baton_ops += st[i].baton_ops;

@@ -1,8 +1,11 @@
 /*
  * Helpers shared by several test suites.
  */
+#include <kernel/kthread.h>
+#include <kernel/panic.h>
 #include <kernel/percpu.h>
 #include <kernel/smp.h>
+#include <mm/memblock.h>
 #include <mm/page_alloc.h>
 #include "test_util.h"
 
@@ -49,4 +52,73 @@ unsigned int kt_online_cpu_other_than(unsigned int cpu)
 		if (c != cpu)
 			return c;
 	return cpu;
+}
+
+struct page *kt_page_above_4g(struct ktest *t)
+{
+	struct page *block, *page;
+
+	if (memblock_usable_end() <= (1ull << 32)) {
+		kt_skip(t, "no RAM above 4 GiB (boot with -m 8G)");
+		return NULL;
+	}
+	block = alloc_highest_block();
+	if (!block) {
+		KT_FAIL(t, "RAM ends at %#llx, but no free highmem block",
+			(unsigned long long)memblock_usable_end());
+		return NULL;
+	}
+	page = block + (1u << MAX_ORDER) - 1;
+	if (page_to_phys(page) <= 0xFFFFFFFFull) {
+		KT_FAIL(t, "the highest free block ends at %#llx, below 4 GiB",
+			(unsigned long long)page_to_phys(page));
+		free_pages(block, MAX_ORDER);
+		return NULL;
+	}
+	return page;
+}
+
+void kt_free_page_above_4g(struct page *page)
+{
+	free_pages(page - ((1u << MAX_ORDER) - 1), MAX_ORDER);
+}
+
+unsigned int kt_workers_create(struct kt_workers *ws, int (*fn)(void *arg),
+			       void *args, size_t arg_size, unsigned int n,
+			       const char *name, bool per_cpu)
+{
+	unsigned int cpu = 0;
+
+	BUG_ON(n > KT_MAX_WORKERS);
+	ws->n = 0;
+	while (ws->n < n) {
+		struct task *th;
+
+		if (per_cpu) {
+			while (cpu < NR_CPUS && !cpu_is_online(cpu))
+				cpu++;
+			if (cpu == NR_CPUS)
+				break;
+		}
+		th = kthread_create(fn, (char *)args + ws->n * arg_size, name);
+		if (!th)
+			break;
+		if (per_cpu)
+			kthread_bind(th, cpu);
+		ws->cpu[ws->n] = per_cpu ? cpu++ : NR_CPUS;
+		ws->th[ws->n++] = th;
+	}
+	return ws->n;
+}
+
+void kt_workers_start(struct kt_workers *ws)
+{
+	for (unsigned int i = 0; i < ws->n; i++)
+		kthread_start(ws->th[i]);
+}
+
+void kt_workers_join(struct kt_workers *ws)
+{
+	for (unsigned int i = 0; i < ws->n; i++)
+		kthread_join(ws->th[i]);
 }

@@ -2,6 +2,7 @@
 #ifndef TESTS_TEST_UTIL_H
 #define TESTS_TEST_UTIL_H
 
+#include <kernel/ktest.h>
 #include <kernel/smp.h>
 #include <mm/page.h>
 
@@ -11,6 +12,53 @@
  * Free it with free_pages(block, MAX_ORDER).
  */
 struct page *alloc_highest_block(void);
+
+/*
+ * A page above 4 GiB, the last of the highest highmem block (so the
+ * physical address needs PAE's upper bits). On a machine without RAM
+ * there the case is skipped, saying so (boot with -m 8G), and NULL
+ * returned; NULL too, with the case failed by name, if RAM is there
+ * but no block of it is free. Free it with kt_free_page_above_4g.
+ */
+struct page *kt_page_above_4g(struct ktest *t);
+void kt_free_page_above_4g(struct page *page);
+
+/*
+ * A group of worker threads: kt_workers_create makes up to n threads
+ * running fn, worker i with argument args + i * arg_size, all named
+ * name. With per_cpu, worker i is bound to the i-th online CPU, and
+ * there are no more workers than online CPUs. The threads do not run
+ * until kt_workers_start, so the caller may still set up what they
+ * read; kt_workers_join joins them (after the caller's bounded wait,
+ * KT_WAIT_UNTIL, for the work: a worker stuck for good must fail the
+ * case by name, not hang the join).
+ *
+ *	static struct worker w[KT_MAX_WORKERS];
+ *	struct kt_workers ws;
+ *
+ *	kt_workers_create(&ws, worker_fn, w, sizeof(w[0]), 4, "w", true);
+ *	KT_ASSERT_GT(t, ws.n, 0);
+ *	kt_workers_start(&ws);
+ *	if (KT_WAIT_UNTIL(t, READ_ONCE(done) == ws.n))
+ *		kt_workers_join(&ws);
+ *
+ * Context: process context, may sleep.
+ * Return (create): how many threads it made; fewer than asked when
+ * per_cpu found fewer CPUs, or a thread could not be made (out of
+ * memory: the case should fail).
+ */
+#define KT_MAX_WORKERS 16
+struct kt_workers {
+	unsigned int n;			  /* threads made */
+	struct task *th[KT_MAX_WORKERS];  /* joined by kt_workers_join */
+	unsigned int cpu[KT_MAX_WORKERS]; /* bound to; NR_CPUS: unbound */
+};
+
+unsigned int kt_workers_create(struct kt_workers *ws, int (*fn)(void *arg),
+			       void *args, size_t arg_size, unsigned int n,
+			       const char *name, bool per_cpu);
+void kt_workers_start(struct kt_workers *ws);
+void kt_workers_join(struct kt_workers *ws);
 
 /*
  * The first online CPU other than cpu, or cpu itself when it is the

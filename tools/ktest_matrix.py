@@ -112,7 +112,7 @@ MATRIX = [
 
     # 8 MiB: no free block of the largest buddy orders
     # (pmm_blocks_are_aligned tries the orders there are).
-    Config("m8", mem="8M", smp=1, cmdline="ktest=boot,pmm,vmalloc",
+    Config("m8", mem="8M", smp=1, cmdline="ktest=boot,pmm,vmalloc*,vmap_area",
            timeout=40, tags=("lowmem", "small")),
 
     # CPUs the kernel must refuse (boot/entry.S: cpu_needs): each
@@ -262,8 +262,8 @@ MATRIX = [
     # address could crash it instead of failing the case by name.
     Config("tlb-broken-vmalloc", mem="512M", smp=4,
            cmdline="break=tlb_shootdown "
-                   "ktest=vmalloc.vmalloc_stress_concurrent",
-           expect={"fail": ["vmalloc.vmalloc_stress_concurrent"]},
+                   "ktest=vmalloc_stress.vmalloc_stress_concurrent",
+           expect={"fail": ["vmalloc_stress.vmalloc_stress_concurrent"]},
            tags=("smp", "break")),
 
     # break=pkmap_flush: the pkmap pool wraps without a shootdown, so

@@ -1,8 +1,8 @@
 /*
  * The vmalloc area: virtually contiguous kernel memory built from
  * pages that need not be contiguous, or even have a permanent address
- * (highmem). docs/layout.rst places the area; mm/vmalloc.c hands out
- * ranges of it.
+ * (highmem). docs/layout.rst places the area; mm/vmap_area.c hands
+ * out ranges of it and mm/vmalloc.c maps them.
  *
  * Every range is followed by one unmapped guard page, so running off
  * the end of a buffer faults at once instead of corrupting the next
@@ -42,10 +42,9 @@
 /*
  * Map count pages (any zone) contiguously with permissions prot
  * (MAP_READ, MAP_WRITE...). The pages remain the caller's.
- * Cost: a range search (first fit, usually the first free range), one
- * small kmalloc, one PTE write per page; no TLB flush (a new mapping
- * cannot be cached anywhere).
- * Context: may sleep (see above).
+ * Cost: a search for the lowest free range that fits (O(log holes):
+ * mm/vmap_area.c), one small kmalloc, one PTE write per page; no TLB flush (a
+ * new mapping cannot be cached anywhere). Context: may sleep (see above).
  * Return: the address, or NULL if count is 0, no room or no memory
  * for the area's descriptor is left even after a purge, or a page is not one
  * the caller can own (NULL, not a struct page, reserved or free: a warning
@@ -105,9 +104,9 @@ struct page *vmalloc_to_page(const void *addr);
  * Do the pending shootdown now: every lazily freed range becomes
  * reusable. Called by vunmap past the threshold and by a failing
  * allocation; tests and benchmarks call it too.
- * Cost: one flush_tlb_kernel_range over the lazy ranges' span, plus one
- * merge walk of the lazy and free lists (linear); a sort (n log n) is
- * added only if the ranges were freed out of address order.
+ * Cost: one flush_tlb_kernel_range over the lazy ranges' span, plus,
+ * per lazy range, an O(log holes) give back to the free space (in any
+ * order: no sort).
  * Context: may sleep.
  * Return: nothing.
  */

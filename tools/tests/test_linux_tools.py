@@ -163,6 +163,12 @@ HMOS_ONLY = {
     # LATENCY lines, not a per-operation cost: no Linux twin yet.
     "latency_kmap_atomic": "wake-up latency, not a per-op cost",
     "latency_kmap_local": "wake-up latency, not a per-op cost",
+    # vmap with N holes cut into the free space first
+    # (tests/bench_vmap.c): no Linux twin yet (it would need the same
+    # holes cut into Linux's vmalloc space by the module).
+    "vmap16_vunmap_holes10": "free-space scaling, no Linux twin yet",
+    "vmap16_vunmap_holes100": "free-space scaling, no Linux twin yet",
+    "vmap16_vunmap_holes1000": "free-space scaling, no Linux twin yet",
 }
 
 
