@@ -36,6 +36,7 @@ import json
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -427,11 +428,21 @@ def kernel_cmdline(cfg, args):
             keys[key] = val
         else:
             extra.append(word)
+    if cfg.elsewhere and keys["ktest"] == "all":
+        keys["ktest"] = ",".join(s for s in suite_names()
+                                 if s not in cfg.elsewhere)
     if args.ktest is not None and not cfg.script:
         keys["ktest"] = args.ktest
     if args.seed is not None:
         keys["ktest.seed"] = str(args.seed)
     return " ".join(extra + [f"{k}={v}" for k, v in keys.items()])
+
+
+def suite_names():
+    """Every suite of tests/, in name order, as KTEST_SUITE names it."""
+    return sorted({m for f in (ROOT / "tests").glob("*.c")
+                   for m in re.findall(r"^KTEST_SUITE\((\w+),",
+                                       f.read_text(), re.M)})
 
 
 RUNNING = set()                    # live children (QemuRun), killed on ^C
@@ -547,7 +558,9 @@ class QemuRun:
         to QEMU and removes its port file), killing it after grace
         seconds if it has not gone."""
         if self.proc.returncode is None:
-            self.proc.terminate()
+            # Not Popen.terminate(): it may reap the child itself,
+            # and _reap() would then find no child to wait for.
+            os.kill(self.proc.pid, signal.SIGTERM)
             ready, _, _ = select.select([self.pidfd], [], [], grace)
             if not ready:
                 self.kill()
@@ -558,7 +571,7 @@ class QemuRun:
         already (its id could then belong to another process)."""
         if self.proc.returncode is None:
             try:
-                os.killpg(self.proc.pid, 9)
+                os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self.killed = True
@@ -901,6 +914,88 @@ def write_json(path, outcomes):
     path.write_text(json.dumps(rows, indent=2) + "\n")
 
 
+# ---------------------------------------------------------------------------
+# Scheduling the rows
+
+def host_slots(cfg, jobs):
+    """How many of the --jobs slots (host cores, by default) a row holds
+    while it runs.  TCG runs a host thread per vCPU, and a row whose
+    tests keep every CPU busy (the contention and stress suites) needs
+    them all: beside another busy QEMU on two cores, the lock hand-overs
+    of `locking` on smp4 slowed past its 15 s watchdog.  A row that ends
+    in a panic holds one: it boots, runs one case and stops, and at most
+    one CPU spins meanwhile (a crash-deaf-* row's asker: 11 s of host
+    CPU in its 12 s); under -icount every vCPU shares one host thread."""
+    if expect_mode(cfg.expect) == "panic":
+        return 1
+    return min(cfg.cpus(), jobs)
+
+
+def run_matrix(chosen, args, durations):
+    """Boot every chosen row, several at once, and return their
+    Outcomes (None after ^C).  The rows start longest first, by the
+    seconds each took last time (durations; a row never timed counts
+    as long), so that no long row starts last and runs alone; a row
+    starts as soon as its slots are free, and when the next in that
+    order does not fit, the next that does goes first (the free slots
+    never wait for it)."""
+    pending = sorted(chosen, key=lambda c: -durations.get(c.name, 1e9))
+    outcomes, threads = [], []
+    free = [args.jobs]
+    slots = threading.Condition()      # protects free
+
+    def worker(cfg, weight):
+        try:
+            o = run_config(cfg, args)
+        except Exception as e:     # a runner bug must not hang the rest
+            o = Outcome(cfg, reason=f"runner error: {e!r}", failed=1)
+        with slots:
+            free[0] += weight
+            slots.notify()
+        outcomes.append(o)
+        if not STOPPING.is_set():  # after ^C, killed runs are noise
+            report(o, args.verbose)
+
+    try:
+        while pending:
+            with slots:
+                while not any(host_slots(c, args.jobs) <= free[0]
+                              for c in pending):
+                    slots.wait()
+                cfg = next(c for c in pending
+                           if host_slots(c, args.jobs) <= free[0])
+                free[0] -= host_slots(cfg, args.jobs)
+            pending.remove(cfg)
+            threads.append(threading.Thread(
+                target=worker, args=(cfg, host_slots(cfg, args.jobs))))
+            threads[-1].start()
+        for t in threads:
+            t.join()
+    except KeyboardInterrupt:
+        with RUNNING_LOCK:
+            STOPPING.set()
+            for p in RUNNING:
+                p.kill()
+        return None
+    return outcomes
+
+
+def load_durations(path):
+    """{row: seconds} of the last run of each row, or {} at first."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def save_durations(path, outcomes):
+    """Merge this run's seconds into path: a run of a few rows keeps
+    the others' figures."""
+    seen = load_durations(path)
+    seen.update({o.cfg.name: round(o.seconds, 1) for o in outcomes})
+    path.write_text(json.dumps(seen, indent=2, sort_keys=True) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--elf", type=Path, default=ROOT / "build/kernel.elf")
@@ -912,13 +1007,15 @@ def main():
     ap.add_argument("--ktest", help="test glob, replaces ktest=all")
     ap.add_argument("--seed", type=int, help="ktest.seed (default 1)")
     ap.add_argument("--jobs", "-j", type=int,
-                    default=int(os.environ.get("KTEST_JOBS", "2")))
+                    default=int(os.environ.get("KTEST_JOBS",
+                                           os.cpu_count() or 2)))
     ap.add_argument("--outdir", type=Path, default=ROOT / "build/test")
     ap.add_argument("--qemu", default="qemu-system-i386")
     ap.add_argument("--list", action="store_true",
                     help="list the configurations and exit")
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args()
+    t0 = time.monotonic()
 
     table = ktest_matrix.by_name()
     if args.list:
@@ -936,6 +1033,11 @@ def main():
                      f"(have {', '.join(table)})")
         chosen = [c for c in chosen
                   if any(fnmatch.fnmatch(c.name, p) for p in pats)]
+    strays = {f"{c.name}: {s}" for c in chosen for s in c.elsewhere
+              if s not in suite_names()}
+    if strays:
+        ap.error(f"ktest_matrix: elsewhere names no such suite: "
+                 f"{', '.join(sorted(strays))}")
     if not args.elf.is_file():
         print(f"ktest: no kernel at {args.elf} (build it first)",
               file=sys.stderr)
@@ -946,48 +1048,20 @@ def main():
         return 2
     args.jobs = max(1, args.jobs)
     args.outdir.mkdir(parents=True, exist_ok=True)
-    # TCG runs a host thread per vCPU, so a run holds min(smp, jobs) of
-    # the --jobs slots.  Only this thread takes slots, in table order, so
-    # taking them one at a time cannot deadlock.
-    outcomes, slots, threads = [], threading.Semaphore(args.jobs), []
-
-    def worker(cfg, weight):
-        try:
-            o = run_config(cfg, args)
-        except Exception as e:     # a runner bug must not hang the rest
-            o = Outcome(cfg, reason=f"runner error: {e!r}", failed=1)
-        finally:
-            slots.release(weight)
-        outcomes.append(o)
-        if not STOPPING.is_set():  # after ^C, killed runs are noise
-            report(o, args.verbose)
-
-    try:
-        for cfg in chosen:
-            weight = min(cfg.cpus(), args.jobs)
-            for _ in range(weight):
-                slots.acquire()
-            threads.append(threading.Thread(target=worker,
-                                            args=(cfg, weight)))
-            threads[-1].start()
-        for t in threads:
-            t.join()
-    except KeyboardInterrupt:
-        with RUNNING_LOCK:
-            STOPPING.set()
-            for p in RUNNING:
-                p.kill()
+    durations = args.outdir / "durations.json"
+    outcomes = run_matrix(chosen, args, load_durations(durations))
+    if outcomes is None:
         print("ktest: interrupted", file=sys.stderr)
         return 130
-
     order = [c.name for c in chosen]
     outcomes.sort(key=lambda o: order.index(o.cfg.name))
     write_json(args.outdir / "results.json", outcomes)
+    save_durations(durations, outcomes)
     collect_lock_edges(outcomes, args.outdir / "lockdep-edges.json")
     total = [sum(getattr(o, f) for o in outcomes)
              for f in ("passed", "failed", "skipped")]
-    print("ktest: %d passed, %d failed, %d skipped" % tuple(total),
-          flush=True)
+    print("ktest: %d passed, %d failed, %d skipped in %.0f s"
+          % (*total, time.monotonic() - t0), flush=True)
     return 0 if total[1] == 0 else 1
 
 
