@@ -10,10 +10,10 @@ printed and compare what happened with what the table expects (judge,
 by the mode the row's `expect` names).  Results
 print as each run finishes; the last line is always
 
-    ktest: N passed, N failed, N skipped
+    ktest: N passed, N failed, N skipped in S s
 
 counting test cases over all configurations (a configuration that fails
-as a whole adds at least one failure).  Exit status 0 only if nothing
+as a whole adds at least one failure), then the wall time of the run.  Exit status 0 only if nothing
 failed.  build/test/results.json holds the same, per configuration.
 Every backtrace frame of a serial log gets its source file and line
 (addr2line on the ELF), so a failure's tail points at the code.
