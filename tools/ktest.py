@@ -7,14 +7,16 @@ QEMU's stdio, read by the runner (QemuRun) and kept in
 build/test/<name>/serial.log, wait for QEMU to exit through
 isa-debug-exit (or kill it at the timeout), parse the KTAP v1 the kernel
 printed and compare what happened with what the table expects (judge,
-by the mode the row's `expect` names).  Results
-print as each run finishes; the last line is always
+by the mode the row's `expect` names).  Results print as each run
+finishes; the last line is always
 
     ktest: N passed, N failed, N skipped in S s
 
 counting test cases over all configurations (a configuration that fails
-as a whole adds at least one failure), then the wall time of the run.  Exit status 0 only if nothing
-failed.  build/test/results.json holds the same, per configuration.
+as a whole adds at least one failure), then the wall time of the run.
+Exit status 0 only if nothing failed.  build/test/results.json holds
+the same, per configuration, with the seconds and host CPU seconds of
+each and of each suite.
 Every backtrace frame of a serial log gets its source file and line
 (addr2line on the ELF), so a failure's tail points at the code.
 
