@@ -663,17 +663,75 @@ def run_config(cfg, args):
     return o
 
 
+def mkiso(elf, iso, cmdline):
+    """tools/mkiso; None, or what it said when it failed."""
+    mk = subprocess.run([str(ROOT / "tools/mkiso"), str(elf), str(iso),
+                         cmdline], stdin=subprocess.DEVNULL,
+                        capture_output=True, text=True)
+    return None if mk.returncode == 0 else mk.stderr or "mkiso failed"
+
+
+class IsoCopies:
+    """The rows' ISOs, made from one ISO per kernel.  tools/mkiso takes
+    a quarter of a second (grub-mkrescue), a fifth of a short row, and
+    rows differ only in the kernel command line.  So the first row of a
+    kernel makes an ISO whose grub.cfg holds a placeholder line of SLOT
+    bytes, and every row gets a copy with its own line written over the
+    placeholder, padded with spaces: ISO 9660 stores a file's bytes as
+    they are, in one piece, and GRUB splits the line into words, so the
+    padding never reaches the kernel (each boot prints the line it got,
+    "command line: ...").  A line that does not fit, or that tools/mkiso
+    would refuse, is left to tools/mkiso itself."""
+
+    SLOT = 1000
+    MARK = b"hmos.cmdline.slot="
+    GRUB_SYNTAX = set(";&|$`\"'\\{}\n")
+
+    def __init__(self):
+        self.lock = threading.Lock()     # protects templates
+        self.templates = {}              # (elf, mtime) -> its ISO's bytes
+
+    def make(self, elf, iso, cmdline, outdir):
+        """Write the ISO for elf and cmdline; None, or why it failed."""
+        line = cmdline.encode()
+        if len(line) > self.SLOT or set(cmdline) & self.GRUB_SYNTAX:
+            return mkiso(elf, iso, cmdline)
+        data = self.template(elf, outdir)
+        if isinstance(data, str):
+            return data
+        at = data.find(self.MARK)
+        iso.write_bytes(data[:at] + line.ljust(self.SLOT)
+                        + data[at + self.SLOT:])
+        return None
+
+    def template(self, elf, outdir):
+        """The placeholder ISO of elf (made once per build of it), or
+        what tools/mkiso said when it failed."""
+        key = (str(elf), Path(elf).stat().st_mtime_ns)
+        with self.lock:
+            if key not in self.templates:
+                path = outdir / f"template-{Path(elf).parent.name}.iso"
+                mark = self.MARK + b"0" * (self.SLOT - len(self.MARK))
+                err = mkiso(elf, path, mark.decode())
+                data = path.read_bytes() if err is None else err
+                if err is None and data.count(self.MARK) != 1:
+                    data = f"{path}: the placeholder is not there once"
+                self.templates[key] = data
+            return self.templates[key]
+
+
+ISOS = IsoCopies()
+
+
 def qemu_command(cfg, args, d, o):
     """QEMU's command line for cfg, serial console on stdio, after
     making its ISO; None (and o's reason) if the ISO failed."""
     cmdline = kernel_cmdline(cfg, args)
     elf = args.debug_elf if cfg.debug_build else args.elf
     iso = d / "kernel.iso"
-    mk = subprocess.run([str(ROOT / "tools/mkiso"), str(elf), str(iso),
-                         cmdline], stdin=subprocess.DEVNULL,
-                        capture_output=True, text=True)
-    if mk.returncode != 0:
-        o.reason, o.stderr, o.failed = "mkiso failed", mk.stderr, 1
+    err = ISOS.make(elf, iso, cmdline, args.outdir)
+    if err is not None:
+        o.reason, o.stderr, o.failed = "mkiso failed", err, 1
         return None
     cmd = [args.qemu, "-accel", "tcg", "-cpu", cfg.cpu, "-m", cfg.mem,
            "-smp", str(cfg.smp), "-boot", "d", "-cdrom", str(iso),
