@@ -205,10 +205,11 @@ MATRIX = [
                r"^zone Normal  pfn 0x000000-0x002400"]},
            tags=("highmem", "above4g", "cmdline")),
 
-    # The crash reports themselves (include/kernel/panic.h): a NULL pointer read
-    # must panic with the decoded fault, the region and a backtrace; a
-    # runaway recursion must hit the boot stack's guard page and be
-    # reported through the double-fault task, not end in a triple fault.
+    # The crash reports themselves (include/kernel/panic.h): a NULL
+    # pointer read must panic with the decoded fault, the region and a
+    # backtrace; a runaway recursion must hit the boot stack's guard
+    # page and be reported through the double-fault task, not end in a
+    # triple fault.
     Config("crash-null", mem="64M", smp=1,
            cmdline="ktest=crash ktest.crash=null",
            expect={"panic": [
