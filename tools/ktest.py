@@ -1056,6 +1056,11 @@ def save_durations(path, outcomes):
     path.write_text(json.dumps(seen, indent=2, sort_keys=True) + "\n")
 
 
+def stop_on_signal(signum, frame):
+    """SIGTERM and SIGHUP: stop as on ^C (run_matrix kills the QEMUs)."""
+    raise KeyboardInterrupt
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--elf", type=Path, default=ROOT / "build/kernel.elf")
@@ -1076,6 +1081,11 @@ def main():
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args()
     t0 = time.monotonic()
+    # Every QEMU runs in a process group of its own (QemuRun), out of
+    # reach of a signal sent to the runner's group: a runner told to
+    # stop by SIGTERM or SIGHUP ends them all as it does on ^C.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop_on_signal)
 
     table = ktest_matrix.by_name()
     if args.list:
