@@ -2,17 +2,21 @@
 """ktest: boot the kernel in a matrix of QEMU machines and judge its KTAP.
 
 For each configuration in tools/ktest_matrix.py: build an ISO whose
-command line selects the in-kernel tests, boot it under TCG with COM1 going
-to build/test/<name>/serial.log, wait for QEMU to exit through
+command line selects the in-kernel tests, boot it under TCG with COM1 on
+QEMU's stdio, read by the runner (QemuRun) and kept in
+build/test/<name>/serial.log, wait for QEMU to exit through
 isa-debug-exit (or kill it at the timeout), parse the KTAP v1 the kernel
-printed and compare what happened with what the table expects.  Results
-print as each run finishes; the last line is always
+printed and compare what happened with what the table expects (judge,
+by the mode the row's `expect` names).  Results print as each run
+finishes; the last line is always
 
-    ktest: N passed, N failed, N skipped
+    ktest: N passed, N failed, N skipped in S s
 
 counting test cases over all configurations (a configuration that fails
-as a whole adds at least one failure).  Exit status 0 only if nothing
-failed.  build/test/results.json holds the same, per configuration.
+as a whole adds at least one failure), then the wall time of the run.
+Exit status 0 only if nothing failed.  build/test/results.json holds
+the same, per configuration, with the seconds and host CPU seconds of
+each and of each suite.
 Every backtrace frame of a serial log gets its source file and line
 (addr2line on the ELF), so a failure's tail points at the code.
 
@@ -33,10 +37,13 @@ import fnmatch
 import json
 import os
 import re
+import select
+import signal
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -76,6 +83,8 @@ class Outcome:
     skipped: int = 0
     seconds: float = 0.0
     exit_code: int = None          # None: killed at the timeout
+    cpu_seconds: float = 0.0       # host CPU time QEMU took
+    suites: dict = field(default_factory=dict)  # {suite: seconds}
     ktap: Ktap = field(default_factory=Ktap)
     log_lines: list = field(default_factory=list)
     stderr: str = ""
@@ -98,103 +107,151 @@ def match_in_order(lines, pats):
     return first, seen, None
 
 
+def expect_mode(expect):
+    """Which judge a row's `expect` calls for (tools/ktest_matrix.py
+    says what each form means): "panic", "refuse" or "cases" (a run
+    that ends its plan: "pass", or exactly the listed cases failing,
+    with "lines" and "absent" checked beside)."""
+    if isinstance(expect, dict) and "panic" in expect:
+        return "panic"
+    if isinstance(expect, dict) and "refuse" in expect:
+        return "refuse"
+    return "cases"
+
+
 def judge(o, filtered):
-    """Fill in o's verdict.  `filtered`: --ktest chose the tests, so an
-    expected failure that did not run cannot be demanded."""
-    k, cfg, code = o.ktap, o.cfg, o.exit_code
-    n = {s: sum(c.status == s for c in k.cases)
-         for s in ("ok", "fail", "skip", "crashed")}
+    """Fill in o's verdict: count the cases, collect what is wrong with
+    any run (a timeout, a lockdep report), then let the judge of the
+    row's mode add its own and decide.  `filtered`: --ktest chose the
+    tests, so an expected failure that did not run cannot be demanded.
+    A row that fails counts at least one failure."""
+    n = Counter(c.status for c in o.ktap.cases)
     o.passed, o.skipped = n["ok"], n["skip"]
     o.failed = n["fail"] + n["crashed"]
     why = []
-    if code is None:
-        why.append(f"timeout after {cfg.timeout} s")
+    if o.exit_code is None:
+        why.append(f"timeout after {o.cfg.timeout} s")
     why += lockdep_reports(o.log_lines)
-
-    if isinstance(cfg.expect, dict) and "panic" in cfg.expect:
-        # One regex, or a list that must match lines in that order (a
-        # report's header, its fault cause, its backtrace...).
-        pats = cfg.expect["panic"]
-        pats = [pats] if isinstance(pats, str) else list(pats)
-        first, seen, missing = match_in_order(o.log_lines, pats)
-        if missing:
-            why.append(f"expected panic line /{missing}/ not in the log")
-        # "quiet_after": a regex no line may match once the report began
-        # (another CPU's output that should have been stopped).
-        quiet = cfg.expect.get("quiet_after")
-        if quiet and first is not None:
-            late = [ln for ln in o.log_lines[first:] if re.search(quiet, ln)]
-            if late:
-                why.append(f"{len(late)} line(s) /{quiet}/ inside or after "
-                           f"the panic report, e.g. {late[0]!r}")
-        if n["fail"]:
-            why.append(f"{n['fail']} not ok before the panic")
-        o.failed = n["fail"]        # cases the planned panic cut off
-        if not why:                 # don't count: the panic is the check
-            o.status, o.passed = "PASS", o.passed + 1
-            o.note = f"expected panic seen: {seen.strip()}"
-    elif isinstance(cfg.expect, dict) and "refuse" in cfg.expect:
-        # The kernel refused what it was asked (no test selected...): it
-        # must exit as a failure, run no failing case, and say why.
-        _, _, missing = match_in_order(o.log_lines, cfg.expect["refuse"])
-        want_code = cfg.expect.get("exit", EXIT_FAIL)
-        if code is not None and code != want_code:
-            why.append(f"QEMU exit {code} "
-                       f"({EXIT_MEANING.get(code, 'unexpected')}), "
-                       f"expected {want_code}")
-        if missing:
-            why.append(f"expected line /{missing}/ not in the log")
-        if k.panic:
-            why.append(f"panic: {k.panic}")
-        if n["fail"] or n["crashed"]:
-            why.append("a case failed or crashed")
-        if not why:
-            o.status, o.passed, o.failed = "PASS", o.passed + 1, 0
-            o.note = "refused as expected"
-    else:
-        want = set(cfg.expect["fail"]) if cfg.expect != "pass" else set()
-        if filtered:
-            want &= {c.full for c in k.cases}
-        failing = {c.full for c in k.cases if c.status == "fail"}
-        want_code = EXIT_FAIL if want else EXIT_PASS
-        if not cfg.exit_device:
-            want_code = EXIT_POWEROFF
-            why += judge_poweroff(o.log_lines)
-        if code is not None and code != want_code:
-            why.append(f"QEMU exit {code} "
-                       f"({EXIT_MEANING.get(code, 'unexpected')}), "
-                       f"expected {want_code}")
-        if k.panic:
-            why.append(f"panic: {k.panic}")
-        if not k.found:
-            why.append("no KTAP output")
-        elif not k.cases:
-            why.append("KTAP output has no results")
-        why += k.problems
-        if n["crashed"]:
-            why.append(f"{n['crashed']} results missing (crashed)")
-        if failing - want:
-            why.append(f"{len(failing - want)} not ok")
-        if want - failing:
-            why.append("expected to fail but did not: "
-                       + ", ".join(sorted(want - failing)))
-        for pat in (cfg.expect.get("absent", [])
-                    if isinstance(cfg.expect, dict) else []):
-            bad = next((ln for ln in o.log_lines if re.search(pat, ln)), None)
-            if bad is not None:
-                why.append(f"line /{pat}/ must not appear: {bad.strip()!r}")
-        if isinstance(cfg.expect, dict) and "lines" in cfg.expect:
-            _, _, missing = match_in_order(o.log_lines, cfg.expect["lines"])
-            if missing:
-                why.append(f"expected line /{missing}/ not in the log")
-        if not why:
-            o.status = "PASS"
-            if want:                # the check passed: count them so
-                o.note = "expected failures seen: " + ", ".join(sorted(want))
-                o.passed, o.failed = o.passed + len(want), 0
+    JUDGES[expect_mode(o.cfg.expect)](o, n, filtered, why)
     o.reason = "; ".join(why)
     if o.status == "FAIL":
         o.failed = max(o.failed, 1)
+
+
+def exit_problem(code, want):
+    """Why QEMU's exit status is wrong, or None.  None for code: the
+    run was killed at its timeout, which is reported already."""
+    if code is None or code == want:
+        return None
+    return (f"QEMU exit {code} ({EXIT_MEANING.get(code, 'unexpected')}), "
+            f"expected {want}")
+
+
+def lines_problem(lines, pats):
+    """Why the regexes pats do not all match lines in order, or None."""
+    _, _, missing = match_in_order(lines, pats)
+    return f"expected line /{missing}/ not in the log" if missing else None
+
+
+def judge_panic(o, n, filtered, why):
+    """{"panic": ...}: the boot must end in a report matching the
+    regexes in order; no line from the report on may match
+    "quiet_after" (another CPU's output that should have been stopped).
+    The panic is the check: the row counts one pass, and the cases it
+    cut off are not counted as failures."""
+    pats = o.cfg.expect["panic"]
+    pats = [pats] if isinstance(pats, str) else list(pats)
+    first, seen, missing = match_in_order(o.log_lines, pats)
+    if missing:
+        why.append(f"expected panic line /{missing}/ not in the log")
+    quiet = o.cfg.expect.get("quiet_after")
+    if quiet and first is not None:
+        late = [ln for ln in o.log_lines[first:] if re.search(quiet, ln)]
+        if late:
+            why.append(f"{len(late)} line(s) /{quiet}/ inside or after "
+                       f"the panic report, e.g. {late[0]!r}")
+    if n["fail"]:
+        why.append(f"{n['fail']} not ok before the panic")
+    o.failed = n["fail"]
+    if not why:
+        o.status, o.passed = "PASS", o.passed + 1
+        o.note = f"expected panic seen: {seen.strip()}"
+
+
+def judge_refusal(o, n, filtered, why):
+    """{"refuse": [...]}: the kernel refused what it was asked (no test
+    selected, a CPU it cannot run on): it must exit as a failure (or
+    with "exit"), run no failing case, and say why in those lines."""
+    why += filter(None, [
+        exit_problem(o.exit_code, o.cfg.expect.get("exit", EXIT_FAIL)),
+        lines_problem(o.log_lines, o.cfg.expect["refuse"])])
+    if o.ktap.panic:
+        why.append(f"panic: {o.ktap.panic}")
+    if n["fail"] or n["crashed"]:
+        why.append("a case failed or crashed")
+    if not why:
+        o.status, o.passed, o.failed = "PASS", o.passed + 1, 0
+        o.note = "refused as expected"
+
+
+def judge_cases(o, n, filtered, why):
+    """"pass" or {"fail": [...]}: a complete KTAP plan in which exactly
+    the listed cases fail, the matching exit status (or, without the
+    exit device, an ACPI power-off), and the "lines" and "absent"
+    checks.  The expected failures are the check: they count as
+    passes."""
+    k, expect = o.ktap, o.cfg.expect
+    spec = expect if isinstance(expect, dict) else {}
+    want = set(spec.get("fail", []))
+    if filtered:
+        want &= {c.full for c in k.cases}
+    failing = {c.full for c in k.cases if c.status == "fail"}
+    want_code = EXIT_FAIL if want else EXIT_PASS
+    if not o.cfg.exit_device:
+        want_code = EXIT_POWEROFF
+        why += judge_poweroff(o.log_lines)
+    why += filter(None, [exit_problem(o.exit_code, want_code)])
+    why += ktap_problems(k, n)
+    if failing - want:
+        why.append(f"{len(failing - want)} not ok")
+    if want - failing:
+        why.append("expected to fail but did not: "
+                   + ", ".join(sorted(want - failing)))
+    why += absent_problems(o.log_lines, spec.get("absent", []))
+    why += filter(None, [lines_problem(o.log_lines, spec.get("lines", []))])
+    if not why:
+        o.status = "PASS"
+        if want:
+            o.note = "expected failures seen: " + ", ".join(sorted(want))
+            o.passed, o.failed = o.passed + len(want), 0
+
+
+def ktap_problems(k, n):
+    """What is wrong with the report itself: a panic, no KTAP, no
+    results, a malformed plan, results that never came."""
+    why = [f"panic: {k.panic}"] if k.panic else []
+    if not k.found:
+        why.append("no KTAP output")
+    elif not k.cases:
+        why.append("KTAP output has no results")
+    why += k.problems
+    if n["crashed"]:
+        why.append(f"{n['crashed']} results missing (crashed)")
+    return why
+
+
+def absent_problems(lines, pats):
+    """One reason for each regex of pats that some line matches."""
+    why = []
+    for pat in pats:
+        bad = next((ln for ln in lines if re.search(pat, ln)), None)
+        if bad is not None:
+            why.append(f"line /{pat}/ must not appear: {bad.strip()!r}")
+    return why
+
+
+JUDGES = {"panic": judge_panic, "refuse": judge_refusal,
+          "cases": judge_cases}
 
 
 # A lockdep report is a WARNING whose reason starts "lockdep: ".  Only
@@ -373,6 +430,9 @@ def kernel_cmdline(cfg, args):
             keys[key] = val
         else:
             extra.append(word)
+    if cfg.elsewhere and keys["ktest"] == "all":
+        keys["ktest"] = ",".join(s for s in suite_names()
+                                 if s not in cfg.elsewhere)
     if args.ktest is not None and not cfg.script:
         keys["ktest"] = args.ktest
     if args.seed is not None:
@@ -380,9 +440,16 @@ def kernel_cmdline(cfg, args):
     return " ".join(extra + [f"{k}={v}" for k, v in keys.items()])
 
 
-RUNNING = set()                    # live QEMUs, killed on ^C
+def suite_names():
+    """Every suite of tests/, in name order, as KTEST_SUITE names it."""
+    return sorted({m for f in (ROOT / "tests").glob("*.c")
+                   for m in re.findall(r"^KTEST_SUITE\((\w+),",
+                                       f.read_text(), re.M)})
+
+
+RUNNING = set()                    # live children (QemuRun), killed on ^C
 RUNNING_LOCK = threading.Lock()
-STOPPING = threading.Event()       # ^C seen: kill QEMUs as they start
+STOPPING = threading.Event()       # ^C seen: kill children as they start
 
 
 def host_timeout(seconds):
@@ -395,222 +462,436 @@ def host_timeout(seconds):
     return int(seconds * min(4.0, max(1.0, load)))
 
 
+class QemuRun:
+    """One emulator from start to reap: QEMU itself, or the command
+    that starts it (tools/qemu-gdb, `make run`).  Every row's process
+    goes through here, so each is started, read, bounded and ended the
+    same way:
+
+        with QemuRun(cmd, timeout=60) as q:
+            q.wait()                # until it exits, or killed at 60 s
+        q.exit_code, q.output(), q.cpu_seconds
+
+    The child gets a process group of its own, so that the kill at the
+    deadline (or on ^C) ends QEMU too when the child is a wrapper.  Its
+    stdout (the serial console: `-serial stdio`) and stderr are read by
+    two threads as they come; each line of stdout keeps the time it
+    arrived (suite_seconds), and a waiter is woken by the output itself
+    (wait_for), never by a timer.  The exit is waited for on a pidfd,
+    and the child is reaped with its resource use: cpu_seconds, the
+    host CPU time it and its reaped children took."""
+
+    def __init__(self, cmd, timeout, interactive=False, merge=False,
+                 cwd=None, env=None):
+        """interactive: send() may type on stdin; merge: stderr joins
+        stdout, in the order printed (gdb's errors beside its output)."""
+        self.cmd, self.timeout = cmd, timeout
+        self.popen_args = dict(cwd=cwd, env=env, start_new_session=True,
+                               stdin=subprocess.PIPE if interactive
+                               else subprocess.DEVNULL,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT if merge
+                               else subprocess.PIPE)
+        self.exit_code = None      # stays None if killed at the deadline
+        self.killed = False
+        self.seconds = self.cpu_seconds = 0.0
+        self.cond = threading.Condition()   # protects the fields below
+        self.out, self.err = bytearray(), bytearray()
+        self.stamps = []           # (seconds since start, a line of stdout)
+        self.eof = False           # stdout closed: no more output comes
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        self.deadline = self.t0 + self.timeout
+        self.proc = subprocess.Popen(self.cmd, **self.popen_args)
+        self.pidfd = os.pidfd_open(self.proc.pid)
+        self.readers = [threading.Thread(target=self._read, daemon=True,
+                                         args=(s, s is self.proc.stdout))
+                        for s in (self.proc.stdout, self.proc.stderr) if s]
+        for t in self.readers:
+            t.start()
+        with RUNNING_LOCK:
+            RUNNING.add(self)
+            if STOPPING.is_set():
+                self.kill()
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.returncode is None:
+            self.kill()
+            self._reap()
+        for t in self.readers:     # EOF follows the group's death
+            t.join(timeout=10)
+        os.close(self.pidfd)
+        with RUNNING_LOCK:
+            RUNNING.discard(self)
+        return False
+
+    def _read(self, stream, is_stdout):
+        partial = b""
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            with self.cond:
+                if is_stdout:
+                    self.out += chunk
+                    t = time.monotonic() - self.t0
+                    *done, partial = (partial + chunk).split(b"\n")
+                    self.stamps += [(t, ln) for ln in done]
+                else:
+                    self.err += chunk
+                self.cond.notify_all()
+        with self.cond:
+            if is_stdout:
+                self.eof = True
+            self.cond.notify_all()
+
+    def wait(self):
+        """Wait for the child to exit, at most until the deadline; kill
+        it there.  True if it exited by itself (exit_code is set)."""
+        if self.proc.returncode is None:
+            left = max(0.0, self.deadline - time.monotonic())
+            ready, _, _ = select.select([self.pidfd], [], [], left)
+            if not ready:
+                self.kill()
+            self._reap()
+        return self.exit_code is not None
+
+    def stop(self, grace=10):
+        """End the child politely (SIGTERM: tools/qemu-gdb passes it on
+        to QEMU and removes its port file), killing it after grace
+        seconds if it has not gone."""
+        if self.proc.returncode is None:
+            # Not Popen.terminate(): it may reap the child itself,
+            # and _reap() would then find no child to wait for.
+            os.kill(self.proc.pid, signal.SIGTERM)
+            ready, _, _ = select.select([self.pidfd], [], [], grace)
+            if not ready:
+                self.kill()
+            self._reap()
+
+    def kill(self):
+        """SIGKILL to the child's whole process group, unless reaped
+        already (its id could then belong to another process)."""
+        if self.proc.returncode is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.killed = True
+
+    def _reap(self):
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        if not self.killed:
+            self.exit_code = self.proc.returncode
+        self.seconds = time.monotonic() - self.t0
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
+
+    def send(self, line):
+        """Type line on the serial console, then Enter."""
+        self.proc.stdin.write(line.encode() + b"\r")
+        self.proc.stdin.flush()
+
+    def output(self):
+        """Everything the child printed on stdout so far, as text."""
+        with self.cond:
+            return self.out.decode(errors="replace")
+
+    def stderr(self):
+        with self.cond:
+            return self.err.decode(errors="replace")
+
+    def wait_for(self, pattern, start=0, stream="out"):
+        """The first match of pattern (multi-line) in the clean()ed
+        output from position start on, waiting for more output while
+        there is none; None once the output ended or the deadline
+        passed without one."""
+        rx = re.compile(pattern, re.M)
+        with self.cond:
+            while True:
+                raw = self.out if stream == "out" else self.err
+                m = rx.search("\n".join(clean(raw.decode(
+                    errors="replace"))), start)
+                left = self.deadline - time.monotonic()
+                if m or self.eof or left <= 0:
+                    return m
+                self.cond.wait(left)
+
+    def suite_seconds(self):
+        """{suite: seconds} from the KTAP on stdout: from its "# Subtest"
+        line to its result line at the outer level, by arrival time."""
+        started, took = {}, {}
+        with self.cond:
+            stamps = list(self.stamps)
+        for t, raw in stamps:
+            ln = CTRL_LINE_RE.sub("", raw.decode(errors="replace"))
+            m = re.match(r"^  # Subtest: (\S+)", ln)
+            if m:
+                started[m.group(1)] = t
+            m = re.match(r"^(?:not )?ok \d+ (\S+)", ln)
+            if m and m.group(1) in started:
+                took[m.group(1)] = round(t - started[m.group(1)], 2)
+        return took
+
+
+CTRL_LINE_RE = re.compile(r"[\r\x1b]")
+
+
 def run_config(cfg, args):
+    """Boot one row and judge it: its ISO, then QEMU through the runner
+    of its kind (a KTAP run, a monitor session, a gdb session, or `make
+    run` itself), then the judge its `expect` calls for."""
     cfg = replace(cfg, timeout=host_timeout(cfg.timeout))
     o = Outcome(cfg)
     d = args.outdir / cfg.name
     d.mkdir(parents=True, exist_ok=True)
-    iso, log = d / "kernel.iso", d / "serial.log"
+    log = d / "serial.log"
     o.log_path = str(log)
-    if cfg.make_run:
-        return run_make(cfg, args, o, time.monotonic())
-    cmdline = kernel_cmdline(cfg, args)
-    elf = args.debug_elf if cfg.debug_build else args.elf
-    mk = subprocess.run([str(ROOT / "tools/mkiso"), str(elf), str(iso),
-                         cmdline], stdin=subprocess.DEVNULL,
-                        capture_output=True, text=True)
-    if mk.returncode != 0:
-        o.reason, o.stderr, o.failed = "mkiso failed", mk.stderr, 1
-        return o
     log.unlink(missing_ok=True)    # never judge a previous run's log
-    cmd = [args.qemu, "-accel", "tcg", "-cpu", cfg.cpu, "-m", cfg.mem,
-           "-smp", str(cfg.smp), "-boot", "d", "-cdrom", str(iso),
-           "-display", "none", "-no-reboot", "-serial", f"file:{log}",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-           "-monitor", "none"]
-    cmd += list(cfg.qemu_args)
-    if not cfg.exit_device:
-        cmd = [c for c in cmd if c != "-no-reboot"]
-        i = cmd.index("-device")
-        del cmd[i:i + 2]
-    if args.verbose:
-        emit(f"  {cfg.name}: cmdline: {cmdline}\n  {cfg.name}: "
-             + " ".join(cmd))
-    t0 = time.monotonic()
-    if cfg.script:
-        return run_script(cfg, args, o, cmd, log, t0)
-    if cfg.gdb:
-        return run_gdb(cfg, args, o, cmd, log, t0)
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    with RUNNING_LOCK:
-        RUNNING.add(proc)
-        if STOPPING.is_set():
-            proc.kill()
-    try:
-        o.stderr = proc.communicate(timeout=cfg.timeout)[1]
-        o.exit_code = proc.returncode
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        o.stderr = proc.communicate()[1]
-    with RUNNING_LOCK:
-        RUNNING.discard(proc)
-    o.seconds = time.monotonic() - t0
-    text = log.read_text(errors="replace") if log.exists() else ""
-    o.log_lines = decode_backtrace(clean(text), elf)
-    o.ktap = parse_ktap(o.log_lines)
-    judge(o, args.ktest is not None)
+    if cfg.make_run:
+        run_make(cfg, o)
+    else:
+        cmd = qemu_command(cfg, args, d, o)
+        if cmd is None:
+            return o
+        kind = run_script if cfg.script else run_gdb if cfg.gdb \
+            else run_boot
+        kind(cfg, args, o, cmd, log)
+    judge(o, args.ktest is not None and not (cfg.script or cfg.gdb
+                                             or cfg.make_run))
     if cfg.trace_check:
         judge_trace(o, d)
     return o
+
+
+def mkiso(elf, iso, cmdline):
+    """tools/mkiso; None, or what it said when it failed."""
+    mk = subprocess.run([str(ROOT / "tools/mkiso"), str(elf), str(iso),
+                         cmdline], stdin=subprocess.DEVNULL,
+                        capture_output=True, text=True)
+    return None if mk.returncode == 0 else mk.stderr or "mkiso failed"
+
+
+class IsoCopies:
+    """The rows' ISOs, made from one ISO per kernel.  tools/mkiso takes
+    a quarter of a second (grub-mkrescue), a fifth of a short row, and
+    rows differ only in the kernel command line.  So the first row of a
+    kernel makes an ISO whose grub.cfg holds a placeholder line of SLOT
+    bytes, and every row gets a copy with its own line written over the
+    placeholder, padded with spaces: ISO 9660 stores a file's bytes as
+    they are, in one piece, and GRUB splits the line into words, so the
+    padding never reaches the kernel (each boot prints the line it got,
+    "command line: ...").  A line that does not fit, or that tools/mkiso
+    would refuse, is left to tools/mkiso itself."""
+
+    SLOT = 1000
+    MARK = b"hmos.cmdline.slot="
+    GRUB_SYNTAX = set(";&|$`\"'\\{}\n")
+
+    def __init__(self):
+        self.lock = threading.Lock()     # protects templates
+        self.templates = {}              # (elf, mtime) -> its ISO's bytes
+
+    def make(self, elf, iso, cmdline, outdir):
+        """Write the ISO for elf and cmdline; None, or why it failed."""
+        line = cmdline.encode()
+        if len(line) > self.SLOT or set(cmdline) & self.GRUB_SYNTAX:
+            return mkiso(elf, iso, cmdline)
+        data = self.template(elf, outdir)
+        if isinstance(data, str):
+            return data
+        at = data.find(self.MARK)
+        iso.write_bytes(data[:at] + line.ljust(self.SLOT)
+                        + data[at + self.SLOT:])
+        return None
+
+    def template(self, elf, outdir):
+        """The placeholder ISO of elf (made once per build of it), or
+        what tools/mkiso said when it failed."""
+        key = (str(elf), Path(elf).stat().st_mtime_ns)
+        with self.lock:
+            if key not in self.templates:
+                path = outdir / f"template-{Path(elf).parent.name}.iso"
+                mark = self.MARK + b"0" * (self.SLOT - len(self.MARK))
+                err = mkiso(elf, path, mark.decode())
+                data = path.read_bytes() if err is None else err
+                if err is None and data.count(self.MARK) != 1:
+                    data = f"{path}: the placeholder is not there once"
+                self.templates[key] = data
+            return self.templates[key]
+
+
+ISOS = IsoCopies()
+
+
+def qemu_command(cfg, args, d, o):
+    """QEMU's command line for cfg, serial console on stdio, after
+    making its ISO; None (and o's reason) if the ISO failed."""
+    cmdline = kernel_cmdline(cfg, args)
+    elf = args.debug_elf if cfg.debug_build else args.elf
+    iso = d / "kernel.iso"
+    err = ISOS.make(elf, iso, cmdline, args.outdir)
+    if err is not None:
+        o.reason, o.stderr, o.failed = "mkiso failed", err, 1
+        return None
+    cmd = [args.qemu, "-accel", "tcg", "-cpu", cfg.cpu, "-m", cfg.mem,
+           "-smp", str(cfg.smp), "-boot", "d", "-cdrom", str(iso),
+           "-display", "none", "-serial", "stdio", "-monitor", "none"]
+    if cfg.exit_device:
+        cmd += ["-no-reboot",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    cmd += list(cfg.qemu_args)
+    if args.verbose:
+        emit(f"  {cfg.name}: cmdline: {cmdline}\n  {cfg.name}: "
+             + " ".join(cmd))
+    return cmd
+
+
+def take_run(o, q):
+    """What a finished QemuRun leaves in the Outcome; returns its
+    output."""
+    o.exit_code, o.seconds = q.exit_code, q.seconds
+    o.cpu_seconds += q.cpu_seconds
+    o.stderr += q.stderr()
+    return q.output()
+
+
+def run_boot(cfg, args, o, cmd, log):
+    """A KTAP run: boot, wait for QEMU to leave, parse what it printed."""
+    with QemuRun(cmd, cfg.timeout) as q:
+        q.wait()
+    text = take_run(o, q)
+    log.write_text(text)
+    o.suites = q.suite_seconds()
+    elf = args.debug_elf if cfg.debug_build else args.elf
+    o.log_lines = decode_backtrace(clean(text), elf)
+    o.ktap = parse_ktap(o.log_lines)
 
 
 # The prompt starts a line; clean() strips its trailing space.
 PROMPT_RE = r"^hmos>"
 
 
-def run_script(cfg, args, o, cmd, log, t0):
-    """Drive the serial monitor: COM1 on QEMU's stdio, each scripted line
-    typed after the prompt, each answer matched; then `poweroff`, which
-    must end QEMU with status 33.  Every pair becomes a case."""
-    cmd = [c if not c.startswith("file:") else "stdio" for c in cmd]
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    with RUNNING_LOCK:
-        RUNNING.add(proc)
-    out, lock = bytearray(), threading.Lock()
-
-    def reader():
-        for chunk in iter(lambda: proc.stdout.read1(4096), b""):
-            with lock:
-                out.extend(chunk)
-    threading.Thread(target=reader, daemon=True).start()
-    deadline = t0 + cfg.timeout
-
-    def text():
-        with lock:
-            return "\n".join(clean(out.decode(errors="replace")))
-
-    def wait_for(pattern, start):
-        while time.monotonic() < deadline and proc.poll() is None:
-            m = re.compile(pattern, re.M).search(text(), start)
-            if m:
-                return m
-            time.sleep(0.05)
-        return None
-
-    pos = 0
-    for line, want in cfg.script + (("poweroff", r"powering off"),):
-        m = wait_for(PROMPT_RE, pos)
-        # A case name from what was typed: keys like ESC become '_'.
-        name = re.sub(r"[^\w.*-]", "_", line)[:40]
-        case = Case("monitor", name, "crashed",
-                    line=f"{line!r}: no prompt")
-        if m:
-            pos = m.end()
-            proc.stdin.write(line.encode() + b"\r")
-            proc.stdin.flush()
-            # The answer ends where the next prompt starts.
-            end = wait_for(PROMPT_RE, pos)
-            answer = text()[pos:end.start() if end else None]
-            ok = re.search(want, answer, re.M) is not None
-            case = Case("monitor", name, "ok" if ok else "fail",
-                        [f"# expected /{want}/ in:"] +
-                        [f"#   {a}" for a in answer.splitlines()[:12]],
-                        f"{line!r}: " + ("ok" if ok else "wrong answer"))
-        o.ktap.cases.append(case)
-    try:
-        proc.wait(timeout=max(1, deadline - time.monotonic()))
-        o.exit_code = proc.returncode
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    with RUNNING_LOCK:
-        RUNNING.discard(proc)
-    o.stderr = proc.stderr.read().decode(errors="replace")
-    o.seconds = time.monotonic() - t0
-    log.write_text(text())
-    o.log_lines = text().splitlines()
+def run_script(cfg, args, o, cmd, log):
+    """Drive the serial monitor: each scripted line typed after the
+    prompt, each answer matched; then `poweroff`, which must end QEMU
+    with status 33.  Every pair becomes a case."""
+    with QemuRun(cmd, cfg.timeout, interactive=True) as q:
+        pos = 0
+        for line, want in cfg.script + (("poweroff", r"powering off"),):
+            pos = type_and_check(o, q, line, want, pos)
+        q.wait()
+    text = "\n".join(clean(take_run(o, q)))
+    log.write_text(text)
+    o.log_lines = text.splitlines()
     o.ktap.found = True
-    judge(o, False)
-    return o
 
 
-def wait_for_port(portfile, proc, deadline):
-    """The port tools/qemu-gdb wrote, or None if QEMU ended first."""
-    while proc.poll() is None and time.monotonic() < deadline:
-        if portfile.is_file():
-            text = portfile.read_text().strip()
-            if text.isdigit():
-                return int(text)
-        time.sleep(0.05)
-    return None
+def type_and_check(o, q, line, want, pos):
+    """Type line at the next prompt after pos and match its answer (up
+    to the prompt after it) against want: one case.  Returns where the
+    next prompt is looked for."""
+    name = re.sub(r"[^\w.*-]", "_", line)[:40]   # ESC and such become '_'
+    m = q.wait_for(PROMPT_RE, pos)
+    if not m:
+        o.ktap.cases.append(Case("monitor", name, "crashed",
+                                 line=f"{line!r}: no prompt"))
+        return pos
+    pos = m.end()
+    q.send(line)
+    end = q.wait_for(PROMPT_RE, pos)
+    answer = "\n".join(clean(q.output()))[pos:end.start() if end else None]
+    ok = re.search(want, answer, re.M) is not None
+    o.ktap.cases.append(Case(
+        "monitor", name, "ok" if ok else "fail",
+        [f"# expected /{want}/ in:"] +
+        [f"#   {a}" for a in answer.splitlines()[:12]],
+        f"{line!r}: " + ("ok" if ok else "wrong answer")))
+    return pos
 
 
-def run_gdb(cfg, args, o, cmd, log, t0):
+# What tools/qemu-gdb prints on stderr once its port file is written.
+GDB_PORT_RE = r"QEMU waits for gdb on 127\.0\.0\.1:(\d+)"
+
+
+def run_gdb(cfg, args, o, cmd, log):
     """The two-terminal debugging of `make qemu-gdb` and `make gdb`,
     driven by a script: tools/qemu-gdb starts QEMU stopped, on a free
     port it writes to a file; gdb reads tools/gdbinit (the helpers),
     attaches to that port, breaks at cfg.gdb_break, runs each command
     and quits.  Each command whose output matches its regex is a passed
-    case, "gdb.<command>"."""
+    case, "gdb.<command>".  The serial console stays in serial.log; the
+    gdb session is gdb.log, the log this row is judged on."""
     elf = args.debug_elf if cfg.debug_build else args.elf
     portfile = log.parent / "gdb-port"
     portfile.unlink(missing_ok=True)
-    qemu = subprocess.Popen([str(ROOT / "tools/qemu-gdb"), str(portfile)]
-                            + cmd, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    with RUNNING_LOCK:
-        RUNNING.add(qemu)
-    deadline = t0 + cfg.timeout
-    port = wait_for_port(portfile, qemu, deadline)
     out = ""
-    marker = "=== hmos-gdb-command: "
-    if port is not None:
-        gdb_cmd = ["gdb", "-q", "-batch", "-nx", "-x", "tools/gdbinit",
-                   "-ex", f"target remote 127.0.0.1:{port}",
-                   "-ex", f"break {cfg.gdb_break}", "-ex", "continue"]
-        for line, _ in cfg.gdb:
-            gdb_cmd += ["-ex", f"echo {marker}{line}\\n", "-ex", line]
-        gdb_cmd += ["-ex", "kill", str(elf)]
-        try:
-            out = subprocess.run(
-                gdb_cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                timeout=max(1, deadline - time.monotonic())).stdout
-        except subprocess.TimeoutExpired as e:
-            out = e.stdout or ""
-            out = out.decode(errors="replace") if isinstance(
-                out, bytes) else out
-    qemu.terminate()
-    try:
-        o.stderr = qemu.communicate(timeout=10)[1]
-    except subprocess.TimeoutExpired:
-        qemu.kill()
-        o.stderr = qemu.communicate()[1]
-    with RUNNING_LOCK:
-        RUNNING.discard(qemu)
-    o.seconds = time.monotonic() - t0
-    parts = out.split(marker)
-    answers = {p.split("\n", 1)[0]: p for p in parts[1:]}
+    with QemuRun([str(ROOT / "tools/qemu-gdb"), str(portfile)] + cmd,
+                 cfg.timeout) as q:
+        port = gdb_port(q, portfile)
+        if port is not None:
+            out = run_gdb_script(cfg, elf, port, q.deadline)
+        q.stop()
+    log.write_text(take_run(o, q))
+    if port is None:
+        o.stderr += "\nktest: tools/qemu-gdb wrote no port, or not the " \
+                    "one it announced: QEMU ended or the timeout passed"
     for line, want in cfg.gdb:
-        answer = answers.get(line)
+        answer = gdb_answers(out).get(line)
         ok = answer is not None and re.search(want, answer, re.M)
         o.ktap.cases.append(Case(
             "gdb", line.replace(" ", "_"), "ok" if ok else "fail",
             [f"# expected /{want}/ in:"] +
             [f"#   {a}" for a in (answer or "(no output)").splitlines()[:12]],
             f"{line!r}: " + ("ok" if ok else "wrong answer")))
-    if port is None:
-        o.stderr += "\nktest: tools/qemu-gdb wrote no port: QEMU ended " \
-                    "or the timeout passed first"
-    log.write_text(out)
+    gdb_log = log.parent / "gdb.log"
+    gdb_log.write_text(out)
+    o.log_path = str(gdb_log)
     o.log_lines = out.splitlines()
     o.ktap.found = True
     o.exit_code = EXIT_PASS         # gdb ended QEMU on purpose
-    judge(o, False)
-    return o
 
 
-def run_make(cfg, args, o, t0):
+def gdb_port(q, portfile):
+    """The port tools/qemu-gdb announced, once it says so (no timer:
+    its line on stderr wakes the wait), checked against the port file
+    that `make gdb` reads; None if QEMU ended first or they differ."""
+    m = q.wait_for(GDB_PORT_RE, stream="err")
+    if not m or not portfile.is_file():
+        return None
+    port = m.group(1)
+    return int(port) if portfile.read_text().strip() == port else None
+
+
+GDB_MARK = "=== hmos-gdb-command: "
+
+
+def run_gdb_script(cfg, elf, port, deadline):
+    """gdb attached to port, the row's commands each after a marker
+    line; its whole output (what it printed by the deadline)."""
+    cmd = ["gdb", "-q", "-batch", "-nx", "-x", "tools/gdbinit",
+           "-ex", f"target remote 127.0.0.1:{port}",
+           "-ex", f"break {cfg.gdb_break}", "-ex", "continue"]
+    for line, _ in cfg.gdb:
+        cmd += ["-ex", f"echo {GDB_MARK}{line}\\n", "-ex", line]
+    cmd += ["-ex", "kill", str(elf)]
+    with QemuRun(cmd, max(1, deadline - time.monotonic()), merge=True,
+                 cwd=ROOT) as g:
+        g.wait()
+    return g.output()
+
+
+def gdb_answers(out):
+    """{command: what gdb printed after its marker}."""
+    return {p.split("\n", 1)[0]: p for p in out.split(GDB_MARK)[1:]}
+
+
+def run_make(cfg, o):
     """`make run` as a person types it, once per command line of
     cfg.make_run, in a row: each boot must say it got the line it was
     given ("command line: ..."), and exit 33.  The ISO is made by make,
     so a rule that does not remake it when CMDLINE changes boots the
     previous run's line and fails here."""
-    logs = []
+    logs, t0 = [], time.monotonic()
     deadline = t0 + cfg.timeout
     # A fresh make, as typed in a shell: not a child of `make test`'s
     # make, whose flags and job server it would otherwise inherit.
@@ -619,34 +900,27 @@ def run_make(cfg, args, o, t0):
     for i, line in enumerate(cfg.make_run, 1):
         cmd = ["make", "-s", "--no-print-directory", "run",
                f"MEM={cfg.mem}", f"SMP={cfg.smp}", f"CMDLINE={line}"]
-        case = Case("make_run", f"run_{i}", "fail",
-                    line=f"make run CMDLINE={line!r}")
-        try:
-            p = subprocess.run(cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
-                               capture_output=True, text=True, env=env,
-                               timeout=max(1, deadline - time.monotonic()))
-            code, text = p.returncode, p.stdout
-            o.stderr += p.stderr
-        except subprocess.TimeoutExpired as e:
-            code, text = None, e.stdout or ""
-            text = text.decode(errors="replace") if isinstance(
-                text, bytes) else text
-        lines = clean(text)
+        with QemuRun(cmd, max(1, deadline - time.monotonic()), cwd=ROOT,
+                     env=env) as q:
+            q.wait()
+        o.stderr += q.stderr()
+        o.cpu_seconds += q.cpu_seconds
+        lines = clean(q.output())
         logs += [f"### make run CMDLINE={line}"] + lines
         booted = [ln for ln in lines if ln.startswith("command line:")]
         want = f"command line: {line}"
-        if booted == [want] and code == 0:
-            case.status = "ok"
-        case.diag = [f"# expected one line {want!r} and make exit 0 "
-                     f"(QEMU 33), got {booted} and exit {code}"]
-        o.ktap.cases.append(case)
+        ok = booted == [want] and q.exit_code == 0
+        o.ktap.cases.append(Case(
+            "make_run", f"run_{i}", "ok" if ok else "fail",
+            [f"# expected one line {want!r} and make exit 0 (QEMU 33), "
+             f"got {booted} and exit {q.exit_code}"],
+            f"make run CMDLINE={line!r}"))
     o.seconds = time.monotonic() - t0
     Path(o.log_path).write_text("\n".join(logs) + "\n")
     o.log_lines = logs
     o.ktap.found = True
     o.exit_code = EXIT_PASS
-    judge(o, False)
-    return o
+
 
 
 # ---------------------------------------------------------------------------
@@ -692,11 +966,99 @@ def write_json(path, outcomes):
     rows = [{"name": o.cfg.name, "status": o.status, "reason": o.reason,
              "note": o.note, "passed": o.passed, "failed": o.failed,
              "skipped": o.skipped, "seconds": round(o.seconds, 2),
+             "cpu_seconds": round(o.cpu_seconds, 2), "suites": o.suites,
              "exit_code": o.exit_code, "mem": o.cfg.mem, "smp": o.cfg.smp,
              "not_ok": [c.full for c in o.ktap.cases
                         if c.status in ("fail", "crashed")]}
             for o in outcomes]
     path.write_text(json.dumps(rows, indent=2) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# Scheduling the rows
+
+def host_slots(cfg, jobs):
+    """How many of the --jobs slots (host cores, by default) a row holds
+    while it runs.  TCG runs a host thread per vCPU, and a row whose
+    tests keep every CPU busy (the contention and stress suites) needs
+    them all: beside another busy QEMU on two cores, the lock hand-overs
+    of `locking` on smp4 slowed past its 15 s watchdog.  A row that ends
+    in a panic holds one: it boots, runs one case and stops, and at most
+    one CPU spins meanwhile (a crash-deaf-* row's asker: 11 s of host
+    CPU in its 12 s); under -icount every vCPU shares one host thread."""
+    if expect_mode(cfg.expect) == "panic":
+        return 1
+    return min(cfg.cpus(), jobs)
+
+
+def run_matrix(chosen, args, durations):
+    """Boot every chosen row, several at once, and return their
+    Outcomes (None after ^C).  The rows start longest first, by the
+    seconds each took last time (durations; a row never timed counts
+    as long), so that no long row starts last and runs alone; a row
+    starts as soon as its slots are free, and when the next in that
+    order does not fit, the next that does goes first (the free slots
+    never wait for it)."""
+    pending = sorted(chosen, key=lambda c: -durations.get(c.name, 1e9))
+    outcomes, threads = [], []
+    free = [args.jobs]
+    slots = threading.Condition()      # protects free
+
+    def worker(cfg, weight):
+        try:
+            o = run_config(cfg, args)
+        except Exception as e:     # a runner bug must not hang the rest
+            o = Outcome(cfg, reason=f"runner error: {e!r}", failed=1)
+        with slots:
+            free[0] += weight
+            slots.notify()
+        outcomes.append(o)
+        if not STOPPING.is_set():  # after ^C, killed runs are noise
+            report(o, args.verbose)
+
+    try:
+        while pending:
+            with slots:
+                while not any(host_slots(c, args.jobs) <= free[0]
+                              for c in pending):
+                    slots.wait()
+                cfg = next(c for c in pending
+                           if host_slots(c, args.jobs) <= free[0])
+                free[0] -= host_slots(cfg, args.jobs)
+            pending.remove(cfg)
+            threads.append(threading.Thread(
+                target=worker, args=(cfg, host_slots(cfg, args.jobs))))
+            threads[-1].start()
+        for t in threads:
+            t.join()
+    except KeyboardInterrupt:
+        with RUNNING_LOCK:
+            STOPPING.set()
+            for p in RUNNING:
+                p.kill()
+        return None
+    return outcomes
+
+
+def load_durations(path):
+    """{row: seconds} of the last run of each row, or {} at first."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def save_durations(path, outcomes):
+    """Merge this run's seconds into path: a run of a few rows keeps
+    the others' figures."""
+    seen = load_durations(path)
+    seen.update({o.cfg.name: round(o.seconds, 1) for o in outcomes})
+    path.write_text(json.dumps(seen, indent=2, sort_keys=True) + "\n")
+
+
+def stop_on_signal(signum, frame):
+    """SIGTERM and SIGHUP: stop as on ^C (run_matrix kills the QEMUs)."""
+    raise KeyboardInterrupt
 
 
 def main():
@@ -710,13 +1072,20 @@ def main():
     ap.add_argument("--ktest", help="test glob, replaces ktest=all")
     ap.add_argument("--seed", type=int, help="ktest.seed (default 1)")
     ap.add_argument("--jobs", "-j", type=int,
-                    default=int(os.environ.get("KTEST_JOBS", "2")))
+                    default=int(os.environ.get("KTEST_JOBS",
+                                           os.cpu_count() or 2)))
     ap.add_argument("--outdir", type=Path, default=ROOT / "build/test")
     ap.add_argument("--qemu", default="qemu-system-i386")
     ap.add_argument("--list", action="store_true",
                     help="list the configurations and exit")
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args()
+    t0 = time.monotonic()
+    # Every QEMU runs in a process group of its own (QemuRun), out of
+    # reach of a signal sent to the runner's group: a runner told to
+    # stop by SIGTERM or SIGHUP ends them all as it does on ^C.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop_on_signal)
 
     table = ktest_matrix.by_name()
     if args.list:
@@ -734,6 +1103,11 @@ def main():
                      f"(have {', '.join(table)})")
         chosen = [c for c in chosen
                   if any(fnmatch.fnmatch(c.name, p) for p in pats)]
+    strays = {f"{c.name}: {s}" for c in chosen for s in c.elsewhere
+              if s not in suite_names()}
+    if strays:
+        ap.error(f"ktest_matrix: elsewhere names no such suite: "
+                 f"{', '.join(sorted(strays))}")
     if not args.elf.is_file():
         print(f"ktest: no kernel at {args.elf} (build it first)",
               file=sys.stderr)
@@ -744,48 +1118,20 @@ def main():
         return 2
     args.jobs = max(1, args.jobs)
     args.outdir.mkdir(parents=True, exist_ok=True)
-    # TCG runs a host thread per vCPU, so a run holds min(smp, jobs) of
-    # the --jobs slots.  Only this thread takes slots, in table order, so
-    # taking them one at a time cannot deadlock.
-    outcomes, slots, threads = [], threading.Semaphore(args.jobs), []
-
-    def worker(cfg, weight):
-        try:
-            o = run_config(cfg, args)
-        except Exception as e:     # a runner bug must not hang the rest
-            o = Outcome(cfg, reason=f"runner error: {e!r}", failed=1)
-        finally:
-            slots.release(weight)
-        outcomes.append(o)
-        if not STOPPING.is_set():  # after ^C, killed runs are noise
-            report(o, args.verbose)
-
-    try:
-        for cfg in chosen:
-            weight = min(cfg.cpus(), args.jobs)
-            for _ in range(weight):
-                slots.acquire()
-            threads.append(threading.Thread(target=worker,
-                                            args=(cfg, weight)))
-            threads[-1].start()
-        for t in threads:
-            t.join()
-    except KeyboardInterrupt:
-        with RUNNING_LOCK:
-            STOPPING.set()
-            for p in RUNNING:
-                p.kill()
+    durations = args.outdir / "durations.json"
+    outcomes = run_matrix(chosen, args, load_durations(durations))
+    if outcomes is None:
         print("ktest: interrupted", file=sys.stderr)
         return 130
-
     order = [c.name for c in chosen]
     outcomes.sort(key=lambda o: order.index(o.cfg.name))
     write_json(args.outdir / "results.json", outcomes)
+    save_durations(durations, outcomes)
     collect_lock_edges(outcomes, args.outdir / "lockdep-edges.json")
     total = [sum(getattr(o, f) for o in outcomes)
              for f in ("passed", "failed", "skipped")]
-    print("ktest: %d passed, %d failed, %d skipped" % tuple(total),
-          flush=True)
+    print("ktest: %d passed, %d failed, %d skipped in %.0f s"
+          % (*total, time.monotonic() - t0), flush=True)
     return 0 if total[1] == 0 else 1
 
 
