@@ -35,7 +35,9 @@
 extern const struct ktest_suite __ktest_suites_start[];
 extern const struct ktest_suite __ktest_suites_end[];
 
-struct ktest_config ktest_config = { .seed = 1, .stress_ops = 500 };
+struct ktest_config ktest_config = { .seed = 1,
+				     .stress_ops = 500,
+				     .wait_s = 15 };
 
 /* A refused value must change nothing: check before storing. */
 static bool set_glob(const char *val)
@@ -81,6 +83,19 @@ static bool set_stress_ops(const char *val)
 }
 DEFINE_PARAM("ktest.stress_ops", set_stress_ops,
 	     "operations per stress worker, 1 to 1000000");
+
+/* The watchdog of every KT_WAIT_UNTIL (include/kernel/ktest.h). */
+static bool set_wait_s(const char *val)
+{
+	unsigned int v;
+
+	if (!set_u32(val, &v, 600) || !v)
+		return false;
+	ktest_config.wait_s = v;
+	return true;
+}
+DEFINE_PARAM("ktest.wait_s", set_wait_s,
+	     "seconds a KT_WAIT_UNTIL waits before it fails, 1 to 600");
 
 static bool set_exit(const char *val)
 {
@@ -225,7 +240,7 @@ bool kt_wait_poll(struct ktest *t, struct kt_wait *w)
 	if (!w->polls && !kt_wait_context_ok(t, w))
 		return false;
 	kt_wait_count_ticks(w);
-	if (w->ticks >= KT_WAIT_TICKS) {
+	if (w->ticks >= (uint64_t)ktest_config.wait_s * HZ) {
 		__kt_fail(t, w->file, w->line, "WAIT TIMED OUT",
 			  "Waited %llu ticks of this CPU (%lu polls) for %s",
 			  (unsigned long long)w->ticks, w->polls, w->cond);

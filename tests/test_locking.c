@@ -23,8 +23,8 @@
 #include <kernel/spinlock.h>
 #include "test_util.h"
 
-#define INCREMENTS	  1000000 /* per worker, test-and-set lock */
-#define TICKET_INCREMENTS 20000	  /* per worker, ticket lock */
+#define INCREMENTS	  200000 /* per worker, test-and-set lock */
+#define TICKET_INCREMENTS 20000	 /* per worker, ticket lock */
 #define RACY_ROUNDS	  256
 #define MAX_WORKERS	  4
 
@@ -81,50 +81,54 @@ static int count_worker(void *arg)
 
 /*
  * One worker per online CPU (up to 4), all released at once. Returns
- * the counter, or ~0 if the workers never finished.
+ * the counter, or ~0 if the workers never finished. Each case passes
+ * its own static run: workers left behind by a timed-out case keep
+ * using theirs, and never a later case's.
  */
-static unsigned long run_counters(struct ktest *t, bool locked,
-				  unsigned long each)
+static unsigned long run_counters(struct ktest *t, struct counter_run *run,
+				  bool locked, unsigned long each)
 {
-	static struct counter_run run;
 	struct kt_workers ws;
 	unsigned int n;
 
-	run = (struct counter_run){ .t = t, .locked = locked, .each = each };
-	spin_lock_init(&run.lock, "test_counter");
-	n = kt_workers_create(&ws, count_worker, &run, 0,
+	*run = (struct counter_run){ .t = t, .locked = locked, .each = each };
+	spin_lock_init(&run->lock, "test_counter");
+	n = kt_workers_create(&ws, count_worker, run, 0,
 			      MIN(num_online_cpus(), MAX_WORKERS), "counter",
 			      true);
-	run.n = n; /* before any worker runs and reads it */
+	run->n = n; /* before any worker runs and reads it */
 	kt_workers_start(&ws);
-	WRITE_ONCE(run.go, 1);
-	if (!KT_WAIT_UNTIL(t, run.finished == n))
-		return ~0ul; /* run is static: leave them */
+	WRITE_ONCE(run->go, 1);
+	if (!KT_WAIT_UNTIL(t, run->finished == n))
+		return ~0ul; /* leave them: run is the caller's static */
 	kt_workers_join(&ws);
 	kt_diag(t, "%u workers, %lu %s each: counter %lu", n, each,
-		locked ? "increments" : "racy rounds", run.value);
-	return run.value;
+		locked ? "increments" : "racy rounds", run->value);
+	return run->value;
 }
 
 static void locking_spinlock_counts_exactly(struct ktest *t)
 {
+	static struct counter_run run;
 	unsigned long each =
 		spinlock_test_and_set ? INCREMENTS : TICKET_INCREMENTS;
 	unsigned int n = MIN(num_online_cpus(), MAX_WORKERS);
 
 	kt_diag(t, "spinlock mode: %s",
 		spinlock_test_and_set ? "test-and-set" : "ticket order");
-	KT_EXPECT_EQ(t, run_counters(t, true, each), n * each);
+	KT_EXPECT_EQ(t, run_counters(t, &run, true, each), n * each);
 }
 
 static void locking_racy_increment_loses_updates(struct ktest *t)
 {
+	static struct counter_run run;
+
 	if (num_online_cpus() < 2) {
 		kt_skip(t, "needs two CPUs to race");
 		return;
 	}
 	/* Each round adds one, not n: (n - 1) * RACY_ROUNDS are lost. */
-	KT_EXPECT_EQ(t, run_counters(t, false, RACY_ROUNDS), RACY_ROUNDS);
+	KT_EXPECT_EQ(t, run_counters(t, &run, false, RACY_ROUNDS), RACY_ROUNDS);
 }
 
 static void locking_trylock_and_holder(struct ktest *t)

@@ -422,7 +422,8 @@ def kernel_cmdline(cfg, args):
     a key the config sets beats the runner default, and --ktest/--seed
     beat both, so the kernel never sees a repeated option."""
     keys = {"ktest": "all", "ktest.exit": "1", "ktest.expect_mem": cfg.mem,
-            "ktest.expect_cpus": str(cfg.smp), "ktest.seed": "1"}
+            "ktest.expect_cpus": str(cfg.smp), "ktest.seed": "1",
+            "ktest.wait_s": str(int(KT_WAIT_S * host_load_factor()))}
     extra = []
     for word in cfg.cmdline.split():
         key, eq, val = word.partition("=")
@@ -452,14 +453,27 @@ RUNNING_LOCK = threading.Lock()
 STOPPING = threading.Event()       # ^C seen: kill children as they start
 
 
+def host_load_factor():
+    """How much slower than alone a guest runs on this host now: the
+    load per core, from 1 up to 4."""
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return min(4.0, max(1.0, load))
+
+
 def host_timeout(seconds):
     """A row's timeout as this host stands now.  The timeout only
     catches a hang (every wait inside the kernel has its own watchdog,
     which fails by name), so on a host busier than its cores (another
     make test beside this one, say) it is stretched by the load, up to
     four times, rather than kill a run that is merely slow."""
-    load = os.getloadavg()[0] / (os.cpu_count() or 1)
-    return int(seconds * min(4.0, max(1.0, load)))
+    return int(seconds * host_load_factor())
+
+
+# KT_WAIT_UNTIL's watchdog in the kernel (ktest.wait_s, include/kernel/
+# ktest.h), stretched like the row's timeout: a guest tick is host time
+# under TCG, so on a busy host a wait that needs a few seconds of guest
+# work needs several times that in ticks.
+KT_WAIT_S = 15
 
 
 class QemuRun:

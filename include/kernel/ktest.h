@@ -70,6 +70,7 @@ struct ktest_config {
 	const char *glob;	  /* ktest=GLOB; NULL: run nothing */
 	uint64_t seed;		  /* ktest.seed=N */
 	unsigned int stress_ops;  /* ktest.stress_ops=N: per stress worker */
+	unsigned int wait_s;	  /* ktest.wait_s=N: KT_WAIT_UNTIL's bound */
 	bool exit;		  /* ktest.exit=1 */
 	uint64_t expect_mem;	  /* ktest.expect_mem=SIZE, 0 if not given */
 	unsigned int expect_cpus; /* ktest.expect_cpus=N, 0 if not given */
@@ -106,17 +107,20 @@ void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
  * keep its CPU (an interrupt has to land on top of it). Each is an
  * expression: true once the condition holds. The
  * bound is a watchdog on the waiting CPU's own tick (not jiffies, which
- * only CPU 0 advances): KT_WAIT_TICKS of them, far more than any wait
- * here needs even on a loaded host, and less than the runner's timeout,
- * so the case FAILS with the file, line and condition text instead of
- * the run being killed. Then it returns false: clean up and return.
+ * only CPU 0 advances): ktest.wait_s seconds of them (15 by default),
+ * far more than any wait here needs, and less than the runner's
+ * timeout, so the case FAILS with the file, line and condition text
+ * instead of the run being killed. Then it returns false: clean up and
+ * return. The runner stretches ktest.wait_s with the host's load, as it
+ * stretches its own timeout: under TCG a guest tick is host time, and
+ * four vCPUs on a host whose two cores are busy elsewhere do a fifth of
+ * the work in it.
  * Context: preemptible (sleep, yield); spin: any, interrupts on.
  *
  *	kthread_start(th);
  *	if (!KT_WAIT_UNTIL(t, READ_ONCE(w.ready)))
  *		goto out;
  */
-#define KT_WAIT_TICKS (15 * HZ)
 
 struct kt_wait {
 	const char *cond; /* the condition as written */
