@@ -270,7 +270,7 @@ $(DOCS_BOOT)/serial.log: $(BUILD)/kernel.elf tools/mkiso
 # Every figure the pages quote is a substitution of docs/_gen/figures.rst
 # (|kmap_local_highmem|, ...), written by tools/compare.py from
 # build/bench.json and the Linux figures kept in docs/generated/.
-docs: all $(DOCS_BOOT)/serial.log $(BUILD)/bench.json
+docs: all $(DOCS_BOOT)/serial.log $(BUILD)/bench.json docs/_gen/seeit.stamp
 	$(Q)python3 tools/doccheck
 	$(Q)python3 tools/compare.py --quiet
 	$(Q)python3 tools/layout_figure.py $(DOCS_BOOT)/serial.log docs/_gen
@@ -279,6 +279,16 @@ docs: all $(DOCS_BOOT)/serial.log $(BUILD)/bench.json
 		include/mm/tlbflush.h
 	$(Q)sphinx-build -q -W -b html docs $(BUILD)/docs
 	@echo "docs: $(BUILD)/docs/index.html"
+
+# docs/seeit.rst shows the monitor, the trace and gdb at work: two boots
+# (tools/seeit.py) that type its commands and keep each answer in
+# docs/_gen/seeit-*.txt, redone only when the kernel or the script
+# changes.
+docs/_gen/seeit.stamp: $(BUILD)/kernel.elf tools/seeit.py tools/ktest.py
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SEEIT   docs/_gen/seeit-*.txt (monitor and gdb, typed)")
+	$(Q)python3 tools/seeit.py --elf $< --out docs/_gen
+	$(Q)touch $@
 
 # Debugging takes two terminals, as in xv6 and JOS: `make qemu-gdb`
 # keeps the serial console (typing at hmos> reaches the kernel, Ctrl-C
