@@ -300,8 +300,6 @@ static void crash_misuse_irq_handler(struct arch_regs *regs)
 static void crash_misuse(struct ktest *t, const char *name,
 			 void (*what)(void), bool in_irq)
 {
-	unsigned long flags;
-
 	if (!crash_selected(t, name))
 		return;
 	misuse_page = alloc_page(GFP_HIGHUSER);
@@ -314,7 +312,8 @@ static void crash_misuse(struct ktest *t, const char *name,
 		KT_ASSERT_FALSE(t, arch_irqs_disabled());
 		arch_raise_interrupt(MISUSE_VECTOR);
 	} else {
-		flags = arch_irq_save();
+		unsigned long flags = arch_irq_save();
+
 		misuse();
 		arch_irq_restore(flags);
 	}

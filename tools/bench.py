@@ -50,15 +50,12 @@ LATENCY_LINE = re.compile(r"LATENCY (\w+): wake-up to run, (\d+) samples: "
                           r"median (\d+) p99 (\d+) max (\d+) ticks")
 
 
-def boot(elf, glob, smp, icount, mem, timeout, lockdep=False, extra=""):
-    """One boot; returns the parsed BENCH_JSON objects, a latency row
-    with its LATENCY line's percentiles added."""
+def serial_log(elf, cmdline, smp, icount, mem, timeout):
+    """Boot elf with cmdline once; its serial output ("" if none)."""
     with tempfile.TemporaryDirectory() as d:
         iso, log = Path(d) / "bench.iso", Path(d) / "serial.log"
         subprocess.run([str(ROOT / "tools/mkiso"), str(elf), str(iso),
-                        f"ktest=none bench={glob} ktest.exit=1 "
-                        f"lockdep={int(lockdep)} {extra}".strip()],
-                       check=True, capture_output=True)
+                        cmdline], check=True, capture_output=True)
         cmd = ["qemu-system-i386", "-accel", "tcg", "-cpu", "max",
                "-m", mem, "-smp", str(smp), "-boot", "d", "-cdrom",
                str(iso), "-display", "none", "-no-reboot", "-serial",
@@ -70,7 +67,15 @@ def boot(elf, glob, smp, icount, mem, timeout, lockdep=False, extra=""):
             subprocess.run(cmd, timeout=timeout, capture_output=True)
         except subprocess.TimeoutExpired:
             print(f"bench: smp {smp} boot timed out", file=sys.stderr)
-        text = log.read_text(errors="replace") if log.exists() else ""
+        return log.read_text(errors="replace") if log.exists() else ""
+
+
+def boot(elf, glob, smp, icount, mem, timeout, lockdep=False, extra=""):
+    """One boot; returns the parsed BENCH_JSON objects, a latency row
+    with its LATENCY line's percentiles added."""
+    text = serial_log(elf, f"ktest=none bench={glob} ktest.exit=1 "
+                      f"lockdep={int(lockdep)} {extra}".strip(),
+                      smp, icount, mem, timeout)
     rows = []
     for line in text.splitlines():
         if "BENCH_JSON " in line:

@@ -11,6 +11,11 @@ exactly as the matrix's `monitor` and `gdb-helpers` rows are:
            gdb with tools/gdbinit attached, stopped at GDB_BREAK inside
            a kmap test, running each command of GDB.
 
+and a third boot for docs/trace.rst, through tools/bench.py's own
+boot: the latency benchmarks under -icount with LATENCY_CMDLINE, which
+trace one wake-up of each run; from each dump, the lines from the
+wake-up to the worker's switch to the sleeper.
+
 Each command's answer goes to OUT/seeit-<name>.txt, the command line
 first, as a reader would see it in a terminal; the page includes them
 with literalinclude.  A command whose answer does not match its regex
@@ -27,6 +32,7 @@ from types import SimpleNamespace
 sys.dont_write_bytecode = True
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+import bench  # noqa: E402
 import ktest  # noqa: E402
 from ktest_matrix import Config  # noqa: E402
 
@@ -62,6 +68,10 @@ GDB = (
      r"-> phys 0x[0-9a-f]+: read-only, executable$"),
 )
 
+LATENCY_CMDLINE = ("ktest=none bench=latency_* ktest.exit=1 lowmem=64M "
+                   "trace=sched_*,preempt_*,kmap_atomic*,kmap_local*")
+LATENCY_RUNS = ("latency_kmap_local", "latency_kmap_atomic")
+
 PROMPT = re.compile(r"^hmos> ?", re.M)
 GDB_MARKER = "=== hmos-gdb-command: "
 
@@ -86,6 +96,20 @@ def gdb_answers(text):
         cmd, _, answer = part.partition("\n")
         out[cmd] = answer.split("Kill the program")[0].rstrip("\n")
     return out
+
+
+def wake_up_excerpt(text, run):
+    """The traced wake-up of one latency run: its LATENCY line, the
+    dump's header, and the events up to the worker's switch to the
+    sleeper and the one after it; None if the log has no such dump."""
+    start = text.find(f"LATENCY {run}: this wake-up took")
+    if start < 0:
+        return None
+    lines = text[start:].splitlines()
+    for i, line in enumerate(lines):
+        if re.search(r"^\s*lat-worker-\w+ .*sched_switch:", line):
+            return "\n".join(lines[:i + 2])
+    return None
 
 
 def run(cfg, args):
@@ -135,12 +159,21 @@ def main():
             problems.append(f"gdb: {cmd!r} did not answer /{want}/")
         write(a.out, name, f"(gdb) {cmd}", answer or "(no output)")
 
+    text = bench.serial_log(a.elf, LATENCY_CMDLINE, 2, True, "1G", 300)
+    (a.workdir / "latency.log").write_text(text)
+    for name in LATENCY_RUNS:
+        excerpt = wake_up_excerpt(text, name)
+        if excerpt is None:
+            problems.append(f"latency: no traced wake-up of {name}")
+        (a.out / f"seeit-{name}.txt").write_text(
+            (excerpt or "(no traced wake-up)") + "\n")
+
     for p in problems:
         print(f"seeit: {p} (log in {a.workdir})", file=sys.stderr)
     if problems:
         return 1
-    print(f"seeit: {len(MONITOR)} monitor and {len(GDB)} gdb answers "
-          f"in {a.out}")
+    print(f"seeit: {len(MONITOR)} monitor and {len(GDB)} gdb answers, "
+          f"{len(LATENCY_RUNS)} traced wake-ups in {a.out}")
     return 0
 
 
