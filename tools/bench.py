@@ -11,9 +11,10 @@ docs/bench.rst says how to read them.  Boots, each with
           noisy: medians over --runs boots are reported);
   host    plain TCG -smp 1, 2 and 8, the shootdown and IPI benchmarks
           only, so their scaling with the CPU count shows;
-  host    the same -smp 4 shootdown and IPI benchmarks with
-          cpu_relax=pause (mode "host-pause"): what PAUSE in the
-          spin-waits costs under TCG (arch/x86/relax.c);
+  host    the same -smp 4 shootdown and IPI benchmarks alone, with
+          cpu_relax=none and cpu_relax=pause in turn (modes
+          "host-nopause", "host-pause"): what PAUSE in the spin-waits
+          costs under TCG (arch/x86/relax.c);
   icount  -smp 2 with lowmem=64M, the latency benchmarks
           (tests/bench_latency.c): they need a second CPU to wake from.
           Their LATENCY lines add the 99th percentile and the maximum
@@ -147,17 +148,21 @@ def main():
     if selects_latency(args.bench):
         result += merge([boot(args.elf, LATENCY, 2, True, args.mem, 600,
                               extra="lowmem=64M")], "icount", "instructions")
-    # The cpu_relax=pause boots alternate with the plain ones, so the
-    # host's load, which moves every host figure, weighs on both alike.
-    host, pause = [], []
-    for _ in range(args.runs):
-        host.append(boot(args.elf, args.bench, 4, False, args.mem, 300))
-        pause.append(boot(args.elf, SCALING, 4, False, args.mem, 300,
-                          extra="cpu_relax=pause"))
+    host = [boot(args.elf, args.bench, 4, False, args.mem, 300)
+            for _ in range(args.runs)]
     for smp in (1, 2, 8):
         host += [boot(args.elf, SCALING, smp, False, args.mem, 300)
                  for _ in range(args.runs)]
     result += merge(host, "host", "ticks")
+    # PAUSE or not: the same rows alone, in boots taken in turn, so the
+    # host's load, which moves every host figure, weighs on both alike.
+    plain, pause = [], []
+    for _ in range(args.runs):
+        plain.append(boot(args.elf, SCALING, 4, False, args.mem, 300,
+                          extra="cpu_relax=none"))
+        pause.append(boot(args.elf, SCALING, 4, False, args.mem, 300,
+                          extra="cpu_relax=pause"))
+    result += merge(plain, "host-nopause", "ticks")
     result += merge(pause, "host-pause", "ticks")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")

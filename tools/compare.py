@@ -40,6 +40,7 @@ The names of figures.rst, for a benchmark row ROW (tests/bench_*.c):
   |ROW.host.smpN|   the same with N CPUs
   |ROW.lockdep|     hmos, icount, lockdep on
   |ROW.pause|       hmos, host clock, -smp 4, booted with cpu_relax=pause
+  |ROW.nopause|     the same with cpu_relax=none, in boots taken in turn
   |linux.ROW|       Linux, icount; |linux.ROW.host| host clock -smp 4
   |ROW.vs.linux|    hmos / Linux, icount, to two decimals
 
@@ -235,8 +236,8 @@ def figure_names(rows, prefix=""):
                     out[f"{name}.{k}"] = figure(r[k])
         elif mode == "icount-lockdep":
             out[f"{name}.lockdep"] = figure(r["median"])
-        elif mode == "host-pause":
-            out[f"{name}.pause"] = figure(r["median"])
+        elif mode in ("host-pause", "host-nopause"):
+            out[f"{name}.{mode[len('host-'):]}"] = figure(r["median"])
         elif mode == "host":
             out[f"{name}.host.smp{smp}"] = figure(r["median"])
             if smp == 4:
