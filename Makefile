@@ -25,7 +25,8 @@
 ##                         (Chrome trace format) and build/trace.svg
 ##   make trace-view       that JSON in speedscope, headless: a screenshot
 ##   make linux-bench      Linux 6.1's figures for the same rows (downloads)
-##   make compare          hmos and Linux side by side; the docs' tables
+##   make compare          hmos and Linux side by side; keeps Linux's
+##                         figures in docs/generated/ for make docs
 ##   make mutate           the mutation score (tools/mutants.txt)
 ##   make compile_commands.json   for clangd and other editors (bear)
 ##   make clangd-check     what clangd reports on every file: no error
@@ -183,23 +184,30 @@ test: all
 	exit $$rc
 
 # Benchmarks report; they never fail the build (docs/bench.rst).
+# make bench always boots them again; make docs only when the kernel
+# or the collector changed (about a minute on an idle machine).
 bench: all
 	python3 tools/bench.py --elf $(BUILD)/kernel.elf || true
+
+$(BUILD)/bench.json: $(BUILD)/kernel.elf tools/bench.py
+	@$(if $(Q),echo "  BENCH   $@ (make bench: the figures the docs quote)")
+	$(Q)python3 tools/bench.py --elf $< > $(BUILD)/bench.log 2>&1 || \
+		{ tail -20 $(BUILD)/bench.log; exit 1; }
 
 # Side by side with Linux (docs/bench.rst, "Linux, side by side").
 # linux-bench downloads Debian 12's i386 Linux 6.1 and busybox with
 # apt-get (tools/linux-fetch says what and how big; cached in
 # build/linux), builds linux/hmos_bench/ and boots it in both QEMU
 # modes: build/linux-bench.json. compare sets it beside bench.json and
-# refreshes the tables the docs include (docs/generated/). The tooling
+# keeps it, and linux-behave.json, in docs/generated/: the Linux figures
+# make docs quotes without a download. The tooling
 # they rely on is checked without a download by test-tools, in make test.
 .PHONY: linux-bench compare test-tools
 linux-bench: deps
 	python3 tools/linux_bench.py
 
-compare:
-	@test -f $(BUILD)/bench.json || $(MAKE) bench
-	python3 tools/compare.py
+compare: $(BUILD)/bench.json
+	python3 tools/compare.py --snapshot
 
 test: test-tools
 test-tools:
@@ -280,8 +288,13 @@ $(DOCS_BOOT)/serial.log: $(BUILD)/kernel.elf tools/mkiso
 $(DOCS_BOOT)/mem-%.log: $(BUILD)/kernel.elf tools/mkiso
 	$(call docs_boot,$@,$*,1,ktest=boot.boot_memory_map_matches_qemu ktest.expect_mem=$*)
 
-docs: all $(DOCS_BOOT)/serial.log $(DOCS_MEM_LOGS)
+# Every figure the pages quote is a substitution of docs/_gen/figures.rst
+# (|kmap_local_highmem|, ...), written by tools/compare.py from
+# build/bench.json and the Linux figures kept in docs/generated/.
+docs: all $(DOCS_BOOT)/serial.log $(DOCS_MEM_LOGS) $(BUILD)/bench.json \
+		docs/_gen/seeit.stamp
 	$(Q)python3 tools/doccheck
+	$(Q)python3 tools/compare.py --quiet
 	$(Q)python3 tools/layout_figure.py $(DOCS_BOOT)/serial.log docs/_gen \
 		$(DOCS_MEM_LOGS)
 	$(Q)python3 tools/hdr2rst.py docs/_gen/api.inc include/mm/highmem.h \
@@ -289,6 +302,16 @@ docs: all $(DOCS_BOOT)/serial.log $(DOCS_MEM_LOGS)
 		include/mm/tlbflush.h
 	$(Q)sphinx-build -q -W -b html docs $(BUILD)/docs
 	@echo "docs: $(BUILD)/docs/index.html"
+
+# docs/seeit.rst shows the monitor, the trace and gdb at work: two boots
+# (tools/seeit.py) that type its commands and keep each answer in
+# docs/_gen/seeit-*.txt, redone only when the kernel or the script
+# changes.
+docs/_gen/seeit.stamp: $(BUILD)/kernel.elf tools/seeit.py tools/ktest.py
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  SEEIT   docs/_gen/seeit-*.txt (monitor and gdb, typed)")
+	$(Q)python3 tools/seeit.py --elf $< --out docs/_gen
+	$(Q)touch $@
 
 # Debugging takes two terminals, as in xv6 and JOS: `make qemu-gdb`
 # keeps the serial console (typing at hmos> reaches the kernel, Ctrl-C

@@ -41,6 +41,9 @@ static const char *const crash_names[] = {
 	"deaf_cpu_shootdown",
 	"deaf_cpu_call",
 	"deaf_cpu_call_async",
+	"kmap_irqs_off",
+	"kmap_in_irq",
+	"vmap_in_irq",
 };
 
 static bool set_crash(const char *val)
@@ -56,7 +59,8 @@ DEFINE_PARAM("ktest.crash", set_crash,
 	     "null, stack_overflow, kthread_stack_overflow, vmalloc_guard, "
 	     "kmap_guard, kunmap_irqs_off, irq_leaks_kmap, "
 	     "panic_stops_others, ap_stack_overflow, deaf_cpu_shootdown, "
-	     "deaf_cpu_call or deaf_cpu_call_async");
+	     "deaf_cpu_call, deaf_cpu_call_async, kmap_irqs_off, "
+	     "kmap_in_irq or vmap_in_irq");
 
 /*
  * ktest.deaf_cpu=N: the CPU the deaf_cpu_* cases silence. CPU 0 is a
@@ -275,6 +279,73 @@ static void crash_irq_leaks_kmap(struct ktest *t)
 }
 
 /*
+ * kmap() where the pool's wrap flush could never finish: with
+ * interrupts off, or in an interrupt handler. docs/highmem.rst says
+ * both are refused by name; these three cases are what shows it, one
+ * boot each (crash-kmap-irqs-off, crash-kmap-in-irq, crash-vmap-in-irq).
+ * A lowmem page would be let through: it takes no slot, so only a
+ * highmem page tests the refusal.
+ */
+#define MISUSE_VECTOR (FIRST_EXTERNAL_VECTOR + 0x21)
+
+static struct page *misuse_page;
+static void (*misuse)(void);
+
+static void misuse_kmap(void)
+{
+	kmap(misuse_page); /* the bug under test */
+}
+
+static void misuse_vmap(void)
+{
+	vmap(&misuse_page, 1, MAP_READ); /* the bug under test */
+}
+
+static void crash_misuse_irq_handler(struct arch_regs *regs)
+{
+	misuse();
+}
+
+/* Do what on a highmem page, with interrupts off or in a handler. */
+static void crash_misuse(struct ktest *t, const char *name, void (*what)(void),
+			 bool in_irq)
+{
+	if (!crash_selected(t, name))
+		return;
+	misuse_page = alloc_page(GFP_HIGHUSER);
+	KT_ASSERT_NOT_NULL(t, misuse_page);
+	KT_ASSERT_TRUE(t, PageHighMem(misuse_page));
+	misuse = what;
+	if (in_irq) {
+		arch_set_interrupt_handler(MISUSE_VECTOR,
+					   crash_misuse_irq_handler);
+		KT_ASSERT_FALSE(t, arch_irqs_disabled());
+		arch_raise_interrupt(MISUSE_VECTOR);
+	} else {
+		unsigned long flags = arch_irq_save();
+
+		misuse();
+		arch_irq_restore(flags);
+	}
+	KT_EXPECT_TRUE(t, false); /* not reached */
+}
+
+static void crash_kmap_irqs_off(struct ktest *t)
+{
+	crash_misuse(t, "kmap_irqs_off", misuse_kmap, false);
+}
+
+static void crash_kmap_in_irq(struct ktest *t)
+{
+	crash_misuse(t, "kmap_in_irq", misuse_kmap, true);
+}
+
+static void crash_vmap_in_irq(struct ktest *t)
+{
+	crash_misuse(t, "vmap_in_irq", misuse_vmap, true);
+}
+
+/*
  * A panic while another CPU prints in a loop with interrupts off: the
  * panicking CPU must stop it first (an NMI gets through), so not one
  * of its lines lands inside or after the report.
@@ -432,6 +503,9 @@ static const struct ktest_case crash_cases[] = {
 	KTEST_CASE(crash_kmap_guard_overrun),
 	KTEST_CASE(crash_kunmap_irqs_off),
 	KTEST_CASE(crash_irq_leaks_kmap),
+	KTEST_CASE(crash_kmap_irqs_off),
+	KTEST_CASE(crash_kmap_in_irq),
+	KTEST_CASE(crash_vmap_in_irq),
 	KTEST_CASE(crash_panic_stops_others),
 	KTEST_CASE(crash_ap_stack_overflow),
 	KTEST_CASE(crash_deaf_cpu_shootdown),

@@ -27,27 +27,6 @@ static struct page *highmem_page(struct ktest *t)
 	return page;
 }
 
-struct remote_read {
-	const volatile uint32_t *addr;
-	uint32_t value;
-};
-
-static void read_word(void *arg)
-{
-	struct remote_read *r = arg;
-
-	r->value = *r->addr;
-}
-
-/* Read *addr on cpu (in its call-function interrupt). */
-static uint32_t read_on_cpu(unsigned int cpu, const void *addr)
-{
-	struct remote_read r = { addr, 0 };
-
-	smp_call_function_single(cpu, read_word, &r, true);
-	return r.value;
-}
-
 /* Writes through kmap land in the page: read back through vmap, and
  * through the kmap pointer itself, on every online CPU. */
 static void kmap_pointer_valid_on_every_cpu(struct ktest *t)
@@ -67,9 +46,9 @@ static void kmap_pointer_valid_on_every_cpu(struct ktest *t)
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
 		if (!cpu_is_online(cpu))
 			continue;
-		KT_EXPECT_EQ(t, read_on_cpu(cpu, &p[7]),
+		KT_EXPECT_EQ(t, kt_read_on_cpu(cpu, &p[7]),
 			     PATTERN(page_to_pfn(page), 7));
-		KT_EXPECT_EQ(t, read_on_cpu(cpu, &v[7]),
+		KT_EXPECT_EQ(t, kt_read_on_cpu(cpu, &v[7]),
 			     PATTERN(page_to_pfn(page), 7));
 	}
 	vunmap(v);
@@ -374,7 +353,7 @@ static void kmap_stale_entry_never_visible_on_other_cpu(struct ktest *t)
 		kunmap(pf.pages[i]);
 	}
 	first = kmap(pf.pages[0]);
-	KT_EXPECT_EQ(t, read_on_cpu(other, first),
+	KT_EXPECT_EQ(t, kt_read_on_cpu(other, first),
 		     PATTERN(page_to_pfn(pf.pages[0]), 0));
 	kunmap(pf.pages[0]);
 	/* Hold new mappings until one lands in page 0's old slot. */
@@ -384,7 +363,7 @@ static void kmap_stale_entry_never_visible_on_other_cpu(struct ktest *t)
 			break;
 	}
 	KT_ASSERT_TRUE(t, p == first);
-	KT_EXPECT_EQ(t, read_on_cpu(other, first),
+	KT_EXPECT_EQ(t, kt_read_on_cpu(other, first),
 		     PATTERN(page_to_pfn(pf.pages[i]), 0));
 	for (unsigned int j = 1; j <= i; j++)
 		kunmap(pf.pages[j]);

@@ -44,6 +44,37 @@ void sum_ipis(unsigned long *sent, unsigned long *received)
 	}
 }
 
+unsigned long sum_tlb_flushes(void)
+{
+	unsigned long n = 0;
+
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		n += READ_ONCE(percpu_areas[cpu].tlb_shootdowns) +
+		     READ_ONCE(percpu_areas[cpu].tlb_range_flushes) +
+		     READ_ONCE(percpu_areas[cpu].tlb_full_flushes);
+	return n;
+}
+
+struct remote_read {
+	const volatile uint32_t *addr;
+	uint32_t value;
+};
+
+static void read_word(void *arg)
+{
+	struct remote_read *r = arg;
+
+	r->value = *r->addr;
+}
+
+uint32_t kt_read_on_cpu(unsigned int cpu, const void *addr)
+{
+	struct remote_read r = { addr, 0 };
+
+	smp_call_function_single(cpu, read_word, &r, true);
+	return r.value;
+}
+
 unsigned int kt_online_cpu_other_than(unsigned int cpu)
 {
 	unsigned int c;

@@ -75,4 +75,17 @@ static inline unsigned int kt_other_cpu(void)
 /* IPIs sent and handled, summed over every CPU (struct percpu). */
 void sum_ipis(unsigned long *sent, unsigned long *received);
 
+/*
+ * Every TLB flush counted so far, summed over every CPU: shootdowns
+ * started, range flushes and full flushes done (struct percpu).
+ */
+unsigned long sum_tlb_flushes(void);
+
+/*
+ * The 32-bit word at addr, read on cpu in its call-function interrupt,
+ * so through that CPU's TLB.
+ * Context: process context, interrupts on (it waits for cpu).
+ */
+uint32_t kt_read_on_cpu(unsigned int cpu, const void *addr);
+
 #endif

@@ -18,6 +18,7 @@
 #include <mm/kmalloc.h>
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
+#include "test_util.h"
 
 static void vmalloc_to_page_round_trips(struct ktest *t)
 {
@@ -454,6 +455,37 @@ static void vmap_fill_area_then_reuse(struct ktest *t)
 	free_page(page);
 }
 
+/*
+ * Mapping needs no flush, unmapping does (docs/highmem.rst, vmap): no
+ * CPU can hold a translation of an address that was never mapped, so
+ * vmap() flushes nothing, yet every CPU reads the page through the new
+ * address. The vunmap() and the purge after it do flush.
+ */
+static void vmap_maps_without_a_flush(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_HIGHUSER);
+	unsigned long before;
+	uint32_t *va, *p;
+	unsigned int cpu;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	va = kmap_local_page(page);
+	va[3] = 0x5eed0000u | page_to_pfn(page);
+	kunmap_local(va);
+	vmap_purge(); /* nothing parked: vmap() won't purge */
+	before = sum_tlb_flushes();
+	p = vmap(&page, 1, MAP_READ);
+	KT_ASSERT_NOT_NULL(t, p);
+	for_each_online_cpu(cpu)
+		KT_EXPECT_EQ(t, kt_read_on_cpu(cpu, &p[3]),
+			     0x5eed0000u | page_to_pfn(page));
+	KT_EXPECT_EQ(t, sum_tlb_flushes(), before);
+	vunmap(p);
+	vmap_purge();
+	KT_EXPECT_GT(t, sum_tlb_flushes(), before);
+	free_page(page);
+}
+
 static const struct ktest_case vmalloc_cases[] = {
 	KTEST_CASE(vmalloc_to_page_round_trips),
 	KTEST_CASE(vmalloc_guard_pages_named),
@@ -465,5 +497,6 @@ static const struct ktest_case vmalloc_cases[] = {
 	KTEST_CASE(vmalloc_out_of_pages_returns_null),
 	KTEST_CASE(vmap_purges_for_its_descriptor),
 	KTEST_CASE(vmap_fill_area_then_reuse),
+	KTEST_CASE(vmap_maps_without_a_flush),
 };
 KTEST_SUITE(vmalloc, vmalloc_cases);

@@ -10,7 +10,15 @@ docs/bench.rst says how to read them.  Boots, each with
   host    plain TCG -smp 4, every benchmark (unit "ticks", host clock,
           noisy: medians over --runs boots are reported);
   host    plain TCG -smp 1, 2 and 8, the shootdown and IPI benchmarks
-          only, so their scaling with the CPU count shows.
+          only, so their scaling with the CPU count shows;
+  host    the same -smp 4 shootdown and IPI benchmarks alone, with
+          cpu_relax=none and cpu_relax=pause in turn (modes
+          "host-nopause", "host-pause"): what PAUSE in the spin-waits
+          costs under TCG (arch/x86/relax.c);
+  icount  -smp 2 with lowmem=64M, the latency benchmarks
+          (tests/bench_latency.c): they need a second CPU to wake from.
+          Their LATENCY lines add the 99th percentile and the maximum
+          to the row ("p99", "max").
 
 Every boot has lockdep=0: the figures are the kernel's own paths, not
 the validator's.  One more icount boot runs the lock benchmarks with
@@ -18,13 +26,15 @@ lockdep on (mode "icount-lockdep"), so its cost per lock is a figure.
 
 Each kernel prints one `BENCH_JSON {...}` line per benchmark.  The
 output is a JSON array of {"bench", "mode", "unit", "smp", "min",
-"median", "samples"}; with --runs N > 1 a host figure is the median of
+"median", "samples"} (and "p99", "max" for a latency row); with --runs N > 1 a host figure is the median of
 the N boots' figures.  Benchmarks never fail the build: a boot that
 goes wrong is reported and the others still count (exit status 0).
 """
 
 import argparse
+import fnmatch
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -35,16 +45,18 @@ sys.dont_write_bytecode = True
 ROOT = Path(__file__).resolve().parent.parent
 SCALING = "tlb_shootdown*,ipi_roundtrip*"
 LOCKS = "lock_*"
+LATENCY = "latency_*"
+# tests/bench_latency.c: lat_teardown prints one per run.
+LATENCY_LINE = re.compile(r"LATENCY (\w+): wake-up to run, (\d+) samples: "
+                          r"median (\d+) p99 (\d+) max (\d+) ticks")
 
 
-def boot(elf, glob, smp, icount, mem, timeout, lockdep=False):
-    """One boot; returns the parsed BENCH_JSON objects."""
+def serial_log(elf, cmdline, smp, icount, mem, timeout):
+    """Boot elf with cmdline once; its serial output ("" if none)."""
     with tempfile.TemporaryDirectory() as d:
         iso, log = Path(d) / "bench.iso", Path(d) / "serial.log"
         subprocess.run([str(ROOT / "tools/mkiso"), str(elf), str(iso),
-                        f"ktest=none bench={glob} ktest.exit=1 "
-                        f"lockdep={int(lockdep)}"],
-                       check=True, capture_output=True)
+                        cmdline], check=True, capture_output=True)
         cmd = ["qemu-system-i386", "-accel", "tcg", "-cpu", "max",
                "-m", mem, "-smp", str(smp), "-boot", "d", "-cdrom",
                str(iso), "-display", "none", "-no-reboot", "-serial",
@@ -56,7 +68,15 @@ def boot(elf, glob, smp, icount, mem, timeout, lockdep=False):
             subprocess.run(cmd, timeout=timeout, capture_output=True)
         except subprocess.TimeoutExpired:
             print(f"bench: smp {smp} boot timed out", file=sys.stderr)
-        text = log.read_text(errors="replace") if log.exists() else ""
+        return log.read_text(errors="replace") if log.exists() else ""
+
+
+def boot(elf, glob, smp, icount, mem, timeout, lockdep=False, extra=""):
+    """One boot; returns the parsed BENCH_JSON objects, a latency row
+    with its LATENCY line's percentiles added."""
+    text = serial_log(elf, f"ktest=none bench={glob} ktest.exit=1 "
+                      f"lockdep={int(lockdep)} {extra}".strip(),
+                      smp, icount, mem, timeout)
     rows = []
     for line in text.splitlines():
         if "BENCH_JSON " in line:
@@ -64,10 +84,31 @@ def boot(elf, glob, smp, icount, mem, timeout, lockdep=False):
                 rows.append(json.loads(line.split("BENCH_JSON ", 1)[1]))
             except json.JSONDecodeError:
                 print(f"bench: bad line {line!r}", file=sys.stderr)
+    add_latency(rows, text)
     if not rows:
         print(f"bench: smp {smp} boot printed no figures; log tail:\n"
               + "\n".join(text.splitlines()[-15:]), file=sys.stderr)
     return rows
+
+
+def add_latency(rows, text):
+    """Put each LATENCY line's p99 and max into its benchmark's row."""
+    by_name = {r["bench"]: r for r in rows}
+    for m in LATENCY_LINE.finditer(text):
+        row = by_name.get(m.group(1))
+        if row is None:
+            print(f"bench: LATENCY line for {m.group(1)} without its "
+                  "BENCH_JSON row", file=sys.stderr)
+            continue
+        row["p99"], row["max"] = int(m.group(4)), int(m.group(5))
+
+
+def selects_latency(glob):
+    """Does bench=GLOB (comma-separated globs, or "all") pick a latency
+    benchmark?"""
+    return glob == "all" or any(
+        fnmatch.fnmatch(name, g) for g in glob.split(",")
+        for name in ("latency_kmap_atomic", "latency_kmap_local"))
 
 
 def merge(runs, mode, unit):
@@ -84,6 +125,9 @@ def merge(runs, mode, unit):
                                                     for r in rs)),
                     "samples": sum(r["samples"] for r in rs),
                     "boots": len(rs)})
+        for k in ("p99", "max"):
+            if all(k in r for r in rs):
+                out[-1][k] = int(statistics.median(r[k] for r in rs))
     return out
 
 
@@ -101,12 +145,25 @@ def main():
                    "icount", "instructions")
     result += merge([boot(args.elf, LOCKS, 1, True, args.mem, 300,
                           lockdep=True)], "icount-lockdep", "instructions")
+    if selects_latency(args.bench):
+        result += merge([boot(args.elf, LATENCY, 2, True, args.mem, 600,
+                              extra="lowmem=64M")], "icount", "instructions")
     host = [boot(args.elf, args.bench, 4, False, args.mem, 300)
             for _ in range(args.runs)]
     for smp in (1, 2, 8):
         host += [boot(args.elf, SCALING, smp, False, args.mem, 300)
                  for _ in range(args.runs)]
     result += merge(host, "host", "ticks")
+    # PAUSE or not: the same rows alone, in boots taken in turn, so the
+    # host's load, which moves every host figure, weighs on both alike.
+    plain, pause = [], []
+    for _ in range(args.runs):
+        plain.append(boot(args.elf, SCALING, 4, False, args.mem, 300,
+                          extra="cpu_relax=none"))
+        pause.append(boot(args.elf, SCALING, 4, False, args.mem, 300,
+                          extra="cpu_relax=pause"))
+    result += merge(plain, "host-nopause", "ticks")
+    result += merge(pause, "host-pause", "ticks")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     for r in result:

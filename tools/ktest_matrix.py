@@ -455,6 +455,36 @@ MATRIX = [
                r"crash_irq_leaks_kmap\+"]},
            timeout=30, tags=("crash", "kmap")),
 
+    # kmap() with interrupts off and in an interrupt handler, vmap() in
+    # one: each refused at once, by name (docs/highmem.rst, "Where it
+    # may be called"), not a deadlock in the pool's flush later.
+    Config("crash-kmap-irqs-off", mem="512M", smp=1,
+           cmdline="lowmem=64M ktest=crash ktest.crash=kmap_irqs_off",
+           expect={"panic": [
+               r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
+               r"kmap\(\) with interrupts off or in an interrupt "
+               r"handler \(thread boot\)",
+               r"^Backtrace:",
+               r"misuse_kmap\+", r"crash_misuse\S*\+"]},
+           timeout=30, tags=("crash", "kmap")),
+    Config("crash-kmap-in-irq", mem="512M", smp=1,
+           cmdline="lowmem=64M ktest=crash ktest.crash=kmap_in_irq",
+           expect={"panic": [
+               r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
+               r"kmap\(\) with interrupts off or in an interrupt "
+               r"handler",
+               r"^Backtrace:",
+               r"misuse_kmap\+", r"trap_dispatch\+"]},
+           timeout=30, tags=("crash", "kmap")),
+    Config("crash-vmap-in-irq", mem="512M", smp=1,
+           cmdline="lowmem=64M ktest=crash ktest.crash=vmap_in_irq",
+           expect={"panic": [
+               r"^PANIC at mm/vmalloc.c:[0-9]+ in check_context\(\): "
+               r"vmap from an interrupt handler",
+               r"^Backtrace:",
+               r"misuse_vmap\+", r"trap_dispatch\+"]},
+           timeout=30, tags=("crash", "vmalloc")),
+
     # A panic while another CPU prints in a loop with interrupts off:
     # the report must stop it first (an NMI), so none of its lines land
     # inside or after the report, and say so.

@@ -123,6 +123,22 @@ class Compare(unittest.TestCase):
             self.assertIn(f"``{case}``: holds (icount smp 1)", behave_rst)
             self.assertIn(test, behave_rst)
 
+    def test_figures_are_substitutions_of_each_row(self):
+        latency = {"bench": "latency_kmap_local", "mode": "icount",
+                   "unit": "instructions", "smp": 2, "min": 1500,
+                   "median": 1716, "p99": 1949, "max": 2001,
+                   "samples": 200}
+        rst = compare.figures_rst(self.hmos + [latency], self.linux)
+        subs = dict(line[len(".. |"):].split("| replace:: ")
+                    for line in rst.splitlines() if line.startswith(".. |"))
+        self.assertEqual(subs["kmap_local_highmem"], "118")
+        self.assertEqual(subs["linux.kmap_local_highmem"], "259")
+        self.assertEqual(subs["kmap_local_highmem.vs.linux"], "0.46")
+        self.assertEqual(subs["latency_kmap_local"], "1,716")
+        self.assertEqual(subs["latency_kmap_local.p99"], "1,949")
+        self.assertEqual(subs["latency_kmap_local.max"], "2,001")
+        self.assertIn("ipi_roundtrip_all.host.smp8", subs)
+
     def test_missing_input_is_named(self):
         with tempfile.TemporaryDirectory() as d:
             with contextlib.redirect_stderr(io.StringIO()) as err:
