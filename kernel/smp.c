@@ -100,22 +100,6 @@ void set_cpu_online_state(unsigned int cpu, bool online)
 		__sync_fetch_and_and(&online_mask, ~CPU_MASK(cpu));
 }
 
-unsigned int cpu_to_apic_id(unsigned int cpu)
-{
-	BUG_ON(cpu >= NR_CPUS);
-	return percpu_areas[cpu].apic_id;
-}
-
-int apic_id_to_cpu(unsigned int apic_id)
-{
-	unsigned int cpu;
-
-	for_each_online_cpu(cpu)
-		if (percpu_areas[cpu].apic_id == apic_id)
-			return cpu;
-	return -1;
-}
-
 /*
  * Append csd to cpu's queue; true if the queue was empty, so the
  * caller owes cpu an IPI. Interrupts off.

@@ -152,12 +152,9 @@ static inline void spin_acquire(spinlock_t *lock,
 						 __ATOMIC_ACQUIRE)))
 			spin_wait_tas(lock);
 	} else {
-		uint16_t ticket = 1;
+		uint16_t ticket =
+			__atomic_fetch_add(&lock->next, 1, __ATOMIC_ACQUIRE);
 
-		asm volatile("lock xaddw %0, %1"
-			     : "+r"(ticket), "+m"(lock->next)
-			     :
-			     : "memory");
 		if (unlikely(READ_ONCE(lock->owner) != ticket))
 			spin_wait_ticket(lock, ticket);
 	}
@@ -176,11 +173,12 @@ void raw_spin_unlock(spinlock_t *lock)
 	lockdep_release(&lock->dep);
 	lock->holder_cpu = -1;
 	barrier();
-	/* Only the holder writes owner; x86 stores are not reordered. */
+	/* Only the holder writes owner: a release store, as for taken. */
 	if (spinlock_test_and_set)
 		__atomic_store_n(&lock->taken, 0, __ATOMIC_RELEASE);
 	else
-		WRITE_ONCE(lock->owner, lock->owner + 1);
+		__atomic_store_n(&lock->owner, lock->owner + 1,
+				 __ATOMIC_RELEASE);
 }
 
 void spin_lock_at(spinlock_t *lock, const struct lockdep_site *site)

@@ -64,6 +64,9 @@ extern struct madt_info madt;
  */
 bool acpi_parse_madt(void);
 
+/* smpboot.c: the local APIC id of a CPU number (IPIs go to it). */
+unsigned int cpu_to_apic_id(unsigned int cpu);
+
 /* apic.c */
 void pic_disable(void);
 void lapic_init_boot(void); /* map it, then lapic_setup() */
