@@ -131,7 +131,7 @@ static void cmd_poweroff(const char *args)
 DEFINE_MONITOR_CMD("poweroff", cmd_poweroff, "poweroff",
 		   "leave QEMU (isa-debug-exit, else ACPI power-off)");
 
-void monitor_execute(char *line)
+static void monitor_execute(char *line)
 {
 	char *args = line;
 	const char *name = next_word(&args);

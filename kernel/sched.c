@@ -71,13 +71,13 @@ void rq_dequeue(struct runqueue *rq, struct task *t)
  * to take that very lock, so sending the IPI under it only makes the
  * target spin (under QEMU, for milliseconds).
  */
-bool rq_resched(struct runqueue *rq)
+static bool rq_resched(struct runqueue *rq)
 {
 	rq->need_resched = true;
 	return (unsigned int)(rq - runqueues) != smp_processor_id();
 }
 
-void rq_kick(const struct runqueue *rq)
+static void rq_kick(const struct runqueue *rq)
 {
 	smp_send_reschedule(rq - runqueues);
 }

@@ -95,7 +95,7 @@ unsigned int arch_cpu_hw_id(unsigned int cpu)
 	return cpu_to_apic_id(cpu);
 }
 
-void ap_entry(unsigned int cpu) __noreturn;
+static void ap_entry(unsigned int cpu) __noreturn;
 
 /*
  * Fault injection for the test matrix: smp.deaf_apic=ID never sends
@@ -174,7 +174,7 @@ void arch_irq_init(void)
 	set_cpu_online(0);
 }
 
-void ap_entry(unsigned int cpu)
+static void ap_entry(unsigned int cpu)
 {
 	struct percpu *me = &percpu_areas[cpu];
 

@@ -116,8 +116,6 @@ bool apic_vector_needs_eoi(unsigned int vec);
 #define ICR_ALL_BUT_SELF (3u << 18)
 
 /* timer.c */
-void pit_wait_us(unsigned int us); /* polled; before calibration too */
-void lapic_timer_calibrate(void);
 void lapic_timer_start(void);	    /* periodic tick on this CPU */
 void tsc_delay_us(unsigned int us); /* after calibration */
 
