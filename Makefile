@@ -13,7 +13,7 @@
 ##   make bench            boot the benchmarks: build/bench.json
 ##   make docs             check docs/, boot once for the pictures, then
 ##                         Sphinx: build/docs/index.html
-##   make lint             the C format, cppcheck, and the docs checker
+##   make lint             the C format, the docs and arch checkers, cppcheck
 ##   make format           rewrite every .c and .h in .clang-format's format
 ##   make qemu-gdb         boot QEMU stopped, waiting for gdb on a free port
 ##                         (written to build/gdb-port); console here

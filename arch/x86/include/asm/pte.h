@@ -12,8 +12,7 @@
 #define PTE_ADDR_MASK 0x000FFFFFFFFFF000ull
 
 /* Present, writable, accessed, dirty, global and NX: a kernel data page. */
-#define PTE_KERNEL_RW \
-	((pte_t)(PTE_P | PTE_W | PTE_A | PTE_D | PTE_G) | PTE_NX)
+#define PTE_KERNEL_RW ((pte_t)(PTE_P | PTE_W | PTE_A | PTE_D | PTE_G) | PTE_NX)
 
 /*
  * The fixmap (FIXADDR_START up to 4 GiB) is exactly the 2 MiB that one
