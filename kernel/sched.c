@@ -464,9 +464,10 @@ void cpu_idle_loop(void)
 
 	for (;;) {
 		/*
-		 * Check for work with interrupts off, then sti;hlt: sti takes
-		 * effect only after the next instruction, so a wake-up IPI
-		 * cannot slip in between the check and the halt.
+		 * Check for work with interrupts off, then wait with
+		 * arch_wait_for_interrupt(), which turns them on with no
+		 * window before the wait: a wake-up IPI cannot slip in
+		 * between the check and the halt.
 		 */
 		arch_irq_disable();
 		if (READ_ONCE(rq->offline) && rq->nr_queued)

@@ -7,8 +7,9 @@
  * target's queue and, only if the queue was empty, sends the target a
  * call-function IPI. The target's handler takes the whole queue at
  * once and runs each entry. Sending only on empty -> non-empty means at
- * most one IPI is ever pending at a CPU, so the LAPIC never merges two
- * (it keeps one pending bit per vector), and every IPI sent is one IPI
+ * most one IPI is ever pending at a CPU, so its interrupt controller
+ * never merges two (x86's local APIC keeps one pending bit per
+ * vector), and every IPI sent is one IPI
  * received: the counters can be checked exactly. A call to several
  * CPUs queues on all of them first and then sends the IPIs it owes in
  * one go, so the architecture can use a single broadcast when they are

@@ -29,6 +29,7 @@
  * after the limit, and both are reported with the holder's CPU and the
  * place it took the lock.
  */
+#include <arch/barrier.h>
 #include <arch/cpu.h>
 #include <kernel/cmdline.h>
 #include <kernel/panic.h>
@@ -177,8 +178,7 @@ void raw_spin_unlock(spinlock_t *lock)
 	if (spinlock_test_and_set)
 		__atomic_store_n(&lock->taken, 0, __ATOMIC_RELEASE);
 	else
-		__atomic_store_n(&lock->owner, lock->owner + 1,
-				 __ATOMIC_RELEASE);
+		arch_store_release(&lock->owner, lock->owner + 1);
 }
 
 void spin_lock_at(spinlock_t *lock, const struct lockdep_site *site)
