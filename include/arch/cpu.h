@@ -31,7 +31,6 @@ static inline bool arch_irqs_disabled(void);
  * hint to the CPU that it spins, and a compiler barrier. Which hint is
  * chosen at boot (cpu_relax=), by arch_relax_select().
  */
-extern bool arch_relax_with_pause;
 static inline void arch_cpu_relax(void);
 
 /*

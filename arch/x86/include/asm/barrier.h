@@ -8,10 +8,12 @@
 #ifndef ASM_BARRIER_H
 #define ASM_BARRIER_H
 
-#define arch_store_release(p, v)         \
-	do {                             \
-		barrier();               \
-		WRITE_ONCE(*(p), (v));   \
+#include <kernel/compiler.h>
+
+#define arch_store_release(p, v)       \
+	do {                           \
+		barrier();             \
+		WRITE_ONCE(*(p), (v)); \
 	} while (0)
 
 #endif

@@ -7,6 +7,8 @@
 #ifndef ASM_CPU_H
 #define ASM_CPU_H
 
+#include <kernel/compiler.h>
+
 #define EFLAGS_IF (1u << 9)
 
 static inline unsigned long arch_irq_save(void)
@@ -42,8 +44,10 @@ static inline bool arch_irqs_disabled(void)
 /*
  * PAUSE on hardware; nothing at all under QEMU's TCG, where PAUSE
  * costs a trip through QEMU's global lock (arch/x86/relax.c says why,
- * and how the choice is made at boot: cpu_relax=).
+ * and how arch_relax_select() makes the choice at boot: cpu_relax=).
  */
+extern bool arch_relax_with_pause;
+
 static inline void arch_cpu_relax(void)
 {
 	if (arch_relax_with_pause)

@@ -7,6 +7,8 @@
 #ifndef ASM_LAYOUT_H
 #define ASM_LAYOUT_H
 
+#include <kernel/compiler.h>
+
 #define PAGE_SHIFT 12
 
 /* The 3 GiB / 1 GiB split: the kernel owns the top gigabyte. */

@@ -6,6 +6,8 @@
 #ifndef ASM_MMU_H
 #define ASM_MMU_H
 
+#include <kernel/compiler.h>
+
 typedef uint64_t pte_t;
 
 #endif

@@ -8,6 +8,10 @@
 #ifndef ASM_PERCPU_H
 #define ASM_PERCPU_H
 
+#include <kernel/compiler.h>
+
+struct percpu;
+
 static inline struct percpu *arch_this_cpu(void)
 {
 	struct percpu *p;

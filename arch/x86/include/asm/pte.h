@@ -6,6 +6,7 @@
 #ifndef ASM_PTE_H
 #define ASM_PTE_H
 
+#include <arch/mmu.h> /* pte_t, phys_addr_t, the fixmap's place */
 #include <x86/asm.h>
 
 #define PTE_NX	      (1ull << 63) /* no execute (EFER.NXE on) */
