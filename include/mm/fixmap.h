@@ -76,9 +76,9 @@ void clear_fixmap(unsigned int idx);
 
 /*
  * Map the physical range [pa, pa + size) read-only through the
- * boot-table window and return the virtual address of pa. Returns NULL when the
- * range spans more than FIX_ACPI_PAGES pages. The window holds one
- * range at a time: the next call replaces it.
+ * boot-table window and return the virtual address of pa. Returns NULL
+ * when the range spans more than FIX_ACPI_PAGES pages. The window holds
+ * one range at a time: the next call replaces it.
  * Context: boot CPU, during boot.
  */
 const void *fixmap_map_boot_range(phys_addr_t pa, size_t size);
