@@ -2,14 +2,15 @@
  * kmain: the boot CPU's path from the first C instruction to the tests.
  *
  * The order matters and each step says what it needs:
- *   1. descriptor tables and per-CPU %fs  (printk's lock needs this_cpu)
+ *   1. CPU tables, this_cpu() working    (printk's lock needs this_cpu)
  *   2. console                            (everything after can report)
  *   3. boot information, command line     (copied before memory is reused)
  *   4. boot allocator, final page tables  (uses the boot tables' 1 GiB map)
  *   5. page allocator, kmalloc, the vmalloc area (thread stacks need it)
- *   6. interrupt controllers (ACPI MADT, LAPIC, IOAPIC), the timer
- *      calibrated against the PIT, the other CPUs; then interrupts on,
- *      which ends the SYSTEM_BOOTING phase (include/kernel/system_state.h)
+ *   6. interrupt controllers, the timer calibrated against a reference
+ *      clock, the other CPUs (on x86 found in the ACPI tables); then
+ *      interrupts on, which ends the SYSTEM_BOOTING phase
+ *      (include/kernel/system_state.h)
  *   7. the tests selected by ktest=, then the benchmarks bench= selects
  */
 #include <arch/console.h>

@@ -5,6 +5,7 @@
  */
 #include <arch/console.h>
 #include <arch/cpu.h>
+#include <arch/smp.h>
 #include <kernel/emulator_exit.h>
 #include <kernel/hotplug.h>
 #include <kernel/ktest.h>
@@ -55,17 +56,17 @@ DEFINE_MONITOR_CMD("layout", cmd_layout, "layout",
 
 static void cmd_cpus(const char *args)
 {
-	printk("cpu apic online  ticks    queued ipi-sent ipi-recv current\n");
+	printk("cpu hwid online  ticks    queued ipi-sent ipi-recv current\n");
 	for (unsigned int c = 0; c < NR_CPUS; c++) {
 		struct percpu *p = &percpu_areas[c];
 		struct task *cur = READ_ONCE(p->current);
 
 		if (!p->self)
 			continue; /* never started */
-		printk("%3u %4u %-6s %8lu %6u %8lu %8lu %s\n", c, p->apic_id,
-		       cpu_is_online(c) ? "yes" : "no", p->timer_ticks,
-		       sched_nr_queued(c), p->ipi_sent, p->ipi_received,
-		       cur ? cur->name : "-");
+		printk("%3u %4u %-6s %8lu %6u %8lu %8lu %s\n", c,
+		       arch_cpu_hw_id(c), cpu_is_online(c) ? "yes" : "no",
+		       p->timer_ticks, sched_nr_queued(c), p->ipi_sent,
+		       p->ipi_received, cur ? cur->name : "-");
 	}
 }
 DEFINE_MONITOR_CMD("cpus", cmd_cpus, "cpus", "CPUs, ticks, run queues");
@@ -130,7 +131,7 @@ static void cmd_poweroff(const char *args)
 DEFINE_MONITOR_CMD("poweroff", cmd_poweroff, "poweroff",
 		   "leave QEMU (isa-debug-exit, else ACPI power-off)");
 
-void monitor_execute(char *line)
+static void monitor_execute(char *line)
 {
 	char *args = line;
 	const char *name = next_word(&args);

@@ -71,13 +71,13 @@ void rq_dequeue(struct runqueue *rq, struct task *t)
  * to take that very lock, so sending the IPI under it only makes the
  * target spin (under QEMU, for milliseconds).
  */
-bool rq_resched(struct runqueue *rq)
+static bool rq_resched(struct runqueue *rq)
 {
 	rq->need_resched = true;
 	return (unsigned int)(rq - runqueues) != smp_processor_id();
 }
 
-void rq_kick(const struct runqueue *rq)
+static void rq_kick(const struct runqueue *rq)
 {
 	smp_send_reschedule(rq - runqueues);
 }
@@ -464,9 +464,10 @@ void cpu_idle_loop(void)
 
 	for (;;) {
 		/*
-		 * Check for work with interrupts off, then sti;hlt: sti takes
-		 * effect only after the next instruction, so a wake-up IPI
-		 * cannot slip in between the check and the halt.
+		 * Check for work with interrupts off, then wait with
+		 * arch_wait_for_interrupt(), which turns them on with no
+		 * window before the wait: a wake-up IPI cannot slip in
+		 * between the check and the halt.
 		 */
 		arch_irq_disable();
 		if (READ_ONCE(rq->offline) && rq->nr_queued)

@@ -28,8 +28,6 @@ extern struct runqueue runqueues[NR_CPUS];
 
 void rq_enqueue(struct runqueue *rq, struct task *t);
 void rq_dequeue(struct runqueue *rq, struct task *t);
-bool rq_resched(struct runqueue *rq);
-void rq_kick(const struct runqueue *rq);
 struct runqueue *task_rq_lock(struct task *t, unsigned long *flags);
 void task_rq_unlock(struct runqueue *rq, unsigned long flags);
 void sched_prepare_stack(struct task *t, void *stack_top);

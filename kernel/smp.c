@@ -7,8 +7,9 @@
  * target's queue and, only if the queue was empty, sends the target a
  * call-function IPI. The target's handler takes the whole queue at
  * once and runs each entry. Sending only on empty -> non-empty means at
- * most one IPI is ever pending at a CPU, so the LAPIC never merges two
- * (it keeps one pending bit per vector), and every IPI sent is one IPI
+ * most one IPI is ever pending at a CPU, so its interrupt controller
+ * never merges two (x86's local APIC keeps one pending bit per
+ * vector), and every IPI sent is one IPI
  * received: the counters can be checked exactly. A call to several
  * CPUs queues on all of them first and then sends the IPIs it owes in
  * one go, so the architecture can use a single broadcast when they are
@@ -98,22 +99,6 @@ void set_cpu_online_state(unsigned int cpu, bool online)
 		__sync_fetch_and_or(&online_mask, CPU_MASK(cpu));
 	else
 		__sync_fetch_and_and(&online_mask, ~CPU_MASK(cpu));
-}
-
-unsigned int cpu_to_apic_id(unsigned int cpu)
-{
-	BUG_ON(cpu >= NR_CPUS);
-	return percpu_areas[cpu].apic_id;
-}
-
-int apic_id_to_cpu(unsigned int apic_id)
-{
-	unsigned int cpu;
-
-	for_each_online_cpu(cpu)
-		if (percpu_areas[cpu].apic_id == apic_id)
-			return cpu;
-	return -1;
 }
 
 /*

@@ -29,6 +29,7 @@
  * after the limit, and both are reported with the holder's CPU and the
  * place it took the lock.
  */
+#include <arch/barrier.h>
 #include <arch/cpu.h>
 #include <kernel/cmdline.h>
 #include <kernel/panic.h>
@@ -152,12 +153,9 @@ static inline void spin_acquire(spinlock_t *lock,
 						 __ATOMIC_ACQUIRE)))
 			spin_wait_tas(lock);
 	} else {
-		uint16_t ticket = 1;
+		uint16_t ticket =
+			__atomic_fetch_add(&lock->next, 1, __ATOMIC_ACQUIRE);
 
-		asm volatile("lock xaddw %0, %1"
-			     : "+r"(ticket), "+m"(lock->next)
-			     :
-			     : "memory");
 		if (unlikely(READ_ONCE(lock->owner) != ticket))
 			spin_wait_ticket(lock, ticket);
 	}
@@ -176,11 +174,11 @@ void raw_spin_unlock(spinlock_t *lock)
 	lockdep_release(&lock->dep);
 	lock->holder_cpu = -1;
 	barrier();
-	/* Only the holder writes owner; x86 stores are not reordered. */
+	/* Only the holder writes owner: a release store, as for taken. */
 	if (spinlock_test_and_set)
 		__atomic_store_n(&lock->taken, 0, __ATOMIC_RELEASE);
 	else
-		WRITE_ONCE(lock->owner, lock->owner + 1);
+		arch_store_release(&lock->owner, lock->owner + 1);
 }
 
 void spin_lock_at(spinlock_t *lock, const struct lockdep_site *site)

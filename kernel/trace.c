@@ -82,11 +82,6 @@ static const struct {
 	[TR_VMAP_PURGE] = { "vmap_purge", "start=%#x end=%#x" },
 };
 
-const char *trace_event_name(unsigned int id)
-{
-	return id < TR_NR_EVENTS ? events[id].name : "?";
-}
-
 /* Every event name, comma-separated, for the refusal message. */
 static void print_event_names(void)
 {

@@ -1,25 +1,12 @@
 /*
  * The handful of C library string functions a freestanding kernel
  * needs. GCC may also emit calls to memcpy/memset/memmove/memcmp on its
- * own (structure copies), so these names must exist.
+ * own (structure copies), so these names must exist. memset and memcpy,
+ * the two that move the most bytes, are the arch's (arch/x86/string.c):
+ * each CPU has its own fastest way to fill and copy a block.
  */
 #include <stdint.h>
 #include <lib/string.h>
-
-void *memset(void *dst, int c, size_t n)
-{
-	/* rep stosb is short and, on modern CPUs, fast for any size. */
-	void *d = dst;
-	asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
-	return dst;
-}
-
-void *memcpy(void *dst, const void *src, size_t n)
-{
-	void *d = dst;
-	asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
-	return dst;
-}
 
 void *memmove(void *dst, const void *src, size_t n)
 {

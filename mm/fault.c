@@ -30,7 +30,8 @@ extern const struct extable_entry __ex_table_end[];
 /* Why the last lazy-window fault on each CPU was not filled. */
 static const char *lazy_refusal[NR_CPUS];
 
-uintptr_t extable_search(uintptr_t pc)
+/* Return: the fixup for a faulting pc, or 0 if it has none. Context: any. */
+static uintptr_t extable_search(uintptr_t pc)
 {
 	for (const struct extable_entry *e = __ex_table_start;
 	     e < __ex_table_end; e++)

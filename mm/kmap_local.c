@@ -192,11 +192,11 @@ static noinline void *kmap_local_refuse_free(struct page *page)
  * recomputed here), so the fast path need not keep it alive. The PTE
  * value is not saved yet (see the top of the file): save it here.
  */
-static noinline void *kmap_local_stale(struct task *t, int idx, pteval_t pte)
+static noinline void *kmap_local_stale(struct task *t, int idx, pte_t pte)
 {
 	unsigned int cpu = smp_processor_id();
 	uintptr_t va = kmap_slot_va(cpu, idx);
-	pteval_t *ptep = arch_fixmap_pte(va);
+	pte_t *ptep = arch_fixmap_pte(va);
 
 	kmap_count(stale_slots);
 	WARN(1,
@@ -205,10 +205,8 @@ static noinline void *kmap_local_stale(struct task *t, int idx, pteval_t pte)
 	     (unsigned long)va, cpu, idx,
 	     (unsigned long long)arch_pte_phys(arch_pte_read(ptep)), t->name);
 	t->kmap_ctrl.pteval[idx] = pte;
-	barrier(); /* save, then write */
-	/* Never rewrite a present PAE entry in place: clear, then install. */
-	arch_pte_clear(ptep);
-	arch_pte_install(ptep, pte);
+	barrier();		     /* save, then write */
+	arch_pte_replace(ptep, pte); /* the slot is present: replace */
 	arch_fixmap_flush_local(va);
 	kmap_count(local_maps);
 	trace_event(TR_KMAP_LOCAL_MAP, idx, arch_pte_phys(pte) >> PAGE_SHIFT,
@@ -224,7 +222,7 @@ static __always_inline void *kmap_local_map(struct page *page)
 {
 	struct task *t = current_task();
 	int idx = t->kmap_ctrl.idx;
-	pteval_t pte, *ptep;
+	pte_t pte, *ptep;
 	uintptr_t va;
 
 	if (unlikely(idx >= KM_MAX_IDX))
@@ -284,7 +282,7 @@ bool kmap_local_holds_page(const struct page *page)
 	if (!t)
 		return false;
 	for (int idx = 0; idx < t->kmap_ctrl.idx; idx++) {
-		pteval_t pte = t->kmap_ctrl.pteval[idx];
+		pte_t pte = t->kmap_ctrl.pteval[idx];
 
 		if (pte && arch_pte_phys(pte) == phys)
 			return true;
@@ -465,7 +463,7 @@ void kmap_local_switch(struct task *prev, struct task *next)
 		/* I3: only a pinned task can come back with maps. */
 		BUG_ON(next->migrate_disable <= 0);
 		for (int i = 0; i < next->kmap_ctrl.idx; i++) {
-			pteval_t pte = next->kmap_ctrl.pteval[i];
+			pte_t pte = next->kmap_ctrl.pteval[i];
 
 			if (arch_pte_present(pte))
 				arch_pte_install(arch_fixmap_pte(
@@ -518,7 +516,7 @@ void kmap_stats_print(const char *label)
 static void describe_slot(const char *what, unsigned int cpu, int idx)
 {
 	uintptr_t va = kmap_slot_va(cpu, idx);
-	pteval_t pte = arch_pte_read(arch_fixmap_pte(va));
+	pte_t pte = arch_pte_read(arch_fixmap_pte(va));
 	struct task *t = READ_ONCE(percpu_areas[cpu].current);
 
 	if (!arch_pte_present(pte)) {

@@ -20,8 +20,9 @@
  *   target: for each slot with its bit in pending, read the range,
  *           flush, then clear its bit (after the reads: once the last
  *           bit is clear the sender may refill the slot).
- * Several senders may target one CPU at once. The LAPIC keeps one
- * pending bit per vector, so two IPIs can arrive as one; that is safe
+ * Several senders may target one CPU at once. An interrupt controller
+ * may keep one pending bit per vector (x86's local APIC does), so two
+ * IPIs can arrive as one; that is safe
  * because the handler serves every slot with its bit set, not "the"
  * sender of the IPI.
  *

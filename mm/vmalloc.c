@@ -372,7 +372,7 @@ static void unmap_pages(struct vm_area *va, unsigned int n, bool free_them)
 {
 	for (unsigned int i = 0; i < n; i++) {
 		uintptr_t a = va->addr + (i << PAGE_SHIFT);
-		pteval_t pte;
+		pte_t pte;
 
 		if (!free_them) {
 			arch_clear_kernel_pte(a);
@@ -510,7 +510,7 @@ void vfree(const void *addr)
 struct page *vmalloc_to_page(const void *addr)
 {
 	uintptr_t a = (uintptr_t)addr;
-	pteval_t pte;
+	pte_t pte;
 
 	if (!in_vmalloc_area(a))
 		return NULL;

@@ -12,7 +12,7 @@
 #include <mm/tlbflush.h>
 #include <mm/vmalloc.h>
 
-static uint64_t bench_tlb_local_invlpg(struct bench *b, unsigned int n)
+static uint64_t bench_tlb_local_page(struct bench *b, unsigned int n)
 {
 	uintptr_t va = vmalloc_start;
 	uint64_t t0 = arch_timestamp();
@@ -21,7 +21,7 @@ static uint64_t bench_tlb_local_invlpg(struct bench *b, unsigned int n)
 		arch_flush_tlb_local_page(va);
 	return arch_timestamp() - t0;
 }
-BENCH(tlb_local_invlpg, bench_tlb_local_invlpg, 64);
+BENCH(tlb_local_page, bench_tlb_local_page, 64);
 
 static uint64_t bench_tlb_local_flush_all(struct bench *b, unsigned int n)
 {

@@ -62,7 +62,7 @@ static int snap_worker_fn(void *arg)
 	cpu = smp_processor_id(); /* stable: migration is disabled */
 	for (unsigned int i = 0; i < w->nr; i++) {
 		uintptr_t slot = kmap_local_slot_address(cpu, i);
-		pteval_t pte = arch_get_kernel_pte(slot);
+		pte_t pte = arch_get_kernel_pte(slot);
 		bool ok = (uintptr_t)va[i] == slot && arch_pte_present(pte) &&
 			  arch_pte_phys(pte) == page_to_phys(w->page[i]);
 
@@ -95,7 +95,7 @@ static void snap_print_pool(struct ktest *t, const char *phase)
 		state[1], state[2]);
 	for (unsigned int nr = 0; nr < LAST_PKMAP; nr++) {
 		int count = pkmap_slot_count(nr);
-		pteval_t pte = arch_get_kernel_pte(PKMAP_ADDR(nr));
+		pte_t pte = arch_get_kernel_pte(PKMAP_ADDR(nr));
 
 		if (count < 1)
 			continue;

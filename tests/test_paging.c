@@ -150,7 +150,7 @@ static void paging_pte_reaches_frame(struct ktest *t)
 #define TORN_BATCH 1000 /* reads between looks at the counts */
 
 struct torn_race {
-	pteval_t entry __aligned(8); /* i386 aligns a u64 member to 4 only */
+	pte_t entry __aligned(8); /* i386 aligns a u64 member to 4 only */
 	volatile unsigned int ready, stop;
 	volatile unsigned long flips; /* install-and-clear pairs */
 	unsigned long reads, torn, present_seen;
@@ -174,7 +174,7 @@ static int pte_flipper(void *arg)
 {
 	struct torn_race *r = arg;
 	/* Above 4 GiB and NX: both halves of the entry carry bits. */
-	pteval_t val = arch_make_kernel_rw_pte(0x23ffff000ull);
+	pte_t val = arch_make_kernel_rw_pte(0x23ffff000ull);
 
 	r->ready = 1;
 	while (!r->stop) {
@@ -188,10 +188,10 @@ static int pte_flipper(void *arg)
 }
 
 /* A batch of reads; true once both sides have done their share. */
-static bool read_batch(struct torn_race *r, pteval_t val, unsigned long flips0)
+static bool read_batch(struct torn_race *r, pte_t val, unsigned long flips0)
 {
 	for (unsigned int i = 0; i < TORN_BATCH; i++) {
-		pteval_t seen = arch_pte_read(&r->entry);
+		pte_t seen = arch_pte_read(&r->entry);
 
 		if (!arch_pte_present(seen))
 			continue;
@@ -206,7 +206,7 @@ static bool read_batch(struct torn_race *r, pteval_t val, unsigned long flips0)
 static void paging_pte_read_never_torn(struct ktest *t)
 {
 	static struct torn_race r;
-	pteval_t val = arch_make_kernel_rw_pte(0x23ffff000ull);
+	pte_t val = arch_make_kernel_rw_pte(0x23ffff000ull);
 	unsigned int me = smp_processor_id(), other = me, cpu;
 	unsigned long flips0;
 	struct task *th;

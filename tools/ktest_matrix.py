@@ -694,7 +694,7 @@ MATRIX = [
                ("mem 3", r"'mem' takes no arguments"),
                ("pkmap", r"pkmap pool at ffc00000: \d+ free, \d+ cached"),
                ("tlb", r"ranges above \d+ pages become full flushes"),
-               ("bench tlb_local*", r"BENCH_JSON .*tlb_local_invlpg"),
+               ("bench tlb_local*", r"BENCH_JSON .*tlb_local_page"),
                ("demo kmap_local", r"kunmap_local\(A\): the stack is empty"),
                ("demo kmap", r"pkmap_count 0, page_address = 0x00000000, "
                              r"shootdowns \+1"),

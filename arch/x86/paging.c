@@ -29,13 +29,9 @@
 #include <x86/cpu.h>
 #include <x86/regs.h>
 
-#define PTE_NX		  (1ull << 63)
-#define PTE_ADDR_MASK	  0x000FFFFFFFFFF000ull
 #define PDE_INDEX(va)	  (((va) >> 21) & 511)
 #define PTE_INDEX(va)	  (((va) >> 12) & 511)
 #define KERNEL_PDPT_INDEX 3
-
-typedef uint64_t pte_t;
 
 static pte_t kernel_pdpt[4] __aligned(32);
 static bool kernel_tables_live; /* false while the boot tables run */
@@ -45,37 +41,16 @@ extern char _text[], _etext[], _erodata[];
 extern char boot_stack[]; /* boot/entry.S */
 
 /*
- * Entry writes keep the safe PAE order (high word first on install,
- * low word first on clear): include/arch/pte.h says why, and holds the
- * one copy of the code, inline, because kmap_local uses it too.
+ * Every entry write here keeps the safe PAE order of arch_pte_install()
+ * and arch_pte_clear() (arch/x86/include/asm/pte.h says why, and holds
+ * the one copy of the code, inline, because kmap_local uses it too).
+ *
+ * The fixmap's page table is in the kernel image rather than
+ * allocated, so its address is a constant kmap_local's fast path can
+ * compute with (arch_fixmap_pte()).
  */
-static inline void pte_write(pte_t *ptep, pte_t val)
-{
-	arch_pte_install(ptep, val);
-}
+pte_t arch_fixmap_ptes[512] __aligned(4096);
 
-static inline void pte_clear(pte_t *ptep)
-{
-	arch_pte_clear(ptep);
-}
-
-static inline pte_t pte_read(const pte_t *ptep)
-{
-	return arch_pte_read(ptep);
-}
-
-/*
- * The fixmap's page table, in the kernel image rather than allocated,
- * so its address is a constant kmap_local's fast path can compute with
- * (include/arch/pte.h). The bits that header spells out must be ours.
- */
-pteval_t arch_fixmap_ptes[512] __aligned(4096);
-
-_Static_assert(__ARCH_PTE_PRESENT == PTE_P, "arch/pte.h: present bit");
-_Static_assert(__ARCH_PTE_ADDR_MASK == PTE_ADDR_MASK, "arch/pte.h: address");
-_Static_assert(__ARCH_PTE_KERNEL_RW ==
-		       (PTE_P | PTE_W | PTE_A | PTE_D | PTE_G | PTE_NX),
-	       "arch/pte.h: kernel read-write entry");
 _Static_assert(PDE_INDEX(FIXADDR_START) == 511 &&
 		       (FIXADDR_START & ((2u << 20) - 1)) == 0,
 	       "the fixmap is the last page directory entry's 2 MiB");
@@ -94,7 +69,7 @@ static pte_t *pte_ptr(uintptr_t va)
 	       PTE_INDEX(va);
 }
 
-pteval_t arch_make_pte(phys_addr_t pa, unsigned int prot)
+pte_t arch_make_pte(phys_addr_t pa, unsigned int prot)
 {
 	pte_t val = (pa & PTE_ADDR_MASK) | PTE_P | PTE_G | PTE_A;
 
@@ -117,27 +92,27 @@ static pte_t *pte_ptr_checked(uintptr_t va)
 	return ptep;
 }
 
-void arch_set_kernel_pte(uintptr_t va, pteval_t val)
+void arch_set_kernel_pte(uintptr_t va, pte_t val)
 {
-	pte_write(pte_ptr_checked(va), val);
+	arch_pte_install(pte_ptr_checked(va), val);
 }
 
 void arch_clear_kernel_pte(uintptr_t va)
 {
-	pte_clear(pte_ptr_checked(va));
+	arch_pte_clear(pte_ptr_checked(va));
 }
 
-pteval_t arch_get_kernel_pte(uintptr_t va)
+pte_t arch_get_kernel_pte(uintptr_t va)
 {
-	return pte_read(pte_ptr_checked(va));
+	return arch_pte_read(pte_ptr_checked(va));
 }
 
-bool arch_pte_present(pteval_t val)
+bool arch_pte_present(pte_t val)
 {
 	return val & PTE_P;
 }
 
-phys_addr_t arch_pte_phys(pteval_t val)
+phys_addr_t arch_pte_phys(pte_t val)
 {
 	return val & PTE_ADDR_MASK;
 }
@@ -155,7 +130,7 @@ bool arch_kernel_pte_info(uintptr_t va, struct pte_info *info)
 	}
 	if (!ptep)
 		return false;
-	val = pte_read(ptep);
+	val = arch_pte_read(ptep);
 	info->present = val & PTE_P;
 	info->writable = val & PTE_W;
 	info->executable = !(val & PTE_NX);
@@ -215,9 +190,9 @@ void arch_paging_init(void)
 	for (pfn_t pfn = 0; pfn < max_low_pfn; pfn++) {
 		uintptr_t va = PAGE_OFFSET + (pfn << PAGE_SHIFT);
 
-		pte_write(pte_ptr(va),
-			  arch_make_pte((phys_addr_t)pfn << PAGE_SHIFT,
-					direct_map_prot(va)));
+		arch_pte_install(pte_ptr(va),
+				 arch_make_pte((phys_addr_t)pfn << PAGE_SHIFT,
+					       direct_map_prot(va)));
 	}
 
 	/*
@@ -226,7 +201,7 @@ void arch_paging_init(void)
 	 * the end faults (and is reported by the double-fault task)
 	 * instead of silently overwriting the data below.
 	 */
-	pte_clear(pte_ptr((uintptr_t)boot_stack));
+	arch_pte_clear(pte_ptr((uintptr_t)boot_stack));
 
 	kernel_pdpt[KERNEL_PDPT_INDEX] = __pa(kernel_pd) | PTE_P;
 	write_cr3(__pa(kernel_pdpt));

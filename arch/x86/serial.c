@@ -1,8 +1,8 @@
 /*
  * The 16550 UART on COM1: the kernel's console, and the only channel to
  * the test runner. Polled for output (printk must work with interrupts
- * off and inside a panic); input is polled too, until the monitor hooks
- * the UART's interrupt.
+ * off and inside a panic); input is polled too: the monitor asks for a
+ * byte, and sleeps a few milliseconds between asks while none waits.
  */
 #include <arch/console.h>
 #include <arch/cpu.h>

@@ -77,7 +77,25 @@ static char ap_stack_owner[NR_CPUS][8];
 /* Set once every AP is up and the trampoline's identity map is gone. */
 static volatile bool smp_boot_done;
 
-void ap_entry(unsigned int cpu) __noreturn;
+/*
+ * cpu_apic_ids[n]: the local APIC id of CPU n, the address IPIs to it
+ * are sent to. Written by the boot CPU before it starts CPU n (or, for
+ * itself, in arch_irq_init), read-only afterwards.
+ */
+static unsigned int cpu_apic_ids[NR_CPUS];
+
+unsigned int cpu_to_apic_id(unsigned int cpu)
+{
+	BUG_ON(cpu >= NR_CPUS);
+	return cpu_apic_ids[cpu];
+}
+
+unsigned int arch_cpu_hw_id(unsigned int cpu)
+{
+	return cpu_to_apic_id(cpu);
+}
+
+static void ap_entry(unsigned int cpu) __noreturn;
 
 /*
  * Fault injection for the test matrix: smp.deaf_apic=ID never sends
@@ -143,7 +161,6 @@ static void madt_boot_cpu_only(void)
 
 void arch_irq_init(void)
 {
-	struct percpu *boot_cpu = &percpu_areas[0];
 	bool have_madt = acpi_parse_madt();
 
 	acpi_sleep_init();
@@ -153,11 +170,11 @@ void arch_irq_init(void)
 		madt_boot_cpu_only();
 	ioapic_init();
 	ipi_init();
-	boot_cpu->apic_id = lapic_id();
+	cpu_apic_ids[0] = lapic_id();
 	set_cpu_online(0);
 }
 
-void ap_entry(unsigned int cpu)
+static void ap_entry(unsigned int cpu)
 {
 	struct percpu *me = &percpu_areas[cpu];
 
@@ -207,7 +224,7 @@ static bool start_ap(unsigned int cpu, unsigned int apic_id)
 	void *stack = ap_stacks[cpu];
 
 	percpu_areas[cpu].cpu = cpu;
-	percpu_areas[cpu].apic_id = apic_id;
+	cpu_apic_ids[cpu] = apic_id;
 	tp->cr3 = paging_kernel_cr3();
 	tp->stack = (uint32_t)(uintptr_t)stack + AP_STACK_SIZE;
 	tp->entry = (uint32_t)(uintptr_t)ap_entry;

@@ -59,7 +59,7 @@ static void pit_ch2_run(void)
 		arch_cpu_relax();
 }
 
-void pit_wait_us(unsigned int us)
+static void pit_wait_us(unsigned int us)
 {
 	while (us) {
 		unsigned int chunk = MIN(us, 50000u); /* fits 16 bits */
@@ -98,7 +98,7 @@ void arch_udelay(unsigned int us)
  * the TSC got. Both are started as close to the PIT's gate as we can;
  * the error is a few port accesses out of 20 ms.
  */
-void lapic_timer_calibrate(void)
+static void lapic_timer_calibrate(void)
 {
 	uint32_t lapic_ticks;
 	uint64_t tsc0, tsc1;

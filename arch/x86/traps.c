@@ -128,7 +128,7 @@ static void handle_exception(struct arch_regs *regs)
 			.write = regs->error_code & PF_WRITE,
 			.exec = regs->error_code & PF_INSTR,
 			.present = regs->error_code & PF_PRESENT,
-			.irqs_were_enabled = regs->eflags & ARCH_EFLAGS_IF,
+			.irqs_were_enabled = regs->eflags & EFLAGS_IF,
 		};
 		uintptr_t fixup = 0;
 

@@ -1,81 +1,57 @@
 /*
- * The CPU hooks generic code may call: interrupt flag, halting, time
- * stamps, leaving the emulator. Tiny, so they are inline here; every
- * other x86 detail stays in arch/x86/.
+ * The CPU hooks generic code may call: the interrupt flag, spin-wait
+ * hints, time stamps, halting, leaving the emulator. The ones on fast
+ * paths are static inline, declared here and defined by the arch in
+ * <asm/cpu.h> (x86: arch/x86/include/asm/cpu.h); the rest are
+ * ordinary functions under arch/x86/.
  */
 #ifndef ARCH_CPU_H
 #define ARCH_CPU_H
 
 #include <kernel/compiler.h>
 
-#define ARCH_EFLAGS_IF (1u << 9)
+/*
+ * Turn this CPU's interrupts off and return a token saying whether
+ * they were on, for arch_irq_restore(). Context: any.
+ */
+static inline unsigned long arch_irq_save(void);
 
-static inline unsigned long arch_irq_save(void)
-{
-	unsigned long flags;
-	asm volatile("pushfl; popl %0; cli" : "=r"(flags) : : "memory");
-	return flags;
-}
+/* Turn interrupts back on if flags (from arch_irq_save) says they were. */
+static inline void arch_irq_restore(unsigned long flags);
 
-static inline void arch_irq_restore(unsigned long flags)
-{
-	if (flags & ARCH_EFLAGS_IF)
-		asm volatile("sti" ::: "memory");
-}
+/* Turn this CPU's interrupts on, or off, unconditionally. */
+static inline void arch_irq_enable(void);
+static inline void arch_irq_disable(void);
 
-static inline void arch_irq_enable(void)
-{
-	asm volatile("sti" ::: "memory");
-}
-
-static inline void arch_irq_disable(void)
-{
-	asm volatile("cli" ::: "memory");
-}
-
-static inline bool arch_irqs_disabled(void)
-{
-	unsigned long flags;
-	asm volatile("pushfl; popl %0" : "=r"(flags));
-	return !(flags & ARCH_EFLAGS_IF);
-}
+/* Are this CPU's interrupts off? Context: any. */
+static inline bool arch_irqs_disabled(void);
 
 /*
- * The body of a loop that waits for another CPU to write memory. On
- * hardware that is PAUSE; under QEMU's TCG it is nothing at all, because
- * there PAUSE costs a trip through QEMU's global lock (arch/x86/relax.c
- * says why, and how the choice is made at boot: cpu_relax=).
+ * The body of a loop that waits for another CPU to write memory: a
+ * hint to the CPU that it spins, and a compiler barrier. Which hint is
+ * chosen at boot (cpu_relax=), by arch_relax_select().
  */
-extern bool arch_relax_with_pause;
+static inline void arch_cpu_relax(void);
 
-static inline void arch_cpu_relax(void)
-{
-	if (arch_relax_with_pause)
-		asm volatile("pause" ::: "memory");
-	else
-		barrier();
-}
+/*
+ * A free-running per-CPU counter for measuring: under QEMU -icount,
+ * one tick per instruction. arch_timestamp_per_ms() (<arch/timer.h>)
+ * says how fast it runs. Context: any.
+ */
+static inline uint64_t arch_timestamp(void);
 
-/* The time stamp counter: under QEMU -icount, one tick per instruction. */
-static inline uint64_t arch_timestamp(void)
-{
-	uint32_t lo, hi;
-	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-/* Wait for an interrupt with interrupts enabled (the idle loop's halt). */
-static inline void arch_wait_for_interrupt(void)
-{
-	asm volatile("sti; hlt" ::: "memory");
-}
+/*
+ * Turn interrupts on and wait for one, with no window between the two
+ * in which an interrupt could arrive unseen (the idle loop's halt).
+ */
+static inline void arch_wait_for_interrupt(void);
 
 /* Stop this CPU for good: interrupts off, halt, forever. */
 void arch_halt_forever(void) __noreturn;
 
 /*
- * Leave QEMU through its isa-debug-exit device (port 0xf4): QEMU exits
- * with status (code << 1) | 1. Returns if there is no such device.
+ * Leave QEMU through its isa-debug-exit device: QEMU exits with
+ * status (code << 1) | 1. Returns if there is no such device.
  */
 void arch_emulator_exit(uint8_t code);
 
@@ -95,13 +71,15 @@ bool arch_cpu_caches_enabled(void);
  */
 void arch_power_off(void) __noreturn;
 
-/* Does CPUID say we run under a hypervisor (QEMU sets that bit)? */
+/* Do we run under a hypervisor (QEMU says so to the CPU's queries)? */
 bool arch_hypervisor_present(void);
 
 /* Choose arch_cpu_relax()'s body (cpu_relax=); before other CPUs start. */
 void arch_relax_select(void);
 
-/* Early architecture set-up: descriptor tables, exceptions (arch/x86). */
+/* Early architecture set-up: descriptor tables, exceptions. Boot CPU. */
 void arch_cpu_init_boot(void);
+
+#include <asm/cpu.h>
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * The page-table hooks generic mm calls. Generic code speaks in
  * virtual addresses, physical addresses and MAP_* permissions; the
- * page-table format (PAE here), its bits and the TLB instructions stay
- * in arch/x86/paging.c.
+ * page-table format, its bits and the TLB instructions stay in the
+ * arch (x86 PAE: arch/x86/paging.c).
  *
  * Every page table of the kernel half is allocated at boot, so these
  * never allocate: mapping a page is writing one entry.
@@ -18,19 +18,26 @@
 #define MAP_EXEC    (1u << 1)
 #define MAP_NOCACHE (1u << 2) /* device memory */
 
-/* An opaque page-table entry value, as kmap_local saves them. */
-typedef uint64_t pteval_t;
+/*
+ * pte_t: one page-table entry, as the hardware stores it, and so also
+ * the value of one (an entry is its value; the two are never
+ * different things here). Generic code never looks inside: it makes
+ * one with arch_make_pte(), tests it with arch_pte_present() and
+ * arch_pte_phys(), and keeps copies (kmap_local saves them per task).
+ * Its width is the arch's, in <asm/mmu.h>.
+ */
+#include <asm/mmu.h>
 
 /* Build the final kernel page tables and switch to them. Boot only. */
 void arch_paging_init(void);
 
-pteval_t arch_make_pte(phys_addr_t pa, unsigned int prot);
+pte_t arch_make_pte(phys_addr_t pa, unsigned int prot);
 /* Install or clear one entry (no TLB flush; the caller flushes). */
-void arch_set_kernel_pte(uintptr_t va, pteval_t val);
+void arch_set_kernel_pte(uintptr_t va, pte_t val);
 void arch_clear_kernel_pte(uintptr_t va);
-pteval_t arch_get_kernel_pte(uintptr_t va);
-bool arch_pte_present(pteval_t val);
-phys_addr_t arch_pte_phys(pteval_t val);
+pte_t arch_get_kernel_pte(uintptr_t va);
+bool arch_pte_present(pte_t val);
+phys_addr_t arch_pte_phys(pte_t val);
 
 struct pte_info {
 	bool present;

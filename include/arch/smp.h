@@ -34,6 +34,13 @@ void arch_smp_boot_cpus(void);
 unsigned int arch_smp_cpus_ignored(void);
 
 /*
+ * The id the hardware and the firmware's tables give CPU cpu (x86:
+ * its local APIC id), which need not be its logical number; 0 for a
+ * CPU that was never started. Context: any.
+ */
+unsigned int arch_cpu_hw_id(unsigned int cpu);
+
+/*
  * Send every other online CPU a non-maskable interrupt, which reaches it
  * even with interrupts off; its handler panics, and as another CPU is
  * already panicking, it halts (kernel/panic.c). For panic() only.

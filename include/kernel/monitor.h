@@ -34,7 +34,4 @@ struct monitor_cmd {
  */
 void monitor_run(void) __noreturn;
 
-/* Run one command line (also used by the tests). */
-void monitor_execute(char *line);
-
 #endif

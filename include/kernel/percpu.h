@@ -1,6 +1,7 @@
 /*
- * Per-CPU data. Each CPU has one struct percpu; its %fs segment starts
- * at it, so this_cpu() is a single load.
+ * Per-CPU data. Each CPU has one struct percpu, which the arch can
+ * find in one instruction (<arch/percpu.h>), so this_cpu() is a
+ * single load.
  *
  * Fields are owned by their CPU: only that CPU writes them, with
  * interrupts off where an interrupt handler could race (noted per
@@ -19,7 +20,6 @@ struct task;
 struct percpu {
 	struct percpu *self; /* must stay first: this_cpu() reads it */
 	unsigned int cpu;    /* logical number, 0 = the boot CPU */
-	unsigned int apic_id;
 	bool online;
 
 	/* Changed by this CPU only; read by interrupt handlers on it. */
@@ -31,7 +31,7 @@ struct percpu {
 	 * interrupt handlers, or in the IPI send path); other CPUs read
 	 * them for tests and reports.
 	 */
-	unsigned long timer_ticks;	 /* LAPIC timer interrupts taken */
+	unsigned long timer_ticks;	 /* timer interrupts taken */
 	unsigned long ipi_sent;		 /* IPIs this CPU sent (any kind) */
 	unsigned long ipi_received;	 /* IPIs this CPU handled */
 	unsigned long ipi_broadcasts;	 /* sends that reached all others */

@@ -70,10 +70,10 @@ unsigned long might_sleep_violations(void);
 /*
  * Hooks the architecture calls. scheduler_tick and scheduler_ipi run in
  * hard interrupt context (interrupts off, HARDIRQ count raised; the
- * LAPIC EOI is sent after they return). preempt_schedule_irq runs at
- * the very end of an interrupt, once the HARDIRQ count is dropped.
- * cpu_idle_loop is where each CPU goes when it has nothing else to do;
- * an AP enters it at the end of its start-up and never returns.
+ * interrupt controller's end-of-interrupt is sent after they return).
+ * preempt_schedule_irq runs at the very end of an interrupt, once the HARDIRQ
+ * count is dropped. cpu_idle_loop is where each CPU goes when it has nothing
+ * else to do; an AP enters it at the end of its start-up and never returns.
  */
 void scheduler_tick(void);
 void scheduler_ipi(void);

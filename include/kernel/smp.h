@@ -62,10 +62,6 @@ void set_cpu_online(unsigned int cpu);
  */
 void set_cpu_online_state(unsigned int cpu, bool online);
 
-/* APIC id of a CPU number, and back (-1 if no CPU has that id). */
-unsigned int cpu_to_apic_id(unsigned int cpu);
-int apic_id_to_cpu(unsigned int apic_id);
-
 /*
  * Run fn(arg) on CPU cpu. With wait, return after fn has returned
  * there; without, return at once (fn runs soon). On this CPU, fn runs

@@ -1,10 +1,10 @@
 /*
  * Time: the periodic tick and busy-wait delays.
  *
- * Every online CPU takes a timer interrupt HZ times a second (its local
- * APIC timer, calibrated against the PIT at boot). Each tick counts in
- * the CPU's own percpu->timer_ticks; the boot CPU's ticks also advance
- * the global `jiffies`, the kernel's coarse clock. Then the tick calls
+ * Every online CPU takes a timer interrupt HZ times a second (its own
+ * timer, calibrated at boot by arch_timer_init(), <arch/timer.h>). Each tick
+ * counts in the CPU's own percpu->timer_ticks; the boot CPU's ticks also
+ * advance the global `jiffies`, the kernel's coarse clock. Then the tick calls
  * scheduler_tick() (include/kernel/sched.h).
  */
 #ifndef KERNEL_TIME_H

@@ -139,7 +139,4 @@ unsigned long trace_dropped(unsigned int cpu);
 /* Record i (0 = oldest) of CPU cpu's ring. Return: false past the end. */
 bool trace_get(unsigned int cpu, unsigned int i, struct trace_rec *out);
 
-/* The name of event id, as trace= and the dump spell it. */
-const char *trace_event_name(unsigned int id);
-
 #endif

@@ -30,7 +30,4 @@ struct extable_entry {
 	".long " #insn ", " #fixup "\n"    \
 	".popsection\n"
 
-/* Return: the fixup for a faulting pc, or 0 if it has none. Context: any. */
-uintptr_t extable_search(uintptr_t pc);
-
 #endif

@@ -33,7 +33,7 @@ struct kmap_ctrl {
 	 * being set up or was unmapped out of order). The context switch
 	 * writes these back into this CPU's slots.
 	 */
-	pteval_t pteval[KM_MAX_IDX];
+	pte_t pteval[KM_MAX_IDX];
 	/*
 	 * Bit i set: slot i was unmapped out of order and waits for the
 	 * slots above it to go, so the stack can pop past it. A separate

@@ -1,47 +1,49 @@
 /*
  * The kernel's virtual memory map: the one authoritative drawing
- * (docs/layout.rst explains it). PAE, with the 3 GiB / 1 GiB split: the kernel
- * owns the top gigabyte, and everything it can address lives there.
+ * (docs/layout.rst explains it). The kernel owns the top of the
+ * address space, and everything it can address lives there. The
+ * boundaries in capitals are the architecture's numbers
+ * (<arch/layout.h>; x86-32 with PAE: arch/x86/include/asm/layout.h);
+ * the boot prints this drawing with its own values (layout_print).
  *
- *   0xFFFFFFFF +---------------------------+
- *              | top guard page            |  never mapped
- *   FIXADDR_TOP+---------------------------+  0xFFFFF000
- *              | fixmap                    |  per-CPU kmap slots,
- *              |                           |  LAPIC, IOAPIC
- * FIXADDR_START+---------------------------+  0xFFE00000
- *              | pkmap pool                |  LAST_PKMAP = 512 pages,
- *              |                           |  one PAE page table
- *   PKMAP_BASE +---------------------------+  0xFFC00000
- *              | guard page                |
- *  VMALLOC_END +---------------------------+  0xFFBFF000
- *              | vmalloc_lazy window       |  4 MiB, demand-paged
- * VMALLOC_LAZY_START -----------------------+  0xFF7FF000
- *              | vmalloc area              |  vmap, vmalloc, stacks
- *              |                           |
- * vmalloc_start+---------------------------+  high_memory rounded up
- *              | hole, 8 MiB to 10 MiB     |  to 2 MiB, + 8 MiB;
- *              | less a page               |  catches overruns
- *  high_memory +---------------------------+  PAGE_OFFSET + lowmem
- *              | lowmem direct map         |  physical 0 .. lowmem
- *              |   (kernel image at +1MiB) |  limit, permanently
- *  PAGE_OFFSET +---------------------------+  0xC0000000
+ *   top of the  +---------------------------+
+ *   address     | top guard page            |  never mapped
+ *   space       |                           |
+ *   FIXADDR_TOP +---------------------------+
+ *               | fixmap                    |  per-CPU kmap slots,
+ *               |                           |  the arch's own slots
+ * FIXADDR_START +---------------------------+
+ *               | pkmap pool                |  LAST_PKMAP pages
+ *    PKMAP_BASE +---------------------------+
+ *               | guard page                |
+ *   VMALLOC_END +---------------------------+
+ *               | vmalloc_lazy window       |  4 MiB, demand-paged
+ * VMALLOC_LAZY_START -----------------------+
+ *               | vmalloc area              |  vmap, vmalloc, stacks
+ *               |                           |
+ * vmalloc_start +---------------------------+  high_memory rounded up
+ *               | hole, 8 MiB to 10 MiB     |  to 2 MiB, + 8 MiB;
+ *               | less a page               |  catches overruns
+ *   high_memory +---------------------------+  PAGE_OFFSET + lowmem
+ *               | lowmem direct map         |  physical 0 .. lowmem
+ *               |   (kernel image at +1MiB) |  limit, permanently
+ *   PAGE_OFFSET +---------------------------+
  *
  * The vmalloc_lazy window is the top of the vmalloc area set aside
  * for demand paging (include/mm/vmalloc_lazy.h): its page-table entries
- * start empty and the page-fault handler fills them on first touch. It
- * is a fixed window only until the vmalloc allocator exists; then it
- * can become ordinary vmalloc ranges flagged "lazy".
+ * start empty and the page-fault handler fills them on first touch.
  *
  * Below PAGE_OFFSET nothing is mapped once boot is over, so a NULL (or
  * small-integer) pointer dereference faults.
  *
- * The lowmem limit is at most MAX_LOWMEM (896 MiB), and lower with
- * lowmem=SIZE; RAM above it is highmem: it has no permanent address
- * and must be mapped before the kernel can touch it. 896 is 1024 less
- * the 128 MiB above the direct map that the kernel keeps for what it
- * maps on demand: with a full lowmem, the hole (8 MiB), the vmalloc
- * area and its lazy window (116 MiB less a page), the guard page, the
- * pkmap pool (2 MiB) and the fixmap with the top guard page (2 MiB).
+ * The lowmem limit is at most MAX_LOWMEM, and lower with lowmem=SIZE;
+ * RAM above it is highmem: it has no permanent address and must be
+ * mapped before the kernel can touch it. On x86-32 MAX_LOWMEM is
+ * 896 MiB: 1024 less the 128 MiB above the direct map that the kernel
+ * keeps for what it maps on demand: with a full lowmem, the hole
+ * (8 MiB), the vmalloc area and its lazy window (116 MiB less a page),
+ * the guard page, the pkmap pool (2 MiB) and the fixmap with the top
+ * guard page (2 MiB).
  *
  * The hole is VMALLOC_OFFSET measured from high_memory rounded up to
  * 2 MiB (mm/memblock.c: memblock_init): where RAM ends short of a
@@ -51,26 +53,20 @@
 #ifndef MM_LAYOUT_H
 #define MM_LAYOUT_H
 
-#include <kernel/compiler.h>
+#include <arch/layout.h>
 
-#define PAGE_SHIFT 12
-#define PAGE_SIZE  (1u << PAGE_SHIFT)
-#define PAGE_MASK  (~(PAGE_SIZE - 1))
+#define PAGE_SIZE (1u << PAGE_SHIFT)
+#define PAGE_MASK (~(PAGE_SIZE - 1))
 
-#define PAGE_OFFSET    0xC0000000u
-#define MAX_LOWMEM     (896u << 20)
-#define VMALLOC_OFFSET (8u << 20)
-
-#define FIXADDR_TOP	   0xFFFFF000u
-#define FIXADDR_START	   0xFFE00000u
-#define LAST_PKMAP	   512
-#define PKMAP_BASE	   0xFFC00000u
+#define VMALLOC_OFFSET	   (8u << 20)
 #define PKMAP_END	   (PKMAP_BASE + LAST_PKMAP * PAGE_SIZE)
 #define VMALLOC_END	   (PKMAP_BASE - PAGE_SIZE)
 #define VMALLOC_LAZY_SIZE  (4u << 20)
 #define VMALLOC_LAZY_START (VMALLOC_END - VMALLOC_LAZY_SIZE)
 
-typedef uint64_t phys_addr_t;
+_Static_assert(PKMAP_END <= FIXADDR_START,
+	       "the pkmap pool ends below the fixmap");
+
 typedef uint32_t pfn_t;
 
 /* Set once by mm_init(), read-only afterwards. */

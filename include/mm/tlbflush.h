@@ -40,7 +40,7 @@
 
 /*
  * Above this many pages a range flush becomes a full flush. Chosen by
- * measurement (bench tlb_local_invlpg and tlb_local_flush_all, see the
+ * measurement (bench tlb_local_page and tlb_local_flush_all, see the
  * comment in mm/tlb.c for the figures).
  */
 #define TLB_FLUSH_CEILING_PAGES 32

@@ -26,7 +26,7 @@ static inline void invlpg(unsigned long va)
 	asm volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
-static u64 bench_tlb_local_invlpg(struct bench *b, unsigned int n)
+static u64 bench_tlb_local_page(struct bench *b, unsigned int n)
 {
 	unsigned long va = VMALLOC_START;
 	u64 t0 = rdtsc_ordered();
@@ -172,7 +172,7 @@ static u64 bench_vmalloc64k_vfree(struct bench *b, unsigned int n)
 }
 
 struct bench bench_mm_rows[] = {
-	BENCH_ROW(tlb_local_invlpg, bench_tlb_local_invlpg, 64, 0, NULL),
+	BENCH_ROW(tlb_local_page, bench_tlb_local_page, 64, 0, NULL),
 	BENCH_ROW(tlb_local_flush_all, bench_tlb_local_flush_all, 16, 0, NULL),
 	BENCH_ROW(tlb_local_range_ceiling, bench_tlb_local_range_ceiling, 16, 0,
 		  NULL),

@@ -64,6 +64,9 @@ extern struct madt_info madt;
  */
 bool acpi_parse_madt(void);
 
+/* smpboot.c: the local APIC id of a CPU number (IPIs go to it). */
+unsigned int cpu_to_apic_id(unsigned int cpu);
+
 /* apic.c */
 void pic_disable(void);
 void lapic_init_boot(void); /* map it, then lapic_setup() */
@@ -113,8 +116,6 @@ bool apic_vector_needs_eoi(unsigned int vec);
 #define ICR_ALL_BUT_SELF (3u << 18)
 
 /* timer.c */
-void pit_wait_us(unsigned int us); /* polled; before calibration too */
-void lapic_timer_calibrate(void);
 void lapic_timer_start(void);	    /* periodic tick on this CPU */
 void tsc_delay_us(unsigned int us); /* after calibration */
 

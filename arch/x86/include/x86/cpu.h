@@ -101,6 +101,4 @@ static inline uint32_t read_eflags(void)
 	return flags;
 }
 
-#define EFLAGS_IF (1 << 9)
-
 #endif
