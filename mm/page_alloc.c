@@ -13,6 +13,7 @@
  * That is what lets free_pages() refuse a double free or a free of a
  * page that was never handed out, instead of corrupting the lists.
  */
+#include <arch/cpu.h>
 #include <kernel/cmdline.h>
 #include <kernel/printk.h>
 #include <lib/parse.h>
@@ -304,9 +305,19 @@ static void release_range(pfn_t start, pfn_t end)
 	}
 }
 
+/* Set once by page_alloc_init(), read by page_alloc_init_cost(). */
+static uint64_t init_ticks;
+
+void page_alloc_init_cost(uint64_t *ticks, unsigned long *frames)
+{
+	*ticks = init_ticks;
+	*frames = max_pfn;
+}
+
 void page_alloc_init(void)
 {
 	uint64_t map_bytes = (uint64_t)max_pfn * sizeof(struct page);
+	uint64_t t0 = arch_timestamp();
 
 	mem_map = memblock_alloc_low(map_bytes);
 	zones[ZONE_NORMAL].start_pfn = 0;
@@ -322,6 +333,7 @@ void page_alloc_init(void)
 			PG_reserved | (pfn >= max_low_pfn ? PG_highmem : 0);
 	memblock_for_each_free_range(release_range);
 	memblock_retire();
+	init_ticks = arch_timestamp() - t0;
 	pr_info("mem_map: %u frames, %zu bytes of struct page each: "
 		"%llu KiB of lowmem\n",
 		max_pfn, sizeof(struct page),
