@@ -91,6 +91,31 @@ static void pkmap_check_slot(unsigned int nr)
 	}
 }
 
+/* A slot broke the invariant: name it (panics). */
+static noinline void pkmap_slot_broken(unsigned int nr, int min)
+{
+	pkmap_check_slot(nr);
+	panic("pkmap slot %u: count %d, expected %d or more", nr,
+	      pkmap_count[nr], min);
+}
+
+/*
+ * The invariant for a slot that a page holds (count at least min, 1 or
+ * 2): the page names the slot. Inline, as every kmap() and kunmap()
+ * checks it once: one compare of the page's flags; the report is out
+ * of line.
+ */
+static __always_inline void pkmap_check_page_slot(unsigned int nr, int min)
+{
+	const struct page *page = pkmap_page[nr];
+	uint32_t want = PG_pkmap | (nr << PG_PKMAP_SHIFT);
+
+	if (unlikely(pkmap_count[nr] < min || !page ||
+		     (READ_ONCE(page->flags) & (PG_pkmap | PG_PKMAP_MASK)) !=
+			     want))
+		pkmap_slot_broken(nr, min);
+}
+
 /*
  * Return every slot at 1 to 0 and flush all TLBs once. kmap_lock held,
  * interrupts on.
@@ -145,7 +170,7 @@ static int pkmap_take_slot(struct page *page)
 	pkmap_page[last_pkmap_nr] = page;
 	page_flags_update(page, PG_pkmap | PG_PKMAP_MASK,
 			  PG_pkmap | (last_pkmap_nr << PG_PKMAP_SHIFT));
-	pkmap_check_slot(last_pkmap_nr);
+	/* kmap() checks the slot once its count is raised. */
 	trace_event(TR_PKMAP_TAKE, last_pkmap_nr, page_to_pfn(page), 0);
 	return last_pkmap_nr;
 }
@@ -219,8 +244,7 @@ void *kmap(struct page *page)
 		nr = pkmap_map_new(page);
 	}
 	pkmap_count[nr]++;
-	BUG_ON(pkmap_count[nr] < 2);
-	pkmap_check_slot(nr);
+	pkmap_check_page_slot(nr, 2);
 	spin_unlock(&kmap_lock);
 	return (void *)PKMAP_ADDR(nr);
 }
@@ -259,7 +283,7 @@ void kunmap(struct page *page)
 	 */
 	wake = --pkmap_count[nr] == 1 && !list_empty(&pkmap_wait.waiters);
 	trace_event(TR_PKMAP_RELEASE, nr, pkmap_count[nr], 0);
-	pkmap_check_slot(nr);
+	pkmap_check_page_slot(nr, 1);
 	spin_unlock(&kmap_lock);
 	if (wake)
 		wake_up_all(&pkmap_wait);

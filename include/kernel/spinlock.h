@@ -167,7 +167,8 @@ static __always_inline void spin_unlock_irqrestore(spinlock_t *lock,
 	/* Interrupts first: a resched may only happen with them on. */
 	preempt_count_sub(PREEMPT_OFFSET);
 	arch_irq_restore(flags);
-	if (preempt_count() == 0 && !arch_irqs_disabled())
+	if (preempt_count() == 0 && unlikely(this_cpu_read(need_resched)) &&
+	    !arch_irqs_disabled())
 		preempt_schedule_if_needed();
 }
 
