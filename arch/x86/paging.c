@@ -70,6 +70,8 @@ static inline pte_t pte_read(const pte_t *ptep)
  * (include/arch/pte.h). The bits that header spells out must be ours.
  */
 pteval_t arch_fixmap_ptes[512] __aligned(4096);
+/* The pkmap pool's, for the same reason (kmap() in mm/highmem.c). */
+pteval_t arch_pkmap_ptes[512] __aligned(4096);
 
 _Static_assert(__ARCH_PTE_PRESENT == PTE_P, "arch/pte.h: present bit");
 _Static_assert(__ARCH_PTE_ADDR_MASK == PTE_ADDR_MASK, "arch/pte.h: address");
@@ -208,7 +210,8 @@ void arch_paging_init(void)
 {
 	alloc_page_tables(PAGE_OFFSET, high_memory);
 	alloc_page_tables(vmalloc_start, VMALLOC_END);
-	alloc_page_tables(PKMAP_BASE, PKMAP_END);
+	kernel_pd[PDE_INDEX(PKMAP_BASE)] =
+		__pa(arch_pkmap_ptes) | PTE_P | PTE_W;
 	kernel_pd[PDE_INDEX(FIXADDR_START)] =
 		__pa(arch_fixmap_ptes) | PTE_P | PTE_W;
 

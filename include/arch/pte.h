@@ -39,6 +39,20 @@ static inline pteval_t *arch_fixmap_pte(uintptr_t va)
 	return &arch_fixmap_ptes[(va - FIXADDR_START) >> PAGE_SHIFT];
 }
 
+/*
+ * The pkmap pool's page table, also a static array of the kernel
+ * image: kmap() reaches a slot's entry by its index, not by a walk.
+ */
+extern pteval_t arch_pkmap_ptes[512];
+
+_Static_assert(LAST_PKMAP == 512 && PKMAP_BASE % (2u << 20) == 0,
+	       "the pkmap pool must be one page table's 2 MiB");
+
+static inline pteval_t *arch_pkmap_pte(uintptr_t va)
+{
+	return &arch_pkmap_ptes[(va - PKMAP_BASE) >> PAGE_SHIFT];
+}
+
 /* What arch_make_pte(pa, MAP_READ | MAP_WRITE) returns, inline. */
 static inline pteval_t arch_make_kernel_rw_pte(phys_addr_t pa)
 {
