@@ -451,10 +451,17 @@ void kmap_local_switch(struct task *prev, struct task *next)
 	 */
 	if (unlikely(break_enabled(BREAK_KMAP_LOCAL_SWITCH)))
 		return;
-	if (prev->kmap_ctrl.idx) {
-		for (int i = 0; i < prev->kmap_ctrl.idx; i++) {
-			uintptr_t va = kmap_slot_va(cpu, i);
+	/*
+	 * Slot i + 1 lies `step` below slot i (the fixmap grows down):
+	 * one address computed per switch, then a subtraction per slot.
+	 */
+	uintptr_t slot0 = kmap_slot_va(cpu, 0),
+		  step = kmap_slot_va(cpu, 0) - kmap_slot_va(cpu, 1);
 
+	if (prev->kmap_ctrl.idx) {
+		uintptr_t va = slot0;
+
+		for (int i = 0; i < prev->kmap_ctrl.idx; i++, va -= step) {
 			arch_pte_clear(arch_fixmap_pte(va));
 			arch_fixmap_flush_local(va);
 		}
@@ -464,13 +471,13 @@ void kmap_local_switch(struct task *prev, struct task *next)
 	if (next->kmap_ctrl.idx) {
 		/* I3: only a pinned task can come back with maps. */
 		BUG_ON(next->migrate_disable <= 0);
-		for (int i = 0; i < next->kmap_ctrl.idx; i++) {
+		uintptr_t va = slot0;
+
+		for (int i = 0; i < next->kmap_ctrl.idx; i++, va -= step) {
 			pteval_t pte = next->kmap_ctrl.pteval[i];
 
 			if (arch_pte_present(pte))
-				arch_pte_install(arch_fixmap_pte(
-							 kmap_slot_va(cpu, i)),
-						 pte);
+				arch_pte_install(arch_fixmap_pte(va), pte);
 		}
 		kmap_count(switch_restores);
 		trace_event(TR_KMAP_LOCAL_RESTORE, next->kmap_ctrl.idx, 0, 0);
