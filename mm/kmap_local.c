@@ -308,7 +308,8 @@ void kmap_local_switch(struct task *prev, struct task *next)
 		for (int i = 0; i < next->kmap_ctrl.idx; i++, va -= step) {
 			pteval_t pte = next->kmap_ctrl.pteval[i];
 
-			if (arch_pte_present(pte))
+			/* 0: being set up, or a hole; nothing to put back. */
+			if (pte)
 				arch_pte_install(arch_fixmap_pte(va), pte);
 		}
 		kmap_count(switch_restores);
