@@ -29,12 +29,7 @@ static const struct break_switch breaks[NR_BREAKS] = {
 				"keep stale pkmap translations" },
 };
 
-static bool enabled[NR_BREAKS];
-
-bool break_enabled(enum break_id id)
-{
-	return id < NR_BREAKS && enabled[id];
-}
+bool break_switch_on[NR_BREAKS];
 
 static int break_lookup(const char *name, size_t len)
 {
@@ -74,7 +69,7 @@ static bool set_break(const char *val)
 	for (int i = 0; i < NR_BREAKS; i++) {
 		if (!want[i])
 			continue;
-		enabled[i] = true;
+		break_switch_on[i] = true;
 		pr_warn("****************************************************"
 			"********\n");
 		pr_warn("** BREAK SWITCH ON: break=%s\n", breaks[i].name);

@@ -73,7 +73,7 @@ void rq_dequeue(struct runqueue *rq, struct task *t)
  */
 static bool rq_resched(struct runqueue *rq)
 {
-	rq->need_resched = true;
+	*rq_need_resched(rq) = true;
 	return (unsigned int)(rq - runqueues) != smp_processor_id();
 }
 
@@ -165,7 +165,7 @@ static void __schedule(bool preempt)
 				 (preempt && prev->state == TASK_SLEEPING)))
 		rq_enqueue(rq, prev);
 	next = pick_next(rq);
-	rq->need_resched = false;
+	*rq_need_resched(rq) = false;
 	if (next != prev)
 		dead = context_switch(rq, prev, next);
 	else
@@ -331,13 +331,13 @@ void scheduler_tick(void)
 	}
 	if (cur == rq->idle) {
 		if (rq->nr_queued)
-			rq->need_resched = true;
+			*rq_need_resched(rq) = true;
 	} else {
 		if (cur->slice_left)
 			cur->slice_left--;
 		/* An expired slice is preempted as soon as anyone waits. */
 		if (!cur->slice_left && rq->nr_queued)
-			rq->need_resched = true;
+			*rq_need_resched(rq) = true;
 	}
 	raw_spin_unlock(&rq->lock);
 	/*
@@ -377,7 +377,7 @@ void preempt_schedule_irq(void)
 {
 	struct runqueue *rq = this_rq();
 
-	if (preempt_count() == 0 && READ_ONCE(rq->need_resched) &&
+	if (preempt_count() == 0 && READ_ONCE(*rq_need_resched(rq)) &&
 	    current_task()) {
 		current_task()->preemptions++;
 		__schedule(true);
@@ -386,7 +386,7 @@ void preempt_schedule_irq(void)
 
 void preempt_schedule_if_needed(void)
 {
-	if (current_task() && READ_ONCE(this_rq()->need_resched) &&
+	if (current_task() && READ_ONCE(*rq_need_resched(this_rq())) &&
 	    !arch_irqs_disabled()) {
 		current_task()->preemptions++;
 		__schedule(true);
@@ -472,7 +472,7 @@ void cpu_idle_loop(void)
 		arch_irq_disable();
 		if (READ_ONCE(rq->offline) && rq->nr_queued)
 			balance_push_away(smp_processor_id());
-		if (READ_ONCE(rq->need_resched) ||
+		if (READ_ONCE(*rq_need_resched(rq)) ||
 		    (rq->nr_queued && !READ_ONCE(rq->offline)) ||
 		    balance_pull(smp_processor_id())) {
 			arch_irq_enable();

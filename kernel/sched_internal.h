@@ -20,11 +20,19 @@ struct runqueue {
 	struct task *switched_from; /* for finish_switch() */
 	uint64_t clock;		    /* ticks on this CPU */
 	unsigned long nr_switches;
-	bool need_resched;
 	bool offline; /* cpu_offline(): take no work */
 };
 
 extern struct runqueue runqueues[NR_CPUS];
+
+/*
+ * rq's CPU should reschedule: the flag lives in that CPU's struct
+ * percpu (include/kernel/percpu.h says why). Written under rq's lock.
+ */
+static inline unsigned int *rq_need_resched(const struct runqueue *rq)
+{
+	return &percpu_areas[rq - runqueues].need_resched;
+}
 
 void rq_enqueue(struct runqueue *rq, struct task *t);
 void rq_dequeue(struct runqueue *rq, struct task *t);

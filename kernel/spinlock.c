@@ -88,7 +88,7 @@ void spin_lock_init_at(spinlock_t *lock, const char *name, const char *file,
 					  .line = line };
 }
 
-static noinline void spin_report(spinlock_t *lock, const char *what)
+noinline void spin_report(spinlock_t *lock, const char *what)
 {
 	const struct lockdep_site *site = lock->holder_site;
 
@@ -102,9 +102,10 @@ static noinline void spin_report(spinlock_t *lock, const char *what)
 
 /*
  * The waits live out of line, so the uncontended path through
- * spin_acquire() is one atomic instruction and a not-taken branch.
+ * spin_acquire() (include/kernel/spinlock.h) is one atomic instruction
+ * and a not-taken branch.
  */
-static noinline void spin_wait_tas(spinlock_t *lock)
+noinline void spin_wait_tas(spinlock_t *lock)
 {
 	unsigned int spins = 0;
 
@@ -118,7 +119,7 @@ static noinline void spin_wait_tas(spinlock_t *lock)
 	} while (__atomic_exchange_n(&lock->taken, 1, __ATOMIC_ACQUIRE));
 }
 
-static noinline void spin_wait_ticket(spinlock_t *lock, uint16_t ticket)
+noinline void spin_wait_ticket(spinlock_t *lock, uint16_t ticket)
 {
 	unsigned int spins = 0;
 
@@ -127,64 +128,6 @@ static noinline void spin_wait_ticket(spinlock_t *lock, uint16_t ticket)
 		if (unlikely(++spins == SPIN_LIMIT))
 			spin_report(lock, "spun too long: deadlock?");
 	}
-}
-
-static inline void spin_mark_held(spinlock_t *lock,
-				  const struct lockdep_site *site)
-{
-	lock->holder_cpu = smp_processor_id();
-	lock->holder_site = site;
-}
-
-/*
- * lockdep hears of an acquisition before the wait, so an order that
- * can deadlock is reported even on the run where it does.
- */
-
-static inline void spin_acquire(spinlock_t *lock,
-				const struct lockdep_site *site)
-{
-	if (unlikely(lock->holder_cpu == (int)smp_processor_id() &&
-		     spin_is_locked(lock)))
-		spin_report(lock, "recursive locking on this CPU");
-	lockdep_acquire(&lock->dep, site, false);
-	if (spinlock_test_and_set) {
-		if (unlikely(__atomic_exchange_n(&lock->taken, 1,
-						 __ATOMIC_ACQUIRE)))
-			spin_wait_tas(lock);
-	} else {
-		uint16_t ticket =
-			__atomic_fetch_add(&lock->next, 1, __ATOMIC_ACQUIRE);
-
-		if (unlikely(READ_ONCE(lock->owner) != ticket))
-			spin_wait_ticket(lock, ticket);
-	}
-	spin_mark_held(lock, site);
-}
-
-void raw_spin_lock_at(spinlock_t *lock, const struct lockdep_site *site)
-{
-	spin_acquire(lock, site);
-}
-
-void raw_spin_unlock(spinlock_t *lock)
-{
-	if (unlikely(lock->holder_cpu != (int)smp_processor_id()))
-		spin_report(lock, "unlocked by a CPU that does not hold it");
-	lockdep_release(&lock->dep);
-	lock->holder_cpu = -1;
-	barrier();
-	/* Only the holder writes owner: a release store, as for taken. */
-	if (spinlock_test_and_set)
-		__atomic_store_n(&lock->taken, 0, __ATOMIC_RELEASE);
-	else
-		arch_store_release(&lock->owner, lock->owner + 1);
-}
-
-void spin_lock_at(spinlock_t *lock, const struct lockdep_site *site)
-{
-	preempt_disable();
-	spin_acquire(lock, site);
 }
 
 bool spin_trylock_at(spinlock_t *lock, const struct lockdep_site *site)
@@ -207,36 +150,11 @@ bool spin_trylock_at(spinlock_t *lock, const struct lockdep_site *site)
 	if (!__sync_bool_compare_and_swap((uint32_t *)lock, old, new))
 		goto fail;
 taken:
-	spin_mark_held(lock, site);
+	lock->holder_cpu = smp_processor_id();
+	lock->holder_site = site;
 	lockdep_acquire(&lock->dep, site, true);
 	return true;
 fail:
 	preempt_enable();
 	return false;
-}
-
-void spin_unlock(spinlock_t *lock)
-{
-	raw_spin_unlock(lock);
-	preempt_enable();
-}
-
-unsigned long spin_lock_irqsave_at(spinlock_t *lock,
-				   const struct lockdep_site *site)
-{
-	unsigned long flags = arch_irq_save();
-
-	preempt_disable();
-	spin_acquire(lock, site);
-	return flags;
-}
-
-void spin_unlock_irqrestore(spinlock_t *lock, unsigned long flags)
-{
-	raw_spin_unlock(lock);
-	/* Interrupts first: a resched may only happen with them on. */
-	preempt_count_sub(PREEMPT_OFFSET);
-	arch_irq_restore(flags);
-	if (preempt_count() == 0 && !arch_irqs_disabled())
-		preempt_schedule_if_needed();
 }

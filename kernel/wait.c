@@ -55,10 +55,9 @@ void finish_wait(struct wait_queue_head *wq, struct waiter *w)
 	spin_unlock_irqrestore(&wq->lock, flags);
 }
 
-static void wake_some(struct wait_queue_head *wq, bool all)
+/* Wake the first waiter, or all of them. wq->lock held. */
+static void wake_locked(struct wait_queue_head *wq, bool all)
 {
-	unsigned long flags = spin_lock_irqsave(&wq->lock);
-
 	while (!list_empty(&wq->waiters)) {
 		struct waiter *w =
 			list_first_entry(&wq->waiters, struct waiter, link);
@@ -69,6 +68,13 @@ static void wake_some(struct wait_queue_head *wq, bool all)
 		if (!all)
 			break;
 	}
+}
+
+static void wake_some(struct wait_queue_head *wq, bool all)
+{
+	unsigned long flags = spin_lock_irqsave(&wq->lock);
+
+	wake_locked(wq, all);
 	spin_unlock_irqrestore(&wq->lock, flags);
 }
 
@@ -119,14 +125,18 @@ void wait_for_completion(struct completion *c)
 	spin_unlock_irqrestore(&c->wq.lock, flags);
 }
 
+/*
+ * The count and the wake-up under one hold of the queue's lock (lock
+ * order: a wait queue's lock, then a run queue's, as in wake_some).
+ */
 void complete(struct completion *c)
 {
 	unsigned long flags = spin_lock_irqsave(&c->wq.lock);
 
 	if (c->done != UINT32_MAX)
 		c->done++;
+	wake_locked(&c->wq, false);
 	spin_unlock_irqrestore(&c->wq.lock, flags);
-	wake_up(&c->wq);
 }
 
 void complete_all(struct completion *c)
@@ -134,6 +144,6 @@ void complete_all(struct completion *c)
 	unsigned long flags = spin_lock_irqsave(&c->wq.lock);
 
 	c->done = UINT32_MAX; /* every present and future waiter passes */
+	wake_locked(&c->wq, true);
 	spin_unlock_irqrestore(&c->wq.lock, flags);
-	wake_up_all(&c->wq);
 }

@@ -63,8 +63,8 @@
 _Static_assert(2 * NR_CPUS * KM_MAX_IDX <= FIX_KMAP_PAGES,
 	       "kmap.debug needs two fixmap slots per map and CPU");
 
-static bool kmap_debug;
-static bool kmap_force_map;
+bool kmap_debug;
+bool kmap_force_map;
 
 static bool set_kmap_debug(const char *val)
 {
@@ -88,37 +88,10 @@ bool kmap_force_map_enabled(void)
 	return kmap_force_map;
 }
 
-/*
- * Counting is one instruction on this CPU's struct percpu: an interrupt
- * cannot split it, and no other CPU writes there, so neither a lock
- * prefix nor a per-CPU index computation is needed.
- */
-#define kmap_count(field) this_cpu_inc(kmap.field)
-
-/*
- * Map (cpu, idx) takes the fixmap slot `off` pages below the first kmap
- * slot (the fixmap grows down): off = n, or 2n + 1 under kmap.debug.
- */
-static inline unsigned int kmap_slot_off(unsigned int cpu, int idx)
-{
-	unsigned int n = cpu * KM_MAX_IDX + idx;
-
-	return unlikely(kmap_debug) ? 2 * n + 1 : n;
-}
-
-static inline uintptr_t kmap_slot_va(unsigned int cpu, int idx)
-{
-	return fix_to_virt(FIX_KMAP_BEGIN + kmap_slot_off(cpu, idx));
-}
-
 uintptr_t kmap_local_slot_address(unsigned int cpu, int idx)
 {
 	return kmap_slot_va(cpu, idx);
 }
-
-/* The kmap range, lowest address first (the fixmap grows down). */
-#define KMAP_RANGE_START fix_to_virt(FIX_KMAP_END)
-#define KMAP_RANGE_END	 (fix_to_virt(FIX_KMAP_BEGIN) + PAGE_SIZE)
 
 static bool in_kmap_range(uintptr_t va)
 {
@@ -149,7 +122,7 @@ static bool kmap_slot_decode(uintptr_t va, unsigned int *cpu, int *idx)
  * The slow paths of a map, out of line so the fast path stays short:
  * each reports what went wrong by name, then does the safe thing.
  */
-static noinline void *kmap_local_refuse(struct task *t, int idx)
+noinline void *kmap_local_refuse(struct task *t, int idx)
 {
 	unsigned int cpu;
 
@@ -176,7 +149,7 @@ static noinline void *kmap_local_refuse(struct task *t, int idx)
 }
 
 /* A page nobody owns: mapping it would let writes reach its next owner. */
-static noinline void *kmap_local_refuse_free(struct page *page)
+noinline void *kmap_local_refuse_free(struct page *page)
 {
 	kmap_count(refused);
 	WARN(1,
@@ -192,7 +165,7 @@ static noinline void *kmap_local_refuse_free(struct page *page)
  * recomputed here), so the fast path need not keep it alive. The PTE
  * value is not saved yet (see the top of the file): save it here.
  */
-static noinline void *kmap_local_stale(struct task *t, int idx, pte_t pte)
+noinline void *kmap_local_stale(struct task *t, int idx, pte_t pte)
 {
 	unsigned int cpu = smp_processor_id();
 	uintptr_t va = kmap_slot_va(cpu, idx);
@@ -214,66 +187,6 @@ static noinline void *kmap_local_stale(struct task *t, int idx, pte_t pte)
 	return (void *)va;
 }
 
-/*
- * The fast path: push, check, save, one PTE write. No flush, by I2.
- * Inlined into both kmap_local_page and kmap_atomic.
- */
-static __always_inline void *kmap_local_map(struct page *page)
-{
-	struct task *t = current_task();
-	int idx = t->kmap_ctrl.idx;
-	pte_t pte, *ptep;
-	uintptr_t va;
-
-	if (unlikely(idx >= KM_MAX_IDX))
-		return kmap_local_refuse(t, idx);
-	migrate_disable();
-	t->kmap_ctrl.idx = idx + 1;
-	barrier(); /* push, then check */
-	pte = arch_make_kernel_rw_pte(page_to_phys(page));
-	/* smp_processor_id() is stable now: we cannot migrate. */
-	va = kmap_slot_va(smp_processor_id(), idx);
-	ptep = arch_fixmap_pte(va);
-	/*
-	 * Check before saving: pteval[idx] is still 0, so a switch away
-	 * and back in here leaves the slot empty (the switch clears it and
-	 * restores nothing). After the save it would restore our entry,
-	 * and this check would report our own map as stale.
-	 */
-	if (unlikely(arch_pte_mapped(ptep)))
-		return kmap_local_stale(t, idx, pte);
-	barrier(); /* check, then save */
-	t->kmap_ctrl.pteval[idx] = pte;
-	/*
-	 * The install is a compiler barrier: the save goes first. A switch
-	 * between the two has restored this very value into the slot, so
-	 * the install then writes an entry over itself, which no page walk
-	 * can see half-done.
-	 */
-	arch_pte_install(ptep, pte);
-	kmap_count(local_maps);
-	trace_event(TR_KMAP_LOCAL_MAP, idx, page_to_pfn(page), 0);
-	return (void *)va;
-}
-
-static __always_inline void *__kmap_local_page(struct page *page)
-{
-	uint32_t flags = READ_ONCE(page->flags);
-
-	if (unlikely(flags & PG_unowned))
-		return kmap_local_refuse_free(page);
-	if (!(flags & PG_highmem) && !kmap_force_map) {
-		kmap_count(direct_maps);
-		return lowmem_page_address(page);
-	}
-	return kmap_local_map(page);
-}
-
-void *kmap_local_page(struct page *page)
-{
-	return __kmap_local_page(page);
-}
-
 bool kmap_local_holds_page(const struct page *page)
 {
 	const struct task *t = current_task();
@@ -290,35 +203,11 @@ bool kmap_local_holds_page(const struct page *page)
 	return false;
 }
 
-/* Empty slot idx (at va) of task t on this CPU: forget, clear, flush (I2). */
-static __always_inline void kmap_slot_clear(struct task *t, int idx,
-					    uintptr_t va)
-{
-	t->kmap_ctrl.pteval[idx] = 0;
-	barrier();
-	arch_pte_clear(arch_fixmap_pte(va));
-	arch_fixmap_flush_local(va);
-}
-
-/* Pop slot top, and any holes left below it by out-of-order unmaps. */
-static __always_inline void kmap_local_pop(struct task *t, int top)
-{
-	if (unlikely(t->kmap_ctrl.holes)) {
-		while (top > 0 && (t->kmap_ctrl.holes & (1u << (top - 1)))) {
-			t->kmap_ctrl.holes &= ~(1u << (top - 1));
-			top--;
-		}
-	}
-	barrier();
-	t->kmap_ctrl.idx = top;
-	migrate_enable();
-}
-
 /*
  * Everything but the common case: NULL, a bad address, an empty stack,
  * an unmap out of order. Out of line; each case is reported by name.
  */
-static noinline void kmap_local_unmap_slow(const void *addr, const char *who)
+noinline void kmap_local_unmap_slow(const void *addr, const char *who)
 {
 	uintptr_t va = (uintptr_t)addr & PAGE_MASK;
 	struct task *t = current_task();
@@ -381,63 +270,6 @@ static noinline void kmap_local_unmap_slow(const void *addr, const char *who)
 	migrate_enable();
 }
 
-/*
- * The fast path: a lowmem address is one compare away from done; a
- * slot address must be exactly this task's top slot on this CPU, and
- * anything else (NULL included) goes to the slow path to be judged.
- */
-static __always_inline void kmap_local_unmap(const void *addr, const char *who)
-{
-	uintptr_t va = (uintptr_t)addr & PAGE_MASK;
-	struct task *t;
-	int top;
-
-	if (va < KMAP_RANGE_START) {
-		if (likely(va >= PAGE_OFFSET && va < high_memory)) {
-			kmap_count(direct_unmaps);
-			return; /* lowmem: no slot was taken */
-		}
-		kmap_local_unmap_slow(addr, who);
-		return;
-	}
-	t = current_task();
-	top = t->kmap_ctrl.idx - 1;
-	if (unlikely(top < 0 || va != kmap_slot_va(smp_processor_id(), top))) {
-		kmap_local_unmap_slow(addr, who);
-		return;
-	}
-	/* Clear before the pop (see the top of the file). */
-	kmap_slot_clear(t, top, va);
-	kmap_count(local_unmaps);
-	trace_event(TR_KMAP_LOCAL_UNMAP, top, 0, 0);
-	kmap_local_pop(t, top);
-}
-
-void kunmap_local(const void *addr)
-{
-	kmap_local_unmap(addr, "kunmap_local");
-}
-
-void *kmap_atomic(struct page *page)
-{
-	preempt_disable();
-	trace_event(TR_PREEMPT_OFF, preempt_count(), 0, 0);
-	pagefault_disable();
-	kmap_count(atomic_maps);
-	trace_event(TR_KMAP_ATOMIC_MAP, page_to_pfn(page), 0, 0);
-	return __kmap_local_page(page);
-}
-
-void kunmap_atomic(const void *addr)
-{
-	kmap_local_unmap(addr, "kunmap_atomic");
-	kmap_count(atomic_unmaps);
-	trace_event(TR_KMAP_ATOMIC_UNMAP, (uintptr_t)addr, 0, 0);
-	pagefault_enable();
-	trace_event(TR_PREEMPT_ON, preempt_count(), 0, 0);
-	preempt_enable();
-}
-
 void kmap_local_switch(struct task *prev, struct task *next)
 {
 	unsigned int cpu = smp_processor_id();
@@ -449,10 +281,17 @@ void kmap_local_switch(struct task *prev, struct task *next)
 	 */
 	if (unlikely(break_enabled(BREAK_KMAP_LOCAL_SWITCH)))
 		return;
-	if (prev->kmap_ctrl.idx) {
-		for (int i = 0; i < prev->kmap_ctrl.idx; i++) {
-			uintptr_t va = kmap_slot_va(cpu, i);
+	/*
+	 * Slot i + 1 lies `step` below slot i (the fixmap grows down):
+	 * one address computed per switch, then a subtraction per slot.
+	 */
+	uintptr_t slot0 = kmap_slot_va(cpu, 0),
+		  step = kmap_slot_va(cpu, 0) - kmap_slot_va(cpu, 1);
 
+	if (prev->kmap_ctrl.idx) {
+		uintptr_t va = slot0;
+
+		for (int i = 0; i < prev->kmap_ctrl.idx; i++, va -= step) {
 			arch_pte_clear(arch_fixmap_pte(va));
 			arch_fixmap_flush_local(va);
 		}
@@ -462,13 +301,14 @@ void kmap_local_switch(struct task *prev, struct task *next)
 	if (next->kmap_ctrl.idx) {
 		/* I3: only a pinned task can come back with maps. */
 		BUG_ON(next->migrate_disable <= 0);
-		for (int i = 0; i < next->kmap_ctrl.idx; i++) {
+		uintptr_t va = slot0;
+
+		for (int i = 0; i < next->kmap_ctrl.idx; i++, va -= step) {
 			pte_t pte = next->kmap_ctrl.pteval[i];
 
-			if (arch_pte_present(pte))
-				arch_pte_install(arch_fixmap_pte(
-							 kmap_slot_va(cpu, i)),
-						 pte);
+			/* 0: being set up, or a hole; nothing to put back. */
+			if (pte)
+				arch_pte_install(arch_fixmap_pte(va), pte);
 		}
 		kmap_count(switch_restores);
 		trace_event(TR_KMAP_LOCAL_RESTORE, next->kmap_ctrl.idx, 0, 0);

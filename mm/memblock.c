@@ -169,7 +169,7 @@ void memblock_init(void)
 	vmalloc_start = ALIGN_UP(high_memory, 2u << 20) + VMALLOC_OFFSET;
 }
 
-void *memblock_alloc_low(uint64_t size)
+void *memblock_alloc_low_uninit(uint64_t size)
 {
 	phys_addr_t lowmem_end = (phys_addr_t)max_low_pfn << PAGE_SHIFT;
 	phys_addr_t s, e;
@@ -187,8 +187,6 @@ void *memblock_alloc_low(uint64_t size)
 
 			if (!memblock_is_reserved(base, size)) {
 				memblock_reserve(base, size, "boot allocation");
-				memset((void *)(uintptr_t)(base + PAGE_OFFSET),
-				       0, size);
 				return (void *)(uintptr_t)(base + PAGE_OFFSET);
 			}
 			e -= PAGE_SIZE;
@@ -198,6 +196,41 @@ void *memblock_alloc_low(uint64_t size)
 	      (unsigned long long)(size >> 10));
 }
 
+void *memblock_alloc_low(uint64_t size)
+{
+	void *p = memblock_alloc_low_uninit(size);
+
+	memset(p, 0, ALIGN_UP(size, (uint64_t)PAGE_SIZE));
+	return p;
+}
+
+/*
+ * The first reserved address in [base, end), or end if there is none;
+ * *res_end is where that reservation ends. Reservations may overlap:
+ * one that runs on past *res_end is found again from there.
+ */
+static phys_addr_t next_reserved(phys_addr_t base, phys_addr_t end,
+				 phys_addr_t *res_end)
+{
+	phys_addr_t first = end;
+
+	*res_end = end;
+	for (unsigned int i = 0; i < nr_reserved; i++) {
+		const struct phys_range *r = &reserved[i];
+
+		if (r->end <= base || r->start >= first)
+			continue;
+		first = MAX(r->start, base);
+		*res_end = r->end;
+	}
+	return first;
+}
+
+/*
+ * Each usable range is cut around the reservations by walking the
+ * reserved list once per piece, not by testing every frame: the cost
+ * grows with the number of reservations, not with the RAM.
+ */
 void memblock_for_each_free_range(void (*fn)(pfn_t start, pfn_t end))
 {
 	phys_addr_t s, e;
@@ -205,20 +238,13 @@ void memblock_for_each_free_range(void (*fn)(pfn_t start, pfn_t end))
 	for (unsigned int i = 0; i < boot_info.nr_mem; i++) {
 		if (!usable_range(i, &s, &e))
 			continue;
-		/* Split the range around reserved pages, page by page. */
-		pfn_t pfn = s >> PAGE_SHIFT, last = e >> PAGE_SHIFT;
+		while (s < e) {
+			phys_addr_t res_end,
+				res = next_reserved(s, e, &res_end);
 
-		while (pfn < last) {
-			pfn_t run = pfn;
-
-			while (run < last &&
-			       !memblock_is_reserved((phys_addr_t)run
-							     << PAGE_SHIFT,
-						     PAGE_SIZE))
-				run++;
-			if (run > pfn)
-				fn(pfn, run);
-			pfn = run + 1;
+			if (res > s)
+				fn(s >> PAGE_SHIFT, res >> PAGE_SHIFT);
+			s = res_end;
 		}
 	}
 }

@@ -13,6 +13,7 @@
  * That is what lets free_pages() refuse a double free or a free of a
  * page that was never handed out, instead of corrupting the lists.
  */
+#include <arch/cpu.h>
 #include <kernel/cmdline.h>
 #include <kernel/printk.h>
 #include <lib/parse.h>
@@ -294,9 +295,17 @@ static void release_range(pfn_t start, pfn_t end)
 		while (order && (!IS_ALIGNED(start, 1u << order) ||
 				 start + (1u << order) > limit))
 			order--;
-		for (pfn_t p = start; p < start + (1u << order); p++)
-			page_flags_update(pfn_to_page(p),
-					  PG_reserved | PG_unowned, PG_unowned);
+		/*
+		 * Plain stores of the whole flags word: at boot nothing else
+		 * looks at mem_map yet, and init_frames() set nothing else.
+		 */
+		uint32_t flags =
+			PG_unowned |
+			(zone == &zones[ZONE_HIGHMEM] ? PG_highmem : 0);
+		struct page *page = mem_map + start;
+
+		for (pfn_t n = 1u << order; n; n--, page++)
+			page->flags = flags;
 		zone->managed_pages += 1u << order;
 		zone->free_pages += 1u << order;
 		free_block(zone, start, order);
@@ -304,11 +313,33 @@ static void release_range(pfn_t start, pfn_t end)
 	}
 }
 
+/*
+ * Every byte of struct page for frames [start, end): mem_map is not
+ * zeroed beforehand, so this is the one write each frame gets here.
+ */
+static void init_frames(pfn_t start, pfn_t end, uint32_t flags)
+{
+	struct page *page = mem_map + start, *stop = mem_map + end;
+
+	for (; page < stop; page++)
+		*page = (struct page){ .flags = flags };
+}
+
+/* Set once by page_alloc_init(), read by page_alloc_init_cost(). */
+static uint64_t init_ticks;
+
+void page_alloc_init_cost(uint64_t *ticks, unsigned long *frames)
+{
+	*ticks = init_ticks;
+	*frames = max_pfn;
+}
+
 void page_alloc_init(void)
 {
 	uint64_t map_bytes = (uint64_t)max_pfn * sizeof(struct page);
+	uint64_t t0 = arch_timestamp();
 
-	mem_map = memblock_alloc_low(map_bytes);
+	mem_map = memblock_alloc_low_uninit(map_bytes);
 	zones[ZONE_NORMAL].start_pfn = 0;
 	zones[ZONE_NORMAL].end_pfn = max_low_pfn;
 	zones[ZONE_HIGHMEM].start_pfn = max_low_pfn;
@@ -317,11 +348,11 @@ void page_alloc_init(void)
 		for (int k = 0; k <= MAX_ORDER; k++)
 			list_init(&zones[z].free_area[k].free_list);
 	/* Every frame starts reserved; free RAM is released below. */
-	for (pfn_t pfn = 0; pfn < max_pfn; pfn++)
-		mem_map[pfn].flags =
-			PG_reserved | (pfn >= max_low_pfn ? PG_highmem : 0);
+	init_frames(0, max_low_pfn, PG_reserved);
+	init_frames(max_low_pfn, max_pfn, PG_reserved | PG_highmem);
 	memblock_for_each_free_range(release_range);
 	memblock_retire();
+	init_ticks = arch_timestamp() - t0;
 	pr_info("mem_map: %u frames, %zu bytes of struct page each: "
 		"%llu KiB of lowmem\n",
 		max_pfn, sizeof(struct page),

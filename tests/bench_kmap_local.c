@@ -14,13 +14,17 @@
  * kmap_local_lowmem    a lowmem page: the direct-map address, no slot
  * kmap_atomic          as the highmem row, plus preempt and pagefault
  *                      disable/enable
- * kmap_local_nested4   four maps deep, write the top, unmap all four
- *                      (per whole sequence)
+ * kmap_local_nested4   four maps deep, write all four pages, unmap all
+ *                      four (per whole sequence)
  * ctxsw_0maps, ctxsw_1map, ctxsw_4maps
  *                      two threads bound to this CPU hand a completion
- *                      back and forth, each holding 0, 1 or 4 local
- *                      maps; per switch, so the save and restore of the
- *                      slots shows as the difference between rows
+ *                      back and forth, one of them holding 0, 1 or 4
+ *                      local maps; per switch, so the difference between
+ *                      rows is one save (switching away from the holder)
+ *                      or one restore (switching back to it) per switch
+ * ctxsw_1map_both, ctxsw_4maps_both
+ *                      as above with both threads holding the maps:
+ *                      every switch saves and restores
  */
 #include <arch/cpu.h>
 #include <kernel/bench.h>
@@ -97,10 +101,14 @@ static uint64_t bench_kmap_local_nested4(struct bench *b, unsigned int n)
 		void *a = kmap_local_page(next_page(set));
 		void *c = kmap_local_page(next_page(set));
 		void *d = kmap_local_page(next_page(set));
-		volatile uint32_t *e = kmap_local_page(next_page(set));
+		void *e = kmap_local_page(next_page(set));
 
-		*e = i;
-		kunmap_local((void *)e);
+		/* Every page is written: each map must really be usable. */
+		*(volatile uint32_t *)a = i;
+		*(volatile uint32_t *)c = i;
+		*(volatile uint32_t *)d = i;
+		*(volatile uint32_t *)e = i;
+		kunmap_local(e);
 		kunmap_local(d);
 		kunmap_local(c);
 		kunmap_local(a);
@@ -120,6 +128,7 @@ struct ctxsw {
 	struct completion turn[2];
 	struct page *page;
 	unsigned int maps;
+	unsigned int holders; /* threads 0 .. holders-1 hold the maps */
 	unsigned int rounds;
 	uint64_t t0, t1;
 };
@@ -133,9 +142,10 @@ static int ctxsw_thread(void *arg)
 {
 	struct ctxsw_arg *a = arg;
 	struct ctxsw *c = a->c;
+	unsigned int maps = a->me < c->holders ? c->maps : 0;
 	void *va[4];
 
-	for (unsigned int i = 0; i < c->maps; i++)
+	for (unsigned int i = 0; i < maps; i++)
 		va[i] = kmap_local_page(c->page);
 	if (a->me == 0)
 		c->t0 = arch_timestamp();
@@ -148,15 +158,21 @@ static int ctxsw_thread(void *arg)
 	}
 	if (a->me == 0)
 		c->t1 = arch_timestamp();
-	for (unsigned int i = c->maps; i-- > 0;)
+	for (unsigned int i = maps; i-- > 0;)
 		kunmap_local(va[i]);
 	return 0;
 }
 
-/* n switches between two threads that each hold `maps` local maps. */
-static uint64_t bench_ctxsw(struct bench *b, unsigned int n, unsigned int maps)
+/*
+ * n switches between two threads, of which the first `holders` (1 or
+ * 2) hold `maps` local maps each.
+ */
+static uint64_t bench_ctxsw(struct bench *b, unsigned int n, unsigned int maps,
+			    unsigned int holders)
 {
-	struct ctxsw c = { .maps = maps, .rounds = n > 1 ? n / 2 : 1 };
+	struct ctxsw c = { .maps = maps,
+			   .holders = holders,
+			   .rounds = n > 1 ? n / 2 : 1 };
 	struct ctxsw_arg arg[2] = { { &c, 0 }, { &c, 1 } };
 	unsigned int cpu = smp_processor_id(); /* the runner is pinned */
 	struct task *th[2];
@@ -191,18 +207,30 @@ out:
 
 static uint64_t bench_ctxsw_0maps(struct bench *b, unsigned int n)
 {
-	return bench_ctxsw(b, n, 0);
+	return bench_ctxsw(b, n, 0, 1);
 }
 BENCH_SAMPLED(ctxsw_0maps, bench_ctxsw_0maps, 1000, 20);
 
 static uint64_t bench_ctxsw_1map(struct bench *b, unsigned int n)
 {
-	return bench_ctxsw(b, n, 1);
+	return bench_ctxsw(b, n, 1, 1);
 }
 BENCH_SAMPLED(ctxsw_1map, bench_ctxsw_1map, 1000, 20);
 
 static uint64_t bench_ctxsw_4maps(struct bench *b, unsigned int n)
 {
-	return bench_ctxsw(b, n, 4);
+	return bench_ctxsw(b, n, 4, 1);
 }
 BENCH_SAMPLED(ctxsw_4maps, bench_ctxsw_4maps, 1000, 20);
+
+static uint64_t bench_ctxsw_1map_both(struct bench *b, unsigned int n)
+{
+	return bench_ctxsw(b, n, 1, 2);
+}
+BENCH_SAMPLED(ctxsw_1map_both, bench_ctxsw_1map_both, 1000, 20);
+
+static uint64_t bench_ctxsw_4maps_both(struct bench *b, unsigned int n)
+{
+	return bench_ctxsw(b, n, 4, 2);
+}
+BENCH_SAMPLED(ctxsw_4maps_both, bench_ctxsw_4maps_both, 1000, 20);

@@ -51,6 +51,9 @@ extern char boot_stack[]; /* boot/entry.S */
  */
 pte_t arch_fixmap_ptes[512] __aligned(4096);
 
+/* The pkmap pool's, for the same reason (kmap() in mm/highmem.c). */
+pte_t arch_pkmap_ptes[512] __aligned(4096);
+
 _Static_assert(PDE_INDEX(FIXADDR_START) == 511 &&
 		       (FIXADDR_START & ((2u << 20) - 1)) == 0,
 	       "the fixmap is the last page directory entry's 2 MiB");
@@ -183,7 +186,8 @@ void arch_paging_init(void)
 {
 	alloc_page_tables(PAGE_OFFSET, high_memory);
 	alloc_page_tables(vmalloc_start, VMALLOC_END);
-	alloc_page_tables(PKMAP_BASE, PKMAP_END);
+	kernel_pd[PDE_INDEX(PKMAP_BASE)] =
+		__pa(arch_pkmap_ptes) | PTE_P | PTE_W;
 	kernel_pd[PDE_INDEX(FIXADDR_START)] =
 		__pa(arch_fixmap_ptes) | PTE_P | PTE_W;
 

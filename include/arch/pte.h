@@ -2,9 +2,10 @@
  * Inline page-table access for the one path that cannot afford a call:
  * kmap_local_page() and kmap_atomic() (mm/kmap_local.c), whose whole
  * job is one entry write into a fixmap slot and, on unmap, one clear
- * and one local TLB flush. Everywhere else, use the out-of-line hooks
- * of <arch/mmu.h>, which find any kernel address's entry by walking
- * the page tables.
+ * and one local TLB flush; and kmap()'s pool, whose entries are found
+ * by index for the same reason. Everywhere else, use the out-of-line
+ * hooks of <arch/mmu.h>, which find any kernel address's entry by
+ * walking the page tables.
  *
  * Generic code sees no PTE bits: it holds pte_t values and pointers to
  * entries, and calls these functions. The bodies are the arch's, in
@@ -24,6 +25,13 @@
  * (the fixmap's page table is at a link-time address). Context: any.
  */
 static inline pte_t *arch_fixmap_pte(uintptr_t va);
+
+/*
+ * The entry that maps pkmap pool address va, found by its index rather
+ * than by a walk: kmap() and the pool's wrap reach every slot's entry
+ * this way. Context: any; the caller holds kmap_lock.
+ */
+static inline pte_t *arch_pkmap_pte(uintptr_t va);
 
 /* What arch_make_pte(pa, MAP_READ | MAP_WRITE) returns, inline. */
 static inline pte_t arch_make_kernel_rw_pte(phys_addr_t pa);

@@ -25,6 +25,13 @@ struct percpu {
 	/* Changed by this CPU only; read by interrupt handlers on it. */
 	int preempt_count;
 	struct task *current;
+	/*
+	 * This CPU should reschedule soon: set by any CPU under this CPU's
+	 * run queue lock, cleared by schedule() here. Here rather than in
+	 * the run queue so that preempt_enable() tests it in one
+	 * instruction (kernel/sched.c).
+	 */
+	unsigned int need_resched; /* 0 or 1 */
 
 	/*
 	 * Counters, written only by this CPU with interrupts off (in its

@@ -53,11 +53,15 @@ static inline void preempt_enable_no_resched(void)
 	preempt_count_sub(PREEMPT_OFFSET);
 }
 
-/* The decrement's own zero flag says whether to look for a resched. */
+/*
+ * The decrement's own zero flag says whether preemption is back on; only
+ * then, and only if a reschedule is wanted, is the scheduler called.
+ */
 static inline void preempt_enable(void)
 {
 	barrier();
-	if (this_cpu_dec_and_test(preempt_count))
+	if (this_cpu_dec_and_test(preempt_count) &&
+	    unlikely(this_cpu_read(need_resched)))
 		preempt_schedule_if_needed();
 }
 

@@ -12,6 +12,7 @@
 #ifndef KERNEL_SCHED_H
 #define KERNEL_SCHED_H
 
+#include <kernel/preempt.h>
 #include <kernel/task.h>
 #include <kernel/time.h>
 
@@ -63,8 +64,24 @@ static inline void migrate_enable(void)
  * Warn (once per call site, with a backtrace) and count if called where
  * sleeping is forbidden: preemption or interrupts disabled.
  */
-#define might_sleep() __might_sleep(__FILE__, __LINE__)
+#define might_sleep()                                      \
+	do {                                               \
+		if (unlikely(might_sleep_suspect()))       \
+			__might_sleep(__FILE__, __LINE__); \
+	} while (0)
 void __might_sleep(const char *file, int line);
+
+/*
+ * The inline half of might_sleep(): only when this is true can
+ * __might_sleep() find anything to report (a lock held, by lockdep's
+ * account, or preemption or interrupts off), so the common case costs
+ * two tests and no call.
+ */
+static inline bool might_sleep_suspect(void)
+{
+	return READ_ONCE(lockdep_on) || preempt_count() != 0 ||
+	       arch_irqs_disabled();
+}
 unsigned long might_sleep_violations(void);
 
 /*

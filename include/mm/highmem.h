@@ -24,6 +24,7 @@
 #ifndef MM_HIGHMEM_H
 #define MM_HIGHMEM_H
 
+#include <mm/kmap_local_fast.h>
 #include <mm/kmap_types.h>
 #include <mm/page.h>
 
@@ -46,7 +47,10 @@ struct task;
  * KM_MAX_IDX maps or the page is free (each reported by name; pass the
  * NULL to kunmap_local, which then does nothing).
  */
-void *kmap_local_page(struct page *page);
+static __always_inline void *kmap_local_page(struct page *page)
+{
+	return kmap_local_page_fast(page);
+}
 
 /*
  * kunmap_local - undo the last kmap_local_page()
@@ -59,7 +63,10 @@ void *kmap_local_page(struct page *page);
  * and ignored.
  * Context: the same task, or interrupt handler, that mapped it.
  */
-void kunmap_local(const void *addr);
+static __always_inline void kunmap_local(const void *addr)
+{
+	kmap_local_unmap(addr, "kunmap_local");
+}
 
 /*
  * kmap_atomic - map a page, with preemption and page faults disabled
@@ -77,14 +84,20 @@ void kunmap_local(const void *addr);
  *	... no sleeping here ...
  *	kunmap_atomic(p);
  */
-void *kmap_atomic(struct page *page);
+static __always_inline void *kmap_atomic(struct page *page)
+{
+	return kmap_atomic_fast(page);
+}
 
 /*
  * kunmap_atomic - undo kmap_atomic(), then re-enable page faults and
  * preemption, in that order (the reverse of kmap_atomic).
  * Context: the same context that mapped it.
  */
-void kunmap_atomic(const void *addr);
+static __always_inline void kunmap_atomic(const void *addr)
+{
+	kunmap_atomic_fast(addr);
+}
 
 /*
  * How many local maps (kmap_local_page and kmap_atomic) the running

@@ -15,6 +15,12 @@ void memblock_init(void);
 void memblock_reserve(phys_addr_t base, uint64_t size, const char *why);
 /* Zeroed, page-aligned lowmem; panics if there is none. */
 void *memblock_alloc_low(uint64_t size);
+/*
+ * As memblock_alloc_low(), but not zeroed: for a caller that writes
+ * every byte itself (mem_map, written once per frame by
+ * page_alloc_init(), where zeroing first would double the cost).
+ */
+void *memblock_alloc_low_uninit(uint64_t size);
 /* Has [base, base+size) any reserved byte? */
 bool memblock_is_reserved(phys_addr_t base, uint64_t size);
 /* Usable RAM in total, in bytes, and the highest usable address + 1. */

@@ -92,6 +92,15 @@ void *get_free_pages(unsigned int order);
 /* Build mem_map and the zones from the boot memory map. Boot only. */
 void page_alloc_init(void);
 
+/*
+ * What page_alloc_init() cost this boot: the timestamp ticks from the
+ * first struct page written to the last free block handed over (the
+ * boot messages excluded), and how many frames mem_map has. The
+ * benchmark boot_page_init_per_frame reports the one over the other.
+ * Context: any, after page_alloc_init().
+ */
+void page_alloc_init_cost(uint64_t *ticks, unsigned long *frames);
+
 unsigned long zone_free_pages(enum zone_type z);
 unsigned long total_bad_frees(void);
 

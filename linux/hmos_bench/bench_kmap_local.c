@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The rows of hmos's tests/bench_kmap_local.c, on Linux: map a page,
- * write one 32-bit word, unmap, over 1,024 distinct pages; four deep;
- * and a context switch between two threads holding 0, 1 or 4 local
+ * write one 32-bit word, unmap, over 1,024 distinct pages; four deep,
+ * all four pages written; and a context switch between two threads,
+ * one of them (or, in the _both rows, each) holding 0, 1 or 4 local
  * maps (a completion handed back and forth on one CPU).
  */
 #include <linux/highmem.h>
@@ -69,10 +70,13 @@ static u64 bench_kmap_local_nested4(struct bench *b, unsigned int n)
 		void *a = kmap_local_page(next_page(set));
 		void *c = kmap_local_page(next_page(set));
 		void *d = kmap_local_page(next_page(set));
-		volatile u32 *e = kmap_local_page(next_page(set));
+		void *e = kmap_local_page(next_page(set));
 
-		*e = i;
-		kunmap_local((void *)e);
+		*(volatile u32 *)a = i;
+		*(volatile u32 *)c = i;
+		*(volatile u32 *)d = i;
+		*(volatile u32 *)e = i;
+		kunmap_local(e);
 		kunmap_local(d);
 		kunmap_local(c);
 		kunmap_local(a);
@@ -87,6 +91,7 @@ struct ctxsw {
 	struct completion done[2];
 	struct page *page;
 	unsigned int maps;
+	unsigned int holders; /* threads 0 .. holders-1 hold the maps */
 	unsigned int rounds;
 	u64 t0, t1;
 };
@@ -100,9 +105,10 @@ static int ctxsw_thread(void *arg)
 {
 	struct ctxsw_arg *a = arg;
 	struct ctxsw *c = a->c;
+	unsigned int maps = a->me < c->holders ? c->maps : 0;
 	void *va[4];
 
-	for (unsigned int i = 0; i < c->maps; i++)
+	for (unsigned int i = 0; i < maps; i++)
 		va[i] = kmap_local_page(c->page);
 	if (a->me == 0)
 		c->t0 = rdtsc_ordered();
@@ -115,14 +121,17 @@ static int ctxsw_thread(void *arg)
 	}
 	if (a->me == 0)
 		c->t1 = rdtsc_ordered();
-	for (unsigned int i = c->maps; i-- > 0;)
+	for (unsigned int i = maps; i-- > 0;)
 		kunmap_local(va[i]);
 	kthread_complete_and_exit(&c->done[a->me], 0);
 }
 
-static u64 bench_ctxsw(struct bench *b, unsigned int n, unsigned int maps)
+static u64 bench_ctxsw(struct bench *b, unsigned int n, unsigned int maps,
+		       unsigned int holders)
 {
-	struct ctxsw c = { .maps = maps, .rounds = n > 1 ? n / 2 : 1 };
+	struct ctxsw c = { .maps = maps,
+			   .holders = holders,
+			   .rounds = n > 1 ? n / 2 : 1 };
 	struct ctxsw_arg arg[2] = { { &c, 0 }, { &c, 1 } };
 	unsigned int cpu = raw_smp_processor_id(); /* runner is bound */
 	struct task_struct *th[2];
@@ -159,17 +168,27 @@ out:
 
 static u64 bench_ctxsw_0maps(struct bench *b, unsigned int n)
 {
-	return bench_ctxsw(b, n, 0);
+	return bench_ctxsw(b, n, 0, 1);
 }
 
 static u64 bench_ctxsw_1map(struct bench *b, unsigned int n)
 {
-	return bench_ctxsw(b, n, 1);
+	return bench_ctxsw(b, n, 1, 1);
 }
 
 static u64 bench_ctxsw_4maps(struct bench *b, unsigned int n)
 {
-	return bench_ctxsw(b, n, 4);
+	return bench_ctxsw(b, n, 4, 1);
+}
+
+static u64 bench_ctxsw_1map_both(struct bench *b, unsigned int n)
+{
+	return bench_ctxsw(b, n, 1, 2);
+}
+
+static u64 bench_ctxsw_4maps_both(struct bench *b, unsigned int n)
+{
+	return bench_ctxsw(b, n, 4, 2);
 }
 
 struct bench bench_kmap_local_rows[] = {
@@ -183,5 +202,7 @@ struct bench bench_kmap_local_rows[] = {
 	BENCH_ROW(ctxsw_0maps, bench_ctxsw_0maps, 1000, 20, NULL),
 	BENCH_ROW(ctxsw_1map, bench_ctxsw_1map, 1000, 20, NULL),
 	BENCH_ROW(ctxsw_4maps, bench_ctxsw_4maps, 1000, 20, NULL),
+	BENCH_ROW(ctxsw_1map_both, bench_ctxsw_1map_both, 1000, 20, NULL),
+	BENCH_ROW(ctxsw_4maps_both, bench_ctxsw_4maps_both, 1000, 20, NULL),
 	{}
 };

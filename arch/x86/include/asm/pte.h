@@ -32,6 +32,21 @@ static inline pte_t *arch_fixmap_pte(uintptr_t va)
 	return &arch_fixmap_ptes[(va - FIXADDR_START) >> PAGE_SHIFT];
 }
 
+/*
+ * The pkmap pool is one page table's 2 MiB too, also a static array of
+ * the kernel image (arch/x86/paging.c installs it in the page
+ * directory), so a slot's entry is its index in that array.
+ */
+extern pte_t arch_pkmap_ptes[512];
+
+_Static_assert(LAST_PKMAP == 512 && PKMAP_BASE % (2u << 20) == 0,
+	       "the pkmap pool must be one page table's 2 MiB");
+
+static inline pte_t *arch_pkmap_pte(uintptr_t va)
+{
+	return &arch_pkmap_ptes[(va - PKMAP_BASE) >> PAGE_SHIFT];
+}
+
 static inline pte_t arch_make_kernel_rw_pte(phys_addr_t pa)
 {
 	return (pa & PTE_ADDR_MASK) | PTE_KERNEL_RW;
