@@ -26,6 +26,8 @@ struct switch_pair {
 	struct page *page[2][2];
 	unsigned int bad[2];
 	unsigned long switches[2];
+	struct ktest *t;
+	unsigned int checked; /* workers past their last check */
 };
 
 struct switch_worker_arg {
@@ -53,6 +55,14 @@ static int switch_worker(void *arg)
 	}
 	complete(&sp->turn[other]);
 	sp->switches[me] = current_task()->switches_in - in0;
+	/*
+	 * Unmap only once both have made their last check: with the
+	 * switch broken (break=kmap_local_switch) the two share slots, and
+	 * one's unmap would pull the page from under the other's read, a
+	 * page fault instead of the miscount the case reports.
+	 */
+	__sync_fetch_and_add(&sp->checked, 1);
+	KT_WAIT_UNTIL_YIELD(sp->t, READ_ONCE(sp->checked) == 2);
 	kunmap_local(b);
 	kunmap_local(a);
 	return 0;
@@ -60,7 +70,7 @@ static int switch_worker(void *arg)
 
 void kmap_local_switch_keeps_each_threads_own_maps(struct ktest *t)
 {
-	struct switch_pair sp = { 0 };
+	struct switch_pair sp = { .t = t };
 	struct switch_worker_arg wa[2] = { { &sp, 0 }, { &sp, 1 } };
 	struct kmap_stats before, after;
 	unsigned int cpu = kt_other_cpu();

@@ -7,6 +7,7 @@
  */
 #include <kernel/ktest.h>
 #include <kernel/panic.h>
+#include <mm/vmalloc.h>
 #include <mm/vmap_area.h>
 
 /* A space of 4096 pages at an address aligned to 16 pages. */
@@ -18,10 +19,13 @@
 /*
  * The descriptors come from a pool of the suite's own, emptied by each
  * case's space_init: no case leaks into kmalloc, and live_nodes says
- * how many a space holds (one per hole when nothing is taken).
+ * how many a space holds (one per hole when nothing is taken). The
+ * pool (56 KiB) is vmalloc'ed by the first case and kept, not static:
+ * in .bss it would cost every boot that memory, the smallest machines
+ * most.
  */
 #define POOL 2048
-static struct vmap_area pool[POOL], *pool_free;
+static struct vmap_area *pool, *pool_free;
 static long live_nodes;
 
 static struct vmap_area *test_node_alloc(void)
@@ -43,8 +47,16 @@ static void test_node_free(struct vmap_area *n)
 	pool_free = n;
 }
 
-static bool space_init(struct vmap_space *s, unsigned int pages)
+/* Empty the pool into a new space; false (the case skipped) if no pool. */
+static bool space_init(struct ktest *t, struct vmap_space *s,
+		       unsigned int pages)
 {
+	if (!pool)
+		pool = vmalloc(POOL * sizeof(*pool));
+	if (!pool) {
+		kt_skip(t, "no memory for the descriptor pool (56 KiB)");
+		return false;
+	}
 	pool_free = NULL;
 	for (unsigned int i = 0; i < POOL; i++) {
 		pool[i].left = pool_free;
@@ -93,7 +105,8 @@ static void vmap_area_takes_lowest_fitting_hole(struct ktest *t)
 	struct vmap_area *a[ARRAY_SIZE(pages)], *got;
 	struct vmap_space s;
 
-	KT_ASSERT_TRUE(t, space_init(&s, 64));
+	if (!space_init(t, &s, 64))
+		return;
 	KT_ASSERT_TRUE(t, take_in_order(&s, pages, a, ARRAY_SIZE(a)));
 	vmap_space_give(&s, a[1]); /* hole [2, 6) */
 	vmap_space_give(&s, a[3]); /* hole [8, 16); then [18, 64) */
@@ -118,7 +131,8 @@ static void vmap_area_alignment(struct ktest *t)
 	struct vmap_area *one, *got;
 	struct vmap_space s;
 
-	KT_ASSERT_TRUE(t, space_init(&s, 64));
+	if (!space_init(t, &s, 64))
+		return;
 	one = take(&s, P(1), PAGE_SIZE);
 	KT_ASSERT_NOT_NULL(t, one);
 	got = take(&s, P(4), P(4)); /* from the middle: a split */
@@ -145,7 +159,8 @@ static void vmap_area_merges_with_both_neighbours(struct ktest *t)
 	struct vmap_area *a[ARRAY_SIZE(pages)];
 	struct vmap_space s;
 
-	KT_ASSERT_TRUE(t, space_init(&s, 64));
+	if (!space_init(t, &s, 64))
+		return;
 	KT_ASSERT_TRUE(t, take_in_order(&s, pages, a, ARRAY_SIZE(a)));
 	vmap_space_give(&s, a[0]);
 	vmap_space_give(&s, a[2]); /* joins the rest of the space */
@@ -170,7 +185,8 @@ static void vmap_area_out_of_order_frees(struct ktest *t)
 
 	for (unsigned int i = 0; i < SHUFFLED; i++)
 		pages[i] = 1 + rng_below(&t->rng, 4);
-	KT_ASSERT_TRUE(t, space_init(&s, SPACE_PAGES));
+	if (!space_init(t, &s, SPACE_PAGES))
+		return;
 	KT_ASSERT_TRUE(t, take_in_order(&s, pages, a, SHUFFLED));
 	for (unsigned int i = SHUFFLED - 1; i > 0; i--) {
 		unsigned int j = rng_below(&t->rng, i + 1);
@@ -196,7 +212,8 @@ static void vmap_area_exhaustion_fails(struct ktest *t)
 	struct vmap_area *most, *last;
 	struct vmap_space s;
 
-	KT_ASSERT_TRUE(t, space_init(&s, 64));
+	if (!space_init(t, &s, 64))
+		return;
 	most = take(&s, P(63), PAGE_SIZE);
 	KT_ASSERT_NOT_NULL(t, most);
 	KT_EXPECT_TRUE(t, take(&s, P(2), PAGE_SIZE) == NULL);
@@ -220,7 +237,8 @@ static void vmap_area_guard_pages_counted(struct ktest *t)
 
 	KT_EXPECT_EQ(t, vmap_area_span(3, false), P(4));
 	KT_EXPECT_EQ(t, vmap_area_span(3, true), P(5));
-	KT_ASSERT_TRUE(t, space_init(&s, 64));
+	if (!space_init(t, &s, 64))
+		return;
 	a = take(&s, vmap_area_span(3, false), PAGE_SIZE);
 	b = take(&s, vmap_area_span(1, true), PAGE_SIZE);
 	KT_ASSERT_TRUE(t, a && b);
@@ -237,16 +255,24 @@ static void vmap_area_guard_pages_counted(struct ktest *t)
 #define MANY_HOLES 1000
 static void vmap_area_tree_stays_balanced(struct ktest *t)
 {
-	static struct vmap_area *a[2 * MANY_HOLES + 1];
+	static struct vmap_area **a; /* vmalloc'ed once, kept, as the pool */
+	const unsigned int nr = 2 * MANY_HOLES + 1;
 	struct vmap_space s;
 	unsigned int made = 0;
 
-	KT_ASSERT_TRUE(t, space_init(&s, SPACE_PAGES));
-	for (; made < ARRAY_SIZE(a); made++)
+	if (!space_init(t, &s, SPACE_PAGES))
+		return;
+	if (!a)
+		a = vmalloc(nr * sizeof(*a));
+	if (!a) {
+		kt_skip(t, "no memory for %u descriptor pointers", nr);
+		return;
+	}
+	for (; made < nr; made++)
 		if (!(a[made] = take(&s, P(1), PAGE_SIZE)))
 			break;
-	KT_ASSERT_EQ(t, made, ARRAY_SIZE(a));
-	for (unsigned int i = 1; i < ARRAY_SIZE(a); i += 2)
+	KT_ASSERT_EQ(t, made, nr);
+	for (unsigned int i = 1; i < nr; i += 2)
 		vmap_space_give(&s, a[i]);
 	KT_EXPECT_EQ(t, s.nr_holes, MANY_HOLES + 1); /* and the tail */
 	kt_diag(t, "%lu holes, tree height %u", s.nr_holes, s.root->height);
@@ -269,7 +295,8 @@ static void vmap_area_largest_hole_follows_merges(struct ktest *t)
 	struct vmap_area *a[ARRAY_SIZE(pages)], *got;
 	struct vmap_space s;
 
-	KT_ASSERT_TRUE(t, space_init(&s, 24));
+	if (!space_init(t, &s, 24))
+		return;
 	KT_ASSERT_TRUE(t, take_in_order(&s, pages, a, ARRAY_SIZE(a)));
 	/* Taken up to page 19: [19, 24) is the one hole, 5 pages. */
 	KT_EXPECT_EQ(t, s.root->max_hole, P(5));
@@ -303,7 +330,8 @@ static void vmap_area_random_ops_keep_invariants(struct ktest *t)
 	struct vmap_space s;
 	char why[96];
 
-	KT_ASSERT_TRUE(t, space_init(&s, 1024));
+	if (!space_init(t, &s, 1024))
+		return;
 	for (unsigned int op = 0; op < RANDOM_OPS; op++) {
 		struct vmap_area **a = &slot[rng_below(&t->rng, RANDOM_SLOTS)];
 
@@ -335,7 +363,8 @@ static void vmap_area_give_refuses_overlap(struct ktest *t)
 	unsigned long warns;
 	struct vmap_space s;
 
-	KT_ASSERT_TRUE(t, space_init(&s, 64));
+	if (!space_init(t, &s, 64))
+		return;
 	a = take(&s, P(8), PAGE_SIZE);
 	KT_ASSERT_NOT_NULL(t, a);
 	warns = warn_count();
