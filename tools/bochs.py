@@ -31,6 +31,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ktest  # noqa: E402
+import ktest_judge  # noqa: E402
 from ktap import clean, parse_ktap  # noqa: E402
 from ktest_matrix import Config  # noqa: E402
 
@@ -63,7 +64,7 @@ def run(args):
     cfg = Config("bochs", mem=f"{args.megs}M", smp=args.cpus,
                  cmdline=args.cmdline, exit_device=False,
                  timeout=args.timeout)
-    o = ktest.Outcome(cfg)
+    o = ktest_judge.Outcome(cfg)
     out = args.outdir
     out.mkdir(parents=True, exist_ok=True)
     iso, serial, log = out / "kernel.iso", out / "serial.log", out / "bochs.log"
@@ -103,14 +104,15 @@ def run(args):
     proc.wait()
     o.seconds = time.monotonic() - t0
     text = serial.read_text(errors="replace") if serial.exists() else ""
-    o.log_lines = ktest.decode_backtrace(clean(text), args.elf)
+    o.log_lines = ktest_judge.decode_backtrace(clean(text), args.elf)
     o.ktap = parse_ktap(o.log_lines)
     soft_off = log.exists() and SOFT_OFF in log.read_text(errors="replace")
     # Bochs's exit status is always 1; its log says how it ended.
     if not o.reason:
-        o.exit_code = ktest.EXIT_POWEROFF if soft_off else proc.returncode
+        o.exit_code = (ktest_judge.EXIT_POWEROFF if soft_off
+                       else proc.returncode)
     why = o.reason
-    ktest.judge(o, args.ktest is not None)
+    ktest_judge.judge(o, args.ktest is not None)
     o.reason = "; ".join(r for r in (why, o.reason.replace(
         "QEMU exit", "Bochs ended without a power off: exit")) if r)
     if why:
