@@ -380,10 +380,17 @@ static void check_acquire(struct lock_class *c, const struct lockdep_site *site,
 		edge_add(pc, c, site);
 }
 
-void __lockdep_acquire(struct lockdep_map *map, const struct lockdep_site *site,
-		       bool trylock)
+/*
+ * Take map at site in lockdep's books: check the order against what
+ * this CPU holds (check), then count it as held here (hold). A trylock
+ * holds without checking, as it never waits and so cannot close a
+ * cycle; a mutex waiter checks without holding, as the mutex is held
+ * by its task, not by the CPU (__lockdep_mutex_acquired).
+ */
+static void acquire_map(struct lockdep_map *map,
+			const struct lockdep_site *site, bool in_irq,
+			bool irqs_were_on, bool check, bool hold)
 {
-	bool irqs_were_on = !arch_irqs_disabled(), in_irq = in_interrupt();
 	struct lockdep_held entry = { map, site, in_irq, false };
 	struct cpu_held *ch;
 	struct lock_class *c;
@@ -393,12 +400,20 @@ void __lockdep_acquire(struct lockdep_map *map, const struct lockdep_site *site,
 		return;
 	flags = arch_irq_save();
 	c = class_of(map);
-	if (c && !trylock)
+	if (c && check)
 		check_acquire(c, site, in_irq, irqs_were_on);
 	ch = &cpu_held[smp_processor_id()];
-	if (c && READ_ONCE(lockdep_on))
+	if (c && hold && READ_ONCE(lockdep_on))
 		held_push(ch->held, &ch->depth, LOCKDEP_CPU_HELD_MAX, &entry);
 	arch_irq_restore(flags);
+}
+
+void __lockdep_acquire(struct lockdep_map *map, const struct lockdep_site *site,
+		       bool trylock)
+{
+	bool irqs_were_on = !arch_irqs_disabled(), in_irq = in_interrupt();
+
+	acquire_map(map, site, in_irq, irqs_were_on, !trylock, true);
 }
 
 static noinline void release_unheld(const struct lockdep_map *map,
@@ -428,16 +443,7 @@ void __lockdep_release(struct lockdep_map *map)
 void __lockdep_mutex_wait(struct lockdep_map *map,
 			  const struct lockdep_site *site)
 {
-	struct lock_class *c;
-	unsigned long flags;
-
-	if (!READ_ONCE(lockdep_on))
-		return;
-	flags = arch_irq_save();
-	c = class_of(map);
-	if (c)
-		check_acquire(c, site, in_interrupt(), false);
-	arch_irq_restore(flags);
+	acquire_map(map, site, in_interrupt(), false, true, false);
 }
 
 /* Context: the task that now owns the mutex. */

@@ -46,10 +46,25 @@ static void replace_child(struct vmap_space *s, struct vmap_area *parent,
 }
 
 /*
- * The two rotations. Each lifts one child of x into x's place and keeps
- * the address order; only x and the lifted child change subtrees, so
- * only their heights and largest holes are recomputed (x first: it is
- * now below).
+ * Finish a rotation: y, a child of x, takes x's place under x's parent,
+ * with x now below it. Only x and y changed subtrees, so only their
+ * heights and largest holes are recomputed (x first: it is now below).
+ * Return: y.
+ */
+static struct vmap_area *lift(struct vmap_space *s, struct vmap_area *x,
+			      struct vmap_area *y)
+{
+	replace_child(s, x->parent, x, y);
+	x->parent = y;
+	update(x);
+	update(y);
+	return y;
+}
+
+/*
+ * The two rotations, mirror images. Each lifts one child of x into x's
+ * place and keeps the address order: that child's inner subtree moves
+ * across to x.
  */
 static struct vmap_area *rotate_left(struct vmap_space *s, struct vmap_area *x)
 {
@@ -58,12 +73,8 @@ static struct vmap_area *rotate_left(struct vmap_space *s, struct vmap_area *x)
 	x->right = y->left;
 	if (y->left)
 		y->left->parent = x;
-	replace_child(s, x->parent, x, y);
 	y->left = x;
-	x->parent = y;
-	update(x);
-	update(y);
-	return y;
+	return lift(s, x, y);
 }
 
 static struct vmap_area *rotate_right(struct vmap_space *s, struct vmap_area *x)
@@ -73,12 +84,8 @@ static struct vmap_area *rotate_right(struct vmap_space *s, struct vmap_area *x)
 	x->left = y->right;
 	if (y->right)
 		y->right->parent = x;
-	replace_child(s, x->parent, x, y);
 	y->right = x;
-	x->parent = y;
-	update(x);
-	update(y);
-	return y;
+	return lift(s, x, y);
 }
 
 /*

@@ -92,14 +92,19 @@ static bool busy_on_every_online_cpu(const struct busy *b)
 	return (seen & cpu_online_mask()) == cpu_online_mask();
 }
 
-static unsigned int highest_online_cpu(void)
+/*
+ * Set the busy threads up to take work from victim: clear the counts,
+ * give each its id, and make (but not start) the threads.
+ * Return: how many threads were made (BUSY_THREADS unless out of memory).
+ */
+static unsigned int busy_create(struct busy *b, struct busy_arg *args,
+				struct kt_workers *ws, unsigned int victim)
 {
-	unsigned int last = 0;
-
-	for (unsigned int c = 0; c < NR_CPUS; c++)
-		if (cpu_is_online(c))
-			last = c;
-	return last;
+	*b = (struct busy){ .victim = victim };
+	for (unsigned int i = 0; i < BUSY_THREADS; i++)
+		args[i] = (struct busy_arg){ b, i };
+	return kt_workers_create(ws, busy_thread, args, sizeof(args[0]),
+				 BUSY_THREADS, "busy", false);
 }
 
 /*
@@ -112,20 +117,14 @@ static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
 	static struct busy b;
 	static struct busy_arg args[BUSY_THREADS];
 	struct kt_workers ws;
-	unsigned int victim = highest_online_cpu();
+	unsigned int victim = kt_highest_online_cpu();
 	unsigned long before, seen_there, rounds[BUSY_THREADS];
 
 	if (victim == 0) {
 		kt_skip(t, "needs a second CPU");
 		return;
 	}
-	b = (struct busy){ .victim = victim };
-	for (unsigned int i = 0; i < BUSY_THREADS; i++)
-		args[i] = (struct busy_arg){ &b, i };
-	KT_ASSERT_EQ(t,
-		     kt_workers_create(&ws, busy_thread, args, sizeof(args[0]),
-				       BUSY_THREADS, "busy", false),
-		     BUSY_THREADS);
+	KT_ASSERT_EQ(t, busy_create(&b, args, &ws, victim), BUSY_THREADS);
 	kt_workers_start(&ws);
 	/* Work is running on the victim before it goes. */
 	KT_WAIT_UNTIL(t, sum(b.on_victim) > 0);
@@ -182,7 +181,7 @@ static int pinned_holder(void *arg)
 static void cpu_hotplug_waits_for_migrate_disabled_task(struct ktest *t)
 {
 	static struct pinned_holder ph;
-	unsigned int victim = highest_online_cpu();
+	unsigned int victim = kt_highest_online_cpu();
 	unsigned long waits = hotplug_pinned_waits();
 	struct task *th;
 
@@ -236,7 +235,7 @@ static void cpu_hotplug_wake_task_homed_offline(struct ktest *t)
 	static struct sleeper s;
 	struct task *sleeper;
 	struct kt_workers ws;
-	unsigned int victim = highest_online_cpu();
+	unsigned int victim = kt_highest_online_cpu();
 
 	if (victim == 0) {
 		kt_skip(t, "needs a second CPU");
@@ -254,13 +253,7 @@ static void cpu_hotplug_wake_task_homed_offline(struct ktest *t)
 				 !READ_ONCE(sleeper->queued));
 	sleeper->bound_cpu = -1; /* free to move, but asleep */
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
-	b = (struct busy){ .victim = victim };
-	for (unsigned int i = 0; i < BUSY_THREADS; i++)
-		args[i] = (struct busy_arg){ &b, i };
-	KT_ASSERT_EQ(t,
-		     kt_workers_create(&ws, busy_thread, args, sizeof(args[0]),
-				       BUSY_THREADS, "busy", false),
-		     BUSY_THREADS);
+	KT_ASSERT_EQ(t, busy_create(&b, args, &ws, victim), BUSY_THREADS);
 	kt_workers_start(&ws);
 	KT_WAIT_UNTIL(t, busy_on_every_online_cpu(&b));
 	complete(&s.go);
@@ -288,7 +281,7 @@ static void count_call(void *arg)
  */
 static void cpu_hotplug_offline_cpu_gets_no_ipis(struct ktest *t)
 {
-	unsigned int victim = highest_online_cpu(), me, cpu;
+	unsigned int victim = kt_highest_online_cpu(), me, cpu;
 	unsigned long calls, flushes, broadcasts, sent0, recv0, sent1, recv1;
 
 	if (victim == 0) {
@@ -325,7 +318,7 @@ static void cpu_hotplug_offline_cpu_gets_no_ipis(struct ktest *t)
 
 static void cpu_hotplug_bad_requests_refused(struct ktest *t)
 {
-	unsigned int victim = highest_online_cpu();
+	unsigned int victim = kt_highest_online_cpu();
 
 	KT_EXPECT_EQ(t, cpu_offline(0), HOTPLUG_EINVAL);
 	KT_EXPECT_EQ(t, cpu_offline(NR_CPUS), HOTPLUG_EINVAL);

@@ -23,18 +23,10 @@
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
 
+#include "test_util.h"
+
 #define OLD_WORD 0x01d01d01u /* in the page the CPU cached */
 #define NEW_WORD 0x0e50e50eu /* in the page mapped there since */
-
-static unsigned int highest_online_cpu(void)
-{
-	unsigned int last = 0;
-
-	for (unsigned int c = 0; c < NR_CPUS; c++)
-		if (cpu_is_online(c))
-			last = c;
-	return last;
-}
 
 /* Some online CPU other than 0 and avoid, or 0 if none is left. */
 static unsigned int third_cpu(unsigned int avoid)
@@ -191,7 +183,7 @@ static uintptr_t remap_while_offline(struct ktest *t, struct first_look *f,
 static void cpu_hotplug_edges_online_cpu_flushed_before_seen(struct ktest *t)
 {
 	static struct first_look f;
-	unsigned int victim = highest_online_cpu(), watcher;
+	unsigned int victim = kt_highest_online_cpu(), watcher;
 	struct page *old = alloc_page(GFP_KERNEL),
 		    *new = alloc_page(GFP_KERNEL);
 	struct read_req r;
@@ -257,7 +249,7 @@ static void count_call(void *arg)
 /* A call to an offline CPU is refused with a warning, never sent. */
 static void cpu_hotplug_edges_call_to_offline_cpu_refused(struct ktest *t)
 {
-	unsigned int victim = highest_online_cpu();
+	unsigned int victim = kt_highest_online_cpu();
 	unsigned long warns;
 
 	if (victim == 0) {
@@ -348,7 +340,7 @@ static bool run_self_offliner(struct ktest *t, struct self_offliner *s,
 static void cpu_hotplug_edges_pinned_caller_refused(struct ktest *t)
 {
 	static struct self_offliner s;
-	unsigned int victim = highest_online_cpu();
+	unsigned int victim = kt_highest_online_cpu();
 	unsigned long warns = warn_count();
 
 	if (victim == 0) {
@@ -374,7 +366,7 @@ static void cpu_hotplug_edges_pinned_caller_refused(struct ktest *t)
 /* Each refusal has its own reason: a second offline is "already". */
 static void cpu_hotplug_edges_refusals_say_why(struct ktest *t)
 {
-	unsigned int victim = highest_online_cpu();
+	unsigned int victim = kt_highest_online_cpu();
 
 	KT_EXPECT_EQ(t, cpu_offline(0), HOTPLUG_EINVAL);
 	KT_EXPECT_EQ(t, cpu_offline(NR_CPUS), HOTPLUG_EINVAL);
@@ -444,7 +436,7 @@ static void cpu_hotplug_edges_pinned_task_freed_before_report(struct ktest *t)
 {
 	struct task *offliner;
 
-	window = (typeof(window)){ .t = t, .victim = highest_online_cpu() };
+	window = (typeof(window)){ .t = t, .victim = kt_highest_online_cpu() };
 	if (window.victim == 0) {
 		kt_skip(t, "needs a second CPU");
 		return;

@@ -85,6 +85,16 @@ unsigned int kt_online_cpu_other_than(unsigned int cpu)
 	return cpu;
 }
 
+unsigned int kt_highest_online_cpu(void)
+{
+	unsigned int last = 0;
+
+	for (unsigned int c = 0; c < NR_CPUS; c++)
+		if (cpu_is_online(c))
+			last = c;
+	return last;
+}
+
 struct page *kt_page_above_4g(struct ktest *t)
 {
 	struct page *block, *page;

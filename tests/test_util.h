@@ -66,6 +66,9 @@ void kt_workers_join(struct kt_workers *ws);
  */
 unsigned int kt_online_cpu_other_than(unsigned int cpu);
 
+/* The highest-numbered online CPU (0 on a uniprocessor). */
+unsigned int kt_highest_online_cpu(void);
+
 /* A CPU other than the caller's, or the caller's on a uniprocessor. */
 static inline unsigned int kt_other_cpu(void)
 {

@@ -99,14 +99,10 @@ def paragraphs(lines):
     return blocks
 
 
-def render_prose(lines, indent=""):
-    """Prose between entries; a "---- title ----" line becomes a rubric."""
+def render_paragraphs(blocks, indent):
+    """reST for (kind, value) blocks: text, a bullet list or a literal."""
     out = []
-    if lines and re.fullmatch(r"-{2,}\s*(.*?)\s*-{2,}", lines[0]):
-        title = re.fullmatch(r"-{2,}\s*(.*?)\s*-{2,}", lines[0]).group(1)
-        out += [f"{indent}.. rubric:: {escape(title)}", ""]
-        lines = lines[1:]
-    for kind, val in paragraphs(lines):
+    for kind, val in blocks:
         if kind == "text":
             out += [indent + escape(val), ""]
         elif kind == "list":
@@ -115,6 +111,16 @@ def render_prose(lines, indent=""):
             out += [indent + "::", ""]
             out += [indent + "   " + v.expandtabs(8) for v in val] + [""]
     return out
+
+
+def render_prose(lines, indent=""):
+    """Prose between entries; a "---- title ----" line becomes a rubric."""
+    out = []
+    if lines and re.fullmatch(r"-{2,}\s*(.*?)\s*-{2,}", lines[0]):
+        title = re.fullmatch(r"-{2,}\s*(.*?)\s*-{2,}", lines[0]).group(1)
+        out += [f"{indent}.. rubric:: {escape(title)}", ""]
+        lines = lines[1:]
+    return out + render_paragraphs(paragraphs(lines), indent)
 
 
 def render_doc(name, lines, indent="   "):
@@ -146,15 +152,7 @@ def render_doc(name, lines, indent="   "):
         for key, body in zip(parts[1::2], parts[2::2]):
             key = {"Return": "returns"}.get(key, key)
             fields.append([key, body.strip()])
-    out = []
-    for kind, val in out_prose:
-        if kind == "text":
-            out += [indent + escape(val), ""]
-        elif kind == "list":
-            out += [indent + "- " + escape(v) for v in val] + [""]
-        else:
-            out += [indent + "::", ""]
-            out += [indent + "   " + v.expandtabs(8) for v in val] + [""]
+    out = render_paragraphs(out_prose, indent)
     for key, body in fields:
         out.append(f"{indent}:{key}: {escape(body)}")
     if fields:

@@ -44,9 +44,10 @@ def typed_lines(cfg) -> list:
 
 def rows():
     """The lab rows (tools/ktest_matrix.py appends them to MATRIX),
-    each checked against docs/labs.rst.  Config is imported here, not
-    at the top: ktest_matrix imports this module after defining it."""
-    from ktest_matrix import Config
+    each checked against docs/labs.rst.  Config and crash_row are
+    imported here, not at the top: ktest_matrix imports this module
+    after defining them."""
+    from ktest_matrix import Config, crash_row
     out = [
         # Lab 1: lowmem=16M on a 4 GiB machine: too small for mem_map,
         # so the kernel raises it and prints the arithmetic.
@@ -74,17 +75,15 @@ def rows():
                         r"\s+page_address\(A\) = 0xc[0-9a-f]{7} "),),
                tags=("lab", "monitor", "kmap")),
         # Lab 3: kmap.debug=1, and a write one byte past a mapped page.
-        Config("lab-kmap-debug", mem="512M", smp=1,
-               cmdline="lowmem=64M kmap.debug=1 ktest=crash "
-                       "ktest.crash=kmap_guard ktest.exit=1",
-               expect={"panic": [
+        crash_row("lab-kmap-debug", "kmap_guard", mem="512M",
+                  before="lowmem=64M kmap.debug=1", after="ktest.exit=1",
+                  tags=("lab", "crash", "kmap"), panic=[
                    r"crash_kmap_guard_overrun: page pfn 0x[0-9a-f]+ mapped "
                    r"at ffff3000",
                    r"^cause: write of ffff4000, page not present",
                    r"^kmap: ffff4000 is a kmap\.debug guard page",
                    r"^kmap: overrun past the end of: slot ffff3000 \(CPU "
-                   r"0, index 0\)"]},
-               timeout=30, tags=("lab", "crash", "kmap")),
+                   r"0, index 0\)"]),
         # Lab 4: the trace of the nested kmap_local demo: two slots
         # pushed, popped in the opposite order, and nothing else.
         Config("lab-trace", mem="512M", smp=2,

@@ -107,6 +107,20 @@ class Config:
         return max(1, self.smp)
 
 
+def crash_row(name, crash, *, mem, smp=1, before="", after="", timeout=30,
+              quiet_after=None, tags=(), panic):
+    """A row that boots with ktest.crash=crash (tests/test_crash.c) and
+    expects a panic whose report matches the panic regexes in order;
+    before and after are kernel options around "ktest=crash ..."."""
+    expect = {"panic": panic}
+    if quiet_after is not None:
+        expect["quiet_after"] = quiet_after
+    cmdline = " ".join(w for w in (before, "ktest=crash",
+                                   f"ktest.crash={crash}", after) if w)
+    return Config(name, mem=mem, smp=smp, cmdline=cmdline, expect=expect,
+                  timeout=timeout, tags=tags)
+
+
 # Threads, locks and sleeping, which look at no memory but their own:
 # on machines of the same CPU count they see the same thing.
 THREAD_SUITES = ("locking", "sched", "sched_stress")
@@ -210,9 +224,7 @@ MATRIX = [
     # backtrace; a runaway recursion must hit the boot stack's guard
     # page and be reported through the double-fault task, not end in a
     # triple fault.
-    Config("crash-null", mem="64M", smp=1,
-           cmdline="ktest=crash ktest.crash=null",
-           expect={"panic": [
+    crash_row("crash-null", "null", mem="64M", tags=("crash",), panic=[
                r"^PANIC at crash_null_dereference\+0x[0-9a-f]+: page fault",
                r"^CPU 0, thread ",
                r"^EAX [0-9a-f]{8}",
@@ -223,54 +235,45 @@ MATRIX = [
                # runner): the faulting line, and the caller's call.
                r"crash_null_dereference\+0x[0-9a-f]+ "
                r"\(tests/test_crash\.c:\d+\)$",
-               r"ktest_run_all\+0x[0-9a-f]+ \(kernel/ktest\.c:\d+"]},
-           timeout=30, tags=("crash",)),
-    Config("crash-stack", mem="64M", smp=1,
-           cmdline="ktest=crash ktest.crash=stack_overflow",
-           expect={"panic": [
+               r"ktest_run_all\+0x[0-9a-f]+ \(kernel/ktest\.c:\d+"]),
+    crash_row("crash-stack", "stack_overflow", mem="64M", tags=("crash",),
+              panic=[
                r"^PANIC at .*double fault: kernel stack overflow in thread "
                r"boot \(CPU 0\): esp [0-9a-f]{8} is in lowmem direct map, "
                r"guard page of thread boot's stack",
                r"^Backtrace:",
-               r"crash_recurse\+"]},
-           timeout=30, tags=("crash",)),
+               r"crash_recurse\+"]),
 
     # A kthread's stack lives in the vmalloc area with a guard page
     # below: a runaway recursion on it must be reported through the
     # double-fault task, naming the thread and whose guard page it hit.
-    Config("crash-kstack", mem="64M", smp=1,
-           cmdline="ktest=crash ktest.crash=kthread_stack_overflow",
-           expect={"panic": [
+    crash_row("crash-kstack", "kthread_stack_overflow", mem="64M",
+              tags=("crash", "vmalloc"), panic=[
                r"^PANIC at .*double fault: kernel stack overflow in thread "
                r"crash_deep \(CPU 0\): esp [0-9a-f]{8} is in vmalloc area, "
                r"guard page of thread crash_deep's stack",
                r"^Backtrace:",
-               r"crash_recurse\+"]},
-           timeout=30, tags=("crash", "vmalloc")),
+               r"crash_recurse\+"]),
     # The same on an AP's idle stack, through a cross-CPU call that
     # recurses in the IPI handler: AP stacks come from the vmalloc area
     # with a guard page too (arch/x86/smpboot.c).
-    Config("crash-ap-stack", mem="64M", smp=2,
-           cmdline="ktest=crash ktest.crash=ap_stack_overflow",
-           expect={"panic": [
+    crash_row("crash-ap-stack", "ap_stack_overflow", mem="64M", smp=2,
+              tags=("crash", "vmalloc", "smp"), panic=[
                r"^PANIC at .*double fault: kernel stack overflow in thread "
                r"idle/1 \(CPU 1\): esp [0-9a-f]{8} is in vmalloc area, "
                r"guard page of thread idle/1's stack",
                r"^Backtrace:",
-               r"crash_recurse\+"]},
-           timeout=30, tags=("crash", "vmalloc", "smp")),
+               r"crash_recurse\+"]),
     # Writing one byte past a vmalloc buffer hits its guard page: the
     # page-fault report names the vmalloc area and the area it guards.
-    Config("crash-vmalloc-guard", mem="64M", smp=1,
-           cmdline="ktest=crash ktest.crash=vmalloc_guard",
-           expect={"panic": [
+    crash_row("crash-vmalloc-guard", "vmalloc_guard", mem="64M",
+              tags=("crash", "vmalloc"), panic=[
                r"^PANIC at crash_vmalloc_guard\+0x[0-9a-f]+: page fault",
                r"^cause: write of [0-9a-f]{8}, page not present",
                r"^region: [0-9a-f]{8} is in vmalloc area",
                r"^region: [0-9a-f]{8} is guard page after the vmalloc area "
                r"at [0-9a-f]{8} \(2 pages\)",
-               r"^Backtrace:"]},
-           timeout=30, tags=("crash", "vmalloc")),
+               r"^Backtrace:"]),
 
     # break=tlb_shootdown turns remote TLB flushes off: the stale-TLB
     # test must then fail (a test that passes with its safety step gone
@@ -411,10 +414,8 @@ MATRIX = [
     # A write that runs off the end of a kmap_local page under
     # kmap.debug=1 hits the guard page; the fault report must name the
     # slot, the page and the thread.
-    Config("crash-kmap-guard", mem="512M", smp=1,
-           cmdline="lowmem=64M kmap.debug=1 ktest=crash "
-                   "ktest.crash=kmap_guard",
-           expect={"panic": [
+    crash_row("crash-kmap-guard", "kmap_guard", mem="512M",
+              before="lowmem=64M kmap.debug=1", tags=("crash", "kmap"), panic=[
                r"^PANIC at crash_kmap_guard_overrun\+0x[0-9a-f]+: page "
                r"fault",
                r"^cause: write of [0-9a-f]{8}, page not present",
@@ -424,81 +425,68 @@ MATRIX = [
                r"index 0\) maps page pfn 0x[0-9a-f]+ \(phys 0x[0-9a-f]+\) "
                r"for thread boot",
                r"^Backtrace:",
-               r"crash_kmap_guard_overrun\+"]},
-           timeout=30, tags=("crash", "kmap")),
+               r"crash_kmap_guard_overrun\+"]),
 
     # kunmap() with interrupts off, while another CPU's kmap() wraps the
     # pool: kmap_lock is held across the wrap's shootdown, so spinning
     # for it with interrupts off would deadlock. It must be refused by
     # name, as kmap() is, not end in a shootdown timeout.
-    Config("crash-kunmap-irqs-off", mem="512M", smp=2,
-           cmdline="lowmem=64M ktest=crash ktest.crash=kunmap_irqs_off",
-           expect={"panic": [
+    crash_row("crash-kunmap-irqs-off", "kunmap_irqs_off", mem="512M", smp=2,
+              before="lowmem=64M", timeout=60, tags=("crash", "kmap", "smp"),
+              panic=[
                r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
                r"kunmap\(\) with interrupts off or in an interrupt "
                r"handler \(thread boot\)",
                r"^Backtrace:",
                r"kunmap\+",
-               r"crash_kunmap_irqs_off\+"]},
-           tags=("crash", "kmap", "smp")),
+               r"crash_kunmap_irqs_off\+"]),
 
     # An interrupt handler that returns with a kmap_local_page() map still
     # in place: dispatch must stop there and name the handler, not let the
     # interrupted task inherit the map.
-    Config("crash-irq-leaks-kmap", mem="512M", smp=1,
-           cmdline="lowmem=64M ktest=crash ktest.crash=irq_leaks_kmap",
-           expect={"panic": [
+    crash_row("crash-irq-leaks-kmap", "irq_leaks_kmap", mem="512M",
+              before="lowmem=64M", tags=("crash", "kmap"), panic=[
                r"^PANIC at \S+: interrupt handler "
                r"crash_leaky_irq_handler\+0x0 \(vector 64\) returned "
                r"with 1 local map\(s\) of its own still mapped",
                r"^Backtrace:",
-               r"crash_irq_leaks_kmap\+"]},
-           timeout=30, tags=("crash", "kmap")),
+               r"crash_irq_leaks_kmap\+"]),
 
     # kmap() with interrupts off and in an interrupt handler, vmap() in
     # one: each refused at once, by name (docs/highmem.rst, "Where it
     # may be called"), not a deadlock in the pool's flush later.
-    Config("crash-kmap-irqs-off", mem="512M", smp=1,
-           cmdline="lowmem=64M ktest=crash ktest.crash=kmap_irqs_off",
-           expect={"panic": [
+    crash_row("crash-kmap-irqs-off", "kmap_irqs_off", mem="512M",
+              before="lowmem=64M", tags=("crash", "kmap"), panic=[
                r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
                r"kmap\(\) with interrupts off or in an interrupt "
                r"handler \(thread boot\)",
                r"^Backtrace:",
-               r"misuse_kmap\+", r"crash_misuse\S*\+"]},
-           timeout=30, tags=("crash", "kmap")),
-    Config("crash-kmap-in-irq", mem="512M", smp=1,
-           cmdline="lowmem=64M ktest=crash ktest.crash=kmap_in_irq",
-           expect={"panic": [
+               r"misuse_kmap\+", r"crash_misuse\S*\+"]),
+    crash_row("crash-kmap-in-irq", "kmap_in_irq", mem="512M",
+              before="lowmem=64M", tags=("crash", "kmap"), panic=[
                r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
                r"kmap\(\) with interrupts off or in an interrupt "
                r"handler",
                r"^Backtrace:",
-               r"misuse_kmap\+", r"trap_dispatch\+"]},
-           timeout=30, tags=("crash", "kmap")),
-    Config("crash-vmap-in-irq", mem="512M", smp=1,
-           cmdline="lowmem=64M ktest=crash ktest.crash=vmap_in_irq",
-           expect={"panic": [
+               r"misuse_kmap\+", r"trap_dispatch\+"]),
+    crash_row("crash-vmap-in-irq", "vmap_in_irq", mem="512M",
+              before="lowmem=64M", tags=("crash", "vmalloc"), panic=[
                r"^PANIC at mm/vmalloc.c:[0-9]+ in check_context\(\): "
                r"vmap from an interrupt handler",
                r"^Backtrace:",
-               r"misuse_vmap\+", r"trap_dispatch\+"]},
-           timeout=30, tags=("crash", "vmalloc")),
+               r"misuse_vmap\+", r"trap_dispatch\+"]),
 
     # A panic while another CPU prints in a loop with interrupts off:
     # the report must stop it first (an NMI), so none of its lines land
     # inside or after the report, and say so.
-    Config("crash-panic-stops-others", mem="512M", smp=4,
-           cmdline="ktest=crash ktest.crash=panic_stops_others",
-           expect={"panic": [
+    crash_row("crash-panic-stops-others", "panic_stops_others", mem="512M",
+              smp=4, quiet_after=r"chatter", tags=("crash", "smp"), panic=[
                r"^PANIC at tests/test_crash.c:[0-9]+ in "
                r"crash_panic_stops_others\(\): deliberate, with another "
                r"CPU printing",
                r"^other CPUs: 3 of 3 stopped",
                r"^Backtrace:",
-               r"^---\[ end of panic \]---"],
-               "quiet_after": r"chatter"},
-           timeout=30, tags=("crash", "smp")),
+               r"^---\[ end of panic \]---"]),
 
     # A CPU that stops answering IPIs (a thread turns interrupts off
     # there for good, ktest.deaf_cpu=N) while another CPU waits for it:
@@ -508,38 +496,33 @@ MATRIX = [
     # would never end.  The cross-CPU call row silences CPU 2 of four.
     # 60 s of runner timeout: the boot, then CPU_ANSWER_TIMEOUT_MS
     # (10 s, include/kernel/cpu_wait.h) of waiting, then the report.
-    Config("crash-deaf-cpu0-shootdown", mem="512M", smp=4,
-           cmdline="ktest=crash ktest.crash=deaf_cpu_shootdown "
-                   "ktest.deaf_cpu=0",
-           expect={"panic": [
+    crash_row("crash-deaf-cpu0-shootdown", "deaf_cpu_shootdown", mem="512M",
+              smp=4, after="ktest.deaf_cpu=0", timeout=60,
+              tags=("crash", "smp"), panic=[
                r"^PANIC at \S+ in wait_for_cpus\(\): TLB shootdown from "
                r"CPU [1-3]: CPUs 0x1 did not answer in \d+ ms",
                r"^Backtrace:",
                r"shootdown\+",
-               r"crash_deaf_asker\+"]},
-           timeout=60, tags=("crash", "smp")),
-    Config("crash-deaf-cpu-call", mem="512M", smp=4,
-           cmdline="ktest=crash ktest.crash=deaf_cpu_call ktest.deaf_cpu=2",
-           expect={"panic": [
+               r"crash_deaf_asker\+"]),
+    crash_row("crash-deaf-cpu-call", "deaf_cpu_call", mem="512M", smp=4,
+              after="ktest.deaf_cpu=2", timeout=60, tags=("crash", "smp"),
+              panic=[
                r"^PANIC at \S+ in wait_for_cpus\(\): cross-CPU call from "
                r"CPU [013]: CPUs 0x4 did not answer in \d+ ms",
                r"^Backtrace:",
                r"call_many\+",
-               r"crash_deaf_asker\+"]},
-           timeout=60, tags=("crash", "smp")),
+               r"crash_deaf_asker\+"]),
     # The second of two asynchronous calls to a deaf CPU must claim the
     # csd the first left queued there: that wait has the deadline too.
-    Config("crash-deaf-cpu-claim", mem="64M", smp=2,
-           cmdline="ktest=crash ktest.crash=deaf_cpu_call_async "
-                   "ktest.deaf_cpu=1",
-           expect={"panic": [
+    crash_row("crash-deaf-cpu-claim", "deaf_cpu_call_async", mem="64M", smp=2,
+              after="ktest.deaf_cpu=1", timeout=60, tags=("crash", "smp"),
+              panic=[
                r"^PANIC at \S+ in wait_for_cpus\(\): cross-CPU call from "
                r"CPU 0: CPUs 0x2 did not answer in \d+ ms",
                r"^Backtrace:",
                r"csd_claim\+|csd_prepare\+",
                r"smp_call_function_single\+",
-               r"crash_deaf_asker\+"]},
-           timeout=60, tags=("crash", "smp")),
+               r"crash_deaf_asker\+"]),
 
     # No isa-debug-exit device, as under Bochs: ktest.exit=1 must not
     # fall through to the prompt.  The kernel says the exit failed and
