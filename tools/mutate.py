@@ -7,9 +7,10 @@ code is wrong. A mutant is one small, deliberate mistake in a mechanism
 the docs teach (a dropped invlpg, two steps swapped, a bound off by
 one). For each mutant this tool:
 
-  1. copies the checkout's tracked files, and its build/ objects with
-     their times kept (so only the mutated file recompiles), into
-     build/mutate/<id>/; the checkout itself is never written;
+  1. copies build/mutate/.base into build/mutate/<id>/: the base is
+     made once per run from the checkout's tracked files and its build/
+     objects, times kept, so only the mutated file recompiles; the
+     checkout itself is never written, and may be edited meanwhile;
   2. applies the mutant's edits there and runs `make build/kernel.elf`:
      a mutant that does not compile is "stillborn";
   3. boots the mutant's rows one by one with tools/ktest.py (--config,
@@ -230,21 +231,35 @@ def mutant_hash(m):
     return hashlib.sha256(m.text.encode()).hexdigest()[:16]
 
 
-def make_scratch(m):
-    d = ROOT / "build/mutate" / m.id
-    shutil.rmtree(d, ignore_errors=True)
-    d.mkdir(parents=True)
+def make_base():
+    """build/mutate/.base: the tracked files as they are now, and the
+    checkout's objects with their times kept, built once. Every mutant
+    starts from this copy, not from the checkout, so the checkout may be
+    edited (or committed) while a long run goes on and every mutant of
+    the run still sees the one tree whose hash its result carries."""
+    base = ROOT / "build/mutate/.base"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
     for name in git("ls-files", "-z").split("\0"):
         if not name:
             continue
-        src, dst = ROOT / name, d / name
+        src, dst = ROOT / name, base / name
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst)
-    # The checkout's objects, times kept: make rebuilds only what the
-    # mutant touched (and what includes it).
-    shutil.copytree(ROOT / "build", d / "build", symlinks=True,
+    # Times kept: make rebuilds only what the mutant touched (and what
+    # includes it), not the whole kernel.
+    shutil.copytree(ROOT / "build", base / "build", symlinks=True,
                     ignore=shutil.ignore_patterns("mutate", "mutate.json",
                                                   "test", "docs", "*.iso"))
+    subprocess.run(["make", "-C", str(base), "build/kernel.elf"], check=True,
+                   capture_output=True, stdin=subprocess.DEVNULL)
+    return base
+
+
+def make_scratch(m, base):
+    d = ROOT / "build/mutate" / m.id
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(base, d, symlinks=True)
     return d
 
 
@@ -275,9 +290,9 @@ def run_rows(m, d, log):
     return "survived", None, ""
 
 
-def run_one(m):
+def run_one(m, base):
     t0 = time.monotonic()
-    d = make_scratch(m)
+    d = make_scratch(m, base)
     f = d / m.file
     f.write_text(apply(m, f.read_text()))
     with open(d / "mutate.log", "w") as log:
@@ -290,13 +305,17 @@ def run_one(m):
                    if "error" in ln][:2]
             res = ("stillborn", None, " / ".join(err)[:300])
         else:
+            built = time.monotonic()
             res = run_rows(m, d, log)
     # Keep the logs, drop the objects: sixty copies of build/ add up.
     shutil.rmtree(d / "build", ignore_errors=True)
     status, killer, detail = res
+    end = time.monotonic()
     return {"status": status, "killer": killer, "detail": detail,
             "file": m.file, "what": m.what, "equivalent": m.equivalent,
-            "seconds": round(time.monotonic() - t0, 1)}
+            "seconds": round(end - t0, 1),
+            "build_seconds": round((built if b.returncode == 0 else end)
+                                   - t0, 1)}
 
 
 def summary(mutants, results):
@@ -352,9 +371,6 @@ def main():
               file=sys.stderr)
         return 1
     chosen = [m for m in mutants if not want or m.id in want]
-    if not (ROOT / "build/kernel.elf").is_file():
-        subprocess.run(["make", "-C", str(ROOT), "build/kernel.elf"],
-                       check=True)
     out = ROOT / "build/mutate.json"
     results = json.loads(out.read_text()) if out.exists() else {}
     th = tree_hash()
@@ -363,11 +379,12 @@ def main():
         results[m.id].get("mutant") == mutant_hash(m))]
     print(f"mutate: {len(chosen) - len(todo)} of {len(chosen)} already "
           f"measured on this tree; running {len(todo)}", flush=True)
+    base = make_base() if todo else None
     lock = threading.Lock()
 
     def one(m):
         try:
-            r = run_one(m)
+            r = run_one(m, base)
         except Exception as e:      # a tool bug must not stop the rest
             r = {"status": "stillborn", "killer": None,
                  "detail": f"mutate.py error: {e!r}", "file": m.file,
