@@ -2,6 +2,7 @@
  * Suite "sched": threads, preemption, migration and sleeping.
  */
 #include <arch/cpu.h>
+#include <arch/switch.h>
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
 #include <kernel/mutex.h>
@@ -442,6 +443,54 @@ static void sched_completion_wakes_sleeper_not_taker(struct ktest *t)
 	kthread_join(lw.b);
 }
 
+/*
+ * The switch gives a task back its callee-saved registers, each in its
+ * own place. No scheduling test can see a switch that mixes them up:
+ * the scheduler saves them itself around the switch and holds nothing
+ * live in them across it. So this case calls the switch directly, from
+ * a function keeping three values live across the call (where the C
+ * convention says a call preserves them), onto a side stack whose
+ * entry switches straight back. Interrupts stay off: nothing else may
+ * run on the side stack.
+ */
+static const volatile unsigned int switch_seeds[3] = { 0x1111aaaa, 0x2222bbbb,
+						       0x3333cccc };
+static unsigned int switch_seen[3];
+static uintptr_t switch_caller_sp;
+static uint8_t switch_side_stack[1024] __aligned(16);
+
+static void switch_side_entry(void)
+{
+	uintptr_t side_sp; /* never resumed: the case switches here once */
+
+	arch_switch_to(&side_sp, switch_caller_sp);
+}
+
+static noinline void switch_there_and_back(uintptr_t side_sp)
+{
+	unsigned int a = switch_seeds[0], b = switch_seeds[1];
+	unsigned int c = switch_seeds[2];
+
+	arch_switch_to(&switch_caller_sp, side_sp);
+	switch_seen[0] = a;
+	switch_seen[1] = b;
+	switch_seen[2] = c;
+}
+
+static void sched_switch_keeps_callers_live_values(struct ktest *t)
+{
+	uintptr_t side_sp =
+		arch_task_initial_sp(switch_side_stack +
+					     sizeof(switch_side_stack),
+				     switch_side_entry);
+	unsigned long flags = arch_irq_save();
+
+	switch_there_and_back(side_sp);
+	arch_irq_restore(flags);
+	for (unsigned int i = 0; i < ARRAY_SIZE(switch_seen); i++)
+		KT_EXPECT_EQ(t, switch_seen[i], switch_seeds[i]);
+}
+
 static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_threads_run_and_join),
 	KTEST_CASE(sched_completion_pingpong_bound),
@@ -450,5 +499,6 @@ static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_no_preemption_when_disabled),
 	KTEST_CASE(sched_migrate_disable_pins_task),
 	KTEST_CASE(sched_completion_wakes_sleeper_not_taker),
+	KTEST_CASE(sched_switch_keeps_callers_live_values),
 };
 KTEST_SUITE(sched, sched_cases);
