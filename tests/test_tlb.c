@@ -282,9 +282,59 @@ static void tlb_empty_range_is_free(struct ktest *t)
 	}
 }
 
+/*
+ * A target flushes, then answers: when a shootdown returns, every other
+ * online CPU has already flushed. A target that answered first and
+ * flushed a moment later would leave the sender free to reuse the range
+ * while a stale entry still stood; its flush counter, read the moment
+ * the shootdown returns, would not have moved yet. The window is a few
+ * dozen instructions wide, so the case asks many times, on a range at
+ * the ceiling (the longest flush a range gets).
+ */
+#define TLB_ANSWER_ROUNDS 5000
+
+static unsigned int targets_not_yet_flushed(const struct tlb_counts *was,
+					    unsigned int me)
+{
+	unsigned int cpu, late = 0;
+
+	for_each_online_cpu(cpu) {
+		if (cpu != me &&
+		    READ_ONCE(percpu_areas[cpu].tlb_range_flushes) ==
+			    was->range[cpu])
+			late++;
+	}
+	return late;
+}
+
+static void tlb_targets_flush_before_they_answer(struct ktest *t)
+{
+	uintptr_t end = vmalloc_start + TLB_FLUSH_CEILING_PAGES * PAGE_SIZE;
+	unsigned int round, late = 0, me;
+	struct tlb_counts was;
+
+	if (num_online_cpus() < 2) {
+		kt_skip(t, "needs a second CPU to answer");
+		return;
+	}
+	migrate_disable();
+	me = smp_processor_id();
+	for (round = 0; round < TLB_ANSWER_ROUNDS && !late; round++) {
+		snapshot(&was);
+		flush_tlb_kernel_range(vmalloc_start, end);
+		late = targets_not_yet_flushed(&was, me);
+	}
+	migrate_enable();
+	if (late)
+		kt_diag(t, "round %u: %u CPU(s) answered before they flushed",
+			round, late);
+	KT_EXPECT_EQ(t, late, 0);
+}
+
 static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(tlb_stale_after_remap),
 	KTEST_CASE(tlb_counters_match_flushes),
 	KTEST_CASE(tlb_empty_range_is_free),
+	KTEST_CASE(tlb_targets_flush_before_they_answer),
 };
 KTEST_SUITE(tlb, tlb_cases);
