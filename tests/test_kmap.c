@@ -2,6 +2,7 @@
  * Suite "kmap": the pkmap pool. Each case proves one sentence of
  * docs/highmem.rst about kmap(), and says which in its name.
  */
+#include <arch/mmu.h>
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
 #include <kernel/sched.h>
@@ -470,6 +471,29 @@ static void kmap_freed_page_loses_its_cached_address(struct ktest *t)
 	KT_EXPECT_EQ(t, pkmap_slot_count(nr), 0);
 }
 
+/*
+ * The flush that returns a cached slot to the pool also clears its
+ * page-table entry: a free slot maps nothing, so a stale kmap pointer
+ * faults instead of reaching the page's next owner. Nothing else kmaps
+ * during the case, so the slot stays free between the flush and the
+ * look.
+ */
+static void kmap_flushed_slot_maps_nothing(struct ktest *t)
+{
+	struct page *page = highmem_page(t);
+	uintptr_t va;
+
+	if (!page)
+		return;
+	va = (uintptr_t)kmap(page);
+	KT_EXPECT_TRUE(t, arch_pte_present(arch_get_kernel_pte(va)));
+	kunmap(page);
+	kmap_flush_unused();
+	KT_EXPECT_EQ(t, pkmap_slot_count(PKMAP_NR(va)), 0);
+	KT_EXPECT_FALSE(t, arch_pte_present(arch_get_kernel_pte(va)));
+	free_page(page);
+}
+
 static const struct ktest_case kmap_cases[] = {
 	KTEST_CASE(kmap_pointer_valid_on_every_cpu),
 	KTEST_CASE(kmap_lowmem_page_is_its_direct_map_address),
@@ -482,5 +506,6 @@ static const struct ktest_case kmap_cases[] = {
 	KTEST_CASE(kmap_stale_entry_never_visible_on_other_cpu),
 	KTEST_CASE(kmap_maps_ram_above_4g),
 	KTEST_CASE(kmap_freed_page_loses_its_cached_address),
+	KTEST_CASE(kmap_flushed_slot_maps_nothing),
 };
 KTEST_SUITE(kmap, kmap_cases);
