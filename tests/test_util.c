@@ -1,7 +1,9 @@
 /*
  * Helpers shared by several test suites.
  */
+#include <kernel/kthread.h>
 #include <kernel/percpu.h>
+#include <kernel/task.h>
 #include <kernel/smp.h>
 #include <mm/page_alloc.h>
 #include "test_util.h"
@@ -49,4 +51,16 @@ unsigned int kt_online_cpu_other_than(unsigned int cpu)
 		if (c != cpu)
 			return c;
 	return cpu;
+}
+
+bool kt_join_bounded(struct ktest *t, struct task *th, int *code)
+{
+	if (!KT_WAIT_UNTIL(t, READ_ONCE(th->state) == TASK_DEAD &&
+				      !READ_ONCE(th->on_cpu))) {
+		kt_diag(t, "thread %s never ended: left behind, not joined",
+			th->name);
+		return false;
+	}
+	*code = kthread_join(th);
+	return true;
 }
