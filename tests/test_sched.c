@@ -500,6 +500,76 @@ static void sched_switch_keeps_callers_live_values(struct ktest *t)
 		KT_EXPECT_EQ(t, switch_seen[i], switch_seeds[i]);
 }
 
+/*
+ * Two threads that never sleep share one CPU: the tick ends each one's
+ * slice while the other waits, so both keep running. Starting the
+ * second preempts the first on its own (a wake-up), so only slices can
+ * bring the first back: the case waits, bounded, for it to count on.
+ */
+struct slice_pair {
+	volatile unsigned long count[2];
+	volatile unsigned int stop;
+};
+
+static int slice_spinner(void *arg)
+{
+	struct slice_pair *sp = arg;
+	unsigned int me = sp->count[0] ? 1 : 0; /* the first counts first */
+
+	while (!sp->stop)
+		sp->count[me]++;
+	return 0;
+}
+
+static void sched_slices_share_a_cpu_between_spinners(struct ktest *t)
+{
+	static struct slice_pair sp; /* static: see kt_join_bounded */
+	unsigned int cpu = kt_other_cpu();
+	struct task *a, *b;
+	unsigned long a_then;
+	int code;
+
+	sp = (struct slice_pair){ 0 };
+	a = kthread_create(slice_spinner, &sp, "slice_a");
+	b = kthread_create(slice_spinner, &sp, "slice_b");
+	KT_ASSERT_NOT_NULL(t, a);
+	KT_ASSERT_NOT_NULL(t, b);
+	kthread_bind(a, cpu);
+	kthread_bind(b, cpu);
+	kthread_start(a);
+	KT_WAIT_UNTIL(t, sp.count[0]);
+	kthread_start(b);
+	KT_WAIT_UNTIL(t, sp.count[1]);
+	a_then = sp.count[0];
+	if (!KT_WAIT_UNTIL(t, sp.count[0] != a_then))
+		kt_diag(t, "slice_a never ran again: no tick ended slice_b's "
+			   "slice");
+	sp.stop = 1;
+	kt_join_bounded(t, a, &code);
+	kt_join_bounded(t, b, &code);
+}
+
+/*
+ * msleep() starts part way through a tick, so it waits for one tick
+ * boundary more than the ticks it asks: it never returns before the
+ * time asked has passed. Counted on this CPU's own tick clock.
+ */
+static void sched_msleep_waits_its_ticks_and_one(struct ktest *t)
+{
+	unsigned int short_wakes = 0, me;
+
+	migrate_disable();
+	me = smp_processor_id();
+	for (unsigned int i = 0; i < 5; i++) {
+		uint64_t t0 = sched_clock_ticks(me);
+
+		msleep(1000 / HZ); /* one tick */
+		short_wakes += sched_clock_ticks(me) - t0 < 2;
+	}
+	migrate_enable();
+	KT_EXPECT_EQ(t, short_wakes, 0);
+}
+
 static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_threads_run_and_join),
 	KTEST_CASE(sched_completion_pingpong_bound),
@@ -509,5 +579,7 @@ static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_migrate_disable_pins_task),
 	KTEST_CASE(sched_completion_wakes_sleeper_not_taker),
 	KTEST_CASE(sched_switch_keeps_callers_live_values),
+	KTEST_CASE(sched_slices_share_a_cpu_between_spinners),
+	KTEST_CASE(sched_msleep_waits_its_ticks_and_one),
 };
 KTEST_SUITE(sched, sched_cases);
