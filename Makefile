@@ -28,6 +28,7 @@
 ##   make compare          hmos and Linux side by side; keeps Linux's
 ##                         figures in docs/generated/ for make docs
 ##   make mutate           the mutation score (tools/mutants.txt)
+##   make mutate-rst       docs/generated/mutation.rst from build/mutate.json
 ##   make compile_commands.json   for clangd and other editors (bear)
 ##   make clangd-check     what clangd reports on every file: no error
 ##   make clean            remove build/ and build-debug/
@@ -222,10 +223,15 @@ test-tools:
 # planted in a scratch copy under build/mutate/, built, and booted in the
 # rows that cover it; results in build/mutate.json, reused while neither
 # the tree nor the mutant changes. MUTANTS=id1,id2 picks some; J=2 runs
-# two at once.
-.PHONY: mutate
+# two at once. mutate-rst writes the score the docs include; test-tools
+# checks that page still lists exactly the mutants of the list.
+.PHONY: mutate mutate-rst
 mutate: deps $(BUILD)/kernel.elf
 	python3 tools/mutate.py --only "$(MUTANTS)" -j $(or $(J),1)
+	python3 tools/mutate.py --rst
+
+mutate-rst:
+	python3 tools/mutate.py --rst
 
 # The event trace (docs/trace.rst): boot the test matrix's `trace` row
 # (tests/test_trace.c's scenario with trace=*), which the runner checks

@@ -9,7 +9,9 @@
 #include <kernel/sched.h>
 #include <lib/string.h>
 #include <kernel/errno.h>
+#include <kernel/kthread.h>
 #include <mm/maccess.h>
+#include <mm/page_alloc.h>
 #include <mm/vmalloc_lazy.h>
 #include "kmap_helpers.h"
 
@@ -332,6 +334,88 @@ static void kmap_local_debug_guard_pages_surround_each_slot(struct ktest *t)
 	free_page(page);
 }
 
+/*
+ * Two CPUs touching one fresh lazy page at once both fault; the fill
+ * installs one page and the later fault finds it there and gives its
+ * own back. Were the second to install its page too, the first CPU's
+ * write would land in a page no longer mapped. Each round a helper on
+ * another CPU and this task write different words of a fresh page, let
+ * go at the same moment; both words must be there, and each page
+ * filled once.
+ */
+#define LAZY_RACE_PAGES 64
+
+struct lazy_race {
+	uint32_t *base;
+	unsigned int pages;
+	volatile unsigned int round, done, stop;
+};
+
+static int lazy_race_helper(void *arg)
+{
+	struct lazy_race *r = arg;
+
+	for (unsigned int i = 0; i < r->pages; i++) {
+		while (READ_ONCE(r->round) != i + 1)
+			if (READ_ONCE(r->stop))
+				return 0;
+			else
+				arch_cpu_relax();
+		r->base[i * 1024 + 1] = 0xb0000000 | i;
+		WRITE_ONCE(r->done, i + 1);
+	}
+	return 0;
+}
+
+static void kmap_local_lazy_fill_races_install_one_page(struct ktest *t)
+{
+	static struct lazy_race r;
+	unsigned int me, other, cpu, lost = 0, i;
+	unsigned long filled;
+	struct task *helper;
+
+	if (num_online_cpus() < 2) {
+		kt_skip(t, "needs two CPUs");
+		return;
+	}
+	/* The pages stay filled for good: at most an eighth of what is free. */
+	r = (struct lazy_race){ .pages = MIN(LAZY_RACE_PAGES,
+					     (zone_free_pages(ZONE_NORMAL) +
+					      zone_free_pages(ZONE_HIGHMEM)) /
+						     8) };
+	if (r.pages < 8) {
+		kt_skip(t, "too little free memory for 8 lazy pages");
+		return;
+	}
+	r.base = vmalloc_lazy(r.pages * PAGE_SIZE);
+	KT_ASSERT_NOT_NULL(t, r.base);
+	migrate_disable();
+	me = other = smp_processor_id();
+	for_each_online_cpu(cpu)
+		if (cpu != me)
+			other = cpu;
+	helper = kthread_create(lazy_race_helper, &r, "lazy_racer");
+	KT_ASSERT_NOT_NULL(t, helper);
+	kthread_bind(helper, other);
+	kthread_start(helper);
+	filled = vmalloc_lazy_filled();
+	for (i = 0; i < r.pages; i++) {
+		WRITE_ONCE(r.round, i + 1);
+		r.base[i * 1024] = 0xa0000000 | i;
+		if (!KT_WAIT_UNTIL_SPIN(t, READ_ONCE(r.done) == i + 1))
+			break;
+		lost += r.base[i * 1024] != (0xa0000000 | i) ||
+			r.base[i * 1024 + 1] != (0xb0000000 | i);
+	}
+	r.stop = 1;
+	migrate_enable();
+	kthread_join(helper);
+	if (lost)
+		kt_diag(t, "%u of %u pages lost a write", lost, i);
+	KT_EXPECT_EQ(t, lost, 0);
+	KT_EXPECT_EQ(t, vmalloc_lazy_filled() - filled, i);
+}
+
 static const struct ktest_case kmap_local_cases[] = {
 	KTEST_CASE(kmap_local_writes_land_in_the_page_seen_from_another_cpu),
 	KTEST_CASE(kmap_local_lowmem_page_uses_no_slot),
@@ -348,6 +432,7 @@ static const struct ktest_case kmap_local_cases[] = {
 	KTEST_CASE(kmap_local_preempted_map_is_not_reported_stale),
 	KTEST_CASE(kmap_local_page_faults_allowed_lazy_touch_succeeds),
 	KTEST_CASE(kmap_local_lazy_fault_at_full_depth_is_filled),
+	KTEST_CASE(kmap_local_lazy_fill_races_install_one_page),
 	KTEST_CASE(kmap_local_map_is_not_recorded_in_page_address),
 	KTEST_CASE(kmap_local_debug_guard_pages_surround_each_slot),
 };

@@ -270,11 +270,80 @@ static void pmm_kfree_double_free_refused(struct ktest *t)
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), live);
 }
 
+/* Free blocks of a zone not aligned to their order (their head's pfn). */
+static unsigned int misaligned_free_blocks(enum zone_type z)
+{
+	struct zone *zone = &zones[z];
+	unsigned long flags = spin_lock_irqsave(&zone->lock);
+	unsigned int bad = 0;
+	struct list_head *pos;
+
+	for (unsigned int k = 0; k <= MAX_ORDER; k++)
+		list_for_each(pos, &zone->free_area[k].free_list) {
+			pfn_t pfn =
+				page_to_pfn(list_entry(pos, struct page, list));
+
+			bad += (pfn & ((1u << k) - 1)) != 0;
+		}
+	spin_unlock_irqrestore(&zone->lock, flags);
+	return bad;
+}
+
+/* Index in held[0..n) of the buddy of held[n] at order 0, or -1. */
+static int held_buddy(struct page *const *held, unsigned int n)
+{
+	pfn_t want = page_to_pfn(held[n]) ^ 1;
+
+	for (unsigned int j = 0; j < n; j++)
+		if (page_to_pfn(held[j]) == want)
+			return (int)j;
+	return -1;
+}
+
+/*
+ * Freeing the upper half of a pair whose lower half is free merges them
+ * into one block headed by the lower half: a block's head is aligned to
+ * its order, or its buddy arithmetic (pfn ^ 2^order) finds the wrong
+ * neighbour. Allocation splits hand out the lower half first, so the
+ * case takes single pages until it holds both halves of a pair, frees
+ * the lower, then the upper, and checks every free block's head.
+ */
+static void pmm_upper_half_free_merges_under_the_lower(struct ktest *t)
+{
+	struct page *held[64];
+	unsigned int n, lower = 0, upper = 0;
+	int buddy = -1;
+
+	for (n = 0; n < ARRAY_SIZE(held) && buddy < 0; n++) {
+		held[n] = alloc_pages_zone(ZONE_NORMAL, 0);
+		if (!held[n])
+			break;
+		buddy = held_buddy(held, n);
+	}
+	if (buddy >= 0) {
+		/* The pair: held[n - 1] and held[buddy]; even pfn is lower. */
+		bool last_is_upper = page_to_pfn(held[n - 1]) & 1;
+
+		lower = last_is_upper ? (unsigned int)buddy : n - 1;
+		upper = last_is_upper ? n - 1 : (unsigned int)buddy;
+		KT_EXPECT_EQ(t, misaligned_free_blocks(ZONE_NORMAL), 0);
+		free_page(held[lower]);
+		free_page(held[upper]);
+		KT_EXPECT_EQ(t, misaligned_free_blocks(ZONE_NORMAL), 0);
+	} else {
+		KT_FAIL(t, "no buddy pair among %u single pages", n);
+	}
+	for (unsigned int j = 0; j < n; j++)
+		if (buddy < 0 || (j != lower && j != upper))
+			free_page(held[j]);
+}
+
 static const struct ktest_case pmm_cases[] = {
 	KTEST_CASE(pmm_exhaust_and_refill_lowmem),
 	KTEST_CASE(pmm_exhaust_and_refill_highmem),
 	KTEST_CASE(pmm_buddy_split_and_merge),
 	KTEST_CASE(pmm_blocks_are_aligned),
+	KTEST_CASE(pmm_upper_half_free_merges_under_the_lower),
 	KTEST_CASE(pmm_gfp_chooses_zone),
 	KTEST_CASE(pmm_double_free_refused),
 	KTEST_CASE(pmm_free_of_unallocated_refused),

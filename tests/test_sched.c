@@ -2,6 +2,7 @@
  * Suite "sched": threads, preemption, migration and sleeping.
  */
 #include <arch/cpu.h>
+#include <arch/switch.h>
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
 #include <kernel/mutex.h>
@@ -25,8 +26,12 @@ static void sched_threads_run_and_join(struct ktest *t)
 				    "joinee");
 		KT_ASSERT_NOT_NULL(t, th[i]);
 	}
-	for (unsigned int i = 0; i < ARRAY_SIZE(th); i++)
-		KT_EXPECT_EQ(t, kthread_join(th[i]), 100 + i);
+	for (unsigned int i = 0; i < ARRAY_SIZE(th); i++) {
+		int code;
+
+		if (kt_join_bounded(t, th[i], &code))
+			KT_EXPECT_EQ(t, code, 100 + i);
+	}
 }
 
 struct pingpong {
@@ -73,9 +78,12 @@ static int pinger(void *arg)
  */
 static void sched_completion_pingpong_bound(struct ktest *t)
 {
-	struct pingpong pp = { .rounds = 2000, .cpu = kt_other_cpu() };
+	/* Static: a thread left behind by a lost wake-up still uses it. */
+	static struct pingpong pp;
 	struct task *a, *b;
+	int code = 0;
 
+	pp = (struct pingpong){ .rounds = 2000, .cpu = kt_other_cpu() };
 	completion_init(&pp.ping);
 	completion_init(&pp.pong);
 	a = kthread_create(pinger, &pp, "pinger");
@@ -86,8 +94,10 @@ static void sched_completion_pingpong_bound(struct ktest *t)
 	kthread_bind(b, pp.cpu);
 	kthread_start(a);
 	kthread_start(b);
-	KT_EXPECT_EQ(t, kthread_join(a), 0);
-	KT_EXPECT_EQ(t, kthread_join(b), 0);
+	if (kt_join_bounded(t, a, &code))
+		KT_EXPECT_EQ(t, code, 0);
+	if (kt_join_bounded(t, b, &code))
+		KT_EXPECT_EQ(t, code, 0);
 	KT_EXPECT_EQ(t, pp.seen_cpu_mismatch, 0);
 	kt_diag(t, "%u rounds, the pinger switched in %lu times", pp.rounds,
 		pp.pinger_switches);
@@ -442,6 +452,124 @@ static void sched_completion_wakes_sleeper_not_taker(struct ktest *t)
 	kthread_join(lw.b);
 }
 
+/*
+ * The switch gives a task back its callee-saved registers, each in its
+ * own place. No scheduling test can see a switch that mixes them up:
+ * the scheduler saves them itself around the switch and holds nothing
+ * live in them across it. So this case calls the switch directly, from
+ * a function keeping three values live across the call (where the C
+ * convention says a call preserves them), onto a side stack whose
+ * entry switches straight back. Interrupts stay off: nothing else may
+ * run on the side stack.
+ */
+static const volatile unsigned int switch_seeds[3] = { 0x1111aaaa, 0x2222bbbb,
+						       0x3333cccc };
+static unsigned int switch_seen[3];
+static uintptr_t switch_caller_sp;
+static uint8_t switch_side_stack[1024] __aligned(16);
+
+static void switch_side_entry(void)
+{
+	uintptr_t side_sp; /* never resumed: the case switches here once */
+
+	arch_switch_to(&side_sp, switch_caller_sp);
+}
+
+static noinline void switch_there_and_back(uintptr_t side_sp)
+{
+	unsigned int a = switch_seeds[0], b = switch_seeds[1];
+	unsigned int c = switch_seeds[2];
+
+	arch_switch_to(&switch_caller_sp, side_sp);
+	switch_seen[0] = a;
+	switch_seen[1] = b;
+	switch_seen[2] = c;
+}
+
+static void sched_switch_keeps_callers_live_values(struct ktest *t)
+{
+	uintptr_t side_sp =
+		arch_task_initial_sp(switch_side_stack +
+					     sizeof(switch_side_stack),
+				     switch_side_entry);
+	unsigned long flags = arch_irq_save();
+
+	switch_there_and_back(side_sp);
+	arch_irq_restore(flags);
+	for (unsigned int i = 0; i < ARRAY_SIZE(switch_seen); i++)
+		KT_EXPECT_EQ(t, switch_seen[i], switch_seeds[i]);
+}
+
+/*
+ * Two threads that never sleep share one CPU: the tick ends each one's
+ * slice while the other waits, so both keep running. Starting the
+ * second preempts the first on its own (a wake-up), so only slices can
+ * bring the first back: the case waits, bounded, for it to count on.
+ */
+struct slice_pair {
+	volatile unsigned long count[2];
+	volatile unsigned int stop;
+};
+
+static int slice_spinner(void *arg)
+{
+	struct slice_pair *sp = arg;
+	unsigned int me = sp->count[0] ? 1 : 0; /* the first counts first */
+
+	while (!sp->stop)
+		sp->count[me]++;
+	return 0;
+}
+
+static void sched_slices_share_a_cpu_between_spinners(struct ktest *t)
+{
+	static struct slice_pair sp; /* static: see kt_join_bounded */
+	unsigned int cpu = kt_other_cpu();
+	struct task *a, *b;
+	unsigned long a_then;
+	int code;
+
+	sp = (struct slice_pair){ 0 };
+	a = kthread_create(slice_spinner, &sp, "slice_a");
+	b = kthread_create(slice_spinner, &sp, "slice_b");
+	KT_ASSERT_NOT_NULL(t, a);
+	KT_ASSERT_NOT_NULL(t, b);
+	kthread_bind(a, cpu);
+	kthread_bind(b, cpu);
+	kthread_start(a);
+	KT_WAIT_UNTIL(t, sp.count[0]);
+	kthread_start(b);
+	KT_WAIT_UNTIL(t, sp.count[1]);
+	a_then = sp.count[0];
+	if (!KT_WAIT_UNTIL(t, sp.count[0] != a_then))
+		kt_diag(t, "slice_a never ran again: no tick ended slice_b's "
+			   "slice");
+	sp.stop = 1;
+	kt_join_bounded(t, a, &code);
+	kt_join_bounded(t, b, &code);
+}
+
+/*
+ * msleep() starts part way through a tick, so it waits for one tick
+ * boundary more than the ticks it asks: it never returns before the
+ * time asked has passed. Counted on this CPU's own tick clock.
+ */
+static void sched_msleep_waits_its_ticks_and_one(struct ktest *t)
+{
+	unsigned int short_wakes = 0, me;
+
+	migrate_disable();
+	me = smp_processor_id();
+	for (unsigned int i = 0; i < 5; i++) {
+		uint64_t t0 = sched_clock_ticks(me);
+
+		msleep(1000 / HZ); /* one tick */
+		short_wakes += sched_clock_ticks(me) - t0 < 2;
+	}
+	migrate_enable();
+	KT_EXPECT_EQ(t, short_wakes, 0);
+}
+
 static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_threads_run_and_join),
 	KTEST_CASE(sched_completion_pingpong_bound),
@@ -450,5 +578,8 @@ static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_no_preemption_when_disabled),
 	KTEST_CASE(sched_migrate_disable_pins_task),
 	KTEST_CASE(sched_completion_wakes_sleeper_not_taker),
+	KTEST_CASE(sched_switch_keeps_callers_live_values),
+	KTEST_CASE(sched_slices_share_a_cpu_between_spinners),
+	KTEST_CASE(sched_msleep_waits_its_ticks_and_one),
 };
 KTEST_SUITE(sched, sched_cases);

@@ -10,6 +10,7 @@
  * benchmarks rely on.
  */
 #include <arch/cpu.h>
+#include <arch/mmu.h>
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
 #include <kernel/sched.h>
@@ -282,9 +283,102 @@ static void tlb_empty_range_is_free(struct ktest *t)
 	}
 }
 
+/*
+ * A target flushes, then answers: when a shootdown returns, every other
+ * online CPU has already flushed. A target that answered first and
+ * flushed a moment later would leave the sender free to reuse the range
+ * while a stale entry still stood; its flush counter, read the moment
+ * the shootdown returns, would not have moved yet. The window is a few
+ * dozen instructions wide, so the case asks many times, on a range at
+ * the ceiling (the longest flush a range gets).
+ */
+#define TLB_ANSWER_ROUNDS 5000
+
+static unsigned int targets_not_yet_flushed(const struct tlb_counts *was,
+					    unsigned int me)
+{
+	unsigned int cpu, late = 0;
+
+	for_each_online_cpu(cpu) {
+		if (cpu != me &&
+		    READ_ONCE(percpu_areas[cpu].tlb_range_flushes) ==
+			    was->range[cpu])
+			late++;
+	}
+	return late;
+}
+
+static void tlb_targets_flush_before_they_answer(struct ktest *t)
+{
+	uintptr_t end = vmalloc_start + TLB_FLUSH_CEILING_PAGES * PAGE_SIZE;
+	unsigned int round, late = 0, me;
+	struct tlb_counts was;
+
+	if (num_online_cpus() < 2) {
+		kt_skip(t, "needs a second CPU to answer");
+		return;
+	}
+	migrate_disable();
+	me = smp_processor_id();
+	for (round = 0; round < TLB_ANSWER_ROUNDS && !late; round++) {
+		snapshot(&was);
+		flush_tlb_kernel_range(vmalloc_start, end);
+		late = targets_not_yet_flushed(&was, me);
+	}
+	migrate_enable();
+	if (late)
+		kt_diag(t, "round %u: %u CPU(s) answered before they flushed",
+			round, late);
+	KT_EXPECT_EQ(t, late, 0);
+}
+
+/*
+ * A range flush reaches every page of the range, the last one too. Two
+ * pages of a vmap area would not show it: under QEMU's TCG an invlpg
+ * inside the span it tracks for large pages flushes its whole software
+ * TLB, so the first page's flush would hide a skipped last one. The
+ * range is one page, then: its first and its last. The entry is changed behind
+ * the TLB's back (no flush), then the range is flushed: the next read must see
+ * the new page.
+ */
+static void tlb_range_flush_reaches_its_last_page(struct ktest *t)
+{
+	struct page *p[2] = { alloc_page(GFP_KERNEL), alloc_page(GFP_KERNEL) };
+	uint32_t before = 0, after = 0;
+	uintptr_t va = 0;
+	pteval_t was;
+
+	if (!p[0] || !p[1])
+		goto out;
+	*(uint32_t *)lowmem_page_address(p[0]) = 0x01d01d01;
+	*(uint32_t *)lowmem_page_address(p[1]) = 0x0e50e50e;
+	va = (uintptr_t)vmap(&p[0], 1, MAP_READ | MAP_WRITE);
+	KT_ASSERT_TRUE(t, va != 0);
+	migrate_disable();
+	before = *(volatile uint32_t *)va; /* now in this CPU's TLB */
+	was = arch_get_kernel_pte(va);
+	arch_set_kernel_pte(va, arch_make_pte(page_to_phys(p[1]),
+					      MAP_READ | MAP_WRITE));
+	flush_tlb_kernel_range(va, va + PAGE_SIZE);
+	after = *(volatile uint32_t *)va;
+	arch_set_kernel_pte(va, was);
+	flush_tlb_kernel_range(va, va + PAGE_SIZE);
+	migrate_enable();
+	KT_EXPECT_EQ(t, before, 0x01d01d01);
+	KT_EXPECT_EQ(t, after, 0x0e50e50e);
+	vunmap((void *)va);
+out:
+	KT_EXPECT_TRUE(t, p[0] && p[1]);
+	for (unsigned int i = 0; i < 2; i++)
+		if (p[i])
+			free_page(p[i]);
+}
+
 static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(tlb_stale_after_remap),
 	KTEST_CASE(tlb_counters_match_flushes),
 	KTEST_CASE(tlb_empty_range_is_free),
+	KTEST_CASE(tlb_targets_flush_before_they_answer),
+	KTEST_CASE(tlb_range_flush_reaches_its_last_page),
 };
 KTEST_SUITE(tlb, tlb_cases);

@@ -154,6 +154,43 @@ static void vmap_purge_merges_out_of_order(struct ktest *t)
 	free_page(page);
 }
 
+/*
+ * A hole exactly the size asked for is taken. Five one-page areas (a
+ * page and its guard each) back to back; the middle three freed and
+ * purged leave a hole of six pages between two live areas, which five
+ * pages and a guard fill exactly. Below the first area no hole holds
+ * even two pages (first fit would have put it there), so the first fit
+ * for six is this hole.
+ */
+static void vmap_exact_fit_hole_is_used(struct ktest *t)
+{
+	struct page *page = alloc_page(GFP_HIGHUSER);
+	struct page *pages[5];
+	uintptr_t va[5], fit;
+
+	KT_ASSERT_NOT_NULL(t, page);
+	for (unsigned int i = 0; i < ARRAY_SIZE(pages); i++)
+		pages[i] = page;
+	vmap_purge();
+	for (unsigned int i = 0; i < ARRAY_SIZE(va); i++) {
+		va[i] = (uintptr_t)vmap(&page, 1, MAP_READ);
+		KT_ASSERT_TRUE(t, va[i]);
+	}
+	for (unsigned int i = 1; i < ARRAY_SIZE(va); i++)
+		KT_ASSERT_EQ(t, va[i], va[i - 1] + 2 * PAGE_SIZE);
+	for (unsigned int i = 1; i < 4; i++)
+		vunmap((void *)va[i]);
+	vmap_purge();
+	fit = (uintptr_t)vmap(pages, ARRAY_SIZE(pages), MAP_READ);
+	KT_EXPECT_EQ(t, fit, va[1]);
+	if (fit)
+		vunmap((void *)fit);
+	vunmap((void *)va[0]);
+	vunmap((void *)va[4]);
+	vmap_purge();
+	free_page(page);
+}
+
 /* Misuse is reported and refused, and changes nothing. */
 static void vmap_misuse_refused(struct ktest *t)
 {
@@ -491,6 +528,7 @@ static const struct ktest_case vmalloc_cases[] = {
 	KTEST_CASE(vmalloc_guard_pages_named),
 	KTEST_CASE(vmap_lazy_purge_reuses_only_after),
 	KTEST_CASE(vmap_purge_merges_out_of_order),
+	KTEST_CASE(vmap_exact_fit_hole_is_used),
 	KTEST_CASE(vmap_misuse_refused),
 	KTEST_CASE(vmap_irqs_off_after_boot_is_reported),
 	KTEST_CASE(vmalloc_more_than_lowmem),

@@ -7,9 +7,10 @@ code is wrong. A mutant is one small, deliberate mistake in a mechanism
 the docs teach (a dropped invlpg, two steps swapped, a bound off by
 one). For each mutant this tool:
 
-  1. copies the checkout's tracked files, and its build/ objects with
-     their times kept (so only the mutated file recompiles), into
-     build/mutate/<id>/; the checkout itself is never written;
+  1. copies build/mutate/.base into build/mutate/<id>/: the base is
+     made once per run from the checkout's tracked files and its build/
+     objects, times kept, so only the mutated file recompiles; the
+     checkout itself is never written, and may be edited meanwhile;
   2. applies the mutant's edits there and runs `make build/kernel.elf`:
      a mutant that does not compile is "stillborn";
   3. boots the mutant's rows one by one with tools/ktest.py (--config,
@@ -18,10 +19,11 @@ one). For each mutant this tool:
      it names, or "hung" when the row timed out (a kill too, by the
      runner's watchdog); if every row passes, it "survived".
 
-Results go to build/mutate.json, keyed by mutant id, each with a hash of
-the tree (tracked files) and of the mutant's own text: a run skips a
-mutant whose entry has both hashes unchanged, so an interrupted run
-resumes where it stopped. MUTANTS=id1,id2 (or --only) picks a subset;
+Results go to build/mutate.json, keyed by mutant id, each with hashes of
+the tree (the kernel's tracked files and the runner), of the tests, and
+of the mutant's own text: a run skips a mutant whose result still holds
+(tree_hash says when), so an interrupted run resumes where it stopped.
+--rst writes docs/generated/mutation.rst from the results. MUTANTS=id1,id2 (or --only) picks a subset;
 -j runs that many mutants at once; --check validates the list only (no
 build, no QEMU), which is what `make test-tools` runs.
 """
@@ -207,44 +209,70 @@ def git(*args):
                           capture_output=True, text=True).stdout
 
 
-# What a result depends on: the kernel's sources and the runner. Docs
-# and this tool's own list are left out, so editing them (or adding a
-# mutant) does not throw away the results already measured.
-HASHED = ("boot", "arch", "kernel", "mm", "lib", "tests", "include",
-          "linker.ld", "Makefile", "tools/ktest.py", "tools/ktest_matrix.py",
-          "tools/ktap.py", "tools/mkiso", "tools/gensyms")
+# What a result depends on: the kernel's sources and the runner (the
+# tree), and the tests. Docs and this tool's own list are left out, so
+# editing them (or adding a mutant) does not throw away the results
+# already measured.
+TREE = ("boot", "arch", "kernel", "mm", "lib", "include", "linker.ld",
+        "Makefile", "tools/ktest.py", "tools/ktest_matrix.py",
+        "tools/ktap.py", "tools/mkiso", "tools/gensyms")
+TESTS = ("tests",)
 
 
-def tree_hash():
-    """The kernel's tracked files as they are now, committed or not: a
-    result is only reused for the very kernel it was measured on."""
+def hash_files(paths, root=ROOT):
+    """The tracked files under `paths`, as they are in `root` now
+    (committed or not)."""
     h = hashlib.sha256()
-    for name in git("ls-files", "-z", "--", *HASHED).split("\0"):
-        p = ROOT / name
+    for name in git("ls-files", "-z", "--", *paths).split("\0"):
+        p = root / name
         if name and p.is_file():
             h.update(name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()[:16]
+
+
+def tree_hash(root=ROOT):
+    """(tree, tests): what a result was measured on. A result is reused
+    only for the very tree and mutant text it was measured on; a kill is
+    also reused when only the tests changed since, as tests are added to
+    kill survivors and a kill stays a kill; a survival is not (a new
+    test may kill it). A test edit that weakens a case is the one thing
+    this misses: --force measures everything again."""
+    return hash_files(TREE, root), hash_files(TESTS, root)
 
 
 def mutant_hash(m):
     return hashlib.sha256(m.text.encode()).hexdigest()[:16]
 
 
-def make_scratch(m):
-    d = ROOT / "build/mutate" / m.id
-    shutil.rmtree(d, ignore_errors=True)
-    d.mkdir(parents=True)
+def make_base():
+    """build/mutate/.base: the tracked files as they are now, and the
+    checkout's objects with their times kept, built once. Every mutant
+    starts from this copy, not from the checkout, so the checkout may be
+    edited (or committed) while a long run goes on and every mutant of
+    the run still sees the one tree whose hash its result carries."""
+    base = ROOT / "build/mutate/.base"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
     for name in git("ls-files", "-z").split("\0"):
         if not name:
             continue
-        src, dst = ROOT / name, d / name
+        src, dst = ROOT / name, base / name
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst)
-    # The checkout's objects, times kept: make rebuilds only what the
-    # mutant touched (and what includes it).
-    shutil.copytree(ROOT / "build", d / "build", symlinks=True,
+    # Times kept: make rebuilds only what the mutant touched (and what
+    # includes it), not the whole kernel.
+    shutil.copytree(ROOT / "build", base / "build", symlinks=True,
                     ignore=shutil.ignore_patterns("mutate", "mutate.json",
                                                   "test", "docs", "*.iso"))
+    subprocess.run(["make", "-C", str(base), "build/kernel.elf"], check=True,
+                   capture_output=True, stdin=subprocess.DEVNULL)
+    return base
+
+
+def make_scratch(m, base):
+    d = ROOT / "build/mutate" / m.id
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(base, d, symlinks=True)
     return d
 
 
@@ -275,9 +303,9 @@ def run_rows(m, d, log):
     return "survived", None, ""
 
 
-def run_one(m):
+def run_one(m, base):
     t0 = time.monotonic()
-    d = make_scratch(m)
+    d = make_scratch(m, base)
     f = d / m.file
     f.write_text(apply(m, f.read_text()))
     with open(d / "mutate.log", "w") as log:
@@ -290,33 +318,152 @@ def run_one(m):
                    if "error" in ln][:2]
             res = ("stillborn", None, " / ".join(err)[:300])
         else:
+            built = time.monotonic()
             res = run_rows(m, d, log)
     # Keep the logs, drop the objects: sixty copies of build/ add up.
     shutil.rmtree(d / "build", ignore_errors=True)
     status, killer, detail = res
+    end = time.monotonic()
     return {"status": status, "killer": killer, "detail": detail,
             "file": m.file, "what": m.what, "equivalent": m.equivalent,
-            "seconds": round(time.monotonic() - t0, 1)}
+            "seconds": round(end - t0, 1),
+            "build_seconds": round((built if b.returncode == 0 else end)
+                                   - t0, 1)}
 
 
-def summary(mutants, results):
+def verdict(m, results, th):
+    """(status, current) of m: status as the tally counts it, current
+    when it was measured on this tree (th) with this very text."""
+    r = results.get(m.id)
+    if not r:
+        return "not run", False
+    current = (r.get("tree") == th[0] and r.get("mutant") == mutant_hash(m)
+               and (r.get("tests") == th[1] or
+                    r["status"] in ("killed", "hung", "stillborn")))
+    if r["status"] == "survived" and m.equivalent:
+        return "equivalent", current
+    return r["status"], current
+
+
+def tally(mutants, results, th):
     n = {s: 0 for s in ("killed", "hung", "survived", "stillborn",
-                        "equivalent", "not run")}
+                        "equivalent", "not run", "earlier")}
     for m in mutants:
-        r = results.get(m.id)
-        if not r:
-            n["not run"] += 1
-        elif r["status"] == "survived" and m.equivalent:
-            n["equivalent"] += 1
-        else:
-            n[r["status"]] += 1
+        status, current = verdict(m, results, th)
+        n[status] += 1
+        n["earlier"] += status != "not run" and not current
+    return n
+
+
+def summary(mutants, results, th):
+    n = tally(mutants, results, th)
     dead = n["killed"] + n["hung"]
     judged = dead + n["survived"]
     score = f"{100 * dead / judged:.0f}%" if judged else "n/a"
+    earlier = (f" ({n['earlier']} measured on an earlier tree or text)"
+               if n["earlier"] else "")
     return (f"mutate: {dead} killed ({n['hung']} by hang), {n['survived']} "
             f"survived, {n['equivalent']} equivalent, {n['stillborn']} "
             f"stillborn, {n['not run']} not run of {len(mutants)}; "
-            f"score {score}")
+            f"score {score}{earlier}")
+
+
+# ---------------------------------------------------------------------------
+# The score as a page of the docs
+
+RST = ROOT / "docs/generated/mutation.rst"
+RST_HEAD = ".. Generated by tools/mutate.py --rst from build/mutate.json:"
+
+
+def rst_cell(text):
+    return text.replace("|", "\\|").replace("*", "\\*") if text else ""
+
+
+def rst_table(caption, widths, header, rows):
+    out = [f".. list-table:: {caption}", "   :header-rows: 1",
+           f"   :widths: {' '.join(map(str, widths))}", ""]
+    for row in [header] + rows:
+        out.append(f"   * - {row[0]}")
+        out += [f"     - {cell}".rstrip() for cell in row[1:]]
+    return out + [""]
+
+
+def killer_text(r):
+    if not r or r["status"] not in ("killed", "hung"):
+        return ""
+    cases = r["detail"].split(" | ")[0] if " | " in r["detail"] else ""
+    how = "timeout" if r["status"] == "hung" else ""
+    return ", ".join(x for x in (f"``{r['killer']}``", how, cases) if x)
+
+
+def rst_page(mutants, results, th):
+    """docs/generated/mutation.rst: the tally, each mechanism's rows, every
+    mutant's fate, and the equivalents' reasons."""
+    n = tally(mutants, results, th)
+    lines = [RST_HEAD, "   do not edit.", "",
+             "``" + summary(mutants, results, th) + "``", ""]
+    files = sorted({m.file for m in mutants})
+    rows = []
+    for f in files:
+        ms = [m for m in mutants if m.file == f]
+        st = [verdict(m, results, th)[0] for m in ms]
+        killers = sorted({results[m.id]["killer"].split(":")[0]
+                          for m in ms if m.id in results and
+                          results[m.id]["status"] in ("killed", "hung")})
+        rows.append([f"``{f}``", str(len(ms)),
+                     str(st.count("killed") + st.count("hung")),
+                     str(st.count("survived")), str(st.count("equivalent")),
+                     str(st.count("stillborn") + st.count("not run")),
+                     ", ".join(f"``{k}``" for k in killers)])
+    lines += rst_table("Each mechanism's mutants, and the rows that killed "
+                       "them", [22, 6, 6, 6, 6, 8, 30],
+                       ["file", "mutants", "killed", "survived",
+                        "equivalent", "stillborn or not run",
+                        "killed by rows"], rows)
+    rows = []
+    for m in mutants:
+        status, current = verdict(m, results, th)
+        if status != "not run" and not current:
+            status += " (earlier tree)"
+        rows.append([f"``{m.id}``", rst_cell(m.what), status,
+                     rst_cell(killer_text(results.get(m.id)))])
+    lines += rst_table("Every mutant", [22, 38, 12, 28],
+                       ["mutant", "the mistake", "result", "killed by"],
+                       rows)
+    eq = [m for m in mutants if m.equivalent]
+    if eq:
+        lines += ["Equivalent mutants, and why no test can tell them "
+                  "apart:", ""]
+        lines += [f"- ``{m.id}`` ({m.file}): {rst_cell(m.equivalent)}"
+                  for m in eq] + [""]
+    surv = [m for m in mutants if verdict(m, results, th)[0] == "survived"]
+    if surv:
+        lines += ["Survivors (no test kills them yet):", ""]
+        lines += [f"- ``{m.id}`` ({m.file}): {rst_cell(m.what)}"
+                  for m in surv] + [""]
+    del n
+    return "\n".join(lines)
+
+
+def rst_ids(text):
+    """The mutant ids a generated page lists, in order."""
+    return re.findall(r"^   \* - ``([a-z0-9-]+)``$", text, re.M)
+
+
+def check_rst(mutants):
+    """The page must exist and list exactly mutants.txt's ids."""
+    if not RST.is_file():
+        return [f"{RST.relative_to(ROOT)}: missing (make mutate-rst)"]
+    listed = rst_ids(RST.read_text())
+    want = [m.id for m in mutants]
+    if listed != want:
+        gone = sorted(set(listed) - set(want))
+        new = sorted(set(want) - set(listed))
+        return [f"{RST.relative_to(ROOT)} does not list mutants.txt's ids "
+                f"(only on the page: {', '.join(gone) or 'none'}; only in "
+                f"the list: {', '.join(new) or 'none'}): run make "
+                f"mutate-rst"]
+    return []
 
 
 def main():
@@ -328,6 +475,9 @@ def main():
     ap.add_argument("--jobs", "-j", type=int, default=1)
     ap.add_argument("--force", action="store_true",
                     help="rerun mutants that already have a result")
+    ap.add_argument("--rst", action="store_true",
+                    help=f"write {RST.relative_to(ROOT)} from "
+                    "build/mutate.json, run nothing")
     args = ap.parse_args()
 
     try:
@@ -336,13 +486,24 @@ def main():
         print(f"mutate: {e}", file=sys.stderr)
         return 1
     errs = check(mutants)
+    if args.check:
+        errs += check_rst(mutants)
     if errs:
         print("\n".join(errs), file=sys.stderr)
         print(f"mutate: {len(errs)} problem(s) in tools/mutants.txt",
               file=sys.stderr)
         return 1
     if args.check:
-        print(f"mutate: {len(mutants)} mutants, every anchor found once")
+        print(f"mutate: {len(mutants)} mutants, every anchor found once; "
+              f"{RST.relative_to(ROOT)} lists them all")
+        return 0
+    out = ROOT / "build/mutate.json"
+    results = json.loads(out.read_text()) if out.exists() else {}
+    th = tree_hash()
+    if args.rst:
+        RST.write_text(rst_page(mutants, results, th))
+        print(f"mutate: wrote {RST.relative_to(ROOT)}: "
+              + summary(mutants, results, th))
         return 0
 
     want = [w for w in args.only.split(",") if w]
@@ -352,27 +513,26 @@ def main():
               file=sys.stderr)
         return 1
     chosen = [m for m in mutants if not want or m.id in want]
-    if not (ROOT / "build/kernel.elf").is_file():
-        subprocess.run(["make", "-C", str(ROOT), "build/kernel.elf"],
-                       check=True)
-    out = ROOT / "build/mutate.json"
-    results = json.loads(out.read_text()) if out.exists() else {}
-    th = tree_hash()
-    todo = [m for m in chosen if args.force or not (
-        results.get(m.id, {}).get("tree") == th and
-        results[m.id].get("mutant") == mutant_hash(m))]
+    todo = [m for m in chosen
+            if args.force or not verdict(m, results, th)[1]]
+    # Never measured first, then those measured on an earlier tree or
+    # text: a run cut short leaves the fewest gaps.
+    todo.sort(key=lambda m: m.id in results)
     print(f"mutate: {len(chosen) - len(todo)} of {len(chosen)} already "
           f"measured on this tree; running {len(todo)}", flush=True)
+    base = make_base() if todo else None
+    if base:
+        th = tree_hash(base)  # the tree measured, whatever the checkout does
     lock = threading.Lock()
 
     def one(m):
         try:
-            r = run_one(m)
+            r = run_one(m, base)
         except Exception as e:      # a tool bug must not stop the rest
             r = {"status": "stillborn", "killer": None,
                  "detail": f"mutate.py error: {e!r}", "file": m.file,
                  "what": m.what, "equivalent": m.equivalent, "seconds": 0}
-        r.update(tree=th, mutant=mutant_hash(m))
+        r.update(tree=th[0], tests=th[1], mutant=mutant_hash(m))
         with lock:
             results[m.id] = r
             out.write_text(json.dumps(results, indent=2, sort_keys=True)
@@ -383,7 +543,7 @@ def main():
 
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as ex:
         list(ex.map(one, todo))
-    print(summary(chosen, results))
+    print(summary(chosen, results, th))
     for m in chosen:
         r = results.get(m.id, {})
         if r.get("status") == "survived" and not m.equivalent:
