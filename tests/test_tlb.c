@@ -346,7 +346,7 @@ static void tlb_range_flush_reaches_its_last_page(struct ktest *t)
 	struct page *p[2] = { alloc_page(GFP_KERNEL), alloc_page(GFP_KERNEL) };
 	uint32_t before = 0, after = 0;
 	uintptr_t va = 0;
-	pteval_t was;
+	pte_t was;
 
 	if (!p[0] || !p[1])
 		goto out;

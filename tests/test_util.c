@@ -163,15 +163,16 @@ void kt_workers_join(struct kt_workers *ws)
 {
 	for (unsigned int i = 0; i < ws->n; i++)
 		kthread_join(ws->th[i]);
-	bool kt_join_bounded(struct ktest * t, struct task * th, int *code)
-	{
-		if (!KT_WAIT_UNTIL(t, READ_ONCE(th->state) == TASK_DEAD &&
-					      !READ_ONCE(th->on_cpu))) {
-			kt_diag(t,
-				"thread %s never ended: left behind, not joined",
-				th->name);
-			return false;
-		}
-		*code = kthread_join(th);
-		return true;
+}
+
+bool kt_join_bounded(struct ktest *t, struct task *th, int *code)
+{
+	if (!KT_WAIT_UNTIL(t, READ_ONCE(th->state) == TASK_DEAD &&
+				      !READ_ONCE(th->on_cpu))) {
+		kt_diag(t, "thread %s never ended: left behind, not joined",
+			th->name);
+		return false;
 	}
+	*code = kthread_join(th);
+	return true;
+}
