@@ -15,8 +15,10 @@ pictures cannot drift from the code:
     pkmap pool before and after a wrap, the per-CPU kmap_local slots,
     a vmap and a direct-map page, each with the frame it maps.
 
-The fixmap's parts come from include/mm/fixmap.h (the order of enum
-fixed_addresses and its sizes), checked against the kmap_local slot
+The fixmap's parts come from the headers (x86's own two slots first,
+arch/x86/include/asm/fixmap.h; then the order of enum fixed_addresses
+and its sizes, include/mm/fixmap.h; the fixmap's bounds from
+arch/x86/include/asm/layout.h), checked against the kmap_local slot
 addresses the kernel printed.
 
 Each MEM_LOG is the serial output of a boot with another amount of RAM
@@ -169,8 +171,8 @@ def fixmap_parts(local):
     order of enum fixed_addresses (fix_to_virt: index i sits i + 1
     pages below FIXADDR_TOP).  The kmap slot of CPU 0, index 0 must be
     where the kernel printed it, or the header was misread."""
-    top = header_int("include/mm/layout.h", "FIXADDR_TOP")
-    start = header_int("include/mm/layout.h", "FIXADDR_START")
+    top = header_int("arch/x86/include/asm/layout.h", "FIXADDR_TOP")
+    start = header_int("arch/x86/include/asm/layout.h", "FIXADDR_START")
     pages = [("local APIC", 1), ("IOAPIC", 1),
              ("ACPI table window",
               header_int("include/mm/fixmap.h", "FIX_ACPI_PAGES")),
