@@ -107,6 +107,19 @@ class Config:
         return max(1, self.smp)
 
 
+def acpi_bad_row(table, lines):
+    """A row that boots with one ACPI table's checksum broken
+    (acpi.corrupt=TABLE): after the table's own lines, every such boot
+    must end with no MADT and the boot CPU alone."""
+    return Config(f"acpi-bad-{table.lower()}", mem="64M", smp=2,
+                  cmdline=f"acpi.corrupt={table} ktest=boot,smp "
+                          "ktest.expect_cpus=1",
+                  expect={"fail": [], "lines": lines + [
+                      r"^ACPI: no usable MADT, so nothing lists the CPUs",
+                      r"^SMP: 1 of 1 CPUs online"]},
+                  timeout=30, tags=("acpi", "fault-injection"))
+
+
 def crash_row(name, crash, *, mem, smp=1, before="", after="", timeout=30,
               quiet_after=None, tags=(), panic):
     """A row that boots with ktest.crash=crash (tests/test_crash.c) and
@@ -564,33 +577,16 @@ MATRIX = [
     # table's checksum): each is reported by name and the boot goes on
     # as on a PC without ACPI.  A bad RSDP must also fail the BIOS-area
     # scan the kernel falls back to; a bad RSDT hides every table.
-    Config("acpi-bad-rsdp", mem="64M", smp=2,
-           cmdline="acpi.corrupt=RSDP ktest=boot,smp ktest.expect_cpus=1",
-           expect={"fail": [], "lines": [
-               r"^ACPI: RSDP checksum bad \(sum 0x01\)",
-               r"^ACPI: the boot loader's RSDP is unusable; scanning",
-               r"^ACPI: RSDP checksum bad \(sum 0x01\)",
-               r"^ACPI: no valid RSDP found",
-               r"^ACPI: no usable MADT, so nothing lists the CPUs",
-               r"^SMP: 1 of 1 CPUs online"]},
-           timeout=30, tags=("acpi", "fault-injection")),
-    Config("acpi-bad-rsdt", mem="64M", smp=2,
-           cmdline="acpi.corrupt=RSDT ktest=boot,smp ktest.expect_cpus=1",
-           expect={"fail": [], "lines": [
-               r"^ACPI: RSDT checksum bad \(sum 0x01\)",
-               r"^ACPI: no valid MADT among 0 tables",
-               r"^ACPI: no usable MADT, so nothing lists the CPUs",
-               r"^SMP: 1 of 1 CPUs online"]},
-           timeout=30, tags=("acpi", "fault-injection")),
-    Config("acpi-bad-madt", mem="64M", smp=2,
-           cmdline="acpi.corrupt=MADT ktest=boot,smp ktest.expect_cpus=1",
-           expect={"fail": [], "lines": [
-               r"^ACPI: MADT checksum bad \(sum 0x01\)",
-               r"^ACPI: no valid MADT among \d+ tables",
-               r"^ACPI: S5 is SLP_TYP",
-               r"^ACPI: no usable MADT, so nothing lists the CPUs",
-               r"^SMP: 1 of 1 CPUs online"]},
-           timeout=30, tags=("acpi", "fault-injection")),
+    acpi_bad_row("RSDP", [r"^ACPI: RSDP checksum bad \(sum 0x01\)",
+                          r"^ACPI: the boot loader's RSDP is unusable; "
+                          r"scanning",
+                          r"^ACPI: RSDP checksum bad \(sum 0x01\)",
+                          r"^ACPI: no valid RSDP found"]),
+    acpi_bad_row("RSDT", [r"^ACPI: RSDT checksum bad \(sum 0x01\)",
+                          r"^ACPI: no valid MADT among 0 tables"]),
+    acpi_bad_row("MADT", [r"^ACPI: MADT checksum bad \(sum 0x01\)",
+                          r"^ACPI: no valid MADT among \d+ tables",
+                          r"^ACPI: S5 is SLP_TYP"]),
 
     # Machines where kmap_local_map_is_not_recorded_in_page_address
     # once failed: the page it allocated still had a cached pkmap slot
