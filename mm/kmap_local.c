@@ -206,6 +206,7 @@ bool kmap_local_holds_page(const struct page *page)
 /*
  * Everything but the common case: NULL, a bad address, an empty stack,
  * an unmap out of order. Out of line; each case is reported by name.
+ * The fast path (kmap_local_unmap) has already let a lowmem address go.
  */
 noinline void kmap_local_unmap_slow(const void *addr, const char *who)
 {
@@ -217,10 +218,6 @@ noinline void kmap_local_unmap_slow(const void *addr, const char *who)
 
 	if (!addr)
 		return; /* a refused map: nothing was taken */
-	if (va >= PAGE_OFFSET && va < high_memory) {
-		kmap_count(direct_unmaps);
-		return; /* lowmem: no slot was taken */
-	}
 	if (!in_kmap_range(va)) {
 		kmap_count(bad_unmaps);
 		WARN(1,
