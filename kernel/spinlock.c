@@ -150,8 +150,7 @@ bool spin_trylock_at(spinlock_t *lock, const struct lockdep_site *site)
 	if (!__sync_bool_compare_and_swap((uint32_t *)lock, old, new))
 		goto fail;
 taken:
-	lock->holder_cpu = smp_processor_id();
-	lock->holder_site = site;
+	spin_mark_held(lock, site);
 	lockdep_acquire(&lock->dep, site, true);
 	return true;
 fail:

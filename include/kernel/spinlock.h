@@ -80,6 +80,14 @@ void spin_wait_tas(spinlock_t *lock);
 void spin_wait_ticket(spinlock_t *lock, uint16_t ticket);
 __noreturn void spin_report(spinlock_t *lock, const char *what);
 
+/* Record who holds the lock, for reports (and spin_held_here). */
+static __always_inline void spin_mark_held(spinlock_t *lock,
+					   const struct lockdep_site *site)
+{
+	lock->holder_cpu = smp_processor_id();
+	lock->holder_site = site;
+}
+
 /*
  * Take the lock; the caller has dealt with preemption and interrupts.
  * lockdep hears of an acquisition before the wait, so an order that can
@@ -103,8 +111,7 @@ static __always_inline void spin_acquire(spinlock_t *lock,
 		if (unlikely(READ_ONCE(lock->owner) != ticket))
 			spin_wait_ticket(lock, ticket);
 	}
-	lock->holder_cpu = smp_processor_id();
-	lock->holder_site = site;
+	spin_mark_held(lock, site);
 }
 
 /* Give the lock up; only its holder may. */
