@@ -67,6 +67,17 @@ static bool set_u32(const char *val, unsigned int *out, uint64_t max)
 	return true;
 }
 
+/* As set_u32, from 1 to max: *out is left alone if val is refused. */
+static bool set_u32_nonzero(const char *val, unsigned int *out, uint64_t max)
+{
+	unsigned int v;
+
+	if (!set_u32(val, &v, max) || !v)
+		return false;
+	*out = v;
+	return true;
+}
+
 /*
  * Stress tests are bounded by work, never by time: a loaded host then
  * makes them slower, not shorter, and a run checks the same amount
@@ -74,12 +85,7 @@ static bool set_u32(const char *val, unsigned int *out, uint64_t max)
  */
 static bool set_stress_ops(const char *val)
 {
-	unsigned int v;
-
-	if (!set_u32(val, &v, 1000000) || !v)
-		return false;
-	ktest_config.stress_ops = v;
-	return true;
+	return set_u32_nonzero(val, &ktest_config.stress_ops, 1000000);
 }
 DEFINE_PARAM("ktest.stress_ops", set_stress_ops,
 	     "operations per stress worker, 1 to 1000000");
@@ -87,12 +93,7 @@ DEFINE_PARAM("ktest.stress_ops", set_stress_ops,
 /* The watchdog of every KT_WAIT_UNTIL (include/kernel/ktest.h). */
 static bool set_wait_s(const char *val)
 {
-	unsigned int v;
-
-	if (!set_u32(val, &v, 600) || !v)
-		return false;
-	ktest_config.wait_s = v;
-	return true;
+	return set_u32_nonzero(val, &ktest_config.wait_s, 600);
 }
 DEFINE_PARAM("ktest.wait_s", set_wait_s,
 	     "seconds a KT_WAIT_UNTIL waits before it fails, 1 to 600");
