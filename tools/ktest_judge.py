@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ktap import Ktap  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-TAIL_LINES = 40
 
 # isa-debug-exit turns a guest write of v into exit status (v << 1) | 1.
 EXIT_PASS, EXIT_FAIL = 33, 35           # 0x10, 0x11
