@@ -267,7 +267,12 @@ static void misuse_kmap_local_of_free_page(struct ktest *t)
 	kunmap_local(addr); /* NULL: does nothing */
 }
 
-/* Freeing a page this thread still maps with kmap_local_page(). */
+/*
+ * Freeing a page this thread still maps with kmap_local_page(). The
+ * steps of misuse_free_of_kmapped_page, written out again: how the page
+ * is mapped and unmapped, and what must still hold while the free is
+ * refused, are what each of the two cases is about.
+ */
 static void misuse_free_of_kmap_local_mapped_page(struct ktest *t)
 {
 	struct page *page = kt_slot_page(t);
