@@ -113,6 +113,27 @@ static void vmap_lazy_purge_reuses_only_after(struct ktest *t)
 }
 
 /*
+ * n one-page vmaps of page, their addresses in va[]: each must follow
+ * the one before by a page and its guard, so that all n came from one
+ * hole, which the cases below then cut up. Return: false, the case
+ * failed by name, if a vmap failed or an area landed elsewhere.
+ */
+static bool vmap_back_to_back(struct ktest *t, struct page *page,
+			      uintptr_t *va, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		va[i] = (uintptr_t)vmap(&page, 1, MAP_READ);
+		if (!va[i] || (i > 0 && va[i] != va[i - 1] + 2 * PAGE_SIZE)) {
+			KT_FAIL(t, "one-page vmap %u of %u at %#lx, after %#lx: "
+				"not back to back", i, n, (unsigned long)va[i],
+				i > 0 ? (unsigned long)va[i - 1] : 0ul);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
  * The purge sorts only when it must: ranges freed out of address order
  * still go back merged, as one hole again, and only after the purge.
  */
@@ -129,13 +150,8 @@ static void vmap_purge_merges_out_of_order(struct ktest *t)
 		pages[i] = page;
 	vmap_purge();
 	before = vmap_get_stats();
-	for (unsigned int i = 0; i < ARRAY_SIZE(va); i++) {
-		va[i] = (uintptr_t)vmap(&page, 1, MAP_READ);
-		KT_ASSERT_TRUE(t, va[i]);
-	}
-	/* Back to back (a page and its guard each), from one hole. */
-	for (unsigned int i = 1; i < ARRAY_SIZE(va); i++)
-		KT_ASSERT_EQ(t, va[i], va[i - 1] + 2 * PAGE_SIZE);
+	if (!vmap_back_to_back(t, page, va, ARRAY_SIZE(va)))
+		return;
 	for (unsigned int i = 0; i < ARRAY_SIZE(order); i++)
 		vunmap((void *)va[order[i]]);
 	for (unsigned int i = 0; i < ARRAY_SIZE(va); i++)
@@ -172,12 +188,8 @@ static void vmap_exact_fit_hole_is_used(struct ktest *t)
 	for (unsigned int i = 0; i < ARRAY_SIZE(pages); i++)
 		pages[i] = page;
 	vmap_purge();
-	for (unsigned int i = 0; i < ARRAY_SIZE(va); i++) {
-		va[i] = (uintptr_t)vmap(&page, 1, MAP_READ);
-		KT_ASSERT_TRUE(t, va[i]);
-	}
-	for (unsigned int i = 1; i < ARRAY_SIZE(va); i++)
-		KT_ASSERT_EQ(t, va[i], va[i - 1] + 2 * PAGE_SIZE);
+	if (!vmap_back_to_back(t, page, va, ARRAY_SIZE(va)))
+		return;
 	for (unsigned int i = 1; i < 4; i++)
 		vunmap((void *)va[i]);
 	vmap_purge();
