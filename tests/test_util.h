@@ -103,9 +103,9 @@ bool kt_join_bounded(struct ktest *t, struct task *th, int *code);
  * pool) are emptied.
  */
 struct kt_free_pages {
-	unsigned long low;	   /* free in ZONE_NORMAL */
-	unsigned long high;	   /* free in ZONE_HIGHMEM */
-	unsigned long slab_pages;  /* kmalloc's, in ZONE_NORMAL */
+	unsigned long low;	  /* free in ZONE_NORMAL */
+	unsigned long high;	  /* free in ZONE_HIGHMEM */
+	unsigned long slab_pages; /* kmalloc's, in ZONE_NORMAL */
 };
 
 struct kt_free_pages kt_free_pages_now(void);

@@ -118,14 +118,16 @@ static void vmap_lazy_purge_reuses_only_after(struct ktest *t)
  * hole, which the cases below then cut up. Return: false, the case
  * failed by name, if a vmap failed or an area landed elsewhere.
  */
-static bool vmap_back_to_back(struct ktest *t, struct page *page,
-			      uintptr_t *va, unsigned int n)
+static bool vmap_back_to_back(struct ktest *t, struct page *page, uintptr_t *va,
+			      unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
 		va[i] = (uintptr_t)vmap(&page, 1, MAP_READ);
 		if (!va[i] || (i > 0 && va[i] != va[i - 1] + 2 * PAGE_SIZE)) {
-			KT_FAIL(t, "one-page vmap %u of %u at %#lx, after %#lx: "
-				"not back to back", i, n, (unsigned long)va[i],
+			KT_FAIL(t,
+				"one-page vmap %u of %u at %#lx, after %#lx: "
+				"not back to back",
+				i, n, (unsigned long)va[i],
 				i > 0 ? (unsigned long)va[i - 1] : 0ul);
 			return false;
 		}
