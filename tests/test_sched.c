@@ -570,6 +570,169 @@ static void sched_msleep_waits_its_ticks_and_one(struct ktest *t)
 	KT_EXPECT_EQ(t, short_wakes, 0);
 }
 
+/*
+ * A task woken onto another CPU's run queue runs at once: the waker
+ * kicks that CPU with a reschedule IPI. Without the kick, an idle
+ * target would sleep on in its halt until its next tick, so the woken
+ * task would never run in the tick it was woken in. Each trial wakes a
+ * task bound to an idle CPU and reads that CPU's tick count before the
+ * wake-up and in the woken task. A tick that happens to fall in
+ * between makes a trial late even with the kick, and so does a host
+ * too busy to run the target's vCPU promptly: a quarter of the trials
+ * on time is enough. Without the kick none is.
+ */
+#define KICK_TRIALS 40
+
+struct kick_run {
+	struct ktest *t;
+	struct completion wake;
+	unsigned int cpu;	  /* the sleeper's */
+	volatile uint64_t clock0; /* cpu's tick count just before a wake */
+	volatile unsigned int woken;
+	unsigned int on_time; /* woken in the tick of the wake-up */
+};
+
+static int kick_sleeper(void *arg)
+{
+	struct kick_run *kr = arg;
+
+	for (unsigned int i = 0; i < KICK_TRIALS; i++) {
+		wait_for_completion(&kr->wake);
+		kr->on_time += sched_clock_ticks(kr->cpu) == kr->clock0;
+		WRITE_ONCE(kr->woken, i + 1);
+	}
+	return 0;
+}
+
+/* Asleep and off its CPU, so a wake-up must queue it and kick. */
+static bool asleep_off_cpu(const struct task *th)
+{
+	return READ_ONCE(th->state) == TASK_SLEEPING && !READ_ONCE(th->on_cpu);
+}
+
+static void sched_wake_kicks_the_idle_target(struct ktest *t)
+{
+	static struct kick_run kr;
+	struct task *th;
+	unsigned int i;
+	int code;
+
+	migrate_disable(); /* the waker stays off the sleeper's CPU */
+	kr = (struct kick_run){ .t = t, .cpu = kt_other_cpu() };
+	if (kr.cpu == smp_processor_id()) {
+		migrate_enable();
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	completion_init(&kr.wake);
+	th = kthread_create(kick_sleeper, &kr, "kicked");
+	KT_ASSERT_NOT_NULL(t, th);
+	kthread_bind(th, kr.cpu);
+	kthread_start(th);
+	for (i = 0; i < KICK_TRIALS; i++) {
+		if (!KT_WAIT_UNTIL(t, asleep_off_cpu(th)))
+			break;
+		udelay(200); /* let its CPU reach the halt of its idle loop */
+		kr.clock0 = sched_clock_ticks(kr.cpu);
+		complete(&kr.wake);
+		if (!KT_WAIT_UNTIL(t, READ_ONCE(kr.woken) == i + 1))
+			break;
+	}
+	migrate_enable();
+	if (i < KICK_TRIALS || !kt_join_bounded(t, th, &code))
+		return;
+	kt_diag(t, "%u of %u wake-ups ran in the tick they were made in",
+		kr.on_time, KICK_TRIALS);
+	KT_EXPECT_GE(t, kr.on_time, KICK_TRIALS / 4);
+}
+
+/*
+ * A wake-up never moves a task that is inside migrate_disable(), even
+ * when its CPU is busy and another is idle: it may hold local maps of
+ * this CPU. The sleeper disables migration and sleeps; a waker bound
+ * to the sleeper's CPU (so that CPU is busy) wakes it once some other
+ * CPU is idle, where a wake-up would otherwise send it.
+ */
+struct pinned_sleep {
+	struct ktest *t;
+	struct completion go;
+	struct task *main, *sleeper, *waker;
+	volatile int home;    /* where the sleeper disabled migration */
+	volatile int woke_on; /* where it ran after the wake-up */
+	volatile unsigned int idle_seen; /* the waker found an idle CPU */
+};
+
+static int pinned_sleeper(void *arg)
+{
+	struct pinned_sleep *ps = arg;
+
+	migrate_disable();
+	WRITE_ONCE(ps->home, smp_processor_id());
+	wait_for_completion(&ps->go);
+	WRITE_ONCE(ps->woke_on, smp_processor_id());
+	migrate_enable();
+	return 0;
+}
+
+/* Is cpu running its idle task? None of ours there, nothing queued. */
+static bool cpu_looks_idle(const struct pinned_sleep *ps, unsigned int cpu)
+{
+	const struct task *cur = READ_ONCE(percpu_areas[cpu].current);
+
+	return cpu_is_online(cpu) && !sched_nr_queued(cpu) && cur != ps->main &&
+	       cur != ps->sleeper && cur != ps->waker;
+}
+
+static bool other_cpu_idle(const struct pinned_sleep *ps)
+{
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		if (cpu != (unsigned int)ps->home && cpu_looks_idle(ps, cpu))
+			return true;
+	return false;
+}
+
+static int pinned_waker(void *arg)
+{
+	struct pinned_sleep *ps = arg;
+
+	ps->idle_seen = KT_WAIT_UNTIL_SPIN(ps->t, other_cpu_idle(ps));
+	complete(&ps->go);
+	return 0;
+}
+
+static void sched_wake_leaves_pinned_task_home(struct ktest *t)
+{
+	static struct pinned_sleep ps;
+	int code;
+
+	ps = (struct pinned_sleep){
+		.t = t, .home = -1, .woke_on = -1, .main = current_task()
+	};
+	if (num_online_cpus() < 2) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	completion_init(&ps.go);
+	ps.sleeper = kthread_create(pinned_sleeper, &ps, "pinned_sleeper");
+	ps.waker = kthread_create(pinned_waker, &ps, "pinned_waker");
+	KT_ASSERT_NOT_NULL(t, ps.sleeper);
+	KT_ASSERT_NOT_NULL(t, ps.waker);
+	kthread_bind(ps.sleeper, kt_other_cpu()); /* start there, then */
+	kthread_start(ps.sleeper); /* only migrate_disable() holds it */
+	if (!KT_WAIT_UNTIL(t, ps.home >= 0 && asleep_off_cpu(ps.sleeper)))
+		return;
+	ps.sleeper->bound_cpu = -1;
+	kthread_bind(ps.waker, ps.home);
+	kthread_start(ps.waker);
+	if (!kt_join_bounded(t, ps.sleeper, &code) ||
+	    !kt_join_bounded(t, ps.waker, &code))
+		return;
+	kt_diag(t, "pinned on CPU %d, ran on CPU %d after the wake-up", ps.home,
+		ps.woke_on);
+	KT_EXPECT_TRUE(t, ps.idle_seen);
+	KT_EXPECT_EQ(t, ps.woke_on, ps.home);
+}
+
 static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_threads_run_and_join),
 	KTEST_CASE(sched_completion_pingpong_bound),
@@ -581,5 +744,7 @@ static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_switch_keeps_callers_live_values),
 	KTEST_CASE(sched_slices_share_a_cpu_between_spinners),
 	KTEST_CASE(sched_msleep_waits_its_ticks_and_one),
+	KTEST_CASE(sched_wake_kicks_the_idle_target),
+	KTEST_CASE(sched_wake_leaves_pinned_task_home),
 };
 KTEST_SUITE(sched, sched_cases);
