@@ -104,7 +104,7 @@ noinline void spin_report(spinlock_t *lock, const char *what)
  * See include/kernel/spinlock.h. Looked at only here, once a lock has
  * been found taken: the uncontended path never reads it.
  */
-void (*spin_contended_window)(spinlock_t *lock);
+void (*spin_contended_window)(const spinlock_t *lock);
 
 /*
  * The waits live out of line, so the uncontended path through

@@ -795,7 +795,7 @@ static bool spin_until_cond(bool (*cond)(void), unsigned int ms)
 }
 
 /* spin_contended_window: hold the waker until the sleeper has moved. */
-static void hold_waker_in_window(spinlock_t *lock)
+static void hold_waker_in_window(const spinlock_t *lock)
 {
 	if (lock != &runqueues[rr.home].lock ||
 	    smp_processor_id() != rr.waker_cpu ||

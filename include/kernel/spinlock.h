@@ -87,7 +87,7 @@ __noreturn void spin_report(spinlock_t *lock, const char *what);
  * task's CPU and locking that CPU's run queue. NULL otherwise. Any
  * context, interrupts maybe off: it must take no lock.
  */
-extern void (*spin_contended_window)(spinlock_t *lock);
+extern void (*spin_contended_window)(const spinlock_t *lock);
 
 /* Record who holds the lock, for reports (and spin_held_here). */
 static __always_inline void spin_mark_held(spinlock_t *lock,
