@@ -216,7 +216,7 @@ static void cpu_hotplug_waits_for_migrate_disabled_task(struct ktest *t)
  */
 struct queued_pinned {
 	struct ktest *t;
-	unsigned long waits;	    /* hotplug_pinned_waits() at the start */
+	unsigned long waits;	      /* hotplug_pinned_waits() at the start */
 	volatile unsigned int pinned; /* holders past migrate_disable() */
 	volatile unsigned int moved;  /* holders that found another CPU */
 	volatile unsigned int cpu[2]; /* where each pinned itself */
@@ -265,7 +265,8 @@ static void cpu_hotplug_queued_pinned_task_stays(struct ktest *t)
 	q = (struct queued_pinned){ .t = t, .waits = hotplug_pinned_waits() };
 	for (unsigned int i = 0; i < 2; i++) {
 		args[i] = (struct queued_pinned_arg){ &q, i };
-		th[i] = kthread_create(yielding_holder, &args[i], "yield_pinned");
+		th[i] = kthread_create(yielding_holder, &args[i],
+				       "yield_pinned");
 		KT_ASSERT_NOT_NULL(t, th[i]);
 		kthread_bind(th[i], victim);
 	}
@@ -276,8 +277,8 @@ static void cpu_hotplug_queued_pinned_task_stays(struct ktest *t)
 	KT_EXPECT_EQ(t, cpu_offline(victim), 0);
 	for (unsigned int i = 0; i < 2; i++)
 		KT_EXPECT_TRUE(t, kt_join_bounded(t, th[i], &code));
-	kt_diag(t, "pinned on CPU %u and %u; %u moved while pinned",
-		q.cpu[0], q.cpu[1], q.moved);
+	kt_diag(t, "pinned on CPU %u and %u; %u moved while pinned", q.cpu[0],
+		q.cpu[1], q.moved);
 	KT_EXPECT_EQ(t, q.cpu[0], victim);
 	KT_EXPECT_EQ(t, q.cpu[1], victim);
 	KT_EXPECT_EQ(t, q.moved, 0);
@@ -299,7 +300,7 @@ static void cpu_hotplug_queued_pinned_task_stays(struct ktest *t)
 static struct {
 	unsigned int victim;
 	int offline_result;
-	bool called;			/* the hook ran */
+	bool called;		      /* the hook ran */
 	bool held_lower, held_higher; /* what this CPU held in it */
 } lw;
 
@@ -326,7 +327,8 @@ static void cpu_hotplug_offline_takes_rq_locks_in_order(struct ktest *t)
 	hotplug_lock_window = see_which_lock_came_first;
 	lw.offline_result = cpu_offline(lw.victim);
 	hotplug_lock_window = NULL;
-	kt_diag(t, "between its two run queue locks, cpu_offline() held "
+	kt_diag(t,
+		"between its two run queue locks, cpu_offline() held "
 		"the lower: %s, the higher: %s",
 		lw.held_lower ? "yes" : "no", lw.held_higher ? "yes" : "no");
 	KT_EXPECT_EQ(t, lw.offline_result, 0);

@@ -89,7 +89,7 @@ struct first_look {
 	volatile unsigned long looks; /* the watcher's looks for it online */
 	bool window_gave_up;	      /* the hook below stopped waiting */
 	unsigned long flushes_then;   /* the victim's, at first sight */
-	uint32_t seen;		    /* what a call there read then */
+	uint32_t seen;		      /* what a call there read then */
 	int online_ret;
 };
 

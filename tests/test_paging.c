@@ -252,7 +252,13 @@ static void paging_pte_read_never_torn(struct ktest *t)
  * is the order of the stores: install must fill the high word's page
  * first, clear the low word's.
  */
-enum { HALF_NONE, HALF_LOW, HALF_HIGH, HALF_LOWMEM, HALF_NO_TRACE };
+enum {
+	HALF_NONE,
+	HALF_LOW,
+	HALF_HIGH,
+	HALF_LOWMEM,
+	HALF_NO_TRACE
+};
 
 /* The frame the kernel page table maps va to. */
 static uint32_t kernel_pfn(uintptr_t va)

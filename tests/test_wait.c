@@ -21,7 +21,7 @@
 #include <kernel/wait.h>
 #include "test_util.h"
 
-#define WAKE_ROUNDS	  20
+#define WAKE_ROUNDS	 20
 #define WAITER_SPINS_MAX 100000000ul /* the holder's bound, in polls */
 
 struct wake_race {
@@ -161,7 +161,8 @@ static void wait_wake_between_queue_and_sleep_not_lost(struct ktest *t)
 	migrate_enable();
 	kt_join_bounded(t, r.sleeper, &code);
 	kt_join_bounded(t, waker, &code);
-	kt_diag(t, "%u rounds, %u with the waker set to preempt the sleeper "
+	kt_diag(t,
+		"%u rounds, %u with the waker set to preempt the sleeper "
 		"as prepare_to_wait() ends, %u wake-ups lost",
 		r.done, r.primed, r.lost);
 	KT_EXPECT_EQ(t, r.done, WAKE_ROUNDS);
