@@ -28,7 +28,8 @@
  * hanging it.
  *
  * Each row also prints, in its teardown, one SCALE_JSON line with each
- * CPU's own rate and how far each had got when the first one finished:
+ * CPU's own time (median of samples, from the start to its last pair)
+ * and how far the last CPU had got when the first one finished:
  * under TCG a guest CPU is a host thread, and on a host with fewer cores
  * than guest CPUs those lines show the CPUs taking turns.
  */
@@ -281,16 +282,6 @@ static uint64_t scale_median(const uint64_t *v, unsigned int n)
 	return s[n / 2];
 }
 
-/* Each CPU's pairs per second while it ran, from its median finish. */
-static uint64_t scale_cpu_rate(struct scale_row *row, unsigned int i)
-{
-	uint64_t finish = scale_median(row->finish[i], row->samples);
-
-	return finish ? (uint64_t)row->pairs_per_cpu * 1000 *
-				arch_timestamp_per_ms() / finish
-		      : 0;
-}
-
 /* Append to a line being built: each printk is written whole. */
 static __printf(3, 4) void scale_append(char *buf, size_t *len, const char *fmt,
 					...)
@@ -320,7 +311,7 @@ static void scale_report(struct bench *b, struct scale_row *row)
 			     "# bench %s: %u CPUs x %u pairs; a "
 			     "sample: %lu pool wraps, %lu kmap() hits, the "
 			     "last CPU %u%% done when the first finished; "
-			     "pairs/s of each CPU while it ran:",
+			     "ticks from the start to each CPU's last pair:",
 			     row->name, row->workers, row->pairs_per_cpu,
 			     row->wraps / n, row->hits / n, laggard);
 		scale_append(json, &j,
@@ -328,16 +319,17 @@ static void scale_report(struct bench *b, struct scale_row *row)
 			     "\"cpus\": %u, \"pairs_per_cpu\": %u, "
 			     "\"ticks_per_ms\": %llu, \"wraps_per_sample\": "
 			     "%lu, \"hits_per_sample\": %lu, "
-			     "\"laggard_pct\": %u, \"cpu_pairs_per_s\": [",
+			     "\"laggard_pct\": %u, \"cpu_finish_ticks\": [",
 			     row->name, row->workers, row->pairs_per_cpu,
 			     (unsigned long long)arch_timestamp_per_ms(),
 			     row->wraps / n, row->hits / n, laggard);
 		for (unsigned int i = 0; i < row->workers; i++) {
-			unsigned long long rate = scale_cpu_rate(row, i);
+			unsigned long long finish =
+				scale_median(row->finish[i], n);
 
 			scale_append(text, &t, " cpu%u %llu", row->run.w[i].cpu,
-				     rate);
-			scale_append(json, &j, "%s%llu", i ? ", " : "", rate);
+				     finish);
+			scale_append(json, &j, "%s%llu", i ? ", " : "", finish);
 		}
 		pr_report("%s\n", text);
 		pr_report("%s]}\n", json);
