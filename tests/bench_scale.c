@@ -1,15 +1,18 @@
 /*
- * Scaling benchmarks (bench=kmap_scale,kmap_local_scale): every online
- * CPU maps, writes and unmaps highmem pages at once, and the figure is
- * the whole machine's time per pair. tools/bench.py boots them with 1,
- * 2, 4 and 8 CPUs; docs/bench.rst ("How kmap and kmap_local scale")
- * reads the curve.
+ * Scaling benchmarks (bench=*_scale): every online CPU maps, writes and
+ * unmaps highmem pages at once, and the figure is the whole machine's
+ * time per pair. tools/bench.py boots them with 1, 2, 4 and 8 CPUs;
+ * docs/bench.rst ("How kmap and kmap_local scale") reads the curve.
  *
  * kmap_scale        kmap() + write + kunmap(): one pool and one lock
  *                   for all CPUs, and a shootdown to every CPU at each
  *                   wrap of the pool
  * kmap_local_scale  kmap_local_page() + write + kunmap_local(): each
  *                   CPU's own fixmap slots, no shared lock
+ * baseline_scale    the write alone, to lowmem pages through the direct
+ *                   map: nothing shared, nothing mapped, so its curve is
+ *                   the ceiling the machine (or the emulator's host)
+ *                   sets on any of them
  *
  * One worker thread is bound to each online CPU. Each walks the whole
  * set of BENCH_PAGES pages, twice the pool, starting at its own share of
@@ -48,10 +51,12 @@
  * Pairs per sample, shared out among the CPUs. A sample must last well
  * over a host scheduler's time slice (a few ms), or one vCPU's thread
  * can finish before the host has run the others at all: about 0.1 s
- * for kmap_local, alone, and at least that for kmap once CPUs contend.
+ * on a quiet host for kmap_local alone and for the bare writes, and at
+ * least that for kmap once CPUs contend.
  */
 #define SCALE_KMAP_PAIRS  8192
 #define SCALE_LOCAL_PAIRS 65536
+#define SCALE_BASE_PAIRS  (1u << 19)
 #define SCALE_SAMPLES	  5
 #define SCALE_WATCHDOG_MS 15000 /* at the start line: a CPU that never came */
 
@@ -76,7 +81,7 @@ struct scale_worker {
 
 /* One sample: written by the workers; the runner reads it after join. */
 struct scale_run {
-	unsigned int (*loop)(struct scale_worker *w);
+	void (*loop)(struct scale_worker *w);
 	unsigned int workers;
 	unsigned int ready;    /* workers at the start line (atomic) */
 	unsigned int finished; /* workers done (atomic) */
@@ -90,7 +95,8 @@ struct scale_run {
 /* What a row keeps across its samples, for the SCALE_JSON line. */
 struct scale_row {
 	const char *name;
-	unsigned int (*loop)(struct scale_worker *w);
+	void (*loop)(struct scale_worker *w);
+	bool highmem; /* which pages the loop takes */
 	unsigned int samples, workers, pairs_per_cpu;
 	uint64_t finish[NR_CPUS][SCALE_SAMPLES]; /* each worker's, in ticks */
 	/* The least any worker had done when the first finished, in %. */
@@ -99,7 +105,8 @@ struct scale_row {
 	struct scale_run run;
 };
 
-static unsigned int scale_kmap_loop(struct scale_worker *w)
+/* Context: a worker thread; kmap() may sleep for a free slot. */
+static void scale_kmap_loop(struct scale_worker *w)
 {
 	for (unsigned int i = 0; i < w->pairs; i++) {
 		struct page *page = w->pages[(w->first + i) % w->npages];
@@ -109,10 +116,10 @@ static unsigned int scale_kmap_loop(struct scale_worker *w)
 		kunmap(page);
 		w->done = i + 1;
 	}
-	return w->pairs;
 }
 
-static unsigned int scale_kmap_local_loop(struct scale_worker *w)
+/* Context: a worker thread. */
+static void scale_kmap_local_loop(struct scale_worker *w)
 {
 	for (unsigned int i = 0; i < w->pairs; i++) {
 		struct page *page = w->pages[(w->first + i) % w->npages];
@@ -122,7 +129,18 @@ static unsigned int scale_kmap_local_loop(struct scale_worker *w)
 		kunmap_local((void *)p);
 		w->done = i + 1;
 	}
-	return w->pairs;
+}
+
+/* Context: a worker thread. */
+static void scale_baseline_loop(struct scale_worker *w)
+{
+	for (unsigned int i = 0; i < w->pairs; i++) {
+		struct page *page = w->pages[(w->first + i) % w->npages];
+		volatile uint32_t *p = lowmem_page_address(page);
+
+		*p = i;
+		w->done = i + 1;
+	}
 }
 
 /*
@@ -136,6 +154,7 @@ static bool scale_start_line(struct scale_worker *w)
 	struct scale_run *r = w->run;
 	uint64_t deadline;
 
+	might_sleep();
 	if (__atomic_add_fetch(&r->ready, 1, __ATOMIC_ACQ_REL) == r->workers) {
 		r->t0 = arch_timestamp();
 		r->go = true;
@@ -228,10 +247,11 @@ static bool scale_go(struct scale_run *r)
 static uint64_t scale_sample(struct bench *b, struct scale_row *row,
 			     unsigned int pairs)
 {
-	struct page_set *set = bench_pages(b, true, BENCH_PAGES);
+	struct page_set *set = bench_pages(b, row->highmem, BENCH_PAGES);
 	struct scale_run *r = &row->run;
 	struct pkmap_stats before, after;
 
+	might_sleep();
 	if (!set)
 		return 0;
 	scale_plan(row, set, pairs);
@@ -295,53 +315,59 @@ static __printf(3, 4) void scale_append(char *buf, size_t *len, const char *fmt,
 }
 
 /*
- * Print what the samples of row showed per CPU: a line for people and
- * a SCALE_JSON line for tools/bench.py, then forget them (a skipped
- * row prints neither).
+ * Print what the n samples of row showed per CPU: a line for people
+ * and a SCALE_JSON line for tools/bench.py.
  */
-static void scale_report(struct bench *b, struct scale_row *row)
+static void scale_print(struct scale_row *row, unsigned int n)
 {
 	static char text[PRINTK_LINE_MAX], json[PRINTK_LINE_MAX];
-	unsigned int n = row->samples;
 	unsigned int laggard = (unsigned int)scale_median(row->laggard, n);
 	size_t t = 0, j = 0;
 
-	if (n && !b->skip_reason) {
-		scale_append(text, &t,
-			     "# bench %s: %u CPUs x %u pairs; a "
-			     "sample: %lu pool wraps, %lu kmap() hits, the "
-			     "last CPU %u%% done when the first finished; "
-			     "ticks from the start to each CPU's last pair:",
-			     row->name, row->workers, row->pairs_per_cpu,
-			     row->wraps / n, row->hits / n, laggard);
-		scale_append(json, &j,
-			     "SCALE_JSON {\"bench\": \"%s\", "
-			     "\"cpus\": %u, \"pairs_per_cpu\": %u, "
-			     "\"ticks_per_ms\": %llu, \"wraps_per_sample\": "
-			     "%lu, \"hits_per_sample\": %lu, "
-			     "\"laggard_pct\": %u, \"cpu_finish_ticks\": [",
-			     row->name, row->workers, row->pairs_per_cpu,
-			     (unsigned long long)arch_timestamp_per_ms(),
-			     row->wraps / n, row->hits / n, laggard);
-		for (unsigned int i = 0; i < row->workers; i++) {
-			unsigned long long finish =
-				scale_median(row->finish[i], n);
+	scale_append(text, &t,
+		     "# bench %s: %u CPUs x %u pairs; a "
+		     "sample: %lu pool wraps, %lu kmap() hits, the "
+		     "last CPU %u%% done when the first finished; "
+		     "ticks from the start to each CPU's last pair:",
+		     row->name, row->workers, row->pairs_per_cpu,
+		     row->wraps / n, row->hits / n, laggard);
+	scale_append(json, &j,
+		     "SCALE_JSON {\"bench\": \"%s\", "
+		     "\"cpus\": %u, \"pairs_per_cpu\": %u, "
+		     "\"ticks_per_ms\": %llu, \"wraps_per_sample\": "
+		     "%lu, \"hits_per_sample\": %lu, "
+		     "\"laggard_pct\": %u, \"cpu_finish_ticks\": [",
+		     row->name, row->workers, row->pairs_per_cpu,
+		     (unsigned long long)arch_timestamp_per_ms(),
+		     row->wraps / n, row->hits / n, laggard);
+	for (unsigned int i = 0; i < row->workers; i++) {
+		unsigned long long finish = scale_median(row->finish[i], n);
 
-			scale_append(text, &t, " cpu%u %llu", row->run.w[i].cpu,
-				     finish);
-			scale_append(json, &j, "%s%llu", i ? ", " : "", finish);
-		}
-		pr_report("%s\n", text);
-		pr_report("%s]}\n", json);
+		scale_append(text, &t, " cpu%u %llu", row->run.w[i].cpu,
+			     finish);
+		scale_append(json, &j, "%s%llu", i ? ", " : "", finish);
 	}
+	pr_report("%s\n", text);
+	pr_report("%s]}\n", json);
+}
+
+/* Print the row's samples (unless it was skipped), then forget them. */
+static void scale_report(struct bench *b, struct scale_row *row)
+{
+	if (row->samples && !b->skip_reason)
+		scale_print(row, row->samples);
 	row->samples = 0;
 	row->wraps = row->hits = 0;
 }
 
 static struct scale_row kmap_row = { .name = "kmap_scale",
-				     .loop = scale_kmap_loop };
+				     .loop = scale_kmap_loop,
+				     .highmem = true };
 static struct scale_row kmap_local_row = { .name = "kmap_local_scale",
-					   .loop = scale_kmap_local_loop };
+					   .loop = scale_kmap_local_loop,
+					   .highmem = true };
+static struct scale_row baseline_row = { .name = "baseline_scale",
+					 .loop = scale_baseline_loop };
 
 static uint64_t bench_kmap_scale(struct bench *b, unsigned int n)
 {
@@ -351,6 +377,11 @@ static uint64_t bench_kmap_scale(struct bench *b, unsigned int n)
 static uint64_t bench_kmap_local_scale(struct bench *b, unsigned int n)
 {
 	return scale_sample(b, &kmap_local_row, n);
+}
+
+static uint64_t bench_baseline_scale(struct bench *b, unsigned int n)
+{
+	return scale_sample(b, &baseline_row, n);
 }
 
 /* Report, then give the pages back and drop the pool's cached slots. */
@@ -367,6 +398,12 @@ static void kmap_local_scale_teardown(struct bench *b)
 	bench_page_set_free(b);
 }
 
+static void baseline_scale_teardown(struct bench *b)
+{
+	scale_report(b, &baseline_row);
+	bench_page_set_free(b);
+}
+
 static struct bench __bench_kmap_scale __used __section(".benches")
 	__aligned(4) = { .name = "kmap_scale",
 			 .run = bench_kmap_scale,
@@ -379,3 +416,9 @@ static struct bench __bench_kmap_local_scale __used __section(".benches")
 			 .iters = SCALE_LOCAL_PAIRS,
 			 .samples = SCALE_SAMPLES,
 			 .teardown = kmap_local_scale_teardown };
+static struct bench __bench_baseline_scale __used __section(".benches")
+	__aligned(4) = { .name = "baseline_scale",
+			 .run = bench_baseline_scale,
+			 .iters = SCALE_BASE_PAIRS,
+			 .samples = SCALE_SAMPLES,
+			 .teardown = baseline_scale_teardown };

@@ -10,9 +10,9 @@ docs/bench.rst says how to read them.  Boots, each with
   host    plain TCG -smp 4, every benchmark (unit "ticks", host clock,
           noisy: medians over --runs boots are reported);
   host    plain TCG -smp 1, 2 and 8, the shootdown and IPI benchmarks,
-          the pool wrap and the whole-machine kmap and kmap_local rows
-          (tests/bench_scale.c) only, so their scaling with the CPU
-          count shows;
+          the pool wrap and the whole-machine rows of
+          tests/bench_scale.c only, so their scaling with the CPU count
+          shows;
   host    the same -smp 4 shootdown and IPI benchmarks alone, with
           cpu_relax=none and cpu_relax=pause in turn (modes
           "host-nopause", "host-pause"): what PAUSE in the spin-waits
@@ -56,7 +56,7 @@ sys.dont_write_bytecode = True
 ROOT = Path(__file__).resolve().parent.parent
 SCALING = "tlb_shootdown*,ipi_roundtrip*"
 # The rows docs/bench.rst's scaling section quotes at 1, 2, 4, 8 CPUs.
-SCALE = SCALING + ",pkmap_wrap_full,kmap_scale,kmap_local_scale"
+SCALE = SCALING + ",pkmap_wrap_full,*_scale"
 LOCKS = "lock_*"
 LATENCY = "latency_*"
 # tests/bench_latency.c: lat_teardown prints one per run.

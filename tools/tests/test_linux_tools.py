@@ -162,16 +162,16 @@ class Compare(unittest.TestCase):
         rst = compare.scale_rst(hmos)
         cells = [ln.split("- ", 1)[-1] for ln in rst.splitlines()
                  if ln.strip().startswith(("* - ", "- "))]
-        whole = cells[8:8 + 32]
-        self.assertEqual(whole[0:8], ["1", "1,000,000",
+        whole = cells[9:9 + 36]
+        self.assertEqual(whole[0:9], ["1", "1,000,000",
                                       "500,000 to 2,000,000", "1.00",
                                       "not measured", "not measured",
-                                      "not measured", "-"])
-        self.assertEqual(whole[8:12], ["2", "100,000", "100,000 to "
+                                      "not measured", "not measured", "-"])
+        self.assertEqual(whole[9:13], ["2", "100,000", "100,000 to "
                                        "100,000", "0.10"])
-        self.assertEqual(whole[15], "15")          # 30,000 ticks, in us
-        self.assertEqual(whole[16:18], ["4", "not measured"])
-        share = cells[8 + 32 + 6:]
+        self.assertEqual(whole[17], "15")          # 30,000 ticks, in us
+        self.assertEqual(whole[18:20], ["4", "not measured"])
+        share = cells[9 + 36 + 6:]
         self.assertEqual(share[0:4], ["1", "1,000,000 to 1,000,000",
                                       "100%", "16, 0"])
         self.assertEqual(share[6:10], ["2", "50,000 to 100,000", "17%",
@@ -235,6 +235,7 @@ HMOS_ONLY = {
     # only hmos's host boots measure; the module boots one CPU count.
     "kmap_scale": "host-clock, machine-wide, no Linux twin measured",
     "kmap_local_scale": "host-clock, machine-wide, no Linux twin measured",
+    "baseline_scale": "host-clock, machine-wide, no Linux twin measured",
 }
 
 
