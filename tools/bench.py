@@ -17,6 +17,11 @@ docs/bench.rst says how to read them.  Boots, each with
           cpu_relax=none and cpu_relax=pause in turn (modes
           "host-nopause", "host-pause"): what PAUSE in the spin-waits
           costs under TCG (arch/x86/relax.c);
+  host    kmap_scale alone at -smp 2 with spinlock=ticket (mode
+          "host-ticket"): how kmap_lock is handed over in ticket order,
+          against the test-and-set lock the kernel picks under a
+          hypervisor (two CPUs only: with more vCPUs than host cores,
+          ticket order waits for the host to run whichever is next);
   icount  -smp 2 with lowmem=64M, the latency benchmarks
           (tests/bench_latency.c): they need a second CPU to wake from.
           Their LATENCY lines add the 99th percentile and the maximum
@@ -221,6 +226,9 @@ def main():
                           extra="cpu_relax=pause"))
     result += merge(plain, "host-nopause", "ticks")
     result += merge(pause, "host-pause", "ticks")
+    result += merge([boot(args.elf, "kmap_scale", 2, False, args.mem, 300,
+                          extra="spinlock=ticket")
+                     for _ in range(args.runs)], "host-ticket", "ticks")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     for r in result:

@@ -47,7 +47,11 @@ The names of figures.rst, for a benchmark row ROW (tests/bench_*.c):
   |ROW.vs.linux|    hmos / Linux, icount, to two decimals
   |ROW.rate.smpN|   a row of tests/bench_scale.c: the whole machine's
                     pairs per second with N CPUs (three figures);
-                    |ROW.x1.smpN| that rate over the rate with one CPU
+                    |ROW.x1.smpN| that rate over the rate with one CPU;
+                    |ROW.laggard.smpN| how far the last CPU had got
+                    when the first finished; |ROW.ticket.rate.smpN| and
+                    |ROW.ticket.laggard.smpN| the same booted with
+                    spinlock=ticket
 
 Each is the median, written with thousands separated by commas."""
 
@@ -300,7 +304,8 @@ def scale_by_smp(hmos):
 
 
 def scale_subs(hmos):
-    """|ROW.rate.smpN| and |ROW.x1.smpN| (FIGURES)."""
+    """|ROW.rate.smpN|, |ROW.x1.smpN|, |ROW.laggard.smpN| and their
+    spinlock=ticket twins (FIGURES)."""
     rows, subs = scale_by_smp(hmos), {}
     for name in SCALE_ROWS:
         one = rows.get((name, 1))
@@ -310,9 +315,18 @@ def scale_subs(hmos):
                 continue
             subs[f"{name}.rate.smp{smp}"] = three_figures(
                 scale_rate(r, r["median"]))
+            subs[f"{name}.laggard.smp{smp}"] = \
+                f"{r['scale']['laggard_pct']}%"
             if one:
                 subs[f"{name}.x1.smp{smp}"] = \
                     f"{one['median'] / r['median']:.2f}"
+    for r in hmos:
+        if r["mode"] == "host-ticket" and "scale" in r:
+            name, smp = r["bench"], r["smp"]
+            subs[f"{name}.ticket.rate.smp{smp}"] = three_figures(
+                scale_rate(r, r["median"]))
+            subs[f"{name}.ticket.laggard.smp{smp}"] = \
+                f"{r['scale']['laggard_pct']}%"
     return subs
 
 

@@ -176,10 +176,17 @@ class Compare(unittest.TestCase):
                                       "100%", "16, 0"])
         self.assertEqual(share[6:10], ["2", "50,000 to 100,000", "17%",
                                        "14, 500"])
-        subs = compare.scale_subs(hmos)
+        ticket = dict(row("kmap_scale", 2, 4000, [4000],
+                          dict(two, laggard_pct=87)), mode="host-ticket")
+        subs = compare.scale_subs(hmos + [ticket])
         self.assertEqual(subs["kmap_scale.rate.smp2"], "100,000")
         self.assertEqual(subs["kmap_scale.x1.smp2"], "0.10")
+        self.assertEqual(subs["kmap_scale.laggard.smp2"], "17%")
+        self.assertEqual(subs["kmap_scale.ticket.rate.smp2"], "500,000")
+        self.assertEqual(subs["kmap_scale.ticket.laggard.smp2"], "87%")
         self.assertNotIn("kmap_local_scale.rate.smp1", subs)
+        # The ticket boot is not the -smp 2 row of the table.
+        self.assertEqual(compare.scale_rst(hmos + [ticket]), rst)
 
     def test_missing_input_is_named(self):
         with tempfile.TemporaryDirectory() as d:
