@@ -42,6 +42,7 @@
 #include <mm/tlbflush.h>
 #include <mm/vmalloc.h>
 #include <mm/vmap_area.h>
+#include <arch/pte.h>
 
 /*
  * The allocator's part of the vmalloc area ends where the demand-paged
@@ -320,30 +321,39 @@ void vmap_purge(void)
 	mutex_unlock(&purge_lock);
 }
 
+/*
+ * The area's entries are found by index (arch_vmalloc_pte), and they
+ * are one array, so the first page's gives all the others; the
+ * permissions are worked out once. Mapping a page is then building its
+ * entry and two stores: no call, no walk.
+ */
 static void map_pages(uintptr_t addr, struct page **pages, unsigned int n,
 		      unsigned int prot)
 {
+	pte_t *ptep = arch_vmalloc_pte(addr);
+	pte_t tmpl = arch_make_kernel_pte(0, prot);
+
 	for (unsigned int i = 0; i < n; i++)
-		arch_set_kernel_pte(addr + (i << PAGE_SHIFT),
-				    arch_make_pte(page_to_phys(pages[i]),
-						  prot));
+		arch_pte_install(&ptep[i],
+				 arch_pte_with_phys(tmpl,
+						    page_to_phys(pages[i])));
 }
 
 /*
  * Every page handed to vmap must be one its caller owns: a NULL from a
  * failed alloc_page, a stale pointer or a freed page would otherwise be
  * mapped, and the caller's writes would land in someone else's frame.
+ * The inline test runs on every page; the reason is looked up only for
+ * the page it refuses.
  */
 static bool vmap_pages_refused(struct page **pages, unsigned int count)
 {
 	for (unsigned int i = 0; i < count; i++) {
-		const char *why = page_not_owned_reason(pages[i]);
-
-		if (unlikely(why)) {
-			WARN(1, "vmap: page %u of %u (%p) is %s; refused", i,
-			     count, pages[i], why);
-			return true;
-		}
+		if (likely(page_owned(pages[i])))
+			continue;
+		WARN(1, "vmap: page %u of %u (%p) is %s; refused", i, count,
+		     pages[i], page_not_owned_reason(pages[i]));
+		return true;
 	}
 	return false;
 }
@@ -366,20 +376,21 @@ void *vmap(struct page **pages, unsigned int count, unsigned int prot)
 /*
  * Clear the PTEs of the area's first n pages; with free_them, free the
  * pages they mapped. vunmap's pages belong to its caller, so it does
- * not even read the entries: a page-table walk per page saved.
+ * not even read the entries.
  */
 static void unmap_pages(struct vm_area *va, unsigned int n, bool free_them)
 {
+	pte_t *ptep = arch_vmalloc_pte(va->addr);
+
 	for (unsigned int i = 0; i < n; i++) {
-		uintptr_t a = va->addr + (i << PAGE_SHIFT);
 		pte_t pte;
 
 		if (!free_them) {
-			arch_clear_kernel_pte(a);
+			arch_pte_clear(&ptep[i]);
 			continue;
 		}
-		pte = arch_get_kernel_pte(a);
-		arch_clear_kernel_pte(a);
+		pte = arch_pte_read(&ptep[i]);
+		arch_pte_clear(&ptep[i]);
 		if (arch_pte_present(pte))
 			free_page(
 				pfn_to_page(arch_pte_phys(pte) >> PAGE_SHIFT));
@@ -476,9 +487,8 @@ static void *do_vmalloc(size_t size, unsigned int flags, const char *owner)
 			vmalloc_give_up(va, i);
 			return NULL;
 		}
-		arch_set_kernel_pte(va->addr + (i << PAGE_SHIFT),
-				    arch_make_pte(page_to_phys(page),
-						  MAP_READ | MAP_WRITE));
+		arch_pte_install(arch_vmalloc_pte(va->addr + (i << PAGE_SHIFT)),
+				 arch_make_kernel_rw_pte(page_to_phys(page)));
 	}
 	return (void *)va->addr;
 }
