@@ -80,6 +80,9 @@ static LIST_HEAD(busy_list);
 static LIST_HEAD(lazy_list);
 static struct vm_area *busy_hash[VMAP_HASH_SIZE];
 static struct vmap_stats stats;
+/* Descriptors kept for the next areas, linked by hash_next. */
+static struct vm_area *spares;
+static unsigned int nr_spares;
 /* The span the next purge must flush: every lazy area is inside it. */
 static uintptr_t lazy_lo = UINTPTR_MAX, lazy_hi;
 
@@ -99,19 +102,54 @@ static inline struct vm_area *area_of(struct vmap_area *range)
 }
 
 /*
+ * Descriptors freed by merges and purges are kept, up to
+ * VMAP_SPARES_MAX, for the next areas: a vmap then takes one from this
+ * list under the lock it takes anyway, instead of a kmalloc of its own.
+ * A purge frees one descriptor per lazy area, so the cap is above what
+ * one purge of 16-page areas frees (VMAP_LAZY_MAX_PAGES / 17). The
+ * rest go back to kmalloc. vmap_lock held.
+ */
+#define VMAP_SPARES_MAX 512
+
+static struct vm_area *spare_pop(void)
+{
+	struct vm_area *a = spares;
+
+	if (a) {
+		spares = a->hash_next;
+		nr_spares--;
+	}
+	return a;
+}
+
+static void spare_push(struct vm_area *a)
+{
+	if (nr_spares >= VMAP_SPARES_MAX) {
+		kfree(a);
+		return;
+	}
+	a->hash_next = spares;
+	spares = a;
+	nr_spares++;
+}
+
+/*
  * The space's descriptors are whole vm_areas: a freed area is its node.
  * Not zeroed: the space sets the node's fields, area_alloc the rest.
+ * Called by the space with vmap_lock held.
  */
 static struct vmap_area *node_alloc(void)
 {
-	struct vm_area *a = kmalloc(sizeof(*a));
+	struct vm_area *a = spare_pop();
 
+	if (!a)
+		a = kmalloc(sizeof(*a));
 	return a ? &a->range : NULL;
 }
 
 static void node_free(struct vmap_area *range)
 {
-	kfree(area_of(range));
+	spare_push(area_of(range));
 }
 
 /*
@@ -125,8 +163,9 @@ static void check_context(const char *who)
 		panic("%s from an interrupt handler (it may wait for "
 		      "other CPUs)",
 		      who);
-	if (!system_booting())
-		might_sleep();
+	/* The common case, nothing to suspect, is two tests and no call. */
+	if (unlikely(might_sleep_suspect()) && !system_booting())
+		__might_sleep(__FILE__, __LINE__);
 }
 
 /*
@@ -169,60 +208,73 @@ static void busy_unlink(struct vm_area **slot)
 }
 
 /*
- * The descriptor of a new area. On a small machine the lazy areas'
- * own descriptors can be what fills kmalloc (thousands of one-page
- * areas wait for a purge): a purge frees them, so purge once and ask
- * again before giving up.
+ * Put one new descriptor on the spare list, for area_alloc to take. On
+ * a small machine the lazy areas' own descriptors can be what fills
+ * kmalloc (thousands of one-page areas wait for a purge): a purge
+ * frees them, so purge once and ask again before giving up.
+ * Return: false if there is no memory for one.
  */
-static struct vm_area *area_struct_alloc(void)
+static bool spare_add(void)
 {
-	struct vmap_area *range = node_alloc();
+	struct vm_area *a = kmalloc(sizeof(*a));
 
-	if (!range && may_purge()) {
+	if (!a && may_purge()) {
 		vmap_purge();
-		range = node_alloc();
+		a = kmalloc(sizeof(*a));
 	}
-	return range ? area_of(range) : NULL;
+	if (!a)
+		return false;
+	spin_lock(&vmap_lock);
+	spare_push(a);
+	spin_unlock(&vmap_lock);
+	return true;
 }
 
 /*
- * Reserve a range for nr_pages mapped pages plus its guard page(s).
- * A failing search purges the lazy ranges once and tries again.
+ * Reserve a range for nr_pages mapped pages plus its guard page(s),
+ * with a spare descriptor, all under one taking of vmap_lock. With no
+ * spare, make one and try again; a failing search purges the lazy
+ * ranges once and tries again.
  */
 static struct vm_area *area_alloc(unsigned int nr_pages, unsigned int flags,
 				  const char *owner)
 {
 	size_t size = vmap_area_span(nr_pages, flags & VM_GUARD_BELOW);
-	struct vm_area *va;
+	bool purged = false;
 
 	if (!nr_pages ||
 	    nr_pages > (VMAP_AREA_END - vmalloc_start) >> PAGE_SHIFT)
 		return NULL;
-	va = area_struct_alloc();
-	if (!va)
-		return NULL;
-	va->nr_pages = nr_pages;
-	va->flags = flags;
-	va->owner = owner;
-	for (int attempt = 0;; attempt++) {
+	for (;;) {
+		struct vm_area *va;
 		bool ok;
 
 		spin_lock(&vmap_lock);
-		ok = vmap_space_take(&space, size, PAGE_SIZE, &va->range);
+		va = spare_pop();
+		ok = va && vmap_space_take(&space, size, PAGE_SIZE, &va->range);
 		if (ok) {
+			va->nr_pages = nr_pages;
+			va->flags = flags;
+			va->owner = owner;
 			va->addr = va->range.start +
 				   ((flags & VM_GUARD_BELOW) ? PAGE_SIZE : 0);
 			busy_link(va);
+		} else if (va) {
+			spare_push(va);
 		}
 		spin_unlock(&vmap_lock);
 		if (ok)
 			return va;
-		if (attempt || !may_purge())
-			break;
+		if (!va) {
+			if (!spare_add())
+				return NULL;
+			continue;
+		}
+		if (purged || !may_purge())
+			return NULL;
 		vmap_purge();
+		purged = true;
 	}
-	kfree(va);
-	return NULL;
 }
 
 /* The area of list head whose range holds va, or NULL. vmap_lock. */
@@ -322,53 +374,69 @@ void vmap_purge(void)
 }
 
 /*
- * The area's entries are found by index (arch_vmalloc_pte), and they
- * are one array, so the first page's gives all the others; the
- * permissions are worked out once. Mapping a page is then building its
- * entry and two stores: no call, no walk.
+ * Map the pages at addr, checking each as it goes: every page handed
+ * to vmap must be one its caller owns, as a NULL from a failed
+ * alloc_page, a stale pointer or a freed page would otherwise be
+ * mapped, and the caller's writes would land in someone else's frame.
+ * The area's entries are found by index (arch_vmalloc_pte) and are one
+ * array, and the permissions are worked out once: a page costs its
+ * test, an OR and two stores, with no call and no walk.
+ * Return: how many were mapped; fewer than n if pages[that] is refused.
  */
-static void map_pages(uintptr_t addr, struct page **pages, unsigned int n,
-		      unsigned int prot)
+static unsigned int map_pages(uintptr_t addr, struct page **pages,
+			      unsigned int n, unsigned int prot)
 {
 	pte_t *ptep = arch_vmalloc_pte(addr);
 	pte_t tmpl = arch_make_kernel_pte(0, prot);
+	unsigned int i;
 
+	for (i = 0; i < n; i++) {
+		if (unlikely(!page_owned(pages[i])))
+			break;
+		arch_pte_install(&ptep[i], arch_pte_with_phys(
+						   tmpl, page_to_phys(pages[i])));
+	}
+	return i;
+}
+
+/* Clear n entries from ptep on: the pages are not looked at. */
+static void clear_ptes(pte_t *ptep, unsigned int n)
+{
 	for (unsigned int i = 0; i < n; i++)
-		arch_pte_install(&ptep[i],
-				 arch_pte_with_phys(tmpl,
-						    page_to_phys(pages[i])));
+		arch_pte_clear(&ptep[i]);
 }
 
 /*
- * Every page handed to vmap must be one its caller owns: a NULL from a
- * failed alloc_page, a stale pointer or a freed page would otherwise be
- * mapped, and the caller's writes would land in someone else's frame.
- * The inline test runs on every page; the reason is looked up only for
- * the page it refuses.
+ * map_pages() refused page `bad`: say which and why, then undo the
+ * entries written before it and park the area for a purge, as a
+ * vunmap would (this CPU may have cached them already).
  */
-static bool vmap_pages_refused(struct page **pages, unsigned int count)
+static noinline void vmap_refuse(struct vm_area *va, struct page **pages,
+				 unsigned int count, unsigned int bad)
 {
-	for (unsigned int i = 0; i < count; i++) {
-		if (likely(page_owned(pages[i])))
-			continue;
-		WARN(1, "vmap: page %u of %u (%p) is %s; refused", i, count,
-		     pages[i], page_not_owned_reason(pages[i]));
-		return true;
-	}
-	return false;
+	WARN(1, "vmap: page %u of %u (%p) is %s; refused", bad, count,
+	     pages[bad], page_not_owned_reason(pages[bad]));
+	spin_lock(&vmap_lock);
+	busy_unlink(busy_slot(va->addr));
+	spin_unlock(&vmap_lock);
+	clear_ptes(arch_vmalloc_pte(va->addr), bad);
+	area_free_lazy(va);
 }
 
 void *vmap(struct page **pages, unsigned int count, unsigned int prot)
 {
 	struct vm_area *va;
+	unsigned int mapped;
 
 	check_context("vmap");
-	if (vmap_pages_refused(pages, count))
-		return NULL;
 	va = area_alloc(count, 0, NULL);
 	if (!va)
 		return NULL;
-	map_pages(va->addr, pages, count, prot);
+	mapped = map_pages(va->addr, pages, count, prot);
+	if (unlikely(mapped != count)) {
+		vmap_refuse(va, pages, count, mapped);
+		return NULL;
+	}
 	trace_event(TR_VMAP, va->addr, count, 0);
 	return (void *)va->addr;
 }
@@ -382,14 +450,13 @@ static void unmap_pages(struct vm_area *va, unsigned int n, bool free_them)
 {
 	pte_t *ptep = arch_vmalloc_pte(va->addr);
 
+	if (!free_them) {
+		clear_ptes(ptep, n);
+		return;
+	}
 	for (unsigned int i = 0; i < n; i++) {
-		pte_t pte;
+		pte_t pte = arch_pte_read(&ptep[i]);
 
-		if (!free_them) {
-			arch_pte_clear(&ptep[i]);
-			continue;
-		}
-		pte = arch_pte_read(&ptep[i]);
 		arch_pte_clear(&ptep[i]);
 		if (arch_pte_present(pte))
 			free_page(
@@ -406,8 +473,8 @@ static struct vm_area *lookup_for_free(const void *addr, const char *who,
 				       bool want_alloc)
 {
 	uintptr_t a = (uintptr_t)addr;
+	struct vm_area *va, **slot;
 	bool by_vmalloc, lazy;
-	struct vm_area *va;
 
 	if (!in_vmalloc_area(a)) {
 		WARN(1,
@@ -418,10 +485,11 @@ static struct vm_area *lookup_for_free(const void *addr, const char *who,
 		return NULL;
 	}
 	spin_lock(&vmap_lock);
-	va = *busy_slot(a);
+	slot = busy_slot(a);
+	va = *slot;
 	by_vmalloc = va && (va->flags & VM_ALLOC);
 	if (va && by_vmalloc == want_alloc)
-		busy_unlink(busy_slot(a));
+		busy_unlink(slot);
 	lazy = !va && find_in(&lazy_list, a);
 	spin_unlock(&vmap_lock);
 	if (!va) {
