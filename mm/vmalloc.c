@@ -217,9 +217,16 @@ static void busy_unlink(struct vm_area **slot)
 static bool spare_add(void)
 {
 	struct vm_area *a = kmalloc(sizeof(*a));
+	bool have;
 
 	if (!a && may_purge()) {
+		/* Its descriptors go to the spare list first, then kfree. */
 		vmap_purge();
+		spin_lock(&vmap_lock);
+		have = nr_spares != 0;
+		spin_unlock(&vmap_lock);
+		if (have)
+			return true;
 		a = kmalloc(sizeof(*a));
 	}
 	if (!a)
