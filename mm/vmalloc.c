@@ -41,8 +41,8 @@
 #include <mm/page_alloc.h>
 #include <mm/tlbflush.h>
 #include <mm/vmalloc.h>
+#include <mm/vmalloc_map.h>
 #include <mm/vmap_area.h>
-#include <arch/pte.h>
 
 /*
  * The allocator's part of the vmalloc area ends where the demand-paged
@@ -157,7 +157,7 @@ static void node_free(struct vmap_area *range)
  * handler, and where sleeping is allowed, except while booting (only
  * the boot CPU runs, interrupts off: nothing it could wait for exists).
  */
-static void check_context(const char *who)
+static __always_inline void check_context(const char *who)
 {
 	if (unlikely(in_interrupt()))
 		panic("%s from an interrupt handler (it may wait for "
@@ -298,19 +298,28 @@ static struct vm_area *find_in(struct list_head *head, uintptr_t va)
 	return NULL;
 }
 
-/* The area's PTEs are clear: park it until a purge. */
-static void area_free_lazy(struct vm_area *va)
+/*
+ * The area's PTEs are clear: park it until a purge. vmap_lock held.
+ * Return: true if the lazy list has grown past VMAP_LAZY_MAX_PAGES (the
+ * caller purges once it has dropped the lock).
+ */
+static bool lazy_add(struct vm_area *va)
 {
-	unsigned long pages = (va->range.end - va->range.start) >> PAGE_SHIFT;
-	bool purge;
-
-	spin_lock(&vmap_lock);
 	lazy_lo = MIN(lazy_lo, va->range.start);
 	lazy_hi = MAX(lazy_hi, va->range.end);
 	list_add_tail(&va->list, &lazy_list);
 	stats.lazy_areas++;
-	stats.lazy_pages += pages;
-	purge = stats.lazy_pages > VMAP_LAZY_MAX_PAGES;
+	stats.lazy_pages += (va->range.end - va->range.start) >> PAGE_SHIFT;
+	return stats.lazy_pages > VMAP_LAZY_MAX_PAGES;
+}
+
+/* lazy_add(), taking vmap_lock, then the purge if it is due. */
+static void area_free_lazy(struct vm_area *va)
+{
+	bool purge;
+
+	spin_lock(&vmap_lock);
+	purge = lazy_add(va);
 	spin_unlock(&vmap_lock);
 	if (purge)
 		vmap_purge();
@@ -381,40 +390,7 @@ void vmap_purge(void)
 }
 
 /*
- * Map the pages at addr, checking each as it goes: every page handed
- * to vmap must be one its caller owns, as a NULL from a failed
- * alloc_page, a stale pointer or a freed page would otherwise be
- * mapped, and the caller's writes would land in someone else's frame.
- * The area's entries are found by index (arch_vmalloc_pte) and are one
- * array, and the permissions are worked out once: a page costs its
- * test, an OR and two stores, with no call and no walk.
- * Return: how many were mapped; fewer than n if pages[that] is refused.
- */
-static unsigned int map_pages(uintptr_t addr, struct page **pages,
-			      unsigned int n, unsigned int prot)
-{
-	pte_t *ptep = arch_vmalloc_pte(addr);
-	pte_t tmpl = arch_make_kernel_pte(0, prot);
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		if (unlikely(!page_owned(pages[i])))
-			break;
-		arch_pte_install(&ptep[i], arch_pte_with_phys(
-						   tmpl, page_to_phys(pages[i])));
-	}
-	return i;
-}
-
-/* Clear n entries from ptep on: the pages are not looked at. */
-static void clear_ptes(pte_t *ptep, unsigned int n)
-{
-	for (unsigned int i = 0; i < n; i++)
-		arch_pte_clear(&ptep[i]);
-}
-
-/*
- * map_pages() refused page `bad`: say which and why, then undo the
+ * vmap_map_pages() refused page `bad`: say which and why, then undo the
  * entries written before it and park the area for a purge, as a
  * vunmap would (this CPU may have cached them already).
  */
@@ -426,7 +402,7 @@ static noinline void vmap_refuse(struct vm_area *va, struct page **pages,
 	spin_lock(&vmap_lock);
 	busy_unlink(busy_slot(va->addr));
 	spin_unlock(&vmap_lock);
-	clear_ptes(arch_vmalloc_pte(va->addr), bad);
+	vmap_clear_ptes(va->addr, bad);
 	area_free_lazy(va);
 }
 
@@ -439,7 +415,7 @@ void *vmap(struct page **pages, unsigned int count, unsigned int prot)
 	va = area_alloc(count, 0, NULL);
 	if (!va)
 		return NULL;
-	mapped = map_pages(va->addr, pages, count, prot);
+	mapped = vmap_map_pages(va->addr, pages, count, prot);
 	if (unlikely(mapped != count)) {
 		vmap_refuse(va, pages, count, mapped);
 		return NULL;
@@ -448,84 +424,115 @@ void *vmap(struct page **pages, unsigned int count, unsigned int prot)
 	return (void *)va->addr;
 }
 
+/* Why vunmap or vfree refuses an address (busy_take, refuse_free). */
+enum free_refusal {
+	FREE_OUTSIDE,	 /* not in the vmalloc area */
+	FREE_DOUBLE,	 /* the start of an area already freed */
+	FREE_UNKNOWN,	 /* not the start of any area we know */
+	FREE_WRONG_KIND, /* a vmalloc area to vunmap, or a vmap one to vfree */
+};
+
 /*
- * Clear the PTEs of the area's first n pages; with free_them, free the
- * pages they mapped. vunmap's pages belong to its caller, so it does
- * not even read the entries.
+ * vunmap and vfree: unlink the busy area handed out at a if it is of
+ * the kind the caller frees (VM_ALLOC or not). vmap_lock held.
+ * Return: the area; or NULL, with *why, and nothing changed.
  */
-static void unmap_pages(struct vm_area *va, unsigned int n, bool free_them)
+static struct vm_area *busy_take(uintptr_t a, bool want_alloc,
+				 enum free_refusal *why)
 {
-	pte_t *ptep = arch_vmalloc_pte(va->addr);
+	struct vm_area **slot = busy_slot(a), *va = *slot;
 
-	if (!free_them) {
-		clear_ptes(ptep, n);
-		return;
+	if (!va) {
+		*why = find_in(&lazy_list, a) ? FREE_DOUBLE : FREE_UNKNOWN;
+		return NULL;
 	}
-	for (unsigned int i = 0; i < n; i++) {
-		pte_t pte = arch_pte_read(&ptep[i]);
-
-		arch_pte_clear(&ptep[i]);
-		if (arch_pte_present(pte))
-			free_page(
-				pfn_to_page(arch_pte_phys(pte) >> PAGE_SHIFT));
+	if (!(va->flags & VM_ALLOC) != !want_alloc) {
+		*why = FREE_WRONG_KIND;
+		return NULL;
 	}
+	busy_unlink(slot);
+	return va;
 }
 
-/*
- * vunmap and vfree: unlink the busy area handed out at addr if it is of
- * the kind the caller frees (VM_ALLOC or not); else say precisely what
- * is wrong and leave it as it was.
- */
-static struct vm_area *lookup_for_free(const void *addr, const char *who,
-				       bool want_alloc)
+/* Say precisely what is wrong with the address a caller freed. */
+static noinline void refuse_free(const char *who, uintptr_t a,
+				 bool want_alloc, enum free_refusal why)
 {
-	uintptr_t a = (uintptr_t)addr;
-	struct vm_area *va, **slot;
-	bool by_vmalloc, lazy;
-
-	if (!in_vmalloc_area(a)) {
+	if (why == FREE_OUTSIDE)
 		WARN(1,
 		     "%s: %08lx is not in the vmalloc area (%08lx-%08lx); "
 		     "refused",
 		     who, (unsigned long)a, (unsigned long)vmalloc_start,
 		     (unsigned long)VMAP_AREA_END);
-		return NULL;
-	}
-	spin_lock(&vmap_lock);
-	slot = busy_slot(a);
-	va = *slot;
-	by_vmalloc = va && (va->flags & VM_ALLOC);
-	if (va && by_vmalloc == want_alloc)
-		busy_unlink(slot);
-	lazy = !va && find_in(&lazy_list, a);
-	spin_unlock(&vmap_lock);
-	if (!va) {
-		WARN(1, "%s: %08lx is not the start of a %s area (%s); refused",
-		     who, (unsigned long)a, want_alloc ? "vmalloc" : "vmap",
-		     lazy ? "double free: it was already freed"
-			  : "never allocated, or freed and purged");
-		return NULL;
-	}
-	if (by_vmalloc != want_alloc) {
+	else if (why == FREE_WRONG_KIND)
 		WARN(1, "%s: %08lx was made by %s; use %s (refused)", who,
 		     (unsigned long)a, want_alloc ? "vmap" : "vmalloc",
 		     want_alloc ? "vunmap" : "vfree");
-		return NULL;
+	else
+		WARN(1, "%s: %08lx is not the start of a %s area (%s); refused",
+		     who, (unsigned long)a, want_alloc ? "vmalloc" : "vmap",
+		     why == FREE_DOUBLE
+			     ? "double free: it was already freed"
+			     : "never allocated, or freed and purged");
+}
+
+/*
+ * busy_take() under a taking of vmap_lock of its own, and a refusal
+ * reported: the area stays as it was.
+ */
+static struct vm_area *lookup_for_free(const void *addr, const char *who,
+				       bool want_alloc)
+{
+	enum free_refusal why = FREE_OUTSIDE;
+	uintptr_t a = (uintptr_t)addr;
+	struct vm_area *va = NULL;
+
+	if (in_vmalloc_area(a)) {
+		spin_lock(&vmap_lock);
+		va = busy_take(a, want_alloc, &why);
+		spin_unlock(&vmap_lock);
 	}
+	if (!va)
+		refuse_free(who, a, want_alloc, why);
 	return va;
 }
 
+/*
+ * The area comes off the busy list, has its entries cleared and goes
+ * on the lazy list in one taking of vmap_lock: clearing is two stores
+ * a page, short enough to do under the lock, and it saves taking the
+ * lock twice. A purge that takes the area from the lazy list finds its
+ * entries clear; once it is there, it is no longer ours to read (a
+ * purge on another CPU may give it back), so what the trace needs is
+ * read before.
+ */
 void vunmap(const void *addr)
 {
-	struct vm_area *va;
+	enum free_refusal why = FREE_OUTSIDE;
+	uintptr_t a = (uintptr_t)addr;
+	unsigned int nr_pages = 0;
+	bool purge = false;
 
 	check_context("vunmap");
-	va = lookup_for_free(addr, "vunmap", false);
-	if (!va)
+	if (likely(in_vmalloc_area(a))) {
+		struct vm_area *va;
+
+		spin_lock(&vmap_lock);
+		va = busy_take(a, false, &why);
+		if (va) {
+			nr_pages = va->nr_pages;
+			vmap_clear_ptes(a, nr_pages);
+			purge = lazy_add(va);
+		}
+		spin_unlock(&vmap_lock);
+	}
+	if (!nr_pages) {
+		refuse_free("vunmap", a, false, why);
 		return;
-	unmap_pages(va, va->nr_pages, false);
-	trace_event(TR_VUNMAP, va->addr, va->nr_pages, 0);
-	area_free_lazy(va);
+	}
+	trace_event(TR_VUNMAP, a, nr_pages, 0);
+	if (purge)
+		vmap_purge();
 }
 
 /*
@@ -540,7 +547,7 @@ static void vmalloc_give_up(struct vm_area *va, unsigned int got)
 	BUG_ON(*busy_slot(va->addr) != va);
 	busy_unlink(busy_slot(va->addr));
 	spin_unlock(&vmap_lock);
-	unmap_pages(va, got, true);
+	vmap_clear_free_pages(va->addr, got);
 	area_free_lazy(va);
 }
 
@@ -548,6 +555,7 @@ static void *do_vmalloc(size_t size, unsigned int flags, const char *owner)
 {
 	unsigned int n = ALIGN_UP(size, PAGE_SIZE) >> PAGE_SHIFT;
 	struct vm_area *va;
+	unsigned int got;
 
 	check_context("vmalloc");
 	if (!size || size > VMAP_AREA_END - vmalloc_start)
@@ -555,15 +563,10 @@ static void *do_vmalloc(size_t size, unsigned int flags, const char *owner)
 	va = area_alloc(n, flags | VM_ALLOC, owner);
 	if (!va)
 		return NULL;
-	for (unsigned int i = 0; i < n; i++) {
-		struct page *page = alloc_page(GFP_HIGHUSER);
-
-		if (!page) {
-			vmalloc_give_up(va, i);
-			return NULL;
-		}
-		arch_pte_install(arch_vmalloc_pte(va->addr + (i << PAGE_SHIFT)),
-				 arch_make_kernel_rw_pte(page_to_phys(page)));
+	got = vmalloc_map_new_pages(va->addr, n);
+	if (got != n) {
+		vmalloc_give_up(va, got);
+		return NULL;
 	}
 	return (void *)va->addr;
 }
@@ -588,7 +591,7 @@ void vfree(const void *addr)
 	va = lookup_for_free(addr, "vfree", true);
 	if (!va)
 		return;
-	unmap_pages(va, va->nr_pages, true);
+	vmap_clear_free_pages(va->addr, va->nr_pages);
 	area_free_lazy(va);
 }
 

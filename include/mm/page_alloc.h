@@ -98,8 +98,8 @@ static inline bool page_owned(const struct page *page)
 {
 	uintptr_t offset = (uintptr_t)page - (uintptr_t)mem_map;
 
-	return offset < (uintptr_t)max_pfn * sizeof(struct page) &&
-	       offset % sizeof(struct page) == 0 &&
+	return offset % sizeof(struct page) == 0 &&
+	       offset / sizeof(struct page) < max_pfn &&
 	       !(READ_ONCE(page->flags) & (PG_reserved | PG_unowned));
 }
 
