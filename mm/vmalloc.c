@@ -2,32 +2,33 @@
  * The vmalloc area: vmap, vmalloc and kernel stacks map pages into
  * ranges of it, and unmap them lazily (include/mm/vmalloc.h has the API
  * and the lazy-unmap story). Which ranges are free is the range
- * allocator's business (mm/vmap_area.c); this file maps, unmaps, and
- * purges.
+ * allocator's business (mm/vmap_area.c), the entries of an area are
+ * written by mm/vmalloc_map.c, and the lazy list and its purge are
+ * mm/vmalloc_purge.c's; this file keeps the areas and hands them out.
  *
  * Every range of the area is in exactly one of three places:
  *   free        a hole of the range allocator's space (vmap_space);
  *   busy        allocated: on busy_list (for reports and leak checks)
  *               and in a hash table keyed by the address given out (so
  *               vunmap finds it in O(1));
- *   lazy_list   unmapped, but maybe still in some CPU's TLB: not
- *               reusable until vmap_purge() has done a shootdown.
+ *   lazy        unmapped, but maybe still in some CPU's TLB: not
+ *               reusable until vmap_purge() has done a shootdown
+ *               (mm/vmalloc_purge.c).
  *
  * Freed ranges do not go back to the free space one by one: they wait
  * on the lazy list, and one purge (one shootdown) returns them all.
  *
- * Locking: vmap_lock protects the space, the two lists, the hash table
- * and the counters. It is always taken with interrupts ON (never from
- * an interrupt handler), so a CPU waiting for it can still answer a
- * shootdown (deadlock rule, include/mm/tlbflush.h). Page-table entries
- * of a busy area are written by whoever owns the area, outside the
- * lock; the lock is held for bookkeeping only, never across a wait.
- * purge_lock (a mutex) serialises purges, so that an allocation
- * that fails and purges really sees every range freed before it.
- * Lock order: purge_lock, then vmap_lock, then the allocators' locks.
+ * Locking: vmap_lock protects the space, the two lists, the hash table,
+ * the spare descriptors and the counters. It is always taken with
+ * interrupts ON (never from an interrupt handler), so a CPU waiting for
+ * it can still answer a shootdown (deadlock rule,
+ * include/mm/tlbflush.h). Page-table entries of a busy area are written
+ * by whoever owns the area, outside the lock, except vunmap's clearing
+ * (a few stores); the lock is never held across a wait. purge_lock
+ * (mm/vmalloc_purge.c) serialises purges. Lock order: purge_lock, then
+ * vmap_lock, then the allocators' locks.
  */
 #include <arch/cpu.h>
-#include <kernel/mutex.h>
 #include <kernel/panic.h>
 #include <kernel/preempt.h>
 #include <kernel/printk.h>
@@ -39,10 +40,9 @@
 #include <lib/format.h>
 #include <mm/kmalloc.h>
 #include <mm/page_alloc.h>
-#include <mm/tlbflush.h>
 #include <mm/vmalloc.h>
 #include <mm/vmalloc_map.h>
-#include <mm/vmap_area.h>
+#include <mm/vmalloc_purge.h>
 
 /*
  * The allocator's part of the vmalloc area ends where the demand-paged
@@ -57,34 +57,16 @@
 #define VMAP_HASH_BITS 6
 #define VMAP_HASH_SIZE (1u << VMAP_HASH_BITS)
 
-/*
- * An area of the vmalloc area: its range (the allocator's node while
- * the range is free) and, while busy or lazy, what vmalloc knows of it.
- */
-struct vm_area {
-	struct vmap_area range;	   /* [start, end), guards included */
-	uintptr_t addr;		   /* first mapped page (handed out) */
-	unsigned int nr_pages;	   /* mapped pages */
-	unsigned int flags;	   /* VM_* */
-	const char *owner;	   /* VM_STACK: the thread's name */
-	struct vm_area *hash_next; /* busy: hash chain */
-	struct list_head list;	   /* busy or lazy list */
-};
-
-/* The locks, their order and their rules: the comment at the top. */
-static DEFINE_SPINLOCK(vmap_lock);
-static DEFINE_MUTEX(purge_lock);
+/* The lock, its order and its rules: the comment at the top. */
+DEFINE_SPINLOCK(vmap_lock);
 /* protected by vmap_lock: */
 static struct vmap_space space;
 static LIST_HEAD(busy_list);
-static LIST_HEAD(lazy_list);
 static struct vm_area *busy_hash[VMAP_HASH_SIZE];
 static struct vmap_stats stats;
 /* Descriptors kept for the next areas, linked by hash_next. */
 static struct vm_area *spares;
 static unsigned int nr_spares;
-/* The span the next purge must flush: every lazy area is inside it. */
-static uintptr_t lazy_lo = UINTPTR_MAX, lazy_hi;
 
 static inline unsigned int hash_of(uintptr_t addr)
 {
@@ -152,6 +134,12 @@ static void node_free(struct vmap_area *range)
 	spare_push(area_of(range));
 }
 
+void vm_area_give_back(struct vm_area *va)
+{
+	/* Refused only if the bookkeeping is broken: said, and leaked. */
+	vmap_space_give(&space, &va->range);
+}
+
 /*
  * Where mapping and unmapping may happen: never in an interrupt
  * handler, and where sleeping is allowed, except while booting (only
@@ -166,6 +154,11 @@ static __always_inline void check_context(const char *who)
 	/* The common case, nothing to suspect, is two tests and no call. */
 	if (unlikely(might_sleep_suspect()) && !system_booting())
 		__might_sleep(__FILE__, __LINE__);
+}
+
+void vmalloc_check_context(const char *who)
+{
+	check_context(who);
 }
 
 /*
@@ -284,8 +277,7 @@ static struct vm_area *area_alloc(unsigned int nr_pages, unsigned int flags,
 	}
 }
 
-/* The area of list head whose range holds va, or NULL. vmap_lock. */
-static struct vm_area *find_in(struct list_head *head, uintptr_t va)
+struct vm_area *vm_area_find(struct list_head *head, uintptr_t va)
 {
 	struct list_head *pos;
 
@@ -299,111 +291,24 @@ static struct vm_area *find_in(struct list_head *head, uintptr_t va)
 }
 
 /*
- * The area's PTEs are clear: park it until a purge. vmap_lock held.
- * Return: true if the lazy list has grown past VMAP_LAZY_MAX_PAGES (the
- * caller purges once it has dropped the lock).
+ * A vmap or vmalloc that fails after mapping the first n pages of its
+ * area: unlink the area (still busy and ours, so nobody else can have
+ * touched it), clear those entries, freeing their pages for vmalloc,
+ * and park the range for the next purge (this CPU may have cached the
+ * entries it just wrote).
  */
-static bool lazy_add(struct vm_area *va)
+static noinline void area_abandon(struct vm_area *va, unsigned int n,
+				  bool free_pages)
 {
-	lazy_lo = MIN(lazy_lo, va->range.start);
-	lazy_hi = MAX(lazy_hi, va->range.end);
-	list_add_tail(&va->list, &lazy_list);
-	stats.lazy_areas++;
-	stats.lazy_pages += (va->range.end - va->range.start) >> PAGE_SHIFT;
-	return stats.lazy_pages > VMAP_LAZY_MAX_PAGES;
-}
-
-/* lazy_add(), taking vmap_lock, then the purge if it is due. */
-static void area_free_lazy(struct vm_area *va)
-{
-	bool purge;
-
 	spin_lock(&vmap_lock);
-	purge = lazy_add(va);
-	spin_unlock(&vmap_lock);
-	if (purge)
-		vmap_purge();
-}
-
-/* Move every area of lazy_list onto the empty todo. vmap_lock held. */
-static void take_lazy_list(struct list_head *todo)
-{
-	if (list_empty(&lazy_list))
-		return;
-	todo->next = lazy_list.next;
-	todo->prev = lazy_list.prev;
-	todo->next->prev = todo;
-	todo->prev->next = todo;
-	list_init(&lazy_list);
-}
-
-/*
- * Give every flushed area on todo back to the free space, in any
- * order: each give finds its neighbours in the tree (O(log holes)).
- * vmap_lock held.
- */
-static void give_back(struct list_head *todo)
-{
-	while (!list_empty(todo)) {
-		struct vm_area *va =
-			list_first_entry(todo, struct vm_area, list);
-
-		list_del(&va->list);
-		/* Refused only if the bookkeeping is broken: say so, leak. */
-		vmap_space_give(&space, &va->range);
-	}
-}
-
-/*
- * The purge takes the whole lazy list at once, flushes the span
- * area_free_lazy recorded, and gives the ranges back to the free
- * space. Until the flush has returned the ranges are on no list at
- * all, so nothing can hand them out early.
- */
-void vmap_purge(void)
-{
-	LIST_HEAD(todo);
-	uintptr_t lo, hi;
-
-	check_context("vmap_purge");
-	mutex_lock(&purge_lock);
-	spin_lock(&vmap_lock);
-	take_lazy_list(&todo);
-	lo = lazy_lo;
-	hi = lazy_hi;
-	lazy_lo = UINTPTR_MAX;
-	lazy_hi = 0;
-	stats.lazy_areas = 0;
-	stats.lazy_pages = 0;
-	spin_unlock(&vmap_lock);
-
-	if (!list_empty(&todo)) {
-		/* After this no CPU can reach the old pages through them. */
-		trace_event(TR_VMAP_PURGE, lo, hi, 0);
-		flush_tlb_kernel_range(lo, hi);
-		spin_lock(&vmap_lock);
-		give_back(&todo);
-		stats.purges++;
-		spin_unlock(&vmap_lock);
-	}
-	mutex_unlock(&purge_lock);
-}
-
-/*
- * vmap_map_pages() refused page `bad`: say which and why, then undo the
- * entries written before it and park the area for a purge, as a
- * vunmap would (this CPU may have cached them already).
- */
-static noinline void vmap_refuse(struct vm_area *va, struct page **pages,
-				 unsigned int count, unsigned int bad)
-{
-	WARN(1, "vmap: page %u of %u (%p) is %s; refused", bad, count,
-	     pages[bad], page_not_owned_reason(pages[bad]));
-	spin_lock(&vmap_lock);
+	BUG_ON(*busy_slot(va->addr) != va);
 	busy_unlink(busy_slot(va->addr));
 	spin_unlock(&vmap_lock);
-	vmap_clear_ptes(va->addr, bad);
-	area_free_lazy(va);
+	if (free_pages)
+		vmap_clear_free_pages(va->addr, n);
+	else
+		vmap_clear_ptes(va->addr, n);
+	vmap_free_lazy(va);
 }
 
 void *vmap(struct page **pages, unsigned int count, unsigned int prot)
@@ -417,7 +322,10 @@ void *vmap(struct page **pages, unsigned int count, unsigned int prot)
 		return NULL;
 	mapped = vmap_map_pages(va->addr, pages, count, prot);
 	if (unlikely(mapped != count)) {
-		vmap_refuse(va, pages, count, mapped);
+		WARN(1, "vmap: page %u of %u (%p) is %s; refused", mapped,
+		     count, pages[mapped],
+		     page_not_owned_reason(pages[mapped]));
+		area_abandon(va, mapped, false);
 		return NULL;
 	}
 	trace_event(TR_VMAP, va->addr, count, 0);
@@ -443,7 +351,7 @@ static struct vm_area *busy_take(uintptr_t a, bool want_alloc,
 	struct vm_area **slot = busy_slot(a), *va = *slot;
 
 	if (!va) {
-		*why = find_in(&lazy_list, a) ? FREE_DOUBLE : FREE_UNKNOWN;
+		*why = vmap_lazy_find(a) ? FREE_DOUBLE : FREE_UNKNOWN;
 		return NULL;
 	}
 	if (!(va->flags & VM_ALLOC) != !want_alloc) {
@@ -522,7 +430,7 @@ void vunmap(const void *addr)
 		if (va) {
 			nr_pages = va->nr_pages;
 			vmap_clear_ptes(a, nr_pages);
-			purge = lazy_add(va);
+			purge = vmap_lazy_add(va);
 		}
 		spin_unlock(&vmap_lock);
 	}
@@ -533,22 +441,6 @@ void vunmap(const void *addr)
 	trace_event(TR_VUNMAP, a, nr_pages, 0);
 	if (purge)
 		vmap_purge();
-}
-
-/*
- * Out of pages after the first got ones were mapped: unmap and free
- * exactly those, once, and park the range for the next purge (this CPU
- * may have cached the mappings it just wrote). The area is still busy
- * and ours, so nobody else can have touched it.
- */
-static void vmalloc_give_up(struct vm_area *va, unsigned int got)
-{
-	spin_lock(&vmap_lock);
-	BUG_ON(*busy_slot(va->addr) != va);
-	busy_unlink(busy_slot(va->addr));
-	spin_unlock(&vmap_lock);
-	vmap_clear_free_pages(va->addr, got);
-	area_free_lazy(va);
 }
 
 static void *do_vmalloc(size_t size, unsigned int flags, const char *owner)
@@ -565,7 +457,7 @@ static void *do_vmalloc(size_t size, unsigned int flags, const char *owner)
 		return NULL;
 	got = vmalloc_map_new_pages(va->addr, n);
 	if (got != n) {
-		vmalloc_give_up(va, got);
+		area_abandon(va, got, true);
 		return NULL;
 	}
 	return (void *)va->addr;
@@ -592,7 +484,7 @@ void vfree(const void *addr)
 	if (!va)
 		return;
 	vmap_clear_free_pages(va->addr, va->nr_pages);
-	area_free_lazy(va);
+	vmap_free_lazy(va);
 }
 
 struct page *vmalloc_to_page(const void *addr)
@@ -615,9 +507,9 @@ enum vmap_state vmap_addr_state(uintptr_t va)
 	if (!in_vmalloc_area(va))
 		return s;
 	spin_lock(&vmap_lock);
-	if (find_in(&busy_list, va))
+	if (vm_area_find(&busy_list, va))
 		s = VMAP_BUSY;
-	else if (find_in(&lazy_list, va))
+	else if (vmap_lazy_find(va))
 		s = VMAP_LAZY;
 	else if (vmap_space_hole_at(&space, va))
 		s = VMAP_FREE;
@@ -632,6 +524,7 @@ struct vmap_stats vmap_get_stats(void)
 	spin_lock(&vmap_lock);
 	s = stats;
 	s.free_ranges = space.nr_holes;
+	vmap_lazy_stats(&s);
 	spin_unlock(&vmap_lock);
 	return s;
 }
@@ -677,9 +570,9 @@ bool vmalloc_describe(uintptr_t va, char *buf, size_t len)
 		snprintf(buf, len, "(vmap lock busy: area unknown)");
 		return true;
 	}
-	if ((a = find_in(&busy_list, va)))
+	if ((a = vm_area_find(&busy_list, va)))
 		describe_busy(a, va, buf, len);
-	else if (find_in(&lazy_list, va))
+	else if (vmap_lazy_find(va))
 		snprintf(buf, len,
 			 "a freed area awaiting its TLB purge "
 			 "(use after vunmap/vfree?)");
