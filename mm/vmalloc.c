@@ -89,7 +89,9 @@ static inline struct vm_area *area_of(struct vmap_area *range)
  * list under the lock it takes anyway, instead of a kmalloc of its own.
  * A purge frees one descriptor per lazy area, so the cap is above what
  * one purge of 16-page areas frees (VMAP_LAZY_MAX_PAGES / 17). The
- * rest go back to kmalloc. vmap_lock held.
+ * rest go back to kmalloc, and all of them when vmap_purge() is called
+ * (vm_area_drop_spares): afterwards vmalloc holds no memory but its
+ * live areas'. vmap_lock held.
  */
 #define VMAP_SPARES_MAX 512
 
@@ -132,6 +134,23 @@ static struct vmap_area *node_alloc(void)
 static void node_free(struct vmap_area *range)
 {
 	spare_push(area_of(range));
+}
+
+void vm_area_drop_spares(void)
+{
+	struct vm_area *drop;
+
+	spin_lock(&vmap_lock);
+	drop = spares;
+	spares = NULL;
+	nr_spares = 0;
+	spin_unlock(&vmap_lock);
+	while (drop) {
+		struct vm_area *next = drop->hash_next;
+
+		kfree(drop);
+		drop = next;
+	}
 }
 
 void vm_area_give_back(struct vm_area *va)
@@ -440,7 +459,7 @@ void vunmap(const void *addr)
 	}
 	trace_event(TR_VUNMAP, a, nr_pages, 0);
 	if (purge)
-		vmap_purge();
+		vmap_purge_due();
 }
 
 static void *do_vmalloc(size_t size, unsigned int flags, const char *owner)

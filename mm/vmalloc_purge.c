@@ -43,7 +43,7 @@ void vmap_free_lazy(struct vm_area *va)
 	purge = vmap_lazy_add(va);
 	spin_unlock(&vmap_lock);
 	if (purge)
-		vmap_purge();
+		vmap_purge_due();
 }
 
 struct vm_area *vmap_lazy_find(uintptr_t va)
@@ -92,12 +92,11 @@ static void give_back(struct list_head *todo)
  * space. Until the flush has returned the ranges are on no list at
  * all, so nothing can hand them out early.
  */
-void vmap_purge(void)
+static void purge_lazy_list(void)
 {
 	LIST_HEAD(todo);
 	uintptr_t lo, hi;
 
-	vmalloc_check_context("vmap_purge");
 	mutex_lock(&purge_lock);
 	spin_lock(&vmap_lock);
 	take_lazy_list(&todo);
@@ -119,4 +118,17 @@ void vmap_purge(void)
 		spin_unlock(&vmap_lock);
 	}
 	mutex_unlock(&purge_lock);
+}
+
+void vmap_purge_due(void)
+{
+	vmalloc_check_context("vmap_purge");
+	purge_lazy_list();
+}
+
+void vmap_purge(void)
+{
+	vmalloc_check_context("vmap_purge");
+	purge_lazy_list();
+	vm_area_drop_spares();
 }

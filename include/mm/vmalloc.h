@@ -106,6 +106,9 @@ struct page *vmalloc_to_page(const void *addr);
  * Do the pending shootdown now: every lazily freed range becomes
  * reusable. Called by vunmap past the threshold and by a failing
  * allocation; tests and benchmarks call it too.
+ * The spare descriptors vmalloc keeps for its next areas go back to
+ * kmalloc too, so that afterwards it holds no memory but its live
+ * areas' (vunmap's own purge past the threshold keeps them).
  * Cost: one flush_tlb_kernel_range over the lazy ranges' span, plus,
  * per lazy range, an O(log holes) give back to the free space (in any
  * order: no sort).

@@ -47,13 +47,23 @@ void vmalloc_check_context(const char *who);
 /*
  * Park va, whose entries are clear, until the next purge. vmap_lock
  * held. Return: true if the lazy list has grown past
- * VMAP_LAZY_MAX_PAGES: the caller calls vmap_purge() once it has
+ * VMAP_LAZY_MAX_PAGES: the caller calls vmap_purge_due() once it has
  * dropped the lock.
  */
 bool vmap_lazy_add(struct vm_area *va);
 
 /* vmap_lazy_add() under vmap_lock, then the purge if due. May sleep. */
 void vmap_free_lazy(struct vm_area *va);
+
+/*
+ * The purge vunmap does when vmap_lazy_add() says it is due: as
+ * vmap_purge(), but the spare descriptors stay for the next areas.
+ * Context: may sleep.
+ */
+void vmap_purge_due(void);
+
+/* mm/vmalloc.c: kfree every spare descriptor. Takes vmap_lock. */
+void vm_area_drop_spares(void);
 
 /* The lazy area whose range holds va, or NULL. vmap_lock held. */
 struct vm_area *vmap_lazy_find(uintptr_t va);
