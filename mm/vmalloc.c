@@ -229,16 +229,9 @@ static void busy_unlink(struct vm_area **slot)
 static bool spare_add(void)
 {
 	struct vm_area *a = kmalloc(sizeof(*a));
-	bool have;
 
 	if (!a && may_purge()) {
-		/* Its descriptors go to the spare list first, then kfree. */
-		vmap_purge();
-		spin_lock(&vmap_lock);
-		have = nr_spares != 0;
-		spin_unlock(&vmap_lock);
-		if (have)
-			return true;
+		vmap_purge(); /* every spare, and every lazy area's, kfreed */
 		a = kmalloc(sizeof(*a));
 	}
 	if (!a)
@@ -382,8 +375,8 @@ static struct vm_area *busy_take(uintptr_t a, bool want_alloc,
 }
 
 /* Say precisely what is wrong with the address a caller freed. */
-static noinline void refuse_free(const char *who, uintptr_t a,
-				 bool want_alloc, enum free_refusal why)
+static noinline void refuse_free(const char *who, uintptr_t a, bool want_alloc,
+				 enum free_refusal why)
 {
 	if (why == FREE_OUTSIDE)
 		WARN(1,

@@ -21,8 +21,8 @@
  * The test (page_owned) is inline; vmalloc.c asks for the reason only
  * for the page refused.
  */
-unsigned int vmap_map_pages(uintptr_t addr, struct page **pages,
-			    unsigned int n, unsigned int prot)
+unsigned int vmap_map_pages(uintptr_t addr, struct page **pages, unsigned int n,
+			    unsigned int prot)
 {
 	pte_t *ptep = arch_vmalloc_pte(addr);
 	pte_t tmpl = arch_make_kernel_pte(0, prot);
@@ -31,8 +31,9 @@ unsigned int vmap_map_pages(uintptr_t addr, struct page **pages,
 	for (i = 0; i < n; i++) {
 		if (unlikely(!page_owned(pages[i])))
 			break;
-		arch_pte_install(&ptep[i], arch_pte_with_phys(
-						   tmpl, page_to_phys(pages[i])));
+		arch_pte_install(&ptep[i],
+				 arch_pte_with_phys(tmpl,
+						    page_to_phys(pages[i])));
 	}
 	return i;
 }

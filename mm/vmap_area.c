@@ -391,7 +391,8 @@ static void give_to_top(struct vmap_space *s, struct vmap_area *area,
 	}
 	if (below) {
 		s->top->start = below->start;
-		s->node_free(erase(s, below)); /* one hole fewer: erase counts */
+		s->node_free(
+			erase(s, below)); /* one hole fewer: erase counts */
 	}
 	s->top->max_hole = hole_size(s->top);
 }

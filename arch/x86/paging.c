@@ -180,8 +180,8 @@ static void alloc_page_tables(uintptr_t start, uint64_t end)
  */
 static void alloc_vmalloc_page_tables(void)
 {
-	unsigned int tables = ALIGN_UP(VMALLOC_END - vmalloc_start, 2u << 20) >>
-			      21;
+	unsigned int tables =
+		ALIGN_UP(VMALLOC_END - vmalloc_start, 2u << 20) >> 21;
 
 	BUG_ON(vmalloc_start & ((2u << 20) - 1));
 	arch_vmalloc_ptes = memblock_alloc_low((uint64_t)tables * PAGE_SIZE);

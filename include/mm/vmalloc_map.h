@@ -19,8 +19,8 @@
  * the loop, and nothing is written for it or after it.
  * Return: how many were mapped, n unless pages[that] was refused.
  */
-unsigned int vmap_map_pages(uintptr_t addr, struct page **pages,
-			    unsigned int n, unsigned int prot);
+unsigned int vmap_map_pages(uintptr_t addr, struct page **pages, unsigned int n,
+			    unsigned int prot);
 
 /* Clear the entries of n pages from addr on; the pages are not read. */
 void vmap_clear_ptes(uintptr_t addr, unsigned int n);

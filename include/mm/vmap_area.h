@@ -51,7 +51,8 @@
  */
 struct vmap_area {
 	uintptr_t start, end; /* guard pages included */
-	/* free only: a node of the space's tree (the top: all 0 but max_hole) */
+	/* free only: a node of the space's tree (the top: all 0 but max_hole)
+	 */
 	struct vmap_area *left, *right, *parent;
 	size_t max_hole;     /* largest end - start in this subtree */
 	unsigned int height; /* of this subtree: a leaf has 1 */
