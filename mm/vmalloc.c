@@ -3,14 +3,15 @@
  * ranges of it, and unmap them lazily (include/mm/vmalloc.h has the API
  * and the lazy-unmap story). Which ranges are free is the range
  * allocator's business (mm/vmap_area.c), the entries of an area are
- * written by mm/vmalloc_map.c, and the lazy list and its purge are
- * mm/vmalloc_purge.c's; this file keeps the areas and hands them out.
+ * written by mm/vmalloc_map.c, the lazy list and its purge are
+ * mm/vmalloc_purge.c's, and mm/vmalloc_describe.c names an address for
+ * reports; this file keeps the areas and hands them out.
  *
  * Every range of the area is in exactly one of three places:
  *   free        a hole of the range allocator's space (vmap_space);
- *   busy        allocated: on busy_list (for reports and leak checks)
- *               and in a hash table keyed by the address given out (so
- *               vunmap finds it in O(1));
+ *   busy        allocated: in a hash table keyed by the address given
+ *               out (so vunmap finds it in O(1); a report that asks
+ *               which area holds an address walks every chain);
  *   lazy        unmapped, but maybe still in some CPU's TLB: not
  *               reusable until vmap_purge() has done a shootdown
  *               (mm/vmalloc_purge.c).
@@ -18,7 +19,7 @@
  * Freed ranges do not go back to the free space one by one: they wait
  * on the lazy list, and one purge (one shootdown) returns them all.
  *
- * Locking: vmap_lock protects the space, the two lists, the hash table,
+ * Locking: vmap_lock protects the space, the busy hash, the lazy list,
  * the spare descriptors and the counters. It is always taken with
  * interrupts ON (never from an interrupt handler), so a CPU waiting for
  * it can still answer a shootdown (deadlock rule,
@@ -42,17 +43,7 @@
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
 #include <mm/vmalloc_map.h>
-#include <mm/vmalloc_purge.h>
-
-/*
- * The allocator's part of the vmalloc area ends where the demand-paged
- * vmalloc_lazy window begins (include/mm/layout.h).
- */
-#define VMAP_AREA_END VMALLOC_LAZY_START
-
-#define VM_ALLOC       (1u << 0) /* pages are ours: vfree frees them */
-#define VM_GUARD_BELOW (1u << 1) /* a guard page before the pages */
-#define VM_STACK       (1u << 2) /* a kernel stack; owner names it */
+#include <mm/vmalloc_internal.h>
 
 #define VMAP_HASH_BITS 6
 #define VMAP_HASH_SIZE (1u << VMAP_HASH_BITS)
@@ -61,7 +52,6 @@
 DEFINE_SPINLOCK(vmap_lock);
 /* protected by vmap_lock: */
 static struct vmap_space space;
-static LIST_HEAD(busy_list);
 static struct vm_area *busy_hash[VMAP_HASH_SIZE];
 static struct vmap_stats stats;
 /* Descriptors kept for the next areas, linked by hash_next. */
@@ -71,11 +61,6 @@ static unsigned int nr_spares;
 static inline unsigned int hash_of(uintptr_t addr)
 {
 	return (addr >> PAGE_SHIFT) & (VMAP_HASH_SIZE - 1);
-}
-
-static inline bool in_vmalloc_area(uintptr_t va)
-{
-	return va >= vmalloc_start && va < VMAP_AREA_END;
 }
 
 static inline struct vm_area *area_of(struct vmap_area *range)
@@ -153,6 +138,11 @@ void vm_area_drop_spares(void)
 	}
 }
 
+bool vm_area_free_at(uintptr_t va)
+{
+	return vmap_space_hole_at(&space, va) != NULL;
+}
+
 void vm_area_give_back(struct vm_area *va)
 {
 	/* Refused only if the bookkeeping is broken: said, and leaked. */
@@ -164,15 +154,26 @@ void vm_area_give_back(struct vm_area *va)
  * handler, and where sleeping is allowed, except while booting (only
  * the boot CPU runs, interrupts off: nothing it could wait for exists).
  */
-static __always_inline void check_context(const char *who)
+static noinline void check_context(const char *who)
 {
 	if (unlikely(in_interrupt()))
 		panic("%s from an interrupt handler (it may wait for "
 		      "other CPUs)",
 		      who);
-	/* The common case, nothing to suspect, is two tests and no call. */
-	if (unlikely(might_sleep_suspect()) && !system_booting())
-		__might_sleep(__FILE__, __LINE__);
+	if (!system_booting())
+		might_sleep();
+}
+
+/*
+ * check_context() runs only when might_sleep_suspect() finds something
+ * (a preempt count, interrupts off, lockdep on): an interrupt handler
+ * has a preempt count, so in the common case neither of its checks can
+ * fire, and that case costs two tests and no call.
+ */
+static __always_inline void check_context_fast(const char *who)
+{
+	if (unlikely(might_sleep_suspect()))
+		check_context(who);
 }
 
 void vmalloc_check_context(const char *who)
@@ -194,7 +195,6 @@ static void busy_link(struct vm_area *va)
 {
 	va->hash_next = busy_hash[hash_of(va->addr)];
 	busy_hash[hash_of(va->addr)] = va;
-	list_add_tail(&va->list, &busy_list);
 	stats.busy_areas++;
 	stats.busy_pages += va->nr_pages;
 }
@@ -209,12 +209,20 @@ static struct vm_area **busy_slot(uintptr_t addr)
 	return pp;
 }
 
+struct vm_area *vm_area_busy_find(uintptr_t va)
+{
+	for (unsigned int h = 0; h < VMAP_HASH_SIZE; h++)
+		for (struct vm_area *a = busy_hash[h]; a; a = a->hash_next)
+			if (va >= a->range.start && va < a->range.end)
+				return a;
+	return NULL;
+}
+
 static void busy_unlink(struct vm_area **slot)
 {
 	struct vm_area *va = *slot;
 
 	*slot = va->hash_next;
-	list_del(&va->list);
 	stats.busy_areas--;
 	stats.busy_pages -= va->nr_pages;
 }
@@ -328,7 +336,7 @@ void *vmap(struct page **pages, unsigned int count, unsigned int prot)
 	struct vm_area *va;
 	unsigned int mapped;
 
-	check_context("vmap");
+	check_context_fast("vmap");
 	va = area_alloc(count, 0, NULL);
 	if (!va)
 		return NULL;
@@ -357,8 +365,8 @@ enum free_refusal {
  * the kind the caller frees (VM_ALLOC or not). vmap_lock held.
  * Return: the area; or NULL, with *why, and nothing changed.
  */
-static struct vm_area *busy_take(uintptr_t a, bool want_alloc,
-				 enum free_refusal *why)
+static __always_inline struct vm_area *busy_take(uintptr_t a, bool want_alloc,
+						 enum free_refusal *why)
 {
 	struct vm_area **slot = busy_slot(a), *va = *slot;
 
@@ -418,7 +426,7 @@ static struct vm_area *lookup_for_free(const void *addr, const char *who,
 }
 
 /*
- * The area comes off the busy list, has its entries cleared and goes
+ * The area comes out of the busy hash, has its entries cleared and goes
  * on the lazy list in one taking of vmap_lock: clearing is two stores
  * a page, short enough to do under the lock, and it saves taking the
  * lock twice. A purge that takes the area from the lazy list finds its
@@ -433,7 +441,7 @@ void vunmap(const void *addr)
 	unsigned int nr_pages = 0;
 	bool purge = false;
 
-	check_context("vunmap");
+	check_context_fast("vunmap");
 	if (likely(in_vmalloc_area(a))) {
 		struct vm_area *va;
 
@@ -461,7 +469,7 @@ static void *do_vmalloc(size_t size, unsigned int flags, const char *owner)
 	struct vm_area *va;
 	unsigned int got;
 
-	check_context("vmalloc");
+	check_context_fast("vmalloc");
 	if (!size || size > VMAP_AREA_END - vmalloc_start)
 		return NULL;
 	va = area_alloc(n, flags | VM_ALLOC, owner);
@@ -491,7 +499,7 @@ void vfree(const void *addr)
 
 	if (!addr)
 		return;
-	check_context("vfree");
+	check_context_fast("vfree");
 	va = lookup_for_free(addr, "vfree", true);
 	if (!va)
 		return;
@@ -512,23 +520,6 @@ struct page *vmalloc_to_page(const void *addr)
 	return pfn_to_page(arch_pte_phys(pte) >> PAGE_SHIFT);
 }
 
-enum vmap_state vmap_addr_state(uintptr_t va)
-{
-	enum vmap_state s = VMAP_NOT_IN_AREA;
-
-	if (!in_vmalloc_area(va))
-		return s;
-	spin_lock(&vmap_lock);
-	if (vm_area_find(&busy_list, va))
-		s = VMAP_BUSY;
-	else if (vmap_lazy_find(va))
-		s = VMAP_LAZY;
-	else if (vmap_space_hole_at(&space, va))
-		s = VMAP_FREE;
-	spin_unlock(&vmap_lock);
-	return s;
-}
-
 struct vmap_stats vmap_get_stats(void)
 {
 	struct vmap_stats s;
@@ -539,59 +530,6 @@ struct vmap_stats vmap_get_stats(void)
 	vmap_lazy_stats(&s);
 	spin_unlock(&vmap_lock);
 	return s;
-}
-
-/* vmap_lock held: name the busy area va falls in. */
-static void describe_busy(const struct vm_area *a, uintptr_t va, char *buf,
-			  size_t len)
-{
-	const char *kind = (a->flags & VM_STACK)   ? "stack"
-			   : (a->flags & VM_ALLOC) ? "vmalloc"
-						   : "vmap";
-	uintptr_t top = a->addr + (a->nr_pages << PAGE_SHIFT);
-
-	if (va < a->addr)
-		snprintf(buf, len, "guard page of thread %s's stack",
-			 a->owner ? a->owner : "?");
-	else if (va >= top && (a->flags & VM_STACK))
-		snprintf(buf, len, "guard page above thread %s's stack",
-			 a->owner ? a->owner : "?");
-	else if (va >= top)
-		snprintf(buf, len,
-			 "guard page after the %s area at %08lx "
-			 "(%u pages)",
-			 kind, (unsigned long)a->addr, a->nr_pages);
-	else if (a->flags & VM_STACK)
-		snprintf(buf, len, "page %lu of %u of thread %s's stack",
-			 (unsigned long)((va - a->addr) >> PAGE_SHIFT) + 1,
-			 a->nr_pages, a->owner ? a->owner : "?");
-	else
-		snprintf(buf, len, "page %lu of %u of a %s area at %08lx",
-			 (unsigned long)((va - a->addr) >> PAGE_SHIFT) + 1,
-			 a->nr_pages, kind, (unsigned long)a->addr);
-}
-
-bool vmalloc_describe(uintptr_t va, char *buf, size_t len)
-{
-	struct vm_area *a;
-
-	if (!in_vmalloc_area(va))
-		return false;
-	/* A fault report may come while this CPU holds the lock. */
-	if (!spin_trylock(&vmap_lock)) {
-		snprintf(buf, len, "(vmap lock busy: area unknown)");
-		return true;
-	}
-	if ((a = vm_area_find(&busy_list, va)))
-		describe_busy(a, va, buf, len);
-	else if (vmap_lazy_find(va))
-		snprintf(buf, len,
-			 "a freed area awaiting its TLB purge "
-			 "(use after vunmap/vfree?)");
-	else
-		snprintf(buf, len, "no area: free vmalloc space");
-	spin_unlock(&vmap_lock);
-	return true;
 }
 
 void vmalloc_init(void)

@@ -26,22 +26,23 @@ unsigned int vmap_map_pages(uintptr_t addr, struct page **pages, unsigned int n,
 {
 	pte_t *ptep = arch_vmalloc_pte(addr);
 	pte_t tmpl = arch_make_kernel_pte(0, prot);
-	unsigned int i;
+	struct page **pp = pages, **end = pages + n;
+	pfn_t pfn;
 
-	for (i = 0; i < n; i++) {
-		if (unlikely(!page_owned(pages[i])))
-			break;
-		arch_pte_install(&ptep[i],
+	for (; pp != end && likely(page_owned_pfn(*pp, &pfn)); pp++, ptep++)
+		arch_pte_install(ptep,
 				 arch_pte_with_phys(tmpl,
-						    page_to_phys(pages[i])));
-	}
-	return i;
+						    (phys_addr_t)pfn
+							    << PAGE_SHIFT));
+	return pp - pages;
 }
 
 void vmap_clear_ptes(uintptr_t addr, unsigned int n)
 {
 	pte_t *ptep = arch_vmalloc_pte(addr);
 
+	/* Unrolled: the loop's own test runs a quarter as often. */
+#pragma GCC unroll 4
 	for (unsigned int i = 0; i < n; i++)
 		arch_pte_clear(&ptep[i]);
 }

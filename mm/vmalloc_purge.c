@@ -16,7 +16,7 @@
 #include <kernel/mutex.h>
 #include <kernel/trace.h>
 #include <mm/tlbflush.h>
-#include <mm/vmalloc_purge.h>
+#include <mm/vmalloc_internal.h>
 
 static DEFINE_MUTEX(purge_lock);
 /* protected by vmap_lock: */

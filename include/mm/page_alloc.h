@@ -103,6 +103,19 @@ static inline bool page_owned(const struct page *page)
 	       !(READ_ONCE(page->flags) & (PG_reserved | PG_unowned));
 }
 
+/*
+ * page_owned(), with the page's frame number in *pfn when it says yes:
+ * a loop that maps the page it checked (vmap) computes it once.
+ */
+static inline bool page_owned_pfn(const struct page *page, pfn_t *pfn)
+{
+	uintptr_t offset = (uintptr_t)page - (uintptr_t)mem_map;
+
+	*pfn = offset / sizeof(struct page);
+	return offset % sizeof(struct page) == 0 && *pfn < max_pfn &&
+	       !(READ_ONCE(page->flags) & (PG_reserved | PG_unowned));
+}
+
 /* Convenience for lowmem: a direct-map address, or NULL. */
 void *get_free_pages(unsigned int order);
 

@@ -1,15 +1,31 @@
 /*
- * What mm/vmalloc.c and mm/vmalloc_purge.c share: the descriptor of an
- * area, vmap_lock, and the lazy list's interface. Internal to the
- * vmalloc area; everyone else uses <mm/vmalloc.h>.
+ * What the files of the vmalloc area share (mm/vmalloc.c, the areas;
+ * mm/vmalloc_purge.c, the lazy list; mm/vmalloc_describe.c, the
+ * reports): the descriptor of an area, vmap_lock, and each one's
+ * interface to the others. Internal; everyone else uses <mm/vmalloc.h>.
  */
-#ifndef MM_VMALLOC_PURGE_H
-#define MM_VMALLOC_PURGE_H
+#ifndef MM_VMALLOC_INTERNAL_H
+#define MM_VMALLOC_INTERNAL_H
 
 #include <kernel/list.h>
 #include <kernel/spinlock.h>
 #include <mm/vmalloc.h>
 #include <mm/vmap_area.h>
+
+/*
+ * The allocator's part of the vmalloc area ends where the demand-paged
+ * vmalloc_lazy window begins (include/mm/layout.h).
+ */
+#define VMAP_AREA_END VMALLOC_LAZY_START
+
+static inline bool in_vmalloc_area(uintptr_t va)
+{
+	return va >= vmalloc_start && va < VMAP_AREA_END;
+}
+
+#define VM_ALLOC       (1u << 0) /* pages are ours: vfree frees them */
+#define VM_GUARD_BELOW (1u << 1) /* a guard page before the pages */
+#define VM_STACK       (1u << 2) /* a kernel stack; owner names it */
 
 /*
  * An area of the vmalloc area: its range (the allocator's node while
@@ -22,15 +38,21 @@ struct vm_area {
 	unsigned int flags;	   /* VM_* (mm/vmalloc.c) */
 	const char *owner;	   /* VM_STACK: the thread's name */
 	struct vm_area *hash_next; /* busy: hash chain; spare: the next */
-	struct list_head list;	   /* busy or lazy list */
+	struct list_head list;	   /* lazy: the lazy list */
 };
 
 /*
- * The lock of the whole vmalloc area: the free space, the busy list and
- * hash, the lazy list, the counters. Its rules and the lock order are
- * at the top of mm/vmalloc.c.
+ * The lock of the whole vmalloc area: the free space, the busy hash,
+ * the lazy list, the spare descriptors, the counters. Its rules and the lock
+ * order are at the top of mm/vmalloc.c.
  */
 extern spinlock_t vmap_lock;
+
+/* mm/vmalloc.c: the busy area whose range holds va, or NULL. vmap_lock. */
+struct vm_area *vm_area_busy_find(uintptr_t va);
+
+/* mm/vmalloc.c: is va in a hole of the free space? vmap_lock held. */
+bool vm_area_free_at(uintptr_t va);
 
 /* mm/vmalloc.c: the area of list head whose range holds va, or NULL. */
 struct vm_area *vm_area_find(struct list_head *head, uintptr_t va);
