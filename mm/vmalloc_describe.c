@@ -77,4 +77,3 @@ bool vmalloc_describe(uintptr_t va, char *buf, size_t len)
 	spin_unlock(&vmap_lock);
 	return true;
 }
-
