@@ -409,8 +409,10 @@ void msleep(unsigned int ms)
 	schedule();
 }
 
+/* The count went below zero: undo the extra enable, then report it. */
 void migrate_enable_unbalanced(struct task *self)
 {
+	self->migrate_disable = 0;
 	WARN(1, "migrate_enable() without migrate_disable() in thread %s",
 	     self->name);
 }

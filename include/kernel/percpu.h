@@ -53,6 +53,12 @@ struct percpu {
 	 * kmap_stats() sums them over the CPUs.
 	 */
 	struct kmap_stats kmap;
+	/*
+	 * Where this CPU's kmap_local slots are, filled once at boot
+	 * (kmap_local_init) and only read after: so a map finds its
+	 * slot's address and page-table entry in two loads.
+	 */
+	struct kmap_slots kmap_slots;
 };
 
 extern struct percpu percpu_areas[NR_CPUS];
@@ -71,6 +77,8 @@ static inline struct percpu *this_cpu(void)
  * matters.
  */
 #define this_cpu_read(field)	 arch_this_cpu_read(field)
+/* Element i of an array field of 32-bit words. */
+#define this_cpu_read_elem(field, i) arch_this_cpu_read_elem(field, i)
 #define this_cpu_add(field, val) arch_this_cpu_add(field, val)
 #define this_cpu_inc(field)	 arch_this_cpu_add(field, 1)
 /* Decrement; true if the field reached zero. */
