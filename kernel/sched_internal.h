@@ -21,7 +21,13 @@ struct runqueue {
 	uint64_t clock;		    /* ticks on this CPU */
 	unsigned long nr_switches;
 	bool offline; /* cpu_offline(): take no work */
-};
+} __aligned(64);
+/*
+ * Aligned to a cache line: each CPU locks its own run queue without
+ * bouncing a line another CPU's queue shares, and with a power-of-two
+ * size, finding runqueues[cpu] (or a queue's CPU) is a shift, not a
+ * multiplication on every lock.
+ */
 
 extern struct runqueue runqueues[NR_CPUS];
 

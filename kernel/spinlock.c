@@ -150,7 +150,7 @@ bool spin_trylock_at(spinlock_t *lock, const struct lockdep_site *site)
 	if (!__sync_bool_compare_and_swap((uint32_t *)lock, old, new))
 		goto fail;
 taken:
-	spin_mark_held(lock, site);
+	spin_mark_held(lock, smp_processor_id(), site);
 	lockdep_acquire(&lock->dep, site, true);
 	return true;
 fail:

@@ -24,8 +24,16 @@ void schedule(void);
 void yield(void);
 /* Make a sleeping task runnable. Returns true if it was asleep. */
 bool wake_up_task(struct task *t);
-/* Mark the current task as going to sleep (before testing a condition). */
-void set_current_state(enum task_state state);
+/*
+ * Mark the current task as going to sleep (before testing a condition),
+ * or as running again. A full barrier after the store: the condition
+ * the caller tests next must not be read before the state is visible,
+ * or a waker could miss us (x86 lets loads pass earlier stores).
+ */
+static inline void set_current_state(enum task_state state)
+{
+	__atomic_store_n(&current_task()->state, state, __ATOMIC_SEQ_CST);
+}
 
 /* Ask cpu to reschedule at its next preemption point. Context: any. */
 void resched_cpu(unsigned int cpu);

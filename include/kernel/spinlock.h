@@ -80,24 +80,30 @@ void spin_wait_tas(spinlock_t *lock);
 void spin_wait_ticket(spinlock_t *lock, uint16_t ticket);
 __noreturn void spin_report(spinlock_t *lock, const char *what);
 
-/* Record who holds the lock, for reports (and spin_held_here). */
-static __always_inline void spin_mark_held(spinlock_t *lock,
+/*
+ * Record who holds the lock, for reports (and spin_held_here): cpu is
+ * this CPU's number, which the caller has read already (with preemption
+ * off it cannot change).
+ */
+static __always_inline void spin_mark_held(spinlock_t *lock, int cpu,
 					   const struct lockdep_site *site)
 {
-	lock->holder_cpu = smp_processor_id();
+	lock->holder_cpu = cpu;
 	lock->holder_site = site;
 }
 
 /*
- * Take the lock; the caller has dealt with preemption and interrupts.
- * lockdep hears of an acquisition before the wait, so an order that can
+ * Take the lock; the caller has dealt with preemption and interrupts,
+ * so this CPU's number, read once, stays true throughout. lockdep
+ * hears of an acquisition before the wait, so an order that can
  * deadlock is reported even on the run where it does.
  */
 static __always_inline void spin_acquire(spinlock_t *lock,
 					 const struct lockdep_site *site)
 {
-	if (unlikely(lock->holder_cpu == (int)smp_processor_id() &&
-		     spin_is_locked(lock)))
+	int cpu = smp_processor_id();
+
+	if (unlikely(lock->holder_cpu == cpu && spin_is_locked(lock)))
 		spin_report(lock, "recursive locking on this CPU");
 	lockdep_acquire(&lock->dep, site, false);
 	if (spinlock_test_and_set) {
@@ -111,7 +117,7 @@ static __always_inline void spin_acquire(spinlock_t *lock,
 		if (unlikely(READ_ONCE(lock->owner) != ticket))
 			spin_wait_ticket(lock, ticket);
 	}
-	spin_mark_held(lock, site);
+	spin_mark_held(lock, cpu, site);
 }
 
 /* Give the lock up; only its holder may. */
@@ -169,12 +175,20 @@ static __always_inline void spin_unlock_irqrestore(spinlock_t *lock,
 						   unsigned long flags)
 {
 	spin_release(lock);
-	/* Interrupts first: a resched may only happen with them on. */
-	preempt_count_sub(PREEMPT_OFFSET);
-	arch_irq_restore(flags);
-	if (preempt_count() == 0 && unlikely(this_cpu_read(need_resched)) &&
-	    !arch_irqs_disabled())
-		preempt_schedule_if_needed();
+	barrier();
+	/*
+	 * The decrement's zero flag says whether preemption is back on.
+	 * Interrupts first, then a resched: it may only happen with them
+	 * on. (An interrupt in between gives back whatever count it took.)
+	 */
+	if (this_cpu_dec_and_test(preempt_count)) {
+		arch_irq_restore(flags);
+		if (unlikely(this_cpu_read(need_resched)) &&
+		    !arch_irqs_disabled())
+			preempt_schedule_if_needed();
+	} else {
+		arch_irq_restore(flags);
+	}
 }
 
 /* The raw lock without preemption bookkeeping, for the scheduler. */
