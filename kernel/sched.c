@@ -397,7 +397,7 @@ void preempt_schedule_irq(void)
 
 void preempt_schedule_if_needed(void)
 {
-	if (current_task() && READ_ONCE(*rq_need_resched(this_rq())) &&
+	if (current_task() && this_cpu_read(need_resched) &&
 	    !arch_irqs_disabled()) {
 		current_task()->preemptions++;
 		__schedule(true);
@@ -443,6 +443,7 @@ static void rq_init(unsigned int cpu)
 	struct runqueue *rq = &runqueues[cpu];
 
 	spin_lock_init(&rq->lock, "runqueue");
+	rq->need_resched = &percpu_areas[cpu].need_resched;
 	list_init(&rq->queue);
 	list_init(&rq->sleepers);
 }

@@ -100,6 +100,18 @@ noinline void spin_report(spinlock_t *lock, const char *what)
 	      site->func);
 }
 
+/* The inline path has tested lockdep_on already. */
+noinline void spin_lockdep_acquire(spinlock_t *lock,
+				   const struct lockdep_site *site)
+{
+	__lockdep_acquire(&lock->dep, site, false);
+}
+
+noinline void spin_lockdep_release(spinlock_t *lock)
+{
+	__lockdep_release(&lock->dep);
+}
+
 /*
  * The waits live out of line, so the uncontended path through
  * spin_acquire() (include/kernel/spinlock.h) is one atomic instruction

@@ -78,6 +78,13 @@ static inline bool spin_held_here(const spinlock_t *lock)
  */
 void spin_wait_tas(spinlock_t *lock);
 void spin_wait_ticket(spinlock_t *lock, uint16_t ticket);
+/*
+ * lockdep's hooks for a spinlock, out of line: the inline path tests
+ * lockdep_on and passes the lock itself, which it has in a register
+ * already, so lockdep off costs the test alone.
+ */
+void spin_lockdep_acquire(spinlock_t *lock, const struct lockdep_site *site);
+void spin_lockdep_release(spinlock_t *lock);
 __noreturn void spin_report(spinlock_t *lock, const char *what);
 
 /*
@@ -105,7 +112,8 @@ static __always_inline void spin_acquire(spinlock_t *lock,
 
 	if (unlikely(lock->holder_cpu == cpu && spin_is_locked(lock)))
 		spin_report(lock, "recursive locking on this CPU");
-	lockdep_acquire(&lock->dep, site, false);
+	if (unlikely(READ_ONCE(lockdep_on)))
+		spin_lockdep_acquire(lock, site);
 	if (spinlock_test_and_set) {
 		if (unlikely(__atomic_exchange_n(&lock->taken, 1,
 						 __ATOMIC_ACQUIRE)))
@@ -125,7 +133,8 @@ static __always_inline void spin_release(spinlock_t *lock)
 {
 	if (unlikely(lock->holder_cpu != (int)smp_processor_id()))
 		spin_report(lock, "unlocked by a CPU that does not hold it");
-	lockdep_release(&lock->dep);
+	if (unlikely(READ_ONCE(lockdep_on)))
+		spin_lockdep_release(lock);
 	lock->holder_cpu = -1;
 	barrier();
 	/* Only the holder writes owner: a release store, as for taken. */
