@@ -126,8 +126,8 @@ static struct task *finish_switch(struct runqueue *rq)
  * Switch from prev to next; back in prev, return the run queue of
  * whichever CPU switched to it, still locked.
  */
-static struct runqueue *context_switch(struct runqueue *rq,
-				       struct task *prev, struct task *next)
+static struct runqueue *context_switch(struct runqueue *rq, struct task *prev,
+				       struct task *next)
 {
 	next->on_cpu = true;
 	next->cpu = rq - runqueues;

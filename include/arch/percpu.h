@@ -46,8 +46,8 @@ void arch_cpu_tables_init(struct percpu *pcpu);
 
 #include <asm/percpu.h>
 
-#if !defined(arch_this_cpu_read) || !defined(arch_this_cpu_read_stable) || \
-	!defined(arch_this_cpu_read_elem) || !defined(arch_this_cpu_add) ||  \
+#if !defined(arch_this_cpu_read) || !defined(arch_this_cpu_read_stable) ||  \
+	!defined(arch_this_cpu_read_elem) || !defined(arch_this_cpu_add) || \
 	!defined(arch_this_cpu_sub_and_test)
 #error "<asm/percpu.h> must define the five per-CPU field accessors"
 #endif
