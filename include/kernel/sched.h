@@ -98,7 +98,8 @@ void __might_sleep(const char *file, int line);
  */
 static inline bool might_sleep_suspect(void)
 {
-	return READ_ONCE(lockdep_on) || preempt_count() != 0 ||
+	/* lockdep_on read plainly, as in include/kernel/spinlock.h. */
+	return lockdep_on || preempt_count() != 0 ||
 	       arch_irqs_disabled();
 }
 unsigned long might_sleep_violations(void);

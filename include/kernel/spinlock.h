@@ -81,7 +81,10 @@ void spin_wait_ticket(spinlock_t *lock, uint16_t ticket);
 /*
  * lockdep's hooks for a spinlock, out of line: the inline path tests
  * lockdep_on and passes the lock itself, which it has in a register
- * already, so lockdep off costs the test alone.
+ * already, so lockdep off costs the test alone. The test reads the
+ * flag plainly, one compare with memory: it changes only at boot, or
+ * when lockdep gives up after a report, and the hooks test it again
+ * (kernel/lockdep.c), so a read a moment late does no harm.
  */
 void spin_lockdep_acquire(spinlock_t *lock, const struct lockdep_site *site);
 void spin_lockdep_release(spinlock_t *lock);
@@ -112,7 +115,7 @@ static __always_inline void spin_acquire(spinlock_t *lock,
 
 	if (unlikely(lock->holder_cpu == cpu && spin_is_locked(lock)))
 		spin_report(lock, "recursive locking on this CPU");
-	if (unlikely(READ_ONCE(lockdep_on)))
+	if (unlikely(lockdep_on))
 		spin_lockdep_acquire(lock, site);
 	if (spinlock_test_and_set) {
 		if (unlikely(__atomic_exchange_n(&lock->taken, 1,
@@ -133,7 +136,7 @@ static __always_inline void spin_release(spinlock_t *lock)
 {
 	if (unlikely(lock->holder_cpu != (int)smp_processor_id()))
 		spin_report(lock, "unlocked by a CPU that does not hold it");
-	if (unlikely(READ_ONCE(lockdep_on)))
+	if (unlikely(lockdep_on))
 		spin_lockdep_release(lock);
 	lock->holder_cpu = -1;
 	barrier();
