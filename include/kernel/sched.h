@@ -99,8 +99,7 @@ void __might_sleep(const char *file, int line);
 static inline bool might_sleep_suspect(void)
 {
 	/* lockdep_on read plainly, as in include/kernel/spinlock.h. */
-	return lockdep_on || preempt_count() != 0 ||
-	       arch_irqs_disabled();
+	return lockdep_on || preempt_count() != 0 || arch_irqs_disabled();
 }
 unsigned long might_sleep_violations(void);
 
