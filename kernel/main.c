@@ -31,6 +31,7 @@
 #include <kernel/spinlock.h>
 #include <kernel/system_state.h>
 #include <lib/parse.h>
+#include <mm/highmem.h>
 #include <mm/kmalloc.h>
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
@@ -75,6 +76,7 @@ void kmain(uint32_t magic, uint32_t info_phys)
 	kmalloc_init();
 	layout_print();
 	vmalloc_init();
+	kmap_local_init();
 	sched_init();
 
 	arch_irq_init();

@@ -122,8 +122,12 @@ static struct task *finish_switch(struct runqueue *rq)
 	return dead ? last : NULL;
 }
 
-static struct task *context_switch(struct runqueue *rq, struct task *prev,
-				   struct task *next)
+/*
+ * Switch from prev to next; back in prev, return the run queue of
+ * whichever CPU switched to it, still locked.
+ */
+static struct runqueue *context_switch(struct runqueue *rq, struct task *prev,
+				       struct task *next)
 {
 	next->on_cpu = true;
 	next->cpu = rq - runqueues;
@@ -135,8 +139,7 @@ static struct task *context_switch(struct runqueue *rq, struct task *prev,
 	this_cpu()->current = next;
 	sched_switch_hook(prev, next);
 	arch_switch_to(&prev->saved_sp, next->saved_sp);
-	/* Back in prev, on whichever CPU switched to it. */
-	return finish_switch(this_rq());
+	return this_rq();
 }
 
 /*
@@ -165,12 +168,14 @@ static void __schedule(bool preempt)
 				 (preempt && prev->state == TASK_SLEEPING)))
 		rq_enqueue(rq, prev);
 	next = pick_next(rq);
-	*rq_need_resched(rq) = false;
-	if (next != prev)
-		dead = context_switch(rq, prev, next);
-	else
+	/* Our own CPU's flag: with interrupts off, this_cpu() stays ours. */
+	this_cpu()->need_resched = false;
+	if (next != prev) {
+		rq = context_switch(rq, prev, next);
+		dead = finish_switch(rq);
+	} else {
 		prev->slice_left = TIME_SLICE_TICKS;
-	rq = this_rq();
+	}
 	raw_spin_unlock(&rq->lock);
 	preempt_count_sub(PREEMPT_OFFSET);
 	arch_irq_restore(flags);
@@ -208,18 +213,13 @@ void yield(void)
 	schedule();
 }
 
-void set_current_state(enum task_state state)
-{
-	/*
-	 * A full barrier after the store: the condition the caller tests
-	 * next must not be read before the state is visible, or a waker
-	 * could miss us (x86 lets loads pass earlier stores).
-	 */
-	__atomic_store_n(&current_task()->state, state, __ATOMIC_SEQ_CST);
-}
-
-/* Lock t's run queue, following t if it moves meanwhile. */
-struct runqueue *task_rq_lock(struct task *t, unsigned long *flags)
+/*
+ * Lock t's run queue, following t if it moves meanwhile. Inline for
+ * wake_up_task(), which every wake-up runs; task_rq_lock() is the same
+ * out of line, for the rest of the scheduler.
+ */
+static __always_inline struct runqueue *
+task_rq_lock_inline(struct task *t, unsigned long *flags)
 {
 	*flags = arch_irq_save();
 	for (;;) {
@@ -233,10 +233,21 @@ struct runqueue *task_rq_lock(struct task *t, unsigned long *flags)
 	}
 }
 
-void task_rq_unlock(struct runqueue *rq, unsigned long flags)
+static __always_inline void task_rq_unlock_inline(struct runqueue *rq,
+						  unsigned long flags)
 {
 	raw_spin_unlock(&rq->lock);
 	arch_irq_restore(flags);
+}
+
+struct runqueue *task_rq_lock(struct task *t, unsigned long *flags)
+{
+	return task_rq_lock_inline(t, flags);
+}
+
+void task_rq_unlock(struct runqueue *rq, unsigned long flags)
+{
+	task_rq_unlock_inline(rq, flags);
 }
 
 /*
@@ -276,7 +287,7 @@ static unsigned int wake_target_cpu(const struct task *t)
 bool wake_up_task(struct task *t)
 {
 	unsigned long flags;
-	struct runqueue *rq = task_rq_lock(t, &flags);
+	struct runqueue *rq = task_rq_lock_inline(t, &flags);
 	bool was_asleep = t->state == TASK_SLEEPING, kick = false;
 	bool moved = false;
 
@@ -295,7 +306,7 @@ bool wake_up_task(struct task *t)
 			}
 		}
 	}
-	task_rq_unlock(rq, flags);
+	task_rq_unlock_inline(rq, flags);
 	if (moved) {
 		rq = task_rq_lock(t, &flags);
 		if (t->state == TASK_RUNNING && !t->on_cpu && !t->queued) {
@@ -386,7 +397,7 @@ void preempt_schedule_irq(void)
 
 void preempt_schedule_if_needed(void)
 {
-	if (current_task() && READ_ONCE(*rq_need_resched(this_rq())) &&
+	if (current_task() && this_cpu_read(need_resched) &&
 	    !arch_irqs_disabled()) {
 		current_task()->preemptions++;
 		__schedule(true);
@@ -409,8 +420,10 @@ void msleep(unsigned int ms)
 	schedule();
 }
 
+/* The count went below zero: undo the extra enable, then report it. */
 void migrate_enable_unbalanced(struct task *self)
 {
+	self->migrate_disable = 0;
 	WARN(1, "migrate_enable() without migrate_disable() in thread %s",
 	     self->name);
 }
@@ -430,6 +443,7 @@ static void rq_init(unsigned int cpu)
 	struct runqueue *rq = &runqueues[cpu];
 
 	spin_lock_init(&rq->lock, "runqueue");
+	rq->need_resched = &percpu_areas[cpu].need_resched;
 	list_init(&rq->queue);
 	list_init(&rq->sleepers);
 }

@@ -21,7 +21,15 @@ struct runqueue {
 	uint64_t clock;		    /* ticks on this CPU */
 	unsigned long nr_switches;
 	bool offline; /* cpu_offline(): take no work */
-};
+	/* Set once by rq_init(): this CPU's need_resched (see below). */
+	unsigned int *need_resched;
+} __aligned(64);
+/*
+ * Aligned to a cache line: each CPU locks its own run queue without
+ * bouncing a line another CPU's queue shares, and with a power-of-two
+ * size, finding runqueues[cpu] (or a queue's CPU) is a shift, not a
+ * multiplication on every lock.
+ */
 
 extern struct runqueue runqueues[NR_CPUS];
 
@@ -31,7 +39,7 @@ extern struct runqueue runqueues[NR_CPUS];
  */
 static inline unsigned int *rq_need_resched(const struct runqueue *rq)
 {
-	return &percpu_areas[rq - runqueues].need_resched;
+	return rq->need_resched;
 }
 
 void rq_enqueue(struct runqueue *rq, struct task *t);

@@ -100,6 +100,18 @@ noinline void spin_report(spinlock_t *lock, const char *what)
 	      site->func);
 }
 
+/* The inline path has tested lockdep_on already. */
+noinline void spin_lockdep_acquire(spinlock_t *lock,
+				   const struct lockdep_site *site)
+{
+	__lockdep_acquire(&lock->dep, site, false);
+}
+
+noinline void spin_lockdep_release(spinlock_t *lock)
+{
+	__lockdep_release(&lock->dep);
+}
+
 /*
  * See include/kernel/spinlock.h. Looked at only here, once a lock has
  * been found taken: the uncontended path never reads it.
@@ -159,7 +171,7 @@ bool spin_trylock_at(spinlock_t *lock, const struct lockdep_site *site)
 	if (!__sync_bool_compare_and_swap((uint32_t *)lock, old, new))
 		goto fail;
 taken:
-	spin_mark_held(lock, site);
+	spin_mark_held(lock, smp_processor_id(), site);
 	lockdep_acquire(&lock->dep, site, true);
 	return true;
 fail:

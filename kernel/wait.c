@@ -108,6 +108,7 @@ void wait_for_completion(struct completion *c)
 {
 	struct waiter w = { .task = current_task() };
 	unsigned long flags;
+	bool slept = false;
 
 	might_sleep();
 	flags = spin_lock_irqsave(&c->wq.lock);
@@ -116,10 +117,17 @@ void wait_for_completion(struct completion *c)
 		set_current_state(TASK_SLEEPING);
 		spin_unlock_irqrestore(&c->wq.lock, flags);
 		schedule();
+		slept = true;
 		flags = spin_lock_irqsave(&c->wq.lock);
 	}
-	waiter_unqueue(&w);
-	set_current_state(TASK_RUNNING);
+	/*
+	 * A waiter that never slept was never queued and is still
+	 * TASK_RUNNING: only one that slept has anything to undo.
+	 */
+	if (slept) {
+		waiter_unqueue(&w);
+		set_current_state(TASK_RUNNING);
+	}
 	if (c->done != UINT32_MAX)
 		c->done--;
 	spin_unlock_irqrestore(&c->wq.lock, flags);

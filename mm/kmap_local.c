@@ -42,7 +42,9 @@
  * leaving FIX_KMAP_BEGIN + 2 * n unmapped as a guard page. The fixmap
  * grows down, so slot 2n+1 sits just below guard 2n and just above
  * guard 2n+2: running off either end of a mapped page faults, and the
- * fault report names the slot (kmap_local_describe).
+ * fault report names the slot (kmap_local_describe). kmap_slot_va()
+ * says this once; kmap_local_init() writes what it says for each CPU
+ * into that CPU's struct kmap_slots, where the fast paths look it up.
  */
 #include <arch/cpu.h>
 #include <arch/mmu.h>
@@ -63,7 +65,7 @@
 _Static_assert(2 * NR_CPUS * KM_MAX_IDX <= FIX_KMAP_PAGES,
 	       "kmap.debug needs two fixmap slots per map and CPU");
 
-bool kmap_debug;
+static bool kmap_debug;
 bool kmap_force_map;
 
 static bool set_kmap_debug(const char *val)
@@ -88,9 +90,40 @@ bool kmap_force_map_enabled(void)
 	return kmap_force_map;
 }
 
+/*
+ * Map (cpu, idx) takes the fixmap slot `off` pages below the first kmap
+ * slot (the fixmap grows down): off = n, or 2n + 1 under kmap.debug.
+ */
+static uintptr_t kmap_slot_va(unsigned int cpu, int idx)
+{
+	unsigned int n = cpu * KM_MAX_IDX + idx;
+
+	return fix_to_virt(FIX_KMAP_BEGIN + (kmap_debug ? 2 * n + 1 : n));
+}
+
+/*
+ * Computed from the layout, not read from the tables, so a test that
+ * compares a map's address with this one checks the tables too.
+ */
 uintptr_t kmap_local_slot_address(unsigned int cpu, int idx)
 {
 	return kmap_slot_va(cpu, idx);
+}
+
+/*
+ * Boot CPU, once the command line (kmap.debug) is read and before the
+ * first local map: write every CPU's slot table.
+ */
+void kmap_local_init(void)
+{
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct kmap_slots *slots = &percpu_areas[cpu].kmap_slots;
+
+		for (int idx = 0; idx < KM_MAX_IDX; idx++) {
+			slots->va[idx] = kmap_slot_va(cpu, idx);
+			slots->pte[idx] = arch_fixmap_pte(slots->va[idx]);
+		}
+	}
 }
 
 static bool in_kmap_range(uintptr_t va)
@@ -162,14 +195,15 @@ noinline void *kmap_local_refuse_free(struct page *page)
 /*
  * I1 broken: someone left the slot mapped. Say so, and take it anyway.
  * Takes only what the fast path already has in registers (the rest is
- * recomputed here), so the fast path need not keep it alive. The PTE
+ * worked out here), so the fast path need not keep it alive. The PTE
  * value is not saved yet (see the top of the file): save it here.
  */
-noinline void *kmap_local_stale(struct task *t, int idx, pte_t pte)
+noinline void *kmap_local_stale(struct task *t, int idx, struct page *page)
 {
 	unsigned int cpu = smp_processor_id();
-	uintptr_t va = kmap_slot_va(cpu, idx);
-	pte_t *ptep = arch_fixmap_pte(va);
+	uintptr_t va = kmap_this_cpu_slot_va(idx);
+	pte_t *ptep = kmap_this_cpu_slot_pte(idx);
+	pte_t pte = arch_make_kernel_rw_pte(page_to_phys(page));
 
 	kmap_count(stale_slots);
 	WARN(1,
@@ -185,6 +219,20 @@ noinline void *kmap_local_stale(struct task *t, int idx, pte_t pte)
 	trace_event(TR_KMAP_LOCAL_MAP, idx, arch_pte_phys(pte) >> PAGE_SHIFT,
 		    0);
 	return (void *)va;
+}
+
+/* The events of kmap_atomic_fast, once one of them is chosen. */
+noinline void kmap_atomic_trace_map(struct page *page)
+{
+	trace_event(TR_PREEMPT_OFF, preempt_count(), 0, 0);
+	trace_event(TR_KMAP_ATOMIC_MAP, page_to_pfn(page), 0, 0);
+}
+
+/* The events of kunmap_atomic_fast: preemption is still off here. */
+noinline void kmap_atomic_trace_unmap(const void *addr)
+{
+	trace_event(TR_KMAP_ATOMIC_UNMAP, (uintptr_t)addr, 0, 0);
+	trace_event(TR_PREEMPT_ON, preempt_count(), 0, 0);
 }
 
 bool kmap_local_holds_page(const struct page *page)
@@ -269,8 +317,6 @@ noinline void kmap_local_unmap_slow(const void *addr, const char *who)
 
 void kmap_local_switch(struct task *prev, struct task *next)
 {
-	unsigned int cpu = smp_processor_id();
-
 	/*
 	 * break=kmap_local_switch: skip the save/restore, so two tasks on
 	 * one CPU trample each other's slots and the test that proves the
@@ -278,19 +324,10 @@ void kmap_local_switch(struct task *prev, struct task *next)
 	 */
 	if (unlikely(break_enabled(BREAK_KMAP_LOCAL_SWITCH)))
 		return;
-	/*
-	 * Slot i + 1 lies `step` below slot i (the fixmap grows down):
-	 * one address computed per switch, then a subtraction per slot.
-	 */
-	uintptr_t slot0 = kmap_slot_va(cpu, 0),
-		  step = kmap_slot_va(cpu, 0) - kmap_slot_va(cpu, 1);
-
 	if (prev->kmap_ctrl.idx) {
-		uintptr_t va = slot0;
-
-		for (int i = 0; i < prev->kmap_ctrl.idx; i++, va -= step) {
-			arch_pte_clear(arch_fixmap_pte(va));
-			arch_fixmap_flush_local(va);
+		for (int i = 0; i < prev->kmap_ctrl.idx; i++) {
+			arch_pte_clear(kmap_this_cpu_slot_pte(i));
+			arch_fixmap_flush_local(kmap_this_cpu_slot_va(i));
 		}
 		kmap_count(switch_saves);
 		trace_event(TR_KMAP_LOCAL_SAVE, prev->kmap_ctrl.idx, 0, 0);
@@ -298,14 +335,13 @@ void kmap_local_switch(struct task *prev, struct task *next)
 	if (next->kmap_ctrl.idx) {
 		/* I3: only a pinned task can come back with maps. */
 		BUG_ON(next->migrate_disable <= 0);
-		uintptr_t va = slot0;
-
-		for (int i = 0; i < next->kmap_ctrl.idx; i++, va -= step) {
+		for (int i = 0; i < next->kmap_ctrl.idx; i++) {
 			pte_t pte = next->kmap_ctrl.pteval[i];
 
 			/* 0: being set up, or a hole; nothing to put back. */
 			if (pte)
-				arch_pte_install(arch_fixmap_pte(va), pte);
+				arch_pte_install(kmap_this_cpu_slot_pte(i),
+						 pte);
 		}
 		kmap_count(switch_restores);
 		trace_event(TR_KMAP_LOCAL_RESTORE, next->kmap_ctrl.idx, 0, 0);

@@ -12,6 +12,7 @@
 #include <kernel/ktest.h>
 #include <kernel/kthread.h>
 #include <kernel/panic.h>
+#include <kernel/sched.h>
 #include <kernel/smp.h>
 #include "kmap_helpers.h"
 #include <mm/highmem.h>
@@ -430,7 +431,37 @@ out:
 		free_pages(blocks[--m], 1);
 }
 
+static int enable_without_disable(void *arg)
+{
+	int *after = arg;
+
+	migrate_enable(); /* the misuse under test */
+	*after = current_task()->migrate_disable;
+	return 0;
+}
+
+/*
+ * migrate_enable() with no migrate_disable() to match, in a thread of
+ * its own (its count starts at 0): reported, and the count is put back
+ * to 0, so the thread is neither left owing an enable nor pinned.
+ */
+static void misuse_migrate_enable_without_disable(struct ktest *t)
+{
+	unsigned long warns = warn_count();
+	int after = -99;
+	struct task *th;
+
+	th = kthread_create(enable_without_disable, &after, "unbalanced");
+	KT_ASSERT_NOT_NULL(t, th);
+	kthread_start(th);
+	kthread_join(th);
+	KT_EXPECT_WARNED(t, warns,
+			 "migrate_enable() without migrate_disable()");
+	KT_EXPECT_EQ(t, after, 0);
+}
+
 static const struct ktest_case misuse_cases[] = {
+	KTEST_CASE(misuse_migrate_enable_without_disable),
 	KTEST_CASE(misuse_kthread_bind_no_such_cpu),
 	KTEST_CASE(misuse_kthread_bind_absent_cpu),
 	KTEST_CASE(misuse_kthread_bind_after_start),

@@ -24,6 +24,8 @@
  *                                     must not (it writes the field
  *                                     through this_cpu() and reads it
  *                                     no more)
+ *   arch_this_cpu_read_elem(field, i) element i of an array of 32-bit
+ *                                     words, read afresh each time
  *   arch_this_cpu_add(field, val)     add val
  *   arch_this_cpu_sub_and_test(field, val)
  *                                     subtract val; true if the field
@@ -44,9 +46,10 @@ void arch_cpu_tables_init(struct percpu *pcpu);
 
 #include <asm/percpu.h>
 
-#if !defined(arch_this_cpu_read) || !defined(arch_this_cpu_read_stable) || \
-	!defined(arch_this_cpu_add) || !defined(arch_this_cpu_sub_and_test)
-#error "<asm/percpu.h> must define the four per-CPU field accessors"
+#if !defined(arch_this_cpu_read) || !defined(arch_this_cpu_read_stable) ||  \
+	!defined(arch_this_cpu_read_elem) || !defined(arch_this_cpu_add) || \
+	!defined(arch_this_cpu_sub_and_test)
+#error "<asm/percpu.h> must define the five per-CPU field accessors"
 #endif
 
 #endif

@@ -53,6 +53,12 @@ struct percpu {
 	 * kmap_stats() sums them over the CPUs.
 	 */
 	struct kmap_stats kmap;
+	/*
+	 * Where this CPU's kmap_local slots are, filled once at boot
+	 * (kmap_local_init) and only read after: so a map finds its
+	 * slot's address and page-table entry in two loads.
+	 */
+	struct kmap_slots kmap_slots;
 };
 
 extern struct percpu percpu_areas[NR_CPUS];
@@ -70,9 +76,11 @@ static inline struct percpu *this_cpu(void)
  * (arch/percpu.h says why). No compiler barrier: add one where order
  * matters.
  */
-#define this_cpu_read(field)	 arch_this_cpu_read(field)
-#define this_cpu_add(field, val) arch_this_cpu_add(field, val)
-#define this_cpu_inc(field)	 arch_this_cpu_add(field, 1)
+#define this_cpu_read(field) arch_this_cpu_read(field)
+/* Element i of an array field of 32-bit words. */
+#define this_cpu_read_elem(field, i) arch_this_cpu_read_elem(field, i)
+#define this_cpu_add(field, val)     arch_this_cpu_add(field, val)
+#define this_cpu_inc(field)	     arch_this_cpu_add(field, 1)
 /* Decrement; true if the field reached zero. */
 #define this_cpu_dec_and_test(field) arch_this_cpu_sub_and_test(field, 1)
 

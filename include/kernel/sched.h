@@ -24,8 +24,16 @@ void schedule(void);
 void yield(void);
 /* Make a sleeping task runnable. Returns true if it was asleep. */
 bool wake_up_task(struct task *t);
-/* Mark the current task as going to sleep (before testing a condition). */
-void set_current_state(enum task_state state);
+/*
+ * Mark the current task as going to sleep (before testing a condition),
+ * or as running again. A full barrier after the store: the condition
+ * the caller tests next must not be read before the state is visible,
+ * or a waker could miss us (x86 lets loads pass earlier stores).
+ */
+static inline void set_current_state(enum task_state state)
+{
+	__atomic_store_n(&current_task()->state, state, __ATOMIC_SEQ_CST);
+}
 
 /* Ask cpu to reschedule at its next preemption point. Context: any. */
 void resched_cpu(unsigned int cpu);
@@ -36,28 +44,39 @@ void msleep(unsigned int ms);
 /*
  * migrate_disable() / migrate_enable(): pin the running task to its
  * CPU, nesting. Inline, because kmap_local_page() calls them on every
- * map: each is one add to the task's own field, which an interrupt
- * cannot split, so no lock or interrupt disable is needed. An enable
- * without a disable is reported by the out-of-line helper.
+ * map: each is one add to the task's own field. Only the task and the
+ * interrupts on top of it change the field, and an interrupt gives back
+ * what it took before it returns, so neither a lock nor an interrupt
+ * disable is needed, even where the add is a load and a store. An
+ * enable without a disable drives the count below zero: the
+ * out-of-line helper reports it and puts the count back to zero.
+ *
+ * The _self forms are for a caller that already has current_task() in
+ * hand (kmap_local's fast path): self must be the running task.
  */
 void migrate_enable_unbalanced(struct task *self);
 
+static inline void migrate_disable_self(struct task *self)
+{
+	self->migrate_disable++;
+	barrier(); /* pinned before anything that relies on it */
+}
+
+static inline void migrate_enable_self(struct task *self)
+{
+	barrier(); /* done with whatever needed the pin */
+	if (unlikely(--self->migrate_disable < 0))
+		migrate_enable_unbalanced(self);
+}
+
 static inline void migrate_disable(void)
 {
-	current_task()->migrate_disable++;
-	barrier(); /* pinned before anything that relies on it */
+	migrate_disable_self(current_task());
 }
 
 static inline void migrate_enable(void)
 {
-	struct task *self = current_task();
-
-	barrier(); /* done with whatever needed the pin */
-	if (unlikely(self->migrate_disable <= 0)) {
-		migrate_enable_unbalanced(self);
-		return;
-	}
-	self->migrate_disable--;
+	migrate_enable_self(current_task());
 }
 
 /*
@@ -79,8 +98,8 @@ void __might_sleep(const char *file, int line);
  */
 static inline bool might_sleep_suspect(void)
 {
-	return READ_ONCE(lockdep_on) || preempt_count() != 0 ||
-	       arch_irqs_disabled();
+	/* lockdep_on read plainly, as in include/kernel/spinlock.h. */
+	return lockdep_on || preempt_count() != 0 || arch_irqs_disabled();
 }
 unsigned long might_sleep_violations(void);
 

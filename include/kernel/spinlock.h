@@ -78,6 +78,16 @@ static inline bool spin_held_here(const spinlock_t *lock)
  */
 void spin_wait_tas(spinlock_t *lock);
 void spin_wait_ticket(spinlock_t *lock, uint16_t ticket);
+/*
+ * lockdep's hooks for a spinlock, out of line: the inline path tests
+ * lockdep_on and passes the lock itself, which it has in a register
+ * already, so lockdep off costs the test alone. The test reads the
+ * flag plainly, one compare with memory: it changes only at boot, or
+ * when lockdep gives up after a report, and the hooks test it again
+ * (kernel/lockdep.c), so a read a moment late does no harm.
+ */
+void spin_lockdep_acquire(spinlock_t *lock, const struct lockdep_site *site);
+void spin_lockdep_release(spinlock_t *lock);
 __noreturn void spin_report(spinlock_t *lock, const char *what);
 
 /*
@@ -89,26 +99,33 @@ __noreturn void spin_report(spinlock_t *lock, const char *what);
  */
 extern void (*spin_contended_window)(const spinlock_t *lock);
 
-/* Record who holds the lock, for reports (and spin_held_here). */
-static __always_inline void spin_mark_held(spinlock_t *lock,
+/*
+ * Record who holds the lock, for reports (and spin_held_here): cpu is
+ * this CPU's number, which the caller has read already (with preemption
+ * off it cannot change).
+ */
+static __always_inline void spin_mark_held(spinlock_t *lock, int cpu,
 					   const struct lockdep_site *site)
 {
-	lock->holder_cpu = smp_processor_id();
+	lock->holder_cpu = cpu;
 	lock->holder_site = site;
 }
 
 /*
- * Take the lock; the caller has dealt with preemption and interrupts.
- * lockdep hears of an acquisition before the wait, so an order that can
+ * Take the lock; the caller has dealt with preemption and interrupts,
+ * so this CPU's number, read once, stays true throughout. lockdep
+ * hears of an acquisition before the wait, so an order that can
  * deadlock is reported even on the run where it does.
  */
 static __always_inline void spin_acquire(spinlock_t *lock,
 					 const struct lockdep_site *site)
 {
-	if (unlikely(lock->holder_cpu == (int)smp_processor_id() &&
-		     spin_is_locked(lock)))
+	int cpu = smp_processor_id();
+
+	if (unlikely(lock->holder_cpu == cpu && spin_is_locked(lock)))
 		spin_report(lock, "recursive locking on this CPU");
-	lockdep_acquire(&lock->dep, site, false);
+	if (unlikely(lockdep_on))
+		spin_lockdep_acquire(lock, site);
 	if (spinlock_test_and_set) {
 		if (unlikely(__atomic_exchange_n(&lock->taken, 1,
 						 __ATOMIC_ACQUIRE)))
@@ -120,7 +137,7 @@ static __always_inline void spin_acquire(spinlock_t *lock,
 		if (unlikely(READ_ONCE(lock->owner) != ticket))
 			spin_wait_ticket(lock, ticket);
 	}
-	spin_mark_held(lock, site);
+	spin_mark_held(lock, cpu, site);
 }
 
 /* Give the lock up; only its holder may. */
@@ -128,7 +145,8 @@ static __always_inline void spin_release(spinlock_t *lock)
 {
 	if (unlikely(lock->holder_cpu != (int)smp_processor_id()))
 		spin_report(lock, "unlocked by a CPU that does not hold it");
-	lockdep_release(&lock->dep);
+	if (unlikely(lockdep_on))
+		spin_lockdep_release(lock);
 	lock->holder_cpu = -1;
 	barrier();
 	/* Only the holder writes owner: a release store, as for taken. */
@@ -178,12 +196,20 @@ static __always_inline void spin_unlock_irqrestore(spinlock_t *lock,
 						   unsigned long flags)
 {
 	spin_release(lock);
-	/* Interrupts first: a resched may only happen with them on. */
-	preempt_count_sub(PREEMPT_OFFSET);
-	arch_irq_restore(flags);
-	if (preempt_count() == 0 && unlikely(this_cpu_read(need_resched)) &&
-	    !arch_irqs_disabled())
-		preempt_schedule_if_needed();
+	barrier();
+	/*
+	 * The decrement's zero flag says whether preemption is back on.
+	 * Interrupts first, then a resched: it may only happen with them
+	 * on. (An interrupt in between gives back whatever count it took.)
+	 */
+	if (this_cpu_dec_and_test(preempt_count)) {
+		arch_irq_restore(flags);
+		if (unlikely(this_cpu_read(need_resched)) &&
+		    !arch_irqs_disabled())
+			preempt_schedule_if_needed();
+	} else {
+		arch_irq_restore(flags);
+	}
 }
 
 /* The raw lock without preemption bookkeeping, for the scheduler. */

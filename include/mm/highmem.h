@@ -148,6 +148,13 @@ void kmap_local_switch(struct task *prev, struct task *next);
 /* For mm_fault_describe: print what slot va is, if it is one. */
 void kmap_local_describe(uintptr_t va);
 
+/*
+ * Work out where every CPU's local map slots are (kmap.debug moves
+ * them) and keep it in each CPU's struct percpu for the fast paths.
+ * Context: boot CPU, after the command line, before the first map.
+ */
+void kmap_local_init(void);
+
 /* ---- kmap and kunmap: the pkmap pool (mm/highmem.c) ---- */
 
 /*

@@ -19,8 +19,7 @@
 #include <mm/fixmap.h>
 #include <mm/page.h>
 
-/* kmap.debug=1 and kmap.force_map=1 (mm/kmap_local.c); set at boot. */
-extern bool kmap_debug;
+/* kmap.force_map=1 (mm/kmap_local.c); set at boot. */
 extern bool kmap_force_map;
 
 /*
@@ -31,19 +30,21 @@ extern bool kmap_force_map;
 #define kmap_count(field) this_cpu_inc(kmap.field)
 
 /*
- * Map (cpu, idx) takes the fixmap slot `off` pages below the first kmap
- * slot (the fixmap grows down): off = n, or 2n + 1 under kmap.debug.
+ * This CPU's slot idx: its address and its page-table entry, each one
+ * load from the table kmap_local_init() filled (struct kmap_slots), so
+ * neither the CPU number nor kmap.debug's layout is worked out on the
+ * fast path. The caller must be pinned (migration disabled, or holding
+ * a map, I3), or the table could be another CPU's by the time it is
+ * used.
  */
-static __always_inline unsigned int kmap_slot_off(unsigned int cpu, int idx)
+static __always_inline uintptr_t kmap_this_cpu_slot_va(int idx)
 {
-	unsigned int n = cpu * KM_MAX_IDX + idx;
-
-	return unlikely(kmap_debug) ? 2 * n + 1 : n;
+	return this_cpu_read_elem(kmap_slots.va, idx);
 }
 
-static __always_inline uintptr_t kmap_slot_va(unsigned int cpu, int idx)
+static __always_inline pte_t *kmap_this_cpu_slot_pte(int idx)
 {
-	return fix_to_virt(FIX_KMAP_BEGIN + kmap_slot_off(cpu, idx));
+	return this_cpu_read_elem(kmap_slots.pte, idx);
 }
 
 /* The kmap range, lowest address first (the fixmap grows down). */
@@ -53,7 +54,7 @@ static __always_inline uintptr_t kmap_slot_va(unsigned int cpu, int idx)
 /* The slow paths (mm/kmap_local.c): each reports by name, then copes. */
 void *kmap_local_refuse(struct task *t, int idx);
 void *kmap_local_refuse_free(struct page *page);
-void *kmap_local_stale(struct task *t, int idx, pte_t pte);
+void *kmap_local_stale(struct task *t, int idx, struct page *page);
 void kmap_local_unmap_slow(const void *addr, const char *who);
 
 /* The fast path of a map: push, check, save, one PTE write (no flush, I2). */
@@ -62,17 +63,14 @@ static __always_inline void *kmap_local_map(struct page *page)
 	struct task *t = current_task();
 	int idx = t->kmap_ctrl.idx;
 	pte_t pte, *ptep;
-	uintptr_t va;
 
 	if (unlikely(idx >= KM_MAX_IDX))
 		return kmap_local_refuse(t, idx);
-	migrate_disable();
+	migrate_disable_self(t);
 	t->kmap_ctrl.idx = idx + 1;
 	barrier(); /* push, then check */
-	pte = arch_make_kernel_rw_pte(page_to_phys(page));
-	/* smp_processor_id() is stable now: we cannot migrate. */
-	va = kmap_slot_va(smp_processor_id(), idx);
-	ptep = arch_fixmap_pte(va);
+	/* This CPU's slots are ours to use now: we cannot migrate. */
+	ptep = kmap_this_cpu_slot_pte(idx);
 	/*
 	 * Check before saving: pteval[idx] is still 0, so a switch away
 	 * and back in here leaves the slot empty (the switch clears it and
@@ -80,8 +78,9 @@ static __always_inline void *kmap_local_map(struct page *page)
 	 * and this check would report our own map as stale.
 	 */
 	if (unlikely(arch_pte_mapped(ptep)))
-		return kmap_local_stale(t, idx, pte);
+		return kmap_local_stale(t, idx, page);
 	barrier(); /* check, then save */
+	pte = arch_make_kernel_rw_pte(page_to_phys(page));
 	t->kmap_ctrl.pteval[idx] = pte;
 	/*
 	 * The install is a compiler barrier: the save goes first. A switch
@@ -92,7 +91,8 @@ static __always_inline void *kmap_local_map(struct page *page)
 	arch_pte_install(ptep, pte);
 	kmap_count(local_maps);
 	trace_event(TR_KMAP_LOCAL_MAP, idx, page_to_pfn(page), 0);
-	return (void *)va;
+	/* Looked up last, so it need not be kept alive in the meantime. */
+	return (void *)kmap_this_cpu_slot_va(idx);
 }
 
 /* A free page is refused; a lowmem one needs no slot. */
@@ -115,7 +115,7 @@ static __always_inline void kmap_slot_clear(struct task *t, int idx,
 {
 	t->kmap_ctrl.pteval[idx] = 0;
 	barrier();
-	arch_pte_clear(arch_fixmap_pte(va));
+	arch_pte_clear(kmap_this_cpu_slot_pte(idx));
 	arch_fixmap_flush_local(va);
 }
 
@@ -130,7 +130,7 @@ static __always_inline void kmap_local_pop(struct task *t, int top)
 	}
 	barrier();
 	t->kmap_ctrl.idx = top;
-	migrate_enable();
+	migrate_enable_self(t);
 }
 
 /*
@@ -155,7 +155,8 @@ static __always_inline void kmap_local_unmap(const void *addr, const char *who)
 	}
 	t = current_task();
 	top = t->kmap_ctrl.idx - 1;
-	if (unlikely(top < 0 || va != kmap_slot_va(smp_processor_id(), top))) {
+	/* A task holding a map is pinned (I3): this CPU's table is its. */
+	if (unlikely(top < 0 || va != kmap_this_cpu_slot_va(top))) {
 		kmap_local_unmap_slow(addr, who);
 		return;
 	}
@@ -166,13 +167,25 @@ static __always_inline void kmap_local_unmap(const void *addr, const char *who)
 	kmap_local_pop(t, top);
 }
 
+/*
+ * kmap_atomic's own events on each side share one test of trace_on:
+ * with tracing off the pair costs one predicted branch, not two. The
+ * recording, in the order the steps happen, is out of line.
+ */
+#define KMAP_ATOMIC_MAP_EVENTS \
+	((1u << TR_PREEMPT_OFF) | (1u << TR_KMAP_ATOMIC_MAP))
+#define KMAP_ATOMIC_UNMAP_EVENTS \
+	((1u << TR_KMAP_ATOMIC_UNMAP) | (1u << TR_PREEMPT_ON))
+void kmap_atomic_trace_map(struct page *page);
+void kmap_atomic_trace_unmap(const void *addr);
+
 static __always_inline void *kmap_atomic_fast(struct page *page)
 {
 	preempt_disable();
-	trace_event(TR_PREEMPT_OFF, preempt_count(), 0, 0);
 	pagefault_disable();
 	kmap_count(atomic_maps);
-	trace_event(TR_KMAP_ATOMIC_MAP, page_to_pfn(page), 0, 0);
+	if (unlikely(READ_ONCE(trace_on) & KMAP_ATOMIC_MAP_EVENTS))
+		kmap_atomic_trace_map(page);
 	return kmap_local_page_fast(page);
 }
 
@@ -180,9 +193,9 @@ static __always_inline void kunmap_atomic_fast(const void *addr)
 {
 	kmap_local_unmap(addr, "kunmap_atomic");
 	kmap_count(atomic_unmaps);
-	trace_event(TR_KMAP_ATOMIC_UNMAP, (uintptr_t)addr, 0, 0);
 	pagefault_enable();
-	trace_event(TR_PREEMPT_ON, preempt_count(), 0, 0);
+	if (unlikely(READ_ONCE(trace_on) & KMAP_ATOMIC_UNMAP_EVENTS))
+		kmap_atomic_trace_unmap(addr);
 	preempt_enable();
 }
 

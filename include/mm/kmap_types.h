@@ -66,4 +66,15 @@ struct kmap_stats {
 	unsigned long stale_slots;     /* a slot found mapped when taken */
 };
 
+/*
+ * One CPU's kmap_local slots, in stack order: slot i's address and its
+ * page-table entry. The layout (mm/kmap_local.c: where map (cpu, i)
+ * sits, with or without kmap.debug's guard pages) is worked out once
+ * by kmap_local_init(); the fast paths only look it up.
+ */
+struct kmap_slots {
+	uintptr_t va[KM_MAX_IDX];
+	pte_t *pte[KM_MAX_IDX];
+};
+
 #endif

@@ -54,6 +54,22 @@ static inline struct percpu *arch_this_cpu(void)
 			     : "cc");                              \
 	} while (0)
 
+/*
+ * Element i of a per-CPU array of 32-bit words: one load, the index
+ * scaled by the address mode. Volatile, so it stays after the compiler
+ * barrier that pins the task (the array differs from CPU to CPU).
+ */
+#define arch_this_cpu_read_elem(field, i)                              \
+	({                                                             \
+		__typeof__(percpu_areas[0].field[0]) __v;              \
+		_Static_assert(sizeof(percpu_areas[0].field[0]) == 4,  \
+			       "per-CPU arrays of 32-bit words only"); \
+		asm volatile("movl %%fs:%c1(,%2,4), %0"                \
+			     : "=r"(__v)                               \
+			     : "i"(__percpu_off(field)), "r"(i));      \
+		__v;                                                   \
+	})
+
 /* The zero flag of the same SUB says whether the field became zero. */
 #define arch_this_cpu_sub_and_test(field, val)                       \
 	({                                                           \
