@@ -146,6 +146,11 @@ def crash_row(name, crash, *, mem, smp=1, before="", after="", timeout=30,
 # on machines of the same CPU count they see the same thing.
 THREAD_SUITES = ("locking", "sched", "sched_stress")
 
+# The page allocator, driven by one thread: on machines of the same
+# memory map it sees the same zones, whatever the CPU count.  Taking
+# every page of a zone one at a time is seconds on the large rows.
+MEMORY_SUITES = ("pmm",)
+
 MATRIX = [
     # Everything in lowmem: no ZONE_HIGHMEM at all.  kmap* must fall back
     # to the direct map, and the allocator must cope with an empty zone.
@@ -332,15 +337,17 @@ MATRIX = [
     # of taking GRUB's copy, so that path runs too.  spinlock=ticket
     # and cpu_relax=pause: the choices real hardware gets (the fair
     # ticket lock, PAUSE in spin loops) carry this row, with one vCPU
-    # per host core so its hand-overs stay fast.
+    # per host core so its hand-overs stay fast.  pmm runs on
+    # m512-low64, the same memory map (as it does for smp8).
     Config("smp2", mem="512M", smp=2,
            cmdline="lowmem=64M acpi.rsdp=scan spinlock=ticket "
                    "cpu_relax=pause",
-           tags=("smp", "highmem")),
+           elsewhere=MEMORY_SUITES, tags=("smp", "highmem")),
 
     # The main configuration: 4 CPUs, highmem on both sides of 4 GiB, and
     # the ACPI tables (near 3 GiB) above lowmem, read through the fixmap.
-    Config("smp4", mem="4G", smp=4, timeout=90,
+    # pmm runs on m4g, the same 4 GiB memory map.
+    Config("smp4", mem="4G", smp=4, timeout=90, elsewhere=MEMORY_SUITES,
            tags=("smp", "highmem", "above4g")),
 
     # NR_CPUS: the most CPUs the kernel supports.  Under TCG this is 8
@@ -353,11 +360,15 @@ MATRIX = [
     # test-and-set mode smp4 uses too: smp4 runs the same four workers,
     # and here they took 6 s of the row's 22.
     Config("smp8", mem="512M", smp=8, cmdline="lowmem=64M", timeout=120,
-           elsewhere=("locking",), tags=("smp", "highmem")),
+           elsewhere=("locking",) + MEMORY_SUITES, tags=("smp", "highmem")),
 
-    # A deterministic SMP run: under -icount shift=0,sleep=off QEMU
+    # A deterministic SMP run: under -icount shift=3,sleep=off QEMU
     # runs every vCPU on one host thread, by turns, and the guest clock
-    # is the instruction count, so an interleaving repeats exactly.
+    # is the instruction count (8 ns each), so an interleaving repeats
+    # exactly.  shift=3 rather than the benchmarks' 0: a tick is then
+    # 1.25 million instructions, not ten million, and the row's waits,
+    # counted in ticks, take an eighth of the emulation (4 s of host
+    # CPU, not 19).
     # QEMU 7.2 hands the turn on only when the running vCPU halts or
     # executes PAUSE: a CPU that spins without PAUSE starves the others
     # for good (CPU 1 took no tick at all, its LAPIC showed the call
@@ -367,15 +378,15 @@ MATRIX = [
     # suites whose waits span CPUs, and of cpu_hotplug the case that
     # first showed the starvation and the one that calls and shoots
     # down around an offline CPU: its other cases, like the stress
-    # suites, spend seconds of ticks with ten busy threads, and a tick
-    # here is 10^7 instructions emulated on one host thread (the whole
-    # of cpu_hotplug took over 3 minutes on a loaded host).
+    # suites, spend seconds of ticks with their busy threads, emulated
+    # on one host thread (the whole of cpu_hotplug took over 3 minutes
+    # on a loaded host at shift=0).
     Config("icount-smp2", mem="512M", smp=2,
            cmdline="lowmem=64M cpu_relax=pause "
                    "ktest=cpu_hotplug.*_moves_running_tasks,"
                    "cpu_hotplug.*_offline_cpu_gets_no_ipis,"
                    "cpu_hotplug_edges,smp,tlb",
-           qemu_args=("-icount", "shift=0,sleep=off"), timeout=420,
+           qemu_args=("-icount", "shift=3,sleep=off"), timeout=420,
            tags=("smp", "icount")),
 
     # kmap.debug=1: a guard page on each side of every kmap_local slot
