@@ -142,6 +142,14 @@ def crash_row(name, crash, *, mem, smp=1, before="", after="", timeout=30,
                   timeout=timeout, tags=tags)
 
 
+def pkmap_refused(call):
+    """The first line of the panic that refuses call ("kmap" or
+    "kunmap") with interrupts off or in an interrupt handler."""
+    return (r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
+            + call + r"\(\) with interrupts off or in an interrupt "
+            r"handler")
+
+
 # Threads, locks and sleeping, which look at no memory but their own:
 # on machines of the same CPU count they see the same thing.
 THREAD_SUITES = ("locking", "sched", "sched_stress")
@@ -463,9 +471,7 @@ MATRIX = [
     crash_row("crash-kunmap-irqs-off", "kunmap_irqs_off", mem="512M", smp=2,
               before="lowmem=64M", timeout=60, tags=("crash", "kmap", "smp"),
               panic=[
-               r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
-               r"kunmap\(\) with interrupts off or in an interrupt "
-               r"handler \(thread boot\)",
+               pkmap_refused("kunmap") + r" \(thread boot\)",
                r"^Backtrace:",
                r"kunmap\+",
                r"crash_kunmap_irqs_off\+"]),
@@ -486,16 +492,12 @@ MATRIX = [
     # may be called"), not a deadlock in the pool's flush later.
     crash_row("crash-kmap-irqs-off", "kmap_irqs_off", mem="512M",
               before="lowmem=64M", tags=("crash", "kmap"), panic=[
-               r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
-               r"kmap\(\) with interrupts off or in an interrupt "
-               r"handler \(thread boot\)",
+               pkmap_refused("kmap") + r" \(thread boot\)",
                r"^Backtrace:",
                r"misuse_kmap\+", r"crash_misuse\S*\+"]),
     crash_row("crash-kmap-in-irq", "kmap_in_irq", mem="512M",
               before="lowmem=64M", tags=("crash", "kmap"), panic=[
-               r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
-               r"kmap\(\) with interrupts off or in an interrupt "
-               r"handler",
+               pkmap_refused("kmap"),
                r"^Backtrace:",
                r"misuse_kmap\+", r"trap_dispatch\+"]),
     crash_row("crash-vmap-in-irq", "vmap_in_irq", mem="512M",
