@@ -1,7 +1,7 @@
 /*
- * Helpers shared by the kmap test suites (test_kmap_local.c,
- * test_kmap_atomic.c): getting a highmem page or skipping the case,
- * picking a second CPU, filling and checking pages.
+ * Helpers shared by the test suites that map pages (kmap, kmap_local,
+ * kmap_atomic, misuse, ...): getting a highmem page or skipping the
+ * case, filling and checking pages.
  */
 #ifndef TESTS_KMAP_HELPERS_H
 #define TESTS_KMAP_HELPERS_H

@@ -30,6 +30,12 @@ struct busy {
 	volatile unsigned int last_cpu[BUSY_MAX];
 };
 
+/*
+ * A thread function takes one pointer, so each worker gets this pair:
+ * the state all share, and which worker it is. Other suites with
+ * workers have a pair of the same shape for their own state; a generic
+ * one would trade the type of the state for a cast in every worker.
+ */
 struct busy_arg {
 	struct busy *b;
 	unsigned int id;

@@ -38,6 +38,12 @@ static void example_copy_page(struct page *to, struct page *from)
 }
 /* doc:nested end */
 
+/*
+ * The three sums below are one loop written out three times on purpose:
+ * docs/examples.rst sets them side by side, and what differs around the
+ * loop (the map, the unmap, the disables) is the whole lesson. A shared
+ * helper would hide it.
+ */
 /* doc:atomic_old begin */
 /* Before: kmap_atomic() disables preemption and page faults. */
 static uint32_t example_sum_atomic(struct page *page)

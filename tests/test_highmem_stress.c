@@ -265,7 +265,8 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 	static struct stress_run run;
 	static struct stress_worker workers[2 * NR_CPUS];
 	struct kt_workers ws;
-	unsigned long free_low, free_high, slab_pages, kmalloc_live;
+	struct kt_free_pages free0;
+	unsigned long kmalloc_live;
 	struct kmap_stats ks0, ks1;
 	struct pkmap_stats ps0, ps1;
 	unsigned int n = 0;
@@ -273,9 +274,7 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 
 	kmap_flush_unused();
 	vmap_purge();
-	free_low = zone_free_pages(ZONE_NORMAL);
-	free_high = zone_free_pages(ZONE_HIGHMEM);
-	slab_pages = kmalloc_slab_pages();
+	free0 = kt_free_pages_now();
 	kmalloc_live = kmalloc_live_objects();
 	kmap_stats(&ks0);
 	pkmap_get_stats(&ps0);
@@ -335,11 +334,7 @@ static void highmem_stress_all_apis_all_cpus(struct ktest *t)
 	kmap_flush_unused();
 	vmap_purge();
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), kmalloc_live);
-	KT_EXPECT_EQ(t, zone_free_pages(ZONE_HIGHMEM), free_high);
-	KT_EXPECT_EQ(t,
-		     zone_free_pages(ZONE_NORMAL) +
-			     (kmalloc_slab_pages() - slab_pages),
-		     free_low);
+	kt_expect_pages_given_back(t, &free0);
 	for (unsigned int nr = 0; nr < LAST_PKMAP; nr++)
 		KT_EXPECT_EQ(t, pkmap_slot_count(nr), 0);
 }

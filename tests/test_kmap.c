@@ -10,29 +10,15 @@
 #include <mm/highmem.h>
 #include <mm/page_alloc.h>
 #include <mm/vmalloc.h>
-#include "test_util.h"
+#include "kmap_helpers.h"
 
 #define PATTERN(pfn, i) ((uint32_t)(pfn)*2654435761u + (i))
-
-static struct page *highmem_page(struct ktest *t)
-{
-	struct page *page = alloc_page(GFP_HIGHUSER);
-
-	if (page && !PageHighMem(page)) {
-		free_page(page);
-		kt_skip(t, "no highmem on this machine");
-		return NULL;
-	}
-	if (!page)
-		kt_skip(t, "out of memory");
-	return page;
-}
 
 /* Writes through kmap land in the page: read back through vmap, and
  * through the kmap pointer itself, on every online CPU. */
 static void kmap_pointer_valid_on_every_cpu(struct ktest *t)
 {
-	struct page *page = highmem_page(t);
+	struct page *page = kt_highmem_page(t);
 	uint32_t *p, *v;
 
 	if (!page)
@@ -76,7 +62,7 @@ static void kmap_lowmem_page_is_its_direct_map_address(struct ktest *t)
  * kunmap the slot stays at 1 and page_address() still answers. */
 static void kmap_same_page_shares_slot_count_users_plus_one(struct ktest *t)
 {
-	struct page *page = highmem_page(t);
+	struct page *page = kt_highmem_page(t);
 	void *a, *b, *c;
 	unsigned int nr;
 
@@ -106,7 +92,7 @@ static void kmap_same_page_shares_slot_count_users_plus_one(struct ktest *t)
 
 static void kunmap_of_unmapped_page_is_reported(struct ktest *t)
 {
-	struct page *page = highmem_page(t);
+	struct page *page = kt_highmem_page(t);
 	struct pkmap_stats before, after;
 	unsigned long warns = warn_count();
 
@@ -122,7 +108,7 @@ static void kunmap_of_unmapped_page_is_reported(struct ktest *t)
 
 static void kmap_in_atomic_context_is_caught_by_might_sleep(struct ktest *t)
 {
-	struct page *page = highmem_page(t);
+	struct page *page = kt_highmem_page(t);
 	unsigned long before = might_sleep_violations();
 
 	if (!page)
@@ -420,7 +406,7 @@ static void kmap_maps_ram_above_4g(struct ktest *t)
  */
 static void kmap_freed_page_loses_its_cached_address(struct ktest *t)
 {
-	struct page *page = highmem_page(t), *again;
+	struct page *page = kt_highmem_page(t), *again;
 	unsigned int nr;
 	void *addr;
 
@@ -451,7 +437,7 @@ static void kmap_freed_page_loses_its_cached_address(struct ktest *t)
  */
 static void kmap_flushed_slot_maps_nothing(struct ktest *t)
 {
-	struct page *page = highmem_page(t);
+	struct page *page = kt_highmem_page(t);
 	uintptr_t va;
 
 	if (!page)

@@ -92,6 +92,12 @@ copy_from_kernel_nofault_returns_efault_on_unmapped_source(struct ktest *t)
 	KT_EXPECT_FALSE(t, pagefault_disabled());
 }
 
+/*
+ * Reads back, through kmap_local_page() in a thread on another CPU, what
+ * kmap_atomic() wrote: the mirror of remote_check_and_write in
+ * test_kmap_local.c, which reads through kmap_atomic what
+ * kmap_local_page wrote.
+ */
 struct local_reader {
 	struct page *page;
 	uint32_t seed;

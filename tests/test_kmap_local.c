@@ -15,7 +15,12 @@
 #include <mm/vmalloc_lazy.h>
 #include "kmap_helpers.h"
 
-/* Runs on another CPU, in its call-function interrupt. */
+/*
+ * Runs on another CPU, in its call-function interrupt. Its twin in
+ * test_kmap_atomic.c (local_reader_thread) swaps the roles: there
+ * kmap_atomic writes and kmap_local_page reads. Each is written out in
+ * the suite it serves, so a case shows both interfaces it pairs.
+ */
 struct remote_check {
 	struct page *page;
 	uint32_t expect, write;
@@ -31,17 +36,6 @@ static void remote_check_and_write(void *arg)
 	rc->bad = kt_check(va, rc->expect);
 	kt_fill(va, rc->write);
 	kunmap_atomic(va);
-}
-
-/* An online CPU other than cpu, or cpu itself if there is none. */
-static unsigned int kt_cpu_other_than(unsigned int cpu)
-{
-	unsigned int c;
-
-	for_each_online_cpu(c)
-		if (c != cpu)
-			return c;
-	return cpu;
 }
 
 static void
@@ -66,7 +60,7 @@ kmap_local_writes_land_in_the_page_seen_from_another_cpu(struct ktest *t)
 	kt_fill(va, rc.expect);
 	kunmap_local(va);
 	/* Another CPU reads it through another API: kmap_atomic in an IPI. */
-	target = kt_cpu_other_than(wrote_on);
+	target = kt_online_cpu_other_than(wrote_on);
 	smp_call_function_single(target, remote_check_and_write, &rc, true);
 	kt_diag(t, "written on CPU %u, checked on CPU %u", wrote_on, rc.cpu);
 	KT_EXPECT_EQ(t, rc.cpu, target);

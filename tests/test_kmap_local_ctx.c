@@ -30,6 +30,7 @@ struct switch_pair {
 	unsigned int checked; /* workers past their last check */
 };
 
+/* Which of the pair a worker is (see busy_arg, test_cpu_hotplug.c). */
 struct switch_worker_arg {
 	struct switch_pair *sp;
 	unsigned int me;

@@ -185,32 +185,51 @@ static void misuse_vmap_reserved_or_free_page(struct ktest *t)
 }
 
 /*
+ * free_page() of a page a mapping still uses, the misuse of the next
+ * cases: refused with a warning containing why, and the page stays
+ * allocated, the caller's to free once unmapped. It is not counted as
+ * a bad free: the page is the caller's, only the moment is wrong.
+ */
+static void expect_free_of_mapped_page_refused(struct ktest *t,
+					       struct page *page,
+					       const char *why)
+{
+	unsigned long warns = warn_count(), bad = total_bad_frees();
+
+	free_page(page); /* the misuse under test */
+	KT_EXPECT_WARNED(t, warns, why);
+	KT_EXPECT_TRUE(t, page_not_owned_reason(page) == NULL);
+	KT_EXPECT_EQ(t, total_bad_frees(), bad);
+}
+
+/* The same free once the page is unmapped: accepted, without a word. */
+static void expect_free_page_accepted(struct ktest *t, struct page *page)
+{
+	unsigned long warns = warn_count();
+
+	free_page(page);
+	KT_EXPECT_EQ(t, warn_count(), warns);
+}
+
+/*
  * Freeing a page that kmap() still maps: the users' pointers would
  * reach whoever gets the page next. Refused; the page stays theirs.
  */
 static void misuse_free_of_kmapped_page(struct ktest *t)
 {
 	struct page *page = kt_highmem_page(t);
-	unsigned long warns, bad;
 	void *addr;
 
 	if (!page)
 		return;
 	addr = kmap(page);
 	KT_ASSERT_NOT_NULL(t, addr);
-	warns = warn_count();
-	bad = total_bad_frees();
-	free_page(page); /* the misuse under test */
-	KT_EXPECT_WARNED(t, warns,
-			 "the page is still kmapped: kunmap it "
-			 "first (refused)");
-	KT_EXPECT_TRUE(t, page_not_owned_reason(page) == NULL);
+	expect_free_of_mapped_page_refused(t, page,
+					   "the page is still kmapped: "
+					   "kunmap it first (refused)");
 	KT_EXPECT_TRUE(t, page_address(page) == addr);
-	KT_EXPECT_EQ(t, total_bad_frees(), bad);
 	kunmap(page);
-	warns = warn_count();
-	free_page(page); /* now it is fine */
-	KT_EXPECT_EQ(t, warn_count(), warns);
+	expect_free_page_accepted(t, page);
 }
 
 /* kmap() of a page nobody owns maps someone else's future data. */
@@ -248,11 +267,15 @@ static void misuse_kmap_local_of_free_page(struct ktest *t)
 	kunmap_local(addr); /* NULL: does nothing */
 }
 
-/* Freeing a page this thread still maps with kmap_local_page(). */
+/*
+ * Freeing a page this thread still maps with kmap_local_page(). The
+ * steps of misuse_free_of_kmapped_page, written out again: how the page
+ * is mapped and unmapped, and what must still hold while the free is
+ * refused, are what each of the two cases is about.
+ */
 static void misuse_free_of_kmap_local_mapped_page(struct ktest *t)
 {
 	struct page *page = kt_slot_page(t);
-	unsigned long warns;
 	uint32_t *addr;
 
 	if (!page)
@@ -260,17 +283,12 @@ static void misuse_free_of_kmap_local_mapped_page(struct ktest *t)
 	addr = kmap_local_page(page);
 	KT_ASSERT_NOT_NULL(t, addr);
 	*addr = 0x5a5a5a5a;
-	warns = warn_count();
-	free_page(page); /* the misuse under test */
-	KT_EXPECT_WARNED(t, warns,
-			 "still mapped by this thread's "
-			 "kmap_local_page()");
-	KT_EXPECT_TRUE(t, page_not_owned_reason(page) == NULL);
+	expect_free_of_mapped_page_refused(t, page,
+					   "still mapped by this thread's "
+					   "kmap_local_page()");
 	KT_EXPECT_EQ(t, *addr, 0x5a5a5a5a);
 	kunmap_local(addr);
-	warns = warn_count();
-	free_page(page);
-	KT_EXPECT_EQ(t, warn_count(), warns);
+	expect_free_page_accepted(t, page);
 }
 
 /*

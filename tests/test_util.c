@@ -6,6 +6,7 @@
 #include <kernel/percpu.h>
 #include <kernel/task.h>
 #include <kernel/smp.h>
+#include <mm/kmalloc.h>
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
 #include "test_util.h"
@@ -34,6 +35,25 @@ struct page *alloc_highest_block(void)
 		}
 	}
 	return best;
+}
+
+struct kt_free_pages kt_free_pages_now(void)
+{
+	return (struct kt_free_pages){
+		.low = zone_free_pages(ZONE_NORMAL),
+		.high = zone_free_pages(ZONE_HIGHMEM),
+		.slab_pages = kmalloc_slab_pages(),
+	};
+}
+
+void kt_expect_pages_given_back(struct ktest *t,
+				const struct kt_free_pages *before)
+{
+	struct kt_free_pages now = kt_free_pages_now();
+
+	KT_EXPECT_EQ(t, now.low + (now.slab_pages - before->slab_pages),
+		     before->low);
+	KT_EXPECT_EQ(t, now.high, before->high);
 }
 
 void sum_ipis(unsigned long *sent, unsigned long *received)

@@ -86,6 +86,32 @@ static inline unsigned int kt_other_cpu(void)
  */
 bool kt_join_bounded(struct ktest *t, struct task *th, int *code);
 
+/*
+ * The free pages of each zone, and the lowmem pages kmalloc keeps for
+ * its slabs, at one moment. kt_expect_pages_given_back checks that a
+ * case gave back every page it took since then. kmalloc may have grown
+ * meanwhile, and it keeps the pages it grew by: those are counted as
+ * given back, not as a leak.
+ *
+ *	struct kt_free_pages before = kt_free_pages_now();
+ *	... allocate, map, free ...
+ *	vmap_purge();
+ *	kt_expect_pages_given_back(t, &before);
+ *
+ * Context: any (it reads counters), but a leak check means something
+ * only once the caches that hold pages (vmap's lazy areas, the pkmap
+ * pool) are emptied.
+ */
+struct kt_free_pages {
+	unsigned long low;	  /* free in ZONE_NORMAL */
+	unsigned long high;	  /* free in ZONE_HIGHMEM */
+	unsigned long slab_pages; /* kmalloc's, in ZONE_NORMAL */
+};
+
+struct kt_free_pages kt_free_pages_now(void);
+void kt_expect_pages_given_back(struct ktest *t,
+				const struct kt_free_pages *before);
+
 /* IPIs sent and handled, summed over every CPU (struct percpu). */
 void sum_ipis(unsigned long *sent, unsigned long *received);
 

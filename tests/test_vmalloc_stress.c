@@ -298,15 +298,14 @@ static void ring_release(struct ring_area *a)
 static void vmalloc_stress_concurrent(struct ktest *t)
 {
 	static struct stress_worker w[STRESS_WORKERS];
-	unsigned long low0, high0, objs0, slab0, same = 0;
+	struct kt_free_pages free0;
+	unsigned long objs0, same = 0;
 	struct kt_workers ws;
 	unsigned int n;
 
 	vmap_purge();
-	low0 = zone_free_pages(ZONE_NORMAL);
-	high0 = zone_free_pages(ZONE_HIGHMEM);
+	free0 = kt_free_pages_now();
 	objs0 = kmalloc_live_objects();
-	slab0 = kmalloc_slab_pages();
 	memset(ring, 0, sizeof(ring));
 	memset(w, 0, sizeof(w));
 	ring_finished = 0;
@@ -352,12 +351,7 @@ static void vmalloc_stress_concurrent(struct ktest *t)
 		KT_EXPECT_GT(t, w[i].fills, 0); /* out of memory every time? */
 	}
 	vmap_purge();
-	/* kmalloc may have grown (it keeps its pages): not a leak. */
-	KT_EXPECT_EQ(t,
-		     zone_free_pages(ZONE_NORMAL) +
-			     (kmalloc_slab_pages() - slab0),
-		     low0);
-	KT_EXPECT_EQ(t, zone_free_pages(ZONE_HIGHMEM), high0);
+	kt_expect_pages_given_back(t, &free0);
 	KT_EXPECT_EQ(t, kmalloc_live_objects(), objs0);
 }
 

@@ -48,6 +48,9 @@ def rows():
     imported here, not at the top: ktest_matrix imports this module
     after defining them."""
     from ktest_matrix import LOWMEM16_RAISED_ON_4G, Config, crash_row
+    # The rows are written out in full, alike as they are: each is
+    # read beside its lab in docs/labs.rst, and the cmdline a student
+    # types must stand in the row as plainly as on the page.
     out = [
         # Lab 1: lowmem=16M on a 4 GiB machine: too small for mem_map,
         # so the kernel raises it and prints the arithmetic.

@@ -55,6 +55,8 @@ MONITOR = (
                                  r"(.|\n)*# end of trace: \d+ records"),
 )
 
+# The same three fields as MONITOR, for gdb commands: the two tables
+# differ in who reads the command, so each stays a plain list of rows.
 # Stopped inside a kmap test where one pkmap slot holds a page with three
 # users (the matrix's gdb-helpers row stops at the same place).
 GDB_CMDLINE = "ktest=kmap lowmem=64M"

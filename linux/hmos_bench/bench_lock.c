@@ -10,6 +10,7 @@
 #include <asm/msr.h>
 #include "hmos_bench.h"
 
+/* One loop per lock call, alike on purpose (see hmos_bench.h). */
 static DEFINE_SPINLOCK(bench_spin);
 static DEFINE_MUTEX(bench_mutex);
 

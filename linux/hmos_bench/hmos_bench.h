@@ -7,6 +7,13 @@
  * BENCH_JSON line, so tools/compare.py can set the two side by side.
  * Each row is written for Linux's API here (our own code, GPL because
  * the kernel exports some of what it calls to GPL modules only).
+ *
+ * So the files here repeat hmos's on purpose, and repeat each other:
+ * every row has its own timed loop, since a loop shared through a
+ * function pointer would time an indirect call too and keep the call
+ * under test from being inlined; the runner and the page sets follow
+ * kernel/bench.c and tests/bench_pages.h, so that both kernels are
+ * measured by the same rules.
  */
 #ifndef HMOS_BENCH_H
 #define HMOS_BENCH_H
