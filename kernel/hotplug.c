@@ -34,6 +34,9 @@ static DEFINE_MUTEX(hotplug_lock);
 static unsigned long pinned_waits;
 static char last_pinned_name[TASK_NAME_MAX];
 void (*hotplug_report_window)(void);
+void (*hotplug_lock_window)(struct spinlock *src_lock,
+			    struct spinlock *dst_lock);
+void (*hotplug_online_window)(void);
 
 static unsigned int least_loaded_online(unsigned int except)
 {
@@ -78,6 +81,8 @@ static void push_tasks_away(unsigned int cpu, bool *empty,
 	unsigned long flags = arch_irq_save();
 
 	raw_spin_lock(src < dst ? &src->lock : &dst->lock);
+	if (hotplug_lock_window)
+		hotplug_lock_window(&src->lock, &dst->lock);
 	raw_spin_lock(src < dst ? &dst->lock : &src->lock);
 	list_for_each_safe(pos, tmp, &src->queue)
 	{
@@ -210,6 +215,8 @@ static void flush_and_come_online(void *arg)
 {
 	/* The whole kernel half: far above the ceiling, one full flush. */
 	flush_tlb_local_range(PAGE_OFFSET, 0u - PAGE_SIZE);
+	if (hotplug_online_window)
+		hotplug_online_window();
 	set_cpu_online_state(smp_processor_id(), true);
 }
 

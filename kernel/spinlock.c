@@ -96,6 +96,12 @@ noinline void spin_report(spinlock_t *lock, const char *what)
 }
 
 /*
+ * See include/kernel/spinlock.h. Looked at only here, once a lock has
+ * been found taken: the uncontended path never reads it.
+ */
+void (*spin_contended_window)(const spinlock_t *lock);
+
+/*
  * The waits live out of line, so the uncontended path through
  * spin_acquire() (include/kernel/spinlock.h) is one atomic instruction
  * and a not-taken branch.
@@ -103,6 +109,9 @@ noinline void spin_report(spinlock_t *lock, const char *what)
 noinline void spin_wait_tas(spinlock_t *lock)
 {
 	unsigned int spins = 0;
+
+	if (unlikely(spin_contended_window))
+		spin_contended_window(lock);
 
 	/* Read until it looks free, then try: no bus-locked spin. */
 	do {

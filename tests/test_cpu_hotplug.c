@@ -219,6 +219,138 @@ static void cpu_hotplug_waits_for_migrate_disabled_task(struct ktest *t)
 	KT_EXPECT_EQ(t, cpu_online(victim), 0);
 }
 
+/*
+ * A pinned task that is runnable but not running sits in its CPU's run
+ * queue, where cpu_offline() moves tasks from; the sleeping holder
+ * above never does. Two holders pinned to the victim that yield, never
+ * sleep, make sure one of them is queued whenever cpu_offline() looks
+ * (the other is the one running). Both must stay on the victim until
+ * they let go of their pin.
+ */
+struct queued_pinned {
+	struct ktest *t;
+	unsigned long waits;	      /* hotplug_pinned_waits() at the start */
+	volatile unsigned int pinned; /* holders past migrate_disable() */
+	volatile unsigned int moved;  /* holders that found another CPU */
+	volatile unsigned int cpu[2]; /* where each pinned itself */
+};
+
+struct queued_pinned_arg {
+	struct queued_pinned *q;
+	unsigned int id;
+};
+
+/* Did this holder leave its CPU? Has cpu_offline() begun to wait? */
+static bool moved_or_waited_for(struct queued_pinned_arg *a)
+{
+	if (smp_processor_id() != a->q->cpu[a->id]) {
+		__sync_fetch_and_add(&a->q->moved, 1);
+		return true;
+	}
+	return hotplug_pinned_waits() > a->q->waits;
+}
+
+static int yielding_holder(void *arg)
+{
+	struct queued_pinned_arg *a = arg;
+
+	migrate_disable();
+	a->q->cpu[a->id] = smp_processor_id();
+	__sync_fetch_and_add(&a->q->pinned, 1);
+	/* Runnable all along: each poll yields the CPU to the other. */
+	KT_WAIT_UNTIL_YIELD(a->q->t, moved_or_waited_for(a));
+	migrate_enable();
+	return 0;
+}
+
+static void cpu_hotplug_queued_pinned_task_stays(struct ktest *t)
+{
+	static struct queued_pinned q;
+	static struct queued_pinned_arg args[2];
+	unsigned int victim = kt_highest_online_cpu();
+	struct task *th[2];
+	int code;
+
+	if (victim == 0) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	q = (struct queued_pinned){ .t = t, .waits = hotplug_pinned_waits() };
+	for (unsigned int i = 0; i < 2; i++) {
+		args[i] = (struct queued_pinned_arg){ &q, i };
+		th[i] = kthread_create(yielding_holder, &args[i],
+				       "yield_pinned");
+		KT_ASSERT_NOT_NULL(t, th[i]);
+		kthread_bind(th[i], victim);
+	}
+	kthread_start(th[0]);
+	kthread_start(th[1]);
+	KT_ASSERT_TRUE(t, KT_WAIT_UNTIL(t, q.pinned == 2));
+	th[0]->bound_cpu = th[1]->bound_cpu = -1; /* only the pins hold */
+	KT_EXPECT_EQ(t, cpu_offline(victim), 0);
+	for (unsigned int i = 0; i < 2; i++)
+		KT_EXPECT_TRUE(t, kt_join_bounded(t, th[i], &code));
+	kt_diag(t, "pinned on CPU %u and %u; %u moved while pinned", q.cpu[0],
+		q.cpu[1], q.moved);
+	KT_EXPECT_EQ(t, q.cpu[0], victim);
+	KT_EXPECT_EQ(t, q.cpu[1], victim);
+	KT_EXPECT_EQ(t, q.moved, 0);
+	KT_EXPECT_GT(t, hotplug_pinned_waits(), q.waits);
+	KT_EXPECT_EQ(t, cpu_online(victim), 0);
+}
+
+/*
+ * cpu_offline() moves tasks holding two run queue locks, and every CPU
+ * that takes such a pair must take it in one order, the lower CPU's
+ * (lower address) first, as double_rq_lock() does. Otherwise one CPU
+ * holds the lower and waits for the higher while the other holds the
+ * higher and waits for the lower, for ever: an idle CPU pulling work
+ * from the CPU being emptied takes exactly that pair. lockdep cannot
+ * see this order: the run queue locks are all one class. So the hook
+ * looks, between cpu_offline()'s two acquisitions, at which of the two
+ * this CPU holds.
+ */
+static struct {
+	unsigned int victim;
+	int offline_result;
+	bool called;		      /* the hook ran */
+	bool held_lower, held_higher; /* what this CPU held in it */
+} lw;
+
+/* Runs in cpu_offline(): interrupts off, one run queue lock held. */
+static void see_which_lock_came_first(spinlock_t *src_lock,
+				      spinlock_t *dst_lock)
+{
+	spinlock_t *lower = src_lock < dst_lock ? src_lock : dst_lock;
+	spinlock_t *higher = src_lock < dst_lock ? dst_lock : src_lock;
+
+	hotplug_lock_window = NULL; /* the first pass is enough */
+	lw.called = true;
+	lw.held_lower = spin_held_here(lower);
+	lw.held_higher = spin_held_here(higher);
+}
+
+static void cpu_hotplug_offline_takes_rq_locks_in_order(struct ktest *t)
+{
+	lw = (typeof(lw)){ .victim = kt_highest_online_cpu() };
+	if (lw.victim == 0) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	hotplug_lock_window = see_which_lock_came_first;
+	lw.offline_result = cpu_offline(lw.victim);
+	hotplug_lock_window = NULL;
+	kt_diag(t,
+		"between its two run queue locks, cpu_offline() held "
+		"the lower: %s, the higher: %s",
+		lw.held_lower ? "yes" : "no", lw.held_higher ? "yes" : "no");
+	KT_EXPECT_EQ(t, lw.offline_result, 0);
+	KT_ASSERT_TRUE(t, lw.called);
+	KT_EXPECT_TRUE(t, lw.held_lower);
+	KT_EXPECT_FALSE(t, lw.held_higher);
+	KT_EXPECT_EQ(t, cpu_online(lw.victim), 0);
+}
+
 struct sleeper {
 	struct completion go;
 	volatile unsigned int asleep; /* about to wait for go */
@@ -343,6 +475,8 @@ static void cpu_hotplug_bad_requests_refused(struct ktest *t)
 static const struct ktest_case cpu_hotplug_cases[] = {
 	KTEST_CASE(cpu_hotplug_offline_moves_running_tasks),
 	KTEST_CASE(cpu_hotplug_waits_for_migrate_disabled_task),
+	KTEST_CASE(cpu_hotplug_queued_pinned_task_stays),
+	KTEST_CASE(cpu_hotplug_offline_takes_rq_locks_in_order),
 	KTEST_CASE(cpu_hotplug_offline_cpu_gets_no_ipis),
 	KTEST_CASE(cpu_hotplug_wake_task_homed_offline),
 	KTEST_CASE(cpu_hotplug_bad_requests_refused),

@@ -86,8 +86,10 @@ struct first_look {
 	volatile bool onlined;	   /* cpu_online() has returned */
 	unsigned long sent_before; /* the onliner CPU's IPIs, shootdowns */
 	bool saw_online;
-	unsigned long flushes_then; /* the victim's, at first sight */
-	uint32_t seen;		    /* what a call there read then */
+	volatile unsigned long looks; /* the watcher's looks for it online */
+	bool window_gave_up;	      /* the hook below stopped waiting */
+	unsigned long flushes_then;   /* the victim's, at first sight */
+	uint32_t seen;		      /* what a call there read then */
 	int online_ret;
 };
 
@@ -130,14 +132,40 @@ static int first_look_thread(void *arg)
 		arch_cpu_relax();
 	look_if_online(f);
 	WRITE_ONCE(f->hold.release, true);
-	while (!cpu_is_online(f->victim) && !READ_ONCE(f->onlined))
+	while (!cpu_is_online(f->victim) && !READ_ONCE(f->onlined)) {
+		f->looks++;
 		arch_cpu_relax();
+	}
 	look_if_online(f);
 	if (f->saw_online &&
 	    smp_call_function_single(f->victim, read_word, &r, true) == 0)
 		f->seen = r.seen;
 	preempt_enable();
 	return 0;
+}
+
+/*
+ * The victim's two steps, flush then join the online mask, are a few
+ * instructions apart: a watcher on another CPU would almost never look
+ * in between. This hook runs there, between them, and waits (bounded)
+ * until the watcher has looked twice more, or has seen the victim
+ * online: it sees the order either way, never by luck.
+ */
+static struct first_look *watched;
+
+static void let_the_watcher_look(void)
+{
+	struct first_look *f = watched;
+	unsigned long spins = 0, from = f->looks;
+
+	hotplug_online_window = NULL; /* once is enough */
+	while (!READ_ONCE(f->saw_online) && f->looks < from + 2) {
+		if (++spins == HOLD_SPINS_MAX) {
+			f->window_gave_up = true;
+			break;
+		}
+		arch_cpu_relax();
+	}
 }
 
 static int onliner_thread(void *arg)
@@ -218,12 +246,16 @@ static void cpu_hotplug_edges_online_cpu_flushed_before_seen(struct ktest *t)
 	KT_ASSERT_TRUE(t, look && on);
 	kthread_bind(look, watcher);
 	kthread_bind(on, f.onliner_cpu);
+	watched = &f;
+	hotplug_online_window = let_the_watcher_look;
 	kthread_start(look);
 	kthread_start(on);
 	kthread_join(look);
 	kthread_join(on);
+	hotplug_online_window = NULL;
 	KT_EXPECT_EQ(t, f.online_ret, 0);
 	KT_EXPECT_FALSE(t, f.hold.gave_up);
+	KT_EXPECT_FALSE(t, f.window_gave_up);
 	KT_ASSERT_TRUE(t, f.saw_online);
 	kt_diag(t,
 		"CPU %u: full flushes %lu while offline, %lu when CPU %u "

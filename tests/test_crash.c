@@ -34,6 +34,7 @@ static const char *const crash_names[] = {
 	"kthread_stack_overflow",
 	"vmalloc_guard",
 	"kmap_guard",
+	"kmap_past_slots",
 	"kunmap_irqs_off",
 	"irq_leaks_kmap",
 	"panic_stops_others",
@@ -53,7 +54,7 @@ static bool set_crash(const char *val)
 }
 DEFINE_PARAM("ktest.crash", set_crash,
 	     "null, stack_overflow, kthread_stack_overflow, vmalloc_guard, "
-	     "kmap_guard, kunmap_irqs_off, irq_leaks_kmap, "
+	     "kmap_guard, kmap_past_slots, kunmap_irqs_off, irq_leaks_kmap, "
 	     "panic_stops_others, ap_stack_overflow, deaf_cpu_shootdown, "
 	     "deaf_cpu_call, deaf_cpu_call_async, kmap_irqs_off, "
 	     "kmap_in_irq or vmap_in_irq");
@@ -191,6 +192,25 @@ static void crash_kmap_guard_overrun(struct ktest *t)
 		(unsigned int)page_to_pfn(page), (unsigned long)va);
 	for (unsigned int i = 0; i <= PAGE_SIZE; i++) /* one too many */
 		((volatile uint8_t *)va)[i] = 0xee;
+	KT_EXPECT_TRUE(t, false); /* not reached */
+}
+
+/*
+ * The kmap range has room for more slots than NR_CPUS CPUs use (the
+ * fixmap keeps enough for kmap.debug's guard pages). A wild access just
+ * past the last CPU's slots maps nothing, and the report must say so,
+ * not decode the address as a slot of a CPU that does not exist.
+ */
+static noinline void crash_kmap_past_slots(struct ktest *t)
+{
+	uintptr_t va;
+
+	if (!crash_selected(t, "kmap_past_slots"))
+		return;
+	/* The fixmap grows down: one page below the last CPU's last slot. */
+	va = kmap_local_slot_address(NR_CPUS - 1, KM_MAX_IDX - 1) - PAGE_SIZE;
+	kt_diag(t, "reading %08lx", (unsigned long)va);
+	(void)*(volatile uint32_t *)va;
 	KT_EXPECT_TRUE(t, false); /* not reached */
 }
 
@@ -497,6 +517,7 @@ static const struct ktest_case crash_cases[] = {
 	KTEST_CASE(crash_kthread_stack_overflow),
 	KTEST_CASE(crash_vmalloc_guard),
 	KTEST_CASE(crash_kmap_guard_overrun),
+	KTEST_CASE(crash_kmap_past_slots),
 	KTEST_CASE(crash_kunmap_irqs_off),
 	KTEST_CASE(crash_irq_leaks_kmap),
 	KTEST_CASE(crash_kmap_irqs_off),

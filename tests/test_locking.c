@@ -144,9 +144,118 @@ static void locking_trylock_and_holder(struct ktest *t)
 	KT_EXPECT_EQ(t, lock.holder_cpu, -1);
 }
 
+/*
+ * A trylock that finds the lock free can still lose it to another CPU
+ * before it takes it (in ticket mode: between reading the free ticket
+ * and claiming it), and must then fail. The workers meet in lock-step
+ * rounds: all arrive, all try once at the same moment, all wait until
+ * every one has tried, and the winner lets go. Exactly one wins each
+ * round; a loser that went on anyway makes two. Each worker waits a
+ * few more loop turns than the others in some rounds, sweeping the
+ * offset between their tries so some rounds meet in that window. Two
+ * workers: a round waits for the slowest, and with more vCPUs than host
+ * cores rounds become slow, not more telling.
+ */
+#define TRY_ROUNDS  2000
+#define TRY_WORKERS 2
+
+struct try_run {
+	struct ktest *t;
+	spinlock_t lock;
+	unsigned int n;		       /* workers */
+	volatile unsigned int go;      /* all started */
+	volatile unsigned int ids;     /* hands out worker numbers */
+	volatile unsigned int arrived; /* n per round */
+	volatile unsigned int tried;   /* n per round */
+	volatile unsigned long wins;
+	unsigned long bad_rounds; /* rounds with wins != 1 (worker 0 counts) */
+	unsigned int first_bad, bad_wins;
+	volatile unsigned int finished;
+};
+
+/* Worker 0, between the rounds: did round r have exactly one winner? */
+static void trylock_round_check(struct try_run *run, unsigned int r,
+				unsigned long *wins_before)
+{
+	unsigned long wins = READ_ONCE(run->wins);
+
+	if (wins - *wins_before != 1 && !run->bad_rounds++) {
+		run->first_bad = r;
+		run->bad_wins = wins - *wins_before;
+	}
+	*wins_before = wins;
+}
+
+static int trylock_worker(void *arg)
+{
+	struct try_run *run = arg;
+	unsigned int me = __sync_fetch_and_add(&run->ids, 1), r;
+	unsigned long wins_before = 0;
+
+	if (!KT_WAIT_UNTIL_YIELD(run->t, READ_ONCE(run->go)))
+		return 0;
+	for (r = 1; r <= TRY_ROUNDS; r++) {
+		bool won;
+
+		__sync_fetch_and_add(&run->arrived, 1);
+		if (!KT_WAIT_UNTIL_SPIN(run->t, run->arrived >= r * run->n))
+			return 0;
+		for (unsigned int d = (r * (me + 1) * 7) % 32; d; d--)
+			barrier();
+		won = spin_trylock(&run->lock);
+		if (won)
+			__sync_fetch_and_add(&run->wins, 1);
+		__sync_fetch_and_add(&run->tried, 1);
+		if (!KT_WAIT_UNTIL_SPIN(run->t, run->tried >= r * run->n)) {
+			if (won)
+				spin_unlock(&run->lock);
+			return 0;
+		}
+		if (me == 0)
+			trylock_round_check(run, r, &wins_before);
+		if (won)
+			spin_unlock(&run->lock);
+	}
+	__sync_fetch_and_add(&run->finished, 1);
+	return 0;
+}
+
+static void locking_trylock_race_has_one_winner(struct ktest *t)
+{
+	static struct try_run run;
+	struct kt_workers ws;
+	unsigned int n;
+
+	if (num_online_cpus() < 2) {
+		kt_skip(t, "needs two CPUs to race");
+		return;
+	}
+	run = (struct try_run){ .t = t };
+	spin_lock_init(&run.lock, "test_trylock");
+	n = kt_workers_create(&ws, trylock_worker, &run, 0, TRY_WORKERS,
+			      "trier", true);
+	run.n = n;
+	kt_workers_start(&ws);
+	WRITE_ONCE(run.go, 1);
+	if (!KT_WAIT_UNTIL(t, run.finished == n))
+		return; /* leave them: run is static */
+	kt_workers_join(&ws);
+	kt_diag(t, "%s: %u workers, %u rounds, %lu wins",
+		spinlock_test_and_set ? "test-and-set" : "ticket order", n,
+		TRY_ROUNDS, run.wins);
+	if (run.bad_rounds)
+		kt_diag(t,
+			"%lu rounds without exactly one winner, the first "
+			"round %u with %u",
+			run.bad_rounds, run.first_bad, run.bad_wins);
+	KT_EXPECT_EQ(t, run.bad_rounds, 0);
+	KT_EXPECT_FALSE(t, spin_is_locked(&run.lock));
+}
+
 static const struct ktest_case locking_cases[] = {
 	KTEST_CASE(locking_spinlock_counts_exactly),
 	KTEST_CASE(locking_racy_increment_loses_updates),
 	KTEST_CASE(locking_trylock_and_holder),
+	KTEST_CASE(locking_trylock_race_has_one_winner),
 };
 KTEST_SUITE(locking, locking_cases);

@@ -16,7 +16,9 @@
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
 #include "test_util.h"
+#include <kernel/trace.h>
 #include <mm/vmalloc.h>
+#include <mm/vmalloc_lazy.h>
 
 static const uint32_t a_constant = 0x5eed;
 static uint32_t a_variable = 1;
@@ -234,6 +236,136 @@ static void paging_pte_read_never_torn(struct ktest *t)
 	KT_EXPECT_EQ(t, r.torn, 0);
 }
 
+/*
+ * Which half of a PAE entry do arch_pte_install() and arch_pte_clear()
+ * write first? The race above catches a wrong order only if the other
+ * CPU reads in the few nanoseconds between the two stores; this case
+ * sees the order every time, on one CPU.
+ *
+ * The entry is placed across two pages of a fresh vmalloc_lazy() area,
+ * neither there yet: its low word is the last word of the first page,
+ * its high word the first word of the second. (No page walk reads this
+ * entry; only the order of the two stores matters.) Each store faults
+ * on its own page and the fault fills that page, zeroing a new highmem
+ * page through a kmap_local_page() map (mm/vmalloc_lazy.c), which the
+ * event trace records with the page's frame. So the order of the fills
+ * is the order of the stores: install must fill the high word's page
+ * first, clear the low word's.
+ */
+enum {
+	HALF_NONE,
+	HALF_LOW,
+	HALF_HIGH,
+	HALF_LOWMEM,
+	HALF_NO_TRACE
+};
+
+/* The frame the kernel page table maps va to. */
+static uint32_t kernel_pfn(uintptr_t va)
+{
+	return arch_pte_phys(arch_get_kernel_pte(va)) >> PAGE_SHIFT;
+}
+
+/*
+ * Were both pages filled from highmem? A lowmem page is zeroed through
+ * the direct map, with no kmap_local_page() map for the trace to see.
+ */
+static bool filled_from_highmem(const pte_t *ptep)
+{
+	return PageHighMem(pfn_to_page(kernel_pfn((uintptr_t)ptep))) &&
+	       PageHighMem(pfn_to_page(kernel_pfn((uintptr_t)ptep + 4)));
+}
+
+/*
+ * Which page this task's trace shows filled first, of the one holding
+ * the entry's low word and the one holding its high word (HALF_NONE if
+ * the trace has neither). Reads this CPU's ring: migration disabled.
+ */
+static int first_half_filled(const pte_t *ptep)
+{
+	uint32_t low_pfn = kernel_pfn((uintptr_t)ptep);
+	uint32_t high_pfn = kernel_pfn((uintptr_t)ptep + 4);
+	uint32_t me = (uint32_t)(uintptr_t)current_task();
+	struct trace_rec e;
+
+	for (unsigned int i = 0; trace_get(smp_processor_id(), i, &e); i++) {
+		if (e.id != TR_KMAP_LOCAL_MAP || e.task != me || e.in_irq)
+			continue;
+		if (e.arg[1] == low_pfn)
+			return HALF_LOW;
+		if (e.arg[1] == high_pfn)
+			return HALF_HIGH;
+	}
+	return HALF_NONE;
+}
+
+/* An entry across two pages of a new lazy area, neither filled yet. */
+static pte_t *entry_across_two_lazy_pages(void)
+{
+	uintptr_t area = (uintptr_t)vmalloc_lazy(2 * PAGE_SIZE);
+
+	return area ? (pte_t *)(area + PAGE_SIZE - 4) : NULL;
+}
+
+static const char *half_name(int half)
+{
+	return half == HALF_LOW ? "low" : half == HALF_HIGH ? "high" : "no";
+}
+
+/* Run install (or clear) on such an entry; which half came first? */
+static int first_half_written(struct ktest *t, bool install)
+{
+	pte_t *ptep = entry_across_two_lazy_pages();
+	int first;
+
+	KT_EXPECT_NOT_NULL(t, ptep);
+	if (!ptep)
+		return HALF_NONE;
+	if (!trace_start())
+		return HALF_NO_TRACE;
+	if (install)
+		arch_pte_install(ptep, arch_make_kernel_rw_pte(0x23ffff000ull));
+	else
+		arch_pte_clear(ptep);
+	trace_stop();
+	if (!filled_from_highmem(ptep))
+		return HALF_LOWMEM;
+	first = first_half_filled(ptep);
+	kt_diag(t, "%s: the %s word's page faulted first",
+		install ? "arch_pte_install" : "arch_pte_clear",
+		half_name(first));
+	return first;
+}
+
+static void paging_pte_halves_written_in_safe_order(struct ktest *t)
+{
+	int installed, cleared;
+
+	if (trace_requested()) {
+		kt_skip(t, "the event trace is the command line's here");
+		return;
+	}
+	migrate_disable(); /* both faults, and the ring, on this CPU */
+	KT_EXPECT_TRUE(t, trace_select("kmap_local_map"));
+	installed = first_half_written(t, true);
+	cleared = first_half_written(t, false);
+	migrate_enable();
+	KT_EXPECT_TRUE(t, trace_select("*"));
+	trace_free();
+	if (installed == HALF_NO_TRACE || cleared == HALF_NO_TRACE) {
+		kt_skip(t, "no memory for the trace rings on this machine");
+		return;
+	}
+	if (installed == HALF_LOWMEM || cleared == HALF_LOWMEM) {
+		kt_skip(t, "no highmem: the lazy fills took lowmem pages, "
+			   "zeroed without a kmap_local_page() map for the "
+			   "trace to record");
+		return;
+	}
+	KT_EXPECT_EQ(t, installed, HALF_HIGH);
+	KT_EXPECT_EQ(t, cleared, HALF_LOW);
+}
+
 static const struct ktest_case paging_cases[] = {
 	KTEST_CASE(paging_text_read_only_executable),
 	KTEST_CASE(paging_rodata_read_only_nx),
@@ -242,5 +374,6 @@ static const struct ktest_case paging_cases[] = {
 	KTEST_CASE(paging_layout_regions_in_order),
 	KTEST_CASE(paging_pte_reaches_frame),
 	KTEST_CASE(paging_pte_read_never_torn),
+	KTEST_CASE(paging_pte_halves_written_in_safe_order),
 };
 KTEST_SUITE(paging, paging_cases);

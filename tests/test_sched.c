@@ -10,6 +10,7 @@
 #include <kernel/smp.h>
 #include <kernel/time.h>
 #include <kernel/wait.h>
+#include "../kernel/sched_internal.h"
 #include "test_util.h"
 
 static int return_arg(void *arg)
@@ -570,6 +571,357 @@ static void sched_msleep_waits_its_ticks_and_one(struct ktest *t)
 	KT_EXPECT_EQ(t, short_wakes, 0);
 }
 
+/*
+ * A task woken onto another CPU's run queue runs at once: the waker
+ * kicks that CPU with a reschedule IPI. Without the kick, an idle
+ * target would sleep on in its halt until its next tick, so the woken
+ * task would never run in the tick it was woken in. Each trial wakes a
+ * task bound to an idle CPU and reads that CPU's tick count before the
+ * wake-up and in the woken task. A tick that happens to fall in
+ * between makes a trial late even with the kick, and so does a host
+ * too busy to run the target's vCPU promptly: an eighth of the trials
+ * on time is enough. Without the kick none is.
+ */
+#define KICK_TRIALS 40
+
+struct kick_run {
+	struct ktest *t;
+	struct completion wake;
+	unsigned int cpu;	  /* the sleeper's */
+	volatile uint64_t clock0; /* cpu's tick count just before a wake */
+	volatile unsigned int woken;
+	unsigned int on_time; /* woken in the tick of the wake-up */
+};
+
+static int kick_sleeper(void *arg)
+{
+	struct kick_run *kr = arg;
+
+	for (unsigned int i = 0; i < KICK_TRIALS; i++) {
+		wait_for_completion(&kr->wake);
+		kr->on_time += sched_clock_ticks(kr->cpu) == kr->clock0;
+		WRITE_ONCE(kr->woken, i + 1);
+	}
+	return 0;
+}
+
+/* Asleep and off its CPU, so a wake-up must queue it and kick. */
+static bool asleep_off_cpu(const struct task *th)
+{
+	return READ_ONCE(th->state) == TASK_SLEEPING && !READ_ONCE(th->on_cpu);
+}
+
+static void sched_wake_kicks_the_idle_target(struct ktest *t)
+{
+	static struct kick_run kr;
+	struct task *th;
+	unsigned int i;
+	int code;
+
+	migrate_disable(); /* the waker stays off the sleeper's CPU */
+	kr = (struct kick_run){ .t = t, .cpu = kt_other_cpu() };
+	if (kr.cpu == smp_processor_id()) {
+		migrate_enable();
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	completion_init(&kr.wake);
+	th = kthread_create(kick_sleeper, &kr, "kicked");
+	KT_ASSERT_NOT_NULL(t, th);
+	kthread_bind(th, kr.cpu);
+	kthread_start(th);
+	for (i = 0; i < KICK_TRIALS; i++) {
+		if (!KT_WAIT_UNTIL(t, asleep_off_cpu(th)))
+			break;
+		udelay(200); /* let its CPU reach the halt of its idle loop */
+		kr.clock0 = sched_clock_ticks(kr.cpu);
+		complete(&kr.wake);
+		if (!KT_WAIT_UNTIL(t, READ_ONCE(kr.woken) == i + 1))
+			break;
+	}
+	migrate_enable();
+	if (i < KICK_TRIALS || !kt_join_bounded(t, th, &code))
+		return;
+	kt_diag(t, "%u of %u wake-ups ran in the tick they were made in",
+		kr.on_time, KICK_TRIALS);
+	KT_EXPECT_GE(t, kr.on_time, KICK_TRIALS / 8);
+}
+
+/*
+ * A wake-up never moves a task that is inside migrate_disable(), even
+ * when its CPU is busy and another is idle: it may hold local maps of
+ * this CPU. The sleeper disables migration and sleeps; a waker bound
+ * to the sleeper's CPU (so that CPU is busy) wakes it once some other
+ * CPU is idle, where a wake-up would otherwise send it.
+ */
+struct pinned_sleep {
+	struct ktest *t;
+	struct completion go;
+	struct task *main, *sleeper, *waker;
+	volatile int home;    /* where the sleeper disabled migration */
+	volatile int woke_on; /* where it ran after the wake-up */
+	volatile unsigned int idle_seen; /* the waker found an idle CPU */
+};
+
+static int pinned_sleeper(void *arg)
+{
+	struct pinned_sleep *ps = arg;
+
+	migrate_disable();
+	WRITE_ONCE(ps->home, smp_processor_id());
+	wait_for_completion(&ps->go);
+	WRITE_ONCE(ps->woke_on, smp_processor_id());
+	migrate_enable();
+	return 0;
+}
+
+/* Is cpu running its idle task? None of ours there, nothing queued. */
+static bool cpu_looks_idle(const struct pinned_sleep *ps, unsigned int cpu)
+{
+	const struct task *cur = READ_ONCE(percpu_areas[cpu].current);
+
+	return cpu_is_online(cpu) && !sched_nr_queued(cpu) && cur != ps->main &&
+	       cur != ps->sleeper && cur != ps->waker;
+}
+
+static bool other_cpu_idle(const struct pinned_sleep *ps)
+{
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		if (cpu != (unsigned int)ps->home && cpu_looks_idle(ps, cpu))
+			return true;
+	return false;
+}
+
+static int pinned_waker(void *arg)
+{
+	struct pinned_sleep *ps = arg;
+
+	ps->idle_seen = KT_WAIT_UNTIL_SPIN(ps->t, other_cpu_idle(ps));
+	complete(&ps->go);
+	return 0;
+}
+
+static void sched_wake_leaves_pinned_task_home(struct ktest *t)
+{
+	static struct pinned_sleep ps;
+	int code;
+
+	ps = (struct pinned_sleep){
+		.t = t, .home = -1, .woke_on = -1, .main = current_task()
+	};
+	if (num_online_cpus() < 2) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	completion_init(&ps.go);
+	ps.sleeper = kthread_create(pinned_sleeper, &ps, "pinned_sleeper");
+	ps.waker = kthread_create(pinned_waker, &ps, "pinned_waker");
+	KT_ASSERT_NOT_NULL(t, ps.sleeper);
+	KT_ASSERT_NOT_NULL(t, ps.waker);
+	kthread_bind(ps.sleeper, kt_other_cpu()); /* start there, then */
+	kthread_start(ps.sleeper); /* only migrate_disable() holds it */
+	if (!KT_WAIT_UNTIL(t, ps.home >= 0 && asleep_off_cpu(ps.sleeper)))
+		return;
+	ps.sleeper->bound_cpu = -1;
+	kthread_bind(ps.waker, ps.home);
+	kthread_start(ps.waker);
+	if (!kt_join_bounded(t, ps.sleeper, &code) ||
+	    !kt_join_bounded(t, ps.waker, &code))
+		return;
+	kt_diag(t, "pinned on CPU %d, ran on CPU %d after the wake-up", ps.home,
+		ps.woke_on);
+	KT_EXPECT_TRUE(t, ps.idle_seen);
+	KT_EXPECT_EQ(t, ps.woke_on, ps.home);
+}
+
+/*
+ * task_rq_lock follows a task that moves. A waker reads its task's CPU,
+ * then locks that CPU's run queue; if the task moved in between, the
+ * lock it holds protects nothing of the task's, so it must look again
+ * once it has the lock. The gap is a few instructions, unless the lock
+ * is contended: then the waker waits there, and anything may happen to
+ * the task meanwhile. The case makes that happen, with four CPUs:
+ *
+ *   home   a spinner keeps it busy; the sleeper first sleeps here
+ *   away   idle, so the sleeper's wake-up sends it here (or to another
+ *          idle CPU, on a bigger machine)
+ *   waker  a thread that wakes the sleeper while the test holds home's
+ *          run-queue lock; spin_contended_window holds it back there
+ *          until the sleeper has moved away, disabled migration and
+ *          gone back to sleep
+ *   ours   the test thread, holding home's lock, then waking the
+ *          sleeper for real
+ *
+ * The waker's (spurious) wake-up must find the sleeper where it now is,
+ * and leave it there: a waker that went on under home's lock would
+ * queue it on home, migration disabled or not. Test-and-set locks only:
+ * a ticket waiter holds its place in line, and holding it back in that
+ * line would block the wake-up it waits for.
+ */
+#define RQ_WINDOW_MS 10000 /* bound on each spin with interrupts off */
+
+struct rq_race {
+	struct ktest *t;
+	unsigned int home, away, waker_cpu;
+	struct task *sleeper, *spinner, *waker;
+	struct completion go1, go2;
+	bool started;		 /* the spinner and the waker */
+	volatile int stop;	 /* ends the spinner */
+	volatile int locked;	 /* the test holds home's run-queue lock */
+	volatile int armed;	 /* the window waits for the waker */
+	volatile int in_window;	 /* the waker is held there */
+	volatile int waker_done; /* its wake_up_task() returned */
+	volatile int pinned_on;	 /* where the sleeper disabled migration */
+	volatile int woke_on;	 /* where it ran after its last wake-up */
+};
+
+static struct rq_race rr; /* the window reads it: no argument there */
+
+static bool sleeper_pinned_asleep(void)
+{
+	return READ_ONCE(rr.pinned_on) >= 0 && asleep_off_cpu(rr.sleeper);
+}
+
+static bool waker_in_window(void)
+{
+	return READ_ONCE(rr.in_window);
+}
+
+/* Spin up to ms milliseconds for cond(), interrupts as they are. */
+static bool spin_until_cond(bool (*cond)(void), unsigned int ms)
+{
+	for (unsigned int i = 0; i < ms * 10 && !cond(); i++)
+		udelay(100);
+	return cond();
+}
+
+/* spin_contended_window: hold the waker until the sleeper has moved. */
+static void hold_waker_in_window(const spinlock_t *lock)
+{
+	if (lock != &runqueues[rr.home].lock ||
+	    smp_processor_id() != rr.waker_cpu ||
+	    !__sync_bool_compare_and_swap(&rr.armed, 1, 0))
+		return;
+	WRITE_ONCE(rr.in_window, 1);
+	spin_until_cond(sleeper_pinned_asleep, RQ_WINDOW_MS);
+}
+
+static int rq_sleeper(void *arg)
+{
+	wait_for_completion(&rr.go1);
+	migrate_disable();
+	WRITE_ONCE(rr.pinned_on, smp_processor_id());
+	wait_for_completion(&rr.go2);
+	WRITE_ONCE(rr.woke_on, smp_processor_id());
+	migrate_enable();
+	return 0;
+}
+
+static int rq_spinner(void *arg)
+{
+	while (!READ_ONCE(rr.stop))
+		arch_cpu_relax();
+	return 0;
+}
+
+static int rq_waker(void *arg)
+{
+	if (KT_WAIT_UNTIL_SPIN(rr.t, READ_ONCE(rr.locked)))
+		wake_up_task(rr.sleeper);
+	WRITE_ONCE(rr.waker_done, 1);
+	return 0;
+}
+
+/* Hold home's run-queue lock until the waker waits for it. */
+static bool hold_home_until_waker_waits(void)
+{
+	unsigned long flags = arch_irq_save();
+	bool held;
+
+	raw_spin_lock(&runqueues[rr.home].lock);
+	WRITE_ONCE(rr.locked, 1);
+	held = spin_until_cond(waker_in_window, RQ_WINDOW_MS);
+	raw_spin_unlock(&runqueues[rr.home].lock);
+	arch_irq_restore(flags);
+	return held;
+}
+
+/* Start the three threads, each bound where the scenario wants it. */
+static bool rq_race_start(struct ktest *t)
+{
+	rr.sleeper = kthread_create(rq_sleeper, NULL, "rq_sleeper");
+	rr.spinner = kthread_create(rq_spinner, NULL, "rq_spinner");
+	rr.waker = kthread_create(rq_waker, NULL, "rq_waker");
+	KT_EXPECT_TRUE(t, rr.sleeper && rr.spinner && rr.waker);
+	if (!rr.sleeper || !rr.spinner || !rr.waker)
+		return false; /* out of memory: the case has failed */
+	kthread_bind(rr.spinner, rr.home);
+	kthread_start(rr.spinner);
+	kthread_bind(rr.waker, rr.waker_cpu);
+	kthread_start(rr.waker);
+	rr.started = true;
+	kthread_bind(rr.sleeper, rr.home); /* start there, then unbind */
+	kthread_start(rr.sleeper);
+	if (!KT_WAIT_UNTIL(t, asleep_off_cpu(rr.sleeper)))
+		return false;
+	rr.sleeper->bound_cpu = -1;
+	return KT_WAIT_UNTIL(t, READ_ONCE(percpu_areas[rr.home].current) ==
+					rr.spinner);
+}
+
+static void sched_rq_lock_follows_a_moving_task(struct ktest *t)
+{
+	unsigned int cpu, n = 0, cpus[3];
+	int code;
+
+	if (num_online_cpus() < 4 || !spinlock_test_and_set) {
+		kt_skip(t, "needs four CPUs and test-and-set spinlocks");
+		return;
+	}
+	migrate_disable(); /* ours stays ours */
+	for_each_online_cpu(cpu)
+		if (cpu != smp_processor_id() && n < 3)
+			cpus[n++] = cpu;
+	rr = (struct rq_race){ .t = t,
+			       .home = cpus[0],
+			       .away = cpus[1],
+			       .waker_cpu = cpus[2],
+			       .pinned_on = -1,
+			       .woke_on = -1 };
+	completion_init(&rr.go1);
+	completion_init(&rr.go2);
+	if (!rq_race_start(t))
+		goto out; /* the threads are left behind: rr is static */
+	rr.armed = 1;
+	spin_contended_window = hold_waker_in_window;
+	KT_EXPECT_TRUE(t, hold_home_until_waker_waits());
+	/*
+	 * Home is busy, away idle: the wake-up sends the sleeper there.
+	 * Spin, not sleep, until it has pinned itself: an idle CPU here
+	 * could pull it from away's queue first.
+	 */
+	complete(&rr.go1);
+	if (!KT_WAIT_UNTIL_SPIN(t, READ_ONCE(rr.pinned_on) >= 0) ||
+	    !KT_WAIT_UNTIL(t, READ_ONCE(rr.waker_done)) ||
+	    !KT_WAIT_UNTIL(t, sleeper_pinned_asleep()))
+		goto out;
+	complete(&rr.go2);
+	if (!kt_join_bounded(t, rr.sleeper, &code))
+		goto out;
+	kt_diag(t,
+		"home CPU %u, away CPU %u: pinned on CPU %d, ran on "
+		"CPU %d after the waker's wake-up and the last",
+		rr.home, rr.away, rr.pinned_on, rr.woke_on);
+	KT_EXPECT_NE(t, rr.pinned_on, rr.home); /* the scenario happened */
+	KT_EXPECT_EQ(t, rr.woke_on, rr.pinned_on);
+out:
+	spin_contended_window = NULL;
+	WRITE_ONCE(rr.stop, 1);
+	migrate_enable();
+	if (rr.started && kt_join_bounded(t, rr.spinner, &code))
+		kt_join_bounded(t, rr.waker, &code);
+}
+
 static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_threads_run_and_join),
 	KTEST_CASE(sched_completion_pingpong_bound),
@@ -581,5 +933,8 @@ static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_switch_keeps_callers_live_values),
 	KTEST_CASE(sched_slices_share_a_cpu_between_spinners),
 	KTEST_CASE(sched_msleep_waits_its_ticks_and_one),
+	KTEST_CASE(sched_wake_kicks_the_idle_target),
+	KTEST_CASE(sched_wake_leaves_pinned_task_home),
+	KTEST_CASE(sched_rq_lock_follows_a_moving_task),
 };
 KTEST_SUITE(sched, sched_cases);

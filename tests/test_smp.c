@@ -354,6 +354,173 @@ static void smp_async_calls_with_irqs_off_both_ways(struct ktest *t)
 	KT_EXPECT_EQ(t, p.left, 2);
 }
 
+/*
+ * A waiting call returns only once fn has finished on the target. fn
+ * here takes SLOW_CALL_MS, and stops early if it sees the caller back:
+ * a caller released when fn starts (not when it ends) either finds fn
+ * unfinished or is seen back by fn. Only a caller stalled by the host
+ * for the whole SLOW_CALL_MS could miss it, so the bound is generous.
+ */
+#define SLOW_CALL_MS 50
+
+struct slow_call {
+	volatile int returned; /* the caller is back from its call */
+	volatile int done;     /* fn has finished */
+	volatile int saw_return;
+};
+
+static void slow_fn(void *arg)
+{
+	struct slow_call *s = arg;
+
+	for (unsigned int i = 0; i < SLOW_CALL_MS * 10; i++) {
+		if (READ_ONCE(s->returned))
+			break;
+		udelay(100);
+	}
+	s->saw_return = READ_ONCE(s->returned);
+	WRITE_ONCE(s->done, 1);
+}
+
+static void smp_call_wait_returns_after_fn(struct ktest *t)
+{
+	static struct slow_call s;
+	unsigned int cpu = kt_other_cpu();
+	int done_at_return;
+
+	if (cpu == smp_processor_id()) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	s = (struct slow_call){ 0 };
+	smp_call_function_single(cpu, slow_fn, &s, true);
+	done_at_return = READ_ONCE(s.done);
+	WRITE_ONCE(s.returned, 1);
+	/*
+	 * If the wait let go early, fn is still running, and the target
+	 * will still release the csd: a write into the call's stack frame,
+	 * dead now, below ours. Until then make no call, which would put a
+	 * frame there: spin, bounded by a count, not a clock.
+	 */
+	for (unsigned long i = 0; i < (1ul << 30) && !READ_ONCE(s.done); i++)
+		arch_cpu_relax();
+	for (unsigned int i = 0; i < (1u << 16); i++)
+		arch_cpu_relax();
+	KT_EXPECT_TRUE(t, done_at_return);
+	KT_EXPECT_FALSE(t, s.saw_return);
+}
+
+/*
+ * Two asynchronous calls in a row to a CPU that has interrupts off:
+ * the first is still queued there when the second is made, so the
+ * second must wait for the csd the first holds, not refill and requeue
+ * it (the first call would then be lost, or run with the second's
+ * argument). The target keeps interrupts off until the second call
+ * has returned, or for HOLD_MS if it does not return: it cannot while
+ * it waits for the target, which is the point.
+ */
+#define HOLD_MS 100
+
+struct async_twice {
+	unsigned int target;
+	volatile int ready;	      /* the target has interrupts off */
+	volatile int second_started;  /* the caller begins the second call */
+	volatile int second_returned; /* ... and is back from it */
+	volatile int first, second;   /* set by the two calls */
+	volatile int released;	      /* the target has interrupts on again */
+};
+
+/* Spin (interrupts off) up to ms milliseconds for *flag. */
+static void spin_for_flag(const volatile int *flag, unsigned int ms)
+{
+	for (unsigned int i = 0; i < ms * 10 && !READ_ONCE(*flag); i++)
+		udelay(100);
+}
+
+static int deaf_for_a_while(void *arg)
+{
+	struct async_twice *a = arg;
+	unsigned long flags = arch_irq_save();
+
+	WRITE_ONCE(a->ready, 1);
+	spin_for_flag(&a->second_started, 10000);
+	spin_for_flag(&a->second_returned, HOLD_MS);
+	arch_irq_restore(flags);
+	WRITE_ONCE(a->released, 1);
+	return 0;
+}
+
+static void smp_async_call_waits_for_its_csd(struct ktest *t)
+{
+	static struct async_twice a;
+	struct task *deaf;
+	int code;
+
+	a = (struct async_twice){ .target = kt_other_cpu() };
+	if (a.target == smp_processor_id()) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	deaf = kthread_create(deaf_for_a_while, &a, "deaf");
+	KT_ASSERT_NOT_NULL(t, deaf);
+	kthread_bind(deaf, a.target);
+	kthread_start(deaf);
+	if (!KT_WAIT_UNTIL(t, READ_ONCE(a.ready)))
+		return;
+	smp_call_function_single(a.target, set_flag, (void *)&a.first, false);
+	WRITE_ONCE(a.second_started, 1);
+	smp_call_function_single(a.target, set_flag, (void *)&a.second, false);
+	WRITE_ONCE(a.second_returned, 1);
+	/* The target runs its queue in order: first, then second. */
+	if (KT_WAIT_UNTIL(t, READ_ONCE(a.second)))
+		KT_EXPECT_TRUE(t, a.first);
+	if (kt_join_bounded(t, deaf, &code))
+		KT_EXPECT_TRUE(t, a.released);
+}
+
+/*
+ * A call to some of the other CPUs, not all, must not be sent as the
+ * all-but-self broadcast: that would interrupt the CPUs left out, with
+ * an IPI nobody counted as sent. Needs three other CPUs, all online,
+ * so that the broadcast would be used for all of them.
+ */
+static void smp_call_many_subset_sends_no_broadcast(struct ktest *t)
+{
+	unsigned long b0, b1, sent0, recv0, sent1, recv1;
+	unsigned int cpu, me, picked = 0;
+	cpumask_t mask = 0;
+
+	if (num_online_cpus() < 4 ||
+	    num_online_cpus() != ktest_config.expect_cpus) {
+		kt_skip(t, "needs ktest.expect_cpus and four CPUs, all online");
+		return;
+	}
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		hits[cpu] = 0;
+	preempt_disable(); /* me stays me; no other task here sends */
+	me = smp_processor_id();
+	for_each_online_cpu(cpu)
+		if (cpu != me && picked < 2) {
+			mask |= CPU_MASK(cpu);
+			picked++;
+		}
+	b0 = percpu_areas[me].ipi_broadcasts;
+	sum_ipis(&sent0, &recv0);
+	smp_call_function_many(mask, count_hit, NULL, true);
+	b1 = percpu_areas[me].ipi_broadcasts;
+	preempt_enable();
+	mdelay(20); /* let a stray IPI land, so the counts show it */
+	sum_ipis(&sent1, &recv1);
+	kt_diag(t,
+		"mask %#x from CPU %u: %lu broadcasts, %lu IPIs sent, "
+		"%lu received",
+		mask, me, b1 - b0, sent1 - sent0, recv1 - recv0);
+	KT_EXPECT_EQ(t, b1 - b0, 0);
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		KT_EXPECT_EQ(t, hits[cpu], (mask & CPU_MASK(cpu)) ? 1 : 0);
+	KT_EXPECT_EQ(t, sent1 - sent0, recv1 - recv0);
+}
+
 static const struct ktest_case smp_cases[] = {
 	KTEST_CASE(smp_expected_cpus_online),
 	KTEST_CASE(smp_hw_ids_distinct),
@@ -369,5 +536,8 @@ static const struct ktest_case smp_cases[] = {
 	KTEST_CASE(smp_wait_with_irqs_off_warns),
 	KTEST_CASE(smp_async_calls_with_irqs_off_both_ways),
 	KTEST_CASE(smp_legacy_timer_irq_routed),
+	KTEST_CASE(smp_call_wait_returns_after_fn),
+	KTEST_CASE(smp_async_call_waits_for_its_csd),
+	KTEST_CASE(smp_call_many_subset_sends_no_broadcast),
 };
 KTEST_SUITE(smp, smp_cases);

@@ -464,6 +464,18 @@ MATRIX = [
                r"^Backtrace:",
                r"crash_kmap_guard_overrun\+"]),
 
+    # A wild read just past the last CPU's kmap_local slots (no
+    # kmap.debug): the report must say no slot lives there, not name a
+    # slot of CPU NR_CPUS.
+    crash_row("crash-kmap-past-slots", "kmap_past_slots", mem="64M",
+              tags=("crash", "kmap"), panic=[
+               r"^PANIC at crash_kmap_past_slots\+0x[0-9a-f]+: page fault",
+               r"^region: [0-9a-f]{8} is in fixmap",
+               r"^kmap: [0-9a-f]{8} is in the kmap slot range but past the "
+               r"last CPU's slots",
+               r"^Backtrace:",
+               r"crash_kmap_past_slots\+"]),
+
     # kunmap() with interrupts off, while another CPU's kmap() wraps the
     # pool: kmap_lock is held across the wrap's shootdown, so spinning
     # for it with interrupts off would deadlock. It must be refused by

@@ -45,4 +45,23 @@ const char *hotplug_last_pinned_name(void);
  */
 extern void (*hotplug_report_window)(void);
 
+/*
+ * For tests only: if set, cpu_offline() calls it between taking the
+ * first and the second of the two run queue locks it moves tasks
+ * under (interrupts off, that one lock held), with the locks of the
+ * CPU being emptied and of the CPU taking its tasks. It must neither
+ * sleep nor take a lock. NULL otherwise.
+ */
+struct spinlock;
+extern void (*hotplug_lock_window)(struct spinlock *src_lock,
+				   struct spinlock *dst_lock);
+
+/*
+ * For tests only: if set, the CPU that cpu_online() brings back calls
+ * it between its two steps, the TLB flush and joining the online mask
+ * (in its call-function interrupt, interrupts off). It must neither
+ * sleep nor take a lock. NULL otherwise.
+ */
+extern void (*hotplug_online_window)(void);
+
 #endif

@@ -80,6 +80,15 @@ void spin_wait_tas(spinlock_t *lock);
 void spin_wait_ticket(spinlock_t *lock, uint16_t ticket);
 __noreturn void spin_report(spinlock_t *lock, const char *what);
 
+/*
+ * A test's hold on a waiter: when set, a CPU that finds a lock taken
+ * in test-and-set mode calls it with the lock, before it spins.
+ * tests/test_sched.c uses it to stop a waker between reading its
+ * task's CPU and locking that CPU's run queue. NULL otherwise. Any
+ * context, interrupts maybe off: it must take no lock.
+ */
+extern void (*spin_contended_window)(const spinlock_t *lock);
+
 /* Record who holds the lock, for reports (and spin_held_here). */
 static __always_inline void spin_mark_held(spinlock_t *lock,
 					   const struct lockdep_site *site)
