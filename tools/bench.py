@@ -9,12 +9,19 @@ docs/bench.rst says how to read them.  Boots, each with
           "instructions"), repeatable to the tick;
   host    plain TCG -smp 4, every benchmark (unit "ticks", host clock,
           noisy: medians over --runs boots are reported);
-  host    plain TCG -smp 1, 2 and 8, the shootdown and IPI benchmarks
-          only, so their scaling with the CPU count shows;
+  host    plain TCG -smp 1, 2 and 8, the shootdown and IPI benchmarks,
+          the pool wrap and the whole-machine rows of
+          tests/bench_scale.c only, so their scaling with the CPU count
+          shows;
   host    the same -smp 4 shootdown and IPI benchmarks alone, with
           cpu_relax=none and cpu_relax=pause in turn (modes
           "host-nopause", "host-pause"): what PAUSE in the spin-waits
           costs under TCG (arch/x86/relax.c);
+  host    kmap_scale alone at -smp 2 with spinlock=ticket (mode
+          "host-ticket"): how kmap_lock is handed over in ticket order,
+          against the test-and-set lock the kernel picks under a
+          hypervisor (two CPUs only: with more vCPUs than host cores,
+          ticket order waits for the host to run whichever is next);
   icount  -smp 2 with lowmem=64M, the latency benchmarks
           (tests/bench_latency.c): they need a second CPU to wake from.
           Their LATENCY lines add the 99th percentile and the maximum
@@ -26,9 +33,18 @@ lockdep on (mode "icount-lockdep"), so its cost per lock is a figure.
 
 Each kernel prints one `BENCH_JSON {...}` line per benchmark.  The
 output is a JSON array of {"bench", "mode", "unit", "smp", "min",
-"median", "samples"} (and "p99", "max" for a latency row); with --runs N > 1 a host figure is the median of
-the N boots' figures.  Benchmarks never fail the build: a boot that
-goes wrong is reported and the others still count (exit status 0).
+"median", "samples", "boots", "boot_medians"} (and "p99", "max" for a
+latency row); with --runs N > 1 a host figure is the median of the N
+boots' figures, and "boot_medians" lists each boot's, the spread.  A
+row of tests/bench_scale.c also has "scale", from its SCALE_JSON line:
+each CPU's ticks from the start to its last pair, the pool's wraps and
+hits per sample, how far the last CPU had got when the first finished
+(medians of boots); and every row of a boot that printed one has
+"ticks_per_ms", the kernel's TSC calibration, so host ticks can be
+read as time (the lowest of the boots': a calibration the host
+interrupted reads high, never low).  Benchmarks
+never fail the build: a boot that goes wrong is reported and the
+others still count (exit status 0).
 """
 
 import argparse
@@ -44,6 +60,8 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 ROOT = Path(__file__).resolve().parent.parent
 SCALING = "tlb_shootdown*,ipi_roundtrip*"
+# The rows docs/bench.rst's scaling section quotes at 1, 2, 4, 8 CPUs.
+SCALE = SCALING + ",pkmap_wrap_full,*_scale"
 LOCKS = "lock_*"
 LATENCY = "latency_*"
 # tests/bench_latency.c: lat_teardown prints one per run.
@@ -85,6 +103,7 @@ def boot(elf, glob, smp, icount, mem, timeout, lockdep=False, extra=""):
             except json.JSONDecodeError:
                 print(f"bench: bad line {line!r}", file=sys.stderr)
     add_latency(rows, text)
+    add_scale(rows, text)
     if not rows:
         print(f"bench: smp {smp} boot printed no figures; log tail:\n"
               + "\n".join(text.splitlines()[-15:]), file=sys.stderr)
@@ -101,6 +120,44 @@ def add_latency(rows, text):
                   "BENCH_JSON row", file=sys.stderr)
             continue
         row["p99"], row["max"] = int(m.group(4)), int(m.group(5))
+
+
+def add_scale(rows, text):
+    """Put each SCALE_JSON line into its benchmark's row as "scale",
+    and the kernel's TSC rate it gives into every row of the boot."""
+    by_name = {r["bench"]: r for r in rows}
+    for line in text.splitlines():
+        if "SCALE_JSON " not in line:
+            continue
+        try:
+            obj = json.loads(line.split("SCALE_JSON ", 1)[1])
+        except json.JSONDecodeError:
+            print(f"bench: bad line {line!r}", file=sys.stderr)
+            continue
+        name = obj.pop("bench")
+        for r in rows:
+            r["ticks_per_ms"] = obj["ticks_per_ms"]
+        if name not in by_name:
+            print(f"bench: SCALE_JSON line for {name} without its "
+                  "BENCH_JSON row", file=sys.stderr)
+            continue
+        by_name[name]["scale"] = obj
+
+
+def merge_scale(scales):
+    """Several boots' "scale" objects -> one: each number the median of
+    the boots', each per-CPU list the median CPU by CPU, the clock's
+    rate the lowest (see the top of this file)."""
+    out = {}
+    for k, v in scales[0].items():
+        vals = [s[k] for s in scales if k in s]
+        if isinstance(v, list):
+            out[k] = [int(statistics.median(col)) for col in zip(*vals)]
+        elif k == "ticks_per_ms":
+            out[k] = min(vals)
+        else:
+            out[k] = int(statistics.median(vals))
+    return out
 
 
 def selects_latency(glob):
@@ -124,10 +181,15 @@ def merge(runs, mode, unit):
                     "median": int(statistics.median(r["median"]
                                                     for r in rs)),
                     "samples": sum(r["samples"] for r in rs),
-                    "boots": len(rs)})
+                    "boots": len(rs),
+                    "boot_medians": sorted(r["median"] for r in rs)})
         for k in ("p99", "max"):
             if all(k in r for r in rs):
                 out[-1][k] = int(statistics.median(r[k] for r in rs))
+        if all("ticks_per_ms" in r for r in rs):
+            out[-1]["ticks_per_ms"] = min(r["ticks_per_ms"] for r in rs)
+        if all("scale" in r for r in rs):
+            out[-1]["scale"] = merge_scale([r["scale"] for r in rs])
     return out
 
 
@@ -151,7 +213,7 @@ def main():
     host = [boot(args.elf, args.bench, 4, False, args.mem, 300)
             for _ in range(args.runs)]
     for smp in (1, 2, 8):
-        host += [boot(args.elf, SCALING, smp, False, args.mem, 300)
+        host += [boot(args.elf, SCALE, smp, False, args.mem, 300)
                  for _ in range(args.runs)]
     result += merge(host, "host", "ticks")
     # PAUSE or not: the same rows alone, in boots taken in turn, so the
@@ -164,6 +226,9 @@ def main():
                           extra="cpu_relax=pause"))
     result += merge(plain, "host-nopause", "ticks")
     result += merge(pause, "host-pause", "ticks")
+    result += merge([boot(args.elf, "kmap_scale", 2, False, args.mem, 300,
+                          extra="spinlock=ticket")
+                     for _ in range(args.runs)], "host-ticket", "ticks")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     for r in result:

@@ -10,6 +10,8 @@ docs/generated/linux-behave.json, and writes under docs/_gen/:
   compare-behave.rst   the behaviour (docs/highmem.rst)
   figures.rst          one reST substitution per figure, which the
                        pages include and quote as |ROW| (see FIGURES)
+  scale.rst            kmap and kmap_local with 1, 2, 4 and 8 CPUs at
+                       once, and the pool's wrap (docs/bench.rst)
 
 `make compare`, after `make linux-bench` (build/linux-bench.json,
 build/linux-behave.json), first copies those two files over the ones
@@ -43,6 +45,13 @@ The names of figures.rst, for a benchmark row ROW (tests/bench_*.c):
   |ROW.nopause|     the same with cpu_relax=none, in boots taken in turn
   |linux.ROW|       Linux, icount; |linux.ROW.host| host clock -smp 4
   |ROW.vs.linux|    hmos / Linux, icount, to two decimals
+  |ROW.rate.smpN|   a row of tests/bench_scale.c: the whole machine's
+                    pairs per second with N CPUs (three figures);
+                    |ROW.x1.smpN| that rate over the rate with one CPU;
+                    |ROW.laggard.smpN| how far the last CPU had got
+                    when the first finished; |ROW.ticket.rate.smpN| and
+                    |ROW.ticket.laggard.smpN| the same booted with
+                    spinlock=ticket
 
 Each is the median, written with thousands separated by commas."""
 
@@ -250,6 +259,7 @@ def figure_names(rows, prefix=""):
 
 def figures_rst(hmos, linux):
     subs = figure_names(hmos)
+    subs.update(scale_subs(hmos))
     subs.update(figure_names(linux, "linux."))
     lin = {r["bench"]: r["median"] for r in linux
            if r["mode"] == "icount"}
@@ -263,6 +273,124 @@ def figures_rst(hmos, linux):
             "\n".join("   " + ln for ln in FIGURES.splitlines()) + "\n\n")
     return head + "".join(f".. |{k}| replace:: {v}\n"
                           for k, v in sorted(subs.items()))
+
+
+# docs/bench.rst, "How kmap and kmap_local scale": the CPU counts
+# tools/bench.py boots on the host clock, and the rows it reads.
+SCALE_CPUS = (1, 2, 4, 8)
+SCALE_ROWS = ("kmap_scale", "kmap_local_scale", "baseline_scale")
+SCALE_WRAP = "pkmap_wrap_full"
+
+
+def three_figures(v):
+    """v to three significant figures, with commas: host-clock noise
+    makes any further digit meaningless."""
+    if v <= 0:
+        return "0"
+    digits = len(str(int(v)))
+    return figure(int(round(v, 3 - digits)))
+
+
+def scale_rate(r, ticks):
+    """Pairs per second of the whole machine, at `ticks` per pair."""
+    return r["ticks_per_ms"] * 1000 / ticks
+
+
+def scale_by_smp(hmos):
+    """{(bench, smp): host row} of the rows scale.rst reads."""
+    return {(r["bench"], r["smp"]): r for r in hmos
+            if r["mode"] == "host" and "ticks_per_ms" in r
+            and (r["bench"] == SCALE_WRAP or "scale" in r)}
+
+
+def scale_subs(hmos):
+    """|ROW.rate.smpN|, |ROW.x1.smpN|, |ROW.laggard.smpN| and their
+    spinlock=ticket twins (FIGURES)."""
+    rows, subs = scale_by_smp(hmos), {}
+    for name in SCALE_ROWS:
+        one = rows.get((name, 1))
+        for smp in SCALE_CPUS:
+            r = rows.get((name, smp))
+            if r is None:
+                continue
+            subs[f"{name}.rate.smp{smp}"] = three_figures(
+                scale_rate(r, r["median"]))
+            subs[f"{name}.laggard.smp{smp}"] = \
+                f"{r['scale']['laggard_pct']}%"
+            if one:
+                subs[f"{name}.x1.smp{smp}"] = \
+                    f"{one['median'] / r['median']:.2f}"
+    for r in hmos:
+        if r["mode"] == "host-ticket" and "scale" in r:
+            name, smp = r["bench"], r["smp"]
+            subs[f"{name}.ticket.rate.smp{smp}"] = three_figures(
+                scale_rate(r, r["median"]))
+            subs[f"{name}.ticket.laggard.smp{smp}"] = \
+                f"{r['scale']['laggard_pct']}%"
+    return subs
+
+
+def scale_cells(r, rows):
+    """The whole machine's cells of one scale row: the rate, its spread
+    over the boots, and the rate over the rate with one CPU."""
+    if r is None:
+        return ["not measured"] * 3
+    slowest, fastest = max(r["boot_medians"]), min(r["boot_medians"])
+    one = rows.get((r["bench"], 1))
+    return [three_figures(scale_rate(r, r["median"])),
+            f"{three_figures(scale_rate(r, slowest))} to "
+            f"{three_figures(scale_rate(r, fastest))}",
+            f"{one['median'] / r['median']:.2f}" if one else "-"]
+
+
+def scale_share(r):
+    """How one row's CPUs shared the run: each CPU's own pairs per
+    second (slowest to fastest) and the last CPU's progress when the
+    first finished."""
+    if r is None:
+        return ["not measured"] * 2
+    sc = r["scale"]
+    rates = [sc["pairs_per_cpu"] * r["ticks_per_ms"] * 1000 / t
+             for t in sc["cpu_finish_ticks"] if t]
+    span = (f"{three_figures(min(rates))} to {three_figures(max(rates))}"
+            if rates else "-")
+    return [span, f"{sc['laggard_pct']}%"]
+
+
+def scale_rst(hmos):
+    """docs/_gen/scale.rst: the tables of docs/bench.rst's scaling
+    section, from the host rows of tests/bench_scale.c and the pool
+    wrap."""
+    rows = scale_by_smp(hmos)
+    head = (".. Generated by tools/compare.py (make docs) from "
+            "build/bench.json: do not\n   edit.\n\n")
+    whole, share = [], []
+    for smp in SCALE_CPUS:
+        kmap, local, base = (rows.get((n, smp)) for n in SCALE_ROWS)
+        wrap = rows.get((SCALE_WRAP, smp))
+        wrap_us = (three_figures(wrap["median"] * 1000 /
+                                 wrap["ticks_per_ms"]) if wrap else "-")
+        whole.append([str(smp)] + scale_cells(kmap, rows) +
+                     scale_cells(local, rows) +
+                     scale_cells(base, rows)[2:] + [wrap_us])
+        wraps = (f"{kmap['scale']['wraps_per_sample']}, "
+                 f"{kmap['scale']['hits_per_sample']}" if kmap else "-")
+        share.append([str(smp)] + scale_share(kmap) + [wraps] +
+                     scale_share(local))
+    return head + rst_table(
+        "The whole machine, host clock: pairs per second (median of "
+        "boots), the boots' spread, and the rate over one CPU's",
+        ["CPUs", "kmap", "kmap spread", "kmap x 1 CPU", "kmap_local",
+         "kmap_local spread", "kmap_local x 1 CPU",
+         "bare writes x 1 CPU", "one pool wrap, microseconds"], whole,
+        [6, 12, 16, 8, 12, 16, 8, 8, 14]) + "\n" + rst_table(
+        "Each CPU's share: its own pairs per second from the start to "
+        "its last pair (slowest to fastest CPU), and how far the last "
+        "CPU had got when the first finished (median of samples)",
+        ["CPUs", "kmap, each CPU", "kmap, last CPU at the first's "
+         "finish", "kmap pool wraps, hits a sample", "kmap_local, each "
+         "CPU", "kmap_local, last CPU at the first's finish"], share,
+        [6, 20, 14, 16, 20, 14])
 
 
 def print_pairs(pairs, linux_name):
@@ -319,8 +447,9 @@ def main(argv=None):
     (args.out / "compare-bench.rst").write_text(bench_rst(pairs, linux_name))
     (args.out / "compare-behave.rst").write_text(behave_rst(behave))
     (args.out / "figures.rst").write_text(figures_rst(hmos, linux))
-    print(f"compare: wrote compare-bench.rst, compare-behave.rst and "
-          f"figures.rst in {args.out}")
+    (args.out / "scale.rst").write_text(scale_rst(hmos))
+    print(f"compare: wrote compare-bench.rst, compare-behave.rst, "
+          f"figures.rst and scale.rst in {args.out}")
     return 0
 
 
