@@ -101,19 +101,17 @@ static noinline void pkmap_slot_broken(unsigned int nr, int min)
 }
 
 /*
- * The invariant for a slot that a page holds (count at least min, 1 or
- * 2): the page names the slot. Inline, as every kmap() and kunmap()
- * checks it once: one compare of the page's flags; the report is out
- * of line.
+ * The invariant for slot nr that page holds (count at least min, 1 or
+ * 2): the slot's page is page, and page names the slot. Every caller
+ * has nr from page's flags, read under kmap_lock (or has just written
+ * it there), so the second half holds by construction and the check is
+ * two compares. Inline, as every kmap() and kunmap() runs it once; the
+ * report is out of line.
  */
-static __always_inline void pkmap_check_page_slot(unsigned int nr, int min)
+static __always_inline void pkmap_check_page_slot(const struct page *page,
+						  unsigned int nr, int min)
 {
-	const struct page *page = pkmap_page[nr];
-	uint32_t want = PG_pkmap | (nr << PG_PKMAP_SHIFT);
-
-	if (unlikely(pkmap_count[nr] < min || !page ||
-		     (READ_ONCE(page->flags) & (PG_pkmap | PG_PKMAP_MASK)) !=
-			     want))
+	if (unlikely(pkmap_count[nr] < min || pkmap_page[nr] != page))
 		pkmap_slot_broken(nr, min);
 }
 
@@ -160,59 +158,71 @@ static void flush_all_zero_pkmaps(void)
 /* A free slot for page, or -1 if the pool is full. kmap_lock held. */
 static int pkmap_take_slot(struct page *page)
 {
+	unsigned int nr = last_pkmap_nr; /* the cursor, in a register */
+
 	for (unsigned int scanned = 0; scanned < LAST_PKMAP; scanned++) {
-		last_pkmap_nr = (last_pkmap_nr + 1) & (LAST_PKMAP - 1);
-		if (last_pkmap_nr == 0) {
+		nr = (nr + 1) & (LAST_PKMAP - 1);
+		if (nr == 0) {
 			stats.wraps++;
 			trace_event(TR_PKMAP_WRAP, stats.wraps, 0, 0);
 			flush_all_zero_pkmaps();
 			scanned = 0; /* every slot at 1 is now free */
 		}
-		if (pkmap_count[last_pkmap_nr] == 0)
+		if (pkmap_count[nr] == 0)
 			break;
 	}
-	if (pkmap_count[last_pkmap_nr] != 0)
+	last_pkmap_nr = nr;
+	if (pkmap_count[nr] != 0)
 		return -1;
 	/* The slot was at 0: its entry is clear, so one install will do. */
-	arch_pte_install(arch_pkmap_pte(PKMAP_ADDR(last_pkmap_nr)),
+	arch_pte_install(arch_pkmap_pte(PKMAP_ADDR(nr)),
 			 arch_make_kernel_rw_pte(page_to_phys(page)));
-	pkmap_count[last_pkmap_nr] = 1;
-	pkmap_page[last_pkmap_nr] = page;
+	pkmap_count[nr] = 1;
+	pkmap_page[nr] = page;
 	page_flags_update(page, PG_pkmap | PG_PKMAP_MASK,
-			  PG_pkmap | (last_pkmap_nr << PG_PKMAP_SHIFT));
+			  PG_pkmap | (nr << PG_PKMAP_SHIFT));
 	/* kmap() checks the slot once its count is raised. */
-	trace_event(TR_PKMAP_TAKE, last_pkmap_nr, page_to_pfn(page), 0);
-	return last_pkmap_nr;
+	trace_event(TR_PKMAP_TAKE, nr, page_to_pfn(page), 0);
+	return nr;
 }
 
 /*
- * Give page a slot, sleeping while the pool is full. kmap_lock held on
- * entry and on return (dropped while asleep). Returns the slot.
+ * The pool is full: sleep until a kunmap() frees a slot. kmap_lock held
+ * on entry and on return, dropped while asleep.
  */
-static unsigned int pkmap_map_new(struct page *page)
+static noinline void pkmap_wait_for_slot(struct page *page)
 {
-	for (;;) {
-		struct waiter w = { 0 };
-		int nr;
+	struct waiter w = { 0 };
 
+	if (in_atomic() && preempt_count() != PREEMPT_OFFSET)
+		panic("kmap: the pool is full and the caller is in "
+		      "atomic context: cannot sleep for a slot");
+	stats.waits++;
+	prepare_to_wait(&pkmap_wait, &w);
+	spin_unlock(&kmap_lock);
+	trace_event(TR_PKMAP_SLEEP, page_to_pfn(page), 0, 0);
+	schedule();
+	trace_event(TR_PKMAP_WAKE, page_to_pfn(page), 0, 0);
+	finish_wait(&pkmap_wait, &w);
+	spin_lock(&kmap_lock);
+}
+
+/*
+ * Give page, which has no slot, a slot, sleeping while the pool is
+ * full. kmap_lock held on entry and on return (dropped while asleep).
+ * Returns the slot.
+ */
+static noinline unsigned int pkmap_map_new(struct page *page)
+{
+	int nr;
+
+	while ((nr = pkmap_take_slot(page)) < 0) {
+		pkmap_wait_for_slot(page);
 		/* Someone else may have mapped it while we slept. */
 		if (page_pkmapped(page))
 			return page_pkmap_nr(page);
-		nr = pkmap_take_slot(page);
-		if (nr >= 0)
-			return nr;
-		if (in_atomic() && preempt_count() != PREEMPT_OFFSET)
-			panic("kmap: the pool is full and the caller is in "
-			      "atomic context: cannot sleep for a slot");
-		stats.waits++;
-		prepare_to_wait(&pkmap_wait, &w);
-		spin_unlock(&kmap_lock);
-		trace_event(TR_PKMAP_SLEEP, page_to_pfn(page), 0, 0);
-		schedule();
-		trace_event(TR_PKMAP_WAKE, page_to_pfn(page), 0, 0);
-		finish_wait(&pkmap_wait, &w);
-		spin_lock(&kmap_lock);
 	}
+	return nr;
 }
 
 /*
@@ -222,7 +232,7 @@ static unsigned int pkmap_map_new(struct page *page)
  * against the wrap's flush (see the top of the file). Refuse at once,
  * by name, rather than hang until a timeout.
  */
-static void pkmap_check_context(const char *who)
+static noinline void pkmap_check_context(const char *who)
 {
 	if (arch_irqs_disabled() || in_interrupt())
 		panic("%s() with interrupts off or in an interrupt handler "
@@ -231,51 +241,87 @@ static void pkmap_check_context(const char *who)
 		      who, current_task_name());
 }
 
+/* kmap() of a page that is free: say so, and map nothing. */
+static noinline void *kmap_refuse_free(struct page *page)
+{
+	WARN(1,
+	     "kmap(pfn %#lx): the page is free (freed, or never "
+	     "allocated); refused",
+	     (unsigned long)page_to_pfn(page));
+	return NULL;
+}
+
+/*
+ * The context checks of might_sleep() and pkmap_check_context() both
+ * start from might_sleep_suspect(): interrupts off or in an interrupt
+ * handler means a preempt count or interrupts off, which it tests. So
+ * when it finds nothing, neither check can (the common case: two
+ * tests, no call).
+ */
 void *kmap(struct page *page)
 {
+	uint32_t flags = READ_ONCE(page->flags);
+	bool suspect = might_sleep_suspect();
 	unsigned int nr;
 
-	might_sleep();
-	if (WARN(READ_ONCE(page->flags) & PG_unowned,
-		 "kmap(pfn %#lx): the page is free (freed, or never "
-		 "allocated); refused",
-		 (unsigned long)page_to_pfn(page)))
-		return NULL;
-	if (!PageHighMem(page))
+	if (unlikely(suspect))
+		__might_sleep(__FILE__, __LINE__);
+	if (unlikely(flags & PG_unowned))
+		return kmap_refuse_free(page);
+	if (!(flags & PG_highmem))
 		return lowmem_page_address(page);
-	pkmap_check_context("kmap");
+	if (unlikely(suspect))
+		pkmap_check_context("kmap");
 	spin_lock(&kmap_lock);
 	stats.maps++;
-	if (page_pkmapped(page)) {
-		nr = page_pkmap_nr(page);
+	flags = READ_ONCE(page->flags); /* under the lock, it stays so */
+	if (likely(flags & PG_pkmap)) {
+		nr = (flags & PG_PKMAP_MASK) >> PG_PKMAP_SHIFT;
 		stats.hits++;
 		trace_event(TR_PKMAP_HIT, nr, page_to_pfn(page), 0);
 	} else {
 		nr = pkmap_map_new(page);
 	}
 	pkmap_count[nr]++;
-	pkmap_check_page_slot(nr, 2);
+	pkmap_check_page_slot(page, nr, 2);
 	spin_unlock(&kmap_lock);
 	return (void *)PKMAP_ADDR(nr);
 }
 
+/* kunmap() of a page with no kmap() to undo. kmap_lock held; drops it. */
+static noinline void kunmap_refuse(struct page *page)
+{
+	bool cached = page_pkmapped(page);
+
+	stats.bad_unmaps++;
+	spin_unlock(&kmap_lock);
+	WARN(1, "kunmap(pfn %#lx): the page is not kmapped (%s)",
+	     (unsigned long)page_to_pfn(page),
+	     cached ? "only cached, no users" : "no pkmap slot");
+}
+
+/* A slot came free and tasks wait for one: drop kmap_lock, wake them. */
+static noinline void pkmap_unlock_and_wake(void)
+{
+	spin_unlock(&kmap_lock);
+	wake_up_all(&pkmap_wait);
+}
+
 void kunmap(struct page *page)
 {
+	uint32_t flags = READ_ONCE(page->flags);
 	unsigned int nr;
-	bool wake;
 
-	if (!PageHighMem(page))
+	if (!(flags & PG_highmem))
 		return;
-	pkmap_check_context("kunmap");
+	/* The same tests pkmap_check_context() makes, inline: no call. */
+	if (unlikely(arch_irqs_disabled() || in_interrupt()))
+		pkmap_check_context("kunmap");
 	spin_lock(&kmap_lock);
-	nr = page_pkmap_nr(page);
-	if (!page_pkmapped(page) || pkmap_count[nr] < 2) {
-		stats.bad_unmaps++;
-		spin_unlock(&kmap_lock);
-		WARN(1, "kunmap(pfn %#lx): the page is not kmapped (%s)",
-		     (unsigned long)page_to_pfn(page),
-		     page_pkmapped(page) ? "only cached, no users"
-					 : "no pkmap slot");
+	flags = READ_ONCE(page->flags);
+	nr = (flags & PG_PKMAP_MASK) >> PG_PKMAP_SHIFT;
+	if (unlikely(!(flags & PG_pkmap) || pkmap_count[nr] < 2)) {
+		kunmap_refuse(page);
 		return;
 	}
 	stats.unmaps++;
@@ -291,12 +337,15 @@ void kunmap(struct page *page)
 	 * slept on (kmap_freed_slot_wakes_a_waiter_that_needs_it). Those
 	 * that find no slot queue themselves again.
 	 */
-	wake = --pkmap_count[nr] == 1 && !list_empty(&pkmap_wait.waiters);
+	pkmap_count[nr]--;
 	trace_event(TR_PKMAP_RELEASE, nr, pkmap_count[nr], 0);
-	pkmap_check_page_slot(nr, 1);
+	pkmap_check_page_slot(page, nr, 1);
+	if (unlikely(pkmap_count[nr] == 1 &&
+		     !list_empty(&pkmap_wait.waiters))) {
+		pkmap_unlock_and_wake();
+		return;
+	}
 	spin_unlock(&kmap_lock);
-	if (wake)
-		wake_up_all(&pkmap_wait);
 }
 
 const char *pkmap_page_freeing(struct page *page)

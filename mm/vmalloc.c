@@ -2,32 +2,34 @@
  * The vmalloc area: vmap, vmalloc and kernel stacks map pages into
  * ranges of it, and unmap them lazily (include/mm/vmalloc.h has the API
  * and the lazy-unmap story). Which ranges are free is the range
- * allocator's business (mm/vmap_area.c); this file maps, unmaps, and
- * purges.
+ * allocator's business (mm/vmap_area.c), the entries of an area are
+ * written by mm/vmalloc_map.c, the lazy list and its purge are
+ * mm/vmalloc_purge.c's, and mm/vmalloc_describe.c names an address for
+ * reports; this file keeps the areas and hands them out.
  *
  * Every range of the area is in exactly one of three places:
  *   free        a hole of the range allocator's space (vmap_space);
- *   busy        allocated: on busy_list (for reports and leak checks)
- *               and in a hash table keyed by the address given out (so
- *               vunmap finds it in O(1));
- *   lazy_list   unmapped, but maybe still in some CPU's TLB: not
- *               reusable until vmap_purge() has done a shootdown.
+ *   busy        allocated: in a hash table keyed by the address given
+ *               out (so vunmap finds it in O(1); a report that asks
+ *               which area holds an address walks every chain);
+ *   lazy        unmapped, but maybe still in some CPU's TLB: not
+ *               reusable until vmap_purge() has done a shootdown
+ *               (mm/vmalloc_purge.c).
  *
  * Freed ranges do not go back to the free space one by one: they wait
  * on the lazy list, and one purge (one shootdown) returns them all.
  *
- * Locking: vmap_lock protects the space, the two lists, the hash table
- * and the counters. It is always taken with interrupts ON (never from
- * an interrupt handler), so a CPU waiting for it can still answer a
- * shootdown (deadlock rule, include/mm/tlbflush.h). Page-table entries
- * of a busy area are written by whoever owns the area, outside the
- * lock; the lock is held for bookkeeping only, never across a wait.
- * purge_lock (a mutex) serialises purges, so that an allocation
- * that fails and purges really sees every range freed before it.
- * Lock order: purge_lock, then vmap_lock, then the allocators' locks.
+ * Locking: vmap_lock protects the space, the busy hash, the lazy list,
+ * the spare descriptors and the counters. It is always taken with
+ * interrupts ON (never from an interrupt handler), so a CPU waiting for
+ * it can still answer a shootdown (deadlock rule,
+ * include/mm/tlbflush.h). Page-table entries of a busy area are written
+ * by whoever owns the area, outside the lock, except vunmap's clearing
+ * (a few stores); the lock is never held across a wait. purge_lock
+ * (mm/vmalloc_purge.c) serialises purges. Lock order: purge_lock, then
+ * vmap_lock, then the allocators' locks.
  */
 #include <arch/cpu.h>
-#include <kernel/mutex.h>
 #include <kernel/panic.h>
 #include <kernel/preempt.h>
 #include <kernel/printk.h>
@@ -39,57 +41,26 @@
 #include <lib/format.h>
 #include <mm/kmalloc.h>
 #include <mm/page_alloc.h>
-#include <mm/tlbflush.h>
 #include <mm/vmalloc.h>
-#include <mm/vmap_area.h>
-
-/*
- * The allocator's part of the vmalloc area ends where the demand-paged
- * vmalloc_lazy window begins (include/mm/layout.h).
- */
-#define VMAP_AREA_END VMALLOC_LAZY_START
-
-#define VM_ALLOC       (1u << 0) /* pages are ours: vfree frees them */
-#define VM_GUARD_BELOW (1u << 1) /* a guard page before the pages */
-#define VM_STACK       (1u << 2) /* a kernel stack; owner names it */
+#include <mm/vmalloc_map.h>
+#include <mm/vmalloc_internal.h>
 
 #define VMAP_HASH_BITS 6
 #define VMAP_HASH_SIZE (1u << VMAP_HASH_BITS)
 
-/*
- * An area of the vmalloc area: its range (the allocator's node while
- * the range is free) and, while busy or lazy, what vmalloc knows of it.
- */
-struct vm_area {
-	struct vmap_area range;	   /* [start, end), guards included */
-	uintptr_t addr;		   /* first mapped page (handed out) */
-	unsigned int nr_pages;	   /* mapped pages */
-	unsigned int flags;	   /* VM_* */
-	const char *owner;	   /* VM_STACK: the thread's name */
-	struct vm_area *hash_next; /* busy: hash chain */
-	struct list_head list;	   /* busy or lazy list */
-};
-
-/* The locks, their order and their rules: the comment at the top. */
-static DEFINE_SPINLOCK(vmap_lock);
-static DEFINE_MUTEX(purge_lock);
+/* The lock, its order and its rules: the comment at the top. */
+DEFINE_SPINLOCK(vmap_lock);
 /* protected by vmap_lock: */
 static struct vmap_space space;
-static LIST_HEAD(busy_list);
-static LIST_HEAD(lazy_list);
 static struct vm_area *busy_hash[VMAP_HASH_SIZE];
 static struct vmap_stats stats;
-/* The span the next purge must flush: every lazy area is inside it. */
-static uintptr_t lazy_lo = UINTPTR_MAX, lazy_hi;
+/* Descriptors kept for the next areas, linked by hash_next. */
+static struct vm_area *spares;
+static unsigned int nr_spares;
 
 static inline unsigned int hash_of(uintptr_t addr)
 {
 	return (addr >> PAGE_SHIFT) & (VMAP_HASH_SIZE - 1);
-}
-
-static inline bool in_vmalloc_area(uintptr_t va)
-{
-	return va >= vmalloc_start && va < VMAP_AREA_END;
 }
 
 static inline struct vm_area *area_of(struct vmap_area *range)
@@ -98,19 +69,84 @@ static inline struct vm_area *area_of(struct vmap_area *range)
 }
 
 /*
+ * Descriptors freed by merges and purges are kept, up to
+ * VMAP_SPARES_MAX, for the next areas: a vmap then takes one from this
+ * list under the lock it takes anyway, instead of a kmalloc of its own.
+ * A purge frees one descriptor per lazy area, so the cap is above what
+ * one purge of 16-page areas frees (VMAP_LAZY_MAX_PAGES / 17). The
+ * rest go back to kmalloc, and all of them when vmap_purge() is called
+ * (vm_area_drop_spares): afterwards vmalloc holds no memory but its
+ * live areas'. vmap_lock held.
+ */
+#define VMAP_SPARES_MAX 512
+
+static struct vm_area *spare_pop(void)
+{
+	struct vm_area *a = spares;
+
+	if (a) {
+		spares = a->hash_next;
+		nr_spares--;
+	}
+	return a;
+}
+
+static void spare_push(struct vm_area *a)
+{
+	if (nr_spares >= VMAP_SPARES_MAX) {
+		kfree(a);
+		return;
+	}
+	a->hash_next = spares;
+	spares = a;
+	nr_spares++;
+}
+
+/*
  * The space's descriptors are whole vm_areas: a freed area is its node.
  * Not zeroed: the space sets the node's fields, area_alloc the rest.
+ * Called by the space with vmap_lock held.
  */
 static struct vmap_area *node_alloc(void)
 {
-	struct vm_area *a = kmalloc(sizeof(*a));
+	struct vm_area *a = spare_pop();
 
+	if (!a)
+		a = kmalloc(sizeof(*a));
 	return a ? &a->range : NULL;
 }
 
 static void node_free(struct vmap_area *range)
 {
-	kfree(area_of(range));
+	spare_push(area_of(range));
+}
+
+void vm_area_drop_spares(void)
+{
+	struct vm_area *drop;
+
+	spin_lock(&vmap_lock);
+	drop = spares;
+	spares = NULL;
+	nr_spares = 0;
+	spin_unlock(&vmap_lock);
+	while (drop) {
+		struct vm_area *next = drop->hash_next;
+
+		kfree(drop);
+		drop = next;
+	}
+}
+
+bool vm_area_free_at(uintptr_t va)
+{
+	return vmap_space_hole_at(&space, va) != NULL;
+}
+
+void vm_area_give_back(struct vm_area *va)
+{
+	/* Refused only if the bookkeeping is broken: said, and leaked. */
+	vmap_space_give(&space, &va->range);
 }
 
 /*
@@ -118,7 +154,7 @@ static void node_free(struct vmap_area *range)
  * handler, and where sleeping is allowed, except while booting (only
  * the boot CPU runs, interrupts off: nothing it could wait for exists).
  */
-static void check_context(const char *who)
+static noinline void check_context(const char *who)
 {
 	if (unlikely(in_interrupt()))
 		panic("%s from an interrupt handler (it may wait for "
@@ -126,6 +162,23 @@ static void check_context(const char *who)
 		      who);
 	if (!system_booting())
 		might_sleep();
+}
+
+/*
+ * check_context() runs only when might_sleep_suspect() finds something
+ * (a preempt count, interrupts off, lockdep on): an interrupt handler
+ * has a preempt count, so in the common case neither of its checks can
+ * fire, and that case costs two tests and no call.
+ */
+static __always_inline void check_context_fast(const char *who)
+{
+	if (unlikely(might_sleep_suspect()))
+		check_context(who);
+}
+
+void vmalloc_check_context(const char *who)
+{
+	check_context(who);
 }
 
 /*
@@ -142,7 +195,6 @@ static void busy_link(struct vm_area *va)
 {
 	va->hash_next = busy_hash[hash_of(va->addr)];
 	busy_hash[hash_of(va->addr)] = va;
-	list_add_tail(&va->list, &busy_list);
 	stats.busy_areas++;
 	stats.busy_pages += va->nr_pages;
 }
@@ -157,75 +209,95 @@ static struct vm_area **busy_slot(uintptr_t addr)
 	return pp;
 }
 
+struct vm_area *vm_area_busy_find(uintptr_t va)
+{
+	for (unsigned int h = 0; h < VMAP_HASH_SIZE; h++)
+		for (struct vm_area *a = busy_hash[h]; a; a = a->hash_next)
+			if (va >= a->range.start && va < a->range.end)
+				return a;
+	return NULL;
+}
+
 static void busy_unlink(struct vm_area **slot)
 {
 	struct vm_area *va = *slot;
 
 	*slot = va->hash_next;
-	list_del(&va->list);
 	stats.busy_areas--;
 	stats.busy_pages -= va->nr_pages;
 }
 
 /*
- * The descriptor of a new area. On a small machine the lazy areas'
- * own descriptors can be what fills kmalloc (thousands of one-page
- * areas wait for a purge): a purge frees them, so purge once and ask
- * again before giving up.
+ * Put one new descriptor on the spare list, for area_alloc to take. On
+ * a small machine the lazy areas' own descriptors can be what fills
+ * kmalloc (thousands of one-page areas wait for a purge): a purge
+ * frees them, so purge once and ask again before giving up.
+ * Return: false if there is no memory for one.
  */
-static struct vm_area *area_struct_alloc(void)
+static bool spare_add(void)
 {
-	struct vmap_area *range = node_alloc();
+	struct vm_area *a = kmalloc(sizeof(*a));
 
-	if (!range && may_purge()) {
-		vmap_purge();
-		range = node_alloc();
+	if (!a && may_purge()) {
+		vmap_purge(); /* every spare, and every lazy area's, kfreed */
+		a = kmalloc(sizeof(*a));
 	}
-	return range ? area_of(range) : NULL;
+	if (!a)
+		return false;
+	spin_lock(&vmap_lock);
+	spare_push(a);
+	spin_unlock(&vmap_lock);
+	return true;
 }
 
 /*
- * Reserve a range for nr_pages mapped pages plus its guard page(s).
- * A failing search purges the lazy ranges once and tries again.
+ * Reserve a range for nr_pages mapped pages plus its guard page(s),
+ * with a spare descriptor, all under one taking of vmap_lock. With no
+ * spare, make one and try again; a failing search purges the lazy
+ * ranges once and tries again.
  */
 static struct vm_area *area_alloc(unsigned int nr_pages, unsigned int flags,
 				  const char *owner)
 {
 	size_t size = vmap_area_span(nr_pages, flags & VM_GUARD_BELOW);
-	struct vm_area *va;
+	bool purged = false;
 
 	if (!nr_pages ||
 	    nr_pages > (VMAP_AREA_END - vmalloc_start) >> PAGE_SHIFT)
 		return NULL;
-	va = area_struct_alloc();
-	if (!va)
-		return NULL;
-	va->nr_pages = nr_pages;
-	va->flags = flags;
-	va->owner = owner;
-	for (int attempt = 0;; attempt++) {
+	for (;;) {
+		struct vm_area *va;
 		bool ok;
 
 		spin_lock(&vmap_lock);
-		ok = vmap_space_take(&space, size, PAGE_SIZE, &va->range);
+		va = spare_pop();
+		ok = va && vmap_space_take(&space, size, PAGE_SIZE, &va->range);
 		if (ok) {
+			va->nr_pages = nr_pages;
+			va->flags = flags;
+			va->owner = owner;
 			va->addr = va->range.start +
 				   ((flags & VM_GUARD_BELOW) ? PAGE_SIZE : 0);
 			busy_link(va);
+		} else if (va) {
+			spare_push(va);
 		}
 		spin_unlock(&vmap_lock);
 		if (ok)
 			return va;
-		if (attempt || !may_purge())
-			break;
+		if (!va) {
+			if (!spare_add())
+				return NULL;
+			continue;
+		}
+		if (purged || !may_purge())
+			return NULL;
 		vmap_purge();
+		purged = true;
 	}
-	kfree(va);
-	return NULL;
 }
 
-/* The area of list head whose range holds va, or NULL. vmap_lock. */
-static struct vm_area *find_in(struct list_head *head, uintptr_t va)
+struct vm_area *vm_area_find(struct list_head *head, uintptr_t va)
 {
 	struct list_head *pos;
 
@@ -238,247 +310,175 @@ static struct vm_area *find_in(struct list_head *head, uintptr_t va)
 	return NULL;
 }
 
-/* The area's PTEs are clear: park it until a purge. */
-static void area_free_lazy(struct vm_area *va)
-{
-	unsigned long pages = (va->range.end - va->range.start) >> PAGE_SHIFT;
-	bool purge;
-
-	spin_lock(&vmap_lock);
-	lazy_lo = MIN(lazy_lo, va->range.start);
-	lazy_hi = MAX(lazy_hi, va->range.end);
-	list_add_tail(&va->list, &lazy_list);
-	stats.lazy_areas++;
-	stats.lazy_pages += pages;
-	purge = stats.lazy_pages > VMAP_LAZY_MAX_PAGES;
-	spin_unlock(&vmap_lock);
-	if (purge)
-		vmap_purge();
-}
-
-/* Move every area of lazy_list onto the empty todo. vmap_lock held. */
-static void take_lazy_list(struct list_head *todo)
-{
-	if (list_empty(&lazy_list))
-		return;
-	todo->next = lazy_list.next;
-	todo->prev = lazy_list.prev;
-	todo->next->prev = todo;
-	todo->prev->next = todo;
-	list_init(&lazy_list);
-}
-
 /*
- * Give every flushed area on todo back to the free space, in any
- * order: each give finds its neighbours in the tree (O(log holes)).
- * vmap_lock held.
+ * A vmap or vmalloc that fails after mapping the first n pages of its
+ * area: unlink the area (still busy and ours, so nobody else can have
+ * touched it), clear those entries, freeing their pages for vmalloc,
+ * and park the range for the next purge (this CPU may have cached the
+ * entries it just wrote).
  */
-static void give_back(struct list_head *todo)
-{
-	while (!list_empty(todo)) {
-		struct vm_area *va =
-			list_first_entry(todo, struct vm_area, list);
-
-		list_del(&va->list);
-		/* Refused only if the bookkeeping is broken: say so, leak. */
-		vmap_space_give(&space, &va->range);
-	}
-}
-
-/*
- * The purge takes the whole lazy list at once, flushes the span
- * area_free_lazy recorded, and gives the ranges back to the free
- * space. Until the flush has returned the ranges are on no list at
- * all, so nothing can hand them out early.
- */
-void vmap_purge(void)
-{
-	LIST_HEAD(todo);
-	uintptr_t lo, hi;
-
-	check_context("vmap_purge");
-	mutex_lock(&purge_lock);
-	spin_lock(&vmap_lock);
-	take_lazy_list(&todo);
-	lo = lazy_lo;
-	hi = lazy_hi;
-	lazy_lo = UINTPTR_MAX;
-	lazy_hi = 0;
-	stats.lazy_areas = 0;
-	stats.lazy_pages = 0;
-	spin_unlock(&vmap_lock);
-
-	if (!list_empty(&todo)) {
-		/* After this no CPU can reach the old pages through them. */
-		trace_event(TR_VMAP_PURGE, lo, hi, 0);
-		flush_tlb_kernel_range(lo, hi);
-		spin_lock(&vmap_lock);
-		give_back(&todo);
-		stats.purges++;
-		spin_unlock(&vmap_lock);
-	}
-	mutex_unlock(&purge_lock);
-}
-
-static void map_pages(uintptr_t addr, struct page **pages, unsigned int n,
-		      unsigned int prot)
-{
-	for (unsigned int i = 0; i < n; i++)
-		arch_set_kernel_pte(addr + (i << PAGE_SHIFT),
-				    arch_make_pte(page_to_phys(pages[i]),
-						  prot));
-}
-
-/*
- * Every page handed to vmap must be one its caller owns: a NULL from a
- * failed alloc_page, a stale pointer or a freed page would otherwise be
- * mapped, and the caller's writes would land in someone else's frame.
- */
-static bool vmap_pages_refused(struct page **pages, unsigned int count)
-{
-	for (unsigned int i = 0; i < count; i++) {
-		const char *why = page_not_owned_reason(pages[i]);
-
-		if (unlikely(why)) {
-			WARN(1, "vmap: page %u of %u (%p) is %s; refused", i,
-			     count, pages[i], why);
-			return true;
-		}
-	}
-	return false;
-}
-
-void *vmap(struct page **pages, unsigned int count, unsigned int prot)
-{
-	struct vm_area *va;
-
-	check_context("vmap");
-	if (vmap_pages_refused(pages, count))
-		return NULL;
-	va = area_alloc(count, 0, NULL);
-	if (!va)
-		return NULL;
-	map_pages(va->addr, pages, count, prot);
-	trace_event(TR_VMAP, va->addr, count, 0);
-	return (void *)va->addr;
-}
-
-/*
- * Clear the PTEs of the area's first n pages; with free_them, free the
- * pages they mapped. vunmap's pages belong to its caller, so it does
- * not even read the entries: a page-table walk per page saved.
- */
-static void unmap_pages(struct vm_area *va, unsigned int n, bool free_them)
-{
-	for (unsigned int i = 0; i < n; i++) {
-		uintptr_t a = va->addr + (i << PAGE_SHIFT);
-		pte_t pte;
-
-		if (!free_them) {
-			arch_clear_kernel_pte(a);
-			continue;
-		}
-		pte = arch_get_kernel_pte(a);
-		arch_clear_kernel_pte(a);
-		if (arch_pte_present(pte))
-			free_page(
-				pfn_to_page(arch_pte_phys(pte) >> PAGE_SHIFT));
-	}
-}
-
-/*
- * vunmap and vfree: unlink the busy area handed out at addr if it is of
- * the kind the caller frees (VM_ALLOC or not); else say precisely what
- * is wrong and leave it as it was.
- */
-static struct vm_area *lookup_for_free(const void *addr, const char *who,
-				       bool want_alloc)
-{
-	uintptr_t a = (uintptr_t)addr;
-	bool by_vmalloc, lazy;
-	struct vm_area *va;
-
-	if (!in_vmalloc_area(a)) {
-		WARN(1,
-		     "%s: %08lx is not in the vmalloc area (%08lx-%08lx); "
-		     "refused",
-		     who, (unsigned long)a, (unsigned long)vmalloc_start,
-		     (unsigned long)VMAP_AREA_END);
-		return NULL;
-	}
-	spin_lock(&vmap_lock);
-	va = *busy_slot(a);
-	by_vmalloc = va && (va->flags & VM_ALLOC);
-	if (va && by_vmalloc == want_alloc)
-		busy_unlink(busy_slot(a));
-	lazy = !va && find_in(&lazy_list, a);
-	spin_unlock(&vmap_lock);
-	if (!va) {
-		WARN(1, "%s: %08lx is not the start of a %s area (%s); refused",
-		     who, (unsigned long)a, want_alloc ? "vmalloc" : "vmap",
-		     lazy ? "double free: it was already freed"
-			  : "never allocated, or freed and purged");
-		return NULL;
-	}
-	if (by_vmalloc != want_alloc) {
-		WARN(1, "%s: %08lx was made by %s; use %s (refused)", who,
-		     (unsigned long)a, want_alloc ? "vmap" : "vmalloc",
-		     want_alloc ? "vunmap" : "vfree");
-		return NULL;
-	}
-	return va;
-}
-
-void vunmap(const void *addr)
-{
-	struct vm_area *va;
-
-	check_context("vunmap");
-	va = lookup_for_free(addr, "vunmap", false);
-	if (!va)
-		return;
-	unmap_pages(va, va->nr_pages, false);
-	trace_event(TR_VUNMAP, va->addr, va->nr_pages, 0);
-	area_free_lazy(va);
-}
-
-/*
- * Out of pages after the first got ones were mapped: unmap and free
- * exactly those, once, and park the range for the next purge (this CPU
- * may have cached the mappings it just wrote). The area is still busy
- * and ours, so nobody else can have touched it.
- */
-static void vmalloc_give_up(struct vm_area *va, unsigned int got)
+static noinline void area_abandon(struct vm_area *va, unsigned int n,
+				  bool free_pages)
 {
 	spin_lock(&vmap_lock);
 	BUG_ON(*busy_slot(va->addr) != va);
 	busy_unlink(busy_slot(va->addr));
 	spin_unlock(&vmap_lock);
-	unmap_pages(va, got, true);
-	area_free_lazy(va);
+	if (free_pages)
+		vmap_clear_free_pages(va->addr, n);
+	else
+		vmap_clear_ptes(va->addr, n);
+	vmap_free_lazy(va);
+}
+
+void *vmap(struct page **pages, unsigned int count, unsigned int prot)
+{
+	struct vm_area *va;
+	unsigned int mapped;
+
+	check_context_fast("vmap");
+	va = area_alloc(count, 0, NULL);
+	if (!va)
+		return NULL;
+	mapped = vmap_map_pages(va->addr, pages, count, prot);
+	if (unlikely(mapped != count)) {
+		WARN(1, "vmap: page %u of %u (%p) is %s; refused", mapped,
+		     count, pages[mapped],
+		     page_not_owned_reason(pages[mapped]));
+		area_abandon(va, mapped, false);
+		return NULL;
+	}
+	trace_event(TR_VMAP, va->addr, count, 0);
+	return (void *)va->addr;
+}
+
+/* Why vunmap or vfree refuses an address (busy_take, refuse_free). */
+enum free_refusal {
+	FREE_OUTSIDE,	 /* not in the vmalloc area */
+	FREE_DOUBLE,	 /* the start of an area already freed */
+	FREE_UNKNOWN,	 /* not the start of any area we know */
+	FREE_WRONG_KIND, /* a vmalloc area to vunmap, or a vmap one to vfree */
+};
+
+/*
+ * vunmap and vfree: unlink the busy area handed out at a if it is of
+ * the kind the caller frees (VM_ALLOC or not). vmap_lock held.
+ * Return: the area; or NULL, with *why, and nothing changed.
+ */
+static __always_inline struct vm_area *busy_take(uintptr_t a, bool want_alloc,
+						 enum free_refusal *why)
+{
+	struct vm_area **slot = busy_slot(a), *va = *slot;
+
+	if (!va) {
+		*why = vmap_lazy_find(a) ? FREE_DOUBLE : FREE_UNKNOWN;
+		return NULL;
+	}
+	if (!(va->flags & VM_ALLOC) != !want_alloc) {
+		*why = FREE_WRONG_KIND;
+		return NULL;
+	}
+	busy_unlink(slot);
+	return va;
+}
+
+/* Say precisely what is wrong with the address a caller freed. */
+static noinline void refuse_free(const char *who, uintptr_t a, bool want_alloc,
+				 enum free_refusal why)
+{
+	if (why == FREE_OUTSIDE)
+		WARN(1,
+		     "%s: %08lx is not in the vmalloc area (%08lx-%08lx); "
+		     "refused",
+		     who, (unsigned long)a, (unsigned long)vmalloc_start,
+		     (unsigned long)VMAP_AREA_END);
+	else if (why == FREE_WRONG_KIND)
+		WARN(1, "%s: %08lx was made by %s; use %s (refused)", who,
+		     (unsigned long)a, want_alloc ? "vmap" : "vmalloc",
+		     want_alloc ? "vunmap" : "vfree");
+	else
+		WARN(1, "%s: %08lx is not the start of a %s area (%s); refused",
+		     who, (unsigned long)a, want_alloc ? "vmalloc" : "vmap",
+		     why == FREE_DOUBLE
+			     ? "double free: it was already freed"
+			     : "never allocated, or freed and purged");
+}
+
+/*
+ * busy_take() under a taking of vmap_lock of its own, and a refusal
+ * reported: the area stays as it was.
+ */
+static struct vm_area *lookup_for_free(const void *addr, const char *who,
+				       bool want_alloc)
+{
+	enum free_refusal why = FREE_OUTSIDE;
+	uintptr_t a = (uintptr_t)addr;
+	struct vm_area *va = NULL;
+
+	if (in_vmalloc_area(a)) {
+		spin_lock(&vmap_lock);
+		va = busy_take(a, want_alloc, &why);
+		spin_unlock(&vmap_lock);
+	}
+	if (!va)
+		refuse_free(who, a, want_alloc, why);
+	return va;
+}
+
+/*
+ * The area comes out of the busy hash, has its entries cleared and goes
+ * on the lazy list in one taking of vmap_lock: clearing is two stores
+ * a page, short enough to do under the lock, and it saves taking the
+ * lock twice. A purge that takes the area from the lazy list finds its
+ * entries clear; once it is there, it is no longer ours to read (a
+ * purge on another CPU may give it back), so what the trace needs is
+ * read before.
+ */
+void vunmap(const void *addr)
+{
+	enum free_refusal why = FREE_OUTSIDE;
+	uintptr_t a = (uintptr_t)addr;
+	unsigned int nr_pages = 0;
+	bool purge = false;
+
+	check_context_fast("vunmap");
+	if (likely(in_vmalloc_area(a))) {
+		struct vm_area *va;
+
+		spin_lock(&vmap_lock);
+		va = busy_take(a, false, &why);
+		if (va) {
+			nr_pages = va->nr_pages;
+			vmap_clear_ptes(a, nr_pages);
+			purge = vmap_lazy_add(va);
+		}
+		spin_unlock(&vmap_lock);
+	}
+	if (!nr_pages) {
+		refuse_free("vunmap", a, false, why);
+		return;
+	}
+	trace_event(TR_VUNMAP, a, nr_pages, 0);
+	if (purge)
+		vmap_purge_due();
 }
 
 static void *do_vmalloc(size_t size, unsigned int flags, const char *owner)
 {
 	unsigned int n = ALIGN_UP(size, PAGE_SIZE) >> PAGE_SHIFT;
 	struct vm_area *va;
+	unsigned int got;
 
-	check_context("vmalloc");
+	check_context_fast("vmalloc");
 	if (!size || size > VMAP_AREA_END - vmalloc_start)
 		return NULL;
 	va = area_alloc(n, flags | VM_ALLOC, owner);
 	if (!va)
 		return NULL;
-	for (unsigned int i = 0; i < n; i++) {
-		struct page *page = alloc_page(GFP_HIGHUSER);
-
-		if (!page) {
-			vmalloc_give_up(va, i);
-			return NULL;
-		}
-		arch_set_kernel_pte(va->addr + (i << PAGE_SHIFT),
-				    arch_make_pte(page_to_phys(page),
-						  MAP_READ | MAP_WRITE));
+	got = vmalloc_map_new_pages(va->addr, n);
+	if (got != n) {
+		area_abandon(va, got, true);
+		return NULL;
 	}
 	return (void *)va->addr;
 }
@@ -499,12 +499,12 @@ void vfree(const void *addr)
 
 	if (!addr)
 		return;
-	check_context("vfree");
+	check_context_fast("vfree");
 	va = lookup_for_free(addr, "vfree", true);
 	if (!va)
 		return;
-	unmap_pages(va, va->nr_pages, true);
-	area_free_lazy(va);
+	vmap_clear_free_pages(va->addr, va->nr_pages);
+	vmap_free_lazy(va);
 }
 
 struct page *vmalloc_to_page(const void *addr)
@@ -520,23 +520,6 @@ struct page *vmalloc_to_page(const void *addr)
 	return pfn_to_page(arch_pte_phys(pte) >> PAGE_SHIFT);
 }
 
-enum vmap_state vmap_addr_state(uintptr_t va)
-{
-	enum vmap_state s = VMAP_NOT_IN_AREA;
-
-	if (!in_vmalloc_area(va))
-		return s;
-	spin_lock(&vmap_lock);
-	if (find_in(&busy_list, va))
-		s = VMAP_BUSY;
-	else if (find_in(&lazy_list, va))
-		s = VMAP_LAZY;
-	else if (vmap_space_hole_at(&space, va))
-		s = VMAP_FREE;
-	spin_unlock(&vmap_lock);
-	return s;
-}
-
 struct vmap_stats vmap_get_stats(void)
 {
 	struct vmap_stats s;
@@ -544,61 +527,9 @@ struct vmap_stats vmap_get_stats(void)
 	spin_lock(&vmap_lock);
 	s = stats;
 	s.free_ranges = space.nr_holes;
+	vmap_lazy_stats(&s);
 	spin_unlock(&vmap_lock);
 	return s;
-}
-
-/* vmap_lock held: name the busy area va falls in. */
-static void describe_busy(const struct vm_area *a, uintptr_t va, char *buf,
-			  size_t len)
-{
-	const char *kind = (a->flags & VM_STACK)   ? "stack"
-			   : (a->flags & VM_ALLOC) ? "vmalloc"
-						   : "vmap";
-	uintptr_t top = a->addr + (a->nr_pages << PAGE_SHIFT);
-
-	if (va < a->addr)
-		snprintf(buf, len, "guard page of thread %s's stack",
-			 a->owner ? a->owner : "?");
-	else if (va >= top && (a->flags & VM_STACK))
-		snprintf(buf, len, "guard page above thread %s's stack",
-			 a->owner ? a->owner : "?");
-	else if (va >= top)
-		snprintf(buf, len,
-			 "guard page after the %s area at %08lx "
-			 "(%u pages)",
-			 kind, (unsigned long)a->addr, a->nr_pages);
-	else if (a->flags & VM_STACK)
-		snprintf(buf, len, "page %lu of %u of thread %s's stack",
-			 (unsigned long)((va - a->addr) >> PAGE_SHIFT) + 1,
-			 a->nr_pages, a->owner ? a->owner : "?");
-	else
-		snprintf(buf, len, "page %lu of %u of a %s area at %08lx",
-			 (unsigned long)((va - a->addr) >> PAGE_SHIFT) + 1,
-			 a->nr_pages, kind, (unsigned long)a->addr);
-}
-
-bool vmalloc_describe(uintptr_t va, char *buf, size_t len)
-{
-	struct vm_area *a;
-
-	if (!in_vmalloc_area(va))
-		return false;
-	/* A fault report may come while this CPU holds the lock. */
-	if (!spin_trylock(&vmap_lock)) {
-		snprintf(buf, len, "(vmap lock busy: area unknown)");
-		return true;
-	}
-	if ((a = find_in(&busy_list, va)))
-		describe_busy(a, va, buf, len);
-	else if (find_in(&lazy_list, va))
-		snprintf(buf, len,
-			 "a freed area awaiting its TLB purge "
-			 "(use after vunmap/vfree?)");
-	else
-		snprintf(buf, len, "no area: free vmalloc space");
-	spin_unlock(&vmap_lock);
-	return true;
 }
 
 void vmalloc_init(void)

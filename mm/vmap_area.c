@@ -1,7 +1,9 @@
 /*
  * The vmap range allocator: the free ranges of a span of virtual
  * addresses in an AVL tree keyed by address, each node also holding
- * the largest hole of its subtree (include/mm/vmap_area.h tells why).
+ * the largest hole of its subtree, and the top hole, the one that
+ * reaches the span's end, kept beside the tree (include/mm/vmap_area.h
+ * tells why).
  * Used by mm/vmalloc.c under its vmap_lock, and by the unit tests on
  * spaces of their own; it never touches a page table.
  */
@@ -242,6 +244,16 @@ static struct vmap_area *lowest_fit(struct vmap_area *n, size_t size,
 	return n;
 }
 
+/* Make node, a range ending at the span's end, the top hole. */
+static void set_top(struct vmap_space *s, struct vmap_area *node)
+{
+	node->left = node->right = node->parent = NULL;
+	node->height = 0; /* in no tree */
+	node->max_hole = hole_size(node);
+	s->top = node;
+	s->nr_holes++;
+}
+
 bool vmap_space_init(struct vmap_space *s, uintptr_t start, uintptr_t end)
 {
 	struct vmap_area *all = s->node_alloc();
@@ -250,12 +262,43 @@ bool vmap_space_init(struct vmap_space *s, uintptr_t start, uintptr_t end)
 	s->start = start;
 	s->end = end;
 	s->root = NULL;
+	s->top = NULL;
 	s->nr_holes = 0;
 	if (!all)
 		return false;
 	all->start = start;
 	all->end = end;
-	insert(s, all);
+	set_top(s, all);
+	return true;
+}
+
+/*
+ * Take [at, at + size) from the top hole: its start moves up, and no
+ * node of the tree changes. An aligned take that skips the top's first
+ * pages leaves them as a hole of the tree (they touch no other hole:
+ * the top never does). Return: false if that hole needed a node and
+ * none was left.
+ */
+static bool take_from_top(struct vmap_space *s, uintptr_t at, size_t size)
+{
+	struct vmap_area *top = s->top;
+
+	if (at != top->start) {
+		struct vmap_area *below = s->node_alloc();
+
+		if (!below)
+			return false;
+		below->start = top->start;
+		below->end = at;
+		insert(s, below);
+	}
+	top->start = at + size;
+	top->max_hole = hole_size(top);
+	if (top->start == top->end) {
+		s->top = NULL;
+		s->nr_holes--;
+		s->node_free(top);
+	}
 	return true;
 }
 
@@ -268,8 +311,15 @@ bool vmap_space_take(struct vmap_space *s, size_t size, size_t align,
 	BUG_ON(!size || size & (PAGE_SIZE - 1) || align < PAGE_SIZE ||
 	       (align & (align - 1)));
 	hole = lowest_fit(s->root, size, align, &at);
-	if (!hole)
-		return false;
+	if (!hole) {
+		/* Nothing below fits: the top is the last chance. */
+		if (!s->top || !(at = fit_in(s->top, size, align)) ||
+		    !take_from_top(s, at, size))
+			return false;
+		area->start = at;
+		area->end = at + size;
+		return true;
+	}
 	if (at != hole->start && at + size != hole->end) {
 		/* From the middle: the part above becomes a hole of its own. */
 		struct vmap_area *rest = s->node_alloc();
@@ -325,6 +375,28 @@ static const struct vmap_area *clash_of(const struct vmap_area *below,
 	return NULL;
 }
 
+/*
+ * A range given back that reaches the top hole (or, with no top, the
+ * span's end) becomes part of the top, with the hole just below it
+ * (below, or NULL) if they touch: that one leaves the tree.
+ */
+static void give_to_top(struct vmap_space *s, struct vmap_area *area,
+			struct vmap_area *below)
+{
+	if (s->top) {
+		s->top->start = area->start;
+		s->node_free(area);
+	} else {
+		set_top(s, area);
+	}
+	if (below) {
+		s->top->start = below->start;
+		s->node_free(
+			erase(s, below)); /* one hole fewer: erase counts */
+	}
+	s->top->max_hole = hole_size(s->top);
+}
+
 bool vmap_space_give(struct vmap_space *s, struct vmap_area *area)
 {
 	uintptr_t start = area->start, end = area->end;
@@ -333,6 +405,8 @@ bool vmap_space_give(struct vmap_space *s, struct vmap_area *area)
 	bool join_below, join_above;
 
 	neighbours(s, start, &below, &above);
+	if (!above)
+		above = s->top; /* above every hole of the tree */
 	clash = clash_of(below, above, start, end);
 	if (WARN(start < s->start || end > s->end || end <= start || clash,
 		 "vmap_space_give: range %08lx-%08lx of space %08lx-%08lx "
@@ -345,6 +419,10 @@ bool vmap_space_give(struct vmap_space *s, struct vmap_area *area)
 		return false;
 	join_below = below && below->end == start;
 	join_above = above && above->start == end;
+	if ((join_above && above == s->top) || end == s->end) {
+		give_to_top(s, area, join_below ? below : NULL);
+		return true;
+	}
 	if (!join_below && !join_above) {
 		insert(s, area);
 		return true;
@@ -369,6 +447,8 @@ struct vmap_area *vmap_space_hole_at(const struct vmap_space *s, uintptr_t addr)
 {
 	struct vmap_area *below, *above;
 
+	if (s->top && addr >= s->top->start && addr < s->top->end)
+		return s->top;
 	neighbours(s, addr + 1, &below, &above);
 	return below && addr < below->end ? below : NULL;
 }
@@ -410,6 +490,36 @@ static bool check_node(const struct vmap_space *s, const struct vmap_area *n,
 	return check_node(s, n->right, prev, count, buf, len);
 }
 
+/*
+ * The top hole's invariants: it reaches the span's end, starts inside
+ * the span, above the highest hole of the tree (highest) and not next
+ * to it; with no top, no hole of the tree reaches the end.
+ */
+static bool check_top(const struct vmap_space *s,
+		      const struct vmap_area *highest, char *buf, size_t len)
+{
+	const struct vmap_area *top = s->top;
+	const char *bad = NULL;
+
+	if (!top) {
+		if (highest && highest->end == s->end)
+			bad = "a hole of the tree reaches the span's end";
+	} else if (top->end != s->end) {
+		bad = "the top hole does not reach the span's end";
+	} else if (top->start >= top->end || top->start < s->start) {
+		bad = "the top hole is empty or starts outside the span";
+	} else if (highest && highest->end >= top->start) {
+		bad = "the top hole overlaps or touches the hole below it";
+	} else if (top->max_hole != hole_size(top)) {
+		bad = "the top hole's size is stale";
+	}
+	if (bad)
+		snprintf(buf, len, "top %08lx-%08lx: %s",
+			 (unsigned long)(top ? top->start : s->end),
+			 (unsigned long)s->end, bad);
+	return !bad;
+}
+
 const char *vmap_space_check(const struct vmap_space *s, char *buf, size_t len)
 {
 	const struct vmap_area *prev = NULL;
@@ -421,6 +531,9 @@ const char *vmap_space_check(const struct vmap_space *s, char *buf, size_t len)
 	}
 	if (!check_node(s, s->root, &prev, &count, buf, len))
 		return buf;
+	if (!check_top(s, prev, buf, len))
+		return buf;
+	count += s->top != NULL;
 	if (count != s->nr_holes) {
 		snprintf(buf, len, "%lu holes in the tree, %lu counted", count,
 			 s->nr_holes);

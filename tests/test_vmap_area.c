@@ -88,6 +88,15 @@ static struct vmap_area *take(struct vmap_space *s, size_t size, size_t align)
 	return a;
 }
 
+/* The largest hole of the space: the tree's, or the top's. */
+static size_t largest_hole(const struct vmap_space *s)
+{
+	size_t tree = s->root ? s->root->max_hole : 0;
+	size_t top = s->top ? s->top->end - s->top->start : 0;
+
+	return MAX(tree, top);
+}
+
 /* Cut the space into areas of the given page counts, in order. */
 static bool take_in_order(struct vmap_space *s, const unsigned int *pages,
 			  struct vmap_area **out, unsigned int n)
@@ -167,10 +176,11 @@ static void vmap_area_merges_with_both_neighbours(struct ktest *t)
 	KT_EXPECT_EQ(t, s.nr_holes, 2);
 	vmap_space_give(&s, a[1]);
 	KT_EXPECT_EQ(t, s.nr_holes, 1);
-	KT_ASSERT_NOT_NULL(t, s.root);
-	KT_EXPECT_EQ(t, s.root->start, AT(0));
-	KT_EXPECT_EQ(t, s.root->end, AT(64));
-	KT_EXPECT_EQ(t, s.root->max_hole, P(64));
+	KT_EXPECT_TRUE(t, s.root == NULL); /* the one hole is the top */
+	KT_ASSERT_NOT_NULL(t, s.top);
+	KT_EXPECT_EQ(t, s.top->start, AT(0));
+	KT_EXPECT_EQ(t, s.top->end, AT(64));
+	KT_EXPECT_EQ(t, largest_hole(&s), P(64));
 	KT_EXPECT_EQ(t, live_nodes, 1);
 	EXPECT_SPACE_OK(t, &s);
 }
@@ -200,9 +210,9 @@ static void vmap_area_out_of_order_frees(struct ktest *t)
 		EXPECT_SPACE_OK(t, &s);
 	}
 	KT_EXPECT_EQ(t, s.nr_holes, 1);
-	KT_ASSERT_NOT_NULL(t, s.root);
-	KT_EXPECT_EQ(t, s.root->start, AT(0));
-	KT_EXPECT_EQ(t, s.root->end, AT(SPACE_PAGES));
+	KT_ASSERT_NOT_NULL(t, s.top);
+	KT_EXPECT_EQ(t, s.top->start, AT(0));
+	KT_EXPECT_EQ(t, s.top->end, AT(SPACE_PAGES));
 	KT_EXPECT_EQ(t, live_nodes, 1);
 }
 
@@ -219,7 +229,7 @@ static void vmap_area_exhaustion_fails(struct ktest *t)
 	KT_EXPECT_TRUE(t, take(&s, P(2), PAGE_SIZE) == NULL);
 	last = take(&s, P(1), PAGE_SIZE);
 	KT_ASSERT_NOT_NULL(t, last);
-	KT_EXPECT_TRUE(t, s.root == NULL);
+	KT_EXPECT_TRUE(t, s.root == NULL && s.top == NULL);
 	KT_EXPECT_EQ(t, s.nr_holes, 0);
 	KT_EXPECT_TRUE(t, take(&s, P(1), PAGE_SIZE) == NULL);
 	vmap_space_give(&s, most);
@@ -286,8 +296,53 @@ static void vmap_area_tree_stays_balanced(struct ktest *t)
 }
 
 /*
+ * With a thousand holes too small below it, a take comes from the top
+ * hole without touching the tree: its root, height and largest hole
+ * stay as they were, and the top's start moves up by the size.
+ */
+static void vmap_area_take_from_top_leaves_tree_alone(struct ktest *t)
+{
+	static struct vmap_area **a; /* vmalloc'ed once, kept, as the pool */
+	const unsigned int nr = 2 * MANY_HOLES + 1;
+	struct vmap_area *root, *got;
+	unsigned int height;
+	uintptr_t top_start;
+	struct vmap_space s;
+
+	if (!space_init(t, &s, SPACE_PAGES))
+		return;
+	if (!a)
+		a = vmalloc(nr * sizeof(*a));
+	if (!a) {
+		kt_skip(t, "no memory for %u descriptor pointers", nr);
+		return;
+	}
+	for (unsigned int i = 0; i < nr; i++)
+		KT_ASSERT_NOT_NULL(t, a[i] = take(&s, P(1), PAGE_SIZE));
+	for (unsigned int i = 1; i < nr; i += 2)
+		vmap_space_give(&s, a[i]);
+	KT_ASSERT_NOT_NULL(t, s.root);
+	KT_ASSERT_NOT_NULL(t, s.top);
+	root = s.root;
+	height = root->height;
+	top_start = s.top->start;
+	KT_EXPECT_EQ(t, root->max_hole, P(1));
+	got = take(&s, P(16), PAGE_SIZE);
+	KT_ASSERT_NOT_NULL(t, got);
+	KT_EXPECT_EQ(t, got->start, top_start);
+	KT_EXPECT_EQ(t, s.top->start, top_start + P(16));
+	KT_EXPECT_TRUE(t, s.root == root);
+	KT_EXPECT_EQ(t, root->height, height);
+	KT_EXPECT_EQ(t, root->max_hole, P(1));
+	KT_EXPECT_EQ(t, s.nr_holes, MANY_HOLES + 1);
+	vmap_space_give(&s, got); /* back into the top */
+	KT_EXPECT_EQ(t, s.top->start, top_start);
+	EXPECT_SPACE_OK(t, &s);
+}
+
+/*
  * Every node's largest hole follows merges and takes: the root's is
- * always the largest in the space, and the search trusts it.
+ * always the largest of the tree, and the search trusts it.
  */
 static void vmap_area_largest_hole_follows_merges(struct ktest *t)
 {
@@ -299,20 +354,20 @@ static void vmap_area_largest_hole_follows_merges(struct ktest *t)
 		return;
 	KT_ASSERT_TRUE(t, take_in_order(&s, pages, a, ARRAY_SIZE(a)));
 	/* Taken up to page 19: [19, 24) is the one hole, 5 pages. */
-	KT_EXPECT_EQ(t, s.root->max_hole, P(5));
+	KT_EXPECT_EQ(t, largest_hole(&s), P(5));
 	for (unsigned int i = 1; i <= 3; i++)
 		vmap_space_give(&s, a[i]); /* grows the hole below: [1, 7) */
-	KT_EXPECT_EQ(t, s.root->max_hole, P(6));
+	KT_EXPECT_EQ(t, largest_hole(&s), P(6));
 	EXPECT_SPACE_OK(t, &s);
 	vmap_space_give(&s, a[5]); /* [8, 12) */
 	vmap_space_give(&s, a[7]); /* [13, 18) */
 	vmap_space_give(&s, a[4]); /* joins [1, 7) and [8, 12) */
-	KT_EXPECT_EQ(t, s.root->max_hole, P(11));
+	KT_EXPECT_EQ(t, largest_hole(&s), P(11));
 	EXPECT_SPACE_OK(t, &s);
 	got = take(&s, P(6), PAGE_SIZE);
 	KT_ASSERT_NOT_NULL(t, got);
 	KT_EXPECT_EQ(t, got->start, AT(1));
-	KT_EXPECT_EQ(t, s.root->max_hole, P(5));
+	KT_EXPECT_EQ(t, largest_hole(&s), P(5));
 	EXPECT_SPACE_OK(t, &s);
 }
 
@@ -371,7 +426,7 @@ static void vmap_area_give_refuses_overlap(struct ktest *t)
 	KT_EXPECT_FALSE(t, vmap_space_give(&s, &bogus));
 	KT_EXPECT_WARNED(t, warns, "overlaps hole");
 	KT_EXPECT_EQ(t, s.nr_holes, 1);
-	KT_EXPECT_EQ(t, s.root->start, AT(8));
+	KT_EXPECT_EQ(t, s.top->start, AT(8));
 	EXPECT_SPACE_OK(t, &s);
 	KT_EXPECT_EQ(t, live_nodes, 2); /* a and the hole */
 }
@@ -384,6 +439,7 @@ static const struct ktest_case vmap_area_cases[] = {
 	KTEST_CASE(vmap_area_exhaustion_fails),
 	KTEST_CASE(vmap_area_guard_pages_counted),
 	KTEST_CASE(vmap_area_tree_stays_balanced),
+	KTEST_CASE(vmap_area_take_from_top_leaves_tree_alone),
 	KTEST_CASE(vmap_area_largest_hole_follows_merges),
 	KTEST_CASE(vmap_area_random_ops_keep_invariants),
 	KTEST_CASE(vmap_area_give_refuses_overlap),

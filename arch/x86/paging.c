@@ -54,6 +54,13 @@ pte_t arch_fixmap_ptes[512] __aligned(4096);
 /* The pkmap pool's, for the same reason (kmap() in mm/highmem.c). */
 pte_t arch_pkmap_ptes[512] __aligned(4096);
 
+/*
+ * The vmalloc area's page tables, one after another, so vmap() finds
+ * an entry by index (arch_vmalloc_pte()). Allocated at boot, as the
+ * area's size depends on the RAM.
+ */
+pte_t *arch_vmalloc_ptes;
+
 _Static_assert(PDE_INDEX(FIXADDR_START) == 511 &&
 		       (FIXADDR_START & ((2u << 20) - 1)) == 0,
 	       "the fixmap is the last page directory entry's 2 MiB");
@@ -74,15 +81,7 @@ static pte_t *pte_ptr(uintptr_t va)
 
 pte_t arch_make_pte(phys_addr_t pa, unsigned int prot)
 {
-	pte_t val = (pa & PTE_ADDR_MASK) | PTE_P | PTE_G | PTE_A;
-
-	if (prot & MAP_WRITE)
-		val |= PTE_W | PTE_D;
-	if (!(prot & MAP_EXEC))
-		val |= PTE_NX;
-	if (prot & MAP_NOCACHE)
-		val |= PTE_PCD | PTE_PWT;
-	return val;
+	return arch_make_kernel_pte(pa, prot);
 }
 
 static pte_t *pte_ptr_checked(uintptr_t va)
@@ -173,6 +172,24 @@ static void alloc_page_tables(uintptr_t start, uint64_t end)
 	}
 }
 
+/*
+ * The same for the vmalloc area, but in one piece: the tables of
+ * consecutive 2 MiB are consecutive pages, so the area's entries form
+ * one array. vmalloc_start is 2 MiB-aligned (mm/memblock.c), so no
+ * table is shared with the direct map.
+ */
+static void alloc_vmalloc_page_tables(void)
+{
+	unsigned int tables =
+		ALIGN_UP(VMALLOC_END - vmalloc_start, 2u << 20) >> 21;
+
+	BUG_ON(vmalloc_start & ((2u << 20) - 1));
+	arch_vmalloc_ptes = memblock_alloc_low((uint64_t)tables * PAGE_SIZE);
+	for (unsigned int i = 0; i < tables; i++)
+		kernel_pd[PDE_INDEX(vmalloc_start) + i] =
+			__pa(arch_vmalloc_ptes + i * 512) | PTE_P | PTE_W;
+}
+
 static unsigned int direct_map_prot(uintptr_t va)
 {
 	if (va >= (uintptr_t)_text && va < (uintptr_t)_etext)
@@ -185,7 +202,7 @@ static unsigned int direct_map_prot(uintptr_t va)
 void arch_paging_init(void)
 {
 	alloc_page_tables(PAGE_OFFSET, high_memory);
-	alloc_page_tables(vmalloc_start, VMALLOC_END);
+	alloc_vmalloc_page_tables();
 	kernel_pd[PDE_INDEX(PKMAP_BASE)] =
 		__pa(arch_pkmap_ptes) | PTE_P | PTE_W;
 	kernel_pd[PDE_INDEX(FIXADDR_START)] =

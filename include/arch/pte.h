@@ -33,8 +33,32 @@ static inline pte_t *arch_fixmap_pte(uintptr_t va);
  */
 static inline pte_t *arch_pkmap_pte(uintptr_t va);
 
+/*
+ * The entry that maps vmalloc-area address va (vmalloc_start up to
+ * VMALLOC_END), found by its index as the pool's are: vmap() and
+ * vunmap() write a run of them for each area, and a walk per page
+ * would cost more than the write. The area's entries are one array:
+ * the entries of the pages after va's are arch_vmalloc_pte(va)[1],
+ * [2], ... to the area's end. Context: any; the caller owns the area
+ * (mm/vmalloc.c).
+ */
+static inline pte_t *arch_vmalloc_pte(uintptr_t va);
+
 /* What arch_make_pte(pa, MAP_READ | MAP_WRITE) returns, inline. */
 static inline pte_t arch_make_kernel_rw_pte(phys_addr_t pa);
+
+/* What arch_make_pte(pa, prot) returns, inline (MAP_* in <arch/mmu.h>). */
+static inline pte_t arch_make_kernel_pte(phys_addr_t pa, unsigned int prot);
+
+/*
+ * The entry for pa with the permissions of tmpl, an entry made for
+ * physical address 0: a run of pages mapped with one set of
+ * permissions has them worked out once, then each page costs an OR.
+ *
+ *	pte_t tmpl = arch_make_kernel_pte(0, prot);
+ *	arch_pte_install(ptep, arch_pte_with_phys(tmpl, pa));
+ */
+static inline pte_t arch_pte_with_phys(pte_t tmpl, phys_addr_t pa);
 
 /*
  * Write val into an entry that is not present, in the order that lets

@@ -86,6 +86,36 @@ static inline void free_page(struct page *page)
  */
 const char *page_not_owned_reason(const struct page *page);
 
+/*
+ * The same test as page_not_owned_reason(), inline and without the
+ * reason: true if page is an allocated page of RAM. A NULL or stray
+ * pointer lands outside mem_map or between its entries; the unsigned
+ * subtraction sends a pointer below mem_map far above the end. Mapping
+ * loops (vmap) run it on every page, and ask for the reason only when
+ * it says no. Context: as page_not_owned_reason().
+ */
+static inline bool page_owned(const struct page *page)
+{
+	uintptr_t offset = (uintptr_t)page - (uintptr_t)mem_map;
+
+	return offset % sizeof(struct page) == 0 &&
+	       offset / sizeof(struct page) < max_pfn &&
+	       !(READ_ONCE(page->flags) & (PG_reserved | PG_unowned));
+}
+
+/*
+ * page_owned(), with the page's frame number in *pfn when it says yes:
+ * a loop that maps the page it checked (vmap) computes it once.
+ */
+static inline bool page_owned_pfn(const struct page *page, pfn_t *pfn)
+{
+	uintptr_t offset = (uintptr_t)page - (uintptr_t)mem_map;
+
+	*pfn = offset / sizeof(struct page);
+	return offset % sizeof(struct page) == 0 && *pfn < max_pfn &&
+	       !(READ_ONCE(page->flags) & (PG_reserved | PG_unowned));
+}
+
 /* Convenience for lowmem: a direct-map address, or NULL. */
 void *get_free_pages(unsigned int order);
 

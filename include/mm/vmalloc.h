@@ -42,9 +42,11 @@
 /*
  * Map count pages (any zone) contiguously with permissions prot
  * (MAP_READ, MAP_WRITE...). The pages remain the caller's.
- * Cost: a search for the lowest free range that fits (O(log holes):
- * mm/vmap_area.c), one small kmalloc, one PTE write per page; no TLB flush (a
- * new mapping cannot be cached anywhere). Context: may sleep (see above).
+ * Cost: a search for the lowest free range that fits (O(1) when only
+ * the free range at the area's top fits, else O(log holes):
+ * mm/vmap_area.c), a descriptor from a spare list (a kmalloc when it is
+ * empty), one PTE write per page; no TLB flush (a new mapping cannot
+ * be cached anywhere). Context: may sleep (see above).
  * Return: the address, or NULL if count is 0, no room or no memory
  * for the area's descriptor is left even after a purge, or a page is not one
  * the caller can own (NULL, not a struct page, reserved or free: a warning
@@ -104,6 +106,9 @@ struct page *vmalloc_to_page(const void *addr);
  * Do the pending shootdown now: every lazily freed range becomes
  * reusable. Called by vunmap past the threshold and by a failing
  * allocation; tests and benchmarks call it too.
+ * The spare descriptors vmalloc keeps for its next areas go back to
+ * kmalloc too, so that afterwards it holds no memory but its live
+ * areas' (vunmap's own purge past the threshold keeps them).
  * Cost: one flush_tlb_kernel_range over the lazy ranges' span, plus,
  * per lazy range, an O(log holes) give back to the free space (in any
  * order: no sort).

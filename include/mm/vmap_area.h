@@ -18,9 +18,20 @@
  * first fit. The price is keeping that field right: every change to a
  * hole, and every rotation, recomputes it on the way back to the root.
  *
+ * The top hole, the free range that reaches the span's end, is kept
+ * beside the tree, not in it (a memory allocator's "wilderness"). It
+ * is the biggest hole of a space filled from the bottom up, so in the
+ * tree it would be every ancestor's largest hole, and each take from
+ * it, the common case, would recompute the field all the way to the
+ * root. Beside the tree, a take that no hole below fits (the root's
+ * largest hole says so at once) moves the top's start up, and the tree
+ * is not touched: the same cost with a thousand holes as with none.
+ * The lowest fit is still the lowest: the top is above every hole of
+ * the tree.
+ *
  * Holes are never adjacent: a range given back merges with the hole
  * just below it and the one just above it when they touch, so the
- * tree holds the fewest holes the free space can be described with.
+ * space holds the fewest holes the free space can be described with.
  *
  * Locking: none of its own. The owner of a space serialises every
  * call (vmalloc.c: vmap_lock); node_alloc and node_free are called
@@ -40,7 +51,8 @@
  */
 struct vmap_area {
 	uintptr_t start, end; /* guard pages included */
-	/* free only: a node of the space's tree */
+	/* free only: a node of the space's tree (the top: all 0 but max_hole)
+	 */
 	struct vmap_area *left, *right, *parent;
 	size_t max_hole;     /* largest end - start in this subtree */
 	unsigned int height; /* of this subtree: a leaf has 1 */
@@ -48,8 +60,9 @@ struct vmap_area {
 
 struct vmap_space {
 	uintptr_t start, end;	/* the span handed out from */
-	struct vmap_area *root; /* the holes; NULL when all is taken */
-	unsigned long nr_holes; /* nodes in the tree */
+	struct vmap_area *root; /* the holes below the top; may be NULL */
+	struct vmap_area *top;	/* the hole reaching end, or NULL */
+	unsigned long nr_holes; /* nodes in the tree, and the top */
 	/* Descriptors for holes that a take splits, and for merged ones. */
 	struct vmap_area *(*node_alloc)(void);
 	void (*node_free)(struct vmap_area *node);
@@ -79,8 +92,10 @@ bool vmap_space_init(struct vmap_space *s, uintptr_t start, uintptr_t end);
  * multiple of align (a power of two, at least PAGE_SIZE) from the
  * lowest hole where they fit: fills area->start and ->end. A take
  * from the middle of a hole (alignment) splits it and needs a node.
- * Cost: O(log holes) with align PAGE_SIZE; larger alignments may look
- * into more subtrees whose largest hole fits only unaligned.
+ * Cost: O(1) when only the top hole fits (the root's largest hole is
+ * too small), else O(log holes) with align PAGE_SIZE; larger
+ * alignments may look into more subtrees whose largest hole fits only
+ * unaligned.
  * Context: the owner's lock.
  * Return: false if no hole fits (or node_alloc failed to split one).
  */
@@ -107,7 +122,9 @@ struct vmap_area *vmap_space_hole_at(const struct vmap_space *s,
 /*
  * Check every invariant of the tree: links, address order, no two
  * holes adjacent or overlapping, all in the span, heights, AVL
- * balance, each node's largest hole, the count. For tests.
+ * balance, each node's largest hole, the top hole beside the tree
+ * (reaching the span's end, clear of the tree's holes), the count.
+ * For tests.
  * Context: the owner's lock.
  * Return: NULL, or what is wrong, written into buf.
  */

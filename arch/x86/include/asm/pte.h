@@ -47,9 +47,39 @@ static inline pte_t *arch_pkmap_pte(uintptr_t va)
 	return &arch_pkmap_ptes[(va - PKMAP_BASE) >> PAGE_SHIFT];
 }
 
+/*
+ * The vmalloc area's page tables are one array too, allocated in one
+ * piece at boot (arch/x86/paging.c: arch_paging_init), so the entry of
+ * any page of the area is an index from its start.
+ */
+extern pte_t *arch_vmalloc_ptes;
+
+static inline pte_t *arch_vmalloc_pte(uintptr_t va)
+{
+	return &arch_vmalloc_ptes[(va - vmalloc_start) >> PAGE_SHIFT];
+}
+
 static inline pte_t arch_make_kernel_rw_pte(phys_addr_t pa)
 {
 	return (pa & PTE_ADDR_MASK) | PTE_KERNEL_RW;
+}
+
+static inline pte_t arch_make_kernel_pte(phys_addr_t pa, unsigned int prot)
+{
+	pte_t val = (pa & PTE_ADDR_MASK) | PTE_P | PTE_G | PTE_A;
+
+	if (prot & MAP_WRITE)
+		val |= PTE_W | PTE_D;
+	if (!(prot & MAP_EXEC))
+		val |= PTE_NX;
+	if (prot & MAP_NOCACHE)
+		val |= PTE_PCD | PTE_PWT;
+	return val;
+}
+
+static inline pte_t arch_pte_with_phys(pte_t tmpl, phys_addr_t pa)
+{
+	return (pa & PTE_ADDR_MASK) | tmpl;
 }
 
 /*
