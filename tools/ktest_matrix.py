@@ -142,6 +142,20 @@ def crash_row(name, crash, *, mem, smp=1, before="", after="", timeout=30,
                   timeout=timeout, tags=tags)
 
 
+def deaf_row(name, crash, *, mem, smp, deaf, what, asker, frames):
+    """A crash-deaf-* row: CPU deaf stops answering IPIs while a CPU
+    matching asker waits for it; the wait must end in a panic that names
+    what was asked and the deaf CPU's mask, with frames (regexes) in the
+    backtrace above the asker."""
+    return crash_row(
+        name, crash, mem=mem, smp=smp,
+        after=f"ktest.deaf_cpu={deaf} smp.answer_ms=1000",
+        tags=("crash", "smp"), panic=[
+            rf"^PANIC at \S+ in wait_for_cpus\(\): {what} from CPU "
+            rf"{asker}: CPUs {1 << deaf:#x} did not answer in \d+ ms",
+            r"^Backtrace:", *frames, r"crash_deaf_asker\+"])
+
+
 def pkmap_refused(call):
     """The first line of the panic that refuses call ("kmap" or
     "kunmap") with interrupts off or in an interrupt handler."""
@@ -545,33 +559,18 @@ MATRIX = [
     # in place of the default ten seconds: the answer of a CPU that is
     # not deaf takes microseconds, and these rows are there to see the
     # report, not to spend ten seconds of a spinning CPU waiting for it.
-    crash_row("crash-deaf-cpu0-shootdown", "deaf_cpu_shootdown", mem="512M",
-              smp=4, after="ktest.deaf_cpu=0 smp.answer_ms=1000",
-              tags=("crash", "smp"), panic=[
-               r"^PANIC at \S+ in wait_for_cpus\(\): TLB shootdown from "
-               r"CPU [1-3]: CPUs 0x1 did not answer in \d+ ms",
-               r"^Backtrace:",
-               r"shootdown\+",
-               r"crash_deaf_asker\+"]),
-    crash_row("crash-deaf-cpu-call", "deaf_cpu_call", mem="512M", smp=4,
-              after="ktest.deaf_cpu=2 smp.answer_ms=1000",
-              tags=("crash", "smp"), panic=[
-               r"^PANIC at \S+ in wait_for_cpus\(\): cross-CPU call from "
-               r"CPU [013]: CPUs 0x4 did not answer in \d+ ms",
-               r"^Backtrace:",
-               r"call_many\+",
-               r"crash_deaf_asker\+"]),
+    deaf_row("crash-deaf-cpu0-shootdown", "deaf_cpu_shootdown", mem="512M",
+             smp=4, deaf=0, what="TLB shootdown", asker="[1-3]",
+             frames=[r"shootdown\+"]),
+    deaf_row("crash-deaf-cpu-call", "deaf_cpu_call", mem="512M", smp=4,
+             deaf=2, what="cross-CPU call", asker="[013]",
+             frames=[r"call_many\+"]),
     # The second of two asynchronous calls to a deaf CPU must claim the
     # csd the first left queued there: that wait has the deadline too.
-    crash_row("crash-deaf-cpu-claim", "deaf_cpu_call_async", mem="64M", smp=2,
-              after="ktest.deaf_cpu=1 smp.answer_ms=1000",
-              tags=("crash", "smp"), panic=[
-               r"^PANIC at \S+ in wait_for_cpus\(\): cross-CPU call from "
-               r"CPU 0: CPUs 0x2 did not answer in \d+ ms",
-               r"^Backtrace:",
-               r"csd_claim\+|csd_prepare\+",
-               r"smp_call_function_single\+",
-               r"crash_deaf_asker\+"]),
+    deaf_row("crash-deaf-cpu-claim", "deaf_cpu_call_async", mem="64M", smp=2,
+             deaf=1, what="cross-CPU call", asker="0",
+             frames=[r"csd_claim\+|csd_prepare\+",
+                     r"smp_call_function_single\+"]),
 
     # No isa-debug-exit device, as under Bochs: ktest.exit=1 must not
     # fall through to the prompt.  The kernel says the exit failed and
