@@ -39,6 +39,17 @@ bool param_choose(const char *val, const char *const words[],
 	return false;
 }
 
+bool param_choose_word(const char *val, const char *const words[],
+		       unsigned int count, const char **word)
+{
+	unsigned int i;
+
+	if (!param_choose(val, words, count, &i))
+		return false;
+	*word = words[i];
+	return true;
+}
+
 bool param_bool01(const char *val, bool *out)
 {
 	static const char *const digits[] = { "0", "1" };

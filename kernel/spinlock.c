@@ -51,12 +51,7 @@ static const char *const spin_words[] = {
 static unsigned int spin_choice = SPIN_AUTO;
 bool spinlock_test_and_set;
 
-static bool set_spinlock(const char *val)
-{
-	return param_choose(val, spin_words, ARRAY_SIZE(spin_words),
-			    &spin_choice);
-}
-DEFINE_PARAM("spinlock", set_spinlock, "auto, ticket or tas");
+DEFINE_PARAM_CHOICE("spinlock", spin_words, spin_choice, "auto, ticket or tas");
 
 /*
  * Switching is safe only while no lock is held and no other CPU runs:

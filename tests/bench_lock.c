@@ -3,7 +3,9 @@
  * spinlock and mutex, taken and released. Under -icount the figure is
  * the path length of one pair, which is what lockdep adds to: make
  * bench boots with lockdep=0, and tools/bench.py boots these once more
- * with it on (docs/bench.rst gives both).
+ * with it on (docs/bench.rst gives both). Each row writes its own
+ * loop, as in tests/bench_mm.c: the lock calls must be inlined where
+ * they are inline, not reached through a pointer.
  */
 #include <arch/cpu.h>
 #include <kernel/bench.h>

@@ -3,6 +3,9 @@
  * (bench=tlb*,vmap*,vmalloc*,ipi*). Names are stable (docs/bench.rst
  * quotes them), so figures compare across commits. Each returns
  * the ticks its loop took; the framework divides by the iterations.
+ * Each row writes its own loop, on purpose: a shared loop calling the
+ * operation through a pointer would add an indirect call to every
+ * iteration and keep inline operations from being inlined.
  */
 #include <arch/cpu.h>
 #include <arch/mmu.h>

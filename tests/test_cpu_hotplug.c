@@ -15,14 +15,19 @@
 #include <mm/tlbflush.h>
 #include "test_util.h"
 
-#define BUSY_THREADS 10 /* more than CPUs, so every CPU is wanted */
+/*
+ * Two more busy threads than CPUs, so every CPU is wanted; no more, so
+ * that a turn of every thread on one CPU stays a few ticks long.
+ */
+#define BUSY_MAX (NR_CPUS + 2)
 
 struct busy {
+	unsigned int n; /* busy threads: CPUs online + 2 */
 	volatile unsigned int stop;
 	volatile unsigned int victim; /* the CPU being taken away */
-	volatile unsigned long rounds[BUSY_THREADS];
-	volatile unsigned long on_victim[BUSY_THREADS]; /* rounds seen there */
-	volatile unsigned int last_cpu[BUSY_THREADS];
+	volatile unsigned long rounds[BUSY_MAX];
+	volatile unsigned long on_victim[BUSY_MAX]; /* rounds seen there */
+	volatile unsigned int last_cpu[BUSY_MAX];
 };
 
 /*
@@ -67,11 +72,11 @@ static int busy_thread(void *arg)
 	return 0;
 }
 
-static unsigned long sum(const volatile unsigned long *v)
+static unsigned long sum(const struct busy *b, const volatile unsigned long *v)
 {
 	unsigned long total = 0;
 
-	for (unsigned int i = 0; i < BUSY_THREADS; i++)
+	for (unsigned int i = 0; i < b->n; i++)
 		total += v[i];
 	return total;
 }
@@ -79,7 +84,7 @@ static unsigned long sum(const volatile unsigned long *v)
 /* Has every busy thread counted a round since `since` was taken? */
 static bool all_ran_since(const struct busy *b, const unsigned long *since)
 {
-	for (unsigned int i = 0; i < BUSY_THREADS; i++)
+	for (unsigned int i = 0; i < b->n; i++)
 		if (b->rounds[i] <= since[i])
 			return false;
 	return true;
@@ -88,12 +93,12 @@ static bool all_ran_since(const struct busy *b, const unsigned long *since)
 /* The CPUs the busy threads were last seen on, once all have run. */
 static bool busy_on_every_online_cpu(const struct busy *b)
 {
-	static const unsigned long none[BUSY_THREADS];
+	static const unsigned long none[BUSY_MAX];
 	cpumask_t seen = 0;
 
 	if (!all_ran_since(b, none))
 		return false;
-	for (unsigned int i = 0; i < BUSY_THREADS; i++)
+	for (unsigned int i = 0; i < b->n; i++)
 		seen |= CPU_MASK(b->last_cpu[i]);
 	return (seen & cpu_online_mask()) == cpu_online_mask();
 }
@@ -101,16 +106,16 @@ static bool busy_on_every_online_cpu(const struct busy *b)
 /*
  * Set the busy threads up to take work from victim: clear the counts,
  * give each its id, and make (but not start) the threads.
- * Return: how many threads were made (BUSY_THREADS unless out of memory).
+ * Return: how many threads were made (b->n unless out of memory).
  */
 static unsigned int busy_create(struct busy *b, struct busy_arg *args,
 				struct kt_workers *ws, unsigned int victim)
 {
-	*b = (struct busy){ .victim = victim };
-	for (unsigned int i = 0; i < BUSY_THREADS; i++)
+	*b = (struct busy){ .n = num_online_cpus() + 2, .victim = victim };
+	for (unsigned int i = 0; i < b->n; i++)
 		args[i] = (struct busy_arg){ b, i };
-	return kt_workers_create(ws, busy_thread, args, sizeof(args[0]),
-				 BUSY_THREADS, "busy", false);
+	return kt_workers_create(ws, busy_thread, args, sizeof(args[0]), b->n,
+				 "busy", false);
 }
 
 /*
@@ -121,34 +126,36 @@ static unsigned int busy_create(struct busy *b, struct busy_arg *args,
 static void cpu_hotplug_offline_moves_running_tasks(struct ktest *t)
 {
 	static struct busy b;
-	static struct busy_arg args[BUSY_THREADS];
+	static struct busy_arg args[BUSY_MAX];
 	struct kt_workers ws;
 	unsigned int victim = kt_highest_online_cpu();
-	unsigned long before, seen_there, rounds[BUSY_THREADS];
+	unsigned long before, seen_there, rounds[BUSY_MAX];
+	unsigned int made;
 
 	if (victim == 0) {
 		kt_skip(t, "needs a second CPU");
 		return;
 	}
-	KT_ASSERT_EQ(t, busy_create(&b, args, &ws, victim), BUSY_THREADS);
+	made = busy_create(&b, args, &ws, victim);
+	KT_ASSERT_EQ(t, made, b.n);
 	kt_workers_start(&ws);
 	/* Work is running on the victim before it goes. */
-	KT_WAIT_UNTIL(t, sum(b.on_victim) > 0);
+	KT_WAIT_UNTIL(t, sum(&b, b.on_victim) > 0);
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
 	KT_EXPECT_FALSE(t, cpu_is_online(victim));
-	seen_there = sum(b.on_victim);
-	before = sum(b.rounds);
-	for (unsigned int i = 0; i < BUSY_THREADS; i++)
+	seen_there = sum(&b, b.on_victim);
+	before = sum(&b, b.rounds);
+	for (unsigned int i = 0; i < b.n; i++)
 		rounds[i] = b.rounds[i];
 	/* Every thread, those that ran there too, runs on elsewhere. */
 	KT_WAIT_UNTIL(t, all_ran_since(&b, rounds));
-	KT_EXPECT_EQ(t, sum(b.on_victim), seen_there);
-	KT_EXPECT_GT(t, sum(b.rounds), before); /* still running */
+	KT_EXPECT_EQ(t, sum(&b, b.on_victim), seen_there);
+	KT_EXPECT_GT(t, sum(&b, b.rounds), before); /* still running */
 	KT_ASSERT_EQ(t, cpu_online(victim), 0);
-	KT_WAIT_UNTIL(t, sum(b.on_victim) > seen_there);
+	KT_WAIT_UNTIL(t, sum(&b, b.on_victim) > seen_there);
 	kt_diag(t, "after online: %lu rounds on CPU %u",
-		sum(b.on_victim) - seen_there, victim);
-	KT_EXPECT_GT(t, sum(b.on_victim), seen_there); /* it takes work */
+		sum(&b, b.on_victim) - seen_there, victim);
+	KT_EXPECT_GT(t, sum(&b, b.on_victim), seen_there); /* it takes work */
 	b.stop = 1;
 	kt_workers_join(&ws);
 }
@@ -369,11 +376,11 @@ static int sleeper_thread(void *arg)
 static void cpu_hotplug_wake_task_homed_offline(struct ktest *t)
 {
 	static struct busy b;
-	static struct busy_arg args[BUSY_THREADS];
+	static struct busy_arg args[BUSY_MAX];
 	static struct sleeper s;
 	struct task *sleeper;
 	struct kt_workers ws;
-	unsigned int victim = kt_highest_online_cpu();
+	unsigned int victim = kt_highest_online_cpu(), made;
 
 	if (victim == 0) {
 		kt_skip(t, "needs a second CPU");
@@ -391,7 +398,8 @@ static void cpu_hotplug_wake_task_homed_offline(struct ktest *t)
 				 !READ_ONCE(sleeper->queued));
 	sleeper->bound_cpu = -1; /* free to move, but asleep */
 	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
-	KT_ASSERT_EQ(t, busy_create(&b, args, &ws, victim), BUSY_THREADS);
+	made = busy_create(&b, args, &ws, victim);
+	KT_ASSERT_EQ(t, made, b.n);
 	kt_workers_start(&ws);
 	KT_WAIT_UNTIL(t, busy_on_every_online_cpu(&b));
 	complete(&s.go);

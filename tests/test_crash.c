@@ -49,12 +49,8 @@ static const char *const crash_names[] = {
 
 static bool set_crash(const char *val)
 {
-	unsigned int i;
-
-	if (!param_choose(val, crash_names, ARRAY_SIZE(crash_names), &i))
-		return false;
-	crash_choice = crash_names[i];
-	return true;
+	return param_choose_word(val, crash_names, ARRAY_SIZE(crash_names),
+				 &crash_choice);
 }
 DEFINE_PARAM("ktest.crash", set_crash,
 	     "null, stack_overflow, kthread_stack_overflow, vmalloc_guard, "

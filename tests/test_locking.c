@@ -25,7 +25,7 @@
 
 #define INCREMENTS	  200000 /* per worker, test-and-set lock */
 #define TICKET_INCREMENTS 20000	 /* per worker, ticket lock */
-#define RACY_ROUNDS	  256
+#define RACY_ROUNDS	  32
 #define MAX_WORKERS	  4
 
 struct counter_run {

@@ -325,7 +325,7 @@ static void sched_migrate_disable_pins_task(struct ktest *t)
  * a few ticks and A stayed asleep.
  */
 #define LW_STOCK   (1u << 30)
-#define LW_TICKS   100
+#define LW_TICKS   30	 /* the old code was caught within 1-11 ticks */
 #define LW_SPIN_MS 10000 /* the probe's bound on each wait, in ms */
 
 struct lost_wake {

@@ -290,9 +290,11 @@ static void tlb_empty_range_is_free(struct ktest *t)
  * while a stale entry still stood; its flush counter, read the moment
  * the shootdown returns, would not have moved yet. The window is a few
  * dozen instructions wide, so the case asks many times, on a range at
- * the ceiling (the longest flush a range gets).
+ * the ceiling (the longest flush a range gets): up to TLB_ANSWER_ROUNDS
+ * shootdowns, or TLB_ANSWER_CHECKS answers if that comes first.
  */
 #define TLB_ANSWER_ROUNDS 5000
+#define TLB_ANSWER_CHECKS 15000 /* answers looked at, over all targets */
 
 static unsigned int targets_not_yet_flushed(const struct tlb_counts *was,
 					    unsigned int me)
@@ -311,16 +313,23 @@ static unsigned int targets_not_yet_flushed(const struct tlb_counts *was,
 static void tlb_targets_flush_before_they_answer(struct ktest *t)
 {
 	uintptr_t end = vmalloc_start + TLB_FLUSH_CEILING_PAGES * PAGE_SIZE;
-	unsigned int round, late = 0, me;
+	unsigned int round, rounds, late = 0, me;
 	struct tlb_counts was;
 
 	if (num_online_cpus() < 2) {
 		kt_skip(t, "needs a second CPU to answer");
 		return;
 	}
+	/*
+	 * Each round looks at every target's answer: with seven targets
+	 * (smp8) fewer rounds look at as many answers, and each round
+	 * waits for seven vCPUs, which a two-core host runs by turns.
+	 */
+	rounds = MIN(TLB_ANSWER_ROUNDS,
+		     TLB_ANSWER_CHECKS / (num_online_cpus() - 1));
 	migrate_disable();
 	me = smp_processor_id();
-	for (round = 0; round < TLB_ANSWER_ROUNDS && !late; round++) {
+	for (round = 0; round < rounds && !late; round++) {
 		snapshot(&was);
 		flush_tlb_kernel_range(vmalloc_start, end);
 		late = targets_not_yet_flushed(&was, me);

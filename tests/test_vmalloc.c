@@ -296,22 +296,44 @@ static void vmalloc_more_than_lowmem(struct ktest *t)
 	KT_EXPECT_EQ(t, zone_free_pages(ZONE_HIGHMEM), high_before);
 }
 
-/* Take every free page (highmem and lowmem) onto held. */
+/*
+ * Take every free page (highmem and lowmem) onto held, in the largest
+ * blocks there are: on an 8 GiB machine a page at a time is two million
+ * allocations, and these cases need the memory gone, not each page
+ * checked (pmm_exhaust_and_refill_* does that).
+ */
 static void take_every_page(struct list_head *held)
 {
-	struct page *page;
+	for (int order = MAX_ORDER; order >= 0; order--) {
+		struct page *page;
 
-	while ((page = alloc_page(GFP_HIGHUSER)))
-		list_add(&page->list, held);
+		while ((page = alloc_pages(GFP_HIGHUSER, order)))
+			list_add(&page->list, held);
+	}
 }
 
+/*
+ * Give n pages back (all of them if n is larger). A block larger than
+ * what is left to give goes back whole, and the pages it has too many
+ * are taken again one at a time: everything else is taken, so they
+ * come from that block, and exactly n pages end up free.
+ */
 static void give_back_pages(struct list_head *held, unsigned long n)
 {
-	while (n-- && !list_empty(held)) {
+	while (n && !list_empty(held)) {
 		struct page *page = list_first_entry(held, struct page, list);
+		unsigned int order = page_order(page);
+		unsigned long extra;
 
 		list_del(&page->list);
-		free_page(page);
+		free_pages(page, order);
+		extra = (1ul << order) > n ? (1ul << order) - n : 0;
+		n -= (1ul << order) - extra;
+		while (extra--) {
+			page = alloc_page(GFP_HIGHUSER);
+			if (page)
+				list_add_tail(&page->list, held);
+		}
 	}
 }
 

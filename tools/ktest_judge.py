@@ -55,6 +55,7 @@ class Outcome:
     exit_code: int = None          # None: killed at the timeout
     cpu_seconds: float = 0.0       # host CPU time QEMU took
     suites: dict = field(default_factory=dict)  # {suite: seconds}
+    cases: dict = field(default_factory=dict)   # {suite.case: seconds}
     ktap: Ktap = field(default_factory=Ktap)
     log_lines: list = field(default_factory=list)
     stderr: str = ""

@@ -142,9 +142,36 @@ def crash_row(name, crash, *, mem, smp=1, before="", after="", timeout=30,
                   timeout=timeout, tags=tags)
 
 
+def deaf_row(name, crash, *, mem, smp, deaf, what, asker, frames):
+    """A crash-deaf-* row: CPU deaf stops answering IPIs while a CPU
+    matching asker waits for it; the wait must end in a panic that names
+    what was asked and the deaf CPU's mask, with frames (regexes) in the
+    backtrace above the asker."""
+    return crash_row(
+        name, crash, mem=mem, smp=smp,
+        after=f"ktest.deaf_cpu={deaf} smp.answer_ms=1000",
+        tags=("crash", "smp"), panic=[
+            rf"^PANIC at \S+ in wait_for_cpus\(\): {what} from CPU "
+            rf"{asker}: CPUs {1 << deaf:#x} did not answer in \d+ ms",
+            r"^Backtrace:", *frames, r"crash_deaf_asker\+"])
+
+
+def pkmap_refused(call):
+    """The first line of the panic that refuses call ("kmap" or
+    "kunmap") with interrupts off or in an interrupt handler."""
+    return (r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
+            + call + r"\(\) with interrupts off or in an interrupt "
+            r"handler")
+
+
 # Threads, locks and sleeping, which look at no memory but their own:
 # on machines of the same CPU count they see the same thing.
 THREAD_SUITES = ("locking", "sched", "sched_stress")
+
+# The page allocator, driven by one thread: on machines of the same
+# memory map it sees the same zones, whatever the CPU count.  Taking
+# every page of a zone one at a time is seconds on the large rows.
+MEMORY_SUITES = ("pmm",)
 
 MATRIX = [
     # Everything in lowmem: no ZONE_HIGHMEM at all.  kmap* must fall back
@@ -332,15 +359,17 @@ MATRIX = [
     # of taking GRUB's copy, so that path runs too.  spinlock=ticket
     # and cpu_relax=pause: the choices real hardware gets (the fair
     # ticket lock, PAUSE in spin loops) carry this row, with one vCPU
-    # per host core so its hand-overs stay fast.
+    # per host core so its hand-overs stay fast.  pmm runs on
+    # m512-low64, the same memory map (as it does for smp8).
     Config("smp2", mem="512M", smp=2,
            cmdline="lowmem=64M acpi.rsdp=scan spinlock=ticket "
                    "cpu_relax=pause",
-           tags=("smp", "highmem")),
+           elsewhere=MEMORY_SUITES, tags=("smp", "highmem")),
 
     # The main configuration: 4 CPUs, highmem on both sides of 4 GiB, and
     # the ACPI tables (near 3 GiB) above lowmem, read through the fixmap.
-    Config("smp4", mem="4G", smp=4, timeout=90,
+    # pmm runs on m4g, the same 4 GiB memory map.
+    Config("smp4", mem="4G", smp=4, timeout=90, elsewhere=MEMORY_SUITES,
            tags=("smp", "highmem", "above4g")),
 
     # NR_CPUS: the most CPUs the kernel supports.  Under TCG this is 8
@@ -351,13 +380,21 @@ MATRIX = [
     # highmem).
     # locking starts one worker on each of min(CPUs, 4) CPUs, in the
     # test-and-set mode smp4 uses too: smp4 runs the same four workers,
-    # and here they took 6 s of the row's 22.
+    # and here they took 6 s of the row's 22.  vmalloc_stress too
+    # starts four workers at most (smp4 runs them); here its shootdowns
+    # would also wait for four idle CPUs, which tlb's cases ask of all
+    # eight, and it took 11 s of the row's 31 on a loaded host.
     Config("smp8", mem="512M", smp=8, cmdline="lowmem=64M", timeout=120,
-           elsewhere=("locking",), tags=("smp", "highmem")),
+           elsewhere=("locking", "vmalloc_stress") + MEMORY_SUITES,
+           tags=("smp", "highmem")),
 
-    # A deterministic SMP run: under -icount shift=0,sleep=off QEMU
+    # A deterministic SMP run: under -icount shift=3,sleep=off QEMU
     # runs every vCPU on one host thread, by turns, and the guest clock
-    # is the instruction count, so an interleaving repeats exactly.
+    # is the instruction count (8 ns each), so an interleaving repeats
+    # exactly.  shift=3 rather than the benchmarks' 0: a tick is then
+    # 1.25 million instructions, not ten million, and the row's waits,
+    # counted in ticks, take an eighth of the emulation (4 s of host
+    # CPU, not 19).
     # QEMU 7.2 hands the turn on only when the running vCPU halts or
     # executes PAUSE: a CPU that spins without PAUSE starves the others
     # for good (CPU 1 took no tick at all, its LAPIC showed the call
@@ -367,15 +404,15 @@ MATRIX = [
     # suites whose waits span CPUs, and of cpu_hotplug the case that
     # first showed the starvation and the one that calls and shoots
     # down around an offline CPU: its other cases, like the stress
-    # suites, spend seconds of ticks with ten busy threads, and a tick
-    # here is 10^7 instructions emulated on one host thread (the whole
-    # of cpu_hotplug took over 3 minutes on a loaded host).
+    # suites, spend seconds of ticks with their busy threads, emulated
+    # on one host thread (the whole of cpu_hotplug took over 3 minutes
+    # on a loaded host at shift=0).
     Config("icount-smp2", mem="512M", smp=2,
            cmdline="lowmem=64M cpu_relax=pause "
                    "ktest=cpu_hotplug.*_moves_running_tasks,"
                    "cpu_hotplug.*_offline_cpu_gets_no_ipis,"
                    "cpu_hotplug_edges,smp,tlb",
-           qemu_args=("-icount", "shift=0,sleep=off"), timeout=420,
+           qemu_args=("-icount", "shift=3,sleep=off"), timeout=420,
            tags=("smp", "icount")),
 
     # kmap.debug=1: a guard page on each side of every kmap_local slot
@@ -464,9 +501,7 @@ MATRIX = [
     crash_row("crash-kunmap-irqs-off", "kunmap_irqs_off", mem="512M", smp=2,
               before="lowmem=64M", timeout=60, tags=("crash", "kmap", "smp"),
               panic=[
-               r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
-               r"kunmap\(\) with interrupts off or in an interrupt "
-               r"handler \(thread boot\)",
+               pkmap_refused("kunmap") + r" \(thread boot\)",
                r"^Backtrace:",
                r"kunmap\+",
                r"crash_kunmap_irqs_off\+"]),
@@ -487,16 +522,12 @@ MATRIX = [
     # may be called"), not a deadlock in the pool's flush later.
     crash_row("crash-kmap-irqs-off", "kmap_irqs_off", mem="512M",
               before="lowmem=64M", tags=("crash", "kmap"), panic=[
-               r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
-               r"kmap\(\) with interrupts off or in an interrupt "
-               r"handler \(thread boot\)",
+               pkmap_refused("kmap") + r" \(thread boot\)",
                r"^Backtrace:",
                r"misuse_kmap\+", r"crash_misuse\S*\+"]),
     crash_row("crash-kmap-in-irq", "kmap_in_irq", mem="512M",
               before="lowmem=64M", tags=("crash", "kmap"), panic=[
-               r"^PANIC at mm/highmem.c:[0-9]+ in pkmap_check_context\(\): "
-               r"kmap\(\) with interrupts off or in an interrupt "
-               r"handler",
+               pkmap_refused("kmap"),
                r"^Backtrace:",
                r"misuse_kmap\+", r"trap_dispatch\+"]),
     crash_row("crash-vmap-in-irq", "vmap_in_irq", mem="512M",
@@ -524,35 +555,22 @@ MATRIX = [
     # waiting CPU's own clock.  CPU 0 is the hard case for a shootdown:
     # its tick alone advances jiffies, so a wait counted in jiffies
     # would never end.  The cross-CPU call row silences CPU 2 of four.
-    # 60 s of runner timeout: the boot, then CPU_ANSWER_TIMEOUT_MS
-    # (10 s, include/kernel/cpu_wait.h) of waiting, then the report.
-    crash_row("crash-deaf-cpu0-shootdown", "deaf_cpu_shootdown", mem="512M",
-              smp=4, after="ktest.deaf_cpu=0", timeout=60,
-              tags=("crash", "smp"), panic=[
-               r"^PANIC at \S+ in wait_for_cpus\(\): TLB shootdown from "
-               r"CPU [1-3]: CPUs 0x1 did not answer in \d+ ms",
-               r"^Backtrace:",
-               r"shootdown\+",
-               r"crash_deaf_asker\+"]),
-    crash_row("crash-deaf-cpu-call", "deaf_cpu_call", mem="512M", smp=4,
-              after="ktest.deaf_cpu=2", timeout=60, tags=("crash", "smp"),
-              panic=[
-               r"^PANIC at \S+ in wait_for_cpus\(\): cross-CPU call from "
-               r"CPU [013]: CPUs 0x4 did not answer in \d+ ms",
-               r"^Backtrace:",
-               r"call_many\+",
-               r"crash_deaf_asker\+"]),
+    # smp.answer_ms=1000 (the runner stretches it with the host's load)
+    # in place of the default ten seconds: the answer of a CPU that is
+    # not deaf takes microseconds, and these rows are there to see the
+    # report, not to spend ten seconds of a spinning CPU waiting for it.
+    deaf_row("crash-deaf-cpu0-shootdown", "deaf_cpu_shootdown", mem="512M",
+             smp=4, deaf=0, what="TLB shootdown", asker="[1-3]",
+             frames=[r"shootdown\+"]),
+    deaf_row("crash-deaf-cpu-call", "deaf_cpu_call", mem="512M", smp=4,
+             deaf=2, what="cross-CPU call", asker="[013]",
+             frames=[r"call_many\+"]),
     # The second of two asynchronous calls to a deaf CPU must claim the
     # csd the first left queued there: that wait has the deadline too.
-    crash_row("crash-deaf-cpu-claim", "deaf_cpu_call_async", mem="64M", smp=2,
-              after="ktest.deaf_cpu=1", timeout=60, tags=("crash", "smp"),
-              panic=[
-               r"^PANIC at \S+ in wait_for_cpus\(\): cross-CPU call from "
-               r"CPU 0: CPUs 0x2 did not answer in \d+ ms",
-               r"^Backtrace:",
-               r"csd_claim\+|csd_prepare\+",
-               r"smp_call_function_single\+",
-               r"crash_deaf_asker\+"]),
+    deaf_row("crash-deaf-cpu-claim", "deaf_cpu_call_async", mem="64M", smp=2,
+             deaf=1, what="cross-CPU call", asker="0",
+             frames=[r"csd_claim\+|csd_prepare\+",
+                     r"smp_call_function_single\+"]),
 
     # No isa-debug-exit device, as under Bochs: ktest.exit=1 must not
     # fall through to the prompt.  The kernel says the exit failed and

@@ -98,12 +98,8 @@ static const char *corrupt_table = "";
 
 static bool set_corrupt(const char *val)
 {
-	unsigned int i;
-
-	if (!param_choose(val, corruptible, ARRAY_SIZE(corruptible), &i))
-		return false;
-	corrupt_table = corruptible[i];
-	return true;
+	return param_choose_word(val, corruptible, ARRAY_SIZE(corruptible),
+				 &corrupt_table);
 }
 DEFINE_PARAM("acpi.corrupt", set_corrupt,
 	     "RSDP, RSDT, XSDT, MADT or FADT: a table whose checksum to "

@@ -53,12 +53,8 @@ static unsigned int relax_choice = RELAX_AUTO;
 /* PAUSE until arch_relax_select() runs: the right default on hardware. */
 bool arch_relax_with_pause = true;
 
-static bool set_cpu_relax(const char *val)
-{
-	return param_choose(val, relax_words, ARRAY_SIZE(relax_words),
-			    &relax_choice);
-}
-DEFINE_PARAM("cpu_relax", set_cpu_relax, "auto, pause or none");
+DEFINE_PARAM_CHOICE("cpu_relax", relax_words, relax_choice,
+		    "auto, pause or none");
 
 /* The hypervisor's 12-character name, or "" on hardware. */
 static void hypervisor_name(char name[13])

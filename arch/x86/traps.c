@@ -236,6 +236,10 @@ void trap_dispatch(struct arch_regs *regs)
 void double_fault_task(void)
 {
 	struct tss *t = cpu_main_tss(smp_processor_id());
+	/*
+	 * Field by field: the TSS keeps the registers in the hardware's
+	 * order, struct arch_regs in the order the trap entry pushes them.
+	 */
 	struct arch_regs regs = {
 		.eax = t->eax,
 		.ebx = t->ebx,

@@ -33,6 +33,21 @@ struct kernel_param {
 bool param_choose(const char *val, const char *const words[],
 		  unsigned int count, unsigned int *index);
 
+/* The same, storing the word itself (words[i]) in *word. */
+bool param_choose_word(const char *val, const char *const words[],
+		       unsigned int count, const char **word);
+
+/*
+ * An option whose whole setter is param_choose(): index (an unsigned
+ * int variable) gets the position of the value in words[].
+ */
+#define DEFINE_PARAM_CHOICE(pname, words, index, helptext)                  \
+	static bool set_choice_##index(const char *val)                     \
+	{                                                                   \
+		return param_choose(val, words, ARRAY_SIZE(words), &index); \
+	}                                                                   \
+	DEFINE_PARAM(pname, set_choice_##index, helptext)
+
 /* The same for "0" or "1", into a bool. */
 bool param_bool01(const char *val, bool *out);
 

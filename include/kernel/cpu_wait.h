@@ -26,6 +26,8 @@
  * runs at all: well under a second even then. Ten seconds is ten times
  * that and more, so a slow host never trips it, yet a deaf CPU is
  * reported long before the test runner's own timeout of a minute.
+ * smp.answer_ms=N replaces it: the rows that make a CPU deaf on purpose
+ * set it short, so that they wait for the report, not for the host.
  */
 #define CPU_ANSWER_TIMEOUT_MS 10000
 
@@ -36,8 +38,8 @@
  * @arg:     pending's argument
  *
  * Panics "<what> from CPU <me>: CPUs <mask> did not answer in <ms> ms"
- * if pending() is still not 0 after CPU_ANSWER_TIMEOUT_MS on this
- * CPU's clock.
+ * if pending() is still not 0 after CPU_ANSWER_TIMEOUT_MS (or
+ * smp.answer_ms) on this CPU's clock.
  *
  * Context: preemption off (the wait and its clock are this CPU's); the
  * caller's deadlock rule decides whether interrupts may be off.
