@@ -184,12 +184,8 @@ static uint64_t bench_pkmap_wrap_full(struct bench *b, unsigned int n)
 	}
 	return total;
 }
-static struct bench __bench_pkmap_wrap_full __used __section(".benches")
-	__aligned(4) = { .name = "pkmap_wrap_full",
-			 .run = bench_pkmap_wrap_full,
-			 .iters = 1,
-			 .samples = 20,
-			 .teardown = page_set_free };
+BENCH_SAMPLED_TEARDOWN(pkmap_wrap_full, bench_pkmap_wrap_full, 1, 20,
+		       page_set_free);
 
 struct hammer {
 	struct page_set *set;
@@ -253,10 +249,5 @@ static uint64_t bench_kmap_throughput(struct bench *b, unsigned int n)
 	/* Wall time of the slowest CPU for n operations in all. */
 	return slowest;
 }
-static struct bench
-	__bench_kmap_throughput_all_cpus __used __section(".benches")
-		__aligned(4) = { .name = "kmap_throughput_all_cpus",
-				 .run = bench_kmap_throughput,
-				 .iters = 4096,
-				 .samples = 10,
-				 .teardown = page_set_free };
+BENCH_SAMPLED_TEARDOWN(kmap_throughput_all_cpus, bench_kmap_throughput, 4096,
+		       10, page_set_free);

@@ -404,21 +404,10 @@ static void baseline_scale_teardown(struct bench *b)
 	bench_page_set_free(b);
 }
 
-static struct bench __bench_kmap_scale __used __section(".benches")
-	__aligned(4) = { .name = "kmap_scale",
-			 .run = bench_kmap_scale,
-			 .iters = SCALE_KMAP_PAIRS,
-			 .samples = SCALE_SAMPLES,
-			 .teardown = kmap_scale_teardown };
-static struct bench __bench_kmap_local_scale __used __section(".benches")
-	__aligned(4) = { .name = "kmap_local_scale",
-			 .run = bench_kmap_local_scale,
-			 .iters = SCALE_LOCAL_PAIRS,
-			 .samples = SCALE_SAMPLES,
-			 .teardown = kmap_local_scale_teardown };
-static struct bench __bench_baseline_scale __used __section(".benches")
-	__aligned(4) = { .name = "baseline_scale",
-			 .run = bench_baseline_scale,
-			 .iters = SCALE_BASE_PAIRS,
-			 .samples = SCALE_SAMPLES,
-			 .teardown = baseline_scale_teardown };
+BENCH_SAMPLED_TEARDOWN(kmap_scale, bench_kmap_scale, SCALE_KMAP_PAIRS,
+		       SCALE_SAMPLES, kmap_scale_teardown);
+BENCH_SAMPLED_TEARDOWN(kmap_local_scale, bench_kmap_local_scale,
+		       SCALE_LOCAL_PAIRS, SCALE_SAMPLES,
+		       kmap_local_scale_teardown);
+BENCH_SAMPLED_TEARDOWN(baseline_scale, bench_baseline_scale, SCALE_BASE_PAIRS,
+		       SCALE_SAMPLES, baseline_scale_teardown);

@@ -142,6 +142,18 @@ def crash_row(name, crash, *, mem, smp=1, before="", after="", timeout=30,
                   timeout=timeout, tags=tags)
 
 
+def overflow_row(name, crash, *, smp, thread, cpu, region, tags):
+    """A row whose crash case overflows thread's kernel stack on cpu:
+    the double-fault task must name the thread, the CPU, the region the
+    stack pointer is in and whose guard page it hit."""
+    return crash_row(name, crash, mem="64M", smp=smp, tags=tags, panic=[
+        rf"^PANIC at .*double fault: kernel stack overflow in thread "
+        rf"{thread} \(CPU {cpu}\): esp [0-9a-f]{{8}} is in {region}, "
+        rf"guard page of thread {thread}'s stack",
+        r"^Backtrace:",
+        r"crash_recurse\+"])
+
+
 def deaf_row(name, crash, *, mem, smp, deaf, what, asker, frames):
     """A crash-deaf-* row: CPU deaf stops answering IPIs while a CPU
     matching asker waits for it; the wait must end in a panic that names
@@ -281,34 +293,21 @@ MATRIX = [
                r"crash_null_dereference\+0x[0-9a-f]+ "
                r"\(tests/test_crash\.c:\d+\)$",
                r"ktest_run_all\+0x[0-9a-f]+ \(kernel/ktest\.c:\d+"]),
-    crash_row("crash-stack", "stack_overflow", mem="64M", tags=("crash",),
-              panic=[
-               r"^PANIC at .*double fault: kernel stack overflow in thread "
-               r"boot \(CPU 0\): esp [0-9a-f]{8} is in lowmem direct map, "
-               r"guard page of thread boot's stack",
-               r"^Backtrace:",
-               r"crash_recurse\+"]),
+    overflow_row("crash-stack", "stack_overflow", smp=1, thread="boot",
+                 cpu=0, region="lowmem direct map", tags=("crash",)),
 
     # A kthread's stack lives in the vmalloc area with a guard page
     # below: a runaway recursion on it must be reported through the
     # double-fault task, naming the thread and whose guard page it hit.
-    crash_row("crash-kstack", "kthread_stack_overflow", mem="64M",
-              tags=("crash", "vmalloc"), panic=[
-               r"^PANIC at .*double fault: kernel stack overflow in thread "
-               r"crash_deep \(CPU 0\): esp [0-9a-f]{8} is in vmalloc area, "
-               r"guard page of thread crash_deep's stack",
-               r"^Backtrace:",
-               r"crash_recurse\+"]),
+    overflow_row("crash-kstack", "kthread_stack_overflow", smp=1,
+                 thread="crash_deep", cpu=0, region="vmalloc area",
+                 tags=("crash", "vmalloc")),
     # The same on an AP's idle stack, through a cross-CPU call that
     # recurses in the IPI handler: AP stacks come from the vmalloc area
     # with a guard page too (arch/x86/smpboot.c).
-    crash_row("crash-ap-stack", "ap_stack_overflow", mem="64M", smp=2,
-              tags=("crash", "vmalloc", "smp"), panic=[
-               r"^PANIC at .*double fault: kernel stack overflow in thread "
-               r"idle/1 \(CPU 1\): esp [0-9a-f]{8} is in vmalloc area, "
-               r"guard page of thread idle/1's stack",
-               r"^Backtrace:",
-               r"crash_recurse\+"]),
+    overflow_row("crash-ap-stack", "ap_stack_overflow", smp=2,
+                 thread="idle/1", cpu=1, region="vmalloc area",
+                 tags=("crash", "vmalloc", "smp")),
     # Writing one byte past a vmalloc buffer hits its guard page: the
     # page-fault report names the vmalloc area and the area it guards.
     crash_row("crash-vmalloc-guard", "vmalloc_guard", mem="64M",

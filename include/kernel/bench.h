@@ -49,19 +49,19 @@ struct bench {
 
 #define BENCH(bname, fn, n) BENCH_SAMPLED(bname, fn, n, 0)
 /* For long operations: fewer samples (at most BENCH_SAMPLES). */
-#define BENCH_SAMPLED(bname, fn, n, nsamples)                            \
+#define BENCH_SAMPLED(bname, fn, n, nsamples) \
+	BENCH_SAMPLED_TEARDOWN(bname, fn, n, nsamples, NULL)
+/* A benchmark whose run() keeps state in b->priv, freed by td(). */
+#define BENCH_TEARDOWN(bname, fn, n, td) \
+	BENCH_SAMPLED_TEARDOWN(bname, fn, n, 0, td)
+/* Both: nsamples samples (0: BENCH_SAMPLES) and a teardown td. */
+#define BENCH_SAMPLED_TEARDOWN(bname, fn, n, nsamples, td)               \
 	static struct bench __bench_##bname __used __section(".benches") \
 		__aligned(4) = { .name = #bname,                         \
 				 .run = fn,                              \
 				 .iters = n,                             \
-				 .samples = nsamples }
-
-/* A benchmark whose run() keeps state in b->priv, freed by td(). */
-#define BENCH_TEARDOWN(bname, fn, n, td)                                      \
-	static struct bench __bench_##bname __used __section(".benches")      \
-		__aligned(4) = {                                              \
-			.name = #bname, .run = fn, .iters = n, .teardown = td \
-		}
+				 .samples = nsamples,                    \
+				 .teardown = td }
 
 /* Samples per benchmark (each of b->iters operations). */
 #define BENCH_SAMPLES 200
