@@ -244,8 +244,8 @@ def layout_svg(regions, parts):
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{BODY_WIDTH}" '
            f'height="{int(sum(heights) + top + 50)}" {FONT}>',
            '<rect width="100%" height="100%" fill="white"/>',
-           f'<text x="10" y="20" font-weight="bold">The kernel\'s '
-           f'gigabyte, -m 8G (not to scale)</text>']
+           '<text x="10" y="20" font-weight="bold">The kernel\'s '
+           'gigabyte, -m 8G (not to scale)</text>']
     y, fix_y = top, None
     for (name, start, end), h in zip(regions, heights):
         svg += box(x0, y, w, h, region_fill(name), name,

@@ -202,7 +202,8 @@ def hmos_bench_rows():
     rows = {}
     for f in (ROOT / "tests").glob("bench_*.c"):
         text = f.read_text()
-        for m in re.finditer(r"BENCH(?:_TEARDOWN|_SAMPLED)?\(\s*(\w+),\s*"
+        for m in re.finditer(r"BENCH(?:_SAMPLED_TEARDOWN|_TEARDOWN|_SAMPLED)?"
+                             r"\(\s*(\w+),\s*"
                              r"\w+,\s*([^,)]+)", text):
             rows[m.group(1)] = m.group(2).strip()
         for m in re.finditer(r'\.name = "(\w+)",\s*\.run = \w+,\s*'
