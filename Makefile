@@ -113,7 +113,7 @@ all: deps $(BUILD)/kernel.iso $(BUILD)/kernel.asm
 # A fresh machine has none of the tools: install them the first time.
 deps:
 	@command -v $(CC) >/dev/null && command -v $(QEMU) >/dev/null && \
-	 command -v grub-mkrescue >/dev/null && command -v xorriso >/dev/null && \
+	 command -v grub-mkimage >/dev/null && command -v xorriso >/dev/null && \
 	 command -v python3 >/dev/null || tools/install-deps
 
 $(BUILD)/%.o: %.c
@@ -168,8 +168,9 @@ $(BUILD)/kernel.iso: $(BUILD)/kernel.elf $(BUILD)/cmdline tools/mkiso
 	@$(if $(Q),echo "  ISO     $@ ($(CMDLINE))")
 	$(Q)tools/mkiso $< $@ "$(CMDLINE)"
 
-QEMU_COMMON := -accel tcg -cpu max -m $(MEM) -smp $(SMP) -boot d \
-	       -display none -no-reboot \
+# -nodefaults: no VGA, network card or floppy (the kernel talks on COM1).
+QEMU_COMMON := -nodefaults -accel tcg -cpu max -m $(MEM) -smp $(SMP) \
+	       -boot d -display none -no-reboot \
 	       -device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 # QEMU's exit status 33 is the kernel's "all passed" (ktest.exit=1, or

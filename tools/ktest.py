@@ -48,6 +48,7 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True          # no __pycache__ in tools/
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cmdline_env  # noqa: E402
 import ktest_matrix  # noqa: E402
 from ktap import Case, clean, parse_ktap  # noqa: E402
 
@@ -355,19 +356,13 @@ def mkiso(elf, iso, cmdline):
 
 class IsoCopies:
     """The rows' ISOs, made from one ISO per kernel.  tools/mkiso takes
-    a quarter of a second (grub-mkrescue), a fifth of a short row, and
-    rows differ only in the kernel command line.  So the first row of a
-    kernel makes an ISO whose grub.cfg holds a placeholder line of SLOT
-    bytes, and every row gets a copy with its own line written over the
-    placeholder, padded with spaces: ISO 9660 stores a file's bytes as
-    they are, in one piece, and GRUB splits the line into words, so the
-    padding never reaches the kernel (each boot prints the line it got,
-    "command line: ...").  A line that does not fit, or that tools/mkiso
-    would refuse, is left to tools/mkiso itself."""
-
-    SLOT = 1000
-    MARK = b"hmos.cmdline.slot="
-    GRUB_SYNTAX = set(";&|$`\"'\\{}\n")
+    a quarter of a second, a fifth of a short row, and rows differ only
+    in the kernel command line, which the ISO keeps in a GRUB environment
+    block of its own (tools/cmdline_env.py).  So the first row of a
+    kernel makes an ISO with an empty line, and every row gets a copy
+    with its own block written over that one: ISO 9660 stores a file's
+    bytes as they are, in one piece.  Each boot prints the line it got
+    ("command line: ..."), and judge_cmdline compares it with the row's."""
 
     def __init__(self):
         self.lock = threading.Lock()     # protects templates
@@ -375,29 +370,30 @@ class IsoCopies:
 
     def make(self, elf, iso, cmdline, outdir):
         """Write the ISO for elf and cmdline; None, or why it failed."""
-        line = cmdline.encode()
-        if len(line) > self.SLOT or set(cmdline) & self.GRUB_SYNTAX:
-            return mkiso(elf, iso, cmdline)
+        try:
+            block = cmdline_env.env_block(cmdline)
+        except ValueError as e:
+            return f"mkiso: {e}"
         data = self.template(elf, outdir)
         if isinstance(data, str):
             return data
-        at = data.find(self.MARK)
-        iso.write_bytes(data[:at] + line.ljust(self.SLOT)
-                        + data[at + self.SLOT:])
+        at = data.find(cmdline_env.SIGNATURE)
+        iso.write_bytes(data[:at] + block
+                        + data[at + cmdline_env.SIZE:])
         return None
 
     def template(self, elf, outdir):
-        """The placeholder ISO of elf (made once per build of it), or
+        """The empty-line ISO of elf (made once per build of it), or
         what tools/mkiso said when it failed."""
         key = (str(elf), Path(elf).stat().st_mtime_ns)
         with self.lock:
             if key not in self.templates:
                 path = outdir / f"template-{Path(elf).parent.name}.iso"
-                mark = self.MARK + b"0" * (self.SLOT - len(self.MARK))
-                err = mkiso(elf, path, mark.decode())
+                err = mkiso(elf, path, "")
                 data = path.read_bytes() if err is None else err
-                if err is None and data.count(self.MARK) != 1:
-                    data = f"{path}: the placeholder is not there once"
+                if (err is None
+                        and data.count(cmdline_env.SIGNATURE) != 1):
+                    data = f"{path}: the command line block is not there once"
                 self.templates[key] = data
             return self.templates[key]
 
@@ -411,13 +407,18 @@ def qemu_command(cfg, args, d, o):
     cmdline = kernel_cmdline(cfg, args)
     elf = args.debug_elf if cfg.debug_build else args.elf
     iso = d / "kernel.iso"
+    o.cmdline = cmdline
     err = ISOS.make(elf, iso, cmdline, args.outdir)
     if err is not None:
         o.reason, o.stderr, o.failed = "mkiso failed", err, 1
         return None
-    cmd = [args.qemu, "-accel", "tcg", "-cpu", cfg.cpu, "-m", cfg.mem,
-           "-smp", str(cfg.smp), "-boot", "d", "-cdrom", str(iso),
-           "-display", "none", "-serial", "stdio", "-monitor", "none"]
+    # -nodefaults: no VGA card, network card or floppy drive.  The
+    # kernel talks only on COM1, and SeaBIOS would spend a twentieth of
+    # a second of every boot starting the VGA and network cards' ROMs.
+    cmd = [args.qemu, "-nodefaults", "-accel", "tcg", "-cpu", cfg.cpu,
+           "-m", cfg.mem, "-smp", str(cfg.smp), "-boot", "d",
+           "-cdrom", str(iso), "-display", "none", "-serial", "stdio",
+           "-monitor", "none"]
     if cfg.exit_device:
         cmd += ["-no-reboot",
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]

@@ -60,6 +60,7 @@ class Outcome:
     log_lines: list = field(default_factory=list)
     stderr: str = ""
     log_path: str = ""
+    cmdline: str = None            # the line the row's ISO carries
 
 
 def match_in_order(lines, pats):
@@ -103,10 +104,25 @@ def judge(o, filtered):
     if o.exit_code is None:
         why.append(f"timeout after {o.cfg.timeout} s")
     why += lockdep_reports(o.log_lines)
+    why += cmdline_problem(o.cmdline, o.log_lines)
     JUDGES[expect_mode(o.cfg.expect)](o, n, filtered, why)
     o.reason = "; ".join(why)
     if o.status == "FAIL":
         o.failed = max(o.failed, 1)
+
+
+def cmdline_problem(want, lines):
+    """[why] the kernel said it booted a line other than want (None:
+    the row made no ISO of its own).  Each row's ISO is a copy with its
+    line written in (IsoCopies in tools/ktest.py): a copy gone wrong
+    would run some other row's tests and could still pass."""
+    prefix = "command line:"
+    got = [ln[len(prefix):].split() for ln in lines
+           if ln.startswith(prefix)]
+    if want is None or not got or got[0] == want.split():
+        return []
+    return [f"the kernel booted command line {' '.join(got[0])!r}, "
+            f"not the row's {want!r}"]
 
 
 def exit_problem(code, want):
