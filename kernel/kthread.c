@@ -103,7 +103,12 @@ static const char *bind_refusal(const struct task *t, unsigned int cpu)
 		return "that CPU did not come up at boot";
 	if (!cpu_is_online(cpu) || READ_ONCE(runqueues[cpu].offline))
 		return "that CPU is offline";
-	if (t->on_cpu || t->queued || READ_ONCE(t->switches_in))
+	/*
+	 * Not on_cpu, queued or switches_in: another CPU's schedule() takes
+	 * a new thread off its queue before it marks it running, and a
+	 * look in between would see none of the three.
+	 */
+	if (t->started)
 		return "the thread has already started (bind before "
 		       "kthread_start)";
 	return NULL;
@@ -145,6 +150,7 @@ void kthread_start(struct task *t)
 		t->bound_cpu = -1;
 	if (t->bound_cpu < 0)
 		t->cpu = pick_start_cpu();
+	t->started = true;
 	wake_up_task(t);
 }
 

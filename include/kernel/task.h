@@ -60,6 +60,9 @@ struct task {
 	unsigned long preemptions;
 	unsigned long migrations;
 
+	/* Set by its creator, before and when it calls kthread_start(): */
+	bool started; /* too late for kthread_bind() */
+
 	/* Set at creation, freed at join: */
 	void *stack;		   /* lowest address; vmalloc area */
 	struct list_head all_list; /* protected by task_list_lock */
