@@ -4,7 +4,7 @@
  * The central case is the stale-TLB test: one CPU caches a translation,
  * another unmaps it, reuses the address for a different page and must
  * be sure the first CPU sees the new page. Under break=tlb_shootdown
- * it must fail; the runner boots that configuration (tlb-broken) and
+ * it must fail; the runner boots that configuration (lab-tlb-shootdown) and
  * checks that it does, so the test cannot silently become one that
  * always passes. The counter cases check the bookkeeping the
  * benchmarks rely on.

@@ -29,7 +29,7 @@
  *    freed. So the reader's CPU has the address in its TLB when the
  *    owner remaps it; if the purge's shootdown did not reach that CPU,
  *    the reader sees the old page at the old address and its check
- *    fails. That is what break=tlb_shootdown must show (the tlb-broken
+ *    fails. That is what break=tlb_shootdown must show (the tlb-broken-vmalloc
  *    row). Nobody writes through a ring address, so a broken shootdown
  *    makes this phase fail without corrupting anything.
  *    Each worker goes on until its area has had RING_ROUNDS generations

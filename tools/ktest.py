@@ -661,18 +661,47 @@ def write_json(path, outcomes):
 # ---------------------------------------------------------------------------
 # Scheduling the rows
 
-def host_slots(cfg, jobs):
+# Suites whose cases keep every CPU of the guest busy at once: lock
+# contention, stress workers on each CPU, shootdowns and hot-plug that
+# wait on every CPU's answer.  Only a row that runs one of them needs a
+# host core per vCPU (host_slots).
+BUSY_SUITES = ("cpu_hotplug", "cpu_hotplug_edges", "highmem_stress",
+               "locking", "paging", "sched", "sched_stress", "smp", "tlb",
+               "vmalloc_stress")
+
+
+def row_suites(cfg, args):
+    """The suites row cfg's kernel runs: the suite part of each word of
+    its ktest= list, matched as the kernel matches it (a glob)."""
+    words = kernel_cmdline(cfg, args).split()
+    pats = next((w[len("ktest="):] for w in words
+                 if w.startswith("ktest=")), "all").split(",")
+    if "all" in pats:
+        return suite_names()
+    return [s for s in suite_names()
+            if any(fnmatch.fnmatchcase(s, p.split(".")[0]) for p in pats)]
+
+
+def host_slots(cfg, args):
     """How many of the --jobs slots (host cores, by default) a row holds
     while it runs.  TCG runs a host thread per vCPU, and a row whose
-    tests keep every CPU busy (the contention and stress suites) needs
-    them all: beside another busy QEMU on two cores, the lock hand-overs
-    of `locking` on smp4 slowed past its 15 s watchdog.  A row that ends
-    in a panic holds one: it boots, runs one case and stops, and at most
-    one CPU spins meanwhile (a crash-deaf-* row's asker: 11 s of host
-    CPU in its 12 s); under -icount every vCPU shares one host thread."""
-    if expect_mode(cfg.expect) == "panic":
+    tests keep every CPU busy (BUSY_SUITES) needs them all: beside
+    another busy QEMU on two cores, the lock hand-overs of `locking` on
+    smp4 slowed past its 15 s watchdog.  Any other row holds one: its
+    time is the boot (firmware, GRUB and the kernel's start run on one
+    vCPU) and tests that leave the other CPUs idle, in hlt.  So does a
+    row that ends in a panic: it boots, runs one case and stops, and at
+    most one CPU spins meanwhile (a crash-deaf-* row's asker: 11 s of
+    host CPU in its 12 s); under -icount every vCPU shares one host
+    thread.  A row whose other CPUs never come up (ktest.expect_cpus=1)
+    runs on one."""
+    if expect_mode(cfg.expect) == "panic" or cfg.script:
         return 1
-    return min(cfg.cpus(), jobs)
+    if not set(row_suites(cfg, args)) & set(BUSY_SUITES):
+        return 1
+    if "ktest.expect_cpus=1" in kernel_cmdline(cfg, args).split():
+        return 1               # the others never come up (acpi-off)
+    return min(cfg.cpus(), args.jobs)
 
 
 def run_matrix(chosen, args, durations):
@@ -703,15 +732,15 @@ def run_matrix(chosen, args, durations):
     try:
         while pending:
             with slots:
-                while not any(host_slots(c, args.jobs) <= free[0]
+                while not any(host_slots(c, args) <= free[0]
                               for c in pending):
                     slots.wait()
                 cfg = next(c for c in pending
-                           if host_slots(c, args.jobs) <= free[0])
-                free[0] -= host_slots(cfg, args.jobs)
+                           if host_slots(c, args) <= free[0])
+                free[0] -= host_slots(cfg, args)
             pending.remove(cfg)
             threads.append(threading.Thread(
-                target=worker, args=(cfg, host_slots(cfg, args.jobs))))
+                target=worker, args=(cfg, host_slots(cfg, args))))
             threads[-1].start()
         for t in threads:
             t.join()

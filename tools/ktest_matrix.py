@@ -321,18 +321,15 @@ MATRIX = [
 
     # break=tlb_shootdown turns remote TLB flushes off: the stale-TLB
     # test must then fail (a test that passes with its safety step gone
-    # would prove nothing), and so must the vmalloc stress run, whose
-    # workers read areas other CPUs unmap and remap at the same address.
-    # Only those cases run: the broken kernel would fail others too,
-    # which is not what this row checks.
-    Config("tlb-broken", mem="512M", smp=4,
-           cmdline="break=tlb_shootdown ktest=tlb.tlb_stale_after_remap",
-           expect={"fail": ["tlb.tlb_stale_after_remap"]},
-           tags=("smp", "break")),
-    # The same switch for the vmalloc stress, in a boot of its own: a
-    # kernel that has already run the case above holds stale entries
-    # for freed thread stacks, and a new thread's stack at a recycled
-    # address could crash it instead of failing the case by name.
+    # would prove nothing).  Its row is the lab's, lab-tlb-shootdown
+    # (tools/ktest_labs.py): the same boot, with the lines the lab asks
+    # for.  The vmalloc stress run must fail too, whose workers read
+    # areas other CPUs unmap and remap at the same address, in a boot of
+    # its own: a kernel that has already run the stale-TLB case holds
+    # stale entries for freed thread stacks, and a new thread's stack at
+    # a recycled address could crash it instead of failing the case by
+    # name.  Only that case runs: the broken kernel would fail others
+    # too, which is not what this row checks.
     Config("tlb-broken-vmalloc", mem="512M", smp=4,
            cmdline="break=tlb_shootdown "
                    "ktest=vmalloc_stress.vmalloc_stress_concurrent",
@@ -428,14 +425,9 @@ MATRIX = [
            cmdline="kmap.force_map=1 ktest=kmap*",
            tags=("kmap", "lowmem", "smp")),
 
-    # break=kmap_local_switch: the context switch no longer saves and
-    # restores local maps, so exactly the test that proves it does must
-    # fail (and nothing else).
-    Config("break-kmap-local-switch", mem="512M", smp=2,
-           cmdline="lowmem=64M break=kmap_local_switch ktest=kmap_local",
-           expect={"fail": [
-               "kmap_local.kmap_local_switch_keeps_each_threads_own_maps"]},
-           tags=("kmap", "break")),
+    # break=kmap_local_switch (the context switch no longer saves and
+    # restores local maps) has the lab's row, lab-kmap-local-switch:
+    # exactly the test that proves the switch does must fail.
 
     # The scenario `make trace` draws (tests/test_trace.c:
     # trace_scenario_runs_and_dumps), traced, then checked: the events'
