@@ -248,8 +248,16 @@ bool kt_wait_poll(struct ktest *t, struct kt_wait *w)
 		return false;
 	}
 	w->polls++;
-	if (w->how == KT_WAIT_SLEEP)
+	/*
+	 * A sleeping wait yields until its CPU's clock has ticked once:
+	 * most waits end within a millisecond, and a tick's sleep before
+	 * each second look would make every wait (and so the suites) last
+	 * as long as ticks, not as the work.
+	 */
+	if (w->how == KT_WAIT_SLEEP && w->ticks)
 		msleep(1);
+	else if (w->how == KT_WAIT_SLEEP)
+		yield();
 	else if (w->how == KT_WAIT_YIELD)
 		yield();
 	else
