@@ -50,7 +50,9 @@
  * Return: the address, or NULL if count is 0, no room or no memory
  * for the area's descriptor is left even after a purge, or a page is not one
  * the caller can own (NULL, not a struct page, reserved or free: a warning
- * names which and why, see page_not_owned_reason).
+ * names which and why, see page_not_owned_reason). The pages are checked
+ * as they are mapped, once the room is found: with no room, NULL comes
+ * back before any page is looked at, so a bad page then goes unnamed.
  */
 void *vmap(struct page **pages, unsigned int count, unsigned int prot);
 
