@@ -301,6 +301,7 @@ static noinline struct runqueue *
 wake_up_elsewhere(struct runqueue *rq, struct task *t, unsigned int target,
 		  unsigned int here, bool *kick)
 {
+	assert_spin_locked(&rq->lock);
 	t->cpu = target;
 	t->migrations++;
 	raw_spin_unlock_on(&rq->lock, here);
