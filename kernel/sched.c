@@ -65,16 +65,16 @@ void rq_dequeue(struct runqueue *rq, struct task *t)
 }
 
 /*
- * Ask rq's CPU to reschedule soon. Its run queue lock held. Returns
- * true if that CPU is another one, which the caller must then kick with
- * rq_kick() once it has dropped the lock: the kicked CPU's first act is
- * to take that very lock, so sending the IPI under it only makes the
- * target spin (under QEMU, for milliseconds).
+ * Ask rq's CPU to reschedule soon. Its run queue lock held, on CPU
+ * here. Returns true if rq's CPU is another one, which the caller must
+ * then kick with rq_kick() once it has dropped the lock: the kicked
+ * CPU's first act is to take that very lock, so sending the IPI under
+ * it only makes the target spin (under QEMU, for milliseconds).
  */
-static bool rq_resched(struct runqueue *rq)
+static bool rq_resched(struct runqueue *rq, unsigned int here)
 {
 	*rq_need_resched(rq) = true;
-	return (unsigned int)(rq - runqueues) != smp_processor_id();
+	return (unsigned int)(rq - runqueues) != here;
 }
 
 static void rq_kick(const struct runqueue *rq)
@@ -123,35 +123,48 @@ static struct task *finish_switch(struct runqueue *rq)
 }
 
 /*
- * Switch from prev to next; back in prev, return the run queue of
- * whichever CPU switched to it, still locked.
+ * Switch from prev to next on this CPU, cpu, whose run queue rq is
+ * locked. Back in prev, on whichever CPU switched to it: finish that
+ * switch and unlock that CPU's run queue. Returns the task switched
+ * from there if it has exited, for the caller to report once
+ * interrupts are back on.
  */
-static struct runqueue *context_switch(struct runqueue *rq, struct task *prev,
-				       struct task *next)
+static struct task *context_switch(struct runqueue *rq, unsigned int cpu,
+				   struct task *prev, struct task *next)
 {
+	struct task *dead;
+
 	next->on_cpu = true;
-	next->cpu = rq - runqueues;
+	next->cpu = cpu;
 	next->switches_in++;
 	rq->switched_from = prev;
 	rq->nr_switches++;
 	trace_event(TR_SCHED_SWITCH, prev->kmap_ctrl.idx, (uintptr_t)next,
 		    next->kmap_ctrl.idx);
-	this_cpu()->current = next;
+	this_cpu_write(current, next);
 	sched_switch_hook(prev, next);
 	arch_switch_to(&prev->saved_sp, next->saved_sp);
-	return this_rq();
+	/* Interrupts are still off: the number stays true until the unlock. */
+	cpu = smp_processor_id();
+	dead = finish_switch(&runqueues[cpu]);
+	raw_spin_unlock_on(&runqueues[cpu].lock, cpu);
+	return dead;
 }
 
 /*
  * preempt: the task did not ask to stop (a tick or wake-up preempted
  * it), so it stays runnable even if it had set TASK_SLEEPING on its way
  * to sleep: it gets to finish testing its condition when it runs again.
+ *
+ * The CPU's number is read once on each side of the switch: with
+ * interrupts off it cannot change, except across the switch itself.
  */
 static void __schedule(bool preempt)
 {
 	struct task *prev = current_task(), *next, *dead = NULL;
 	struct runqueue *rq;
 	unsigned long flags;
+	unsigned int cpu;
 
 	if (unlikely(preempt_count() != 0))
 		panic("schedule() in atomic context (preempt_count %#x) "
@@ -161,22 +174,22 @@ static void __schedule(bool preempt)
 		panic("stack canary of thread %s overwritten (%08x)",
 		      prev->name, *task_stack_magic(prev));
 	flags = arch_irq_save();
-	rq = this_rq();
-	raw_spin_lock(&rq->lock);
+	cpu = smp_processor_id();
+	rq = &runqueues[cpu];
+	raw_spin_lock_on(&rq->lock, cpu);
 	preempt_count_add(PREEMPT_OFFSET);
 	if (prev != rq->idle && (prev->state == TASK_RUNNING ||
 				 (preempt && prev->state == TASK_SLEEPING)))
 		rq_enqueue(rq, prev);
 	next = pick_next(rq);
-	/* Our own CPU's flag: with interrupts off, this_cpu() stays ours. */
-	this_cpu()->need_resched = false;
+	/* Our own CPU's flag: one store, interrupts are off. */
+	this_cpu_write(need_resched, false);
 	if (next != prev) {
-		rq = context_switch(rq, prev, next);
-		dead = finish_switch(rq);
+		dead = context_switch(rq, cpu, prev, next);
 	} else {
 		prev->slice_left = TIME_SLICE_TICKS;
+		raw_spin_unlock_on(&rq->lock, cpu);
 	}
-	raw_spin_unlock(&rq->lock);
 	preempt_count_sub(PREEMPT_OFFSET);
 	arch_irq_restore(flags);
 	if (dead)
@@ -192,10 +205,10 @@ void schedule(void)
 static void task_first_run(void)
 {
 	struct task *self = current_task();
-	struct runqueue *rq = this_rq();
-	struct task *dead = finish_switch(rq);
+	unsigned int cpu = smp_processor_id();
+	struct task *dead = finish_switch(&runqueues[cpu]);
 
-	raw_spin_unlock(&rq->lock);
+	raw_spin_unlock_on(&runqueues[cpu].lock, cpu);
 	preempt_count_sub(PREEMPT_OFFSET);
 	arch_irq_enable();
 	if (dead)
@@ -214,40 +227,35 @@ void yield(void)
 }
 
 /*
- * Lock t's run queue, following t if it moves meanwhile. Inline for
- * wake_up_task(), which every wake-up runs; task_rq_lock() is the same
- * out of line, for the rest of the scheduler.
+ * Lock t's run queue, following t if it moves meanwhile, on CPU here,
+ * this one (interrupts off). Inline for wake_up_task(), which every
+ * wake-up runs; task_rq_lock() is the same out of line, for the rest of
+ * the scheduler.
  */
-static __always_inline struct runqueue *
-task_rq_lock_inline(struct task *t, unsigned long *flags)
+static __always_inline struct runqueue *task_rq_lock_on(struct task *t,
+							unsigned int here)
 {
-	*flags = arch_irq_save();
 	for (;;) {
 		unsigned int cpu = READ_ONCE(t->cpu);
 		struct runqueue *rq = &runqueues[cpu];
 
-		raw_spin_lock(&rq->lock);
+		raw_spin_lock_on(&rq->lock, here);
 		if (READ_ONCE(t->cpu) == cpu)
 			return rq;
-		raw_spin_unlock(&rq->lock);
+		raw_spin_unlock_on(&rq->lock, here);
 	}
-}
-
-static __always_inline void task_rq_unlock_inline(struct runqueue *rq,
-						  unsigned long flags)
-{
-	raw_spin_unlock(&rq->lock);
-	arch_irq_restore(flags);
 }
 
 struct runqueue *task_rq_lock(struct task *t, unsigned long *flags)
 {
-	return task_rq_lock_inline(t, flags);
+	*flags = arch_irq_save();
+	return task_rq_lock_on(t, smp_processor_id());
 }
 
 void task_rq_unlock(struct runqueue *rq, unsigned long flags)
 {
-	task_rq_unlock_inline(rq, flags);
+	raw_spin_unlock(&rq->lock);
+	arch_irq_restore(flags);
 }
 
 /*
@@ -283,13 +291,35 @@ static unsigned int wake_target_cpu(const struct task *t)
  * between it is runnable but queued nowhere, which nothing else acts
  * on: another waker sees TASK_RUNNING and leaves it, balancing only
  * moves queued tasks, and the task itself is not running.
+ *
+ * The second step, out of line: the common wake-up stays where it is.
+ * Called with t's old run queue rq locked on CPU here, interrupts off;
+ * returns t's new run queue, locked, with *kick set if its CPU must be
+ * kicked once the lock is dropped.
  */
+static noinline struct runqueue *
+wake_up_elsewhere(struct runqueue *rq, struct task *t, unsigned int target,
+		  unsigned int here, bool *kick)
+{
+	assert_spin_locked(&rq->lock);
+	t->cpu = target;
+	t->migrations++;
+	raw_spin_unlock_on(&rq->lock, here);
+	rq = task_rq_lock_on(t, here);
+	if (t->state == TASK_RUNNING && !t->on_cpu && !t->queued) {
+		rq_enqueue(rq, t);
+		*kick = rq_resched(rq, here);
+	}
+	return rq;
+}
+
 bool wake_up_task(struct task *t)
 {
-	unsigned long flags;
-	struct runqueue *rq = task_rq_lock_inline(t, &flags);
+	unsigned long flags = arch_irq_save();
+	/* Read once: with interrupts off it holds until they are back on. */
+	unsigned int here = smp_processor_id();
+	struct runqueue *rq = task_rq_lock_on(t, here);
 	bool was_asleep = t->state == TASK_SLEEPING, kick = false;
-	bool moved = false;
 
 	if (was_asleep) {
 		t->state = TASK_RUNNING;
@@ -297,26 +327,18 @@ bool wake_up_task(struct task *t)
 			unsigned int target = wake_target_cpu(t);
 
 			if (target != t->cpu) {
-				t->cpu = target;
-				t->migrations++;
-				moved = true;
+				rq = wake_up_elsewhere(rq, t, target, here,
+						       &kick);
 			} else {
 				rq_enqueue(rq, t);
-				kick = rq_resched(rq);
+				kick = rq_resched(rq, here);
 			}
 		}
-	}
-	task_rq_unlock_inline(rq, flags);
-	if (moved) {
-		rq = task_rq_lock(t, &flags);
-		if (t->state == TASK_RUNNING && !t->on_cpu && !t->queued) {
-			rq_enqueue(rq, t);
-			kick = rq_resched(rq);
-		}
-		task_rq_unlock(rq, flags);
-	}
-	if (was_asleep)
+		/* Under the lock: recorded before the task can run. */
 		trace_event(TR_SCHED_WAKEUP, (uintptr_t)t, t->cpu, 0);
+	}
+	raw_spin_unlock_on(&rq->lock, here);
+	arch_irq_restore(flags);
 	if (kick)
 		rq_kick(rq);
 	return was_asleep;
@@ -369,11 +391,12 @@ void resched_cpu(unsigned int cpu)
 {
 	struct runqueue *rq = &runqueues[cpu];
 	unsigned long flags = arch_irq_save();
+	unsigned int here = smp_processor_id();
 	bool kick;
 
-	raw_spin_lock(&rq->lock);
-	kick = rq_resched(rq);
-	raw_spin_unlock(&rq->lock);
+	raw_spin_lock_on(&rq->lock, here);
+	kick = rq_resched(rq, here);
+	raw_spin_unlock_on(&rq->lock, here);
 	if (kick)
 		rq_kick(rq);
 	arch_irq_restore(flags);

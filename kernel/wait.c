@@ -109,16 +109,17 @@ void wait_for_completion(struct completion *c)
 	struct waiter w = { .task = current_task() };
 	unsigned long flags;
 	bool slept = false;
+	int cpu; /* this CPU while the lock is held; maybe another after */
 
 	might_sleep();
-	flags = spin_lock_irqsave(&c->wq.lock);
+	flags = spin_lock_irqsave_cpu(&c->wq.lock, &cpu);
 	while (!c->done) {
 		waiter_queue(&c->wq, &w);
 		set_current_state(TASK_SLEEPING);
-		spin_unlock_irqrestore(&c->wq.lock, flags);
+		spin_unlock_irqrestore_on(&c->wq.lock, flags, cpu);
 		schedule();
 		slept = true;
-		flags = spin_lock_irqsave(&c->wq.lock);
+		flags = spin_lock_irqsave_cpu(&c->wq.lock, &cpu);
 	}
 	/*
 	 * A waiter that never slept was never queued and is still
@@ -126,11 +127,11 @@ void wait_for_completion(struct completion *c)
 	 */
 	if (slept) {
 		waiter_unqueue(&w);
-		set_current_state(TASK_RUNNING);
+		__set_current_state(TASK_RUNNING);
 	}
 	if (c->done != UINT32_MAX)
 		c->done--;
-	spin_unlock_irqrestore(&c->wq.lock, flags);
+	spin_unlock_irqrestore_on(&c->wq.lock, flags, cpu);
 }
 
 /*
@@ -139,12 +140,13 @@ void wait_for_completion(struct completion *c)
  */
 void complete(struct completion *c)
 {
-	unsigned long flags = spin_lock_irqsave(&c->wq.lock);
+	int cpu;
+	unsigned long flags = spin_lock_irqsave_cpu(&c->wq.lock, &cpu);
 
 	if (c->done != UINT32_MAX)
 		c->done++;
 	wake_locked(&c->wq, false);
-	spin_unlock_irqrestore(&c->wq.lock, flags);
+	spin_unlock_irqrestore_on(&c->wq.lock, flags, cpu);
 }
 
 void complete_all(struct completion *c)

@@ -55,6 +55,9 @@ static struct pkmap_stats stats;
 /* Tasks waiting for a slot to come free. */
 static struct wait_queue_head pkmap_wait = WAIT_QUEUE_HEAD_INIT(pkmap_wait);
 
+_Static_assert(LAST_PKMAP - 1 <= PG_PKMAP_MASK >> PG_PKMAP_SHIFT,
+	       "struct page's flags cannot name every pkmap slot");
+
 static inline bool page_pkmapped(const struct page *page)
 {
 	return READ_ONCE(page->flags) & PG_pkmap;
@@ -101,18 +104,33 @@ static noinline void pkmap_slot_broken(unsigned int nr, int min)
 }
 
 /*
- * The invariant for slot nr that page holds (count at least min, 1 or
- * 2): the slot's page is page, and page names the slot. Every caller
- * has nr from page's flags, read under kmap_lock (or has just written
- * it there), so the second half holds by construction and the check is
- * two compares. Inline, as every kmap() and kunmap() runs it once; the
- * report is out of line.
+ * The invariant for slot nr that page holds (count at least min): the
+ * slot's page is page, and page names the slot. The caller has nr from
+ * page's flags, read under kmap_lock (or has just written it there),
+ * so the second half holds by construction and the check is two
+ * compares, those of pkmap_page_holds() below, which the fast paths
+ * make themselves.
  */
-static __always_inline void pkmap_check_page_slot(const struct page *page,
-						  unsigned int nr, int min)
+static void pkmap_check_page_slot(const struct page *page, unsigned int nr,
+				  int min)
 {
 	if (unlikely(pkmap_count[nr] < min || pkmap_page[nr] != page))
 		pkmap_slot_broken(nr, min);
+}
+
+/*
+ * Does page hold slot nr, the one its flags name, with a count of min
+ * or more? For kmap() and kunmap(), under kmap_lock. Two compares
+ * answer it for any page, with a slot or without: a page without one
+ * names slot 0 (its slot bits are clear), and slot 0 then belongs to
+ * another page or to none, because a slot's page and that page's
+ * flags always agree (the invariant above). So the fast paths need no
+ * test of PG_pkmap; their slow paths tell the cases apart.
+ */
+static __always_inline bool pkmap_page_holds(const struct page *page,
+					     unsigned int nr, int min)
+{
+	return pkmap_page[nr] == page && pkmap_count[nr] >= min;
 }
 
 /*
@@ -181,7 +199,7 @@ static int pkmap_take_slot(struct page *page)
 	pkmap_page[nr] = page;
 	page_flags_update(page, PG_pkmap | PG_PKMAP_MASK,
 			  PG_pkmap | (nr << PG_PKMAP_SHIFT));
-	/* kmap() checks the slot once its count is raised. */
+	/* kmap() checks the slot, then raises its count. */
 	trace_event(TR_PKMAP_TAKE, nr, page_to_pfn(page), 0);
 	return nr;
 }
@@ -208,20 +226,27 @@ static noinline void pkmap_wait_for_slot(struct page *page)
 }
 
 /*
- * Give page, which has no slot, a slot, sleeping while the pool is
+ * Give page, which holds no slot, a slot, sleeping while the pool is
  * full. kmap_lock held on entry and on return (dropped while asleep).
- * Returns the slot.
+ * Returns the slot, at 1 or more and page's. A page whose flags name
+ * a slot it does not hold breaks the invariant: that panics.
  */
 static noinline unsigned int pkmap_map_new(struct page *page)
 {
 	int nr;
 
+	if (page_pkmapped(page))
+		pkmap_slot_broken(page_pkmap_nr(page), 1);
+	stats.misses++;
 	while ((nr = pkmap_take_slot(page)) < 0) {
 		pkmap_wait_for_slot(page);
 		/* Someone else may have mapped it while we slept. */
-		if (page_pkmapped(page))
-			return page_pkmap_nr(page);
+		if (page_pkmapped(page)) {
+			nr = page_pkmap_nr(page);
+			break;
+		}
 	}
+	pkmap_check_page_slot(page, nr, 1);
 	return nr;
 }
 
@@ -273,25 +298,29 @@ void *kmap(struct page *page)
 	if (unlikely(suspect))
 		pkmap_check_context("kmap");
 	spin_lock(&kmap_lock);
-	stats.maps++;
-	flags = READ_ONCE(page->flags); /* under the lock, it stays so */
-	if (likely(flags & PG_pkmap)) {
-		nr = (flags & PG_PKMAP_MASK) >> PG_PKMAP_SHIFT;
+	nr = page_pkmap_nr(page); /* under the lock, it stays so */
+	if (likely(pkmap_page_holds(page, nr, 1))) {
 		stats.hits++;
 		trace_event(TR_PKMAP_HIT, nr, page_to_pfn(page), 0);
 	} else {
 		nr = pkmap_map_new(page);
 	}
 	pkmap_count[nr]++;
-	pkmap_check_page_slot(page, nr, 2);
 	spin_unlock(&kmap_lock);
 	return (void *)PKMAP_ADDR(nr);
 }
 
-/* kunmap() of a page with no kmap() to undo. kmap_lock held; drops it. */
+/*
+ * kunmap() of a page with no kmap() to undo: refused, with a warning.
+ * A page whose flags name a slot that is not its own breaks the
+ * invariant instead: that panics. kmap_lock held; drops it.
+ */
 static noinline void kunmap_refuse(struct page *page)
 {
 	bool cached = page_pkmapped(page);
+
+	if (cached && pkmap_page[page_pkmap_nr(page)] != page)
+		pkmap_slot_broken(page_pkmap_nr(page), 1);
 
 	stats.bad_unmaps++;
 	spin_unlock(&kmap_lock);
@@ -309,19 +338,18 @@ static noinline void pkmap_unlock_and_wake(void)
 
 void kunmap(struct page *page)
 {
-	uint32_t flags = READ_ONCE(page->flags);
 	unsigned int nr;
 
-	if (!(flags & PG_highmem))
+	if (!PageHighMem(page))
 		return;
 	/* The same tests pkmap_check_context() makes, inline: no call. */
 	if (unlikely(arch_irqs_disabled() || in_interrupt()))
 		pkmap_check_context("kunmap");
 	spin_lock(&kmap_lock);
-	flags = READ_ONCE(page->flags);
-	nr = (flags & PG_PKMAP_MASK) >> PG_PKMAP_SHIFT;
-	if (unlikely(!(flags & PG_pkmap) || pkmap_count[nr] < 2)) {
-		kunmap_refuse(page);
+	nr = page_pkmap_nr(page);
+	/* A user to drop: at 2 or more (1 is cached, with none). */
+	if (unlikely(!pkmap_page_holds(page, nr, 2))) {
+		kunmap_refuse(page); /* drops kmap_lock */
 		return;
 	}
 	stats.unmaps++;
@@ -339,7 +367,6 @@ void kunmap(struct page *page)
 	 */
 	pkmap_count[nr]--;
 	trace_event(TR_PKMAP_RELEASE, nr, pkmap_count[nr], 0);
-	pkmap_check_page_slot(page, nr, 1);
 	if (unlikely(pkmap_count[nr] == 1 &&
 		     !list_empty(&pkmap_wait.waiters))) {
 		pkmap_unlock_and_wake();
@@ -410,6 +437,8 @@ void pkmap_get_stats(struct pkmap_stats *out)
 	spin_lock(&kmap_lock);
 	*out = stats;
 	spin_unlock(&kmap_lock);
+	/* Counted apart, so a hit pays for one increment, not two. */
+	out->maps = out->hits + out->misses;
 }
 
 int pkmap_slot_count(unsigned int nr)
@@ -440,6 +469,7 @@ static void cmd_pkmap(const char *args)
 	}
 	s = stats;
 	spin_unlock(&kmap_lock);
+	s.maps = s.hits + s.misses;
 	printk("maps %lu (hits %lu), unmaps %lu, wraps %lu, shootdowns %lu, "
 	       "waits %lu, bad unmaps %lu\n",
 	       s.maps, s.hits, s.unmaps, s.wraps, s.shootdowns, s.waits,

@@ -106,6 +106,47 @@ static void kunmap_of_unmapped_page_is_reported(struct ktest *t)
 	free_page(page);
 }
 
+/*
+ * A kmap() of a page with no slot is a miss, one of a page whose slot
+ * is cached at 1 a hit; maps is their sum. Then a kunmap() too many,
+ * once the slot is back at 1 (cached, with no user), is refused by
+ * name and leaves the slot and the page's address as they were.
+ */
+static void kmap_counts_hits_misses_and_refuses_cached_kunmap(struct ktest *t)
+{
+	struct page *page = kt_highmem_page(t);
+	struct pkmap_stats s0, s1, s2, s3;
+	unsigned long warns;
+	void *a;
+
+	if (!page)
+		return;
+	kmap_flush_unused(); /* no slot cached for a page we now own */
+	pkmap_get_stats(&s0);
+	a = kmap(page); /* a miss: a new slot */
+	kunmap(page);
+	pkmap_get_stats(&s1);
+	KT_EXPECT_EQ(t, s1.misses, s0.misses + 1);
+	KT_EXPECT_EQ(t, s1.hits, s0.hits);
+	KT_EXPECT_EQ(t, s1.maps, s0.maps + 1);
+	KT_EXPECT_TRUE(t, kmap(page) == a); /* a hit: the cached slot */
+	kunmap(page);
+	pkmap_get_stats(&s2);
+	KT_EXPECT_EQ(t, s2.hits, s1.hits + 1);
+	KT_EXPECT_EQ(t, s2.misses, s1.misses);
+	KT_EXPECT_EQ(t, s2.maps, s1.maps + 1);
+	KT_EXPECT_EQ(t, pkmap_slot_count(PKMAP_NR(a)), 1);
+	warns = warn_count();
+	kunmap(page); /* the bug under test: no kmap() left to undo */
+	pkmap_get_stats(&s3);
+	KT_EXPECT_EQ(t, s3.bad_unmaps, s2.bad_unmaps + 1);
+	KT_EXPECT_EQ(t, s3.unmaps, s2.unmaps);
+	KT_EXPECT_EQ(t, warn_count(), warns + 1);
+	KT_EXPECT_EQ(t, pkmap_slot_count(PKMAP_NR(a)), 1);
+	KT_EXPECT_TRUE(t, page_address(page) == a);
+	free_page(page);
+}
+
 static void kmap_in_atomic_context_is_caught_by_might_sleep(struct ktest *t)
 {
 	struct page *page = kt_highmem_page(t);
@@ -456,6 +497,7 @@ static const struct ktest_case kmap_cases[] = {
 	KTEST_CASE(kmap_lowmem_page_is_its_direct_map_address),
 	KTEST_CASE(kmap_same_page_shares_slot_count_users_plus_one),
 	KTEST_CASE(kunmap_of_unmapped_page_is_reported),
+	KTEST_CASE(kmap_counts_hits_misses_and_refuses_cached_kunmap),
 	KTEST_CASE(kmap_in_atomic_context_is_caught_by_might_sleep),
 	KTEST_CASE(kmap_full_pool_sleeps_until_kunmap),
 	KTEST_CASE(kmap_freed_slot_wakes_a_waiter_that_needs_it),

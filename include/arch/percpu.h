@@ -26,6 +26,7 @@
  *                                     no more)
  *   arch_this_cpu_read_elem(field, i) element i of an array of 32-bit
  *                                     words, read afresh each time
+ *   arch_this_cpu_write(field, val)   store val
  *   arch_this_cpu_add(field, val)     add val
  *   arch_this_cpu_sub_and_test(field, val)
  *                                     subtract val; true if the field
@@ -48,8 +49,8 @@ void arch_cpu_tables_init(struct percpu *pcpu);
 
 #if !defined(arch_this_cpu_read) || !defined(arch_this_cpu_read_stable) ||  \
 	!defined(arch_this_cpu_read_elem) || !defined(arch_this_cpu_add) || \
-	!defined(arch_this_cpu_sub_and_test)
-#error "<asm/percpu.h> must define the five per-CPU field accessors"
+	!defined(arch_this_cpu_sub_and_test) || !defined(arch_this_cpu_write)
+#error "<asm/percpu.h> must define the six per-CPU field accessors"
 #endif
 
 #endif

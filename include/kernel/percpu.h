@@ -71,7 +71,7 @@ static inline struct percpu *this_cpu(void)
 }
 
 /*
- * Read, add to or increment one 32-bit field of this CPU's struct
+ * Read, write, add to or increment one 32-bit field of this CPU's struct
  * percpu in a single instruction: interrupt- and migration-safe
  * (arch/percpu.h says why). No compiler barrier: add one where order
  * matters.
@@ -79,6 +79,7 @@ static inline struct percpu *this_cpu(void)
 #define this_cpu_read(field) arch_this_cpu_read(field)
 /* Element i of an array field of 32-bit words. */
 #define this_cpu_read_elem(field, i) arch_this_cpu_read_elem(field, i)
+#define this_cpu_write(field, val)   arch_this_cpu_write(field, val)
 #define this_cpu_add(field, val)     arch_this_cpu_add(field, val)
 #define this_cpu_inc(field)	     arch_this_cpu_add(field, 1)
 /* Decrement; true if the field reached zero. */

@@ -35,6 +35,17 @@ static inline void set_current_state(enum task_state state)
 	__atomic_store_n(&current_task()->state, state, __ATOMIC_SEQ_CST);
 }
 
+/*
+ * The same store without the barrier, for a task marking itself
+ * running again under the lock its wakers take: the unlock orders the
+ * store, and the task tests no condition after it that a waker could
+ * race with.
+ */
+static inline void __set_current_state(enum task_state state)
+{
+	WRITE_ONCE(current_task()->state, state);
+}
+
 /* Ask cpu to reschedule at its next preemption point. Context: any. */
 void resched_cpu(unsigned int cpu);
 
@@ -92,14 +103,15 @@ void __might_sleep(const char *file, int line);
 
 /*
  * The inline half of might_sleep(): only when this is true can
- * __might_sleep() find anything to report (a lock held, by lockdep's
- * account, or preemption or interrupts off), so the common case costs
- * two tests and no call.
+ * __might_sleep() find anything to report (preemption or interrupts
+ * off), so the common case costs two tests and no call. A spinlock
+ * lockdep holds for this CPU is no third case: spin_lock() raises the
+ * preempt count, and raw_spin_lock() is taken with interrupts off, so
+ * while one is held the test is true already.
  */
 static inline bool might_sleep_suspect(void)
 {
-	/* lockdep_on read plainly, as in include/kernel/spinlock.h. */
-	return lockdep_on || preempt_count() != 0 || arch_irqs_disabled();
+	return preempt_count() != 0 || arch_irqs_disabled();
 }
 unsigned long might_sleep_violations(void);
 

@@ -112,16 +112,14 @@ static __always_inline void spin_mark_held(spinlock_t *lock, int cpu,
 }
 
 /*
- * Take the lock; the caller has dealt with preemption and interrupts,
- * so this CPU's number, read once, stays true throughout. lockdep
- * hears of an acquisition before the wait, so an order that can
- * deadlock is reported even on the run where it does.
+ * Take the lock on CPU cpu, this one; the caller has dealt with
+ * preemption and interrupts, so that number stays true throughout.
+ * lockdep hears of an acquisition before the wait, so an order that
+ * can deadlock is reported even on the run where it does.
  */
-static __always_inline void spin_acquire(spinlock_t *lock,
-					 const struct lockdep_site *site)
+static __always_inline void spin_acquire_on(spinlock_t *lock, int cpu,
+					    const struct lockdep_site *site)
 {
-	int cpu = smp_processor_id();
-
 	if (unlikely(lock->holder_cpu == cpu && spin_is_locked(lock)))
 		spin_report(lock, "recursive locking on this CPU");
 	if (unlikely(lockdep_on))
@@ -140,10 +138,23 @@ static __always_inline void spin_acquire(spinlock_t *lock,
 	spin_mark_held(lock, cpu, site);
 }
 
-/* Give the lock up; only its holder may. */
-static __always_inline void spin_release(spinlock_t *lock)
+static __always_inline void spin_acquire(spinlock_t *lock,
+					 const struct lockdep_site *site)
 {
-	if (unlikely(lock->holder_cpu != (int)smp_processor_id()))
+	spin_acquire_on(lock, smp_processor_id(), site);
+}
+
+/*
+ * Give the lock up on CPU cpu, this one; only its holder may. The
+ * barrier has the holder read afresh from the lock: the check is for a
+ * lock some other CPU took, so it must not compare with what the
+ * compiler remembers this CPU writing there when it took the lock
+ * (nor keep that in a register all the while).
+ */
+static __always_inline void spin_release_on(spinlock_t *lock, int cpu)
+{
+	barrier();
+	if (unlikely(lock->holder_cpu != cpu))
 		spin_report(lock, "unlocked by a CPU that does not hold it");
 	if (unlikely(lockdep_on))
 		spin_lockdep_release(lock);
@@ -154,6 +165,11 @@ static __always_inline void spin_release(spinlock_t *lock)
 		__atomic_store_n(&lock->taken, 0, __ATOMIC_RELEASE);
 	else
 		arch_store_release(&lock->owner, lock->owner + 1);
+}
+
+static __always_inline void spin_release(spinlock_t *lock)
+{
+	spin_release_on(lock, smp_processor_id());
 }
 
 /*
@@ -182,38 +198,69 @@ static __always_inline void spin_unlock(spinlock_t *lock)
 /* Context: any. Restores the interrupt state saved in flags. */
 #define spin_lock_irqsave(lock) spin_lock_irqsave_at(lock, LOCKDEP_SITE())
 
+/*
+ * spin_lock_irqsave(), also handing back this CPU's number in *cpu:
+ * with interrupts off it stays true until the matching
+ * spin_unlock_irqrestore_on(), which takes it instead of reading it
+ * again. For a function that locks and unlocks in one place.
+ */
+#define spin_lock_irqsave_cpu(lock, cpu) \
+	spin_lock_irqsave_cpu_at(lock, cpu, LOCKDEP_SITE())
+
 static __always_inline unsigned long
-spin_lock_irqsave_at(spinlock_t *lock, const struct lockdep_site *site)
+spin_lock_irqsave_cpu_at(spinlock_t *lock, int *cpu,
+			 const struct lockdep_site *site)
 {
 	unsigned long flags = arch_irq_save();
 
 	preempt_disable();
-	spin_acquire(lock, site);
+	*cpu = smp_processor_id();
+	spin_acquire_on(lock, *cpu, site);
 	return flags;
 }
 
-static __always_inline void spin_unlock_irqrestore(spinlock_t *lock,
-						   unsigned long flags)
+static __always_inline unsigned long
+spin_lock_irqsave_at(spinlock_t *lock, const struct lockdep_site *site)
 {
-	spin_release(lock);
+	int cpu;
+
+	return spin_lock_irqsave_cpu_at(lock, &cpu, site);
+}
+
+/* spin_unlock_irqrestore() on CPU cpu, from spin_lock_irqsave_cpu(). */
+static __always_inline void
+spin_unlock_irqrestore_on(spinlock_t *lock, unsigned long flags, int cpu)
+{
+	spin_release_on(lock, cpu);
 	barrier();
 	/*
 	 * The decrement's zero flag says whether preemption is back on.
 	 * Interrupts first, then a resched: it may only happen with them
-	 * on. (An interrupt in between gives back whatever count it took.)
+	 * on, which preempt_schedule_if_needed() tests (so not here too).
+	 * (An interrupt in between gives back whatever count it took.)
 	 */
 	if (this_cpu_dec_and_test(preempt_count)) {
 		arch_irq_restore(flags);
-		if (unlikely(this_cpu_read(need_resched)) &&
-		    !arch_irqs_disabled())
+		if (unlikely(this_cpu_read(need_resched)))
 			preempt_schedule_if_needed();
 	} else {
 		arch_irq_restore(flags);
 	}
 }
 
-/* The raw lock without preemption bookkeeping, for the scheduler. */
-#define raw_spin_lock(lock) raw_spin_lock_at(lock, LOCKDEP_SITE())
+static __always_inline void spin_unlock_irqrestore(spinlock_t *lock,
+						   unsigned long flags)
+{
+	spin_unlock_irqrestore_on(lock, flags, smp_processor_id());
+}
+
+/*
+ * The raw lock without preemption bookkeeping, for the scheduler. The
+ * _on forms take this CPU's number from a caller that has it already
+ * (interrupts off, so it cannot change).
+ */
+#define raw_spin_lock(lock)	    raw_spin_lock_at(lock, LOCKDEP_SITE())
+#define raw_spin_lock_on(lock, cpu) spin_acquire_on(lock, cpu, LOCKDEP_SITE())
 
 static __always_inline void raw_spin_lock_at(spinlock_t *lock,
 					     const struct lockdep_site *site)
@@ -224,6 +271,11 @@ static __always_inline void raw_spin_lock_at(spinlock_t *lock,
 static __always_inline void raw_spin_unlock(spinlock_t *lock)
 {
 	spin_release(lock);
+}
+
+static __always_inline void raw_spin_unlock_on(spinlock_t *lock, int cpu)
+{
+	spin_release_on(lock, cpu);
 }
 
 #define assert_spin_locked(lock) BUG_ON(!spin_held_here(lock))

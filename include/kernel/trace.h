@@ -73,10 +73,15 @@ void trace_record(enum trace_event_id id, uint32_t a, uint32_t b, uint32_t c);
 /*
  * trace_event - record event id with up to three arguments, if chosen.
  * Context: any (interrupt handlers, interrupts off, locks held).
+ *
+ * trace_on is read plainly, so the test is one instruction on memory
+ * (as lockdep_on's in include/kernel/spinlock.h): it changes only when
+ * a trace starts or stops, and an event site that sees the change a
+ * moment late records one event fewer or one more, never a torn one.
  */
 #define trace_event(id, a, b, c)                                         \
 	do {                                                             \
-		if (unlikely(READ_ONCE(trace_on) & (1u << (id))))        \
+		if (unlikely(trace_on & (1u << (id))))                   \
 			trace_record((id), (uint32_t)(a), (uint32_t)(b), \
 				     (uint32_t)(c));                     \
 	} while (0)

@@ -230,8 +230,9 @@ const char *pkmap_page_freeing(struct page *page);
 void *page_address(const struct page *page);
 
 struct pkmap_stats {
-	unsigned long maps; /* kmap() of highmem pages */
-	unsigned long hits; /* ...that found the page mapped */
+	unsigned long maps;   /* kmap() of highmem pages: hits + misses */
+	unsigned long hits;   /* ...that found the page mapped */
+	unsigned long misses; /* ...that had to find it a slot */
 	unsigned long unmaps;
 	unsigned long wraps;		  /* cursor passed slot 0 */
 	unsigned long shootdowns;	  /* global flushes of the pool */

@@ -36,8 +36,14 @@ _Static_assert(sizeof(struct page) == 16, "struct page grew");
 #define PG_ORDER_MASK  (0xFu << PG_ORDER_SHIFT)
 #define PG_SLAB_SHIFT  12 /* bits 12-15: kmalloc size class */
 #define PG_SLAB_MASK   (0xFu << PG_SLAB_SHIFT)
-#define PG_PKMAP_SHIFT 16 /* bits 16-24: pkmap slot number */
+/*
+ * The pkmap slot number takes the top bits, so kmap() and kunmap() find
+ * it with one shift and no mask.
+ */
+#define PG_PKMAP_SHIFT 23 /* bits 23-31: pkmap slot number */
 #define PG_PKMAP_MASK  (0x1FFu << PG_PKMAP_SHIFT)
+_Static_assert(PG_PKMAP_MASK >> PG_PKMAP_SHIFT == 0x1FFu,
+	       "the pkmap slot number's bits run past bit 31");
 
 extern struct page *mem_map;
 extern pfn_t max_pfn;	  /* one past the highest RAM frame */

@@ -45,6 +45,14 @@ static inline struct percpu *arch_this_cpu(void)
 		__v;                                   \
 	})
 
+#define arch_this_cpu_write(field, val)                              \
+	do {                                                         \
+		__percpu_check(field);                               \
+		asm volatile("movl %1, %%fs:%c0"                     \
+			     :                                       \
+			     : "i"(__percpu_off(field)), "ri"(val)); \
+	} while (0)
+
 #define arch_this_cpu_add(field, val)                              \
 	do {                                                       \
 		__percpu_check(field);                             \
