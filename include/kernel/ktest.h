@@ -101,7 +101,8 @@ void __kt_fail(struct ktest *t, const char *file, int line, const char *kind,
  * Bounded waits. A test that waits for another thread or CPU must not
  * wait forever (a hang tells nobody what went wrong) nor sleep a fixed
  * time and hope (on a loaded host the other side may not have run
- * yet). KT_WAIT_UNTIL polls a condition, sleeping between polls;
+ * yet). KT_WAIT_UNTIL polls a condition, yielding between polls until
+ * its CPU's clock has ticked once, then sleeping a tick between polls;
  * KT_WAIT_UNTIL_YIELD yields instead, for a waiter that must stay
  * runnable; KT_WAIT_UNTIL_SPIN only relaxes, for a waiter that must
  * keep its CPU (an interrupt has to land on top of it). Each is an
