@@ -213,6 +213,7 @@ struct task *idle_task_create(unsigned int cpu)
 	t->bound_cpu = cpu;
 	t->cpu = cpu;
 	t->state = TASK_RUNNING; /* never queued: picked when none is */
+	t->started = true;	 /* never kthread_start()ed, nor bound again */
 	return t;
 }
 
@@ -226,6 +227,7 @@ struct task *idle_task_adopt(unsigned int cpu)
 	t->cpu = cpu;
 	t->state = TASK_RUNNING;
 	t->on_cpu = true;
+	t->started = true;
 	task_register(t);
 	return t;
 }

@@ -30,7 +30,10 @@
 #include "sched_internal.h"
 
 struct runqueue runqueues[NR_CPUS];
-static struct task boot_task = { .name = "boot", .bound_cpu = -1 };
+/* Running from the first instruction: too late to bind, as if started. */
+static struct task boot_task = { .name = "boot",
+				 .bound_cpu = -1,
+				 .started = true };
 
 static inline struct runqueue *this_rq(void)
 {

@@ -74,6 +74,11 @@ static void misuse_kthread_bind_after_start(struct ktest *t)
 	KT_EXPECT_EQ(t, kthread_bind(th, smp_processor_id()), -EINVAL);
 	KT_EXPECT_WARNED(t, warns, "the thread has already started");
 	KT_EXPECT_EQ(t, kthread_join(th), 0);
+	/* Nor one running since boot, never kthread_start()ed: this one. */
+	warns = warn_count();
+	KT_EXPECT_EQ(t, kthread_bind(current_task(), smp_processor_id()),
+		     -EINVAL);
+	KT_EXPECT_WARNED(t, warns, "the thread has already started");
 }
 
 /* kfree of a vmalloc address: refused by region, not a panic in __pa. */
