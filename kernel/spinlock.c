@@ -96,14 +96,28 @@ noinline void spin_report(spinlock_t *lock, const char *what)
 }
 
 /* The inline path has tested lockdep_on already. */
-noinline void spin_lockdep_acquire(spinlock_t *lock,
+/*
+ * A caller of the _on and _cpu forms read its CPU number once, for the
+ * lock and its holder record; one that read it before it could still
+ * move would record, and later check, the wrong holder.
+ */
+static void spin_check_cpu(const spinlock_t *lock, int cpu, const char *op)
+{
+	WARN(cpu != (int)smp_processor_id(),
+	     "%s %s (%s:%d) on CPU %u, told it was CPU %d", op, lock->dep.name,
+	     lock->dep.file, lock->dep.line, smp_processor_id(), cpu);
+}
+
+noinline void spin_lockdep_acquire(spinlock_t *lock, int cpu,
 				   const struct lockdep_site *site)
 {
+	spin_check_cpu(lock, cpu, "lock of");
 	__lockdep_acquire(&lock->dep, site, false);
 }
 
-noinline void spin_lockdep_release(spinlock_t *lock)
+noinline void spin_lockdep_release(spinlock_t *lock, int cpu)
 {
+	spin_check_cpu(lock, cpu, "unlock of");
 	__lockdep_release(&lock->dep);
 }
 

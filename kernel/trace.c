@@ -156,10 +156,21 @@ void trace_record(enum trace_event_id id, uint32_t a, uint32_t b, uint32_t c)
 {
 	unsigned long flags = arch_irq_save();
 	unsigned int cpu = smp_processor_id();
-	struct trace_ring *r = &rings[cpu];
 	struct task *t = current_task();
+	struct trace_ring *r;
 	struct trace_rec *e;
 
+	/*
+	 * The event site tested trace_on with interrupts on: trace_stop's
+	 * call may have landed since, and the rings be in a dump or freed.
+	 * Tested again now, with interrupts off, a stop cannot finish
+	 * until this record is whole.
+	 */
+	if (unlikely(!(READ_ONCE(trace_on) & (1u << id)) || !rings)) {
+		arch_irq_restore(flags);
+		return;
+	}
+	r = &rings[cpu];
 	if (unlikely(r->count >= TRACE_RING_RECS)) {
 		r->dropped++;
 		arch_irq_restore(flags);

@@ -95,9 +95,25 @@ static void pkmap_check_slot(unsigned int nr)
 	}
 }
 
-/* A slot broke the invariant: name it (panics). */
-static noinline void pkmap_slot_broken(unsigned int nr, int min)
+/*
+ * Page, whose flags name slot nr, found the slot broken: name what is
+ * wrong (panics). Either the slot holds another page (or none), or its
+ * count is below the min the caller's use needs.
+ */
+static noinline void pkmap_slot_broken(const struct page *page, unsigned int nr,
+				       int min)
 {
+	const struct page *holder = pkmap_page[nr];
+
+	if (!holder)
+		panic("pkmap: pfn %#lx names slot %u, which holds no page "
+		      "(count %d)",
+		      (unsigned long)page_to_pfn(page), nr, pkmap_count[nr]);
+	if (holder != page)
+		panic("pkmap: pfn %#lx names slot %u, which holds pfn %#lx "
+		      "(count %d)",
+		      (unsigned long)page_to_pfn(page), nr,
+		      (unsigned long)page_to_pfn(holder), pkmap_count[nr]);
 	pkmap_check_slot(nr);
 	panic("pkmap slot %u: count %d, expected %d or more", nr,
 	      pkmap_count[nr], min);
@@ -115,7 +131,7 @@ static void pkmap_check_page_slot(const struct page *page, unsigned int nr,
 				  int min)
 {
 	if (unlikely(pkmap_count[nr] < min || pkmap_page[nr] != page))
-		pkmap_slot_broken(nr, min);
+		pkmap_slot_broken(page, nr, min);
 }
 
 /*
@@ -236,7 +252,7 @@ static noinline unsigned int pkmap_map_new(struct page *page)
 	int nr;
 
 	if (page_pkmapped(page))
-		pkmap_slot_broken(page_pkmap_nr(page), 1);
+		pkmap_slot_broken(page, page_pkmap_nr(page), 1);
 	stats.misses++;
 	while ((nr = pkmap_take_slot(page)) < 0) {
 		pkmap_wait_for_slot(page);
@@ -320,7 +336,7 @@ static noinline void kunmap_refuse(struct page *page)
 	bool cached = page_pkmapped(page);
 
 	if (cached && pkmap_page[page_pkmap_nr(page)] != page)
-		pkmap_slot_broken(page_pkmap_nr(page), 1);
+		pkmap_slot_broken(page, page_pkmap_nr(page), 1);
 
 	stats.bad_unmaps++;
 	spin_unlock(&kmap_lock);

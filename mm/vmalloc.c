@@ -166,7 +166,7 @@ static noinline void check_context(const char *who)
 
 /*
  * check_context() runs only when might_sleep_suspect() finds something
- * (a preempt count, interrupts off, lockdep on): an interrupt handler
+ * (a preempt count, interrupts off): an interrupt handler
  * has a preempt count, so in the common case neither of its checks can
  * fire, and that case costs two tests and no call.
  */

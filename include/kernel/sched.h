@@ -37,9 +37,9 @@ static inline void set_current_state(enum task_state state)
 
 /*
  * The same store without the barrier, for a task marking itself
- * running again under the lock its wakers take: the unlock orders the
- * store, and the task tests no condition after it that a waker could
- * race with.
+ * running again under a lock: only TASK_RUNNING is stored, which no
+ * waker tests afterwards (wake_up_task leaves a running task alone),
+ * and the unlock orders the store.
  */
 static inline void __set_current_state(enum task_state state)
 {

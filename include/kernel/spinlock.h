@@ -84,10 +84,13 @@ void spin_wait_ticket(spinlock_t *lock, uint16_t ticket);
  * already, so lockdep off costs the test alone. The test reads the
  * flag plainly, one compare with memory: it changes only at boot, or
  * when lockdep gives up after a report, and the hooks test it again
- * (kernel/lockdep.c), so a read a moment late does no harm.
+ * (kernel/lockdep.c), so a read a moment late does no harm. They are
+ * where a caller's CPU number (the _on and _cpu forms below take it
+ * from the caller) is checked against the real one: with lockdep on.
  */
-void spin_lockdep_acquire(spinlock_t *lock, const struct lockdep_site *site);
-void spin_lockdep_release(spinlock_t *lock);
+void spin_lockdep_acquire(spinlock_t *lock, int cpu,
+			  const struct lockdep_site *site);
+void spin_lockdep_release(spinlock_t *lock, int cpu);
 __noreturn void spin_report(spinlock_t *lock, const char *what);
 
 /*
@@ -123,7 +126,7 @@ static __always_inline void spin_acquire_on(spinlock_t *lock, int cpu,
 	if (unlikely(lock->holder_cpu == cpu && spin_is_locked(lock)))
 		spin_report(lock, "recursive locking on this CPU");
 	if (unlikely(lockdep_on))
-		spin_lockdep_acquire(lock, site);
+		spin_lockdep_acquire(lock, cpu, site);
 	if (spinlock_test_and_set) {
 		if (unlikely(__atomic_exchange_n(&lock->taken, 1,
 						 __ATOMIC_ACQUIRE)))
@@ -157,7 +160,7 @@ static __always_inline void spin_release_on(spinlock_t *lock, int cpu)
 	if (unlikely(lock->holder_cpu != cpu))
 		spin_report(lock, "unlocked by a CPU that does not hold it");
 	if (unlikely(lockdep_on))
-		spin_lockdep_release(lock);
+		spin_lockdep_release(lock, cpu);
 	lock->holder_cpu = -1;
 	barrier();
 	/* Only the holder writes owner: a release store, as for taken. */

@@ -76,8 +76,9 @@ void trace_record(enum trace_event_id id, uint32_t a, uint32_t b, uint32_t c);
  *
  * trace_on is read plainly, so the test is one instruction on memory
  * (as lockdep_on's in include/kernel/spinlock.h): it changes only when
- * a trace starts or stops, and an event site that sees the change a
- * moment late records one event fewer or one more, never a torn one.
+ * a trace starts or stops. A site that sees a start a moment late
+ * records one event fewer; one that sees a stop late finds it in
+ * trace_record, which tests again with interrupts off.
  */
 #define trace_event(id, a, b, c)                                         \
 	do {                                                             \

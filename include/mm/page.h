@@ -44,6 +44,8 @@ _Static_assert(sizeof(struct page) == 16, "struct page grew");
 #define PG_PKMAP_MASK  (0x1FFu << PG_PKMAP_SHIFT)
 _Static_assert(PG_PKMAP_MASK >> PG_PKMAP_SHIFT == 0x1FFu,
 	       "the pkmap slot number's bits run past bit 31");
+_Static_assert((PG_PKMAP_MASK & (PG_SLAB_MASK | PG_ORDER_MASK | 0xFFu)) == 0,
+	       "the pkmap slot number's bits overlap other flags");
 
 extern struct page *mem_map;
 extern pfn_t max_pfn;	  /* one past the highest RAM frame */
