@@ -13,14 +13,17 @@ variable is one word, so a word must hold no space.
 ISO 9660 stores a file's bytes as they are, in one piece: tools/ktest.py
 writes a row's block over its template's without remaking the ISO.
 
-    tools/cmdline_env.py "CMDLINE" FILE    write FILE (tools/mkiso)
+    tools/cmdline_env.py "CMDLINE" FILE    write FILE, and print the
+                                           words for multiboot2 (tools/mkiso)
 """
 
 import sys
 
 SIGNATURE = b"# GRUB Environment Block\n"
 SIZE = 2048  # one CD sector; GRUB reads the block at the file's size
-MAX_WORDS = 64  # tools/mkiso's configuration names w0 .. w63
+MAX_WORDS = 64
+# What tools/mkiso's configuration passes to multiboot2: every slot.
+GRUB_ARGS = " ".join(f"$w{i}" for i in range(MAX_WORDS))
 # What GRUB's script syntax would read as more than a word's bytes.
 GRUB_SYNTAX = set(";&|$`\"'\\{}#\n")
 
@@ -55,6 +58,7 @@ def main(argv):
         return 1
     with open(argv[2], "wb") as f:
         f.write(block)
+    print(GRUB_ARGS)
     return 0
 
 

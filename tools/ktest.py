@@ -34,6 +34,7 @@ starts with "PANIC", and with ktest.exit=1 a write of 0x10 (all passed) or
 
 import argparse
 import fnmatch
+import functools
 import json
 import os
 import re
@@ -102,11 +103,13 @@ def scale_with_load(word):
     return f"{key}={int(int(val) * host_load_factor())}"
 
 
+@functools.lru_cache(maxsize=None)
 def suite_names():
-    """Every suite of tests/, in name order, as KTEST_SUITE names it."""
-    return sorted({m for f in (ROOT / "tests").glob("*.c")
-                   for m in re.findall(r"^KTEST_SUITE\((\w+),",
-                                       f.read_text(), re.M)})
+    """Every suite of tests/, in name order, as KTEST_SUITE names it
+    (read once: every row's command line and host slots ask)."""
+    return tuple(sorted({m for f in (ROOT / "tests").glob("*.c")
+                         for m in re.findall(r"^KTEST_SUITE\((\w+),",
+                                             f.read_text(), re.M)}))
 
 
 RUNNING = set()                    # live children (QemuRun), killed on ^C
@@ -362,7 +365,8 @@ class IsoCopies:
     kernel makes an ISO with an empty line, and every row gets a copy
     with its own block written over that one: ISO 9660 stores a file's
     bytes as they are, in one piece.  Each boot prints the line it got
-    ("command line: ..."), and judge_cmdline compares it with the row's."""
+    ("command line: ..."), and the judge compares it with the row's
+    (tools/ktest_judge.py: cmdline_problem)."""
 
     def __init__(self):
         self.lock = threading.Lock()     # protects templates
@@ -713,6 +717,7 @@ def run_matrix(chosen, args, durations):
     order does not fit, the next that does goes first (the free slots
     never wait for it)."""
     pending = sorted(chosen, key=lambda c: -durations.get(c.name, 1e9))
+    weight = {c.name: host_slots(c, args) for c in chosen}
     outcomes, threads = [], []
     free = [args.jobs]
     slots = threading.Condition()      # protects free
@@ -732,15 +737,13 @@ def run_matrix(chosen, args, durations):
     try:
         while pending:
             with slots:
-                while not any(host_slots(c, args) <= free[0]
-                              for c in pending):
+                while not any(weight[c.name] <= free[0] for c in pending):
                     slots.wait()
-                cfg = next(c for c in pending
-                           if host_slots(c, args) <= free[0])
-                free[0] -= host_slots(cfg, args)
+                cfg = next(c for c in pending if weight[c.name] <= free[0])
+                free[0] -= weight[cfg.name]
             pending.remove(cfg)
             threads.append(threading.Thread(
-                target=worker, args=(cfg, host_slots(cfg, args))))
+                target=worker, args=(cfg, weight[cfg.name])))
             threads[-1].start()
         for t in threads:
             t.join()
