@@ -263,27 +263,47 @@ static void vmap_area_guard_pages_counted(struct ktest *t)
  * have is 1,596).
  */
 #define MANY_HOLES 1000
-static void vmap_area_tree_stays_balanced(struct ktest *t)
+
+/*
+ * A new space of 2 * MANY_HOLES + 1 one-page areas, every other one
+ * given back: MANY_HOLES one-page holes below the top. Returns the
+ * areas (those at even indexes still taken), or NULL with the case
+ * skipped or failed.
+ */
+static struct vmap_area **space_with_many_holes(struct ktest *t,
+						struct vmap_space *s)
 {
 	static struct vmap_area **a; /* vmalloc'ed once, kept, as the pool */
 	const unsigned int nr = 2 * MANY_HOLES + 1;
-	struct vmap_space s;
 	unsigned int made = 0;
 
-	if (!space_init(t, &s, SPACE_PAGES))
-		return;
+	if (!space_init(t, s, SPACE_PAGES))
+		return NULL;
 	if (!a)
 		a = vmalloc(nr * sizeof(*a));
 	if (!a) {
 		kt_skip(t, "no memory for %u descriptor pointers", nr);
-		return;
+		return NULL;
 	}
 	for (; made < nr; made++)
-		if (!(a[made] = take(&s, P(1), PAGE_SIZE)))
+		if (!(a[made] = take(s, P(1), PAGE_SIZE)))
 			break;
-	KT_ASSERT_EQ(t, made, nr);
+	if (made != nr) {
+		KT_FAIL(t, "took %u of %u one-page areas", made, nr);
+		return NULL;
+	}
 	for (unsigned int i = 1; i < nr; i += 2)
-		vmap_space_give(&s, a[i]);
+		vmap_space_give(s, a[i]);
+	return a;
+}
+
+static void vmap_area_tree_stays_balanced(struct ktest *t)
+{
+	struct vmap_space s;
+	struct vmap_area **a = space_with_many_holes(t, &s);
+
+	if (!a)
+		return;
 	KT_EXPECT_EQ(t, s.nr_holes, MANY_HOLES + 1); /* and the tail */
 	kt_diag(t, "%lu holes, tree height %u", s.nr_holes, s.root->height);
 	KT_ASSERT_LE(t, s.root->height, 14);
@@ -302,25 +322,13 @@ static void vmap_area_tree_stays_balanced(struct ktest *t)
  */
 static void vmap_area_take_from_top_leaves_tree_alone(struct ktest *t)
 {
-	static struct vmap_area **a; /* vmalloc'ed once, kept, as the pool */
-	const unsigned int nr = 2 * MANY_HOLES + 1;
 	struct vmap_area *root, *got;
 	unsigned int height;
 	uintptr_t top_start;
 	struct vmap_space s;
 
-	if (!space_init(t, &s, SPACE_PAGES))
+	if (!space_with_many_holes(t, &s))
 		return;
-	if (!a)
-		a = vmalloc(nr * sizeof(*a));
-	if (!a) {
-		kt_skip(t, "no memory for %u descriptor pointers", nr);
-		return;
-	}
-	for (unsigned int i = 0; i < nr; i++)
-		KT_ASSERT_NOT_NULL(t, a[i] = take(&s, P(1), PAGE_SIZE));
-	for (unsigned int i = 1; i < nr; i += 2)
-		vmap_space_give(&s, a[i]);
 	KT_ASSERT_NOT_NULL(t, s.root);
 	KT_ASSERT_NOT_NULL(t, s.top);
 	root = s.root;
