@@ -1,9 +1,11 @@
 /*
  * The first instructions the kernel runs.
  *
- * GRUB enters _start in 32-bit protected mode with paging off, EAX =
- * the multiboot2 magic and EBX = the physical address of its boot
- * information. This file, linked at its physical address (see
+ * The boot loader enters _start in 32-bit protected mode with paging
+ * off, EAX = its magic number and EBX = the physical address of its
+ * boot information: GRUB through multiboot2, QEMU's own loader
+ * (-kernel) through the first multiboot (arch/x86/bootinfo.c reads
+ * either). This file, linked at its physical address (see
  * linker.ld), checks that the CPU can do what the kernel needs (PAE,
  * NX, CMPXCHG8B and the rest of the cpu_needs table), builds a throw-away set of PAE page tables, turns paging on,
  * and jumps to kmain() in the higher half. arch/x86/paging.c replaces
@@ -15,6 +17,8 @@
 
 #define MB2_MAGIC	0xE85250D6
 #define MB2_ARCH_I386	0
+#define MB1_MAGIC	0x1BADB002
+#define MB1_MEMINFO	(1 << 1)	/* pass the memory map */
 
 /* The multiboot2 header: GRUB looks for it in the first 32 KiB. */
 	.section .multiboot, "a"
@@ -31,6 +35,16 @@ mb2_header:
 	.long	8
 mb2_header_end:
 
+/*
+ * The first multiboot's header, for QEMU's -kernel, which knows no
+ * other: it must lie in the first 8 KiB. No address fields: the loader
+ * reads where each part goes from the ELF program headers.
+ */
+	.balign 4
+	.long	MB1_MAGIC
+	.long	MB1_MEMINFO
+	.long	-(MB1_MAGIC + MB1_MEMINFO)
+
 	.section .boot.text, "ax"
 	.code32
 	.globl	_start
@@ -38,7 +52,7 @@ _start:
 	cli
 	cld
 	movl	$boot_early_stack_top, %esp
-	movl	%eax, %esi		/* keep the magic and the info */
+	movl	%eax, %esi		/* keep the loader's magic and info */
 	movl	%ebx, %edi		/* pointer for kmain() */
 
 	call	early_serial_init
@@ -167,7 +181,7 @@ msg_refused:
 	.section .boot.text, "ax"
 /*
  * Print every feature of cpu_needs this CPU lacks; refuse it if any.
- * Returns only if it has them all, with %esi and %edi (the multiboot2
+ * Returns only if it has them all, with %esi and %edi (the loader's
  * magic and info pointer) as they were.
  */
 check_cpu_features:
@@ -269,8 +283,8 @@ boot_early_stack_top:
 higher_half:
 	movl	$(boot_stack + BOOT_STACK_SIZE), %esp
 	xorl	%ebp, %ebp		/* backtraces stop here */
-	pushl	%edi			/* multiboot2 info, physical */
-	pushl	%esi			/* multiboot2 magic */
+	pushl	%edi			/* the loader's info, physical */
+	pushl	%esi			/* the loader's magic */
 	call	kmain
 1:	cli
 	hlt

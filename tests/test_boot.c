@@ -309,6 +309,118 @@ static void boot_mb2_huge_tag_size_ends_parse(struct ktest *t)
 	KT_EXPECT_EQ(t, nr, 1);
 }
 
+/*
+ * The first multiboot's parser (QEMU's -kernel) against hand-made
+ * information blocks: a fixed structure whose flags say which fields
+ * hold, pointing at a command line and a memory map elsewhere.
+ */
+#define MB1_MAGIC	 0x2badb002u
+#define MB1_INFO_CMDLINE (1u << 2)
+#define MB1_INFO_MMAP	 (1u << 6)
+
+static uint32_t mb1_info[17] __aligned(4);
+static uint32_t mb1_mmap[24] __aligned(4);
+static char mb1_cmdline[64];
+
+/* Parse mb1_info (its words already filled in); false if refused. */
+static bool mb1_parse(unsigned int *nr_mem, char *cmdline, size_t size)
+{
+	bool ok;
+
+	saved_boot_info = boot_info;
+	memset(&boot_info, 0, sizeof(boot_info));
+	ok = arch_parse_boot_info(MB1_MAGIC, (uint32_t)__pa(mb1_info));
+	*nr_mem = boot_info.nr_mem;
+	if (cmdline)
+		strlcpy(cmdline, boot_info.cmdline, size);
+	boot_info = saved_boot_info;
+	return ok;
+}
+
+/* One memory map entry at w: its size (20), base, length, type. */
+static void mb1_entry(uint32_t *w, uint32_t base, uint32_t len, uint32_t type)
+{
+	w[0] = 20;
+	w[1] = base;
+	w[2] = 0;
+	w[3] = len;
+	w[4] = 0;
+	w[5] = type;
+}
+
+/* An info block with a memory map of mmap_bytes at mb1_mmap. */
+static void mb1_info_with_map(uint32_t mmap_bytes)
+{
+	memset(mb1_info, 0, sizeof(mb1_info));
+	mb1_info[0] = MB1_INFO_MMAP;
+	mb1_info[11] = mmap_bytes;
+	mb1_info[12] = (uint32_t)__pa(mb1_mmap);
+}
+
+/*
+ * The command line starts with the kernel image's name (QEMU and GRUB
+ * put it there): the kernel's options are the words after it, and a
+ * line of the name alone gives no options.
+ */
+static void boot_mb1_cmdline_drops_image_name(struct ktest *t)
+{
+	static const char *const lines[][2] = {
+		{ "/boot/kernel.elf  lowmem=64M ktest=boot",
+		  "lowmem=64M ktest=boot" },
+		{ "build/kernel.elf", "" },
+		{ " kernel.elf a=1", "a=1" },
+	};
+	char got[64];
+	unsigned int nr = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(lines); i++) {
+		mb1_info_with_map(24);
+		mb1_entry(mb1_mmap, 0x100000, 0x100000, BOOT_MEM_USABLE);
+		mb1_info[0] |= MB1_INFO_CMDLINE;
+		mb1_info[4] = (uint32_t)__pa(mb1_cmdline);
+		strlcpy(mb1_cmdline, lines[i][0], sizeof(mb1_cmdline));
+		KT_EXPECT_TRUE(t, mb1_parse(&nr, got, sizeof(got)));
+		if (strcmp(got, lines[i][1]))
+			kt_diag(t, "'%s' gave options '%s', not '%s'",
+				lines[i][0], got, lines[i][1]);
+		KT_EXPECT_EQ(t, strcmp(got, lines[i][1]), 0);
+	}
+}
+
+/*
+ * Each entry says its own size: 0 (or too little for an entry) would
+ * step on the same bytes forever, and an entry that runs past the
+ * map's length is memory the loader never described. Both end the map
+ * there, keeping the entries before them.
+ */
+static void boot_mb1_mmap_bad_entry_sizes(struct ktest *t)
+{
+	unsigned int nr = 99;
+
+	memset(mb1_mmap, 0, sizeof(mb1_mmap));
+	mb1_info_with_map(3 * 24);
+	mb1_entry(&mb1_mmap[0], 0x100000, 0x100000, BOOT_MEM_USABLE);
+	mb1_entry(&mb1_mmap[6], 0x200000, 0x100000, BOOT_MEM_USABLE);
+	mb1_mmap[6] = 0; /* the second entry's size */
+	mb1_entry(&mb1_mmap[12], 0x300000, 0x100000, BOOT_MEM_USABLE);
+	KT_EXPECT_TRUE(t, mb1_parse(&nr, NULL, 0));
+	KT_EXPECT_EQ(t, nr, 1);
+
+	mb1_info_with_map(2 * 24);
+	mb1_entry(&mb1_mmap[0], 0x100000, 0x100000, BOOT_MEM_USABLE);
+	mb1_entry(&mb1_mmap[6], 0x200000, 0x100000, BOOT_MEM_USABLE);
+	mb1_mmap[6] = 20 + 24; /* claims to reach past the map's end */
+	KT_EXPECT_TRUE(t, mb1_parse(&nr, NULL, 0));
+	KT_EXPECT_EQ(t, nr, 1);
+
+	/* No usable entry at all: the boot must be refused. */
+	mb1_info_with_map(24);
+	mb1_entry(&mb1_mmap[0], 0x100000, 0x100000, BOOT_MEM_USABLE);
+	mb1_mmap[0] = 3;
+	KT_EXPECT_FALSE(t, mb1_parse(&nr, NULL, 0));
+	KT_EXPECT_EQ(t, nr, 0);
+}
+
 static const struct ktest_case boot_cases[] = {
 	KTEST_CASE(boot_memory_map_matches_qemu),
 	KTEST_CASE(boot_cmdline_bad_options_reported),
@@ -322,5 +434,7 @@ static const struct ktest_case boot_cases[] = {
 	KTEST_CASE(boot_mb2_tag_past_block_end),
 	KTEST_CASE(boot_mb2_mmap_entry_size_too_small),
 	KTEST_CASE(boot_mb2_huge_tag_size_ends_parse),
+	KTEST_CASE(boot_mb1_cmdline_drops_image_name),
+	KTEST_CASE(boot_mb1_mmap_bad_entry_sizes),
 };
 KTEST_SUITE(boot, boot_cases);

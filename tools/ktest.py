@@ -407,22 +407,26 @@ ISOS = IsoCopies()
 
 def qemu_command(cfg, args, d, o):
     """QEMU's command line for cfg, serial console on stdio, after
-    making its ISO; None (and o's reason) if the ISO failed."""
+    making its ISO if GRUB boots it (cfg.loader); None (and o's reason)
+    if the ISO failed."""
     cmdline = kernel_cmdline(cfg, args)
     elf = args.debug_elf if cfg.debug_build else args.elf
-    iso = d / "kernel.iso"
     o.cmdline = cmdline
-    err = ISOS.make(elf, iso, cmdline, args.outdir)
-    if err is not None:
-        o.reason, o.stderr, o.failed = "mkiso failed", err, 1
-        return None
+    if cfg.loader == "grub":
+        iso = d / "kernel.iso"
+        err = ISOS.make(elf, iso, cmdline, args.outdir)
+        if err is not None:
+            o.reason, o.stderr, o.failed = "mkiso failed", err, 1
+            return None
+        boot = ["-boot", "d", "-cdrom", str(iso)]
+    else:
+        boot = ["-kernel", str(elf), "-append", cmdline]
     # -nodefaults: no VGA card, network card or floppy drive.  The
     # kernel talks only on COM1, and SeaBIOS would spend a twentieth of
     # a second of every boot starting the VGA and network cards' ROMs.
     cmd = [args.qemu, "-nodefaults", "-accel", "tcg", "-cpu", cfg.cpu,
-           "-m", cfg.mem, "-smp", str(cfg.smp), "-boot", "d",
-           "-cdrom", str(iso), "-display", "none", "-serial", "stdio",
-           "-monitor", "none"]
+           "-m", cfg.mem, "-smp", str(cfg.smp), *boot,
+           "-display", "none", "-serial", "stdio", "-monitor", "none"]
     if cfg.exit_device:
         cmd += ["-no-reboot",
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
@@ -806,7 +810,7 @@ def main():
     table = ktest_matrix.by_name()
     if args.list:
         for c in table.values():
-            print(f"{c.name:24} -m {c.mem:5} -smp {c.smp}  "
+            print(f"{c.name:24} -m {c.mem:5} -smp {c.smp}  {c.loader:4}  "
                   f"cmdline={c.cmdline!r}  expect={c.expect}  "
                   f"timeout={c.timeout}s  tags={','.join(c.tags)}")
         return 0

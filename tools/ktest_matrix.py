@@ -49,6 +49,14 @@ Fields
            fields above do not say: ("-icount", "shift=0,sleep=off") for
            a deterministic run, ("-machine", "acpi=off") for a PC
            without ACPI tables
+  loader   who boots the kernel: "qemu" (the default), QEMU's own
+           loader (-kernel, the first multiboot: arch/x86/multiboot1.c),
+           a third of a second quicker than "grub", GRUB from an ISO
+           (multiboot2, as `make run` boots).  A row takes "grub" when
+           what it checks is the boot path a person uses: make run's
+           default machines, GRUB's memory map and RSDP, the labs, gdb
+           sessions; every "qemu" row also checks that the kernel got
+           its line (the judge compares the "command line:" it prints)
   elsewhere  suites a ktest=all row leaves out because another row runs
            them on the same machine as far as they can tell: the runner
            then selects every other suite by name (tools/ktest.py:
@@ -98,6 +106,7 @@ class Config:
     # must fail: the checker's own test).
     trace_check: str = ""
     elsewhere: tuple = ()
+    loader: str = "qemu"
 
     def cpus(self) -> int:
         """CPUs this run occupies on the host (for --jobs accounting).
@@ -125,7 +134,8 @@ def acpi_bad_row(table, lines):
                   expect={"fail": [], "lines": lines + [
                       r"^ACPI: no usable MADT, so nothing lists the CPUs",
                       r"^SMP: 1 of 1 CPUs online"]},
-                  timeout=30, tags=("acpi", "fault-injection"))
+                  timeout=30, tags=("acpi", "fault-injection"),
+                  loader="grub" if table == "RSDP" else "qemu")
 
 
 def crash_row(name, crash, *, mem, smp=1, before="", after="", timeout=30,
@@ -189,7 +199,9 @@ MATRIX = [
     # Everything in lowmem: no ZONE_HIGHMEM at all.  kmap* must fall back
     # to the direct map, and the allocator must cope with an empty zone.
     # mm.debug=1 here: freed pages are poisoned (pmm_freed_pages_poisoned).
-    Config("m64", mem="64M", smp=1, cmdline="mm.debug=1", tags=("lowmem",)),
+    # `make run`'s machine, booted as make run boots it: through GRUB.
+    Config("m64", mem="64M", smp=1, cmdline="mm.debug=1", tags=("lowmem",),
+           loader="grub"),
 
     # The smallest machine the whole suite runs on (README): 4.25 MiB,
     # about 110 free pages once the kernel is in.  Every case must pass
@@ -259,10 +271,11 @@ MATRIX = [
     # The thread suites and cpu_hotplug (tasks moved off a CPU going
     # offline; the page it maps is highmem on smp2 too) run on smp2 and
     # m4.25, the same two CPUs: memory above 4 GiB is not theirs to see.
-    # They are over 6 s of this row on a quiet host.
+    # They are over 6 s of this row on a quiet host.  GRUB boots it:
+    # its multiboot2 memory map must carry the ranges above 4 GiB.
     Config("m8g", mem="8G", smp=2,
            elsewhere=THREAD_SUITES + ("cpu_hotplug",),
-           tags=("highmem", "above4g", "smp")),
+           tags=("highmem", "above4g", "smp"), loader="grub"),
 
     # A lowmem= too small for the machine: mem_map (16 bytes for each
     # of 1310720 frames, RAM reaching 5 GiB) alone is 20 MiB of lowmem.
@@ -352,7 +365,8 @@ MATRIX = [
     # The smallest SMP machine, with highmem (lowmem clamped to 64 MiB):
     # one AP, so every cross-CPU path has exactly one partner.
     # acpi.rsdp=scan: find the RSDP by scanning the BIOS area instead
-    # of taking GRUB's copy, so that path runs too.  spinlock=ticket
+    # of taking GRUB's copy, so that path runs too (GRUB boots it: the
+    # first multiboot passes no RSDP, so a "qemu" row always scans).  spinlock=ticket
     # and cpu_relax=pause: the choices real hardware gets (the fair
     # ticket lock, PAUSE in spin loops) carry this row, with one vCPU
     # per host core so its hand-overs stay fast.  pmm runs on
@@ -360,13 +374,14 @@ MATRIX = [
     Config("smp2", mem="512M", smp=2,
            cmdline="lowmem=64M acpi.rsdp=scan spinlock=ticket "
                    "cpu_relax=pause",
-           elsewhere=MEMORY_SUITES, tags=("smp", "highmem")),
+           elsewhere=MEMORY_SUITES, tags=("smp", "highmem"), loader="grub"),
 
     # The main configuration: 4 CPUs, highmem on both sides of 4 GiB, and
     # the ACPI tables (near 3 GiB) above lowmem, read through the fixmap.
-    # pmm runs on m4g, the same 4 GiB memory map.
+    # pmm runs on m4g, the same 4 GiB memory map.  Booted by GRUB, as
+    # `make run SMP=4 MEM=4G` boots it, with GRUB's copy of the RSDP.
     Config("smp4", mem="4G", smp=4, timeout=90, elsewhere=MEMORY_SUITES,
-           tags=("smp", "highmem", "above4g")),
+           tags=("smp", "highmem", "above4g"), loader="grub"),
 
     # NR_CPUS: the most CPUs the kernel supports.  Under TCG this is 8
     # vCPU threads on a 2-core host, so it is also the slowest row and
@@ -608,6 +623,7 @@ MATRIX = [
     # table's checksum): each is reported by name and the boot goes on
     # as on a PC without ACPI.  A bad RSDP must also fail the BIOS-area
     # scan the kernel falls back to; a bad RSDT hides every table.
+    # The bad RSDP is GRUB's copy (acpi_bad_row boots that row by GRUB).
     acpi_bad_row("RSDP", [r"^ACPI: RSDP checksum bad \(sum 0x01\)",
                           r"^ACPI: the boot loader's RSDP is unusable; "
                           r"scanning",
@@ -725,7 +741,8 @@ MATRIX = [
     # The gdb helpers (tools/gdb/hmos.py) on a kernel stopped inside a
     # kmap test, where one pkmap slot holds a page with three users.
     Config("gdb-helpers", mem="512M", smp=2, cmdline="ktest=kmap lowmem=64M",
-           timeout=60, tags=("gdb",), gdb_break="pkmap_slot_count", gdb=(
+           timeout=60, tags=("gdb",), gdb_break="pkmap_slot_count",
+           loader="grub", gdb=(
                ("hmos-pkmap", r"slot +\d+ +ffc[0-9a-f]{5} +count 4 "
                               r"\(3 users\) +pfn 0x[0-9a-f]+"),
                ("hmos-kmap-local boot", r"^boot \(cpu \d\): 0 live"),
@@ -746,7 +763,7 @@ MATRIX = [
     # one frame up (at -O2 they are <optimized out> there).
     Config("gdb-first-stop", mem="64M", smp=1, cmdline="ktest=boot",
            timeout=60, tags=("gdb",), gdb_break="memblock_init",
-           debug_build=True, gdb=(
+           debug_build=True, loader="grub", gdb=(
                ("hmos-walk $pc", r"-> phys 0x[0-9a-f]+: \w+, executable$"),
                ("frame 1", r"in kmain \(magic=920085129, "
                            r"info_phys=\d+\)"),

@@ -1,7 +1,8 @@
 /*
- * What the boot loader told us, copied out of the multiboot2 block
- * before anything can overwrite it (GRUB puts that block in memory the
- * map calls free). Filled by arch/x86/multiboot.c.
+ * What the boot loader told us, copied out of its block before anything
+ * can overwrite it (the loader puts that block in memory the map calls
+ * free). Filled by arch/x86/bootinfo.c, from multiboot2 (GRUB) or the
+ * first multiboot (QEMU's -kernel).
  */
 #ifndef KERNEL_BOOTINFO_H
 #define KERNEL_BOOTINFO_H

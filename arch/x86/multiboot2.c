@@ -1,18 +1,14 @@
 /*
- * Reading the multiboot2 boot information.
+ * Reading the multiboot2 boot information: how GRUB boots the kernel.
  *
  * GRUB hands over a block of tags (multiboot2 specification, section
- * 3.6) at a physical address in memory its own map calls available. We
- * copy what we need into boot_info at once, so nothing later has to
- * remember to protect that block. The block is read through the boot
- * page tables, which map the first GiB of physical memory at
- * PAGE_OFFSET.
+ * 3.6): a total size, then tags of a type and a size each, the next
+ * tag at the next 8-byte boundary, until an end tag. What the kernel
+ * needs is copied into boot_info (arch/x86/bootinfo.c says why at once).
  */
-#include <kernel/bootinfo.h>
 #include <kernel/printk.h>
 #include <lib/string.h>
-
-#define MB2_BOOTLOADER_MAGIC 0x36d76289
+#include <x86/multiboot.h>
 
 #define MB2_TAG_END	    0
 #define MB2_TAG_CMDLINE	    1
@@ -20,8 +16,6 @@
 #define MB2_TAG_MMAP	    6
 #define MB2_TAG_ACPI_OLD    14
 #define MB2_TAG_ACPI_NEW    15
-
-#define BOOT_MAP_LIMIT (1u << 30) /* what boot/entry.S mapped */
 
 struct mb2_tag {
 	uint32_t type;
@@ -41,26 +35,6 @@ struct mb2_tag_mmap {
 	uint32_t entry_version;
 	/* entries follow */
 };
-
-struct boot_info boot_info;
-
-const char *boot_mem_type_name(uint32_t type)
-{
-	switch (type) {
-	case BOOT_MEM_USABLE:
-		return "usable";
-	case BOOT_MEM_RESERVED:
-		return "reserved";
-	case BOOT_MEM_ACPI_RECLAIMABLE:
-		return "ACPI reclaimable";
-	case BOOT_MEM_ACPI_NVS:
-		return "ACPI NVS";
-	case BOOT_MEM_BAD:
-		return "bad RAM";
-	default:
-		return "unknown";
-	}
-}
 
 /*
  * The caller has checked that the whole tag lies inside the block. An
@@ -87,82 +61,33 @@ static void parse_mmap(const struct mb2_tag_mmap *t)
 	}
 	for (; (size_t)(end - p) >= t->entry_size; p += t->entry_size) {
 		const struct mb2_mmap_entry *e = (const void *)p;
-		struct boot_mem_range *r;
 
-		if (boot_info.nr_mem == BOOT_MEM_RANGES_MAX) {
-			pr_warn("multiboot2: more than %d memory ranges; "
-				"ignoring the rest\n",
-				BOOT_MEM_RANGES_MAX);
+		if (!boot_add_mem_range("multiboot2", e->base, e->length,
+					e->type))
 			return;
-		}
-		r = &boot_info.mem[boot_info.nr_mem++];
-		r->base = e->base;
-		r->length = e->length;
-		r->type = e->type;
 	}
 }
 
-/* A string tag's text, which must not be read past the tag's end. */
-static void copy_tag_string(char *dst, size_t size, const struct mb2_tag *tag)
+/* A string tag's text: it must not be read past the tag's end. */
+static const char *tag_text(const struct mb2_tag *tag)
 {
-	size_t len =
-		strnlen((const char *)(tag + 1), MIN(tag->size - 8, size - 1));
-
-	memcpy(dst, tag + 1, len);
-	dst[len] = '\0';
+	return (const char *)(tag + 1);
 }
 
-/*
- * The command line, read no further than its tag. One too long for
- * boot_info is cut, and the word the cut falls in is dropped whole:
- * half a word can still parse as a value (ktest.stress_ops=100000 cut to
- * ktest.stress_ops=1), and a dropped word is named here, where the cut
- * happens, not silently lost.
- */
-static void copy_cmdline(const struct mb2_tag *tag)
-{
-	const char *src = (const char *)(tag + 1);
-	size_t len = strnlen(src, tag->size - 8);
-	size_t keep = sizeof(boot_info.cmdline) - 1;
-
-	if (len <= keep) {
-		copy_tag_string(boot_info.cmdline, sizeof(boot_info.cmdline),
-				tag);
-		return;
-	}
-	memcpy(boot_info.cmdline, src, keep);
-	if (src[keep] != ' ')
-		while (keep && boot_info.cmdline[keep - 1] != ' ')
-			keep--;
-	boot_info.cmdline[keep] = '\0';
-	while (keep < len && src[keep] == ' ')
-		keep++;
-	pr_warn("boot: command line of %u bytes is longer than %u: ignoring "
-		"it from '%.*s' on\n",
-		(unsigned int)len, (unsigned int)sizeof(boot_info.cmdline) - 1,
-		(int)MIN(len - keep, 40u), src + keep);
-}
-
-bool arch_parse_boot_info(uint32_t magic, uint32_t info_phys)
+bool mb2_parse_info(uint32_t info_phys)
 {
 	const uint8_t *info, *p, *end;
 	uint32_t total;
 
-	if (magic != MB2_BOOTLOADER_MAGIC) {
-		pr_emerg("boot: not loaded by a multiboot2 loader (magic %08x,"
-			 " expected %08x)\n",
-			 magic, MB2_BOOTLOADER_MAGIC);
-		return false;
-	}
-	if (info_phys >= BOOT_MAP_LIMIT - 8) {
+	info = boot_phys_to_virt(info_phys, 8);
+	if (!info) {
 		pr_emerg("boot: multiboot2 info at %08x is above the boot "
 			 "mapping\n",
 			 info_phys);
 		return false;
 	}
-	info = (const uint8_t *)(uintptr_t)(info_phys + PAGE_OFFSET);
 	total = *(const uint32_t *)info;
-	if (total < 8 || total > BOOT_MAP_LIMIT - info_phys) {
+	if (total < 8 || !boot_phys_to_virt(info_phys, total)) {
 		pr_emerg("boot: multiboot2 info at %08x has an impossible "
 			 "size %u\n",
 			 info_phys, total);
@@ -192,11 +117,10 @@ bool arch_parse_boot_info(uint32_t magic, uint32_t info_phys)
 		}
 		switch (tag->type) {
 		case MB2_TAG_CMDLINE:
-			copy_cmdline(tag);
+			boot_set_cmdline(tag_text(tag), tag->size - 8);
 			break;
 		case MB2_TAG_LOADER_NAME:
-			copy_tag_string(boot_info.loader,
-					sizeof(boot_info.loader), tag);
+			boot_set_loader(tag_text(tag), tag->size - 8);
 			break;
 		case MB2_TAG_MMAP:
 			parse_mmap((const void *)tag);
@@ -213,10 +137,6 @@ bool arch_parse_boot_info(uint32_t magic, uint32_t info_phys)
 			break;
 		}
 		}
-	}
-	if (!boot_info.nr_mem) {
-		pr_emerg("boot: the boot loader gave no memory map\n");
-		return false;
 	}
 	return true;
 }
