@@ -205,6 +205,14 @@ class QemuRun:
             RUNNING.discard(self)
         return False
 
+    # QEMU's UART sends each byte the guest writes in a write() of its
+    # own: read as it comes, a 200 KB log is 150,000 wake-ups of the
+    # reader, 0.7 s of host CPU.  A pause of READ_BATCH_S after each
+    # read lets the bytes gather in the pipe; they keep their order, and
+    # a line's time stamp is late by that much at most.  A waiter still
+    # wakes on the output itself, the moment a read brings it.
+    READ_BATCH_S = 0.005
+
     def _read(self, stream, is_stdout):
         partial = b""
         for chunk in iter(lambda: stream.read1(65536), b""):
@@ -217,6 +225,7 @@ class QemuRun:
                 else:
                     self.err += chunk
                 self.cond.notify_all()
+            time.sleep(self.READ_BATCH_S)
         with self.cond:
             if is_stdout:
                 self.eof = True
@@ -712,6 +721,42 @@ def host_slots(cfg, args):
     return min(cfg.cpus(), args.jobs)
 
 
+# A row whose last run took at most this many seconds may start beside
+# rows that hold every slot, when the host has a core idle (HostIdle):
+# if they get busy again meanwhile, the cores are shared for no longer
+# than that.
+SQUEEZE_ROW_S = 1.5
+
+
+class HostIdle:
+    """How many host cores sat idle lately, from /proc/stat (the whole
+    host's, so another make test beside this one counts too)."""
+
+    INTERVAL = 0.2                 # seconds a measurement spans at least
+
+    def __init__(self):
+        self.t, self.sample = time.monotonic(), self.read()
+        self.idle = 0.0
+
+    @staticmethod
+    def read():
+        """(idle ticks, all ticks) of all CPUs so far."""
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:9]]
+        return ticks[3] + ticks[4], sum(ticks)
+
+    def cores(self):
+        """Idle cores over the last INTERVAL or more."""
+        now = time.monotonic()
+        if now - self.t >= self.INTERVAL:
+            idle, total = self.read()
+            d_idle, d_total = idle - self.sample[0], total - self.sample[1]
+            if d_total > 0:
+                self.idle = (os.cpu_count() or 1) * d_idle / d_total
+            self.t, self.sample = now, (idle, total)
+        return self.idle
+
+
 def run_matrix(chosen, args, durations):
     """Boot every chosen row, several at once, and return their
     Outcomes (None after ^C).  The rows start longest first, by the
@@ -719,20 +764,46 @@ def run_matrix(chosen, args, durations):
     as long), so that no long row starts last and runs alone; a row
     starts as soon as its slots are free, and when the next in that
     order does not fit, the next that does goes first (the free slots
-    never wait for it)."""
+    never wait for it).  A row that holds every slot leaves cores idle
+    when its tests wait for ticks or run on one CPU: while the host
+    shows a core idle, one short row (SQUEEZE_ROW_S) may run beside
+    it, beyond the slots."""
     pending = sorted(chosen, key=lambda c: -durations.get(c.name, 1e9))
     weight = {c.name: host_slots(c, args) for c in chosen}
     outcomes, threads = [], []
     free = [args.jobs]
-    slots = threading.Condition()      # protects free
+    squeezed = [0]                     # rows running beyond the slots
+    slots = threading.Condition()      # protects free and squeezed
+    host = HostIdle()
 
-    def worker(cfg, weight):
+    def short(c):
+        return weight[c.name] == 1 and \
+            durations.get(c.name, 1e9) <= SQUEEZE_ROW_S
+
+    def next_row():
+        """The next row to start and whether it runs beyond the slots;
+        None if none may start yet.  Called with slots held."""
+        cfg = next((c for c in pending if weight[c.name] <= free[0]), None)
+        if cfg:
+            free[0] -= weight[cfg.name]
+            return cfg, False
+        if squeezed[0] == 0 and host.cores() >= 0.9:
+            cfg = next((c for c in pending if short(c)), None)
+            if cfg:
+                squeezed[0] += 1
+                return cfg, True
+        return None
+
+    def worker(cfg, beyond):
         try:
             o = run_config(cfg, args)
         except Exception as e:     # a runner bug must not hang the rest
             o = Outcome(cfg, reason=f"runner error: {e!r}", failed=1)
         with slots:
-            free[0] += weight
+            if beyond:
+                squeezed[0] -= 1
+            else:
+                free[0] += weight[cfg.name]
             slots.notify()
         outcomes.append(o)
         if not STOPPING.is_set():  # after ^C, killed runs are noise
@@ -741,13 +812,12 @@ def run_matrix(chosen, args, durations):
     try:
         while pending:
             with slots:
-                while not any(weight[c.name] <= free[0] for c in pending):
-                    slots.wait()
-                cfg = next(c for c in pending if weight[c.name] <= free[0])
-                free[0] -= weight[cfg.name]
+                while not (start := next_row()):
+                    slots.wait(HostIdle.INTERVAL)
+            cfg, beyond = start
             pending.remove(cfg)
-            threads.append(threading.Thread(
-                target=worker, args=(cfg, weight[cfg.name])))
+            threads.append(threading.Thread(target=worker,
+                                            args=(cfg, beyond)))
             threads[-1].start()
         for t in threads:
             t.join()
