@@ -15,12 +15,17 @@
  * counter, then waits until every worker has loaded it, then stores
  * its value plus one. All of them store the same number, so each
  * round adds one, whatever the number of CPUs: n - 1 updates lost.
+ * The workers wait for each other asleep: the proof needs the loads
+ * before the stores, not the workers running at the same moment, and
+ * on a host with fewer cores than vCPUs a worker spinning at the
+ * barrier would hold the core its last peer needs to arrive.
  */
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
+#include <kernel/wait.h>
 #include "test_util.h"
 
 #define INCREMENTS	  200000 /* per worker, test-and-set lock */
@@ -37,6 +42,8 @@ struct counter_run {
 	unsigned int n;			      /* workers */
 	volatile unsigned int go;	      /* all started: count */
 	volatile unsigned int loaded, stored; /* racy rounds' handshake */
+	struct wait_queue_head arrivals;      /* sleepers at the handshake */
+	volatile bool stop; /* the case's watchdog gave up: leave */
 	volatile unsigned int finished;
 };
 
@@ -49,18 +56,31 @@ static void count_locked(struct counter_run *run)
 	}
 }
 
+/*
+ * Count this worker in at a handshake, then sleep until all have come
+ * (the last to come wakes the others). False if the case stopped the
+ * run instead.
+ */
+static bool racy_arrive(struct counter_run *run, volatile unsigned int *count,
+			unsigned int all)
+{
+	if (__sync_add_and_fetch(count, 1) == all)
+		wake_up_all(&run->arrivals);
+	else
+		wait_event(&run->arrivals, *count >= all || run->stop);
+	return !run->stop;
+}
+
 /* Deliberately racy, with both loads before either store, each round. */
 static void count_racy(struct counter_run *run)
 {
 	for (unsigned int r = 1; r <= run->each; r++) {
 		unsigned long v = run->value;
 
-		__sync_fetch_and_add(&run->loaded, 1);
-		if (!KT_WAIT_UNTIL_SPIN(run->t, run->loaded >= r * run->n))
+		if (!racy_arrive(run, &run->loaded, r * run->n))
 			return;
 		run->value = v + 1;
-		__sync_fetch_and_add(&run->stored, 1);
-		if (!KT_WAIT_UNTIL_SPIN(run->t, run->stored >= r * run->n))
+		if (!racy_arrive(run, &run->stored, r * run->n))
 			return;
 	}
 }
@@ -93,14 +113,18 @@ static unsigned long run_counters(struct ktest *t, struct counter_run *run,
 
 	*run = (struct counter_run){ .t = t, .locked = locked, .each = each };
 	spin_lock_init(&run->lock, "test_counter");
+	wait_queue_init(&run->arrivals);
 	n = kt_workers_create(&ws, count_worker, run, 0,
 			      MIN(num_online_cpus(), MAX_WORKERS), "counter",
 			      true);
 	run->n = n; /* before any worker runs and reads it */
 	kt_workers_start(&ws);
 	WRITE_ONCE(run->go, 1);
-	if (!KT_WAIT_UNTIL(t, run->finished == n))
-		return ~0ul; /* leave them: run is the caller's static */
+	if (!KT_WAIT_UNTIL(t, run->finished == n)) {
+		run->stop = true; /* wake the sleepers, then leave them */
+		wake_up_all(&run->arrivals);
+		return ~0ul; /* run is the caller's static */
+	}
 	kt_workers_join(&ws);
 	kt_diag(t, "%u workers, %lu %s each: counter %lu", n, each,
 		locked ? "increments" : "racy rounds", run->value);

@@ -15,21 +15,39 @@
 #include <kernel/ktest.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
+#include <kernel/wait.h>
 #include <mm/page_alloc.h>
 #include <mm/tlbflush.h>
 #include <mm/vmalloc.h>
 
-/* The reader/remapper handshake, one pair of CPUs at a time. */
+/*
+ * The reader/remapper handshake, one pair of CPUs at a time. Between
+ * its two reads of the address the reader spins, touching nothing but
+ * the phase: a sleep would run the scheduler and the idle loop, whose
+ * accesses can evict the entry under test from a small TLB (QEMU's
+ * is), and the second read would then find the new page through the
+ * page tables even with the shootdown broken. Before its first read
+ * it has nothing to keep, and sleeps: the remapper's purge and vmap
+ * take a while, and on a host with fewer cores than vCPUs a spinning
+ * reader would hold a core that the CPUs of that purge's shootdown
+ * need. The remapper's waits are short (the reader's reads) and spin,
+ * within the case's watchdog: if one times out, the case fails by name
+ * and the remapper ends the run, which wakes the reader and stops it.
+ */
 struct stale_run {
+	struct ktest *t;
 	struct page *p1, *p2;
 	volatile uint32_t *v1, *v2; /* the pages through the direct map */
 	volatile uintptr_t addr;    /* what the reader reads through */
 	volatile int phase;	    /* 1: read, 2: done; 3: reread, 4 */
 	volatile uint32_t seen;
-	volatile int quit;
+	volatile int quit;		/* the remapper is done */
+	bool gave_up;			/* its watchdog fired */
+	struct wait_queue_head read_wq; /* the reader sleeps for phase 1 */
 	unsigned int iters, stale, not_reused, wrong_first;
 };
 
+/* The reader, between its reads: spin until phase want, or the end. */
 static bool wait_phase(struct stale_run *r, int want)
 {
 	while (READ_ONCE(r->phase) != want)
@@ -40,12 +58,21 @@ static bool wait_phase(struct stale_run *r, int want)
 	return true;
 }
 
+/* Wake the reader: a new address to read, or the end of the run. */
+static void reader_wake(struct stale_run *r, int phase)
+{
+	WRITE_ONCE(r->phase, phase);
+	wake_up_all(&r->read_wq);
+}
+
 static int stale_reader(void *arg)
 {
 	struct stale_run *r = arg;
 
 	for (;;) {
-		if (!wait_phase(r, 1))
+		wait_event(&r->read_wq,
+			   READ_ONCE(r->phase) == 1 || READ_ONCE(r->quit));
+		if (READ_ONCE(r->quit))
 			return 0;
 		r->seen = *(volatile uint32_t *)r->addr; /* now cached */
 		WRITE_ONCE(r->phase, 2);
@@ -54,6 +81,34 @@ static int stale_reader(void *arg)
 		r->seen = *(volatile uint32_t *)r->addr; /* the same va */
 		WRITE_ONCE(r->phase, 4);
 	}
+}
+
+/* The end of the run: the reader, awake or asleep, leaves. */
+static void remapper_quit(struct stale_run *r)
+{
+	WRITE_ONCE(r->quit, 1);
+	wake_up_all(&r->read_wq);
+}
+
+static bool reader_answered(const struct stale_run *r, int phase)
+{
+	return READ_ONCE(r->phase) == phase;
+}
+
+/*
+ * The remapper: wait for the reader's answer, within the watchdog. Past
+ * it the case has failed by name; the run ends (before va, the address
+ * the reader might still read, is unmapped).
+ */
+static bool remapper_wait(struct stale_run *r, int phase, uintptr_t va)
+{
+	if (KT_WAIT_UNTIL_SPIN(r->t, reader_answered(r, phase)))
+		return true;
+	r->gave_up = true;
+	remapper_quit(r);
+	if (va)
+		vunmap((void *)va);
+	return false;
 }
 
 static int stale_remapper(void *arg)
@@ -72,26 +127,25 @@ static int stale_remapper(void *arg)
 		if (!a)
 			break;
 		r->addr = a;
-		WRITE_ONCE(r->phase, 1);
-		wait_phase(r, 2);
+		reader_wake(r, 1);
+		if (!remapper_wait(r, 2, a))
+			break;
 		r->wrong_first += r->seen != old_val;
 		vunmap((void *)a);
 		vmap_purge(); /* the shootdown under test */
 		b = (uintptr_t)vmap(&r->p2, 1, MAP_READ | MAP_WRITE);
-		if (b != a) {
+		WRITE_ONCE(r->phase, 3);
+		if (!remapper_wait(r, 4, b))
+			break;
+		if (b != a)
 			r->not_reused++;
-			WRITE_ONCE(r->phase, 3);
-			wait_phase(r, 4);
-		} else {
-			WRITE_ONCE(r->phase, 3);
-			wait_phase(r, 4);
+		else
 			r->stale += r->seen != new_val;
-		}
 		WRITE_ONCE(r->phase, 0);
 		if (b)
 			vunmap((void *)b);
 	}
-	WRITE_ONCE(r->quit, 1);
+	remapper_quit(r);
 	return 0;
 }
 
@@ -124,7 +178,8 @@ static bool stale_pairs_create(struct ktest *t, struct stale_pair *pair,
 			if (a == b)
 				continue;
 			*p = (struct stale_pair){
-				.r = { .iters = MAX(2u, 120 / (n * (n - 1))) },
+				.r = { .t = t,
+				       .iters = MAX(2u, 120 / (n * (n - 1))) },
 				.a = a,
 				.b = b
 			};
@@ -143,6 +198,7 @@ static bool stale_pairs_create(struct ktest *t, struct stale_pair *pair,
 			}
 			p->r.v1 = lowmem_page_address(p->r.p1);
 			p->r.v2 = lowmem_page_address(p->r.p2);
+			wait_queue_init(&p->r.read_wq);
 			kthread_bind(p->remapper, a);
 			kthread_bind(p->reader, b);
 		}
@@ -169,6 +225,8 @@ static void tlb_stale_after_remap(struct ktest *t)
 		kthread_start(p->remapper);
 		kthread_join(p->remapper);
 		kthread_join(p->reader);
+		if (p->r.gave_up)
+			return; /* failed by name: later pairs left unstarted */
 		if (p->r.stale)
 			kt_diag(t,
 				"CPU %u read a stale page %u of %u times "

@@ -9,6 +9,7 @@
 #include <kernel/ktest.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
+#include <kernel/wait.h>
 #include <lib/string.h>
 #include <mm/highmem.h>
 #include <mm/kmalloc.h>
@@ -33,8 +34,18 @@
  *    row). Nobody writes through a ring address, so a broken shootdown
  *    makes this phase fail without corrupting anything.
  *    Each worker goes on until its area has had RING_ROUNDS generations
- *    all read and it has read as many of its neighbour's, or until
- *    RING_MAX_SPINS turns of its loop: then it reports a stalled ring.
+ *    all read and it has read as many of its neighbour's. Between two
+ *    steps it sleeps on its own wait queue until its reader has seen
+ *    its newest generation or its neighbour has published one (whoever
+ *    does so wakes it). It must sleep, not spin: on a host with fewer
+ *    cores than this machine has CPUs, a CPU that spins keeps its core
+ *    from the very CPU it waits for, while a sleeping CPU halts, gives
+ *    its core back, and is woken by an interrupt. A sleeping CPU keeps
+ *    its TLB, so the reader still holds the old address when the owner
+ *    remaps. Two bounds make a stuck ring fail by name: a worker that
+ *    takes more than RING_MAX_STEPS steps reports a stalled ring, and
+ *    the case waits for its workers with KT_WAIT_UNTIL, whose watchdog
+ *    stops the ring and wakes every sleeper if the wait times out.
  * 2. Its own slots: STRESS_OPS of a seeded random mix of vmap and
  *    vmalloc, fill, check, unmap and free, with a purge now and then;
  *    then the case checks for leaks. These write through vmap
@@ -47,7 +58,12 @@
 #define STRESS_OPS     2000
 #define RING_PAGES     2
 #define RING_ROUNDS    100
-#define RING_MAX_SPINS 40000000
+/*
+ * Every step but the first remaps or reads at least one generation, so
+ * a worker takes at most 2 * RING_ROUNDS + 1 of them; twice that is a
+ * bound no working ring reaches.
+ */
+#define RING_MAX_STEPS (4 * RING_ROUNDS)
 
 struct stress_slot {
 	uint32_t *va;
@@ -71,6 +87,9 @@ struct ring_area {
 };
 
 struct stress_worker {
+	struct wait_queue_head wq;    /* it sleeps here during the ring phase */
+	struct stress_worker *reader; /* of its area: wake it on a new gen */
+	struct stress_worker *owner;  /* of theirs: wake it once seen */
 	struct rng rng;
 	unsigned long ops, bad;
 	unsigned long fills, out_of_memory; /* fills that got memory, not */
@@ -78,14 +97,18 @@ struct stress_worker {
 	struct ring_area *mine, *theirs;
 	unsigned int read_gen; /* of theirs, last checked */
 	uint32_t *read_va;     /* of theirs, where it was */
-	unsigned long ring_bad, same_va, stalled, spins;
+	unsigned long ring_bad, same_va, stalled, steps, sleeps;
 	unsigned int nr_workers;
 };
 
 static struct ring_area ring[STRESS_WORKERS];
-/* Workers done with the ring, and whether any saw a bad generation. */
-static unsigned int ring_finished;
-static bool ring_failed;
+static struct stress_worker workers[STRESS_WORKERS];
+/*
+ * Workers done with the ring, done with everything, whether any saw a
+ * bad generation, and whether the case's watchdog stopped the ring.
+ */
+static unsigned int ring_finished, workers_done;
+static bool ring_failed, ring_stopped;
 
 static uint32_t pattern(uint32_t seed, unsigned int i)
 {
@@ -214,6 +237,7 @@ static void ring_remap(struct stress_worker *w, struct ring_area *a)
 	for (unsigned int i = 0; i < RING_PAGES; i++)
 		a->pg[i] = pg[i];
 	__atomic_store_n(&a->gen, a->gen + 1, __ATOMIC_RELEASE);
+	wake_up_all(&w->reader->wq);
 	if (old_va)
 		for (unsigned int i = 0; i < RING_PAGES; i++)
 			free_page(old[i]);
@@ -234,6 +258,7 @@ static void ring_read(struct stress_worker *w)
 	w->read_va = a->va;
 	w->read_gen = gen;
 	__atomic_store_n(&a->seen, gen, __ATOMIC_RELEASE);
+	wake_up_all(&w->owner->wq);
 }
 
 static bool ring_done(const struct stress_worker *w)
@@ -243,31 +268,66 @@ static bool ring_done(const struct stress_worker *w)
 	       w->read_gen == RING_ROUNDS;
 }
 
+/* Owner: its newest generation has been read, and it has more to make. */
+static bool ring_may_remap(const struct stress_worker *w)
+{
+	const struct ring_area *mine = w->mine;
+
+	return mine->gen < RING_ROUNDS &&
+	       __atomic_load_n(&mine->seen, __ATOMIC_ACQUIRE) == mine->gen;
+}
+
+/* Reader: the neighbour has published a generation not yet checked. */
+static bool ring_news(const struct stress_worker *w)
+{
+	return __atomic_load_n(&w->theirs->gen, __ATOMIC_ACQUIRE) !=
+	       w->read_gen;
+}
+
+/* Anything for w to do, or a reason to stop: the end of its sleep. */
+static bool ring_wake_reason(const struct stress_worker *w)
+{
+	return ring_may_remap(w) || ring_news(w) || ring_done(w) ||
+	       READ_ONCE(ring_stopped);
+}
+
+static void ring_sleep(struct stress_worker *w)
+{
+	if (ring_wake_reason(w))
+		return;
+	w->sleeps++;
+	wait_event(&w->wq, ring_wake_reason(w));
+}
+
+static bool ring_all_finished(const struct stress_worker *w)
+{
+	return __atomic_load_n(&ring_finished, __ATOMIC_ACQUIRE) ==
+		       w->nr_workers ||
+	       READ_ONCE(ring_stopped);
+}
+
+static void wake_all_workers(unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		wake_up_all(&workers[i].wq);
+}
+
 static void ring_phase(struct stress_worker *w)
 {
-	struct ring_area *mine = w->mine;
-
-	while (!ring_done(w)) {
-		if (++w->spins > RING_MAX_SPINS) {
-			w->stalled = 1;
+	while (!ring_done(w) && !READ_ONCE(ring_stopped)) {
+		if (++w->steps > RING_MAX_STEPS)
 			break;
-		}
-		if (mine->gen < RING_ROUNDS &&
-		    __atomic_load_n(&mine->seen, __ATOMIC_ACQUIRE) == mine->gen)
-			ring_remap(w, mine);
+		if (ring_may_remap(w))
+			ring_remap(w, w->mine);
 		ring_read(w);
-		yield();
+		ring_sleep(w);
 	}
-	__atomic_add_fetch(&ring_finished, 1, __ATOMIC_RELEASE);
+	w->stalled = !ring_done(w);
 	/* No one writes through vmap addresses while anyone reads the ring. */
-	while (__atomic_load_n(&ring_finished, __ATOMIC_ACQUIRE) <
-	       w->nr_workers) {
-		if (++w->spins > 2 * RING_MAX_SPINS) {
-			w->stalled = 1;
-			break;
-		}
-		yield();
-	}
+	if (__atomic_add_fetch(&ring_finished, 1, __ATOMIC_ACQ_REL) ==
+	    w->nr_workers)
+		wake_all_workers(w->nr_workers);
+	wait_event(&w->wq, ring_all_finished(w));
 }
 
 static int stress_thread(void *arg)
@@ -275,14 +335,36 @@ static int stress_thread(void *arg)
 	struct stress_worker *w = arg;
 
 	ring_phase(w);
-	if (READ_ONCE(ring_failed) || w->stalled)
-		return 0;
-	for (unsigned int op = 0; op < STRESS_OPS; op++)
-		stress_own_op(w);
-	for (unsigned int i = 0; i < STRESS_SLOTS; i++)
-		if (w->slot[i].va)
-			stress_release(w, &w->slot[i]);
+	if (!READ_ONCE(ring_failed) && !READ_ONCE(ring_stopped) &&
+	    !w->stalled) {
+		for (unsigned int op = 0; op < STRESS_OPS; op++)
+			stress_own_op(w);
+		for (unsigned int i = 0; i < STRESS_SLOTS; i++)
+			if (w->slot[i].va)
+				stress_release(w, &w->slot[i]);
+	}
+	__atomic_add_fetch(&workers_done, 1, __ATOMIC_RELEASE);
 	return 0;
+}
+
+static bool all_workers_done(unsigned int n)
+{
+	return __atomic_load_n(&workers_done, __ATOMIC_ACQUIRE) == n;
+}
+
+/*
+ * The case's watchdog over its workers: true once all n are done. If
+ * the wait times out (it fails the case, by name), the ring is stopped
+ * and every sleeper woken so that the workers end and can be joined;
+ * false if even that does not bring them home (they are left behind).
+ */
+static bool stress_workers_done(struct ktest *t, unsigned int n)
+{
+	if (KT_WAIT_UNTIL(t, all_workers_done(n)))
+		return true;
+	WRITE_ONCE(ring_stopped, true);
+	wake_all_workers(n);
+	return KT_WAIT_UNTIL(t, all_workers_done(n));
 }
 
 /* After every worker is done: the last generation of each ring area. */
@@ -297,7 +379,7 @@ static void ring_release(struct ring_area *a)
 
 static void vmalloc_stress_concurrent(struct ktest *t)
 {
-	static struct stress_worker w[STRESS_WORKERS];
+	struct stress_worker *w = workers;
 	struct kt_free_pages free0;
 	unsigned long objs0, same = 0;
 	struct kt_workers ws;
@@ -307,9 +389,9 @@ static void vmalloc_stress_concurrent(struct ktest *t)
 	free0 = kt_free_pages_now();
 	objs0 = kmalloc_live_objects();
 	memset(ring, 0, sizeof(ring));
-	memset(w, 0, sizeof(w));
-	ring_finished = 0;
-	ring_failed = false;
+	memset(workers, 0, sizeof(workers));
+	ring_finished = workers_done = 0;
+	ring_failed = ring_stopped = false;
 	n = kt_workers_create(&ws, stress_thread, w, sizeof(w[0]),
 			      MIN(num_online_cpus(), STRESS_WORKERS),
 			      "vm_stress", true);
@@ -318,18 +400,23 @@ static void vmalloc_stress_concurrent(struct ktest *t)
 		rng_seed(&w[i].rng, rng_next(&t->rng) + i);
 		w[i].mine = &ring[i];
 		w[i].theirs = &ring[(i + n - 1) % n];
+		w[i].reader = &w[(i + 1) % n];
+		w[i].owner = &w[(i + n - 1) % n];
 		w[i].nr_workers = n;
+		wait_queue_init(&w[i].wq);
 	}
 	kt_workers_start(&ws);
+	if (!stress_workers_done(t, n))
+		return; /* workers left behind, and what they use */
 	kt_workers_join(&ws);
 	for (unsigned int i = 0; i < n; i++) {
 		kt_diag(t,
 			"worker %u on CPU %u: ring: %u generations of "
 			"CPU %u's area read (%lu stale), %lu remapped at the "
-			"same address, %lu spins%s; own slots: %lu operations, "
-			"%lu fills, %lu out of memory, %lu bad",
+			"same address, %lu steps, %lu sleeps%s; own slots: "
+			"%lu operations, %lu fills, %lu out of memory, %lu bad",
 			i, ws.cpu[i], w[i].read_gen, ws.cpu[(i + n - 1) % n],
-			w[i].ring_bad, w[i].same_va, w[i].spins,
+			w[i].ring_bad, w[i].same_va, w[i].steps, w[i].sleeps,
 			w[i].stalled ? ", STALLED" : "", w[i].ops, w[i].fills,
 			w[i].out_of_memory, w[i].bad);
 		same += w[i].same_va;
@@ -341,9 +428,9 @@ static void vmalloc_stress_concurrent(struct ktest *t)
 	KT_EXPECT_GT(t, same, 0);
 	for (unsigned int i = 0; i < n; i++)
 		ring_release(&ring[i]);
-	if (ring_failed) {
-		kt_diag(t, "a stale ring read: own-slot phase skipped, leaks "
-			   "not checked");
+	if (ring_failed || ring_stopped) {
+		kt_diag(t, "%s: own-slot phase skipped, leaks not checked",
+			ring_failed ? "a stale ring read" : "the ring stopped");
 		return;
 	}
 	for (unsigned int i = 0; i < n; i++) {
