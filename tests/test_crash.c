@@ -398,10 +398,12 @@ static void crash_panic_stops_others(struct ktest *t)
 
 /*
  * A deaf CPU: a thread bound to ktest.deaf_cpu turns interrupts off
- * there for good, so that CPU takes no tick and answers no IPI (only
- * panic's NMI reaches it). Another CPU, the asker, then waits for it:
- * the wait must end in a panic that names the deaf CPU, on the
- * asker's own clock, whichever CPU is deaf.
+ * there for good and halts, so that CPU takes no tick and answers no
+ * IPI (only panic's NMI reaches it). Another CPU, the asker, then waits
+ * for it: the wait must end in a panic that names the deaf CPU, on the
+ * asker's own clock, whichever CPU is deaf. Halted rather than
+ * spinning, the deaf CPU leaves the host's cores to the CPUs that do
+ * answer, which under an emulator are host threads too.
  */
 static volatile bool deaf_cpu_silent;
 
@@ -409,8 +411,7 @@ static int crash_deaf_thread(void *arg)
 {
 	(void)arch_irq_save(); /* for good: the point of the case */
 	WRITE_ONCE(deaf_cpu_silent, true);
-	for (;;)
-		arch_cpu_relax();
+	arch_halt_forever();
 	return 0;
 }
 

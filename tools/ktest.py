@@ -16,7 +16,8 @@ counting test cases over all configurations (a configuration that fails
 as a whole adds at least one failure), then the wall time of the run.
 Exit status 0 only if nothing failed.  build/test/results.json holds
 the same, per configuration, with the seconds and host CPU seconds of
-each and of each suite.
+each and of each suite, when each started and whether it ran beside
+the rows that held every slot (run_matrix).
 Every backtrace frame of a serial log gets its source file and line
 (addr2line on the ELF), so a failure's tail points at the code.
 
@@ -160,10 +161,11 @@ class QemuRun:
     host CPU time it and its reaped children took."""
 
     def __init__(self, cmd, timeout, interactive=False, merge=False,
-                 cwd=None, env=None):
+                 cwd=None, env=None, row=None):
         """interactive: send() may type on stdin; merge: stderr joins
-        stdout, in the order printed (gdb's errors beside its output)."""
-        self.cmd, self.timeout = cmd, timeout
+        stdout, in the order printed (gdb's errors beside its output);
+        row: the name of the matrix row it boots, for run_matrix."""
+        self.cmd, self.timeout, self.row = cmd, timeout, row
         self.popen_args = dict(cwd=cwd, env=env, start_new_session=True,
                                stdin=subprocess.PIPE if interactive
                                else subprocess.DEVNULL,
@@ -177,6 +179,7 @@ class QemuRun:
         self.out, self.err = bytearray(), bytearray()
         self.stamps = []           # (seconds since start, a line of stdout)
         self.eof = False           # stdout closed: no more output comes
+        self.suite = None          # the KTAP suite running now, if any
 
     def __enter__(self):
         self.t0 = time.monotonic()
@@ -222,6 +225,7 @@ class QemuRun:
                     t = time.monotonic() - self.t0
                     *done, partial = (partial + chunk).split(b"\n")
                     self.stamps += [(t, ln) for ln in done]
+                    self._follow_suites(done)
                 else:
                     self.err += chunk
                 self.cond.notify_all()
@@ -230,6 +234,19 @@ class QemuRun:
             if is_stdout:
                 self.eof = True
             self.cond.notify_all()
+
+    def _follow_suites(self, lines):
+        """Keep self.suite: set by a suite's "# Subtest" line, cleared
+        by its result line (both at the outer level of the KTAP)."""
+        for raw in lines:
+            if b"ok " not in raw and b"# Subtest: " not in raw:
+                continue
+            ln = CTRL_LINE_RE.sub("", raw.decode(errors="replace"))
+            m = SUITE_START_RE.match(ln)
+            if m:
+                self.suite = m.group(1)
+            elif SUITE_END_RE.match(ln):
+                self.suite = None
 
     def wait(self):
         """Wait for the child to exit, at most until the deadline; kill
@@ -314,7 +331,7 @@ class QemuRun:
             stamps = list(self.stamps)
         for t, raw in stamps:
             ln = CTRL_LINE_RE.sub("", raw.decode(errors="replace"))
-            m = re.match(r"^  # Subtest: (\S+)", ln)
+            m = SUITE_START_RE.match(ln)
             if m:
                 suite, last = m.group(1), t
                 started[suite] = t
@@ -322,13 +339,15 @@ class QemuRun:
             if m and suite:
                 cases[f"{suite}.{m.group(1)}"] = round(t - last, 2)
                 last = t
-            m = re.match(r"^(?:not )?ok \d+ (\S+)", ln)
+            m = SUITE_END_RE.match(ln)
             if m and m.group(1) in started:
                 took[m.group(1)] = round(t - started[m.group(1)], 2)
         return took, cases
 
 
 CTRL_LINE_RE = re.compile(r"[\r\x1b]")
+SUITE_START_RE = re.compile(r"^  # Subtest: (\S+)")
+SUITE_END_RE = re.compile(r"^(?:not )?ok \d+ (\S+)")
 
 
 def run_config(cfg, args):
@@ -457,7 +476,7 @@ def take_run(o, q):
 
 def run_boot(cfg, args, o, cmd, log):
     """A KTAP run: boot, wait for QEMU to leave, parse what it printed."""
-    with QemuRun(cmd, cfg.timeout) as q:
+    with QemuRun(cmd, cfg.timeout, row=cfg.name) as q:
         q.wait()
     text = take_run(o, q)
     log.write_text(text)
@@ -666,7 +685,9 @@ def write_json(path, outcomes):
     rows = [{"name": o.cfg.name, "status": o.status, "reason": o.reason,
              "note": o.note, "passed": o.passed, "failed": o.failed,
              "skipped": o.skipped, "seconds": round(o.seconds, 2),
-             "cpu_seconds": round(o.cpu_seconds, 2), "suites": o.suites,
+             "cpu_seconds": round(o.cpu_seconds, 2),
+             "started": round(o.started, 2), "beside": o.beside,
+             "suites": o.suites,
              "cases": o.cases,
              "exit_code": o.exit_code, "mem": o.cfg.mem, "smp": o.cfg.smp,
              "not_ok": [c.full for c in o.ktap.cases
@@ -699,40 +720,57 @@ def row_suites(cfg, args):
             if any(fnmatch.fnmatchcase(s, p.split(".")[0]) for p in pats)]
 
 
+# Suites where one CPU spins until another has done something (read a
+# recycled pkmap slot, switched threads): a row of two vCPUs that runs
+# them holds one slot, but not beside another such row.  Side by side on
+# two cores (kmap-debug and lab-kmap-local-switch), each took five times
+# as long as alone.
+CROSS_CPU_SUITES = ("kmap", "kmap_local")
+
+
+def one_cpu(cfg, args):
+    """Does row cfg run on one CPU: one vCPU, or the others never come
+    up (ktest.expect_cpus=1)?"""
+    return cfg.cpus() == 1 or \
+        "ktest.expect_cpus=1" in kernel_cmdline(cfg, args).split()
+
+
 def host_slots(cfg, args):
     """How many of the --jobs slots (host cores, by default) a row holds
     while it runs.  TCG runs a host thread per vCPU, and a row whose
     tests keep every CPU busy (BUSY_SUITES) needs them all: beside
     another busy QEMU on two cores, the lock hand-overs of `locking` on
     smp4 slowed past its 15 s watchdog.  Any other row holds one: its
-    time is the boot (firmware, GRUB and the kernel's start run on one
-    vCPU) and tests that leave the other CPUs idle, in hlt.  So does a
+    time is the boot (firmware, the loader and the kernel's start run on
+    one vCPU) and tests that leave the other CPUs idle, in hlt.  So does a
     row that ends in a panic: it boots, runs one case and stops, and at
-    most one CPU spins meanwhile (a crash-deaf-* row's asker: 11 s of
-    host CPU in its 12 s); under -icount every vCPU shares one host
+    most one CPU spins meanwhile (a crash-deaf-* row's asker, until
+    smp.answer_ms runs out); under -icount every vCPU shares one host
     thread.  A row whose other CPUs never come up (ktest.expect_cpus=1)
-    runs on one."""
+    runs on one.  (A crash-deaf-* row's deaf CPU halts.)"""
     if expect_mode(cfg.expect) == "panic" or cfg.script:
         return 1
     if not set(row_suites(cfg, args)) & set(BUSY_SUITES):
         return 1
-    if "ktest.expect_cpus=1" in kernel_cmdline(cfg, args).split():
+    if one_cpu(cfg, args):
         return 1               # the others never come up (acpi-off)
     return min(cfg.cpus(), args.jobs)
 
 
-# A row whose last run took at most this many seconds may start beside
-# rows that hold every slot, when the host has a core idle (HostIdle):
-# if they get busy again meanwhile, the cores are shared for no longer
-# than that.
+# A row of one vCPU whose last run took at most this many seconds may
+# start beyond the slots (run_matrix): beside a row in a busy suite
+# when the host shows a core idle (SQUEEZE_ROW_S), or beside one that is
+# booting or in a quieter suite (SQUEEZE_QUIET_S).  If the rows it joins
+# get busy meanwhile, the cores are shared for no longer than that.
 SQUEEZE_ROW_S = 1.5
+SQUEEZE_QUIET_S = 2.5
 
 
 class HostIdle:
     """How many host cores sat idle lately, from /proc/stat (the whole
     host's, so another make test beside this one counts too)."""
 
-    INTERVAL = 0.2                 # seconds a measurement spans at least
+    INTERVAL = 0.1                 # seconds a measurement spans at least
 
     def __init__(self):
         self.t, self.sample = time.monotonic(), self.read()
@@ -759,47 +797,89 @@ class HostIdle:
 
 def run_matrix(chosen, args, durations):
     """Boot every chosen row, several at once, and return their
-    Outcomes (None after ^C).  The rows start longest first, by the
-    seconds each took last time (durations; a row never timed counts
-    as long), so that no long row starts last and runs alone; a row
-    starts as soon as its slots are free, and when the next in that
-    order does not fit, the next that does goes first (the free slots
-    never wait for it).  A row that holds every slot leaves cores idle
-    when its tests wait for ticks or run on one CPU: while the host
-    shows a core idle, one short row (SQUEEZE_ROW_S) may run beside
-    it, beyond the slots."""
-    pending = sorted(chosen, key=lambda c: -durations.get(c.name, 1e9))
+    Outcomes (None after ^C).  The rows that hold several slots start
+    first, then the others, each group longest first, by the seconds
+    each took last time (durations; a row never timed counts as long):
+    the long rows never start last and run alone, and the one-slot rows
+    are left to fill the last minutes two at a time.  A row starts as
+    soon as its slots are free; when the next in that order does not
+    fit, the next that does goes first (the free slots never wait).
+
+    A row that holds every slot leaves cores idle while it boots or
+    runs a suite outside BUSY_SUITES (QemuRun.suite follows its KTAP),
+    or while its tests wait for ticks: then one short row of one vCPU
+    (SQUEEZE_ROW_S) may run beside it, beyond the slots.  In a busy
+    suite, it takes the host showing a core idle (HostIdle), and a
+    second such row two.  Two one-slot rows whose CPUs wait on each
+    other (CROSS_CPU_SUITES) never run side by side."""
     weight = {c.name: host_slots(c, args) for c in chosen}
+    single = {c.name: one_cpu(c, args) for c in chosen}
+    pairs = {c.name: weight[c.name] == 1 and not single[c.name] and
+             bool(set(row_suites(c, args)) & set(CROSS_CPU_SUITES))
+             for c in chosen}
+    pending = sorted(chosen, key=lambda c: (weight[c.name] > 1,
+                                            durations.get(c.name, 1e9)),
+                     reverse=True)
     outcomes, threads = [], []
     free = [args.jobs]
     squeezed = [0]                     # rows running beyond the slots
-    slots = threading.Condition()      # protects free and squeezed
+    running = []                       # the rows started, not yet ended
+    slots = threading.Condition()      # protects the three above
     host = HostIdle()
+    t0 = time.monotonic()
 
-    def short(c):
-        return weight[c.name] == 1 and \
-            durations.get(c.name, 1e9) <= SQUEEZE_ROW_S
+    def short(c, limit):
+        """May c run beyond the slots: on one vCPU (a second CPU that
+        waits on the first would, beside a busy row, wait for the host:
+        four vCPUs on two cores), and no longer than limit seconds last
+        time."""
+        return weight[c.name] == 1 and single[c.name] and \
+            durations.get(c.name, 1e9) <= limit
+
+    def in_busy_suite():
+        """Is a row that holds several slots in one of BUSY_SUITES?"""
+        with RUNNING_LOCK:
+            return any(weight.get(q.row, 1) > 1 and q.suite in BUSY_SUITES
+                       for q in RUNNING)
+
+    def pair_running():
+        """Is a one-slot row running whose CPUs wait on each other
+        (CROSS_CPU_SUITES)?  Called with slots held."""
+        return any(pairs[c.name] for c in running)
 
     def next_row():
         """The next row to start and whether it runs beyond the slots;
-        None if none may start yet.  Called with slots held."""
-        cfg = next((c for c in pending if weight[c.name] <= free[0]), None)
+        None if none may start yet.  Called with slots held, at least
+        every HostIdle.INTERVAL, which keeps the measurement fresh."""
+        idle = host.cores()
+        cfg = next((c for c in pending if weight[c.name] <= free[0] and
+                    not (pairs[c.name] and pair_running())), None)
         if cfg:
             free[0] -= weight[cfg.name]
             return cfg, False
-        if squeezed[0] == 0 and host.cores() >= 0.9:
-            cfg = next((c for c in pending if short(c)), None)
-            if cfg:
-                squeezed[0] += 1
-                return cfg, True
+        if not any(weight[c.name] > 1 for c in running):
+            return None
+        if squeezed[0] == 0 and not in_busy_suite():
+            limit = SQUEEZE_QUIET_S
+        elif idle >= 0.9 + squeezed[0]:
+            limit = SQUEEZE_ROW_S
+        else:
+            return None
+        cfg = next((c for c in pending if short(c, limit)), None)
+        if cfg:
+            squeezed[0] += 1
+            return cfg, True
         return None
 
     def worker(cfg, beyond):
+        started = time.monotonic() - t0
         try:
             o = run_config(cfg, args)
         except Exception as e:     # a runner bug must not hang the rest
             o = Outcome(cfg, reason=f"runner error: {e!r}", failed=1)
+        o.started, o.beside = started, beyond
         with slots:
+            running.remove(cfg)
             if beyond:
                 squeezed[0] -= 1
             else:
@@ -814,7 +894,8 @@ def run_matrix(chosen, args, durations):
             with slots:
                 while not (start := next_row()):
                     slots.wait(HostIdle.INTERVAL)
-            cfg, beyond = start
+                cfg, beyond = start
+                running.append(cfg)
             pending.remove(cfg)
             threads.append(threading.Thread(target=worker,
                                             args=(cfg, beyond)))

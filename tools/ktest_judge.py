@@ -54,6 +54,8 @@ class Outcome:
     seconds: float = 0.0
     exit_code: int = None          # None: killed at the timeout
     cpu_seconds: float = 0.0       # host CPU time QEMU took
+    started: float = 0.0           # seconds into the matrix it started
+    beside: bool = False           # ran beyond the slots (run_matrix)
     suites: dict = field(default_factory=dict)  # {suite: seconds}
     cases: dict = field(default_factory=dict)   # {suite.case: seconds}
     ktap: Ktap = field(default_factory=Ktap)

@@ -46,7 +46,7 @@ Fields
            complete, the failed-exit and power-off lines in the log and
            one boot only (a triple fault reboots, a hang times out)
   qemu_args  extra QEMU arguments, appended to the runner's, for what the
-           fields above do not say: ("-icount", "shift=0,sleep=off") for
+           fields above do not say: ("-icount", "shift=5,sleep=off") for
            a deterministic run, ("-machine", "acpi=off") for a PC
            without ACPI tables
   loader   who boots the kernel: "qemu" (the default), QEMU's own
@@ -169,12 +169,13 @@ def deaf_row(name, crash, *, mem, smp, deaf, what, asker, frames):
     matching asker waits for it; the wait must end in a panic that names
     what was asked and the deaf CPU's mask, with frames (regexes) in the
     backtrace above the asker.  The asker spins until smp.answer_ms
-    runs out: a quarter of a second, while a CPU that does answer takes
-    a host time slice or two (milliseconds) even on a two-core host
-    running four vCPUs; the runner stretches it with the host's load."""
+    runs out: half a second (stretched by the runner with the host's
+    load).  A quarter was too short while the deaf CPU spun rather than
+    halted: beside busy rows, a CPU that does answer once took longer,
+    and was named deaf too."""
     return crash_row(
         name, crash, mem=mem, smp=smp,
-        after=f"ktest.deaf_cpu={deaf} smp.answer_ms=250",
+        after=f"ktest.deaf_cpu={deaf} smp.answer_ms=500",
         tags=("crash", "smp"), panic=[
             rf"^PANIC at \S+ in wait_for_cpus\(\): {what} from CPU "
             rf"{asker}: CPUs {1 << deaf:#x} did not answer in \d+ ms",
@@ -202,9 +203,12 @@ MATRIX = [
     # Everything in lowmem: no ZONE_HIGHMEM at all.  kmap* must fall back
     # to the direct map, and the allocator must cope with an empty zone.
     # mm.debug=1 here: freed pages are poisoned (pmm_freed_pages_poisoned).
-    # `make run`'s machine, booted as make run boots it: through GRUB.
+    # `make run`'s machine, booted as make run boots it: through GRUB,
+    # whose copy of the RSDP the kernel takes.
     Config("m64", mem="64M", smp=1, cmdline="mm.debug=1", tags=("lowmem",),
-           loader="grub"),
+           loader="grub", expect={"fail": [], "lines": [
+               r"^boot loader: GRUB",
+               r"^ACPI: RSDP revision \d+ \(from the boot loader\)"]}),
 
     # The smallest machine the whole suite runs on (README): 4.25 MiB,
     # about 110 free pages once the kernel is in.  Every case must pass
@@ -215,8 +219,11 @@ MATRIX = [
 
     # 8 MiB: no free block of the largest buddy orders
     # (pmm_blocks_are_aligned tries the orders there are).
+    # QEMU's loader (Config.loader) passes no RSDP: the kernel scans.
     Config("m8", mem="8M", smp=1, cmdline="ktest=boot,pmm,vmalloc*,vmap_area",
-           timeout=40, tags=("lowmem", "small")),
+           timeout=40, tags=("lowmem", "small"), expect={"fail": [], "lines": [
+               r"^boot loader: qemu",
+               r"^ACPI: RSDP revision \d+ \(found by scanning\)"]}),
 
     # CPUs the kernel must refuse (boot/entry.S: cpu_needs): each
     # missing feature named, then QEMU left with exit code 0x13 (39)
@@ -264,9 +271,16 @@ MATRIX = [
     # Default lowmem limit (~896 MiB) plus highmem on both sides of 4 GiB:
     # QEMU puts 3 GiB low (less the PCI hole) and 1 GiB at 4 GiB.  The
     # first row where PAE frame numbers need more than 32 bits.
-    # The thread suites run on m64 (as for m512-low64).
-    Config("m4g", mem="4G", smp=1, elsewhere=THREAD_SUITES,
-           tags=("highmem", "above4g")),
+    # The thread suites run on m64 (as for m512-low64).  GRUB boots it:
+    # its multiboot2 memory map must carry the range above 4 GiB.
+    # acpi.rsdp=scan: the kernel scans the BIOS area for the RSDP instead
+    # of taking GRUB's copy, so the option's path runs too.
+    Config("m4g", mem="4G", smp=1, cmdline="acpi.rsdp=scan",
+           elsewhere=THREAD_SUITES, tags=("highmem", "above4g"),
+           loader="grub", expect={"fail": [], "lines": [
+               r"^boot loader: GRUB",
+               r"^  \[mem 0x100000000-0x13fffffff\] usable",
+               r"^ACPI: RSDP revision \d+ \(found by scanning\)"]}),
 
     # 5 GiB above 4 GiB: most highmem lives past the 32-bit boundary, so
     # truncated physical addresses show up as wrong data, not luck.  Two
@@ -274,11 +288,14 @@ MATRIX = [
     # The thread suites and cpu_hotplug (tasks moved off a CPU going
     # offline; the page it maps is highmem on smp2 too) run on smp2 and
     # m4.25, the same two CPUs: memory above 4 GiB is not theirs to see.
-    # They are over 6 s of this row on a quiet host.  GRUB boots it:
-    # its multiboot2 memory map must carry the ranges above 4 GiB.
+    # They are over 6 s of this row on a quiet host.  pmm runs on
+    # m8g-pmm, the same memory map on one CPU: two seconds of one thread
+    # that would otherwise hold this row's second host core.
     Config("m8g", mem="8G", smp=2,
-           elsewhere=THREAD_SUITES + ("cpu_hotplug",),
-           tags=("highmem", "above4g", "smp"), loader="grub"),
+           elsewhere=THREAD_SUITES + ("cpu_hotplug",) + MEMORY_SUITES,
+           tags=("highmem", "above4g", "smp")),
+    Config("m8g-pmm", mem="8G", smp=1, cmdline="ktest=pmm",
+           tags=("highmem", "above4g")),
 
     # A lowmem= too small for the machine: mem_map (16 bytes for each
     # of 1310720 frames, RAM reaching 5 GiB) alone is 20 MiB of lowmem.
@@ -367,24 +384,20 @@ MATRIX = [
 
     # The smallest SMP machine, with highmem (lowmem clamped to 64 MiB):
     # one AP, so every cross-CPU path has exactly one partner.
-    # acpi.rsdp=scan: find the RSDP by scanning the BIOS area instead
-    # of taking GRUB's copy, so that path runs too (GRUB boots it: the
-    # first multiboot passes no RSDP, so a "qemu" row always scans).  spinlock=ticket
+    # spinlock=ticket
     # and cpu_relax=pause: the choices real hardware gets (the fair
     # ticket lock, PAUSE in spin loops) carry this row, with one vCPU
     # per host core so its hand-overs stay fast.  pmm runs on
     # m512-low64, the same memory map (as it does for smp8).
     Config("smp2", mem="512M", smp=2,
-           cmdline="lowmem=64M acpi.rsdp=scan spinlock=ticket "
-                   "cpu_relax=pause",
-           elsewhere=MEMORY_SUITES, tags=("smp", "highmem"), loader="grub"),
+           cmdline="lowmem=64M spinlock=ticket cpu_relax=pause",
+           elsewhere=MEMORY_SUITES, tags=("smp", "highmem")),
 
     # The main configuration: 4 CPUs, highmem on both sides of 4 GiB, and
     # the ACPI tables (near 3 GiB) above lowmem, read through the fixmap.
-    # pmm runs on m4g, the same 4 GiB memory map.  Booted by GRUB, as
-    # `make run SMP=4 MEM=4G` boots it, with GRUB's copy of the RSDP.
+    # pmm runs on m4g, the same 4 GiB memory map.
     Config("smp4", mem="4G", smp=4, timeout=90, elsewhere=MEMORY_SUITES,
-           tags=("smp", "highmem", "above4g"), loader="grub"),
+           tags=("smp", "highmem", "above4g")),
 
     # NR_CPUS: the most CPUs the kernel supports.  Under TCG this is 8
     # vCPU threads on a 2-core host, so it is also the slowest row and
@@ -402,13 +415,13 @@ MATRIX = [
            elsewhere=("locking", "vmalloc_stress") + MEMORY_SUITES,
            tags=("smp", "highmem")),
 
-    # A deterministic SMP run: under -icount shift=3,sleep=off QEMU
+    # A deterministic SMP run: under -icount shift=5,sleep=off QEMU
     # runs every vCPU on one host thread, by turns, and the guest clock
-    # is the instruction count (8 ns each), so an interleaving repeats
-    # exactly.  shift=3 rather than the benchmarks' 0: a tick is then
-    # 1.25 million instructions, not ten million, and the row's waits,
-    # counted in ticks, take an eighth of the emulation (4 s of host
-    # CPU, not 19).
+    # is the instruction count (32 ns each), so an interleaving repeats
+    # exactly.  shift=5 rather than the benchmarks' 0: a tick (4 ms at
+    # HZ = 250) is then 125,000 instructions, not four million, and the
+    # row's waits, counted in ticks, take a thirty-second of the
+    # emulation (1 s of host CPU; 1.9 s at shift=4, 3.3 s at shift=3).
     # QEMU 7.2 hands the turn on only when the running vCPU halts or
     # executes PAUSE: a CPU that spins without PAUSE starves the others
     # for good (CPU 1 took no tick at all, its LAPIC showed the call
@@ -426,7 +439,7 @@ MATRIX = [
                    "ktest=cpu_hotplug.*_moves_running_tasks,"
                    "cpu_hotplug.*_offline_cpu_gets_no_ipis,"
                    "cpu_hotplug_edges,smp,tlb",
-           qemu_args=("-icount", "shift=3,sleep=off"), timeout=420,
+           qemu_args=("-icount", "shift=5,sleep=off"), timeout=420,
            tags=("smp", "icount")),
 
     # kmap.debug=1: a guard page on each side of every kmap_local slot

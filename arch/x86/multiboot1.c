@@ -63,7 +63,8 @@ static const char *mb1_string(uint32_t phys, size_t *len)
  */
 static void mb1_parse_mmap(const struct mb1_info *mbi)
 {
-	const uint8_t *map = boot_phys_to_virt(mbi->mmap_addr, mbi->mmap_length);
+	const uint8_t *map =
+		boot_phys_to_virt(mbi->mmap_addr, mbi->mmap_length);
 	const uint8_t *p, *end;
 
 	if (!map) {
@@ -80,8 +81,7 @@ static void mb1_parse_mmap(const struct mb1_info *mbi)
 		if (step < sizeof(*e) || step > (size_t)(end - p)) {
 			pr_warn("multiboot: memory map entry at offset %u has "
 				"size %u; ignoring it and the rest\n",
-				(unsigned int)(p - map),
-				e->size);
+				(unsigned int)(p - map), e->size);
 			return;
 		}
 		if (!boot_add_mem_range("multiboot", e->base, e->length,
@@ -117,8 +117,7 @@ static void mb1_set_cmdline(uint32_t phys)
 
 bool mb1_parse_info(uint32_t info_phys)
 {
-	const struct mb1_info *mbi =
-		boot_phys_to_virt(info_phys, sizeof(*mbi));
+	const struct mb1_info *mbi = boot_phys_to_virt(info_phys, sizeof(*mbi));
 	size_t len;
 	const char *s;
 

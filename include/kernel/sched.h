@@ -16,7 +16,7 @@
 #include <kernel/task.h>
 #include <kernel/time.h>
 
-#define TIME_SLICE_TICKS 2 /* 20 ms at HZ = 100 */
+#define TIME_SLICE_TICKS (20 * HZ / 1000) /* 20 ms */
 
 /* Give up the CPU. Context: preemptible, may sleep. */
 void schedule(void);
