@@ -422,6 +422,8 @@ void kmap_local_ipi_handler_maps_on_top_of_the_task(struct ktest *t)
 struct preempt_mapper {
 	struct page *page;
 	volatile bool stop;
+	volatile bool started; /* in0 is set: the loop runs */
+	unsigned long in0;     /* switches_in when the loop began */
 	unsigned long rounds, switches;
 	unsigned int bad;
 };
@@ -429,8 +431,9 @@ struct preempt_mapper {
 static int preempt_mapper_fn(void *arg)
 {
 	struct preempt_mapper *pm = arg;
-	unsigned long in0 = current_task()->switches_in;
 
+	pm->in0 = current_task()->switches_in;
+	WRITE_ONCE(pm->started, true);
 	while (!pm->stop) {
 		uint32_t *va = kmap_local_page(pm->page);
 
@@ -439,23 +442,48 @@ static int preempt_mapper_fn(void *arg)
 		kunmap_local(va);
 		pm->rounds++;
 	}
-	pm->switches = current_task()->switches_in - in0;
+	pm->switches = current_task()->switches_in - pm->in0;
 	return 0;
 }
 
-#define PREEMPT_SWITCHES 1000 /* switches in, each mapper */
+#define PREEMPT_SWITCHES 1000	/* switches in, each mapper, inside its loop */
+#define KICK_WAIT_MAX	 100000 /* relaxes a kick may wait for its switch */
 
-/* One reschedule IPI, spaced out; true once both mappers had enough. */
-static bool kick_until_switched(unsigned int cpu, struct task *const *w,
-				const unsigned long *in0, unsigned long *kicks)
+/*
+ * The switches into mapper i since its loop began: switches into a
+ * thread still on its way to the loop (a kick can land there too) map
+ * nothing, and would let the case end having tested nothing.
+ */
+static unsigned long loop_switches(const struct preempt_mapper *pm,
+				   struct task *const *w, int i)
 {
+	if (!READ_ONCE(pm[i].started))
+		return 0;
+	return READ_ONCE(w[i]->switches_in) - pm[i].in0;
+}
+
+/*
+ * One reschedule IPI, then a wait for the switch it asks for; true
+ * once both mappers had enough. A kick while the last is still pending
+ * asks nothing new, and only takes that CPU's run-queue lock from under
+ * the switch that would answer it: kicked flat out, a switch took the
+ * better part of a millisecond under QEMU.
+ */
+static bool kick_until_switched(unsigned int cpu,
+				const struct preempt_mapper *pm,
+				struct task *const *w, unsigned long *kicks)
+{
+	unsigned long was = loop_switches(pm, w, 0) + loop_switches(pm, w, 1);
+
 	resched_cpu(cpu);
 	(*kicks)++;
-	/* Not flat out: that CPU's run-queue lock must stay usable. */
-	for (int i = 0; i < 200; i++)
+	for (int i = 0;
+	     i < KICK_WAIT_MAX &&
+	     loop_switches(pm, w, 0) + loop_switches(pm, w, 1) == was;
+	     i++)
 		arch_cpu_relax();
-	return READ_ONCE(w[0]->switches_in) - in0[0] >= PREEMPT_SWITCHES &&
-	       READ_ONCE(w[1]->switches_in) - in0[1] >= PREEMPT_SWITCHES;
+	return loop_switches(pm, w, 0) >= PREEMPT_SWITCHES &&
+	       loop_switches(pm, w, 1) >= PREEMPT_SWITCHES;
 }
 
 void kmap_local_preempted_map_is_not_reported_stale(struct ktest *t)
@@ -464,7 +492,7 @@ void kmap_local_preempted_map_is_not_reported_stale(struct ktest *t)
 					{ .page = kt_slot_page(t) } };
 	unsigned int cpu = kt_other_cpu();
 	struct kmap_stats before, after;
-	unsigned long warns, kicks = 0, in0[2];
+	unsigned long warns, kicks = 0, saves;
 	struct task *w[2];
 
 	if (!pm[0].page || !pm[1].page)
@@ -489,21 +517,24 @@ void kmap_local_preempted_map_is_not_reported_stale(struct ktest *t)
 				      i ? "kpmap1" : "kpmap0");
 		KT_ASSERT_NOT_NULL(t, w[i]);
 		kthread_bind(w[i], cpu);
-		in0[i] = w[i]->switches_in;
 		kthread_start(w[i]);
 	}
 	/* Reschedule IPIs: each one may be a switch on that CPU. */
-	KT_WAIT_UNTIL_SPIN(t, kick_until_switched(cpu, w, in0, &kicks));
+	KT_WAIT_UNTIL_SPIN(t, kick_until_switched(cpu, pm, w, &kicks));
 	pm[0].stop = pm[1].stop = true;
 	kthread_join(w[0]);
 	kthread_join(w[1]);
 	kmap_stats(&after);
+	saves = after.switch_saves - before.switch_saves;
 	kt_diag(t,
 		"CPU %u: %lu kicks, %lu + %lu rounds, %lu + %lu switches "
 		"in, %lu saves, %lu stale",
 		cpu, kicks, pm[0].rounds, pm[1].rounds, pm[0].switches,
-		pm[1].switches, after.switch_saves - before.switch_saves,
-		after.stale_slots - before.stale_slots);
+		pm[1].switches, saves, after.stale_slots - before.stale_slots);
+	/* The switches landed in maps: each with a map live saves it. */
+	KT_EXPECT_GE(t, pm[0].switches, PREEMPT_SWITCHES);
+	KT_EXPECT_GE(t, pm[1].switches, PREEMPT_SWITCHES);
+	KT_EXPECT_GE(t, saves, PREEMPT_SWITCHES / 2);
 	KT_EXPECT_EQ(t, pm[0].bad + pm[1].bad, 0);
 	KT_EXPECT_EQ(t, after.stale_slots, before.stale_slots);
 	KT_EXPECT_EQ(t, warn_count(), warns);

@@ -442,6 +442,20 @@ MATRIX = [
            qemu_args=("-icount", "shift=5,sleep=off"), timeout=420,
            tags=("smp", "icount")),
 
+    # QEMU's TCG takes an interrupt only between its translation blocks,
+    # runs of instructions that end at a branch: a window of a few
+    # instructions with no branch inside can never be interrupted, so a
+    # race that needs an interrupt there cannot show.  Under -singlestep
+    # each instruction is a block of its own.  The kmap_local map path
+    # checks its slot, then saves its PTE, with no branch between them:
+    # in the other order a switch in between makes a map report its own
+    # slot stale, which kmap_local_preempted_map_is_not_reported_stale
+    # shows here (2 stale slots in each of two runs, with the two steps
+    # swapped) and on no other row.  Under a second, with kmap_atomic.
+    Config("singlestep-smp2", mem="512M", smp=2,
+           cmdline="lowmem=64M ktest=kmap_local*,kmap_atomic",
+           qemu_args=("-singlestep",), tags=("smp", "kmap", "singlestep")),
+
     # kmap.debug=1: a guard page on each side of every kmap_local slot
     # (mm/kmap_local.c).  Runs only the kmap suites: the rest of the
     # kernel does not change with it.
