@@ -194,6 +194,7 @@ test:
 		BUILD=$(DEBUG_BUILD) $(DEBUG_BUILD)/kernel.elf
 	@rc=0; $(MAKE) --no-print-directory test-tools \
 		> $(BUILD)/test-tools.log 2>&1 & tools=$$!; \
+	trap 'kill $$tools 2>/dev/null' INT TERM; \
 	python3 tools/ktest.py --elf $(BUILD)/kernel.elf \
 		--debug-elf $(DEBUG_BUILD)/kernel.elf || rc=$$?; \
 	python3 tools/lockorder.py $(BUILD)/test/lockdep-edges.json || rc=1; \

@@ -389,9 +389,9 @@ static void boot_mb1_cmdline_drops_image_name(struct ktest *t)
 
 /*
  * Each entry says its own size: 0 (or too little for an entry) would
- * step on the same bytes forever, and an entry that runs past the
- * map's length is memory the loader never described. Both end the map
- * there, keeping the entries before them.
+ * have the parser read its neighbour's bytes as fields, and an entry
+ * that runs past the map's length is memory the loader never described. Both
+ * end the map there, keeping the entries before them.
  */
 static void boot_mb1_mmap_bad_entry_sizes(struct ktest *t)
 {
@@ -413,7 +413,7 @@ static void boot_mb1_mmap_bad_entry_sizes(struct ktest *t)
 	KT_EXPECT_TRUE(t, mb1_parse(&nr, NULL, 0));
 	KT_EXPECT_EQ(t, nr, 1);
 
-	/* No usable entry at all: the boot must be refused. */
+	/* The only entry too small to be one: no map, the boot refused. */
 	mb1_info_with_map(24);
 	mb1_entry(&mb1_mmap[0], 0x100000, 0x100000, BOOT_MEM_USABLE);
 	mb1_mmap[0] = 3;

@@ -422,8 +422,8 @@ void kmap_local_ipi_handler_maps_on_top_of_the_task(struct ktest *t)
 struct preempt_mapper {
 	struct page *page;
 	volatile bool stop;
-	volatile bool started; /* in0 is set: the loop runs */
-	unsigned long in0;     /* switches_in when the loop began */
+	bool started;	   /* in0 is set: the loop runs */
+	unsigned long in0; /* switches_in when the loop began */
 	unsigned long rounds, switches;
 	unsigned int bad;
 };
@@ -433,7 +433,7 @@ static int preempt_mapper_fn(void *arg)
 	struct preempt_mapper *pm = arg;
 
 	pm->in0 = current_task()->switches_in;
-	WRITE_ONCE(pm->started, true);
+	__atomic_store_n(&pm->started, true, __ATOMIC_RELEASE); /* in0 first */
 	while (!pm->stop) {
 		uint32_t *va = kmap_local_page(pm->page);
 
@@ -457,7 +457,7 @@ static int preempt_mapper_fn(void *arg)
 static unsigned long loop_switches(const struct preempt_mapper *pm,
 				   struct task *const *w, int i)
 {
-	if (!READ_ONCE(pm[i].started))
+	if (!__atomic_load_n(&pm[i].started, __ATOMIC_ACQUIRE))
 		return 0;
 	return READ_ONCE(w[i]->switches_in) - pm[i].in0;
 }

@@ -165,22 +165,25 @@ void sched_completion_wakes_sleeper_not_taker(struct ktest *t)
 /*
  * A task woken onto another CPU's run queue runs at once: the waker
  * kicks that CPU with a reschedule IPI. Without the kick, an idle
- * target would sleep on in its halt until its next tick, so the woken
- * task would never run in the tick it was woken in. Each trial wakes a
- * task bound to an idle CPU and reads that CPU's tick count before the
- * wake-up and in the woken task. A tick that happens to fall in
- * between makes a trial late even with the kick, and so does a host
- * too busy to run the target's vCPU promptly: an eighth of the trials
- * on time is enough. Without the kick none is.
+ * target would sleep on in its halt until its next tick. Each trial
+ * wakes a task bound to an idle CPU and reads, before the wake-up and
+ * in the woken task, that CPU's count of IPIs taken and its tick count.
+ * Kicked: the IPI count moved before the task ran, in at least half
+ * the trials (without the kick, in none but by chance). On time: no
+ * tick between the wake-up and the run; shown, not required, as a host
+ * too busy to run the target's vCPU promptly delays its IPI past a
+ * tick (4 ms at HZ 250): 2 of 40 once, beside a second make test.
  */
 #define KICK_TRIALS 40
 
 struct kick_run {
 	struct ktest *t;
 	struct completion wake;
-	unsigned int cpu;	  /* the sleeper's */
-	volatile uint64_t clock0; /* cpu's tick count just before a wake */
+	unsigned int cpu;	      /* the sleeper's */
+	volatile uint64_t clock0;     /* cpu's tick count just before a wake */
+	volatile unsigned long ipis0; /* cpu's IPIs taken, the same moment */
 	volatile unsigned int woken;
+	unsigned int kicked;  /* ran after an IPI to its CPU */
 	unsigned int on_time; /* woken in the tick of the wake-up */
 };
 
@@ -190,6 +193,8 @@ static int kick_sleeper(void *arg)
 
 	for (unsigned int i = 0; i < KICK_TRIALS; i++) {
 		wait_for_completion(&kr->wake);
+		kr->kicked += READ_ONCE(percpu_areas[kr->cpu].ipi_received) !=
+			      kr->ipis0;
 		kr->on_time += sched_clock_ticks(kr->cpu) == kr->clock0;
 		WRITE_ONCE(kr->woken, i + 1);
 	}
@@ -220,6 +225,7 @@ void sched_wake_kicks_the_idle_target(struct ktest *t)
 			break;
 		udelay(200); /* let its CPU reach the halt of its idle loop */
 		kr.clock0 = sched_clock_ticks(kr.cpu);
+		kr.ipis0 = READ_ONCE(percpu_areas[kr.cpu].ipi_received);
 		complete(&kr.wake);
 		if (!KT_WAIT_UNTIL(t, READ_ONCE(kr.woken) == i + 1))
 			break;
@@ -227,9 +233,11 @@ void sched_wake_kicks_the_idle_target(struct ktest *t)
 	migrate_enable();
 	if (i < KICK_TRIALS || !kt_join_bounded(t, th, &code))
 		return;
-	kt_diag(t, "%u of %u wake-ups ran in the tick they were made in",
-		kr.on_time, KICK_TRIALS);
-	KT_EXPECT_GE(t, kr.on_time, KICK_TRIALS / 8);
+	kt_diag(t,
+		"%u of %u wake-ups ran after an IPI to their CPU, %u in the "
+		"tick they were made in",
+		kr.kicked, KICK_TRIALS, kr.on_time);
+	KT_EXPECT_GE(t, kr.kicked, KICK_TRIALS / 2);
 }
 
 /*

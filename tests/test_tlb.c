@@ -39,23 +39,30 @@ struct stale_run {
 	struct page *p1, *p2;
 	volatile uint32_t *v1, *v2; /* the pages through the direct map */
 	volatile uintptr_t addr;    /* what the reader reads through */
-	volatile int phase;	    /* 1: read, 2: done; 3: reread, 4 */
+	volatile int phase; /* 1: read, 2: done; 3: reread (5: skip it), 4 */
 	volatile uint32_t seen;
 	volatile int quit;		/* the remapper is done */
 	bool gave_up;			/* its watchdog fired */
+	uintptr_t leftover;		/* mapped when it gave up */
 	struct wait_queue_head read_wq; /* the reader sleeps for phase 1 */
 	unsigned int iters, stale, not_reused, wrong_first;
 };
 
-/* The reader, between its reads: spin until phase want, or the end. */
-static bool wait_phase(struct stale_run *r, int want)
+/*
+ * The reader, between its reads: spin until told to reread (3) or to
+ * skip it (5: the address was not reused, and is no longer mapped);
+ * that phase, or 0 at the end of the run.
+ */
+static int wait_reread(struct stale_run *r)
 {
-	while (READ_ONCE(r->phase) != want)
+	int phase;
+
+	while ((phase = READ_ONCE(r->phase)) != 3 && phase != 5)
 		if (READ_ONCE(r->quit))
-			return false;
+			return 0;
 		else
 			arch_cpu_relax(); /* interrupts on: we ack IPIs */
-	return true;
+	return phase;
 }
 
 /* Wake the reader: a new address to read, or the end of the run. */
@@ -70,15 +77,19 @@ static int stale_reader(void *arg)
 	struct stale_run *r = arg;
 
 	for (;;) {
+		int phase;
+
 		wait_event(&r->read_wq,
 			   READ_ONCE(r->phase) == 1 || READ_ONCE(r->quit));
 		if (READ_ONCE(r->quit))
 			return 0;
 		r->seen = *(volatile uint32_t *)r->addr; /* now cached */
 		WRITE_ONCE(r->phase, 2);
-		if (!wait_phase(r, 3))
+		phase = wait_reread(r);
+		if (!phase)
 			return 0;
-		r->seen = *(volatile uint32_t *)r->addr; /* the same va */
+		if (phase == 3)
+			r->seen = *(volatile uint32_t *)r->addr; /* same va */
 		WRITE_ONCE(r->phase, 4);
 	}
 }
@@ -97,17 +108,17 @@ static bool reader_answered(const struct stale_run *r, int phase)
 
 /*
  * The remapper: wait for the reader's answer, within the watchdog. Past
- * it the case has failed by name; the run ends (before va, the address
- * the reader might still read, is unmapped).
+ * it the case has failed by name, and the run ends; va, which the
+ * reader may be reading at this very moment, stays mapped until the
+ * case has joined the reader (leftover).
  */
 static bool remapper_wait(struct stale_run *r, int phase, uintptr_t va)
 {
 	if (KT_WAIT_UNTIL_SPIN(r->t, reader_answered(r, phase)))
 		return true;
 	r->gave_up = true;
+	r->leftover = va;
 	remapper_quit(r);
-	if (va)
-		vunmap((void *)va);
 	return false;
 }
 
@@ -134,7 +145,8 @@ static int stale_remapper(void *arg)
 		vunmap((void *)a);
 		vmap_purge(); /* the shootdown under test */
 		b = (uintptr_t)vmap(&r->p2, 1, MAP_READ | MAP_WRITE);
-		WRITE_ONCE(r->phase, 3);
+		/* Not reused (or no vmap at all): a is unmapped, skip it. */
+		WRITE_ONCE(r->phase, b == a ? 3 : 5);
 		if (!remapper_wait(r, 4, b))
 			break;
 		if (b != a)
@@ -225,6 +237,8 @@ static void tlb_stale_after_remap(struct ktest *t)
 		kthread_start(p->remapper);
 		kthread_join(p->remapper);
 		kthread_join(p->reader);
+		if (p->r.leftover)
+			vunmap((void *)p->r.leftover);
 		if (p->r.gave_up)
 			return; /* failed by name: later pairs left unstarted */
 		if (p->r.stale)

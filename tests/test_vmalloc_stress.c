@@ -41,9 +41,12 @@
  *    cores than this machine has CPUs, a CPU that spins keeps its core
  *    from the very CPU it waits for, while a sleeping CPU halts, gives
  *    its core back, and is woken by an interrupt. A sleeping CPU keeps
- *    its TLB, so the reader still holds the old address when the owner
- *    remaps. Two bounds make a stuck ring fail by name: a worker that
- *    takes more than RING_MAX_STEPS steps reports a stalled ring, and
+ *    its TLB, unless what it runs meanwhile (the switch, the idle loop)
+ *    evicts the entry: under break=tlb_shootdown 64 to 92 of each
+ *    worker's 100 reads still came out stale, plenty to fail the case.
+ *    Two bounds make a stuck ring fail by name: a worker that takes more
+ *    than RING_MAX_STEPS steps reports a stalled ring (and stops the
+ *    ring at once: its neighbours wait on it), and
  *    the case waits for its workers with KT_WAIT_UNTIL, whose watchdog
  *    stops the ring and wakes every sleeper if the wait times out.
  * 2. Its own slots: STRESS_OPS of a seeded random mix of vmap and
@@ -323,6 +326,12 @@ static void ring_phase(struct stress_worker *w)
 		ring_sleep(w);
 	}
 	w->stalled = !ring_done(w);
+	if (w->stalled) {
+		/* Its neighbours wait on it: stop them now, not at the case's
+		 * watchdog. */
+		WRITE_ONCE(ring_stopped, true);
+		wake_all_workers(w->nr_workers);
+	}
 	/* No one writes through vmap addresses while anyone reads the ring. */
 	if (__atomic_add_fetch(&ring_finished, 1, __ATOMIC_ACQ_REL) ==
 	    w->nr_workers)

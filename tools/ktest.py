@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """ktest: boot the kernel in a matrix of QEMU machines and judge its KTAP.
 
-For each configuration in tools/ktest_matrix.py: build an ISO whose
-command line selects the in-kernel tests, boot it under TCG with COM1 on
+For each configuration in tools/ktest_matrix.py: boot the kernel with a
+command line that selects the in-kernel tests (through QEMU's -kernel, or
+GRUB from an ISO: Config.loader), under TCG with COM1 on
 QEMU's stdio, read by the runner (QemuRun) and kept in
 build/test/<name>/serial.log, wait for QEMU to exit through
 isa-debug-exit (or kill it at the timeout), parse the KTAP v1 the kernel
@@ -761,7 +762,8 @@ def host_slots(cfg, args):
 # start beyond the slots (run_matrix): beside a row in a busy suite
 # when the host shows a core idle (SQUEEZE_ROW_S), or beside one that is
 # booting or in a quieter suite (SQUEEZE_QUIET_S).  If the rows it joins
-# get busy meanwhile, the cores are shared for no longer than that.
+# get busy meanwhile, the cores are shared for about that long (a row
+# takes longer beside a busy one than alone: hence short rows only).
 SQUEEZE_ROW_S = 1.5
 SQUEEZE_QUIET_S = 2.5
 
@@ -772,9 +774,9 @@ class HostIdle:
 
     INTERVAL = 0.1                 # seconds a measurement spans at least
 
-    def __init__(self):
-        self.t, self.sample = time.monotonic(), self.read()
-        self.idle = 0.0
+    def __init__(self, jobs):
+        self.jobs = jobs           # idle cores beyond --jobs are not ours
+        self.forget()
 
     @staticmethod
     def read():
@@ -782,6 +784,10 @@ class HostIdle:
         with open("/proc/stat") as f:
             ticks = [int(x) for x in f.readline().split()[1:9]]
         return ticks[3] + ticks[4], sum(ticks)
+
+    def forget(self):
+        """Start a new measurement: a row has just taken a core."""
+        self.t, self.sample, self.idle = time.monotonic(), self.read(), 0.0
 
     def cores(self):
         """Idle cores over the last INTERVAL or more."""
@@ -791,6 +797,7 @@ class HostIdle:
             d_idle, d_total = idle - self.sample[0], total - self.sample[1]
             if d_total > 0:
                 self.idle = (os.cpu_count() or 1) * d_idle / d_total
+                self.idle = min(self.idle, self.jobs)
             self.t, self.sample = now, (idle, total)
         return self.idle
 
@@ -825,7 +832,7 @@ def run_matrix(chosen, args, durations):
     squeezed = [0]                     # rows running beyond the slots
     running = []                       # the rows started, not yet ended
     slots = threading.Condition()      # protects the three above
-    host = HostIdle()
+    host = HostIdle(args.jobs)
     t0 = time.monotonic()
 
     def short(c, limit):
@@ -837,9 +844,11 @@ def run_matrix(chosen, args, durations):
             durations.get(c.name, 1e9) <= limit
 
     def in_busy_suite():
-        """Is a row that holds several slots in one of BUSY_SUITES?"""
+        """Is a row that holds several slots in one of BUSY_SUITES, or
+        of CROSS_CPU_SUITES (its CPUs spin on each other there too)?"""
         with RUNNING_LOCK:
-            return any(weight.get(q.row, 1) > 1 and q.suite in BUSY_SUITES
+            return any(weight.get(q.row, 1) > 1 and
+                       q.suite in BUSY_SUITES + CROSS_CPU_SUITES
                        for q in RUNNING)
 
     def pair_running():
@@ -868,6 +877,7 @@ def run_matrix(chosen, args, durations):
         cfg = next((c for c in pending if short(c, limit)), None)
         if cfg:
             squeezed[0] += 1
+            host.forget()      # its core is not idle any more
             return cfg, True
         return None
 

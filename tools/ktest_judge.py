@@ -62,7 +62,7 @@ class Outcome:
     log_lines: list = field(default_factory=list)
     stderr: str = ""
     log_path: str = ""
-    cmdline: str = None            # the line the row's ISO carries
+    cmdline: str = None            # the line the runner booted it with
 
 
 def match_in_order(lines, pats):
@@ -115,9 +115,11 @@ def judge(o, filtered):
 
 def cmdline_problem(want, lines):
     """[why] the kernel said it booted a line other than want (None:
-    the row made no ISO of its own).  Each row's ISO is a copy with its
-    line written in (IsoCopies in tools/ktest.py): a copy gone wrong
-    would run some other row's tests and could still pass."""
+    the runner did not make the row's boot itself).  A GRUB row's ISO is
+    a copy with its line written in (IsoCopies in tools/ktest.py), and a
+    QEMU-loaded row's line passes through -append and the kernel's first
+    multiboot parser: either gone wrong would run some other tests, and
+    could still pass."""
     prefix = "command line:"
     got = [ln[len(prefix):].split() for ln in lines
            if ln.startswith(prefix)]

@@ -53,10 +53,11 @@ Fields
            loader (-kernel, the first multiboot: arch/x86/multiboot1.c),
            a third of a second quicker than "grub", GRUB from an ISO
            (multiboot2, as `make run` boots).  A row takes "grub" when
-           what it checks is the boot path a person uses: make run's
-           default machines, GRUB's memory map and RSDP, the labs, gdb
-           sessions; every "qemu" row also checks that the kernel got
-           its line (the judge compares the "command line:" it prints)
+           what it checks is GRUB's side of the boot: its memory map and
+           RSDP, a machine of several CPUs it boots, gdb sessions (make
+           qemu-gdb boots the ISO); every row also checks that the
+           kernel got its line (the judge compares the "command line:"
+           it prints)
   elsewhere  suites a ktest=all row leaves out because another row runs
            them on the same machine as far as they can tell: the runner
            then selects every other suite by name (tools/ktest.py:
@@ -107,6 +108,11 @@ class Config:
     trace_check: str = ""
     elsewhere: tuple = ()
     loader: str = "qemu"
+
+    def __post_init__(self):
+        if self.loader not in ("qemu", "grub"):
+            raise ValueError(f"row {self.name}: loader {self.loader!r} "
+                             "is neither 'qemu' nor 'grub'")
 
     def cpus(self) -> int:
         """CPUs this run occupies on the host (for --jobs accounting).
@@ -203,8 +209,8 @@ MATRIX = [
     # Everything in lowmem: no ZONE_HIGHMEM at all.  kmap* must fall back
     # to the direct map, and the allocator must cope with an empty zone.
     # mm.debug=1 here: freed pages are poisoned (pmm_freed_pages_poisoned).
-    # `make run`'s machine, booted as make run boots it: through GRUB,
-    # whose copy of the RSDP the kernel takes.
+    # Booted as `make run` boots: through GRUB, whose copy of the RSDP
+    # the kernel takes.
     Config("m64", mem="64M", smp=1, cmdline="mm.debug=1", tags=("lowmem",),
            loader="grub", expect={"fail": [], "lines": [
                r"^boot loader: GRUB",
@@ -612,10 +618,12 @@ MATRIX = [
     # fall through to the prompt.  The kernel says the exit failed and
     # powers off through ACPI S5 (arch/x86/acpi_sleep.c: the FADT's PM1
     # control ports and the DSDT's \_S5); two CPUs, so the other CPU
-    # is running when the machine goes off.
+    # is running when the machine goes off.  GRUB boots it: its RSDP
+    # leads to the MADT that starts the AP and to the FADT that powers
+    # the machine off, GRUB's boot of a machine of several CPUs.
     Config("no-exit-device", mem="64M", smp=2, exit_device=False,
            cmdline="ktest=boot,cpu_setup", timeout=30,
-           tags=("acpi", "smp")),
+           tags=("acpi", "smp"), loader="grub"),
 
     # An AP that never answers (smp.deaf_apic=2: no start-up IPI for APIC
     # id 2).  Boot must report it, renumber densely and go on with three

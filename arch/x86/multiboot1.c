@@ -102,8 +102,12 @@ static void mb1_set_cmdline(uint32_t phys)
 	const char *s = mb1_string(phys, &len);
 	const char *end;
 
-	if (!s)
+	if (!s) {
+		pr_warn("multiboot: command line at %08x is above the boot "
+			"mapping; ignored\n",
+			phys);
 		return;
+	}
 	len = strnlen(s, len);
 	end = s + len;
 	while (s < end && *s == ' ')
