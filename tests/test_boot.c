@@ -224,17 +224,30 @@ static void boot_warn_is_counted(struct ktest *t)
 static uint32_t mb2_block[64] __aligned(8);
 static struct boot_info saved_boot_info;
 
-/* Parse mb2_block (its words already filled in); false if refused. */
-static bool mb2_parse(unsigned int *nr_mem)
+/*
+ * Parse a hand-made block with the loader's magic, into an empty
+ * boot_info that is put back afterwards: false if refused. *nr_mem gets
+ * the ranges taken, cmdline (if not NULL) the command line.
+ */
+static bool parse_block(uint32_t magic, const void *block, unsigned int *nr_mem,
+			char *cmdline, size_t size)
 {
 	bool ok;
 
 	saved_boot_info = boot_info;
 	memset(&boot_info, 0, sizeof(boot_info));
-	ok = arch_parse_boot_info(MB2_MAGIC, (uint32_t)__pa(mb2_block));
+	ok = arch_parse_boot_info(magic, (uint32_t)__pa(block));
 	*nr_mem = boot_info.nr_mem;
+	if (cmdline)
+		strlcpy(cmdline, boot_info.cmdline, size);
 	boot_info = saved_boot_info;
 	return ok;
+}
+
+/* Parse mb2_block (its words already filled in); false if refused. */
+static bool mb2_parse(unsigned int *nr_mem)
+{
+	return parse_block(MB2_MAGIC, mb2_block, nr_mem, NULL, 0);
 }
 
 /* One memory map entry of 24 bytes at w: base, length, type. */
@@ -325,16 +338,7 @@ static char mb1_cmdline[64];
 /* Parse mb1_info (its words already filled in); false if refused. */
 static bool mb1_parse(unsigned int *nr_mem, char *cmdline, size_t size)
 {
-	bool ok;
-
-	saved_boot_info = boot_info;
-	memset(&boot_info, 0, sizeof(boot_info));
-	ok = arch_parse_boot_info(MB1_MAGIC, (uint32_t)__pa(mb1_info));
-	*nr_mem = boot_info.nr_mem;
-	if (cmdline)
-		strlcpy(cmdline, boot_info.cmdline, size);
-	boot_info = saved_boot_info;
-	return ok;
+	return parse_block(MB1_MAGIC, mb1_info, nr_mem, cmdline, size);
 }
 
 /* One memory map entry at w: its size (20), base, length, type. */

@@ -315,6 +315,13 @@ static void wake_all_workers(unsigned int n)
 		wake_up_all(&workers[i].wq);
 }
 
+/* Stop the ring, and wake every sleeper to see it. */
+static void ring_stop(unsigned int n)
+{
+	WRITE_ONCE(ring_stopped, true);
+	wake_all_workers(n);
+}
+
 static void ring_phase(struct stress_worker *w)
 {
 	while (!ring_done(w) && !READ_ONCE(ring_stopped)) {
@@ -326,12 +333,8 @@ static void ring_phase(struct stress_worker *w)
 		ring_sleep(w);
 	}
 	w->stalled = !ring_done(w);
-	if (w->stalled) {
-		/* Its neighbours wait on it: stop them now, not at the case's
-		 * watchdog. */
-		WRITE_ONCE(ring_stopped, true);
-		wake_all_workers(w->nr_workers);
-	}
+	if (w->stalled)
+		ring_stop(w->nr_workers); /* its neighbours wait on it */
 	/* No one writes through vmap addresses while anyone reads the ring. */
 	if (__atomic_add_fetch(&ring_finished, 1, __ATOMIC_ACQ_REL) ==
 	    w->nr_workers)
@@ -371,8 +374,7 @@ static bool stress_workers_done(struct ktest *t, unsigned int n)
 {
 	if (KT_WAIT_UNTIL(t, all_workers_done(n)))
 		return true;
-	WRITE_ONCE(ring_stopped, true);
-	wake_all_workers(n);
+	ring_stop(n);
 	return KT_WAIT_UNTIL(t, all_workers_done(n));
 }
 

@@ -796,8 +796,8 @@ class HostIdle:
             idle, total = self.read()
             d_idle, d_total = idle - self.sample[0], total - self.sample[1]
             if d_total > 0:
-                self.idle = (os.cpu_count() or 1) * d_idle / d_total
-                self.idle = min(self.idle, self.jobs)
+                self.idle = min(self.jobs, (os.cpu_count() or 1) *
+                                d_idle / d_total)
             self.t, self.sample = now, (idle, total)
         return self.idle
 
@@ -840,8 +840,7 @@ def run_matrix(chosen, args, durations):
         waits on the first would, beside a busy row, wait for the host:
         four vCPUs on two cores), and no longer than limit seconds last
         time."""
-        return weight[c.name] == 1 and single[c.name] and \
-            durations.get(c.name, 1e9) <= limit
+        return single[c.name] and durations.get(c.name, 1e9) <= limit
 
     def in_busy_suite():
         """Is a row that holds several slots in one of BUSY_SUITES, or

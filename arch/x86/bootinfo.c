@@ -35,9 +35,14 @@ const char *boot_mem_type_name(uint32_t type)
 	}
 }
 
+uint64_t boot_phys_room(uint64_t phys)
+{
+	return phys < BOOT_MAP_LIMIT ? BOOT_MAP_LIMIT - phys : 0;
+}
+
 const void *boot_phys_to_virt(uint64_t phys, uint64_t size)
 {
-	if (phys > BOOT_MAP_LIMIT || size > BOOT_MAP_LIMIT - phys)
+	if (size > boot_phys_room(phys))
 		return NULL;
 	return (const void *)(uintptr_t)(phys + PAGE_OFFSET);
 }
@@ -59,14 +64,6 @@ bool boot_add_mem_range(const char *proto, uint64_t base, uint64_t length,
 	return true;
 }
 
-/* src's text, read no further than len bytes, cut to fit dst. */
-static void copy_string(char *dst, size_t size, const char *src, size_t len)
-{
-	len = strnlen(src, MIN(len, size - 1));
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
 /*
  * A command line too long for boot_info is cut, and the word the cut
  * falls in is dropped whole: half a word can still parse as a value
@@ -79,8 +76,8 @@ void boot_set_cmdline(const char *src, size_t len)
 
 	len = strnlen(src, len);
 	if (len <= keep) {
-		copy_string(boot_info.cmdline, sizeof(boot_info.cmdline), src,
-			    len);
+		memcpy(boot_info.cmdline, src, len);
+		boot_info.cmdline[len] = '\0';
 		return;
 	}
 	memcpy(boot_info.cmdline, src, keep);
@@ -96,9 +93,12 @@ void boot_set_cmdline(const char *src, size_t len)
 		(int)MIN(len - keep, 40u), src + keep);
 }
 
+/* The loader's name, read no further than len bytes, cut to fit. */
 void boot_set_loader(const char *src, size_t len)
 {
-	copy_string(boot_info.loader, sizeof(boot_info.loader), src, len);
+	len = strnlen(src, MIN(len, sizeof(boot_info.loader) - 1));
+	memcpy(boot_info.loader, src, len);
+	boot_info.loader[len] = '\0';
 }
 
 bool arch_parse_boot_info(uint32_t magic, uint32_t info_phys)

@@ -46,13 +46,8 @@ struct mb1_mmap_entry {
  */
 static const char *mb1_string(uint32_t phys, size_t *len)
 {
-	uint64_t room = MB1_STRING_MAX;
-	const char *s;
-
-	while (room && !(s = boot_phys_to_virt(phys, room)))
-		room /= 2;
-	*len = room;
-	return room ? s : NULL;
+	*len = MIN(boot_phys_room(phys), MB1_STRING_MAX);
+	return *len ? boot_phys_to_virt(phys, *len) : NULL;
 }
 
 /*
@@ -108,8 +103,7 @@ static void mb1_set_cmdline(uint32_t phys)
 			phys);
 		return;
 	}
-	len = strnlen(s, len);
-	end = s + len;
+	end = s + strnlen(s, len);
 	while (s < end && *s == ' ')
 		s++;
 	while (s < end && *s != ' ')
