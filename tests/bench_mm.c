@@ -169,3 +169,28 @@ static uint64_t bench_vmalloc64k_vfree(struct bench *b, unsigned int n)
 	return arch_timestamp() - t0;
 }
 BENCH(vmalloc64k_vfree, bench_vmalloc64k_vfree, 8);
+
+/*
+ * One page taken and given back, in batches: take a batch of highmem
+ * pages, then free them all, as pmm_exhaust_and_refill_* does for a
+ * whole zone. Each sample splits and merges its share of blocks, so the
+ * figure is what one page costs in a long run of allocations.
+ */
+#define PAGE_BATCH 64
+
+static uint64_t bench_page_alloc_free(struct bench *b, unsigned int n)
+{
+	struct page *batch[PAGE_BATCH];
+	uint64_t t0 = arch_timestamp();
+	unsigned int taken;
+
+	for (taken = 0; taken < n; taken++)
+		if (!(batch[taken] = alloc_page(GFP_HIGHUSER)))
+			break;
+	for (unsigned int i = 0; i < taken; i++)
+		free_page(batch[i]);
+	if (taken < n)
+		bench_skip(b, "out of pages");
+	return arch_timestamp() - t0;
+}
+BENCH(page_alloc_free, bench_page_alloc_free, PAGE_BATCH);

@@ -702,11 +702,14 @@ def write_json(path, outcomes):
 
 # Suites whose cases keep every CPU of the guest busy at once: lock
 # contention, stress workers on each CPU, shootdowns and hot-plug that
-# wait on every CPU's answer.  Only a row that runs one of them needs a
-# host core per vCPU (host_slots).
+# wait on every CPU's answer; and kmap and kmap_local, where one CPU
+# spins until another has read a recycled pkmap slot or switched
+# threads.  Only a row that runs one of them needs a host core per vCPU
+# (host_slots): a row of two vCPUs running kmap_local beside another
+# QEMU of several vCPUs took three to five times as long as alone.
 BUSY_SUITES = ("cpu_hotplug", "cpu_hotplug_edges", "highmem_stress",
-               "locking", "paging", "sched", "sched_stress", "smp", "tlb",
-               "vmalloc_stress")
+               "kmap", "kmap_local", "locking", "paging", "sched",
+               "sched_stress", "smp", "tlb", "vmalloc_stress")
 
 
 def row_suites(cfg, args):
@@ -719,14 +722,6 @@ def row_suites(cfg, args):
         return suite_names()
     return [s for s in suite_names()
             if any(fnmatch.fnmatchcase(s, p.split(".")[0]) for p in pats)]
-
-
-# Suites where one CPU spins until another has done something (read a
-# recycled pkmap slot, switched threads): a row of two vCPUs that runs
-# them holds one slot, but not beside another such row.  Side by side on
-# two cores (kmap-debug and lab-kmap-local-switch), each took five times
-# as long as alone.
-CROSS_CPU_SUITES = ("kmap", "kmap_local")
 
 
 def one_cpu(cfg, args):
@@ -817,13 +812,9 @@ def run_matrix(chosen, args, durations):
     or while its tests wait for ticks: then one short row of one vCPU
     (SQUEEZE_ROW_S) may run beside it, beyond the slots.  In a busy
     suite, it takes the host showing a core idle (HostIdle), and a
-    second such row two.  Two one-slot rows whose CPUs wait on each
-    other (CROSS_CPU_SUITES) never run side by side."""
+    second such row two."""
     weight = {c.name: host_slots(c, args) for c in chosen}
     single = {c.name: one_cpu(c, args) for c in chosen}
-    pairs = {c.name: weight[c.name] == 1 and not single[c.name] and
-             bool(set(row_suites(c, args)) & set(CROSS_CPU_SUITES))
-             for c in chosen}
     pending = sorted(chosen, key=lambda c: (weight[c.name] > 1,
                                             durations.get(c.name, 1e9)),
                      reverse=True)
@@ -843,25 +834,17 @@ def run_matrix(chosen, args, durations):
         return single[c.name] and durations.get(c.name, 1e9) <= limit
 
     def in_busy_suite():
-        """Is a row that holds several slots in one of BUSY_SUITES, or
-        of CROSS_CPU_SUITES (its CPUs spin on each other there too)?"""
+        """Is a row that holds several slots in one of BUSY_SUITES?"""
         with RUNNING_LOCK:
-            return any(weight.get(q.row, 1) > 1 and
-                       q.suite in BUSY_SUITES + CROSS_CPU_SUITES
+            return any(weight.get(q.row, 1) > 1 and q.suite in BUSY_SUITES
                        for q in RUNNING)
-
-    def pair_running():
-        """Is a one-slot row running whose CPUs wait on each other
-        (CROSS_CPU_SUITES)?  Called with slots held."""
-        return any(pairs[c.name] for c in running)
 
     def next_row():
         """The next row to start and whether it runs beyond the slots;
         None if none may start yet.  Called with slots held, at least
         every HostIdle.INTERVAL, which keeps the measurement fresh."""
         idle = host.cores()
-        cfg = next((c for c in pending if weight[c.name] <= free[0] and
-                    not (pairs[c.name] and pair_running())), None)
+        cfg = next((c for c in pending if weight[c.name] <= free[0]), None)
         if cfg:
             free[0] -= weight[cfg.name]
             return cfg, False
