@@ -225,23 +225,31 @@ static uint32_t mb2_block[64] __aligned(8);
 static struct boot_info saved_boot_info;
 
 /*
- * Parse a hand-made block with the loader's magic, into an empty
- * boot_info that is put back afterwards: false if refused. *nr_mem gets
- * the ranges taken, cmdline (if not NULL) the command line.
+ * Parse a hand-made block at physical address phys with the loader's
+ * magic, into an empty boot_info that is put back afterwards: false if
+ * refused. *nr_mem gets the ranges taken, cmdline (if not NULL) the
+ * command line.
  */
-static bool parse_block(uint32_t magic, const void *block, unsigned int *nr_mem,
-			char *cmdline, size_t size)
+static bool parse_phys(uint32_t magic, uint32_t phys, unsigned int *nr_mem,
+		       char *cmdline, size_t size)
 {
 	bool ok;
 
 	saved_boot_info = boot_info;
 	memset(&boot_info, 0, sizeof(boot_info));
-	ok = arch_parse_boot_info(magic, (uint32_t)__pa(block));
+	ok = arch_parse_boot_info(magic, phys);
 	*nr_mem = boot_info.nr_mem;
 	if (cmdline)
 		strlcpy(cmdline, boot_info.cmdline, size);
 	boot_info = saved_boot_info;
 	return ok;
+}
+
+/* The same, for a block in lowmem (an array of the test's). */
+static bool parse_block(uint32_t magic, const void *block, unsigned int *nr_mem,
+			char *cmdline, size_t size)
+{
+	return parse_phys(magic, (uint32_t)__pa(block), nr_mem, cmdline, size);
 }
 
 /* Parse mb2_block (its words already filled in); false if refused. */
@@ -330,6 +338,8 @@ static void boot_mb2_huge_tag_size_ends_parse(struct ktest *t)
 #define MB1_MAGIC	 0x2badb002u
 #define MB1_INFO_CMDLINE (1u << 2)
 #define MB1_INFO_MMAP	 (1u << 6)
+#define MB1_INFO_LOADER	 (1u << 9)
+#define BOOT_MAP_END	 0x40000000u /* boot/entry.S maps the first GiB */
 
 static uint32_t mb1_info[17] __aligned(4);
 static uint32_t mb1_mmap[24] __aligned(4);
@@ -425,6 +435,40 @@ static void boot_mb1_mmap_bad_entry_sizes(struct ktest *t)
 	KT_EXPECT_EQ(t, nr, 0);
 }
 
+/*
+ * The loader's pointers are physical addresses, read through the map of
+ * the first GiB that boot/entry.S made: one at or past its end must be
+ * left alone, with a warning, and so must a memory map that starts
+ * inside it and runs past its end (read, it would run off the top of
+ * the address space). Only pointers past that end are tried: after
+ * boot, the top of the first GiB is no longer mapped where it was.
+ */
+static void boot_mb1_pointers_past_the_boot_mapping(struct ktest *t)
+{
+	char got[64];
+	unsigned int nr = 99;
+
+	/* The command line and the loader's name past it: ignored. */
+	mb1_info_with_map(24);
+	mb1_entry(mb1_mmap, 0x100000, 0x100000, BOOT_MEM_USABLE);
+	mb1_info[0] |= MB1_INFO_CMDLINE | MB1_INFO_LOADER;
+	mb1_info[4] = BOOT_MAP_END;
+	mb1_info[16] = 0xfffff000;
+	KT_EXPECT_TRUE(t, mb1_parse(&nr, got, sizeof(got)));
+	KT_EXPECT_EQ(t, nr, 1);
+	KT_EXPECT_EQ(t, got[0], '\0');
+
+	/* A map that starts 16 bytes before the end: refused whole. */
+	mb1_info_with_map(2 * 24);
+	mb1_info[12] = BOOT_MAP_END - 16;
+	KT_EXPECT_FALSE(t, mb1_parse(&nr, NULL, 0));
+	KT_EXPECT_EQ(t, nr, 0);
+
+	/* The information itself past the end: the boot refused. */
+	KT_EXPECT_FALSE(t, parse_phys(MB1_MAGIC, BOOT_MAP_END, &nr, NULL, 0));
+	KT_EXPECT_EQ(t, nr, 0);
+}
+
 static const struct ktest_case boot_cases[] = {
 	KTEST_CASE(boot_memory_map_matches_qemu),
 	KTEST_CASE(boot_cmdline_bad_options_reported),
@@ -440,5 +484,6 @@ static const struct ktest_case boot_cases[] = {
 	KTEST_CASE(boot_mb2_huge_tag_size_ends_parse),
 	KTEST_CASE(boot_mb1_cmdline_drops_image_name),
 	KTEST_CASE(boot_mb1_mmap_bad_entry_sizes),
+	KTEST_CASE(boot_mb1_pointers_past_the_boot_mapping),
 };
 KTEST_SUITE(boot, boot_cases);

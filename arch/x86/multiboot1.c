@@ -63,8 +63,8 @@ static void mb1_parse_mmap(const struct mb1_info *mbi)
 	const uint8_t *p, *end;
 
 	if (!map) {
-		pr_warn("multiboot: memory map at %08x (%u bytes) is above "
-			"the boot mapping; ignored\n",
+		pr_warn("multiboot: memory map at %08x (%u bytes) runs past "
+			"the boot mapping (the first GiB); ignored\n",
 			mbi->mmap_addr, mbi->mmap_length);
 		return;
 	}
@@ -98,8 +98,8 @@ static void mb1_set_cmdline(uint32_t phys)
 	const char *end;
 
 	if (!s) {
-		pr_warn("multiboot: command line at %08x is above the boot "
-			"mapping; ignored\n",
+		pr_warn("multiboot: command line at %08x is past the boot "
+			"mapping (the first GiB); ignored\n",
 			phys);
 		return;
 	}
@@ -120,16 +120,22 @@ bool mb1_parse_info(uint32_t info_phys)
 	const char *s;
 
 	if (!mbi) {
-		pr_emerg("boot: multiboot info at %08x is above the boot "
-			 "mapping\n",
+		pr_emerg("boot: multiboot info at %08x is past the boot "
+			 "mapping (the first GiB)\n",
 			 info_phys);
 		return false;
 	}
 	if (mbi->flags & MB1_INFO_CMDLINE)
 		mb1_set_cmdline(mbi->cmdline);
-	if ((mbi->flags & MB1_INFO_LOADER) &&
-	    (s = mb1_string(mbi->boot_loader_name, &len)))
-		boot_set_loader(s, len);
+	if (mbi->flags & MB1_INFO_LOADER) {
+		s = mb1_string(mbi->boot_loader_name, &len);
+		if (s)
+			boot_set_loader(s, len);
+		else
+			pr_warn("multiboot: loader name at %08x is past the "
+				"boot mapping (the first GiB); ignored\n",
+				mbi->boot_loader_name);
+	}
 	if (mbi->flags & MB1_INFO_MMAP)
 		mb1_parse_mmap(mbi);
 	return true;
