@@ -113,11 +113,23 @@ static void mb1_set_cmdline(uint32_t phys)
 	boot_set_cmdline(s, end - s);
 }
 
+static void mb1_set_loader(uint32_t phys)
+{
+	size_t len;
+	const char *s = mb1_string(phys, &len);
+
+	if (!s) {
+		pr_warn("multiboot: loader name at %08x is past the boot "
+			"mapping (the first GiB); ignored\n",
+			phys);
+		return;
+	}
+	boot_set_loader(s, len);
+}
+
 bool mb1_parse_info(uint32_t info_phys)
 {
 	const struct mb1_info *mbi = boot_phys_to_virt(info_phys, sizeof(*mbi));
-	size_t len;
-	const char *s;
 
 	if (!mbi) {
 		pr_emerg("boot: multiboot info at %08x is past the boot "
@@ -127,15 +139,8 @@ bool mb1_parse_info(uint32_t info_phys)
 	}
 	if (mbi->flags & MB1_INFO_CMDLINE)
 		mb1_set_cmdline(mbi->cmdline);
-	if (mbi->flags & MB1_INFO_LOADER) {
-		s = mb1_string(mbi->boot_loader_name, &len);
-		if (s)
-			boot_set_loader(s, len);
-		else
-			pr_warn("multiboot: loader name at %08x is past the "
-				"boot mapping (the first GiB); ignored\n",
-				mbi->boot_loader_name);
-	}
+	if (mbi->flags & MB1_INFO_LOADER)
+		mb1_set_loader(mbi->boot_loader_name);
 	if (mbi->flags & MB1_INFO_MMAP)
 		mb1_parse_mmap(mbi);
 	return true;
