@@ -35,7 +35,7 @@
 #define PORT_B_SPEAKER	(1u << 1)
 #define PORT_B_OUT2	(1u << 5)
 
-#define CALIBRATE_MS 20
+#define CALIBRATE_MS 10 /* as Linux's PIT calibration of the TSC */
 #define LAPIC_DIV_16 0x3 /* the divide register's code for 16 */
 
 static uint32_t lapic_ticks_per_period; /* at divide-by-16, for HZ */
@@ -96,7 +96,8 @@ void arch_udelay(unsigned int us)
  * Start the LAPIC counting down from the top with its interrupt
  * masked, let the PIT time CALIBRATE_MS, and see how far the LAPIC and
  * the TSC got. Both are started as close to the PIT's gate as we can;
- * the error is a few port accesses out of 20 ms.
+ * the error is the time of the few port accesses at either end, small
+ * beside 10 ms. Every boot waits this long, so it is kept short.
  */
 static void lapic_timer_calibrate(void)
 {
