@@ -171,6 +171,29 @@ static u64 bench_vmalloc64k_vfree(struct bench *b, unsigned int n)
 	return rdtsc_ordered() - t0;
 }
 
+/*
+ * hmos's page_alloc_free: a batch of highmem pages taken one at a time,
+ * then freed. Linux serves them from its per-CPU page lists, which
+ * hmos does not have (docs/bench.rst).
+ */
+#define PAGE_BATCH 64 /* hmos's tests/bench_mm.c */
+
+static u64 bench_page_alloc_free(struct bench *b, unsigned int n)
+{
+	struct page *batch[PAGE_BATCH];
+	u64 t0 = rdtsc_ordered();
+	unsigned int taken;
+
+	for (taken = 0; taken < n; taken++)
+		if (!(batch[taken] = alloc_page(GFP_HIGHUSER)))
+			break;
+	for (unsigned int i = 0; i < taken; i++)
+		__free_page(batch[i]);
+	if (taken < n)
+		bench_skip(b, "out of pages");
+	return rdtsc_ordered() - t0;
+}
+
 struct bench bench_mm_rows[] = {
 	BENCH_ROW(tlb_local_page, bench_tlb_local_page, 64, 0, NULL),
 	BENCH_ROW(tlb_local_flush_all, bench_tlb_local_flush_all, 16, 0, NULL),
@@ -187,5 +210,6 @@ struct bench bench_mm_rows[] = {
 	BENCH_ROW(vmap16_vunmap_amortised, bench_vmap16_vunmap,
 		  VMAP_LAZY_MAX_PAGES / 17 + 1, 9, NULL),
 	BENCH_ROW(vmalloc64k_vfree, bench_vmalloc64k_vfree, 8, 0, NULL),
+	BENCH_ROW(page_alloc_free, bench_page_alloc_free, PAGE_BATCH, 0, NULL),
 	{}
 };
