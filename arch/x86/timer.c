@@ -35,7 +35,7 @@
 #define PORT_B_SPEAKER	(1u << 1)
 #define PORT_B_OUT2	(1u << 5)
 
-#define CALIBRATE_MS 10 /* as Linux's PIT calibration of the TSC */
+#define CALIBRATE_MS 10	 /* as Linux's PIT calibration of the TSC */
 #define LAPIC_DIV_16 0x3 /* the divide register's code for 16 */
 
 static uint32_t lapic_ticks_per_period; /* at divide-by-16, for HZ */
