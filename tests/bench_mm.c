@@ -1,7 +1,7 @@
 /*
- * Benchmarks for TLB maintenance, cross-CPU calls and the vmalloc area
- * (bench=tlb*,vmap*,vmalloc*,ipi*). Names are stable (docs/bench.rst
- * quotes them), so figures compare across commits. Each returns
+ * Benchmarks for TLB maintenance, cross-CPU calls, the vmalloc area and
+ * the page allocator (bench=tlb*,vmap*,vmalloc*,ipi*,page*). Names are stable
+ * (docs/bench.rst quotes them), so figures compare across commits. Each returns
  * the ticks its loop took; the framework divides by the iterations.
  * Each row writes its own loop, on purpose: a shared loop calling the
  * operation through a pointer would add an indirect call to every
@@ -181,16 +181,23 @@ BENCH(vmalloc64k_vfree, bench_vmalloc64k_vfree, 8);
 static uint64_t bench_page_alloc_free(struct bench *b, unsigned int n)
 {
 	struct page *batch[PAGE_BATCH];
-	uint64_t t0 = arch_timestamp();
 	unsigned int taken;
+	uint64_t t0;
 
+	if (n > PAGE_BATCH) {
+		bench_skip(b, "more pages asked for than the batch holds");
+		return 0;
+	}
+	t0 = arch_timestamp();
 	for (taken = 0; taken < n; taken++)
 		if (!(batch[taken] = alloc_page(GFP_HIGHUSER)))
 			break;
 	for (unsigned int i = 0; i < taken; i++)
 		free_page(batch[i]);
-	if (taken < n)
+	if (taken < n) {
 		bench_skip(b, "out of pages");
+		return 0;
+	}
 	return arch_timestamp() - t0;
 }
 BENCH(page_alloc_free, bench_page_alloc_free, PAGE_BATCH);

@@ -223,6 +223,7 @@ static void boot_warn_is_counted(struct ktest *t)
 
 static uint32_t mb2_block[64] __aligned(8);
 static struct boot_info saved_boot_info;
+static bool parsed_loader_named; /* the last parse set a loader's name */
 
 /*
  * Parse a hand-made block at physical address phys with the loader's
@@ -241,6 +242,7 @@ static bool parse_phys(uint32_t magic, uint32_t phys, unsigned int *nr_mem,
 	*nr_mem = boot_info.nr_mem;
 	if (cmdline)
 		strlcpy(cmdline, boot_info.cmdline, size);
+	parsed_loader_named = boot_info.loader[0] != '\0';
 	boot_info = saved_boot_info;
 	return ok;
 }
@@ -339,7 +341,6 @@ static void boot_mb2_huge_tag_size_ends_parse(struct ktest *t)
 #define MB1_INFO_CMDLINE (1u << 2)
 #define MB1_INFO_MMAP	 (1u << 6)
 #define MB1_INFO_LOADER	 (1u << 9)
-#define BOOT_MAP_END	 0x40000000u /* boot/entry.S maps the first GiB */
 
 static uint32_t mb1_info[17] __aligned(4);
 static uint32_t mb1_mmap[24] __aligned(4);
@@ -437,35 +438,50 @@ static void boot_mb1_mmap_bad_entry_sizes(struct ktest *t)
 
 /*
  * The loader's pointers are physical addresses, read through the map of
- * the first GiB that boot/entry.S made: one at or past its end must be
- * left alone, with a warning, and so must a memory map that starts
- * inside it and runs past its end (read, it would run off the top of
- * the address space). Only pointers past that end are tried: after
- * boot, the top of the first GiB is no longer mapped where it was.
+ * the first GiB that boot/entry.S made (arch_boot_phys_room() says how
+ * much of it lies past an address). A command line, a loader's name or
+ * an information block at or past its end must be left alone, and so
+ * must a memory map that starts inside it and runs past its end (read,
+ * it would run off the top of the address space: a page fault). Only
+ * pointers past the end are handed to the parser: after boot, the top
+ * of the first GiB is no longer mapped where it was. Where the end
+ * lies, to the byte, is checked on the numbers alone.
  */
 static void boot_mb1_pointers_past_the_boot_mapping(struct ktest *t)
 {
+	uint32_t end = (uint32_t)arch_boot_phys_room(0);
 	char got[64];
 	unsigned int nr = 99;
+
+	KT_EXPECT_EQ(t, end, 0x40000000u);
+	KT_EXPECT_EQ(t, arch_boot_phys_room(end - 16), 16);
+	KT_EXPECT_EQ(t, arch_boot_phys_room(end), 0);
 
 	/* The command line and the loader's name past it: ignored. */
 	mb1_info_with_map(24);
 	mb1_entry(mb1_mmap, 0x100000, 0x100000, BOOT_MEM_USABLE);
 	mb1_info[0] |= MB1_INFO_CMDLINE | MB1_INFO_LOADER;
-	mb1_info[4] = BOOT_MAP_END;
+	mb1_info[4] = end;
 	mb1_info[16] = 0xfffff000;
 	KT_EXPECT_TRUE(t, mb1_parse(&nr, got, sizeof(got)));
 	KT_EXPECT_EQ(t, nr, 1);
 	KT_EXPECT_EQ(t, got[0], '\0');
+	KT_EXPECT_FALSE(t, parsed_loader_named);
 
-	/* A map that starts 16 bytes before the end: refused whole. */
+	/* The same name in lowmem is taken: the check above can fail. */
+	mb1_info[16] = (uint32_t)__pa(mb1_cmdline);
+	strlcpy(mb1_cmdline, "a loader", sizeof(mb1_cmdline));
+	KT_EXPECT_TRUE(t, mb1_parse(&nr, got, sizeof(got)));
+	KT_EXPECT_TRUE(t, parsed_loader_named);
+
+	/* A map of 48 bytes from 16 before the end: refused whole. */
 	mb1_info_with_map(2 * 24);
-	mb1_info[12] = BOOT_MAP_END - 16;
+	mb1_info[12] = end - 16;
 	KT_EXPECT_FALSE(t, mb1_parse(&nr, NULL, 0));
 	KT_EXPECT_EQ(t, nr, 0);
 
 	/* The information itself past the end: the boot refused. */
-	KT_EXPECT_FALSE(t, parse_phys(MB1_MAGIC, BOOT_MAP_END, &nr, NULL, 0));
+	KT_EXPECT_FALSE(t, parse_phys(MB1_MAGIC, end, &nr, NULL, 0));
 	KT_EXPECT_EQ(t, nr, 0);
 }
 

@@ -705,8 +705,9 @@ def write_json(path, outcomes):
 # wait on every CPU's answer; and kmap and kmap_local, where one CPU
 # spins until another has read a recycled pkmap slot or switched
 # threads.  Only a row that runs one of them needs a host core per vCPU
-# (host_slots): a row of two vCPUs running kmap_local beside another
-# QEMU of several vCPUs took three to five times as long as alone.
+# (host_slots): kmap-debug and singlestep-smp2, two vCPUs each, took
+# 3.2 s and 4.5 s beside a trace row of three vCPUs, 0.4 s and 0.9 s
+# alone.
 BUSY_SUITES = ("cpu_hotplug", "cpu_hotplug_edges", "highmem_stress",
                "kmap", "kmap_local", "locking", "paging", "sched",
                "sched_stress", "smp", "tlb", "vmalloc_stress")
@@ -743,8 +744,10 @@ def host_slots(cfg, args):
     most one CPU spins meanwhile (a crash-deaf-* row's asker, until
     smp.answer_ms runs out); under -icount every vCPU shares one host
     thread.  A row whose other CPUs never come up (ktest.expect_cpus=1)
-    runs on one.  (A crash-deaf-* row's deaf CPU halts.)"""
-    if expect_mode(cfg.expect) == "panic" or cfg.script:
+    runs on one.  (A crash-deaf-* row's deaf CPU halts.)  So does a row
+    driven by a script or by gdb: it waits on its driver more than it
+    runs."""
+    if expect_mode(cfg.expect) == "panic" or cfg.script or cfg.gdb:
         return 1
     if not set(row_suites(cfg, args)) & set(BUSY_SUITES):
         return 1

@@ -42,9 +42,10 @@ from ktap import clean, parse_ktap  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "build/linux"
 MODULE_SRC = ROOT / "linux/hmos_bench"
-# init_on_alloc=0: Debian builds its kernel to zero every page it hands
-# out (CONFIG_INIT_ON_ALLOC_DEFAULT_ON), a page-sized memset hmos does
-# not do; off, page_alloc_free and vmalloc64k_vfree time the same work.
+# init_on_alloc=0: Debian builds its kernel to zero every page and slab
+# object it hands out (CONFIG_INIT_ON_ALLOC_DEFAULT_ON), a memset hmos
+# never does; with it off, neither kernel zeroes in the rows that
+# allocate (page_alloc_free, vmap*, vmalloc64k_vfree).
 CMDLINE = ("console=ttyS0,115200 printk.time=0 loglevel=6 "
            "oops=panic panic=-1 init_on_alloc=0")
 DONE = "HMOS_LINUX done"

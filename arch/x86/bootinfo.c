@@ -35,14 +35,14 @@ const char *boot_mem_type_name(uint32_t type)
 	}
 }
 
-uint64_t boot_phys_room(uint64_t phys)
+uint64_t arch_boot_phys_room(uint64_t phys)
 {
 	return phys < BOOT_MAP_LIMIT ? BOOT_MAP_LIMIT - phys : 0;
 }
 
 const void *boot_phys_to_virt(uint64_t phys, uint64_t size)
 {
-	if (size > boot_phys_room(phys))
+	if (size > arch_boot_phys_room(phys))
 		return NULL;
 	return (const void *)(uintptr_t)(phys + PAGE_OFFSET);
 }

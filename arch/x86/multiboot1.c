@@ -41,13 +41,20 @@ struct mb1_mmap_entry {
 } __attribute__((packed));
 
 /*
- * The loader's string at phys, and how much of it may be read: up to
- * MB1_STRING_MAX bytes, never past the boot mapping. NULL if none.
+ * The loader's string at phys (its `what`), and how much of it may be
+ * read: up to MB1_STRING_MAX bytes, never past the boot mapping. NULL,
+ * with a warning, if it starts past it.
  */
-static const char *mb1_string(uint32_t phys, size_t *len)
+static const char *mb1_string(uint32_t phys, const char *what, size_t *len)
 {
-	*len = MIN(boot_phys_room(phys), MB1_STRING_MAX);
-	return *len ? boot_phys_to_virt(phys, *len) : NULL;
+	*len = MIN(arch_boot_phys_room(phys), MB1_STRING_MAX);
+	if (!*len) {
+		pr_warn("multiboot: %s at %08x is past the boot mapping (the "
+			"first GiB); ignored\n",
+			what, phys);
+		return NULL;
+	}
+	return boot_phys_to_virt(phys, *len);
 }
 
 /*
@@ -94,15 +101,11 @@ static void mb1_parse_mmap(const struct mb1_info *mbi)
 static void mb1_set_cmdline(uint32_t phys)
 {
 	size_t len;
-	const char *s = mb1_string(phys, &len);
+	const char *s = mb1_string(phys, "command line", &len);
 	const char *end;
 
-	if (!s) {
-		pr_warn("multiboot: command line at %08x is past the boot "
-			"mapping (the first GiB); ignored\n",
-			phys);
+	if (!s)
 		return;
-	}
 	end = s + strnlen(s, len);
 	while (s < end && *s == ' ')
 		s++;
@@ -113,18 +116,14 @@ static void mb1_set_cmdline(uint32_t phys)
 	boot_set_cmdline(s, end - s);
 }
 
+/* The loader's name, for the boot log and the judge's loader check. */
 static void mb1_set_loader(uint32_t phys)
 {
 	size_t len;
-	const char *s = mb1_string(phys, &len);
+	const char *s = mb1_string(phys, "loader name", &len);
 
-	if (!s) {
-		pr_warn("multiboot: loader name at %08x is past the boot "
-			"mapping (the first GiB); ignored\n",
-			phys);
-		return;
-	}
-	boot_set_loader(s, len);
+	if (s)
+		boot_set_loader(s, len);
 }
 
 bool mb1_parse_info(uint32_t info_phys)

@@ -81,8 +81,8 @@ bool mb2_parse_info(uint32_t info_phys)
 
 	info = boot_phys_to_virt(info_phys, 8);
 	if (!info) {
-		pr_emerg("boot: multiboot2 info at %08x is above the boot "
-			 "mapping\n",
+		pr_emerg("boot: multiboot2 info at %08x is past the boot "
+			 "mapping (the first GiB)\n",
 			 info_phys);
 		return false;
 	}

@@ -35,7 +35,7 @@
 #define PORT_B_SPEAKER	(1u << 1)
 #define PORT_B_OUT2	(1u << 5)
 
-#define CALIBRATE_MS 10	 /* as Linux's PIT calibration of the TSC */
+#define CALIBRATE_MS 10	 /* Linux's first PIT window for the TSC */
 #define LAPIC_DIV_16 0x3 /* the divide register's code for 16 */
 
 static uint32_t lapic_ticks_per_period; /* at divide-by-16, for HZ */
@@ -97,7 +97,9 @@ void arch_udelay(unsigned int us)
  * masked, let the PIT time CALIBRATE_MS, and see how far the LAPIC and
  * the TSC got. Both are started as close to the PIT's gate as we can;
  * the error is the time of the few port accesses at either end, small
- * beside 10 ms. Every boot waits this long, so it is kept short.
+ * beside 10 ms, and any time the CPU is taken away in between (a vCPU
+ * the host preempts there makes both figures read high). Every boot
+ * waits this long, so it is kept short.
  */
 static void lapic_timer_calibrate(void)
 {

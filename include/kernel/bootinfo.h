@@ -40,6 +40,13 @@ extern struct boot_info boot_info;
 /* Copy the boot loader's information. Returns false if it is unusable. */
 bool arch_parse_boot_info(uint32_t magic, uint32_t info_phys);
 
+/*
+ * How many bytes from physical address phys on the boot loader's data
+ * may lie, for the parser to read it: the early boot maps only so much
+ * (on x86 the first GiB). 0 if none.
+ */
+uint64_t arch_boot_phys_room(uint64_t phys);
+
 const char *boot_mem_type_name(uint32_t type);
 
 #endif

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The rows of hmos's tests/bench_mm.c, on Linux: local TLB flushes,
- * cross-CPU flushes and calls, vmap/vunmap and vmalloc/vfree.
+ * cross-CPU flushes and calls, vmap/vunmap, vmalloc/vfree and a page
+ * from the page allocator and back.
  *
  * A module reaches less of Linux's TLB code than hmos's benchmarks
  * reach of hmos's: flush_tlb_kernel_range() and flush_tlb_all() are
@@ -181,16 +182,23 @@ static u64 bench_vmalloc64k_vfree(struct bench *b, unsigned int n)
 static u64 bench_page_alloc_free(struct bench *b, unsigned int n)
 {
 	struct page *batch[PAGE_BATCH];
-	u64 t0 = rdtsc_ordered();
 	unsigned int taken;
+	u64 t0;
 
+	if (n > PAGE_BATCH) {
+		bench_skip(b, "more pages asked for than the batch holds");
+		return 0;
+	}
+	t0 = rdtsc_ordered();
 	for (taken = 0; taken < n; taken++)
 		if (!(batch[taken] = alloc_page(GFP_HIGHUSER)))
 			break;
 	for (unsigned int i = 0; i < taken; i++)
 		__free_page(batch[i]);
-	if (taken < n)
+	if (taken < n) {
 		bench_skip(b, "out of pages");
+		return 0;
+	}
 	return rdtsc_ordered() - t0;
 }
 

@@ -27,9 +27,6 @@ bool mb2_parse_info(uint32_t info_phys);
  */
 const void *boot_phys_to_virt(uint64_t phys, uint64_t size);
 
-/* How many bytes from phys on the boot page tables map: 0 if none. */
-uint64_t boot_phys_room(uint64_t phys);
-
 /* Append a range to boot_info.mem; false (and a warning) once full. */
 bool boot_add_mem_range(const char *proto, uint64_t base, uint64_t length,
 			uint32_t type);
