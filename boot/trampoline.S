@@ -16,6 +16,17 @@
  *
  * The boot CPU fills trampoline_params before each start-up IPI and
  * starts one AP at a time, so one copy of the parameters suffices.
+ *
+ * Only the AP being started may use them. One the boot CPU has given
+ * up on can still arrive: on a starved host its start-up IPI may be
+ * taken long after (QEMU keeps it pending across the INIT that was to
+ * park the AP), when the parameters are another AP's, or after the
+ * boot, when the low identity map is gone and paging on would fault
+ * with no IDT loaded yet: a triple fault, the whole machine reset. So
+ * the first thing the trampoline does is compare its own APIC id
+ * (CPUID leaf 1, EBX bits 31-24, which real mode can read) with the
+ * one the boot CPU is starting, and halt for good, in real mode and
+ * touching nothing, if they differ.
  */
 #include <x86/asm.h>
 #include <x86/paging_on.h>
@@ -30,12 +41,22 @@ trampoline_start:
 	cld
 	xorw	%ax, %ax
 	movw	%ax, %ds
+	movl	$1, %eax
+	cpuid
+	shrl	$24, %ebx		/* this CPU's initial APIC id */
+	cmpl	REL(tp_apic_id), %ebx
+	jne	tramp_park
 	lgdtl	REL(tramp_gdt_desc)
 	/* Not ORed in: the reset value has caching off (CD, NW). */
 	movl	$CR0_KERNEL_NO_PAGING, %eax
 	movl	%eax, %cr0
 	/* A far jump reloads CS from the new GDT: 32-bit from here. */
 	ljmpl	$GDT_KERNEL_CS, $REL(tramp_protected)
+
+	/* Not the AP being started: stop here, interrupts off, for good. */
+tramp_park:
+	hlt
+	jmp	tramp_park
 
 	.code32
 tramp_protected:
@@ -73,6 +94,7 @@ tp_cr3:		.long	0
 tp_stack:	.long	0
 tp_entry:	.long	0
 tp_cpu:		.long	0
+tp_apic_id:	.long	0xffffffff	/* the AP being started; none */
 	.globl	trampoline_end
 trampoline_end:
 

@@ -52,10 +52,14 @@
 /* The layout of trampoline_params in boot/trampoline.S. */
 struct trampoline_params {
 	uint32_t cr3;
-	uint32_t stack; /* initial %esp, in the higher half */
-	uint32_t entry; /* ap_entry */
-	uint32_t cpu;	/* its argument */
+	uint32_t stack;	  /* initial %esp, in the higher half */
+	uint32_t entry;	  /* ap_entry */
+	uint32_t cpu;	  /* its argument */
+	uint32_t apic_id; /* the AP being started, or TRAMPOLINE_NO_AP */
 };
+
+/* No AP is being started: any that runs the trampoline halts there. */
+#define TRAMPOLINE_NO_AP 0xffffffffu
 
 extern const char trampoline_start[], trampoline_end[];
 extern const char trampoline_params[];
@@ -98,11 +102,13 @@ unsigned int arch_cpu_hw_id(unsigned int cpu)
 static void ap_entry(unsigned int cpu) __noreturn;
 
 /*
- * Fault injection for the test matrix: smp.deaf_apic=ID never sends
- * the start-up IPIs to that APIC id, so the "did not start" path (the
- * timeout, the report, dense renumbering) runs on every `make test`.
- * Only an AP's id can work (the boot CPU is already running); that is
- * known once the MADT is read, so deaf_apic_check() says it then.
+ * Fault injection for the test matrix: smp.deaf_apic=ID sends that
+ * APIC id no start-up IPI while the boot waits for it, so the "did not
+ * start" path (the timeout, the report, dense renumbering) runs on
+ * every `make test`. Once the boot is over it sends one after all
+ * (deaf_apic_wakes_late). Only an AP's id can work (the boot CPU is
+ * already running); that is known once the MADT is read, so
+ * deaf_apic_check() says it then.
  */
 static int deaf_apic_id = -1;
 
@@ -217,11 +223,29 @@ static bool wait_for_answer(unsigned int cpu)
 	return READ_ONCE(ap_answered) == (int)cpu;
 }
 
+/*
+ * The deaf AP's start-up IPI, now that the boot is over: what an AP
+ * the boot gave up on may still take on a starved host (see
+ * boot/trampoline.S). It must halt in the trampoline; run on, it would
+ * turn paging on with the low identity map gone, and reset the
+ * machine. Call after paging_unmap_low_identity().
+ */
+static void deaf_apic_wakes_late(void)
+{
+	if (deaf_apic_id < 0)
+		return;
+	lapic_send_ipi((unsigned int)deaf_apic_id,
+		       ICR_STARTUP | (TRAMPOLINE_PHYS >> 12));
+	pr_info("SMP: a start-up IPI sent late to the deaf APIC id %d\n",
+		deaf_apic_id);
+}
+
 /* INIT, SIPI, SIPI, and wait. True if the AP came online as cpu. */
 static bool start_ap(unsigned int cpu, unsigned int apic_id)
 {
 	struct trampoline_params *tp = trampoline_params_copy();
 	void *stack = ap_stacks[cpu];
+	bool started;
 
 	percpu_areas[cpu].cpu = cpu;
 	cpu_apic_ids[cpu] = apic_id;
@@ -229,6 +253,7 @@ static bool start_ap(unsigned int cpu, unsigned int apic_id)
 	tp->stack = (uint32_t)(uintptr_t)stack + AP_STACK_SIZE;
 	tp->entry = (uint32_t)(uintptr_t)ap_entry;
 	tp->cpu = cpu;
+	WRITE_ONCE(tp->apic_id, apic_id);
 	WRITE_ONCE(ap_expected, (int)cpu);
 
 	lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
@@ -239,14 +264,18 @@ static bool start_ap(unsigned int cpu, unsigned int apic_id)
 		lapic_send_ipi(apic_id, ICR_STARTUP | (TRAMPOLINE_PHYS >> 12));
 		tsc_delay_us(SIPI_DELAY_US);
 	}
-	if (wait_for_answer(cpu))
-		return true;
-	if (!__sync_bool_compare_and_swap(&ap_expected, (int)cpu, -1)) {
+	started = wait_for_answer(cpu);
+	if (!started &&
+	    !__sync_bool_compare_and_swap(&ap_expected, (int)cpu, -1)) {
 		/* It claimed its number just now: it is on its way. */
 		while (READ_ONCE(ap_answered) != (int)cpu)
 			arch_cpu_relax();
-		return true;
+		started = true;
 	}
+	/* From here an AP that runs the trampoline halts in it. */
+	WRITE_ONCE(tp->apic_id, TRAMPOLINE_NO_AP);
+	if (started)
+		return true;
 	/* Park it in wait-for-SIPI: its stack goes to the next AP. */
 	lapic_send_ipi(apic_id, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
 	pr_err("CPU %u (APIC id %u) did not start; continuing without it\n",
@@ -313,6 +342,7 @@ void arch_smp_boot_cpus(void)
 	}
 	/* APs reload CR3 (dropping the cached PDPT entry) as they leave. */
 	paging_unmap_low_identity();
+	deaf_apic_wakes_late();
 	WRITE_ONCE(smp_boot_done, true);
 	pr_info("SMP: %u of %u CPUs online\n", num_online_cpus(), madt.nr_cpus);
 }
