@@ -94,7 +94,7 @@ tp_cr3:		.long	0
 tp_stack:	.long	0
 tp_entry:	.long	0
 tp_cpu:		.long	0
-tp_apic_id:	.long	0xffffffff	/* the AP being started; none */
+tp_apic_id:	.long	TRAMPOLINE_NO_AP /* the AP being started */
 	.globl	trampoline_end
 trampoline_end:
 

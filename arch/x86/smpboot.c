@@ -58,9 +58,6 @@ struct trampoline_params {
 	uint32_t apic_id; /* the AP being started, or TRAMPOLINE_NO_AP */
 };
 
-/* No AP is being started: any that runs the trampoline halts there. */
-#define TRAMPOLINE_NO_AP 0xffffffffu
-
 extern const char trampoline_start[], trampoline_end[];
 extern const char trampoline_params[];
 

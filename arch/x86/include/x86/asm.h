@@ -72,6 +72,12 @@
 /* Where the AP start-up code is copied: below 1 MiB, page-aligned. */
 #define TRAMPOLINE_PHYS 0x8000
 
+/*
+ * trampoline_params' APIC id while no AP is being started: an AP that
+ * runs the trampoline then halts there (boot/trampoline.S).
+ */
+#define TRAMPOLINE_NO_AP 0xffffffff
+
 #define TRAP_STUB_SIZE 16 /* bytes per entry stub, trap_entry.S */
 
 #endif
