@@ -449,7 +449,14 @@ def qemu_command(cfg, args, d, o):
             return None
         boot = ["-boot", "d", "-cdrom", str(iso)]
     else:
-        boot = ["-kernel", str(elf), "-append", cmdline]
+        # qboot, QEMU's minimal firmware, not SeaBIOS: it skips the
+        # POST a BIOS does for disks and keyboards the row never uses
+        # and hands over to QEMU's multiboot loader sooner (a boot that
+        # exits at once: 0.15 s of host CPU, not 0.17).  GRUB needs
+        # SeaBIOS' disk services, so the grub rows keep it: every run
+        # boots the kernel under both firmwares.
+        boot = ["-bios", "qboot.rom", "-kernel", str(elf),
+                "-append", cmdline]
     # -nodefaults: no VGA card, network card or floppy drive.  The
     # kernel talks only on COM1, and SeaBIOS would spend a twentieth of
     # a second of every boot starting the VGA and network cards' ROMs.
