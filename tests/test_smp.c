@@ -212,6 +212,23 @@ static void smp_call_async_completes(struct ktest *t)
 		KT_EXPECT_TRUE(t, wait_for_flag(&done[cpu], 1000));
 }
 
+/*
+ * Has every IPI sent since (sent0, recv0) been handled? The received
+ * count is summed first: an IPI sent while the sums are read can then
+ * only make the answer "not yet".
+ */
+static bool ipis_landed(unsigned long sent0, unsigned long recv0)
+{
+	unsigned long sent = 0, recv = 0;
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		recv += READ_ONCE(percpu_areas[cpu].ipi_received);
+	for (cpu = 0; cpu < NR_CPUS; cpu++)
+		sent += READ_ONCE(percpu_areas[cpu].ipi_sent);
+	return recv - recv0 >= sent - sent0;
+}
+
 static void smp_ipi_counters_match(struct ktest *t)
 {
 	unsigned long sent0, recv0, sent1, recv1;
@@ -224,8 +241,13 @@ static void smp_ipi_counters_match(struct ktest *t)
 		for_each_online_cpu(cpu)
 			smp_send_reschedule(cpu);
 	}
-	/* Let the asynchronous calls and reschedules land. */
-	mdelay(20);
+	/*
+	 * The asynchronous calls and reschedules land when their CPUs run,
+	 * which on a loaded host may be many milliseconds away: wait for
+	 * them by count. One never handled fails the wait by name.
+	 */
+	if (!KT_WAIT_UNTIL(t, ipis_landed(sent0, recv0)))
+		return;
 	sum_ipis(&sent1, &recv1);
 	KT_EXPECT_EQ(t, sent1 - sent0, recv1 - recv0);
 	if (others)
