@@ -34,6 +34,7 @@ struct lat_state {
 	struct task *worker, *sleeper;
 	bool atomic;
 	bool stop;
+	bool traced; /* this wake-up is traced: the sleeper ends the trace */
 	struct completion kick, done;
 	uint64_t woke_at, ran_at;
 	uint64_t lat[BENCH_SAMPLES + 1];
@@ -78,6 +79,8 @@ static int lat_sleeper(void *arg)
 	for (;;) {
 		wait_for_completion(&s->kick);
 		WRITE_ONCE(s->ran_at, arch_timestamp());
+		if (READ_ONCE(s->traced))
+			trace_stop();
 		if (READ_ONCE(s->stop))
 			return 0;
 		complete(&s->done);
@@ -128,7 +131,11 @@ static struct lat_state *lat_setup(struct bench *b, bool atomic)
 /*
  * With trace= on the command line, one wake-up in the middle of the run
  * is traced and dumped: the wake, what the worker did until it let the
- * CPU go, and the switch to the sleeper (docs/trace.rst).
+ * CPU go, and the switch to the sleeper (docs/trace.rst). The trace
+ * starts after the random pause and the sleeper stops it as soon as it
+ * runs, so it holds that and no more: traced longer, the worker's maps
+ * while a busy host kept the waker's CPU from running would fill it
+ * with thousands of records.
  */
 static bool lat_trace_this_one(const struct lat_state *s)
 {
@@ -144,12 +151,13 @@ static uint64_t bench_latency(struct bench *b, bool atomic)
 
 	if (!s)
 		return 0;
-	traced = lat_trace_this_one(s) && trace_start();
 	s->rng ^= s->rng << 13;
 	s->rng ^= s->rng >> 17;
 	s->rng ^= s->rng << 5;
 	for (unsigned int n = s->rng % 20000; n; n--)
 		barrier();
+	traced = lat_trace_this_one(s) && trace_start();
+	WRITE_ONCE(s->traced, traced);
 	migrate_disable(); /* wake from a CPU that is not theirs */
 	s->woke_at = arch_timestamp();
 	complete(&s->kick);
@@ -157,7 +165,8 @@ static uint64_t bench_latency(struct bench *b, bool atomic)
 	migrate_enable();
 	lat = READ_ONCE(s->ran_at) - s->woke_at;
 	if (traced) {
-		trace_stop();
+		/* The sleeper stopped the trace before it completed done. */
+		WRITE_ONCE(s->traced, false);
 		pr_report("LATENCY %s: this wake-up took %llu ticks:\n",
 			  b->name, (unsigned long long)lat);
 		trace_dump();
