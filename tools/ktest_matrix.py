@@ -50,9 +50,8 @@ Fields
            a deterministic run, ("-machine", "acpi=off") for a PC
            without ACPI tables
   loader   who boots the kernel: "qemu" (the default), QEMU's own
-           loader (-kernel, the first multiboot: arch/x86/multiboot1.c)
-           under the qboot firmware, a third of a second quicker than
-           "grub", GRUB from an ISO under SeaBIOS
+           loader (-kernel, the first multiboot: arch/x86/multiboot1.c),
+           a third of a second quicker than "grub", GRUB from an ISO
            (multiboot2, as `make run` boots).  A row takes "grub" when
            what it checks is GRUB's side of the boot: its memory map and
            RSDP, a machine of several CPUs it boots, gdb sessions (make
