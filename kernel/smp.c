@@ -6,11 +6,16 @@
  * under that queue's lock. A caller fills a csd, appends it to the
  * target's queue and, only if the queue was empty, sends the target a
  * call-function IPI. The target's handler takes the whole queue at
- * once and runs each entry. Sending only on empty -> non-empty means at
- * most one IPI is ever pending at a CPU, so its interrupt controller
- * never merges two (x86's local APIC keeps one pending bit per
- * vector), and every IPI sent is one IPI
- * received: the counters can be checked exactly. A call to several
+ * once and runs each entry. A CPU waiting with interrupts off runs its
+ * own queue by hand (csd_claim_pending), while the IPI for what it
+ * took may still be pending at its interrupt controller; the next
+ * caller then finds the queue empty again. So a caller sends only if
+ * no call IPI is pending at the target either (call_ipi_pending, set
+ * by the sender, cleared by the handler before it takes the queue).
+ * Then at most one IPI is ever pending at a CPU, its interrupt
+ * controller never merges two (x86's local APIC keeps one pending bit
+ * per vector), and every IPI sent is one IPI received: the counters
+ * can be checked exactly. A call to several
  * CPUs queues on all of them first and then sends the IPIs it owes in
  * one go, so the architecture can use a single broadcast when they are
  * every other CPU.
@@ -51,6 +56,8 @@ static struct call_queue call_queues[NR_CPUS];
 /* async_csd[me][target]: the asynchronous csd CPU me uses per target. */
 static struct call_single_data async_csd[NR_CPUS][NR_CPUS];
 static volatile int resched_pending[NR_CPUS];
+/* A call IPI is on its way to the CPU, not yet taken: send no other. */
+static volatile int call_ipi_pending[NR_CPUS];
 static volatile cpumask_t online_mask;
 /* CPUs that have come up: their queues exist, they take IPIs. */
 static volatile cpumask_t started_mask;
@@ -132,9 +139,18 @@ static bool csd_enqueue(unsigned int cpu, struct call_single_data *csd)
 	return first;
 }
 
-/* Pay the IPIs csd_enqueue() said are owed. Interrupts off. */
+/*
+ * Pay the IPIs csd_enqueue() said are owed, but none to a CPU that has
+ * one pending: its handler has yet to take the queue, and will run our
+ * entry. Interrupts off.
+ */
 static void send_call_ipis(cpumask_t owed)
 {
+	unsigned int cpu;
+
+	for_each_cpu_in(cpu, owed)
+		if (__sync_lock_test_and_set(&call_ipi_pending[cpu], 1))
+			owed &= ~CPU_MASK(cpu);
 	if (!owed)
 		return;
 	arch_send_call_function_ipi_mask(owed);
@@ -173,8 +189,9 @@ static cpumask_t csd_set_pending(const void *arg)
 	cpumask_t late = 0;
 	unsigned int cpu;
 
-	for_each_cpu_in(cpu, set->cpus) if (READ_ONCE(set->csd[cpu]->busy))
-		late |= CPU_MASK(cpu);
+	for_each_cpu_in(cpu, set->cpus)
+		if (READ_ONCE(set->csd[cpu]->busy))
+			late |= CPU_MASK(cpu);
 	return late;
 }
 
@@ -331,11 +348,13 @@ static void call_many(cpumask_t mask, void (*fn)(void *), void *arg, bool wait,
 		unsigned long flags;
 		unsigned int cpu;
 
-		for_each_cpu_in(cpu, mask) csd[cpu] =
-			csd_prepare(cpu, fn, arg, wait, &stack_csd[cpu]);
+		for_each_cpu_in(cpu, mask)
+			csd[cpu] = csd_prepare(cpu, fn, arg, wait,
+					       &stack_csd[cpu]);
 		flags = arch_irq_save();
-		for_each_cpu_in(cpu, mask) if (csd_enqueue(cpu, csd[cpu]))
-			owed |= CPU_MASK(cpu);
+		for_each_cpu_in(cpu, mask)
+			if (csd_enqueue(cpu, csd[cpu]))
+				owed |= CPU_MASK(cpu);
 		send_call_ipis(owed);
 		trace_event(TR_SMP_CALL, mask, (uintptr_t)fn, 0);
 		arch_irq_restore(flags);
@@ -408,7 +427,11 @@ static void run_queued_calls(void)
 
 void smp_call_function_interrupt(void)
 {
-	this_cpu()->ipi_received++;
+	struct percpu *me = this_cpu();
+
+	/* Before the queue is taken: an entry added after needs an IPI. */
+	WRITE_ONCE(call_ipi_pending[me->cpu], 0);
+	me->ipi_received++;
 	run_queued_calls(); /* interrupts are already off */
 }
 

@@ -213,20 +213,18 @@ static void smp_call_async_completes(struct ktest *t)
 }
 
 /*
- * Has every IPI sent since (sent0, recv0) been handled? The received
- * count is summed first: an IPI sent while the sums are read can then
- * only make the answer "not yet".
+ * Do the IPIs sent since (sent0, recv0) and those handled since match?
+ * A sender counts its IPI just after sending it, so for a moment one
+ * may be handled before it is sent; waited for until they match, the
+ * counts agree once every IPI has landed, and only an IPI lost or
+ * merged with another (or one nobody counted as sent) keeps them apart.
  */
-static bool ipis_landed(unsigned long sent0, unsigned long recv0)
+static bool ipis_balance(unsigned long sent0, unsigned long recv0)
 {
-	unsigned long sent = 0, recv = 0;
-	unsigned int cpu;
+	unsigned long sent, recv;
 
-	for (cpu = 0; cpu < NR_CPUS; cpu++)
-		recv += READ_ONCE(percpu_areas[cpu].ipi_received);
-	for (cpu = 0; cpu < NR_CPUS; cpu++)
-		sent += READ_ONCE(percpu_areas[cpu].ipi_sent);
-	return recv - recv0 >= sent - sent0;
+	sum_ipis(&sent, &recv);
+	return recv - recv0 == sent - sent0;
 }
 
 static void smp_ipi_counters_match(struct ktest *t)
@@ -234,8 +232,10 @@ static void smp_ipi_counters_match(struct ktest *t)
 	unsigned long sent0, recv0, sent1, recv1;
 	unsigned int cpu, others = num_online_cpus() - 1;
 
+	/* Since boot, every IPI sent has been handled, and no more. */
+	if (!KT_WAIT_UNTIL(t, ipis_balance(0, 0)))
+		return;
 	sum_ipis(&sent0, &recv0);
-	KT_EXPECT_EQ(t, sent0, recv0);
 	for (int round = 0; round < 20; round++) {
 		on_each_cpu(count_hit, NULL, round & 1);
 		for_each_online_cpu(cpu)
@@ -246,12 +246,17 @@ static void smp_ipi_counters_match(struct ktest *t)
 	 * which on a loaded host may be many milliseconds away: wait for
 	 * them by count. One never handled fails the wait by name.
 	 */
-	if (!KT_WAIT_UNTIL(t, ipis_landed(sent0, recv0)))
+	if (!KT_WAIT_UNTIL(t, ipis_balance(sent0, recv0)))
 		return;
 	sum_ipis(&sent1, &recv1);
-	KT_EXPECT_EQ(t, sent1 - sent0, recv1 - recv0);
+	/*
+	 * Each asynchronous round finds every queue empty (the waiting
+	 * round before it has been run), so it sends each other CPU an
+	 * IPI; a waiting round may find the last one's call still queued,
+	 * and a reschedule one still pending, and send nothing.
+	 */
 	if (others)
-		KT_EXPECT_GE(t, sent1 - sent0, 20 * others);
+		KT_EXPECT_GE(t, sent1 - sent0, 10 * others);
 	else
 		KT_EXPECT_GE(t, sent1 - sent0, 1); /* resched to self */
 }
@@ -374,6 +379,7 @@ static int async_twice_irqs_off(void *arg)
 static void smp_async_calls_with_irqs_off_both_ways(struct ktest *t)
 {
 	struct async_pair p = { .cpu = { smp_processor_id(), 0 } };
+	unsigned long sent0, recv0;
 	struct task *a, *b;
 	unsigned int c;
 
@@ -385,6 +391,7 @@ static void smp_async_calls_with_irqs_off_both_ways(struct ktest *t)
 		return;
 	}
 	p.cpu[1] = c;
+	sum_ipis(&sent0, &recv0);
 	a = kthread_create(async_twice_irqs_off, &p, "async_a");
 	b = kthread_create(async_twice_irqs_off, &p, "async_b");
 	KT_ASSERT_NOT_NULL(t, a);
@@ -396,6 +403,13 @@ static void smp_async_calls_with_irqs_off_both_ways(struct ktest *t)
 	kthread_join(a);
 	kthread_join(b);
 	KT_EXPECT_EQ(t, p.left, 2);
+	/*
+	 * Each CPU ran the other's first call by hand while its IPI for
+	 * that call was still pending there; the second call must not send
+	 * another (the APIC would merge the two, one IPI handled for two
+	 * sent): the counts must still balance.
+	 */
+	(void)KT_WAIT_UNTIL(t, ipis_balance(sent0, recv0));
 }
 
 /*

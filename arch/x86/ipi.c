@@ -113,7 +113,8 @@ static void send_ipi_mask(cpumask_t mask, unsigned int vector)
 	if (!broadcast_fits(mask)) {
 		unsigned int cpu;
 
-		for_each_cpu_in(cpu, mask) send_ipi(cpu, vector);
+		for_each_cpu_in(cpu, mask)
+			send_ipi(cpu, vector);
 		return;
 	}
 	flags = arch_irq_save();

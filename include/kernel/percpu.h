@@ -39,8 +39,8 @@ struct percpu {
 	 * them for tests and reports.
 	 */
 	unsigned long timer_ticks;	 /* timer interrupts taken */
-	unsigned long ipi_sent;		 /* IPIs this CPU sent (any kind) */
-	unsigned long ipi_received;	 /* IPIs this CPU handled */
+	unsigned long ipi_sent;		 /* call and reschedule IPIs sent */
+	unsigned long ipi_received;	 /* and handled (TLB ones: neither) */
 	unsigned long ipi_broadcasts;	 /* sends that reached all others */
 	unsigned long calls_run;	 /* cross-CPU calls run here */
 	unsigned long tlb_shootdowns;	 /* shootdowns started here */
