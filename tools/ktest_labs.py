@@ -149,13 +149,18 @@ def rows():
         # grows.  Whether the one traced kmap_local wake-up lands
         # inside a map is chance (about one run in ten it lands between
         # two maps, as the lab's answer says), so the row does not
-        # demand it of that trace.
+        # demand it of that trace.  Each dump must hold the worker's
+        # switch to the sleeper: the trace runs from the wake until the
+        # sleeper runs.
         Config("lab-latency", mem="512M", smp=2,
                cmdline="ktest=none lowmem=64M "
                        "trace=sched_*,preempt_*,kmap_atomic*,kmap_local*",
                script=(("bench latency_kmap_atomic",
                         r"LATENCY latency_kmap_atomic: this wake-up took "
                         r"\d+ ticks:\n"
+                        r"(?:(?!.*prev_depth=[1-9]).*\n)*?"
+                        r".*lat-worker-\w+ .*sched_switch: prev_depth=0 "
+                        r".*\n"
                         r"(?:(?!.*prev_depth=[1-9]).*\n)*?"
                         r"# end of trace: \d+ records\n"
                         r"LATENCY latency_kmap_atomic: wake-up to run, "
@@ -164,7 +169,9 @@ def rows():
                         r"saved 0 restored 0,"),
                        ("bench latency_kmap_local",
                         r"LATENCY latency_kmap_local: this wake-up took "
-                        r"\d+ ticks:\n[\s\S]*"
+                        r"\d+ ticks:\n(?:(?!# end of trace).*\n)*?"
+                        r".*lat-worker-\w+ .*sched_switch: "
+                        r"prev_depth=\d+ .*\n[\s\S]*"
                         r"LATENCY latency_kmap_local: wake-up to run, "
                         r"\d+ samples: median \d+ p99 \d+ max \d+"
                         r"[\s\S]*kmap_stats after bench: .* switches "

@@ -103,7 +103,9 @@ def gdb_answers(text):
 def wake_up_excerpt(text, run):
     """The traced wake-up of one latency run: its LATENCY line, the
     dump's header, and the events up to the worker's switch to the
-    sleeper and the one after it; None if the log has no such dump."""
+    sleeper and the line after it (the sleeper's kmap_local_save of the
+    worker's map, or the dump's end: the sleeper stops the trace as it
+    runs); None if the log has no such dump."""
     start = text.find(f"LATENCY {run}: this wake-up took")
     if start < 0:
         return None
