@@ -121,11 +121,12 @@ void set_cpu_online_state(unsigned int cpu, bool online)
  * target's spin loop keeps grabbing, and a round trip measured 2M-39M
  * ticks instead of ~100k (bench ipi_roundtrip_*, host clock).
  *
- * Sending late loses no IPI and sends none twice: from our add until
- * the handler our IPI starts takes the queue, the queue is not empty,
- * so no other sender sends meanwhile, and no earlier IPI is still owed
- * that could run our entry first. Interrupts stay off until the IPI is
- * out, so nothing on this CPU delays it (and ipi_sent needs them off).
+ * Sending late loses no entry: one added behind another goes with it
+ * (the queue is only ever taken whole), and one added to an empty queue
+ * is reached either by our IPI or, if send_call_ipis finds one pending
+ * already, by that IPI's handler, which has yet to take the queue.
+ * Interrupts stay off until the IPI is out, so nothing on this CPU
+ * delays it (and ipi_sent needs them off).
  */
 static bool csd_enqueue(unsigned int cpu, struct call_single_data *csd)
 {
@@ -429,8 +430,14 @@ void smp_call_function_interrupt(void)
 {
 	struct percpu *me = this_cpu();
 
-	/* Before the queue is taken: an entry added after needs an IPI. */
+	/*
+	 * Before the queue is taken: an entry added after needs an IPI.
+	 * barrier() keeps the compiler from sinking the store past the
+	 * queue lock; the lock's locked instruction makes the CPU publish
+	 * it before the queue is read.
+	 */
 	WRITE_ONCE(call_ipi_pending[me->cpu], 0);
+	barrier();
 	me->ipi_received++;
 	run_queued_calls(); /* interrupts are already off */
 }

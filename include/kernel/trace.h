@@ -15,8 +15,10 @@
  *
  * The control calls below (trace_select, trace_start, trace_stop,
  * trace_clear, trace_free, trace_dump) are for one thread at a time:
- * the boot's tests or the monitor, which never run together, so they
- * take no lock of their own.
+ * the boot's tests or the monitor, which never run together, or a
+ * benchmark whose threads hand the trace on through their own wait
+ * (tests/bench_latency.c: its sleeper stops what the waker started),
+ * so they take no lock of their own.
  *
  * Usage:
  *	trace=kmap_local*,sched_switch      (command line: which events)
@@ -118,7 +120,11 @@ bool trace_start(void);
 /* Was trace= on the command line? (The scenario `make trace` boots.) */
 bool trace_requested(void);
 
-/* trace_stop - record nothing more; the rings keep what they hold. */
+/*
+ * trace_stop - record nothing more; the rings keep what they hold.
+ * Context: thread, may sleep (it waits for every CPU to leave the
+ * record it is filling).
+ */
 void trace_stop(void);
 
 /* trace_clear - empty every ring. Context: tracing stopped. */
