@@ -460,7 +460,13 @@ void smp_reschedule_interrupt(void)
 {
 	struct percpu *me = this_cpu();
 
-	WRITE_ONCE(resched_pending[me->cpu], 0);
+	/*
+	 * A full barrier (xchg), not a plain store: the interrupt's exit
+	 * reads need_resched next, and a load may pass an earlier store.
+	 * A sender that set need_resched in between would find the flag
+	 * still set and send nothing, leaving its request to the next tick.
+	 */
+	__atomic_store_n(&resched_pending[me->cpu], 0, __ATOMIC_SEQ_CST);
 	me->ipi_received++;
 	scheduler_ipi();
 }
