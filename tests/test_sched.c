@@ -203,22 +203,40 @@ static void sched_no_preemption_when_disabled(struct ktest *t)
 	run_spin_pair(t, true);
 }
 
+/*
+ * The pinned task shares its CPU with PIN_CROWD yielders bound there,
+ * so it spends most of its time queued behind them: only a queued task
+ * can be pulled, and an idle CPU pulls from the longest queue. It stays
+ * pinned until it has been preempted PIN_PREEMPTIONS times and idle
+ * CPUs' pulls have passed it over PIN_REFUSALS times
+ * (sched_balance_pinned_refusals counts them), or for twenty seconds
+ * of ticks. Both counts are facts the case then checks. With one
+ * yielder and no refusal count, two 20-second runs saw 8 and 3 pulls
+ * refused in some 180,000 preemptions each, and a balancer that
+ * ignored migrate_disable() passed two runs in three.
+ */
+#define PIN_CROWD	3
+#define PIN_PREEMPTIONS 100
+#define PIN_REFUSALS	8
+
 struct pin_run {
 	volatile unsigned int stop;
 	volatile unsigned int phase; /* 0: pinned, 1: free, 2: done */
 	unsigned int home;
 	unsigned int moved_while_pinned;
-	unsigned long preemptions_pinned;
+	unsigned long preemptions_pinned, refusals_pinned;
 	bool moved_after;
 };
 
-/* Yield forever on one CPU, so the pinned task has company there. */
+/* Yield until told to stop: the crowd on the pinned task's CPU. */
 static int yielder(void *arg)
 {
 	struct pin_run *pr = arg;
 
-	while (!pr->stop)
+	while (!pr->stop) {
+		udelay(50); /* hold the CPU a while: the pinned task waits */
 		yield();
+	}
 	return 0;
 }
 
@@ -239,25 +257,30 @@ static int pinned_worker(void *arg)
 {
 	struct pin_run *pr = arg;
 	struct task *self = current_task();
-	unsigned long start;
+	unsigned long start, refused0;
 	uint64_t deadline;
 
 	migrate_disable();
 	pr->home = smp_processor_id();
 	WRITE_ONCE(pr->phase, 0);
 	start = self->preemptions;
+	refused0 = sched_balance_pinned_refusals(pr->home);
 	deadline = sched_clock_ticks(pr->home) + 20 * HZ;
-	while (READ_ONCE(self->preemptions) - start < 1000 &&
+	while ((READ_ONCE(self->preemptions) - start < PIN_PREEMPTIONS ||
+		sched_balance_pinned_refusals(pr->home) - refused0 <
+			PIN_REFUSALS) &&
 	       sched_clock_ticks(pr->home) < deadline)
 		if (smp_processor_id() != pr->home)
 			pr->moved_while_pinned++;
 	pr->preemptions_pinned = self->preemptions - start;
+	pr->refusals_pinned =
+		sched_balance_pinned_refusals(pr->home) - refused0;
 	migrate_enable();
 	WRITE_ONCE(pr->phase, 1);
 	deadline = sched_clock_ticks(pr->home) + 10 * HZ;
 	/*
 	 * Free to move now. Each wake-up from a short sleep is a chance:
-	 * the home CPU is busy with the yielder, so the wake-up places the
+	 * the home CPU is busy with the yielders, so the wake-up places the
 	 * task on an idle CPU (and idle CPUs pull it when it is preempted).
 	 */
 	while (smp_processor_id() == pr->home &&
@@ -269,15 +292,15 @@ static int pinned_worker(void *arg)
 }
 
 /*
- * A task inside migrate_disable() stays on its CPU across 1000
- * preemptions while idle CPUs try to pull it, then moves once it
- * calls migrate_enable().
+ * A task inside migrate_disable() stays on its CPU across preemptions
+ * while idle CPUs try to pull it (PIN_PREEMPTIONS, PIN_REFUSALS), then
+ * moves once it calls migrate_enable().
  */
 static void sched_migrate_disable_pins_task(struct ktest *t)
 {
 	static struct pin_run pr;
 	unsigned int home = kt_other_cpu();
-	struct task *w, *y, *k;
+	struct task *w, *y[PIN_CROWD], *k;
 
 	if (num_online_cpus() < 3) {
 		kt_skip(t, "needs three CPUs (a home, a kicker, a puller)");
@@ -285,24 +308,28 @@ static void sched_migrate_disable_pins_task(struct ktest *t)
 	}
 	pr = (struct pin_run){ .home = home, .phase = 3 };
 	w = kthread_create(pinned_worker, &pr, "pinned");
-	y = kthread_create(yielder, &pr, "yielder");
 	KT_ASSERT_NOT_NULL(t, w);
-	KT_ASSERT_NOT_NULL(t, y);
 	kthread_bind(w, home); /* start there, then unbind: only the */
 	kthread_start(w);      /* migrate_disable() holds it */
 	KT_WAIT_UNTIL(t, READ_ONCE(pr.phase) != 3);
 	w->bound_cpu = -1;
-	kthread_bind(y, home);
-	kthread_start(y);
+	for (unsigned int i = 0; i < PIN_CROWD; i++) {
+		y[i] = kthread_create(yielder, &pr, "yielder");
+		KT_ASSERT_NOT_NULL(t, y[i]);
+		kthread_bind(y[i], home);
+		kthread_start(y[i]);
+	}
 	k = kthread_run(kicker, &pr, "kicker");
 	KT_ASSERT_NOT_NULL(t, k);
 	kthread_join(w);
 	pr.stop = 1;
-	kthread_join(y);
+	for (unsigned int i = 0; i < PIN_CROWD; i++)
+		kthread_join(y[i]);
 	kthread_join(k);
-	kt_diag(t, "%lu preemptions while pinned on CPU %u",
-		pr.preemptions_pinned, pr.home);
-	KT_EXPECT_GE(t, pr.preemptions_pinned, 1000);
+	kt_diag(t, "pinned on CPU %u: %lu preemptions, %lu pulls refused",
+		pr.home, pr.preemptions_pinned, pr.refusals_pinned);
+	KT_EXPECT_GE(t, pr.preemptions_pinned, PIN_PREEMPTIONS);
+	KT_EXPECT_GE(t, pr.refusals_pinned, PIN_REFUSALS);
 	KT_EXPECT_EQ(t, pr.moved_while_pinned, 0);
 	KT_EXPECT_TRUE(t, pr.moved_after);
 }
