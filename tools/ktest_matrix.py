@@ -175,13 +175,14 @@ def deaf_row(name, crash, *, mem, smp, deaf, what, asker, frames):
     matching asker waits for it; the wait must end in a panic that names
     what was asked and the deaf CPU's mask, with frames (regexes) in the
     backtrace above the asker.  The asker spins until smp.answer_ms
-    runs out: half a second (stretched by the runner with the host's
-    load).  A quarter was too short while the deaf CPU spun rather than
-    halted: beside busy rows, a CPU that does answer once took longer,
-    and was named deaf too."""
+    runs out: a quarter of a second, stretched by the runner with the
+    host's load (make test's own load alone makes it 0.4 s or so).  A
+    CPU that does answer takes microseconds alone, a few milliseconds
+    when its host thread has to wait for a core; the deaf CPU halts,
+    leaving its core to the others."""
     return crash_row(
         name, crash, mem=mem, smp=smp,
-        after=f"ktest.deaf_cpu={deaf} smp.answer_ms=500",
+        after=f"ktest.deaf_cpu={deaf} smp.answer_ms=250",
         tags=("crash", "smp"), panic=[
             rf"^PANIC at \S+ in wait_for_cpus\(\): {what} from CPU "
             rf"{asker}: CPUs {1 << deaf:#x} did not answer in \d+ ms",
@@ -597,10 +598,9 @@ MATRIX = [
     # waiting CPU's own clock.  CPU 0 is the hard case for a shootdown:
     # its tick alone advances jiffies, so a wait counted in jiffies
     # would never end.  The cross-CPU call row silences CPU 2 of four.
-    # smp.answer_ms=1000 (the runner stretches it with the host's load)
-    # in place of the default ten seconds: the answer of a CPU that is
-    # not deaf takes microseconds, and these rows are there to see the
-    # report, not to spend ten seconds of a spinning CPU waiting for it.
+    # smp.answer_ms=250 (deaf_row) in place of the default ten seconds:
+    # these rows are there to see the report, not to spend ten seconds
+    # of a spinning CPU waiting for it.
     deaf_row("crash-deaf-cpu0-shootdown", "deaf_cpu_shootdown", mem="512M",
              smp=4, deaf=0, what="TLB shootdown", asker="[1-3]",
              frames=[r"shootdown\+"]),
