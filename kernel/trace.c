@@ -34,9 +34,6 @@
 #include <lib/string.h>
 #include <mm/vmalloc.h>
 
-/* Records per CPU: enough for `make trace`'s scenario, with room. */
-#define TRACE_RING_RECS 8192
-
 struct trace_ring {
 	/* Written by the owner CPU only, interrupts off. */
 	unsigned int count;    /* records filled: rec[0..count) */

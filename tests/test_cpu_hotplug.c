@@ -13,6 +13,7 @@
 #include <kernel/time.h>
 #include <kernel/wait.h>
 #include <mm/tlbflush.h>
+#include "../kernel/sched_internal.h"
 #include "test_util.h"
 
 /*
@@ -460,6 +461,64 @@ static void cpu_hotplug_offline_cpu_gets_no_ipis(struct ktest *t)
 	KT_EXPECT_EQ(t, cpu_online(victim), 0);
 }
 
+/*
+ * cpu_offline() returns only once the CPU runs nothing but its idle
+ * task: a thread still running there, though free to move, is waited
+ * for. The thread here holds the CPU with interrupts off for
+ * HOG_IRQS_OFF_MS when the offline begins, so that the reschedule IPI
+ * that would move it waits too; the case then looks, the moment
+ * cpu_offline() returns, at what the CPU runs and holds queued.
+ */
+#define HOG_IRQS_OFF_MS 20
+
+struct irq_hog {
+	volatile bool in; /* interrupts off, on the victim */
+	volatile bool stop;
+};
+
+static int irq_hog_thread(void *arg)
+{
+	struct irq_hog *h = arg;
+
+	arch_irq_disable();
+	WRITE_ONCE(h->in, true);
+	mdelay(HOG_IRQS_OFF_MS);
+	arch_irq_enable();
+	while (!READ_ONCE(h->stop))
+		arch_cpu_relax();
+	return 0;
+}
+
+static void cpu_hotplug_offline_returns_once_cpu_is_idle(struct ktest *t)
+{
+	static struct irq_hog h;
+	unsigned int victim = kt_highest_online_cpu();
+	const struct percpu *pc = &percpu_areas[victim];
+	const char *running;
+	struct task *hog;
+	int code;
+
+	if (victim == 0) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	h = (struct irq_hog){ .in = false };
+	hog = kthread_create(irq_hog_thread, &h, "irq_hog");
+	KT_ASSERT_NOT_NULL(t, hog);
+	kthread_bind(hog, victim); /* starts there, then free to move */
+	kthread_start(hog);
+	KT_WAIT_UNTIL(t, READ_ONCE(h.in));
+	hog->bound_cpu = -1;
+	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
+	running = READ_ONCE(pc->current)->name;
+	kt_diag(t, "CPU %u runs %s as cpu_offline() returns", victim, running);
+	KT_EXPECT_TRUE(t, READ_ONCE(pc->current) == runqueues[victim].idle);
+	KT_EXPECT_EQ(t, READ_ONCE(runqueues[victim].nr_queued), 0);
+	WRITE_ONCE(h.stop, true);
+	KT_EXPECT_TRUE(t, kt_join_bounded(t, hog, &code));
+	KT_EXPECT_EQ(t, cpu_online(victim), 0);
+}
+
 static void cpu_hotplug_bad_requests_refused(struct ktest *t)
 {
 	unsigned int victim = kt_highest_online_cpu();
@@ -477,6 +536,7 @@ static const struct ktest_case cpu_hotplug_cases[] = {
 	KTEST_CASE(cpu_hotplug_offline_takes_rq_locks_in_order),
 	KTEST_CASE(cpu_hotplug_offline_cpu_gets_no_ipis),
 	KTEST_CASE(cpu_hotplug_wake_task_homed_offline),
+	KTEST_CASE(cpu_hotplug_offline_returns_once_cpu_is_idle),
 	KTEST_CASE(cpu_hotplug_bad_requests_refused),
 };
 KTEST_SUITE(cpu_hotplug, cpu_hotplug_cases);

@@ -132,6 +132,40 @@ static void smp_ticks_advance(struct ktest *t)
 	}
 }
 
+/*
+ * The tick comes HZ times a second by the timestamp clock, the clock
+ * the timer was calibrated against at boot (arch/x86/timer.c):
+ * TICK_CHECK ticks of this CPU take at least three quarters of their
+ * nominal time. No more is asked: a host too busy to run this vCPU
+ * delays its ticks, and QEMU drops the ones it missed rather than
+ * sending them in a burst. A timer faster than calibrated (started at
+ * another divider, or a count too small) ends the count early.
+ */
+#define TICK_CHECK 25
+
+static unsigned long cpu_ticks(unsigned int cpu)
+{
+	return READ_ONCE(percpu_areas[cpu].timer_ticks);
+}
+
+static void smp_tick_keeps_time_with_the_clock(struct ktest *t)
+{
+	unsigned int cpu = smp_processor_id();
+	unsigned long tick0 = cpu_ticks(cpu);
+	unsigned long long start, ms;
+
+	/* Start on a tick, so that the count spans whole ticks. */
+	KT_ASSERT_TRUE(t, KT_WAIT_UNTIL(t, cpu_ticks(cpu) != tick0));
+	start = arch_timestamp();
+	tick0 = cpu_ticks(cpu);
+	KT_ASSERT_TRUE(t,
+		       KT_WAIT_UNTIL(t, cpu_ticks(cpu) - tick0 >= TICK_CHECK));
+	ms = (arch_timestamp() - start) / arch_timestamp_per_ms();
+	kt_diag(t, "%u ticks of CPU %u took %llu ms by the clock (%u nominal)",
+		TICK_CHECK, cpu, ms, TICK_CHECK * 1000 / HZ);
+	KT_EXPECT_GE(t, ms, TICK_CHECK * 1000 / HZ * 3 / 4);
+}
+
 struct where_ran {
 	volatile int cpu;
 	volatile int hardirq; /* in_interrupt() or the caller's CPU */
@@ -584,6 +618,7 @@ static const struct ktest_case smp_cases[] = {
 	KTEST_CASE(smp_hw_ids_distinct),
 	KTEST_CASE(smp_percpu_areas_distinct),
 	KTEST_CASE(smp_ticks_advance),
+	KTEST_CASE(smp_tick_keeps_time_with_the_clock),
 	KTEST_CASE(smp_call_single_runs_on_target),
 	KTEST_CASE(smp_on_each_cpu_once),
 	KTEST_CASE(smp_call_many_skips_self),

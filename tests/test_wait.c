@@ -170,7 +170,61 @@ static void wait_wake_between_queue_and_sleep_not_lost(struct ktest *t)
 	KT_EXPECT_EQ(t, r.lost, 0);
 }
 
+/*
+ * complete_all() wakes every waiter, where complete() wakes one:
+ * ALL_WAITERS threads asleep on one completion all return from
+ * wait_for_completion(), and a waiter that comes later passes at once.
+ */
+#define ALL_WAITERS 4
+
+struct all_waiters {
+	struct completion c;
+	volatile unsigned int woken;
+};
+
+static int all_waiter_thread(void *arg)
+{
+	struct all_waiters *aw = arg;
+
+	wait_for_completion(&aw->c);
+	__atomic_add_fetch(&aw->woken, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static bool all_asleep(struct task *const *th)
+{
+	for (unsigned int i = 0; i < ALL_WAITERS; i++)
+		if (READ_ONCE(th[i]->state) != TASK_SLEEPING)
+			return false;
+	return true;
+}
+
+static void wait_complete_all_wakes_every_waiter(struct ktest *t)
+{
+	static struct all_waiters aw;
+	struct task *th[ALL_WAITERS];
+	int code;
+
+	aw = (struct all_waiters){ .woken = 0 };
+	completion_init(&aw.c);
+	for (unsigned int i = 0; i < ALL_WAITERS; i++) {
+		th[i] = kthread_run(all_waiter_thread, &aw, "all_waiter");
+		KT_ASSERT_NOT_NULL(t, th[i]);
+	}
+	KT_WAIT_UNTIL(t, all_asleep(th));
+	complete_all(&aw.c);
+	KT_WAIT_UNTIL(t, READ_ONCE(aw.woken) == ALL_WAITERS);
+	KT_EXPECT_EQ(t, aw.woken, ALL_WAITERS);
+	wait_for_completion(&aw.c); /* a latecomer: passes at once */
+	/* Wake, one by one, any that complete_all() left asleep. */
+	for (unsigned int i = 0; i < ALL_WAITERS; i++)
+		complete(&aw.c);
+	for (unsigned int i = 0; i < ALL_WAITERS; i++)
+		kt_join_bounded(t, th[i], &code);
+}
+
 static const struct ktest_case wait_cases[] = {
 	KTEST_CASE(wait_wake_between_queue_and_sleep_not_lost),
+	KTEST_CASE(wait_complete_all_wakes_every_waiter),
 };
 KTEST_SUITE(wait, wait_cases);

@@ -89,6 +89,9 @@ void trace_record(enum trace_event_id id, uint32_t a, uint32_t b, uint32_t c);
 				     (uint32_t)(c));                     \
 	} while (0)
 
+/* Records per CPU: enough for `make trace`'s scenario, with room. */
+#define TRACE_RING_RECS 8192
+
 /* One record, as the ring holds it. */
 struct trace_rec {
 	uint64_t tsc;  /* arch_timestamp() when recorded */
