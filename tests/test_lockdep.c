@@ -87,6 +87,31 @@ static void lockdep_three_lock_cycle_reported(struct ktest *t)
 	lockdep_forget(&c.dep);
 }
 
+/*
+ * What lockdep_forget() promises the cases above: once a class is
+ * forgotten, its orders are learnt afresh, so the same inversion
+ * planted again (a second run of this suite from the monitor, say) is
+ * reported again.
+ */
+static void lockdep_forgotten_inversion_reported_again(struct ktest *t)
+{
+	static spinlock_t a, b;
+	unsigned long reports;
+
+	if (!lockdep_needed(t))
+		return;
+	spin_lock_init(&a, "planted_again_a");
+	spin_lock_init(&b, "planted_again_b");
+	for (int round = 0; round < 2; round++) {
+		reports = lockdep_report_count();
+		take_in_order(&a, &b);
+		take_in_order(&b, &a);
+		KT_EXPECT_EQ(t, lockdep_report_count() - reports, 1);
+		lockdep_forget(&a.dep);
+		lockdep_forget(&b.dep);
+	}
+}
+
 /* The same order every time is no bug: not a word. */
 static void lockdep_consistent_order_silent(struct ktest *t)
 {
@@ -172,6 +197,7 @@ static void lockdep_sleep_holding_spinlock_reported(struct ktest *t)
 static const struct ktest_case lockdep_cases[] = {
 	KTEST_CASE(lockdep_ab_ba_inversion_reported),
 	KTEST_CASE(lockdep_three_lock_cycle_reported),
+	KTEST_CASE(lockdep_forgotten_inversion_reported_again),
 	KTEST_CASE(lockdep_consistent_order_silent),
 	KTEST_CASE(lockdep_irq_unsafe_class_reported),
 	KTEST_CASE(lockdep_sleep_holding_spinlock_reported),

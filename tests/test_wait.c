@@ -14,6 +14,7 @@
 #include <arch/cpu.h>
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
+#include <kernel/mutex.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include <kernel/spinlock.h>
@@ -223,8 +224,60 @@ static void wait_complete_all_wakes_every_waiter(struct ktest *t)
 		kt_join_bounded(t, th[i], &code);
 }
 
+/*
+ * mutex_unlock() lets the mutex go, then wakes a waiter. The order
+ * matters most on one CPU: a wake-up there asks for a switch, taken as
+ * soon as the waker lets go of the queue's lock, so the waiter runs in
+ * the middle of mutex_unlock(). Woken while the mutex was still held,
+ * it would find it taken, sleep again, and no one would wake it. So
+ * the case holds a mutex, has a thread on its own CPU sleep waiting
+ * for it, and unlocks.
+ */
+struct handoff {
+	struct mutex m;
+	volatile bool got;
+};
+
+static int handoff_waiter(void *arg)
+{
+	struct handoff *h = arg;
+
+	mutex_lock(&h->m);
+	WRITE_ONCE(h->got, true);
+	mutex_unlock(&h->m);
+	return 0;
+}
+
+static void wait_mutex_unlock_wakes_waiter_on_its_cpu(struct ktest *t)
+{
+	static struct handoff h;
+	struct task *w;
+	int code;
+
+	mutex_init(&h.m, "handoff");
+	h.got = false;
+	migrate_disable();
+	mutex_lock(&h.m);
+	w = kthread_create(handoff_waiter, &h, "handoff");
+	if (!w) {
+		mutex_unlock(&h.m);
+		migrate_enable();
+		KT_ASSERT_NOT_NULL(t, w);
+	}
+	kthread_bind(w, smp_processor_id());
+	kthread_start(w);
+	KT_WAIT_UNTIL(t, READ_ONCE(w->state) == TASK_SLEEPING);
+	mutex_unlock(&h.m);
+	KT_WAIT_UNTIL(t, READ_ONCE(h.got));
+	migrate_enable();
+	if (!READ_ONCE(h.got))
+		wake_up(&h.m.wq); /* it slept on with the mutex free */
+	kt_join_bounded(t, w, &code);
+}
+
 static const struct ktest_case wait_cases[] = {
 	KTEST_CASE(wait_wake_between_queue_and_sleep_not_lost),
 	KTEST_CASE(wait_complete_all_wakes_every_waiter),
+	KTEST_CASE(wait_mutex_unlock_wakes_waiter_on_its_cpu),
 };
 KTEST_SUITE(wait, wait_cases);
