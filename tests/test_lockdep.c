@@ -96,14 +96,14 @@ static void lockdep_three_lock_cycle_reported(struct ktest *t)
 static void lockdep_forgotten_inversion_reported_again(struct ktest *t)
 {
 	static spinlock_t a, b;
-	unsigned long reports;
 
 	if (!lockdep_needed(t))
 		return;
 	spin_lock_init(&a, "planted_again_a");
 	spin_lock_init(&b, "planted_again_b");
 	for (int round = 0; round < 2; round++) {
-		reports = lockdep_report_count();
+		unsigned long reports = lockdep_report_count();
+
 		take_in_order(&a, &b);
 		take_in_order(&b, &a);
 		KT_EXPECT_EQ(t, lockdep_report_count() - reports, 1);
