@@ -4,6 +4,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/switch.h>
+#include <arch/timer.h>
 #include <kernel/kthread.h>
 #include <kernel/ktest.h>
 #include <kernel/mutex.h>
@@ -335,6 +336,116 @@ static void sched_migrate_disable_pins_task(struct ktest *t)
 }
 
 /*
+ * An idle CPU's pull holds two run-queue locks, its own and the
+ * busiest CPU's, and takes them lower CPU first, as cpu_offline() does
+ * (cpu_hotplug_offline_takes_rq_locks_in_order): else a pull and an
+ * offline pushing the other way could each hold one and wait for the
+ * other. lockdep cannot see it (the run queues' locks are one class),
+ * so the case watches. One CPU, low, holds queued threads (the
+ * busiest); a guard on a higher CPU, high, holds low's lock, interrupts
+ * off; the case, on a third CPU, pulls for high. In order, the pull
+ * waits for low's lock holding nothing; out of order, it holds high's
+ * lock while it waits, and the guard sees that lock taken.
+ */
+#define ORDER_CROWD 3
+#define GUARD_MS    5 /* how long the guard holds the lock and watches */
+
+struct rq_order {
+	unsigned int low, high;
+	volatile bool stop, guarding, pulling, done;
+	bool high_held; /* seen by the guard: the pull took it first */
+};
+
+static int order_spinner(void *arg)
+{
+	struct rq_order *o = arg;
+
+	while (!READ_ONCE(o->stop))
+		arch_cpu_relax();
+	return 0;
+}
+
+static int order_guard(void *arg)
+{
+	struct rq_order *o = arg;
+	spinlock_t *low = &runqueues[o->low].lock;
+	const spinlock_t *high = &runqueues[o->high].lock;
+	unsigned long flags = arch_irq_save();
+	uint64_t end;
+
+	raw_spin_lock(low);
+	WRITE_ONCE(o->guarding, true);
+	while (!READ_ONCE(o->pulling))
+		arch_cpu_relax();
+	/* By the clock: idle CPUs spin on this lock meanwhile. */
+	end = arch_timestamp() + GUARD_MS * arch_timestamp_per_ms();
+	while (!o->high_held && arch_timestamp() < end)
+		o->high_held = spin_is_locked(high);
+	raw_spin_unlock(low);
+	arch_irq_restore(flags);
+	WRITE_ONCE(o->done, true);
+	return 0;
+}
+
+/* Two online CPUs other than me, the lower first; false if none. */
+static bool two_other_cpus(unsigned int me, unsigned int *low,
+			   unsigned int *high)
+{
+	unsigned int cpu, found = 0;
+
+	for_each_online_cpu(cpu) {
+		if (cpu == me)
+			continue;
+		if (found++ == 0)
+			*low = cpu;
+		else
+			*high = cpu;
+	}
+	return found >= 2;
+}
+
+static void sched_pull_takes_rq_locks_in_order(struct ktest *t)
+{
+	static struct rq_order o;
+	struct task *crowd[ORDER_CROWD], *guard;
+	int code;
+
+	migrate_disable(); /* the case's CPU is neither low nor high */
+	o = (struct rq_order){ .stop = false };
+	if (!two_other_cpus(smp_processor_id(), &o.low, &o.high)) {
+		migrate_enable();
+		kt_skip(t, "needs three CPUs (the case, a crowd, a guard)");
+		return;
+	}
+	for (unsigned int i = 0; i < ORDER_CROWD; i++) {
+		crowd[i] = kthread_create(order_spinner, &o, "crowd");
+		KT_ASSERT_NOT_NULL(t, crowd[i]);
+		kthread_bind(crowd[i], o.low);
+		kthread_start(crowd[i]);
+	}
+	KT_WAIT_UNTIL(t,
+		      READ_ONCE(runqueues[o.low].nr_queued) >= ORDER_CROWD - 1);
+	guard = kthread_create(order_guard, &o, "guard");
+	KT_ASSERT_NOT_NULL(t, guard);
+	kthread_bind(guard, o.high);
+	kthread_start(guard);
+	KT_WAIT_UNTIL_SPIN(t, READ_ONCE(o.guarding));
+	WRITE_ONCE(o.pulling, true);
+	balance_pull(o.high); /* the crowd is bound: nothing moves */
+	migrate_enable();
+	KT_EXPECT_TRUE(t, READ_ONCE(o.done));
+	kt_diag(t, "crowd on CPU %u, guard on CPU %u: pull for CPU %u %s",
+		o.low, o.high, o.high,
+		o.high_held ? "took its own lock first"
+			    : "waited holding none");
+	KT_EXPECT_FALSE(t, o.high_held);
+	WRITE_ONCE(o.stop, true);
+	kt_join_bounded(t, guard, &code);
+	for (unsigned int i = 0; i < ORDER_CROWD; i++)
+		kt_join_bounded(t, crowd[i], &code);
+}
+
+/*
  * The switch gives a task back its callee-saved registers, each in its
  * own place. No scheduling test can see a switch that mixes them up:
  * the scheduler saves them itself around the switch and holds nothing
@@ -654,5 +765,6 @@ static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_wake_kicks_the_idle_target),
 	KTEST_CASE(sched_wake_leaves_pinned_task_home),
 	KTEST_CASE(sched_rq_lock_follows_a_moving_task),
+	KTEST_CASE(sched_pull_takes_rq_locks_in_order),
 };
 KTEST_SUITE(sched, sched_cases);
