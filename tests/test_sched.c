@@ -12,6 +12,8 @@
 #include <kernel/smp.h>
 #include <kernel/time.h>
 #include <kernel/wait.h>
+#include <lib/string.h>
+#include <mm/kmalloc.h>
 #include "../kernel/sched_internal.h"
 #include "sched_cases.h"
 #include "test_util.h"
@@ -446,6 +448,69 @@ static void sched_pull_takes_rq_locks_in_order(struct ktest *t)
 }
 
 /*
+ * kthread_join() frees a thread's task and stack only once the thread
+ * is off its CPU for good: after it is marked dead it still runs, on
+ * that stack, into its last switch, which writes to the task
+ * (finish_switch clears on_cpu). JOIN_ROUNDS times, a thread on
+ * another CPU exits at once while the case spins until it is marked
+ * dead, joins it, and at once takes the freed task's memory back from
+ * kmalloc and fills it: a switch finishing after the free would write
+ * into the fill. The object kmalloc hands out next is the one last
+ * freed, so each round is a chance to see it.
+ */
+#define JOIN_ROUNDS 200
+#define JOIN_FILL   0x5a
+
+static int exit_at_once(void *arg)
+{
+	(void)arg;
+	return 7;
+}
+
+/* Did anything write into the fill? */
+static bool fill_intact(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != JOIN_FILL)
+			return false;
+	return true;
+}
+
+static void sched_join_frees_after_the_last_switch(struct ktest *t)
+{
+	unsigned int other = kt_other_cpu(), reused = 0, written = 0;
+
+	if (other == smp_processor_id()) {
+		kt_skip(t, "needs a second CPU for the thread that exits");
+		return;
+	}
+	for (unsigned int round = 0; round < JOIN_ROUNDS; round++) {
+		struct task *th = kthread_create(exit_at_once, NULL, "quick");
+		uint8_t *again;
+
+		KT_ASSERT_NOT_NULL(t, th);
+		kthread_bind(th, other);
+		kthread_start(th);
+		if (!KT_WAIT_UNTIL_SPIN(t, READ_ONCE(th->state) == TASK_DEAD))
+			return;
+		KT_EXPECT_EQ(t, kthread_join(th), 7);
+		again = kmalloc(sizeof(struct task));
+		KT_ASSERT_NOT_NULL(t, again);
+		reused += again == (uint8_t *)th;
+		memset(again, JOIN_FILL, sizeof(struct task));
+		udelay(20); /* a late switch has long finished by now */
+		written += !fill_intact(again, sizeof(struct task));
+		kfree(again);
+	}
+	kt_diag(t,
+		"%u rounds, the task's memory handed out again in %u, "
+		"written after the join in %u",
+		JOIN_ROUNDS, reused, written);
+	KT_EXPECT_GT(t, reused, 0);
+	KT_EXPECT_EQ(t, written, 0);
+}
+
+/*
  * The switch gives a task back its callee-saved registers, each in its
  * own place. No scheduling test can see a switch that mixes them up:
  * the scheduler saves them itself around the switch and holds nothing
@@ -753,6 +818,7 @@ out:
 
 static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_threads_run_and_join),
+	KTEST_CASE(sched_join_frees_after_the_last_switch),
 	KTEST_CASE(sched_completion_pingpong_bound),
 	KTEST_CASE(sched_might_sleep_in_atomic_is_caught),
 	KTEST_CASE(sched_spinner_is_preempted),
