@@ -6,6 +6,7 @@
  */
 #include <arch/mmu.h>
 #include <kernel/panic.h>
+#include <kernel/preempt.h>
 #include <kernel/sched.h>
 #include <lib/string.h>
 #include <kernel/errno.h>
@@ -117,6 +118,58 @@ static void kmap_local_takes_this_cpus_slot_at_the_stack_index(struct ktest *t)
 	KT_EXPECT_EQ(t, current_task()->kmap_ctrl.idx, base);
 	KT_EXPECT_EQ(t, current_task()->migrate_disable, 0);
 	free_page(page);
+}
+
+/*
+ * A slot still mapped when a thread takes it means some path forgot to
+ * clear it. kmap_local_page() says so (the slot, the CPU, the old
+ * frame), counts it (stale_slots) and maps the page anyway, replacing
+ * the entry and flushing its translation. The case plants such a slot
+ * by hand, mapping page A where the next map will go, and reads through
+ * it so that this CPU's TLB holds A there; kmap_local_page(B) must then
+ * warn and read B, not A through the old translation. Preemption is off
+ * throughout: another thread on this CPU would take the planted slot.
+ */
+#define STALE_A 0x57a1e0a0u
+#define STALE_B 0x57a1e0b0u
+
+static void kmap_local_stale_slot_is_reported_and_flushed(struct ktest *t)
+{
+	struct page *a = kt_slot_page(t), *b = kt_slot_page(t);
+	struct kmap_stats before, after;
+	unsigned long warns;
+	uint32_t *va, seen_a, seen_b;
+	int idx;
+
+	if (!a || !b)
+		goto out;
+	va = kmap_local_page(a);
+	va[0] = STALE_A;
+	kunmap_local(va);
+	va = kmap_local_page(b);
+	va[0] = STALE_B;
+	kunmap_local(va);
+	preempt_disable();
+	idx = current_task()->kmap_ctrl.idx;
+	arch_pte_install(kmap_this_cpu_slot_pte(idx),
+			 arch_make_kernel_rw_pte(page_to_phys(a)));
+	seen_a = READ_ONCE(*(uint32_t *)kmap_this_cpu_slot_va(idx));
+	kmap_stats(&before);
+	warns = warn_count();
+	va = kmap_local_page(b);
+	seen_b = READ_ONCE(va[0]);
+	kunmap_local(va);
+	preempt_enable();
+	kmap_stats(&after);
+	KT_EXPECT_EQ(t, seen_a, STALE_A);
+	KT_EXPECT_WARNED(t, warns, "was still mapped");
+	KT_EXPECT_EQ(t, after.stale_slots - before.stale_slots, 1);
+	KT_EXPECT_EQ(t, seen_b, STALE_B);
+out:
+	if (a)
+		free_page(a);
+	if (b)
+		free_page(b);
 }
 
 static void kmap_local_nests_to_km_max_idx_and_refuses_one_more(struct ktest *t)
@@ -414,6 +467,7 @@ static const struct ktest_case kmap_local_cases[] = {
 	KTEST_CASE(kmap_local_writes_land_in_the_page_seen_from_another_cpu),
 	KTEST_CASE(kmap_local_lowmem_page_uses_no_slot),
 	KTEST_CASE(kmap_local_takes_this_cpus_slot_at_the_stack_index),
+	KTEST_CASE(kmap_local_stale_slot_is_reported_and_flushed),
 	KTEST_CASE(kmap_local_nests_to_km_max_idx_and_refuses_one_more),
 	KTEST_CASE(
 		kmap_local_out_of_order_unmap_is_reported_and_slots_stay_consistent),
