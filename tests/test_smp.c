@@ -135,11 +135,14 @@ static void smp_ticks_advance(struct ktest *t)
 /*
  * The tick comes HZ times a second by the timestamp clock, the clock
  * the timer was calibrated against at boot (arch/x86/timer.c):
- * TICK_CHECK ticks of this CPU take at least three quarters of their
- * nominal time. No more is asked: a host too busy to run this vCPU
- * delays its ticks, and QEMU drops the ones it missed rather than
- * sending them in a burst. A timer faster than calibrated (started at
- * another divider, or a count too small) ends the count early.
+ * TICK_CHECK ticks of this CPU take at least five eighths of their
+ * nominal time. A timer twice as fast as calibrated (started at
+ * another divider, or with half the count) takes half. The slack is
+ * for a busy host: the tick the count starts from may come late (the
+ * vCPU was not running), and the ticks after it keep to the timer's own
+ * schedule, so the span comes out short by that lateness (73 ms for a
+ * nominal 100 beside a second make test). No upper bound: late ticks
+ * make it long, and QEMU drops the ones it missed.
  */
 #define TICK_CHECK 25
 
@@ -163,7 +166,7 @@ static void smp_tick_keeps_time_with_the_clock(struct ktest *t)
 	ms = (arch_timestamp() - start) / arch_timestamp_per_ms();
 	kt_diag(t, "%u ticks of CPU %u took %llu ms by the clock (%u nominal)",
 		TICK_CHECK, cpu, ms, TICK_CHECK * 1000 / HZ);
-	KT_EXPECT_GE(t, ms, TICK_CHECK * 1000 / HZ * 3 / 4);
+	KT_EXPECT_GE(t, ms, TICK_CHECK * 1000 / HZ * 5 / 8);
 }
 
 struct where_ran {
