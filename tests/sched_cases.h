@@ -1,6 +1,7 @@
 /*
- * Cases of suite "sched" that live in test_sched_wake.c; test_sched.c
- * registers them with the rest of the suite, in the order they run.
+ * Cases of suite "sched" that live in test_sched_wake.c and
+ * test_sched_balance.c; test_sched.c registers them with the rest of
+ * the suite, in the order they run.
  */
 #ifndef TESTS_SCHED_CASES_H
 #define TESTS_SCHED_CASES_H
@@ -18,5 +19,7 @@ static inline bool asleep_off_cpu(const struct task *th)
 void sched_completion_wakes_sleeper_not_taker(struct ktest *t);
 void sched_wake_kicks_the_idle_target(struct ktest *t);
 void sched_wake_leaves_pinned_task_home(struct ktest *t);
+void sched_migrate_disable_pins_task(struct ktest *t);
+void sched_pull_takes_rq_locks_in_order(struct ktest *t);
 
 #endif
