@@ -519,6 +519,58 @@ static void cpu_hotplug_offline_returns_once_cpu_is_idle(struct ktest *t)
 	KT_EXPECT_EQ(t, cpu_online(victim), 0);
 }
 
+/*
+ * An offline CPU takes no work, not even to hand it back: its idle
+ * loop pulls nothing. With every online CPU busy (two busy threads more
+ * than online CPUs, so that no online CPU idles and pulls), the busy
+ * threads stay where they are while the offline CPU takes
+ * OFFLINE_TICKS ticks, each of which runs its idle loop: their
+ * migration counts do not move. An idle loop that pulled anyway moved
+ * them 8,000 to 13,000 times in those ten ticks, each pull pushed
+ * straight back to an online CPU.
+ */
+#define OFFLINE_TICKS 10
+
+static unsigned long busy_migrations(const struct kt_workers *ws,
+				     unsigned int n)
+{
+	unsigned long total = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		total += READ_ONCE(ws->th[i]->migrations);
+	return total;
+}
+
+static void cpu_hotplug_offline_cpu_pulls_nothing(struct ktest *t)
+{
+	static struct busy b;
+	static struct busy_arg args[BUSY_MAX];
+	static const unsigned long none[BUSY_MAX];
+	unsigned int victim = kt_highest_online_cpu();
+	unsigned long moves, ticks;
+	struct kt_workers ws;
+
+	if (victim == 0) {
+		kt_skip(t, "needs a second CPU");
+		return;
+	}
+	KT_ASSERT_EQ(t, cpu_offline(victim), 0);
+	KT_ASSERT_EQ(t, busy_create(&b, args, &ws, victim), b.n);
+	kt_workers_start(&ws);
+	KT_WAIT_UNTIL(t, all_ran_since(&b, none));
+	moves = busy_migrations(&ws, b.n);
+	ticks = READ_ONCE(percpu_areas[victim].timer_ticks);
+	KT_WAIT_UNTIL(t, READ_ONCE(percpu_areas[victim].timer_ticks) - ticks >=
+				 OFFLINE_TICKS);
+	kt_diag(t, "%u busy threads, %lu moves in %u ticks of offline CPU %u",
+		b.n, busy_migrations(&ws, b.n) - moves, OFFLINE_TICKS, victim);
+	KT_EXPECT_EQ(t, busy_migrations(&ws, b.n), moves);
+	KT_EXPECT_EQ(t, sum(&b, b.on_victim), 0);
+	b.stop = 1;
+	kt_workers_join(&ws);
+	KT_EXPECT_EQ(t, cpu_online(victim), 0);
+}
+
 static void cpu_hotplug_bad_requests_refused(struct ktest *t)
 {
 	unsigned int victim = kt_highest_online_cpu();
@@ -537,6 +589,7 @@ static const struct ktest_case cpu_hotplug_cases[] = {
 	KTEST_CASE(cpu_hotplug_offline_cpu_gets_no_ipis),
 	KTEST_CASE(cpu_hotplug_wake_task_homed_offline),
 	KTEST_CASE(cpu_hotplug_offline_returns_once_cpu_is_idle),
+	KTEST_CASE(cpu_hotplug_offline_cpu_pulls_nothing),
 	KTEST_CASE(cpu_hotplug_bad_requests_refused),
 };
 KTEST_SUITE(cpu_hotplug, cpu_hotplug_cases);
