@@ -513,7 +513,7 @@ static void cpu_hotplug_offline_returns_once_cpu_is_idle(struct ktest *t)
 	running = READ_ONCE(pc->current)->name;
 	kt_diag(t, "CPU %u runs %s as cpu_offline() returns", victim, running);
 	KT_EXPECT_TRUE(t, READ_ONCE(pc->current) == runqueues[victim].idle);
-	KT_EXPECT_EQ(t, READ_ONCE(runqueues[victim].nr_queued), 0);
+	KT_EXPECT_EQ(t, sched_nr_queued(victim), 0);
 	WRITE_ONCE(h.stop, true);
 	KT_EXPECT_TRUE(t, kt_join_bounded(t, hog, &code));
 	KT_EXPECT_EQ(t, cpu_online(victim), 0);
@@ -547,7 +547,8 @@ static void cpu_hotplug_offline_cpu_pulls_nothing(struct ktest *t)
 	static struct busy_arg args[BUSY_MAX];
 	static const unsigned long none[BUSY_MAX];
 	unsigned int victim = kt_highest_online_cpu();
-	unsigned long moves, ticks;
+	unsigned long moves;
+	uint64_t ticks;
 	struct kt_workers ws;
 
 	if (victim == 0) {
@@ -559,9 +560,8 @@ static void cpu_hotplug_offline_cpu_pulls_nothing(struct ktest *t)
 	kt_workers_start(&ws);
 	KT_WAIT_UNTIL(t, all_ran_since(&b, none));
 	moves = busy_migrations(&ws, b.n);
-	ticks = READ_ONCE(percpu_areas[victim].timer_ticks);
-	KT_WAIT_UNTIL(t, READ_ONCE(percpu_areas[victim].timer_ticks) - ticks >=
-				 OFFLINE_TICKS);
+	ticks = sched_clock_ticks(victim);
+	KT_WAIT_UNTIL(t, sched_clock_ticks(victim) - ticks >= OFFLINE_TICKS);
 	kt_diag(t, "%u busy threads, %lu moves in %u ticks of offline CPU %u",
 		b.n, busy_migrations(&ws, b.n) - moves, OFFLINE_TICKS, victim);
 	KT_EXPECT_EQ(t, busy_migrations(&ws, b.n), moves);

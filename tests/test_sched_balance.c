@@ -238,8 +238,7 @@ void sched_pull_takes_rq_locks_in_order(struct ktest *t)
 		kthread_bind(crowd[i], o.low);
 		kthread_start(crowd[i]);
 	}
-	KT_WAIT_UNTIL(t,
-		      READ_ONCE(runqueues[o.low].nr_queued) >= ORDER_CROWD - 1);
+	KT_WAIT_UNTIL(t, sched_nr_queued(o.low) >= ORDER_CROWD - 1);
 	kthread_bind(guard, o.high);
 	kthread_start(guard);
 	KT_WAIT_UNTIL_SPIN(t, READ_ONCE(o.guarding));

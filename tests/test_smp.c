@@ -146,23 +146,18 @@ static void smp_ticks_advance(struct ktest *t)
  */
 #define TICK_CHECK 25
 
-static unsigned long cpu_ticks(unsigned int cpu)
-{
-	return READ_ONCE(percpu_areas[cpu].timer_ticks);
-}
-
 static void smp_tick_keeps_time_with_the_clock(struct ktest *t)
 {
 	unsigned int cpu = smp_processor_id();
-	unsigned long tick0 = cpu_ticks(cpu);
+	uint64_t tick0 = sched_clock_ticks(cpu);
 	unsigned long long start, ms;
 
 	/* Start on a tick, so that the count spans whole ticks. */
-	KT_ASSERT_TRUE(t, KT_WAIT_UNTIL(t, cpu_ticks(cpu) != tick0));
+	KT_ASSERT_TRUE(t, KT_WAIT_UNTIL(t, sched_clock_ticks(cpu) != tick0));
 	start = arch_timestamp();
-	tick0 = cpu_ticks(cpu);
-	KT_ASSERT_TRUE(t,
-		       KT_WAIT_UNTIL(t, cpu_ticks(cpu) - tick0 >= TICK_CHECK));
+	tick0 = sched_clock_ticks(cpu);
+	KT_ASSERT_TRUE(t, KT_WAIT_UNTIL(t, sched_clock_ticks(cpu) - tick0 >=
+						   TICK_CHECK));
 	ms = (arch_timestamp() - start) / arch_timestamp_per_ms();
 	kt_diag(t, "%u ticks of CPU %u took %llu ms by the clock (%u nominal)",
 		TICK_CHECK, cpu, ms, TICK_CHECK * 1000 / HZ);
