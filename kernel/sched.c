@@ -30,9 +30,16 @@
 #include "sched_internal.h"
 
 struct runqueue runqueues[NR_CPUS];
-/* Running from the first instruction: too late to bind, as if started. */
+/*
+ * Running from the first instruction, as if started. Bound to the boot
+ * CPU, which never goes offline: this task goes on to run the tests,
+ * and a case that starts a thread on "another CPU" (one that is not
+ * smp_processor_id()) then spins for it must not be moved onto that
+ * very CPU by an idle CPU's pull while it sleeps. There it would hold
+ * the CPU its thread waits for, until a tick preempts it.
+ */
 static struct task boot_task = { .name = "boot",
-				 .bound_cpu = -1,
+				 .bound_cpu = 0,
 				 .started = true };
 
 static inline struct runqueue *this_rq(void)

@@ -225,6 +225,27 @@ static int exit_at_once(void *arg)
 	return 7;
 }
 
+/*
+ * Start a thread on cpu that returns at once, spin until it is marked
+ * dead, and join it. The join sleeps if the thread is not yet off its
+ * CPU, and that CPU's switch away from it wakes the joiner. Returns the
+ * (freed) thread's address, only to compare, or NULL if it failed.
+ */
+static void *run_quick_thread_on(struct ktest *t, unsigned int cpu)
+{
+	struct task *th = kthread_create(exit_at_once, NULL, "quick");
+
+	KT_EXPECT_NOT_NULL(t, th);
+	if (!th)
+		return NULL;
+	kthread_bind(th, cpu);
+	kthread_start(th);
+	if (!KT_WAIT_UNTIL_SPIN(t, READ_ONCE(th->state) == TASK_DEAD))
+		return NULL;
+	KT_EXPECT_EQ(t, kthread_join(th), 7);
+	return th;
+}
+
 /* Did anything write into the fill? */
 static bool fill_intact(const uint8_t *p, size_t n)
 {
@@ -243,15 +264,11 @@ static void sched_join_frees_after_the_last_switch(struct ktest *t)
 		return;
 	}
 	for (unsigned int round = 0; round < JOIN_ROUNDS; round++) {
-		struct task *th = kthread_create(exit_at_once, NULL, "quick");
+		void *th = run_quick_thread_on(t, other);
 		uint8_t *again;
 
-		KT_ASSERT_NOT_NULL(t, th);
-		kthread_bind(th, other);
-		kthread_start(th);
-		if (!KT_WAIT_UNTIL_SPIN(t, READ_ONCE(th->state) == TASK_DEAD))
+		if (!th)
 			return;
-		KT_EXPECT_EQ(t, kthread_join(th), 7);
 		again = kmalloc(sizeof(struct task));
 		KT_ASSERT_NOT_NULL(t, again);
 		reused += again == (uint8_t *)th;
@@ -266,6 +283,38 @@ static void sched_join_frees_after_the_last_switch(struct ktest *t)
 		JOIN_ROUNDS, reused, written);
 	KT_EXPECT_GT(t, reused, 0);
 	KT_EXPECT_EQ(t, written, 0);
+}
+
+/*
+ * The task that runs the cases stays on the boot CPU (kernel/sched.c:
+ * boot_task is bound there). Cases name "another CPU" as one that is
+ * not smp_processor_id(), start threads there and spin for them; a
+ * runner moved onto that CPU meanwhile would hold the very CPU its
+ * thread waits for, until a tick preempted it. The likeliest move is
+ * this case's: a thread on another CPU wakes the joining runner as it
+ * switches away, and its CPU, awake and now idle, pulls the runner off
+ * the boot CPU's queue before the boot CPU is out of its halt. Unbound,
+ * the runner moved within a few of these rounds on most boots.
+ */
+#define HOME_ROUNDS 100
+
+static void sched_runner_stays_on_the_boot_cpu(struct ktest *t)
+{
+	unsigned int other = kt_other_cpu(), away = 0;
+
+	KT_ASSERT_EQ(t, smp_processor_id(), 0);
+	if (other == 0) {
+		kt_skip(t, "needs a second CPU to wake the runner");
+		return;
+	}
+	for (unsigned int round = 0; round < HOME_ROUNDS; round++) {
+		if (!run_quick_thread_on(t, other))
+			return;
+		away += smp_processor_id() != 0;
+	}
+	kt_diag(t, "%u rounds, on another CPU than the boot CPU after %u",
+		HOME_ROUNDS, away);
+	KT_EXPECT_EQ(t, away, 0);
 }
 
 /*
@@ -577,6 +626,7 @@ out:
 static const struct ktest_case sched_cases[] = {
 	KTEST_CASE(sched_threads_run_and_join),
 	KTEST_CASE(sched_join_frees_after_the_last_switch),
+	KTEST_CASE(sched_runner_stays_on_the_boot_cpu),
 	KTEST_CASE(sched_completion_pingpong_bound),
 	KTEST_CASE(sched_might_sleep_in_atomic_is_caught),
 	KTEST_CASE(sched_spinner_is_preempted),
