@@ -193,9 +193,14 @@ static int order_guard(void *arg)
 	end = arch_timestamp() + GUARD_MS * arch_timestamp_per_ms();
 	while (!o->high_held && arch_timestamp() < end)
 		o->high_held = spin_is_locked(high);
+	/*
+	 * Before the unlock, which publishes it: a pull that waited for
+	 * this lock finds the watch over. Set after it, a pull could get
+	 * the lock and look before this CPU wrote it.
+	 */
+	WRITE_ONCE(o->done, true);
 	raw_spin_unlock(low);
 	arch_irq_restore(flags);
-	WRITE_ONCE(o->done, true);
 	return 0;
 }
 
