@@ -34,9 +34,12 @@ struct runqueue runqueues[NR_CPUS];
  * Running from the first instruction, as if started. Bound to the boot
  * CPU, which never goes offline: this task goes on to run the tests,
  * and a case that starts a thread on "another CPU" (one that is not
- * smp_processor_id()) then spins for it must not be moved onto that
- * very CPU by an idle CPU's pull while it sleeps. There it would hold
- * the CPU its thread waits for, until a tick preempts it.
+ * smp_processor_id()) then spins for it must not end up on that very
+ * CPU. Unbound, it did: a thread there woke it, and that CPU, idle
+ * next, pulled it off CPU 0's queue before CPU 0 was out of its halt.
+ * There it held the CPU its next thread waited for, until a tick
+ * preempted it. (Bound, a wake-up never places it elsewhere either: it
+ * waits for CPU 0, at most a slice.)
  */
 static struct task boot_task = { .name = "boot",
 				 .bound_cpu = 0,

@@ -266,7 +266,7 @@ void kmap_local_cpu_offline_waits_until_the_holder_unmaps(struct ktest *t)
 
 	if (!h.page)
 		return;
-	/* Any CPU but 0 will do, even this one: offline moves us away. */
+	/* Any CPU but 0 will do (CPU 0 never goes offline). */
 	o.cpu = kt_online_cpu_other_than(0);
 	if (!o.cpu) {
 		kt_skip(t, "needs a second CPU (CPU 0 stays online)");
