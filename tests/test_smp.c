@@ -430,8 +430,14 @@ static void smp_async_calls_with_irqs_off_both_ways(struct ktest *t)
 	KT_ASSERT_NOT_NULL(t, b);
 	kthread_bind(a, p.cpu[0]);
 	kthread_bind(b, p.cpu[1]);
-	kthread_start(a);
+	/*
+	 * b first: a shares this CPU with the case, which stays on it
+	 * (the boot task is bound to CPU 0). Started first, a could take
+	 * the CPU at once and spin there, interrupts off, for a b the case
+	 * could then never start: a hang in one make test of ten.
+	 */
 	kthread_start(b);
+	kthread_start(a);
 	kthread_join(a);
 	kthread_join(b);
 	KT_EXPECT_EQ(t, p.left, 2);
