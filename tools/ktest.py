@@ -56,19 +56,6 @@ import ktest_matrix  # noqa: E402
 from ktap import Case, clean, parse_ktap  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# The runner's children that start Python (tools/mkiso, `make run`) run
-# this interpreter: where python3 is a pyenv shim, each start through
-# the shim costs a third of a second of host CPU before Python runs.
-os.environ["PATH"] = (os.path.dirname(sys.executable) + os.pathsep
-                      + os.environ.get("PATH", ""))
-# A QEMU that boots a short row spends most of its life starting up,
-# and much of that in page faults on malloc's heap.  Huge pages for the
-# heap, and one arena for all its threads, took a 64 MiB boot from 210
-# to 145 ms of host time, and make test from 48-51 s to 43-47 s (four
-# seconds less host CPU).  A GLIBC_TUNABLES of the caller's own wins.
-os.environ.setdefault("GLIBC_TUNABLES",
-                      "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1")
 TAIL_LINES = 40
 
 from ktest_judge import (  # noqa: E402
@@ -945,7 +932,28 @@ def stop_on_signal(signum, frame):
     raise KeyboardInterrupt
 
 
+def set_child_environment():
+    """What the runner's children inherit, set once by main() (not on
+    import: tools/bochs.py and tools/seeit.py import this module).
+
+    Children that start Python (tools/mkiso, `make run`) run this
+    interpreter: where python3 is a pyenv shim, each start through the
+    shim costs a third of a second of host CPU before Python runs.
+
+    A QEMU that boots a short row spends most of its life starting up,
+    and much of that in page faults on malloc's heap.  Huge pages for
+    the heap, and one arena for all its threads, took a 64 MiB boot from
+    210 to 145 ms of host time, and make test from 48-51 s to 43-47 s
+    (four seconds less host CPU).  A GLIBC_TUNABLES of the caller's own
+    wins."""
+    os.environ["PATH"] = (os.path.dirname(sys.executable) + os.pathsep
+                          + os.environ.get("PATH", ""))
+    os.environ.setdefault("GLIBC_TUNABLES",
+                          "glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1")
+
+
 def main():
+    set_child_environment()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--elf", type=Path, default=ROOT / "build/kernel.elf")
     ap.add_argument("--debug-elf", type=Path,
