@@ -153,6 +153,13 @@ static int spin_other(void *arg)
 	return 0;
 }
 
+/*
+ * How long the spinner holds preemption off. Preemptible, it would lose
+ * the CPU at the end of its first slice, the other thread being queued
+ * behind it: three slices leave that no room to be missed.
+ */
+#define DISABLED_WINDOW_TICKS (3 * TIME_SLICE_TICKS)
+
 static int spin_self(void *arg)
 {
 	struct spin_pair *sp = arg;
@@ -160,7 +167,8 @@ static int spin_self(void *arg)
 	if (sp->disable_preemption) {
 		preempt_disable();
 		sp->spinning = 1;
-		sp->ran_while_disabled = spin_until(&sp->other_ran, HZ / 5);
+		sp->ran_while_disabled = spin_until(&sp->other_ran,
+						    DISABLED_WINDOW_TICKS);
 		preempt_enable(); /* the other thread runs here */
 	}
 	sp->spinning = 1;
