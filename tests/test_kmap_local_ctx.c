@@ -418,6 +418,11 @@ void kmap_local_ipi_handler_maps_on_top_of_the_task(struct ktest *t)
  * switch between the two restored the saved value into the slot, and
  * the map then called its own slot "still mapped" (I1 was not broken:
  * the entry was its own). Now the look comes first (mm/kmap_local.c).
+ * The same switches catch the opposite slip: a map that installed its
+ * PTE before it recorded it in the thread would, switched out between
+ * the two, come back to an empty slot and fault on its first write.
+ * Only -singlestep lets an interrupt land between two stores of one
+ * translated block: the singlestep-smp2 row runs this case.
  */
 struct preempt_mapper {
 	struct page *page;

@@ -8,10 +8,12 @@
  * message each one gets is in the KT_EXPECT_WARNED line.
  */
 #include <arch/cpu.h>
+#include <arch/timer.h>
 #include <kernel/errno.h>
 #include <kernel/ktest.h>
 #include <kernel/kthread.h>
 #include <kernel/panic.h>
+#include <kernel/percpu.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include "kmap_helpers.h"
@@ -361,6 +363,99 @@ static void misuse_free_of_kmapped_page_irqs_off(struct ktest *t)
 }
 
 /*
+ * The same free while another CPU holds kmap_lock. With interrupts off
+ * the free must not wait for the lock, so it reads the page's slot
+ * without it (pkmap_page_freeing's lockless look), and must refuse a
+ * page one user still kmaps as firmly. To have the lock held for
+ * certain, the other CPU flushes the pool (kmap_flush_unused): under
+ * the lock, its shootdown waits for this CPU, which cannot answer until
+ * it turns interrupts back on. The free runs inside that wait; the
+ * flusher counts its shootdown before it sends the IPI, which says
+ * when. FLUSH_START_MS bounds the wait for that count by the clock,
+ * the tick being off: well inside the flusher's own bound on an answer
+ * (AP_ANSWER_MS, and smp.answer_ms).
+ */
+#define FLUSH_START_MS 100
+
+struct pool_flusher {
+	volatile bool go;
+};
+
+static int pool_flusher_fn(void *arg)
+{
+	struct pool_flusher *f = arg;
+
+	while (!f->go)
+		arch_cpu_relax();
+	kmap_flush_unused();
+	return 0;
+}
+
+/* Spin, interrupts off, until cpu's shootdown count leaves was. */
+static bool shootdown_started(unsigned int cpu, unsigned long was)
+{
+	uint64_t end =
+		arch_timestamp() + FLUSH_START_MS * arch_timestamp_per_ms();
+
+	while (READ_ONCE(percpu_areas[cpu].tlb_shootdowns) == was &&
+	       arch_timestamp() < end)
+		arch_cpu_relax();
+	return READ_ONCE(percpu_areas[cpu].tlb_shootdowns) != was;
+}
+
+static void misuse_free_of_kmapped_page_while_pool_locked(struct ktest *t)
+{
+	struct page *page = kt_highmem_page(t);
+	struct page *spare = page ? alloc_page(GFP_HIGHUSER) : NULL;
+	struct pool_flusher f = { .go = false };
+	unsigned long warns = 0, flags, was;
+	struct task *th = NULL;
+	bool locked, refused;
+	unsigned int cpu;
+	int code;
+
+	if (!spare)
+		goto out;
+	if (num_online_cpus() < 2) {
+		kt_skip(t, "needs a second CPU to hold kmap_lock");
+		goto out;
+	}
+	KT_ASSERT_NOT_NULL(t, kmap(spare));
+	kunmap(spare); /* its slot stays cached at 1: the flush clears it */
+	KT_ASSERT_NOT_NULL(t, kmap(page));
+	cpu = kt_other_cpu();
+	th = kthread_create(pool_flusher_fn, &f, "pool_flusher");
+	KT_ASSERT_NOT_NULL(t, th);
+	kthread_bind(th, cpu);
+	kthread_start(th);
+	was = READ_ONCE(percpu_areas[cpu].tlb_shootdowns);
+	flags = arch_irq_save();
+	f.go = true;
+	locked = shootdown_started(cpu, was);
+	warns = warn_count();
+	free_page(page); /* the misuse under test */
+	arch_irq_restore(flags);
+	kt_join_bounded(t, th, &code);
+	if (!locked)
+		kt_diag(t, "CPU %u never started its flush", cpu);
+	KT_EXPECT_TRUE(t, locked);
+	refused = page_not_owned_reason(page) == NULL;
+	KT_EXPECT_TRUE(t, refused);
+	KT_EXPECT_WARNED(t, warns,
+			 "the page is still kmapped: kunmap it "
+			 "first (refused)");
+	kunmap(page);
+	if (refused)
+		free_page(page);
+	page = NULL;
+out:
+	if (spare)
+		free_page(spare);
+	if (page)
+		free_page(page);
+}
+
+/*
  * The right page with too large an order, next to a page someone else
  * kmapped: refused as a wrong order (and counted), and the neighbour,
  * which nobody freed, keeps its kmap and its cached address.
@@ -483,6 +578,7 @@ static const struct ktest_case misuse_cases[] = {
 	KTEST_CASE(misuse_free_of_kmap_local_mapped_page),
 	KTEST_CASE(misuse_kfree_of_kmap_local_mapped_large_block),
 	KTEST_CASE(misuse_free_of_kmapped_page_irqs_off),
+	KTEST_CASE(misuse_free_of_kmapped_page_while_pool_locked),
 	KTEST_CASE(misuse_free_wrong_order_next_to_a_kmapped_page),
 };
 KTEST_SUITE(misuse, misuse_cases);

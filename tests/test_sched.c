@@ -167,8 +167,8 @@ static int spin_self(void *arg)
 	if (sp->disable_preemption) {
 		preempt_disable();
 		sp->spinning = 1;
-		sp->ran_while_disabled = spin_until(&sp->other_ran,
-						    DISABLED_WINDOW_TICKS);
+		sp->ran_while_disabled =
+			spin_until(&sp->other_ran, DISABLED_WINDOW_TICKS);
 		preempt_enable(); /* the other thread runs here */
 	}
 	sp->spinning = 1;
