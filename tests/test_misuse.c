@@ -369,13 +369,17 @@ static void misuse_free_of_kmapped_page_irqs_off(struct ktest *t)
  * page one user still kmaps as firmly. To have the lock held for
  * certain, the other CPU flushes the pool (kmap_flush_unused): under
  * the lock, its shootdown waits for this CPU, which cannot answer until
- * it turns interrupts back on. The free runs inside that wait; the
- * flusher counts its shootdown before it sends the IPI, which says
- * when. FLUSH_START_MS bounds the wait for that count by the clock,
- * the tick being off: well inside the flusher's own bound on an answer
- * (AP_ANSWER_MS, and smp.answer_ms).
+ * it turns interrupts back on. The flusher counts its shootdown, under
+ * the lock, before it sends the IPI: once the count moves, the lock
+ * is held until this CPU has freed and answered. The flush needs a
+ * slot to clear, or it sends nothing: a spare highmem page is mapped
+ * and unmapped after the page, so that no wrap clears its cached slot
+ * before the flush does. FLUSH_START_MS bounds, by the clock (the tick
+ * is off), only the wait for a flusher that never starts; the flusher's
+ * own wait for this CPU is bounded by CPU_ANSWER_TIMEOUT_MS
+ * (include/kernel/cpu_wait.h), ten times longer.
  */
-#define FLUSH_START_MS 100
+#define FLUSH_START_MS 1000
 
 struct pool_flusher {
 	volatile bool go;
@@ -403,51 +407,67 @@ static bool shootdown_started(unsigned int cpu, unsigned long was)
 	return READ_ONCE(percpu_areas[cpu].tlb_shootdowns) != was;
 }
 
+/*
+ * Free page, kmapped once, with interrupts off while the pool's lock is
+ * held on cpu (the flusher, started by the caller, waiting for go).
+ * Returns whether the lock was held, and *refused.
+ */
+static bool free_while_pool_locked(struct page *page, unsigned int cpu,
+				   struct pool_flusher *f, bool *refused)
+{
+	unsigned long was = READ_ONCE(percpu_areas[cpu].tlb_shootdowns);
+	unsigned long flags = arch_irq_save();
+	bool locked;
+
+	f->go = true;
+	locked = shootdown_started(cpu, was);
+	free_page(page); /* the misuse under test */
+	arch_irq_restore(flags);
+	*refused = page_not_owned_reason(page) == NULL;
+	return locked;
+}
+
 static void misuse_free_of_kmapped_page_while_pool_locked(struct ktest *t)
 {
 	struct page *page = kt_highmem_page(t);
-	struct page *spare = page ? alloc_page(GFP_HIGHUSER) : NULL;
+	struct page *spare = page ? alloc_pages_zone(ZONE_HIGHMEM, 0) : NULL;
 	struct pool_flusher f = { .go = false };
-	unsigned long warns = 0, flags, was;
-	struct task *th = NULL;
-	bool locked, refused;
-	unsigned int cpu;
+	unsigned int cpu = kt_other_cpu();
+	bool locked, refused = false;
+	unsigned long warns;
+	struct task *th;
 	int code;
 
-	if (!spare)
-		goto out;
-	if (num_online_cpus() < 2) {
-		kt_skip(t, "needs a second CPU to hold kmap_lock");
+	if (!page)
+		return;
+	if (!spare || cpu == smp_processor_id()) {
+		kt_skip(t, spare ? "needs a second CPU to hold kmap_lock"
+				 : "needs a second highmem page");
 		goto out;
 	}
-	KT_ASSERT_NOT_NULL(t, kmap(spare));
-	kunmap(spare); /* its slot stays cached at 1: the flush clears it */
-	KT_ASSERT_NOT_NULL(t, kmap(page));
-	cpu = kt_other_cpu();
 	th = kthread_create(pool_flusher_fn, &f, "pool_flusher");
-	KT_ASSERT_NOT_NULL(t, th);
+	if (!th) {
+		KT_EXPECT_NOT_NULL(t, th);
+		goto out;
+	}
 	kthread_bind(th, cpu);
+	kmap(page);
+	kmap(spare);
+	kunmap(spare); /* its slot stays cached at 1: the flush clears it */
 	kthread_start(th);
-	was = READ_ONCE(percpu_areas[cpu].tlb_shootdowns);
-	flags = arch_irq_save();
-	f.go = true;
-	locked = shootdown_started(cpu, was);
 	warns = warn_count();
-	free_page(page); /* the misuse under test */
-	arch_irq_restore(flags);
+	locked = free_while_pool_locked(page, cpu, &f, &refused);
 	kt_join_bounded(t, th, &code);
 	if (!locked)
 		kt_diag(t, "CPU %u never started its flush", cpu);
 	KT_EXPECT_TRUE(t, locked);
-	refused = page_not_owned_reason(page) == NULL;
 	KT_EXPECT_TRUE(t, refused);
 	KT_EXPECT_WARNED(t, warns,
 			 "the page is still kmapped: kunmap it "
 			 "first (refused)");
-	kunmap(page);
-	if (refused)
-		free_page(page);
-	page = NULL;
+	kunmap(page); /* wrongly freed: it still drops the slot to 1 */
+	if (!refused)
+		page = NULL; /* freed already, by the misuse */
 out:
 	if (spare)
 		free_page(spare);

@@ -155,8 +155,11 @@ static int spin_other(void *arg)
 
 /*
  * How long the spinner holds preemption off. Preemptible, it would lose
- * the CPU at the end of its first slice, the other thread being queued
- * behind it: three slices leave that no room to be missed.
+ * the CPU as soon as the other thread is woken there: the wake-up asks
+ * for a reschedule, and the interrupt that carries it preempts on its
+ * way out. The case starts that thread a tick or two after the spinner
+ * is in position; three slices (fifteen ticks) leave the wake-up no
+ * room to miss the window.
  */
 #define DISABLED_WINDOW_TICKS (3 * TIME_SLICE_TICKS)
 

@@ -18,6 +18,7 @@
 #include <kernel/smp.h>
 #include <kernel/time.h>
 #include <mm/tlbflush.h>
+#include "smp_cases.h"
 #include "test_util.h"
 
 /* Spin (interrupts on) until *flag becomes nonzero or ms pass. */
@@ -507,74 +508,6 @@ static void smp_call_wait_returns_after_fn(struct ktest *t)
 }
 
 /*
- * Two asynchronous calls in a row to a CPU that has interrupts off:
- * the first is still queued there when the second is made, so the
- * second must wait for the csd the first holds, not refill and requeue
- * it (the first call would then be lost, or run with the second's
- * argument). The target keeps interrupts off until the second call
- * has returned, or for HOLD_MS if it does not return: it cannot while
- * it waits for the target, which is the point.
- */
-#define HOLD_MS 100
-
-struct async_twice {
-	unsigned int target;
-	volatile int ready;	      /* the target has interrupts off */
-	volatile int second_started;  /* the caller begins the second call */
-	volatile int second_returned; /* ... and is back from it */
-	volatile int first, second;   /* set by the two calls */
-	volatile int released;	      /* the target has interrupts on again */
-};
-
-/* Spin (interrupts off) up to ms milliseconds for *flag. */
-static void spin_for_flag(const volatile int *flag, unsigned int ms)
-{
-	for (unsigned int i = 0; i < ms * 10 && !READ_ONCE(*flag); i++)
-		udelay(100);
-}
-
-static int deaf_for_a_while(void *arg)
-{
-	struct async_twice *a = arg;
-	unsigned long flags = arch_irq_save();
-
-	WRITE_ONCE(a->ready, 1);
-	spin_for_flag(&a->second_started, 10000);
-	spin_for_flag(&a->second_returned, HOLD_MS);
-	arch_irq_restore(flags);
-	WRITE_ONCE(a->released, 1);
-	return 0;
-}
-
-static void smp_async_call_waits_for_its_csd(struct ktest *t)
-{
-	static struct async_twice a;
-	struct task *deaf;
-	int code;
-
-	a = (struct async_twice){ .target = kt_other_cpu() };
-	if (a.target == smp_processor_id()) {
-		kt_skip(t, "needs a second CPU");
-		return;
-	}
-	deaf = kthread_create(deaf_for_a_while, &a, "deaf");
-	KT_ASSERT_NOT_NULL(t, deaf);
-	kthread_bind(deaf, a.target);
-	kthread_start(deaf);
-	if (!KT_WAIT_UNTIL(t, READ_ONCE(a.ready)))
-		return;
-	smp_call_function_single(a.target, set_flag, (void *)&a.first, false);
-	WRITE_ONCE(a.second_started, 1);
-	smp_call_function_single(a.target, set_flag, (void *)&a.second, false);
-	WRITE_ONCE(a.second_returned, 1);
-	/* The target runs its queue in order: first, then second. */
-	if (KT_WAIT_UNTIL(t, READ_ONCE(a.second)))
-		KT_EXPECT_TRUE(t, a.first);
-	if (kt_join_bounded(t, deaf, &code))
-		KT_EXPECT_TRUE(t, a.released);
-}
-
-/*
  * A call to some of the other CPUs, not all, must not be sent as the
  * all-but-self broadcast: that would interrupt the CPUs left out, with
  * an IPI nobody counted as sent. Needs three other CPUs, all online,
@@ -635,6 +568,7 @@ static const struct ktest_case smp_cases[] = {
 	KTEST_CASE(smp_legacy_timer_irq_routed),
 	KTEST_CASE(smp_call_wait_returns_after_fn),
 	KTEST_CASE(smp_async_call_waits_for_its_csd),
+	KTEST_CASE(smp_async_csd_reused_while_its_function_runs),
 	KTEST_CASE(smp_call_many_subset_sends_no_broadcast),
 };
 KTEST_SUITE(smp, smp_cases);
