@@ -8,6 +8,7 @@
 #include <arch/timer.h>
 #include <kernel/ktest.h>
 #include <kernel/kthread.h>
+#include <kernel/preempt.h>
 #include <kernel/sched.h>
 #include <kernel/smp.h>
 #include "smp_cases.h"
@@ -89,14 +90,24 @@ void smp_async_call_waits_for_its_csd(struct ktest *t)
 /*
  * The other side of the same rule: an asynchronous call lets go of its
  * csd before its function runs, so a second call made while the first
- * one's function still runs on the target must not wait (it could
- * not: that CPU is in its call interrupt, interrupts off). The target
- * then has the csd queued again behind the call it is running, its
- * list link pointing into the target's queue: it must have read all it
- * needs of the first call, the link included, before it let go. The
- * first call's function holds the target until the caller is back from
- * the second call (or for HOLD_MS), and the second runs after it.
+ * one's function still runs on the target must not wait for it (the
+ * target is in its call interrupt, interrupts off: the wait would last
+ * as long as the function). The csd is then back in the target's queue
+ * while the target is still walking the list it took the first call
+ * from, and its link now points into that queue: the target must have
+ * read all it needs of the first call, the link included, before it
+ * let go. The first call's function holds the target until the caller
+ * is back from the second call, and the second runs after it.
+ *
+ * REUSE_HOLD_MS bounds that hold by the clock, for a caller that never
+ * comes back: only a broken kernel reaches it, so it can be long enough
+ * that a host busy elsewhere never does (it is far below the cross-CPU
+ * answer timeout, include/kernel/cpu_wait.h). Preemption stays off in
+ * the caller from the first call to the second, so that nothing on its
+ * CPU delays the second call.
  */
+#define REUSE_HOLD_MS 1000
+
 struct async_reuse {
 	volatile int first_running;    /* the first call's fn has begun */
 	volatile int second_returned;  /* the caller is back from the second */
@@ -111,7 +122,7 @@ static void reuse_first(void *arg)
 	struct async_reuse *r = arg;
 
 	WRITE_ONCE(r->first_running, 1);
-	spin_for_flag(&r->second_returned, HOLD_MS);
+	spin_for_flag(&r->second_returned, REUSE_HOLD_MS);
 	r->first_saw_return = READ_ONCE(r->second_returned);
 	WRITE_ONCE(r->first_done, 1);
 }
@@ -128,20 +139,21 @@ void smp_async_csd_reused_while_its_function_runs(struct ktest *t)
 {
 	static struct async_reuse r;
 	unsigned int target = kt_other_cpu();
+	bool first_ran;
 
 	if (target == smp_processor_id()) {
 		kt_skip(t, "needs a second CPU");
 		return;
 	}
 	r = (struct async_reuse){ 0 };
-	migrate_disable(); /* both calls from this CPU: one csd */
+	preempt_disable(); /* both calls from this CPU (one csd), at once */
 	smp_call_function_single(target, reuse_first, &r, false);
-	if (KT_WAIT_UNTIL_SPIN(t, READ_ONCE(r.first_running))) {
+	first_ran = KT_WAIT_UNTIL_SPIN(t, READ_ONCE(r.first_running));
+	if (first_ran)
 		smp_call_function_single(target, reuse_second, &r, false);
-		WRITE_ONCE(r.second_returned, 1);
-	}
-	migrate_enable();
-	if (!KT_WAIT_UNTIL(t, READ_ONCE(r.second_ran)))
+	WRITE_ONCE(r.second_returned, 1); /* lets the first call go */
+	preempt_enable();
+	if (!first_ran || !KT_WAIT_UNTIL(t, READ_ONCE(r.second_ran)))
 		return;
 	KT_EXPECT_TRUE(t, r.first_saw_return);
 	KT_EXPECT_TRUE(t, r.second_after_first);
