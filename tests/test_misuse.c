@@ -8,7 +8,6 @@
  * message each one gets is in the KT_EXPECT_WARNED line.
  */
 #include <arch/cpu.h>
-#include <arch/timer.h>
 #include <kernel/errno.h>
 #include <kernel/ktest.h>
 #include <kernel/kthread.h>
@@ -395,16 +394,17 @@ static int pool_flusher_fn(void *arg)
 	return 0;
 }
 
-/* Spin, interrupts off, until cpu's shootdown count leaves was. */
-static bool shootdown_started(unsigned int cpu, unsigned long was)
-{
-	uint64_t end =
-		arch_timestamp() + FLUSH_START_MS * arch_timestamp_per_ms();
+struct shootdown_count {
+	unsigned int cpu;
+	unsigned long was;
+};
 
-	while (READ_ONCE(percpu_areas[cpu].tlb_shootdowns) == was &&
-	       arch_timestamp() < end)
-		arch_cpu_relax();
-	return READ_ONCE(percpu_areas[cpu].tlb_shootdowns) != was;
+/* Has the CPU counted a shootdown since was? */
+static bool shootdown_started(const void *arg)
+{
+	const struct shootdown_count *c = arg;
+
+	return READ_ONCE(percpu_areas[c->cpu].tlb_shootdowns) != c->was;
 }
 
 /*
@@ -415,12 +415,14 @@ static bool shootdown_started(unsigned int cpu, unsigned long was)
 static bool free_while_pool_locked(struct page *page, unsigned int cpu,
 				   struct pool_flusher *f, bool *refused)
 {
-	unsigned long was = READ_ONCE(percpu_areas[cpu].tlb_shootdowns);
+	struct shootdown_count c = {
+		cpu, READ_ONCE(percpu_areas[cpu].tlb_shootdowns)
+	};
 	unsigned long flags = arch_irq_save();
 	bool locked;
 
 	f->go = true;
-	locked = shootdown_started(cpu, was);
+	locked = kt_spin_until(shootdown_started, &c, FLUSH_START_MS);
 	free_page(page); /* the misuse under test */
 	arch_irq_restore(flags);
 	*refused = page_not_owned_reason(page) == NULL;

@@ -489,22 +489,14 @@ struct rq_race {
 
 static struct rq_race rr; /* the window reads it: no argument there */
 
-static bool sleeper_pinned_asleep(void)
+static bool sleeper_pinned_asleep(const void *unused)
 {
 	return READ_ONCE(rr.pinned_on) >= 0 && asleep_off_cpu(rr.sleeper);
 }
 
-static bool waker_in_window(void)
+static bool waker_in_window(const void *unused)
 {
 	return READ_ONCE(rr.in_window);
-}
-
-/* Spin up to ms milliseconds for cond(), interrupts as they are. */
-static bool spin_until_cond(bool (*cond)(void), unsigned int ms)
-{
-	for (unsigned int i = 0; i < ms * 10 && !cond(); i++)
-		udelay(100);
-	return cond();
 }
 
 /* spin_contended_window: hold the waker until the sleeper has moved. */
@@ -515,7 +507,7 @@ static void hold_waker_in_window(const spinlock_t *lock)
 	    !__sync_bool_compare_and_swap(&rr.armed, 1, 0))
 		return;
 	WRITE_ONCE(rr.in_window, 1);
-	spin_until_cond(sleeper_pinned_asleep, RQ_WINDOW_MS);
+	kt_spin_until(sleeper_pinned_asleep, NULL, RQ_WINDOW_MS);
 }
 
 static int rq_sleeper(void *arg)
@@ -552,7 +544,7 @@ static bool hold_home_until_waker_waits(void)
 
 	raw_spin_lock(&runqueues[rr.home].lock);
 	WRITE_ONCE(rr.locked, 1);
-	held = spin_until_cond(waker_in_window, RQ_WINDOW_MS);
+	held = kt_spin_until(waker_in_window, NULL, RQ_WINDOW_MS);
 	raw_spin_unlock(&runqueues[rr.home].lock);
 	arch_irq_restore(flags);
 	return held;
@@ -615,7 +607,7 @@ static void sched_rq_lock_follows_a_moving_task(struct ktest *t)
 	complete(&rr.go1);
 	if (!KT_WAIT_UNTIL_SPIN(t, READ_ONCE(rr.pinned_on) >= 0) ||
 	    !KT_WAIT_UNTIL(t, READ_ONCE(rr.waker_done)) ||
-	    !KT_WAIT_UNTIL(t, sleeper_pinned_asleep()))
+	    !KT_WAIT_UNTIL(t, sleeper_pinned_asleep(NULL)))
 		goto out;
 	complete(&rr.go2);
 	if (!kt_join_bounded(t, rr.sleeper, &code))

@@ -190,27 +190,30 @@ static int order_spinner(void *arg)
 	return 0;
 }
 
-/* Spin until o->pulling, or GUARD_WAIT_MS by the clock: true if set. */
-static bool pull_started(struct rq_order *o)
+static bool pull_started(const void *arg)
 {
-	uint64_t end =
-		arch_timestamp() + GUARD_WAIT_MS * arch_timestamp_per_ms();
+	const struct rq_order *o = arg;
 
-	while (!READ_ONCE(o->pulling) && arch_timestamp() < end)
-		arch_cpu_relax();
 	return READ_ONCE(o->pulling);
+}
+
+/* Is high's lock taken: did the pull take its own lock first? */
+static bool high_lock_taken(const void *arg)
+{
+	const struct rq_order *o = arg;
+
+	return spin_is_locked(&runqueues[o->high].lock);
 }
 
 static int order_guard(void *arg)
 {
 	struct rq_order *o = arg;
 	spinlock_t *low = &runqueues[o->low].lock;
-	const spinlock_t *high = &runqueues[o->high].lock;
 	unsigned long flags = arch_irq_save();
 
 	raw_spin_lock(low);
 	WRITE_ONCE(o->guarding, true);
-	if (!pull_started(o)) {
+	if (!kt_spin_until(pull_started, o, GUARD_WAIT_MS)) {
 		const struct task *there =
 			READ_ONCE(percpu_areas[o->case_cpu].current);
 
@@ -219,11 +222,7 @@ static int order_guard(void *arg)
 			sizeof(o->case_cpu_ran));
 	} else {
 		/* By the clock: idle CPUs spin on this lock meanwhile. */
-		uint64_t end =
-			arch_timestamp() + GUARD_MS * arch_timestamp_per_ms();
-
-		while (!o->high_held && arch_timestamp() < end)
-			o->high_held = spin_is_locked(high);
+		o->high_held = kt_spin_until(high_lock_taken, o, GUARD_MS);
 	}
 	/*
 	 * Before the unlock, which publishes it: a pull that waited for

@@ -21,14 +21,6 @@
 #include "smp_cases.h"
 #include "test_util.h"
 
-/* Spin (interrupts on) until *flag becomes nonzero or ms pass. */
-static bool wait_for_flag(const volatile int *flag, unsigned int ms)
-{
-	for (unsigned int i = 0; i < ms * 10 && !*flag; i++)
-		udelay(100);
-	return *flag;
-}
-
 /*
  * The CPUs the runner gave QEMU are online, as many as NR_CPUS allows;
  * the rest must have been counted (and named, at boot) as ignored.
@@ -242,7 +234,7 @@ static void smp_call_async_completes(struct ktest *t)
 					 false);
 	}
 	for_each_online_cpu(cpu)
-		KT_EXPECT_TRUE(t, wait_for_flag(&done[cpu], 1000));
+		KT_EXPECT_TRUE(t, kt_spin_until_set(&done[cpu], 1000));
 }
 
 /*

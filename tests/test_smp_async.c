@@ -5,7 +5,6 @@
  * go of it, never earlier and never later. test_smp.c registers them.
  */
 #include <arch/cpu.h>
-#include <arch/timer.h>
 #include <kernel/ktest.h>
 #include <kernel/kthread.h>
 #include <kernel/preempt.h>
@@ -39,21 +38,14 @@ struct async_twice {
 	volatile int released;	      /* the target has interrupts on again */
 };
 
-/* Spin (interrupts off) up to ms milliseconds for *flag. */
-static void spin_for_flag(const volatile int *flag, unsigned int ms)
-{
-	for (unsigned int i = 0; i < ms * 10 && !READ_ONCE(*flag); i++)
-		udelay(100);
-}
-
 static int deaf_for_a_while(void *arg)
 {
 	struct async_twice *a = arg;
 	unsigned long flags = arch_irq_save();
 
 	WRITE_ONCE(a->ready, 1);
-	spin_for_flag(&a->second_started, 10000);
-	spin_for_flag(&a->second_returned, HOLD_MS);
+	(void)kt_spin_until_set(&a->second_started, 10000);
+	(void)kt_spin_until_set(&a->second_returned, HOLD_MS);
 	arch_irq_restore(flags);
 	WRITE_ONCE(a->released, 1);
 	return 0;
@@ -122,7 +114,7 @@ static void reuse_first(void *arg)
 	struct async_reuse *r = arg;
 
 	WRITE_ONCE(r->first_running, 1);
-	spin_for_flag(&r->second_returned, REUSE_HOLD_MS);
+	(void)kt_spin_until_set(&r->second_returned, REUSE_HOLD_MS);
 	r->first_saw_return = READ_ONCE(r->second_returned);
 	WRITE_ONCE(r->first_done, 1);
 }

@@ -1,6 +1,8 @@
 /*
  * Helpers shared by several test suites.
  */
+#include <arch/cpu.h>
+#include <arch/timer.h>
 #include <kernel/kthread.h>
 #include <kernel/panic.h>
 #include <kernel/percpu.h>
@@ -94,6 +96,29 @@ uint32_t kt_read_on_cpu(unsigned int cpu, const void *addr)
 
 	smp_call_function_single(cpu, read_word, &r, true);
 	return r.value;
+}
+
+bool kt_spin_until(bool (*cond)(const void *arg), const void *arg,
+		   unsigned int ms)
+{
+	uint64_t end = arch_timestamp() + ms * arch_timestamp_per_ms();
+
+	while (arch_timestamp() < end) {
+		if (cond(arg))
+			return true; /* as seen: it may not last */
+		arch_cpu_relax();
+	}
+	return cond(arg); /* a last look, at the bound */
+}
+
+static bool flag_set(const void *flag)
+{
+	return READ_ONCE(*(const volatile int *)flag) != 0;
+}
+
+bool kt_spin_until_set(const volatile int *flag, unsigned int ms)
+{
+	return kt_spin_until(flag_set, (const void *)flag, ms);
 }
 
 unsigned int kt_online_cpu_other_than(unsigned int cpu)

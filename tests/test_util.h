@@ -122,6 +122,19 @@ void sum_ipis(unsigned long *sent, unsigned long *received);
 unsigned long sum_tlb_flushes(void);
 
 /*
+ * Spin until cond(arg) holds or ms milliseconds have passed by the
+ * clock (arch_timestamp), not the tick: it serves with interrupts off,
+ * and inside an interrupt or a lock's contended path. Returns true as
+ * soon as cond(arg) is seen true (a passing state counts), else cond(arg)
+ * at the bound. kt_spin_until_set waits so for *flag to be nonzero.
+ * Context: any. A bound for a wait that only a broken kernel (or a
+ * host that stops the vCPUs) stretches, not a way to time things.
+ */
+bool kt_spin_until(bool (*cond)(const void *arg), const void *arg,
+		   unsigned int ms);
+bool kt_spin_until_set(const volatile int *flag, unsigned int ms);
+
+/*
  * The 32-bit word at addr, read on cpu in its call-function interrupt,
  * so through that CPU's TLB.
  * Context: process context, interrupts on (it waits for cpu).
