@@ -731,9 +731,9 @@ MATRIX = [
     # (timer.calibrate_stall_us: 8 ms by the PIT, between the last TSC
     # read and the LAPIC read of the first try) must cost a second try.
     # Kept, that try's LAPIC count makes every tick 1.8 times too long
-    # (182 ms for 25 ticks).  Before the reads were bracketed, a stall
-    # just after the LAPIC read made the TSC read 3.5 GHz for 2.1, and
-    # smp_tick_keeps_time_with_the_clock failed on a busy host.
+    # (182 ms for 25 ticks).  Were the reads not bracketed, a stall
+    # just after the LAPIC read would make the TSC read 3.5 GHz for 2.1,
+    # and smp_tick_keeps_time_with_the_clock fail on a busy host.
     Config("calibrate-stall", mem="64M", smp=1,
            cmdline="timer.calibrate_stall_us=8000 ktest=smp.smp_tick*",
            expect={"fail": [], "lines": [
